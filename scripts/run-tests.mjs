@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// Runs the test tiers named on the command line (unit, int, e2e) in one
+// `node --test` run through tsx, so one summary covers the whole suite.
+// The tier is in the file name: *.unit.test.ts, *.int.test.ts, *.e2e.test.ts.
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const tiers = process.argv.slice(2);
+if (tiers.length === 0 || tiers.some((t) => !['unit', 'int', 'e2e'].includes(t))) {
+  console.error('usage: run-tests.mjs <unit|int|e2e>...');
+  process.exit(2);
+}
+const files = [];
+for (const dir of ['src', 'projections', 'test', 'bench']) {
+  let entries = [];
+  try {
+    entries = readdirSync(join(root, dir), { recursive: true });
+  } catch {
+    continue;
+  }
+  for (const entry of entries) {
+    const name = String(entry);
+    if (name.includes('node_modules')) continue;
+    if (tiers.some((t) => name.endsWith(`.${t}.test.ts`))) files.push(join(dir, name));
+  }
+}
+files.sort();
+if (files.length === 0) {
+  console.error(`no test files for tiers: ${tiers.join(', ')}`);
+  process.exit(1);
+}
+console.log(`running ${files.length} test files (${tiers.join(', ')})`);
+const args = [
+  '--import',
+  'tsx',
+  '--test',
+  `--test-concurrency=${process.env.TEST_CONCURRENCY ?? '2'}`,
+  '--test-timeout=120000',
+  ...(process.env.TEST_REPORTER ? [`--test-reporter=${process.env.TEST_REPORTER}`] : []),
+  ...files.map((f) => relative(process.cwd(), join(root, f))),
+];
+const child = spawn(process.execPath, args, { stdio: 'inherit', cwd: root });
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -1,0 +1,74 @@
+// One registry of stable error codes (STYLE.md §11–12). Every error Provenant
+// reports carries one of these codes; the HTTP edge maps the code to a status and
+// an RFC 9457 problem+json body. A test fails when a code is not documented in
+// the README's error table, so add the row there when you add a code here.
+
+/** What the edge needs to know about a code. */
+export interface ErrorCodeInfo {
+  /** HTTP status the code maps to at the edge. */
+  readonly status: number;
+  /** Short, stable, human title (RFC 9457 `title`). */
+  readonly title: string;
+}
+
+export const errorCodes = {
+  // Event store (src/eventStore)
+  STORE_REVISION_CONFLICT: { status: 409, title: 'Expected stream revision does not match' },
+  STORE_IDEMPOTENCY_CONFLICT: {
+    status: 409,
+    title: 'Idempotency key already used with different content',
+  },
+  STORE_INVALID_STREAM_NAME: { status: 400, title: 'Invalid stream name' },
+  STORE_INVALID_EXPECTED_REVISION: { status: 400, title: 'Invalid expected revision' },
+  STORE_EMPTY_APPEND: { status: 400, title: 'Append contains no events' },
+  STORE_INVALID_EVENT: { status: 400, title: 'Event cannot be stored' },
+  STORE_INVALID_READ_OPTIONS: { status: 400, title: 'Invalid read options' },
+  STORE_CLOSED: { status: 503, title: 'Event store is closed' },
+  STORE_BACKEND_UNAVAILABLE: { status: 503, title: 'Event store backend unavailable' },
+  STORE_INTEGRITY_VIOLATION: { status: 500, title: 'Stored events fail integrity checks' },
+  STORE_CONFIGURATION: { status: 500, title: 'Invalid event store configuration' },
+
+  // HTTP edge (src/http)
+  HTTP_NOT_FOUND: { status: 404, title: 'Resource not found' },
+  HTTP_BAD_REQUEST: { status: 400, title: 'Request is malformed' },
+  HTTP_VALIDATION: { status: 400, title: 'Request failed schema validation' },
+  HTTP_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type' },
+  HTTP_PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body too large' },
+  HTTP_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  HTTP_NOT_READY: { status: 503, title: 'Service not ready' },
+  INTERNAL: { status: 500, title: 'Internal error' },
+
+  // Configuration and command line (src/cli, src/config.ts)
+  CONFIG_INVALID: { status: 500, title: 'Invalid configuration' },
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export const isErrorCode = (value: unknown): value is ErrorCode =>
+  typeof value === 'string' && Object.hasOwn(errorCodes, value);
+
+export interface ProvenantErrorOptions {
+  cause?: unknown;
+  /** Machine-readable details, safe to show to the caller (never secrets). */
+  details?: Record<string, unknown>;
+}
+
+/** Base of every error Provenant raises on purpose: a code from the registry, a message, a cause. */
+export class ProvenantError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: ProvenantErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ProvenantError';
+    this.code = code;
+    this.details = options.details;
+  }
+
+  get status(): number {
+    return errorCodes[this.code].status;
+  }
+}
+
+export const isProvenantError = (error: unknown): error is ProvenantError =>
+  error instanceof ProvenantError;

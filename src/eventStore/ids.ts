@@ -1,0 +1,36 @@
+// Event ids: ULIDs from one monotonic factory per process (sortable, unique), and
+// the lossless ULID <-> UUID mapping backends with UUID ids need (both are 128 bits).
+import { monotonicFactory } from 'ulid';
+
+const ulidFactory = monotonicFactory();
+
+/** A new ULID, strictly greater than the previous one from this process. */
+export const newEventId = (now: number = Date.now()): string => ulidFactory(now);
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const ULID_RE = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export const isUlid = (value: string): boolean => ULID_RE.test(value);
+
+/** The UUID with the same 128 bits as `ulid` (lower-case, hyphenated). */
+export function ulidToUuid(ulid: string): string {
+  if (!isUlid(ulid)) throw new TypeError(`Not a ULID: ${ulid}`);
+  let n = 0n;
+  for (const ch of ulid) n = (n << 5n) | BigInt(CROCKFORD.indexOf(ch));
+  const hex = n.toString(16).padStart(32, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The ULID with the same 128 bits as `uuid`. */
+export function uuidToUlid(uuid: string): string {
+  const lower = uuid.toLowerCase();
+  if (!UUID_RE.test(lower)) throw new TypeError(`Not a UUID: ${uuid}`);
+  let n = BigInt(`0x${lower.replaceAll('-', '')}`);
+  let out = '';
+  for (let i = 0; i < 26; i++) {
+    out = CROCKFORD.charAt(Number(n & 31n)) + out;
+    n >>= 5n;
+  }
+  return out;
+}

@@ -1,0 +1,38 @@
+// Integrity fields of stored events (DESIGN.md §3):
+//
+//   contentDigest = SHA-256( JCS({ type, data, context }) )
+//   eventDigest   = SHA-256( bytes(prevDigest) || bytes(contentDigest) )
+//   prevDigest    = eventDigest of the previous event of the stream, or 32 zero bytes
+//
+// Because each event's link covers the previous link, editing, deleting or
+// reordering any event breaks every later link of its stream.
+import { createHash } from 'node:crypto';
+import { canonicalize } from '../encoding/canonicalJson.js';
+import type { EventContext } from './types.js';
+
+export const ZERO_DIGEST = '0'.repeat(64);
+
+const sha256Hex = (input: string | Buffer): string =>
+  createHash('sha256').update(input).digest('hex');
+
+/** Canonical JSON that the content digest covers. */
+export const contentText = (
+  type: string,
+  data: unknown,
+  context: EventContext | undefined,
+): string => canonicalize({ type, data, context: context ?? null });
+
+export const contentDigestOfText = (text: string): string => sha256Hex(text);
+
+export const contentDigest = (
+  type: string,
+  data: unknown,
+  context: EventContext | undefined,
+): string => sha256Hex(contentText(type, data, context));
+
+/** The chain link of an event, which its stream's next event carries as `prevDigest`. */
+export const eventDigest = (prevDigest: string, contentDigestHex: string): string =>
+  createHash('sha256')
+    .update(Buffer.from(prevDigest, 'hex'))
+    .update(Buffer.from(contentDigestHex, 'hex'))
+    .digest('hex');
