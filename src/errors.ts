@@ -38,6 +38,27 @@ export const errorCodes = {
   HTTP_NOT_READY: { status: 503, title: 'Service not ready' },
   INTERNAL: { status: 500, title: 'Internal error' },
 
+  // Domain: units, receipts, gates, stages (src/domain, src/application)
+  DOMAIN_INVALID_UNIT_KEY: { status: 400, title: 'Invalid unit key' },
+  DOMAIN_INVALID_RECEIPT: { status: 400, title: 'Invalid receipt' },
+  DOMAIN_INVALID_GATE: { status: 400, title: 'Invalid gate definition' },
+  DOMAIN_INVALID_GATE_SCHEMA: { status: 400, title: 'Invalid gate custom-section schema' },
+  DOMAIN_INVALID_STAGE: { status: 400, title: 'Invalid stage definition' },
+  DOMAIN_INVALID_COMMAND: { status: 400, title: 'Invalid command' },
+  DOMAIN_UNKNOWN_GATE: { status: 400, title: 'Stage refers to an unknown gate' },
+  DOMAIN_UNKNOWN_STAGE: { status: 400, title: 'Stage refers to an unknown prerequisite stage' },
+  DOMAIN_STAGE_CYCLE: { status: 400, title: 'Stage prerequisites form a cycle' },
+  DOMAIN_CUSTOM_SCHEMA_VIOLATION: {
+    status: 422,
+    title: "Receipt custom section violates its gate's schema",
+  },
+  DOMAIN_RECEIPT_NOT_FOUND: { status: 404, title: 'Receipt not found' },
+  DOMAIN_RECEIPT_ALREADY_REVOKED: { status: 409, title: 'Receipt already revoked' },
+  DOMAIN_RECEIPT_CONFLICT: { status: 409, title: 'Receipt id already used with different content' },
+  DOMAIN_GATE_NOT_FOUND: { status: 404, title: 'Gate not found' },
+  DOMAIN_STAGE_NOT_FOUND: { status: 404, title: 'Stage not found' },
+  DOMAIN_UNIT_NOT_FOUND: { status: 404, title: 'Unit not found' },
+
   // Configuration and command line (src/cli, src/config.ts)
   CONFIG_INVALID: { status: 500, title: 'Invalid configuration' },
 } as const satisfies Record<string, ErrorCodeInfo>;
