@@ -1,0 +1,687 @@
+// The embedded SQLite log (DESIGN.md §2): one file, WAL, durable commits, and
+// group commit: appends that arrive while a commit is pending are written in one
+// transaction, and each caller is acknowledged only after that transaction is
+// durable.
+import Database from 'better-sqlite3';
+import { ProvenantError } from '../../errors.js';
+import { IdempotencyConflictError, storeClosed } from '../errors.js';
+import {
+  ANY,
+  NO_STREAM,
+  RevisionConflictError,
+  matchesExpectedRevision,
+  type ExpectedRevision,
+} from '../expectedRevision.js';
+import { newEventId } from '../ids.js';
+import { ZERO_DIGEST, contentDigest, contentDigestOfText, eventDigest } from '../integrity.js';
+import {
+  DEFAULT_READ_ALL_MAX_COUNT,
+  type AllPosition,
+  type AppendOptions,
+  type AppendResult,
+  type AppendedEvent,
+  type EventContext,
+  type EventFilter,
+  type EventStore,
+  type EventToAppend,
+  type IntegrityProblem,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type ReadStreamResult,
+  type RecordedEvent,
+  type SubscribeToAllOptions,
+  type Subscription,
+  type VerifyResult,
+} from '../types.js';
+import {
+  assertFilter,
+  assertMaxCount,
+  assertReadAllOptions,
+  assertStreamName,
+  prepareAppend,
+  type PreparedEvent,
+} from '../validation.js';
+import { migrate } from './migrate.js';
+
+export interface SQLiteEventStoreOptions {
+  /** Database file, or `:memory:`. The parent directory must exist. */
+  path: string;
+  /**
+   * `FULL` (default): every acknowledged append survives power loss.
+   * `NORMAL`: in WAL mode, survives a process crash but the last commits may be
+   * lost on power loss or an OS crash; faster. See the README.
+   */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** How long a writer waits for another process's lock, in ms. Default 5000. */
+  busyTimeoutMs?: number;
+  /** Subscriptions also poll this often (ms) for events written by other processes. Default 500. */
+  pollIntervalMs?: number;
+  /** Most events committed in one group-commit transaction. Default 10000. */
+  maxEventsPerCommit?: number;
+  /** Source of recorded times (tests). */
+  clock?: () => Date;
+}
+
+/** The SQLite store: the port, plus what only this backend offers. */
+export interface SQLiteEventStore extends EventStore {
+  readonly path: string;
+  /** Statistics about group commit since open. */
+  stats(): { commits: number; appends: number; events: number };
+}
+
+interface EventRow {
+  position: number;
+  id: string;
+  stream: string;
+  revision: number;
+  type: string;
+  data: string;
+  metadata: string;
+  content_digest: string;
+  prev_digest: string;
+  recorded_at: string;
+}
+
+interface HeadRow {
+  revision: number;
+  content_digest: string;
+  prev_digest: string;
+}
+
+interface KeyRow {
+  id: string;
+  stream: string;
+  revision: number;
+  position: number;
+  idempotency_digest: string;
+}
+
+interface PendingAppend {
+  stream: string;
+  expectedRevision: ExpectedRevision;
+  prepared: PreparedEvent[];
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
+const COLUMNS =
+  'position, id, stream, revision, type, data, metadata, content_digest, prev_digest, recorded_at';
+const SUBSCRIPTION_PAGE = 512;
+const VERIFY_PAGE = 2000;
+
+/** Runs synchronous work and reports its outcome as a promise (throws become rejections). */
+function settle<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+const toRecorded = (row: EventRow): RecordedEvent => ({
+  id: row.id,
+  type: row.type,
+  stream: row.stream,
+  revision: row.revision,
+  position: BigInt(row.position),
+  recordedAt: row.recorded_at,
+  data: JSON.parse(row.data) as unknown,
+  metadata: {
+    ...(JSON.parse(row.metadata) as Record<string, unknown>),
+    contentDigest: row.content_digest,
+    prevDigest: row.prev_digest,
+  },
+});
+
+/** Opens (creating and migrating if needed) a SQLite event store. */
+export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEventStore {
+  const synchronous = options.synchronous ?? 'FULL';
+  if (synchronous !== 'FULL' && synchronous !== 'NORMAL')
+    throw new ProvenantError(
+      'STORE_CONFIGURATION',
+      `synchronous must be FULL or NORMAL, got ${String(synchronous)}`,
+    );
+  const clock = options.clock ?? (() => new Date());
+  const maxEventsPerCommit = options.maxEventsPerCommit ?? 10_000;
+  const pollIntervalMs = options.pollIntervalMs ?? 500;
+
+  let db: Database.Database;
+  try {
+    db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
+  } catch (error) {
+    throw new ProvenantError(
+      'STORE_CONFIGURATION',
+      `Cannot open SQLite database at ${options.path}: ${String(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (options.path !== ':memory:') db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous}`);
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+
+  const stmt = {
+    head: db.prepare<[string], HeadRow>(
+      'SELECT revision, content_digest, prev_digest FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
+    ),
+    byKey: db.prepare<[string], KeyRow>(
+      'SELECT id, stream, revision, position, idempotency_digest FROM events WHERE idempotency_key = ?',
+    ),
+    insert: db.prepare(
+      `INSERT INTO events (id, stream, revision, type, data, metadata, content_digest, prev_digest, recorded_at, idempotency_key, idempotency_digest)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    headPosition: db.prepare<[], { p: number | null }>('SELECT MAX(position) AS p FROM events'),
+    streamForward: db.prepare<[string, number, number], EventRow>(
+      `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
+    ),
+    streamBackward: db.prepare<[string, number, number], EventRow>(
+      `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
+    ),
+    allPage: db.prepare<[number, number], EventRow>(
+      `SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position ASC LIMIT ?`,
+    ),
+    begin: db.prepare('BEGIN IMMEDIATE'),
+    commit: db.prepare('COMMIT'),
+    rollback: db.prepare('ROLLBACK'),
+  };
+  const filteredStatements = new Map<string, Database.Statement<unknown[], EventRow>>();
+
+  let queue: PendingAppend[] = [];
+  let flushScheduled = false;
+  let state: 'open' | 'closing' | 'closed' = 'open';
+  let drained: (() => void) | undefined;
+  let closing: Promise<void> | undefined;
+  const counters = { commits: 0, appends: 0, events: 0 };
+  /** Bumped after every commit; subscriptions wait on it. */
+  let commitSeq = 0;
+  const waiters = new Set<() => void>();
+  const subscriptions = new Set<{ close(): Promise<void> }>();
+
+  const notifyCommitted = (): void => {
+    commitSeq++;
+    for (const wake of waiters) wake();
+    waiters.clear();
+  };
+
+  function applyAppend(pending: PendingAppend, recordedAt: string, now: number): AppendResult {
+    const { stream, prepared, expectedRevision } = pending;
+    const head = stmt.head.get(stream);
+
+    // Idempotency first: a redelivery must not fail on a stale expected revision.
+    const keyed = prepared.filter((p) => p.event.idempotencyKey !== undefined);
+    if (keyed.length > 0) {
+      const originals: AppendedEvent[] = [];
+      for (const p of keyed) {
+        const key = p.event.idempotencyKey as string;
+        const found = stmt.byKey.get(key);
+        if (found === undefined) continue;
+        const digest = p.event.idempotencyDigest ?? contentDigestOfText(p.content);
+        if (found.stream !== stream)
+          throw new IdempotencyConflictError(
+            key,
+            found.id,
+            `already stored in stream '${found.stream}'`,
+          );
+        if (found.idempotency_digest !== digest)
+          throw new IdempotencyConflictError(key, found.id, 'stored with different content');
+        originals.push({
+          id: found.id,
+          revision: found.revision,
+          position: BigInt(found.position),
+        });
+      }
+      if (originals.length > 0) {
+        if (originals.length !== keyed.length)
+          throw new IdempotencyConflictError(
+            keyed[0]?.event.idempotencyKey ?? '',
+            originals[0]?.id,
+            'some keys of this append are stored and some are not',
+          );
+        const last = originals.reduce((a, b) => (b.position > a.position ? b : a));
+        return {
+          duplicate: true,
+          events: originals,
+          position: last.position,
+          nextExpectedRevision: head?.revision ?? last.revision,
+        };
+      }
+    }
+
+    const actual = head === undefined ? NO_STREAM : head.revision;
+    if (!matchesExpectedRevision(expectedRevision, actual))
+      throw new RevisionConflictError(stream, expectedRevision, actual);
+
+    let revision = head === undefined ? -1 : head.revision;
+    let prev =
+      head === undefined ? ZERO_DIGEST : eventDigest(head.prev_digest, head.content_digest);
+    const written: AppendedEvent[] = [];
+    for (const p of prepared) {
+      revision++;
+      const id = newEventId(now);
+      const digest = contentDigestOfText(p.content);
+      const { metadata = {}, idempotencyKey, idempotencyDigest } = p.event;
+      const info = stmt.insert.run(
+        id,
+        stream,
+        revision,
+        p.type,
+        p.dataJson,
+        JSON.stringify(metadata),
+        digest,
+        prev,
+        recordedAt,
+        idempotencyKey ?? null,
+        idempotencyKey === undefined ? null : (idempotencyDigest ?? digest),
+      );
+      written.push({ id, revision, position: BigInt(info.lastInsertRowid) });
+      prev = eventDigest(prev, digest);
+    }
+    const last = written.at(-1) as AppendedEvent;
+    return {
+      duplicate: false,
+      events: written,
+      position: last.position,
+      nextExpectedRevision: revision,
+    };
+  }
+
+  function flush(): void {
+    flushScheduled = false;
+    if (queue.length === 0) {
+      afterFlush();
+      return;
+    }
+    let batch: PendingAppend[];
+    let events = 0;
+    let cut = 0;
+    while (
+      cut < queue.length &&
+      (cut === 0 || events + (queue[cut]?.prepared.length ?? 0) <= maxEventsPerCommit)
+    ) {
+      events += queue[cut]?.prepared.length ?? 0;
+      cut++;
+    }
+    if (cut === queue.length) {
+      batch = queue;
+      queue = [];
+    } else {
+      batch = queue.slice(0, cut);
+      queue = queue.slice(cut);
+    }
+    const outcomes: ({ ok: true; result: AppendResult } | { ok: false; error: unknown })[] = [];
+    const nowDate = clock();
+    const recordedAt = nowDate.toISOString();
+    const now = nowDate.getTime();
+    try {
+      stmt.begin.run();
+      try {
+        // Each append is checked before it writes anything, so a rejected append
+        // leaves no rows and the others in the group still commit.
+        for (const pending of batch) {
+          try {
+            outcomes.push({ ok: true, result: applyAppend(pending, recordedAt, now) });
+          } catch (error) {
+            if (!(error instanceof ProvenantError)) throw error;
+            outcomes.push({ ok: false, error });
+          }
+        }
+        stmt.commit.run();
+      } catch (error) {
+        if (db.inTransaction) stmt.rollback.run();
+        throw error;
+      }
+    } catch (error) {
+      // Nothing of this group is durable: every caller gets the failure.
+      const failure = new ProvenantError(
+        'STORE_BACKEND_UNAVAILABLE',
+        `SQLite commit failed: ${String(error)}`,
+        {
+          cause: error,
+        },
+      );
+      for (const pending of batch) pending.reject(failure);
+      afterFlush();
+      return;
+    }
+    counters.commits++;
+    batch.forEach((pending, i) => {
+      const outcome = outcomes[i];
+      if (outcome?.ok) {
+        counters.appends++;
+        if (!outcome.result.duplicate) counters.events += outcome.result.events.length;
+        pending.resolve(outcome.result);
+      } else pending.reject(outcome?.error);
+    });
+    notifyCommitted();
+    afterFlush();
+  }
+
+  function afterFlush(): void {
+    if (queue.length > 0) scheduleFlush();
+    else if (drained !== undefined) drained();
+  }
+
+  function scheduleFlush(): void {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    setImmediate(flush);
+  }
+
+  const assertOpen = (): void => {
+    if (state !== 'open') throw storeClosed();
+  };
+
+  function filteredPage(
+    after: number,
+    maxCount: number,
+    filter: EventFilter,
+    direction: 'forwards' | 'backwards',
+  ) {
+    const byStream = 'streamPrefix' in filter;
+    const prefixes = byStream ? filter.streamPrefix : filter.eventTypePrefix;
+    const column = byStream ? 'stream' : 'type';
+    const key = `${direction}:${column}:${prefixes.length}`;
+    let statement = filteredStatements.get(key);
+    if (statement === undefined) {
+      const clauses = prefixes.map(() => `substr(${column}, 1, ?) = ?`).join(' OR ');
+      const cmp = direction === 'forwards' ? '>' : '<';
+      const order = direction === 'forwards' ? 'ASC' : 'DESC';
+      statement = db.prepare<unknown[], EventRow>(
+        `SELECT ${COLUMNS} FROM events WHERE position ${cmp} ? AND (${clauses}) ORDER BY position ${order} LIMIT ?`,
+      );
+      filteredStatements.set(key, statement);
+    }
+    const params: unknown[] = [after];
+    for (const p of prefixes) params.push(p.length, p);
+    params.push(maxCount);
+    return statement.all(...params);
+  }
+
+  function readAllRows(options: ReadAllOptions): EventRow[] {
+    const direction = options.direction ?? 'forwards';
+    const maxCount = options.maxCount ?? DEFAULT_READ_ALL_MAX_COUNT;
+    const from: AllPosition = options.from ?? (direction === 'forwards' ? 'start' : 'end');
+    if (direction === 'forwards') {
+      if (from === 'end') return [];
+      const after = from === 'start' ? 0 : Number(from);
+      if (options.filter !== undefined)
+        return filteredPage(after, maxCount, options.filter, 'forwards');
+      return stmt.allPage.all(after, maxCount);
+    }
+    if (from === 'start') return [];
+    const before = from === 'end' ? Number.MAX_SAFE_INTEGER : Number(from);
+    return filteredPage(before, maxCount, options.filter ?? { streamPrefix: [''] }, 'backwards');
+  }
+
+  const currentHead = (): bigint => BigInt(stmt.headPosition.get()?.p ?? 0);
+
+  function subscribe(options: SubscribeToAllOptions): Subscription {
+    assertOpen();
+    assertFilter(options.filter);
+    const from = options.from ?? 'start';
+    if (from !== 'start' && from !== 'end' && (typeof from !== 'bigint' || from < 0n))
+      throw new ProvenantError(
+        'STORE_INVALID_READ_OPTIONS',
+        `from must be 'start', 'end' or a non-negative bigint position`,
+      );
+    // Resolved now, so 'end' means "after what is committed at subscription time".
+    let after = from === 'start' ? 0n : from === 'end' ? currentHead() : from;
+    let closed = false;
+    let wake: (() => void) | undefined;
+    const filter = options.filter;
+
+    const subscription = {
+      close(): Promise<void> {
+        closed = true;
+        subscriptions.delete(subscription);
+        wake?.();
+        return Promise.resolve();
+      },
+      async *[Symbol.asyncIterator](): AsyncGenerator<RecordedEvent> {
+        try {
+          while (!closed && state !== 'closed') {
+            const seq = commitSeq;
+            const rows = readAllRows({
+              from: after,
+              maxCount: SUBSCRIPTION_PAGE,
+              ...(filter ? { filter } : {}),
+            });
+            if (rows.length > 0) {
+              for (const row of rows) {
+                if (closed) return;
+                const event = toRecorded(row);
+                after = event.position;
+                yield event;
+              }
+              continue;
+            }
+            if (seq !== commitSeq) continue;
+            // Nothing new: sleep until a commit, a poll tick (other processes) or close.
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(done, pollIntervalMs);
+              function done(): void {
+                clearTimeout(timer);
+                waiters.delete(done);
+                wake = undefined;
+                resolve();
+              }
+              wake = done;
+              waiters.add(done);
+            });
+          }
+        } finally {
+          closed = true;
+          subscriptions.delete(subscription);
+        }
+      },
+    };
+    subscriptions.add(subscription);
+    return subscription;
+  }
+
+  function verifyRows(
+    rows: Iterable<EventRow>,
+    heads: Map<string, { revision: number; digest: string }>,
+  ): { checked: number; problem?: IntegrityProblem } {
+    let checked = 0;
+    for (const row of rows) {
+      const base = {
+        stream: row.stream,
+        revision: row.revision,
+        position: BigInt(row.position),
+        eventId: row.id,
+      };
+      let recomputed: string;
+      try {
+        const metadata = JSON.parse(row.metadata) as { context?: EventContext };
+        recomputed = contentDigest(row.type, JSON.parse(row.data), metadata.context);
+      } catch (error) {
+        return {
+          checked,
+          problem: {
+            ...base,
+            kind: 'unreadable',
+            message: `Event cannot be parsed: ${String(error)}`,
+          },
+        };
+      }
+      if (recomputed !== row.content_digest)
+        return {
+          checked,
+          problem: {
+            ...base,
+            kind: 'content-digest-mismatch',
+            message: `Content of ${row.stream}@${row.revision} does not match its digest`,
+          },
+        };
+      const head = heads.get(row.stream);
+      const expectedRevision = head === undefined ? 0 : head.revision + 1;
+      if (row.revision !== expectedRevision)
+        return {
+          checked,
+          problem: {
+            ...base,
+            kind: 'revision-gap',
+            message: `Stream ${row.stream} jumps to revision ${row.revision}; expected ${expectedRevision}`,
+          },
+        };
+      const expectedPrev = head === undefined ? ZERO_DIGEST : head.digest;
+      if (row.prev_digest !== expectedPrev)
+        return {
+          checked,
+          problem: {
+            ...base,
+            kind: 'prev-digest-mismatch',
+            message: `Chain broken at ${row.stream}@${row.revision}: prevDigest does not match the previous event`,
+          },
+        };
+      heads.set(row.stream, {
+        revision: row.revision,
+        digest: eventDigest(row.prev_digest, row.content_digest),
+      });
+      checked++;
+    }
+    return { checked };
+  }
+
+  const store: SQLiteEventStore = {
+    path: options.path,
+
+    append(
+      stream: string,
+      events: readonly EventToAppend[],
+      appendOptions: AppendOptions = {},
+    ): Promise<AppendResult> {
+      return settle(() => {
+        assertOpen();
+        const checked = prepareAppend(stream, events, appendOptions.expectedRevision ?? ANY);
+        return new Promise<AppendResult>((resolve, reject) => {
+          queue.push({ ...checked, resolve, reject });
+          scheduleFlush();
+        });
+      });
+    },
+
+    readStream(stream: string, readOptions: ReadStreamOptions = {}): Promise<ReadStreamResult> {
+      return settle(() => {
+        assertOpen();
+        assertStreamName(stream);
+        assertMaxCount(readOptions.maxCount);
+        const direction = readOptions.direction ?? 'forwards';
+        const from = readOptions.from ?? (direction === 'forwards' ? 'start' : 'end');
+        if (from !== 'start' && from !== 'end' && (!Number.isSafeInteger(from) || from < 0))
+          throw new ProvenantError(
+            'STORE_INVALID_READ_OPTIONS',
+            `from must be 'start', 'end' or a revision`,
+          );
+        const limit = readOptions.maxCount ?? -1;
+        const head = stmt.head.get(stream);
+        const currentRevision = head === undefined ? NO_STREAM : head.revision;
+        let rows: EventRow[];
+        if (direction === 'forwards') {
+          rows =
+            from === 'end'
+              ? []
+              : stmt.streamForward.all(stream, from === 'start' ? 0 : from, limit);
+        } else {
+          rows =
+            from === 'start'
+              ? []
+              : stmt.streamBackward.all(
+                  stream,
+                  from === 'end' ? Number.MAX_SAFE_INTEGER : from,
+                  limit,
+                );
+        }
+        return { events: rows.map(toRecorded), currentRevision };
+      });
+    },
+
+    readAll(readOptions: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+      return settle(() => {
+        assertOpen();
+        assertReadAllOptions(readOptions);
+        return readAllRows(readOptions).map(toRecorded);
+      });
+    },
+
+    subscribeToAll(subscribeOptions: SubscribeToAllOptions = {}): Subscription {
+      return subscribe(subscribeOptions);
+    },
+
+    headPosition(): Promise<bigint> {
+      return settle(() => {
+        assertOpen();
+        return currentHead();
+      });
+    },
+
+    async verifyStream(stream: string): Promise<VerifyResult> {
+      assertOpen();
+      assertStreamName(stream);
+      const heads = new Map<string, { revision: number; digest: string }>();
+      let checked = 0;
+      let from = 0;
+      for (;;) {
+        const rows = stmt.streamForward.all(stream, from, VERIFY_PAGE);
+        const result = verifyRows(rows, heads);
+        checked += result.checked;
+        if (result.problem) return { ok: false, checked, problem: result.problem };
+        if (rows.length < VERIFY_PAGE) return { ok: true, checked };
+        from = (rows.at(-1)?.revision ?? 0) + 1;
+        await new Promise((resolve) => setImmediate(resolve));
+        assertOpen();
+      }
+    },
+
+    async verifyAll(verifyOptions = {}): Promise<VerifyResult> {
+      assertOpen();
+      const heads = new Map<string, { revision: number; digest: string }>();
+      let checked = 0;
+      let after = 0;
+      for (;;) {
+        const rows = stmt.allPage.all(after, VERIFY_PAGE);
+        const result = verifyRows(rows, heads);
+        checked += result.checked;
+        if (result.problem) return { ok: false, checked, problem: result.problem };
+        verifyOptions.onProgress?.(checked);
+        if (rows.length < VERIFY_PAGE) return { ok: true, checked };
+        after = rows.at(-1)?.position ?? after;
+        // Yield between pages so a long walk does not starve appends and requests.
+        await new Promise((resolve) => setImmediate(resolve));
+        assertOpen();
+      }
+    },
+
+    isReady(): Promise<boolean> {
+      if (state !== 'open') return Promise.resolve(false);
+      try {
+        db.prepare('SELECT 1').get();
+        return Promise.resolve(true);
+      } catch {
+        return Promise.resolve(false);
+      }
+    },
+
+    close(): Promise<void> {
+      closing ??= (async () => {
+        state = 'closing';
+        // In-flight appends finish and are acknowledged; new ones are refused.
+        if (queue.length > 0 || flushScheduled)
+          await new Promise<void>((resolve) => (drained = resolve));
+        await Promise.all([...subscriptions].map((s) => s.close()));
+        for (const wakeUp of waiters) wakeUp();
+        waiters.clear();
+        db.close();
+        state = 'closed';
+      })();
+      return closing;
+    },
+
+    stats: () => ({ ...counters }),
+  };
+  return store;
+}

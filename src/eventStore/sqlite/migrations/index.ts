@@ -1,0 +1,12 @@
+// Versioned migrations of the SQLite log, applied in order inside one transaction
+// each and recorded in `schema_migrations` (STYLE.md §4). Never edit a released
+// migration: add the next version.
+import * as m0001 from './0001_initial.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up: string;
+}
+
+export const migrations: readonly Migration[] = [m0001];
