@@ -59,6 +59,32 @@ export const errorCodes = {
   DOMAIN_STAGE_NOT_FOUND: { status: 404, title: 'Stage not found' },
   DOMAIN_UNIT_NOT_FOUND: { status: 404, title: 'Unit not found' },
 
+  // Ingest (src/ingest): CloudEvents, CDEvents and JUnit input
+  INGEST_BODY_TOO_LARGE: { status: 413, title: 'Request body exceeds the ingest limit' },
+  INGEST_EVENT_TOO_LARGE: { status: 413, title: 'One event exceeds the per-event limit' },
+  INGEST_BATCH_TOO_LARGE: { status: 413, title: 'Batch holds more events than allowed' },
+  INGEST_TOO_DEEP: { status: 400, title: 'JSON nesting exceeds the depth limit' },
+  INGEST_MALFORMED_JSON: { status: 400, title: 'Body is not well-formed JSON' },
+  INGEST_BAD_ENCODING: { status: 400, title: 'Body is not valid UTF-8' },
+  INGEST_MISSING_CONTENT_TYPE: { status: 415, title: 'Content type is missing' },
+  INGEST_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Content type is not accepted here' },
+  INGEST_FORBIDDEN_KEY: { status: 400, title: 'JSON contains a forbidden key' },
+  INGEST_INLINE_BINARY: { status: 400, title: 'Inline binary data is not accepted' },
+  INGEST_BATCH_NOT_ARRAY: { status: 400, title: 'Batch body is not a JSON array' },
+  INGEST_INVALID_CLOUDEVENT: { status: 400, title: 'Not a valid CloudEvent' },
+  INGEST_MISSING_ATTRIBUTE: { status: 400, title: 'Required CloudEvent attribute is missing' },
+  INGEST_EMPTY_ATTRIBUTE: { status: 400, title: 'CloudEvent attribute is empty' },
+  INGEST_BAD_SPECVERSION: { status: 400, title: 'CloudEvent specversion is not 1.0' },
+  INGEST_BAD_TIME: { status: 400, title: 'CloudEvent time is not an RFC 3339 timestamp' },
+  INGEST_BAD_EXTENSION_NAME: { status: 400, title: 'CloudEvent extension name is invalid' },
+  INGEST_BAD_ATTRIBUTE: { status: 400, title: 'CloudEvent attribute value is malformed' },
+  INGEST_INVALID_RECEIPT: { status: 422, title: 'Receipt data does not match its schema' },
+  INGEST_CDEVENT_INVALID: { status: 422, title: 'CDEvent data is malformed' },
+  INGEST_CDEVENT_NO_UNIT: { status: 422, title: 'No unit can be derived from the CDEvent' },
+  INGEST_JUNIT_MALFORMED: { status: 400, title: 'JUnit report is not well-formed XML' },
+  INGEST_JUNIT_DTD_FORBIDDEN: { status: 400, title: 'JUnit report declares a DTD or entity' },
+  INGEST_JUNIT_TOO_LARGE: { status: 413, title: 'JUnit report exceeds the size limit' },
+
   // Configuration and command line (src/cli, src/config.ts)
   CONFIG_INVALID: { status: 500, title: 'Invalid configuration' },
 } as const satisfies Record<string, ErrorCodeInfo>;
