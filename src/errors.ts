@@ -28,6 +28,10 @@ export const errorCodes = {
   STORE_INTEGRITY_VIOLATION: { status: 500, title: 'Stored events fail integrity checks' },
   STORE_CONFIGURATION: { status: 500, title: 'Invalid event store configuration' },
 
+  // EventStoreDB / KurrentDB adapter (src/eventStore/esdb)
+  ESDB_ACCESS_DENIED: { status: 503, title: 'EventStoreDB/KurrentDB denied access' },
+  ESDB_UNEXPECTED: { status: 502, title: 'Unexpected EventStoreDB/KurrentDB error' },
+
   // HTTP edge (src/http)
   HTTP_NOT_FOUND: { status: 404, title: 'Resource not found' },
   HTTP_BAD_REQUEST: { status: 400, title: 'Request is malformed' },
