@@ -67,6 +67,8 @@ export interface SQLiteEventStore extends EventStore {
   readonly path: string;
   /** Statistics about group commit since open. */
   stats(): { commits: number; appends: number; events: number };
+  /** The durability settings in force on the store's connection. */
+  settings(): { synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'; journalMode: string };
 }
 
 interface EventRow {
@@ -557,7 +559,11 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
     ): Promise<AppendResult> {
       return settle(() => {
         assertOpen();
-        const checked = prepareAppend(stream, events, appendOptions.expectedRevision ?? ANY);
+        const checked = prepareAppend(
+          stream,
+          events,
+          appendOptions.expectedRevision === undefined ? ANY : appendOptions.expectedRevision,
+        );
         return new Promise<AppendResult>((resolve, reject) => {
           queue.push({ ...checked, resolve, reject });
           scheduleFlush();
@@ -682,6 +688,14 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
     },
 
     stats: () => ({ ...counters }),
+
+    settings: () => ({
+      synchronous:
+        (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[
+          db.pragma('synchronous', { simple: true }) as number
+        ] ?? 'OFF',
+      journalMode: String(db.pragma('journal_mode', { simple: true })),
+    }),
   };
   return store;
 }
