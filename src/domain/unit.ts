@@ -1,0 +1,389 @@
+// The unit stream (`unit-<key>`, DESIGN.md §1–2): receipts, revocations, and the
+// verdicts they cause. Recording or revoking a receipt decides the receipt event
+// AND every resulting verdict change (GatePassed / GateFailed / GateReopened /
+// StagePassed / StageReopened), so that the handler appends them atomically.
+// Verdict events are emitted only when a verdict changes for the unit; each names
+// the definition versions and receipt ids it was computed from.
+import { canonicalize } from '../encoding/canonicalJson.js';
+import { ProvenantError } from '../errors.js';
+import { describeSchemaErrors, type CustomSchemaError } from './customSchema.js';
+import type { Definitions } from './definitions.js';
+import { evaluateUnit, type EvaluatedReceipt, type UnitEvaluation } from './evaluation.js';
+import {
+  EventTypes,
+  gateVerdictEventType,
+  type GateVerdictData,
+  type ReceiptRecordedData,
+  type ReceiptRevokedData,
+  type StageVerdictData,
+  type UnitEvent,
+  type VerdictEvent,
+  type VerdictTrigger,
+} from './events.js';
+import { assertActionName, isReceiptId } from './names.js';
+import type { ArtifactRef, EvidenceRef, ReceiptInput } from './receiptInput.js';
+import { normalizeUnitKey } from './unitKey.js';
+import {
+  MAX_NAME_LENGTH,
+  MAX_TEXT_LENGTH,
+  isPlainObject,
+  optionalText,
+  requiredText,
+} from './validate.js';
+
+/** Record one action's outcome for one unit. `receiptId` is chosen outside (see application). */
+export interface RecordReceipt {
+  type: 'RecordReceipt';
+  receiptId: string;
+  receipt: ReceiptInput;
+  definitions: Definitions;
+}
+
+/** Revoke a receipt, with a reason; the receipt stays in the log. */
+export interface RevokeReceipt {
+  type: 'RevokeReceipt';
+  receiptId: string;
+  reason: string;
+  revokedBy?: string;
+  definitions: Definitions;
+}
+
+/** Re-evaluate the unit under the current definitions and record any change of verdict. */
+export interface EvaluateUnit {
+  type: 'Evaluate';
+  definitions: Definitions;
+}
+
+export type UnitCommand = RecordReceipt | RevokeReceipt | EvaluateUnit;
+
+/** A receipt as the unit state keeps it. */
+export interface UnitReceipt {
+  data: ReceiptRecordedData;
+  revoked?: { reason: string; revokedBy?: string };
+}
+
+/** A unit folded from its stream. */
+export interface UnitState {
+  /** Canonical unit key, once the stream has an event. */
+  unit: string | undefined;
+  /** Receipts by id, in log order. */
+  receipts: ReadonlyMap<string, UnitReceipt>;
+  /** The last recorded verdict of each gate for this unit. */
+  gateVerdicts: ReadonlyMap<string, GateVerdictData>;
+  /** The last recorded verdict of each stage for this unit. */
+  stageVerdicts: ReadonlyMap<string, StageVerdictData>;
+}
+
+export const initialUnitState = (): UnitState => ({
+  unit: undefined,
+  receipts: new Map(),
+  gateVerdicts: new Map(),
+  stageVerdicts: new Map(),
+});
+
+export function evolveUnit(state: UnitState, event: UnitEvent): UnitState {
+  switch (event.type) {
+    case EventTypes.ReceiptRecorded: {
+      const receipts = new Map(state.receipts);
+      receipts.set(event.data.receiptId, { data: event.data });
+      return { ...state, unit: event.data.unit, receipts };
+    }
+    case EventTypes.ReceiptRevoked: {
+      const existing = state.receipts.get(event.data.receiptId);
+      if (existing === undefined) return state;
+      const receipts = new Map(state.receipts);
+      const revoked: UnitReceipt['revoked'] = { reason: event.data.reason };
+      if (event.data.revokedBy !== undefined) revoked.revokedBy = event.data.revokedBy;
+      receipts.set(event.data.receiptId, { ...existing, revoked });
+      return { ...state, receipts };
+    }
+    case EventTypes.GatePassed:
+    case EventTypes.GateFailed:
+    case EventTypes.GateReopened: {
+      const gateVerdicts = new Map(state.gateVerdicts);
+      gateVerdicts.set(event.data.gateId, event.data);
+      return { ...state, unit: event.data.unit, gateVerdicts };
+    }
+    case EventTypes.StagePassed:
+    case EventTypes.StageReopened: {
+      const stageVerdicts = new Map(state.stageVerdicts);
+      stageVerdicts.set(event.data.stageId, event.data);
+      return { ...state, unit: event.data.unit, stageVerdicts };
+    }
+  }
+}
+
+/** The receipts of a unit state as evaluation takes them. */
+export const evaluatedReceipts = (receipts: ReadonlyMap<string, UnitReceipt>): EvaluatedReceipt[] =>
+  [...receipts.values()].map(({ data, revoked }) => ({
+    receiptId: data.receiptId,
+    action: data.action,
+    multipass: data.multipass,
+    revoked: revoked !== undefined,
+  }));
+
+/**
+ * The verdict events that take the unit from its recorded verdicts to `evaluation`:
+ * gates first (by id), then stages (by id). Nothing for a verdict that did not change.
+ */
+export function verdictChanges(
+  state: UnitState,
+  unit: string,
+  evaluation: UnitEvaluation,
+  trigger: VerdictTrigger,
+): VerdictEvent[] {
+  const events: VerdictEvent[] = [];
+  for (const gate of evaluation.gates.values()) {
+    const previousVerdict = state.gateVerdicts.get(gate.gateId)?.verdict ?? 'pending';
+    if (previousVerdict === gate.verdict) continue;
+    const data: GateVerdictData = {
+      unit,
+      gateId: gate.gateId,
+      gateVersion: gate.gateVersion,
+      verdict: gate.verdict,
+      previousVerdict,
+      counted: gate.counted,
+      receiptIds: gate.receiptIds,
+      missingActions: gate.missingActions,
+      trigger,
+    };
+    events.push({ type: gateVerdictEventType(gate.verdict), data });
+  }
+  for (const stage of evaluation.stages.values()) {
+    const previouslyPassed = state.stageVerdicts.get(stage.stageId)?.passed ?? false;
+    if (previouslyPassed === stage.passed) continue;
+    const data: StageVerdictData = {
+      unit,
+      stageId: stage.stageId,
+      stageVersion: stage.stageVersion,
+      passed: stage.passed,
+      gates: stage.gates,
+      prerequisites: stage.prerequisites,
+      receiptIds: stage.receiptIds,
+      trigger,
+    };
+    events.push(
+      stage.passed
+        ? { type: EventTypes.StagePassed, data }
+        : { type: EventTypes.StageReopened, data },
+    );
+  }
+  return events;
+}
+
+const invalidReceipt = (message: string): ProvenantError =>
+  new ProvenantError('DOMAIN_INVALID_RECEIPT', message);
+
+function optionalObject(what: string, value: unknown): Record<string, unknown> | undefined {
+  if (value === undefined) return undefined;
+  if (!isPlainObject(value)) throw invalidReceipt(`${what} must be a JSON object`);
+  return value;
+}
+
+function digestSet(what: string, value: unknown): Record<string, string> {
+  if (!isPlainObject(value) || Object.keys(value).length === 0)
+    throw invalidReceipt(`${what}.digest must be a non-empty object of algorithm -> hex`);
+  for (const [algorithm, hex] of Object.entries(value))
+    if (
+      !/^[a-z0-9-]{1,32}$/.test(algorithm) ||
+      typeof hex !== 'string' ||
+      !/^[0-9a-f]{16,128}$/.test(hex)
+    )
+      throw invalidReceipt(`${what}.digest.${algorithm} must be lower-case hex`);
+  return value as Record<string, string>;
+}
+
+function refs<T extends ArtifactRef | EvidenceRef>(
+  what: string,
+  value: unknown,
+  uriRequired: boolean,
+): T[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) throw invalidReceipt(`${what} must be an array`);
+  return (value as unknown[]).map((entry, index) => {
+    const where = `${what}[${index}]`;
+    if (!isPlainObject(entry)) throw invalidReceipt(`${where} must be an object`);
+    digestSet(where, entry.digest);
+    if (uriRequired || entry.uri !== undefined)
+      requiredText('DOMAIN_INVALID_RECEIPT', `${where}.uri`, entry.uri, MAX_TEXT_LENGTH);
+    return entry as unknown as T;
+  });
+}
+
+/**
+ * Checks a receipt's shape (the ingest schemas check it in depth) and returns the
+ * `ReceiptRecorded.v1` data: canonical unit key, known fields only.
+ */
+export function receiptData(receiptId: string, input: ReceiptInput): ReceiptRecordedData {
+  if (!isReceiptId(receiptId))
+    throw invalidReceipt(`Receipt id '${String(receiptId)}' is neither a ULID nor a UUID`);
+  if (!isPlainObject(input)) throw invalidReceipt('A receipt must be a JSON object');
+  const data: ReceiptRecordedData = {
+    receiptId,
+    unit: normalizeUnitKey(input.unit),
+    action: assertActionName(input.action),
+    multipass: (() => {
+      if (typeof input.multipass !== 'boolean') throw invalidReceipt('multipass must be a boolean');
+      return input.multipass;
+    })(),
+  };
+  const results = optionalObject('results', input.results);
+  if (results !== undefined) data.results = results;
+  const custom = optionalObject('custom', input.custom);
+  if (custom !== undefined) data.custom = custom;
+  const artifacts = refs<ArtifactRef>('artifacts', input.artifacts, false);
+  if (artifacts !== undefined) data.artifacts = artifacts;
+  const evidence = refs<EvidenceRef>('evidence', input.evidence, true);
+  if (evidence !== undefined) data.evidence = evidence;
+  for (const field of ['producer', 'correlationId', 'startedAt', 'finishedAt'] as const) {
+    const text = optionalText('DOMAIN_INVALID_RECEIPT', field, input[field], MAX_NAME_LENGTH);
+    if (text !== undefined) data[field] = text;
+  }
+  if (input.origin !== undefined) {
+    const origin = optionalObject('origin', input.origin) ?? {};
+    for (const field of ['source', 'id', 'type'] as const)
+      requiredText('DOMAIN_INVALID_RECEIPT', `origin.${field}`, origin[field], MAX_TEXT_LENGTH);
+    optionalText('DOMAIN_INVALID_RECEIPT', 'origin.time', origin.time, MAX_NAME_LENGTH);
+    data.origin = input.origin;
+  }
+  return data;
+}
+
+/** Validates `custom` against every enabled gate that requires `action` and has a schema. */
+export function checkCustomSection(data: ReceiptRecordedData, definitions: Definitions): void {
+  const violations: { gateId: string; gateVersion: number; errors: CustomSchemaError[] }[] = [];
+  for (const gate of definitions.gates.values()) {
+    if (!gate.enabled || gate.validateCustom === undefined) continue;
+    if (!gate.requiredActions.includes(data.action)) continue;
+    if (!gate.validateCustom(data.custom ?? {}))
+      violations.push({
+        gateId: gate.gateId,
+        gateVersion: gate.version,
+        errors: describeSchemaErrors(gate.validateCustom.errors),
+      });
+  }
+  if (violations.length > 0)
+    throw new ProvenantError(
+      'DOMAIN_CUSTOM_SCHEMA_VIOLATION',
+      `The custom section of the '${data.action}' receipt violates the schema of gate ${violations
+        .map((v) => `'${v.gateId}' v${v.gateVersion}`)
+        .join(', ')}: ${violations
+        .flatMap((v) => v.errors.map((e) => `${e.instancePath || '/'} ${e.message}`))
+        .join('; ')}`,
+      { details: { violations } },
+    );
+}
+
+const sameReceipt = (a: ReceiptRecordedData, b: ReceiptRecordedData): boolean =>
+  canonicalize(a) === canonicalize(b);
+
+function assertSameUnit(state: UnitState, unit: string): void {
+  if (state.unit !== undefined && state.unit !== unit)
+    throw new ProvenantError(
+      'DOMAIN_INVALID_COMMAND',
+      `Receipt for unit '${unit}' decided against the stream of unit '${state.unit}'`,
+    );
+}
+
+/**
+ * Decides a unit command:
+ * - `RecordReceipt`: the receipt event plus verdict changes. A receipt id already
+ *   recorded with identical content decides nothing (a redelivery); with different
+ *   content it is `DOMAIN_RECEIPT_CONFLICT`. A custom section that violates the
+ *   schema of an enabled gate requiring the action is `DOMAIN_CUSTOM_SCHEMA_VIOLATION`.
+ * - `RevokeReceipt`: requires a reason; unknown receipt `DOMAIN_RECEIPT_NOT_FOUND`,
+ *   revoked twice `DOMAIN_RECEIPT_ALREADY_REVOKED`.
+ * - `Evaluate`: only verdict changes under the given definitions; an empty unit is
+ *   `DOMAIN_UNIT_NOT_FOUND`.
+ */
+export function decideUnit(command: UnitCommand, state: UnitState): UnitEvent[] {
+  switch (command.type) {
+    case 'RecordReceipt': {
+      const data = receiptData(command.receiptId, command.receipt);
+      assertSameUnit(state, data.unit);
+      const existing = state.receipts.get(data.receiptId);
+      if (existing !== undefined) {
+        if (sameReceipt(existing.data, data)) return [];
+        throw new ProvenantError(
+          'DOMAIN_RECEIPT_CONFLICT',
+          `Receipt '${data.receiptId}' was already recorded with different content`,
+          { details: { receiptId: data.receiptId } },
+        );
+      }
+      checkCustomSection(data, command.definitions);
+      const receipts = new Map(state.receipts);
+      receipts.set(data.receiptId, { data });
+      const evaluation = evaluateUnit(evaluatedReceipts(receipts), command.definitions);
+      return [
+        { type: EventTypes.ReceiptRecorded, data },
+        ...verdictChanges(state, data.unit, evaluation, {
+          kind: 'receipt-recorded',
+          receiptId: data.receiptId,
+        }),
+      ];
+    }
+    case 'RevokeReceipt': {
+      const reason = requiredText(
+        'DOMAIN_INVALID_COMMAND',
+        'reason',
+        command.reason,
+        MAX_TEXT_LENGTH,
+      );
+      const existing = state.receipts.get(command.receiptId);
+      if (existing === undefined || state.unit === undefined)
+        throw new ProvenantError(
+          'DOMAIN_RECEIPT_NOT_FOUND',
+          `Receipt '${String(command.receiptId)}' does not exist`,
+          {
+            details: { receiptId: command.receiptId },
+          },
+        );
+      if (existing.revoked !== undefined)
+        throw new ProvenantError(
+          'DOMAIN_RECEIPT_ALREADY_REVOKED',
+          `Receipt '${command.receiptId}' was already revoked: ${existing.revoked.reason}`,
+          { details: { receiptId: command.receiptId } },
+        );
+      const revokedBy = optionalText(
+        'DOMAIN_INVALID_COMMAND',
+        'revokedBy',
+        command.revokedBy,
+        MAX_NAME_LENGTH,
+      );
+      const data: ReceiptRevokedData = {
+        receiptId: command.receiptId,
+        unit: state.unit,
+        action: existing.data.action,
+        reason,
+        ...(revokedBy === undefined ? {} : { revokedBy }),
+      };
+      const receipts = new Map(state.receipts);
+      receipts.set(command.receiptId, { ...existing, revoked: { reason } });
+      const evaluation = evaluateUnit(evaluatedReceipts(receipts), command.definitions);
+      return [
+        { type: EventTypes.ReceiptRevoked, data },
+        ...verdictChanges(state, state.unit, evaluation, {
+          kind: 'receipt-revoked',
+          receiptId: command.receiptId,
+        }),
+      ];
+    }
+    case 'Evaluate': {
+      if (state.unit === undefined)
+        throw new ProvenantError('DOMAIN_UNIT_NOT_FOUND', 'The unit has no events');
+      const evaluation = evaluateUnit(evaluatedReceipts(state.receipts), command.definitions);
+      return verdictChanges(state, state.unit, evaluation, { kind: 'evaluation' });
+    }
+  }
+}
+
+/** The current evaluation of a unit state under `definitions` (no events decided). */
+export const evaluateUnitState = (state: UnitState, definitions: Definitions): UnitEvaluation =>
+  evaluateUnit(evaluatedReceipts(state.receipts), definitions);
+
+/** The unit decider, in the shape the command handler and the test helpers take. */
+export const unitDecider = {
+  decide: decideUnit,
+  evolve: evolveUnit,
+  initialState: initialUnitState,
+};
