@@ -6,7 +6,6 @@ import type { Definitions } from './definitions.js';
 import {
   EventTypes,
   type GateVerdictData,
-  type ReceiptRecordedData,
   type StageVerdictData,
   type UnitEvent,
 } from './events.js';
