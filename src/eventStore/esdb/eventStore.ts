@@ -1,0 +1,951 @@
+// The EventStoreDB/KurrentDB log (DESIGN.md §2, "Backends"): the whole port on
+// @eventstore/db-client 6.x. The mapping rules live in pure modules beside this
+// one (mapping, metadata, idempotency, errors, verify); this file does the I/O.
+// docs/kurrentdb.md explains the layout, the guarantees and their limits.
+import { readFileSync } from 'node:fs';
+import {
+  BACKWARDS,
+  END,
+  EventStoreDBClient,
+  FORWARDS,
+  NO_STREAM as CLIENT_NO_STREAM,
+  START,
+  StreamNotFoundError,
+  WrongExpectedVersionError,
+  type AllStreamRecordedEvent,
+  type AllStreamResolvedEvent,
+  type AllStreamSubscription,
+  type AppendResult as EsdbAppendResult,
+  type ChannelCredentialOptions,
+  type DNSClusterOptions,
+  type GossipClusterOptions,
+  type SingleNodeOptions,
+  type Credentials,
+  type EventData,
+  type JSONType,
+  type Position,
+  type ReadAllOptions as EsdbReadAllOptions,
+  type ReadStreamOptions as EsdbReadStreamOptions,
+  type ResolvedEvent,
+  type StreamingRead,
+  type SubscribeToAllOptions as EsdbSubscribeToAllOptions,
+  type AppendToStreamOptions,
+} from '@eventstore/db-client';
+import { ProvenantError } from '../../errors.js';
+import { storeClosed } from '../errors.js';
+import {
+  ANY,
+  NO_STREAM,
+  RevisionConflictError,
+  STREAM_EXISTS,
+  matchesExpectedRevision,
+  type ActualRevision,
+  type ExpectedRevision,
+} from '../expectedRevision.js';
+import { newEventId, ulidToUuid } from '../ids.js';
+import { ZERO_DIGEST, eventDigest } from '../integrity.js';
+import {
+  DEFAULT_READ_ALL_MAX_COUNT,
+  type AllPosition,
+  type AppendOptions,
+  type AppendResult,
+  type AppendedEvent,
+  type EventFilter,
+  type EventStore,
+  type EventToAppend,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type ReadStreamResult,
+  type RecordedEvent,
+  type SubscribeToAllOptions,
+  type Subscription,
+  type VerifyResult,
+} from '../types.js';
+import {
+  assertFilter,
+  assertMaxCount,
+  assertReadAllOptions,
+  assertStreamName,
+  matchesFilter,
+  prepareAppend,
+} from '../validation.js';
+import {
+  parseEsdbConnectionString,
+  redactConnectionString,
+  type EsdbConnectionSettings,
+} from './connectionString.js';
+import { isTransientEsdbError, translateEsdbError } from './errors.js';
+import {
+  decideIdempotency,
+  parseIdempotencyRecord,
+  type IdempotencyRecord,
+  type KeyedEvent,
+} from './idempotency.js';
+import {
+  IDEMPOTENCY_EVENT_TYPE,
+  assertStorableOnEsdb,
+  esdbEventId,
+  fromEsdbPosition,
+  idempotencyStreamName,
+  isPastPosition,
+  isVisibleInAll,
+  toEsdbFilter,
+  toEsdbPosition,
+} from './mapping.js';
+import {
+  PROVENANT_METADATA_KEY,
+  decodeRecordedEvent,
+  encodeMetadata,
+  type DecodedEvent,
+} from './metadata.js';
+import { ChainWalker } from './verify.js';
+
+/** How to reach the log. Built by the composition root from configuration. */
+export interface EsdbEventStoreOptions {
+  /** `esdb://`, `esdb+discover://`, `kurrentdb://` or `kurrentdb+discover://` (EVENTSTORE_CONNECTION_STRING). */
+  connectionString: string;
+  /** Overrides credentials in the connection string (EVENTSTORE_USERNAME). Never logged. */
+  username?: string;
+  /** EVENTSTORE_PASSWORD. Never logged. */
+  password?: string;
+  /** PEM file of the CA that signed the servers' certificates (EVENTSTORE_CA_FILE); overrides `tlsCAFile`. */
+  tlsCaFile?: string;
+  /** How long `isReady()` waits for the server, in ms. Default 2000. */
+  readinessTimeoutMs?: number;
+  /** Backoff of subscriptions while the server is away, in ms. Defaults 100 and 5000. */
+  subscriptionRetry?: { initialDelayMs?: number; maxDelayMs?: number };
+  /** Source of recorded times (tests). */
+  clock?: () => Date;
+}
+
+/** The operations of the client the adapter uses: the seam for tests without a server. */
+export type EsdbClient = Pick<
+  EventStoreDBClient,
+  'appendToStream' | 'readStream' | 'readAll' | 'subscribeToAll' | 'dispose'
+>;
+
+/** The EventStoreDB/KurrentDB store: the port, plus a safe description of where it points. */
+export interface EsdbEventStore extends EventStore {
+  /** The connection string with credentials redacted. */
+  readonly description: string;
+  /** The same, for logs and string templates. */
+  toString(): string;
+}
+
+/** Settings the adapter itself needs, after the connection details are resolved. */
+export interface EsdbAdapterSettings {
+  description: string;
+  readinessTimeoutMs?: number;
+  subscriptionRetry?: { initialDelayMs?: number; maxDelayMs?: number };
+  clock?: () => Date;
+  /** Appends retried on a concurrent write when the caller asked for `any`/`stream_exists`. Default 20. */
+  maxAppendAttempts?: number;
+}
+
+// How many of a stream's last events an append reads: the last one gives the
+// chain head; all of them are searched for a key whose index record is missing
+// (an append whose process died between the event and its index record).
+const TAIL_SIZE = 32;
+const PAGE = 500;
+
+const configError = (message: string, cause?: unknown): ProvenantError =>
+  new ProvenantError('STORE_CONFIGURATION', message, cause === undefined ? {} : { cause });
+
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw configError(
+      `Cannot read the ${what} '${path}': ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      error,
+    );
+  }
+}
+
+/** What the client's constructor takes, resolved from the settings. */
+export interface EsdbClientArguments {
+  connection: DNSClusterOptions | GossipClusterOptions | SingleNodeOptions;
+  channel: ChannelCredentialOptions;
+  credentials: Credentials | undefined;
+}
+
+/** Client constructor arguments for parsed settings (reads the TLS files named). */
+export function clientArguments(
+  settings: EsdbConnectionSettings,
+  options: Pick<EsdbEventStoreOptions, 'username' | 'password' | 'tlsCaFile'>,
+): EsdbClientArguments {
+  if ((options.username === undefined) !== (options.password === undefined))
+    throw configError('EventStoreDB/KurrentDB user name and password must be given together');
+  const credentials: Credentials | undefined =
+    options.username !== undefined && options.password !== undefined
+      ? { username: options.username, password: options.password }
+      : settings.credentials;
+  const channel: ChannelCredentialOptions = { insecure: !settings.tls };
+  const caFile = options.tlsCaFile ?? settings.tlsCaFile;
+  if (settings.tls) {
+    if (caFile !== undefined) channel.rootCertificate = readPem(caFile, 'TLS CA file');
+    if (settings.userCertFile !== undefined && settings.userKeyFile !== undefined) {
+      channel.userCertFile = readPem(settings.userCertFile, 'user certificate file');
+      channel.userKeyFile = readPem(settings.userKeyFile, 'user key file');
+    }
+  }
+  const common = {
+    throwOnAppendFailure: true,
+    ...(settings.keepAliveInterval !== undefined && {
+      keepAliveInterval: settings.keepAliveInterval,
+    }),
+    ...(settings.keepAliveTimeout !== undefined && { keepAliveTimeout: settings.keepAliveTimeout }),
+    ...(settings.defaultDeadline !== undefined && { defaultDeadline: settings.defaultDeadline }),
+    ...(settings.connectionName !== undefined && { connectionName: settings.connectionName }),
+  };
+  const discovery = {
+    ...(settings.nodePreference !== undefined && { nodePreference: settings.nodePreference }),
+    ...(settings.maxDiscoverAttempts !== undefined && {
+      maxDiscoverAttempts: settings.maxDiscoverAttempts,
+    }),
+    ...(settings.discoveryInterval !== undefined && {
+      discoveryInterval: settings.discoveryInterval,
+    }),
+    ...(settings.gossipTimeout !== undefined && { gossipTimeout: settings.gossipTimeout }),
+  };
+  const [first] = settings.hosts;
+  if (first === undefined) throw configError('No EventStoreDB/KurrentDB host configured');
+  if (settings.dnsDiscover)
+    return { connection: { discover: first, ...discovery, ...common }, channel, credentials };
+  if (settings.hosts.length > 1)
+    return {
+      connection: { endpoints: settings.hosts, ...discovery, ...common },
+      channel,
+      credentials,
+    };
+  return { connection: { endpoint: first, ...common }, channel, credentials };
+}
+
+/**
+ * Connects (lazily: the first call opens the channel) to EventStoreDB/KurrentDB
+ * and returns the port. Throws `STORE_CONFIGURATION` for a malformed connection
+ * string or an unreadable TLS file; an unreachable server is not an error here —
+ * `isReady()` is false and calls fail with `STORE_BACKEND_UNAVAILABLE` until it answers.
+ */
+export function getEventStoreDBEventStore(options: EsdbEventStoreOptions): EsdbEventStore {
+  const settings = parseEsdbConnectionString(options.connectionString);
+  const args = clientArguments(settings, options);
+  let client: EventStoreDBClient;
+  try {
+    const { connection, channel, credentials } = args;
+    client =
+      'discover' in connection
+        ? new EventStoreDBClient(connection, channel, credentials)
+        : 'endpoints' in connection
+          ? new EventStoreDBClient(connection, channel, credentials)
+          : new EventStoreDBClient(connection, channel, credentials);
+  } catch (error) {
+    throw configError(
+      `Invalid EventStoreDB/KurrentDB client settings: ${error instanceof Error ? error.message : String(error)}`,
+      error,
+    );
+  }
+  return createEsdbEventStore(client, {
+    description: redactConnectionString(options.connectionString.trim()),
+    ...(options.readinessTimeoutMs !== undefined && {
+      readinessTimeoutMs: options.readinessTimeoutMs,
+    }),
+    ...(options.subscriptionRetry !== undefined && {
+      subscriptionRetry: options.subscriptionRetry,
+    }),
+    ...(options.clock !== undefined && { clock: options.clock }),
+  });
+}
+
+/** Drains a client read into an array (reads are bounded by their maxCount). */
+async function collect<E>(read: StreamingRead<E>): Promise<E[]> {
+  const out: E[] = [];
+  for await (const item of read) out.push(item);
+  return out;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+interface StreamTail {
+  revision: ActualRevision;
+  /** The digest the stream's next event must carry as prevDigest. */
+  nextPrevDigest: string;
+  /** Up to TAIL_SIZE last events, newest first. */
+  events: DecodedEvent[];
+}
+
+/** The port on a given client. Exported for tests that drive it with a fake client. */
+export function createEsdbEventStore(
+  client: EsdbClient,
+  settings: EsdbAdapterSettings,
+): EsdbEventStore {
+  const clock = settings.clock ?? (() => new Date());
+  const readinessTimeoutMs = settings.readinessTimeoutMs ?? 2000;
+  const initialDelayMs = settings.subscriptionRetry?.initialDelayMs ?? 100;
+  const maxDelayMs = settings.subscriptionRetry?.maxDelayMs ?? 5000;
+  const maxAppendAttempts = settings.maxAppendAttempts ?? 20;
+
+  let state: 'open' | 'closing' | 'closed' = 'open';
+  let closing: Promise<void> | undefined;
+  const inFlight = new Set<Promise<unknown>>();
+  const subscriptions = new Set<{ close(): Promise<void> }>();
+  /** Appends holding an idempotency key in this process: same-key appends run one at a time. */
+  const keyLocks = new Map<string, Promise<unknown>>();
+
+  const assertOpen = (): void => {
+    if (state !== 'open') throw storeClosed();
+  };
+
+  /** Runs a client call and translates whatever it throws. */
+  async function call<T>(
+    operation: string,
+    work: () => Promise<T>,
+    extra: { stream?: string; expectedRevision?: ExpectedRevision } = {},
+  ): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw translateEsdbError(error, { operation, ...extra });
+    }
+  }
+
+  /** A stream read; `undefined` when the stream does not exist. */
+  async function readStreamRaw(
+    stream: string,
+    options: EsdbReadStreamOptions,
+  ): Promise<ResolvedEvent[] | undefined> {
+    try {
+      return await collect(client.readStream(stream, options));
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return undefined;
+      throw translateEsdbError(error, { operation: `read stream '${stream}'`, stream });
+    }
+  }
+
+  const decodeAll = (resolved: readonly ResolvedEvent[]): DecodedEvent[] =>
+    resolved.flatMap((r) =>
+      r.event === undefined ? [] : [decodeRecordedEvent(r.event as AllStreamRecordedEvent)],
+    );
+
+  async function readTail(stream: string): Promise<StreamTail> {
+    const resolved = await readStreamRaw(stream, {
+      direction: BACKWARDS,
+      fromRevision: END,
+      maxCount: TAIL_SIZE,
+    });
+    const events = decodeAll(resolved ?? []);
+    const last = events[0]?.event;
+    if (last === undefined) return { revision: NO_STREAM, nextPrevDigest: ZERO_DIGEST, events };
+    return {
+      revision: last.revision,
+      nextPrevDigest: eventDigest(last.metadata.prevDigest, last.metadata.contentDigest),
+      events,
+    };
+  }
+
+  async function readIdempotencyRecord(key: string): Promise<IdempotencyRecord | undefined> {
+    const resolved = await readStreamRaw(idempotencyStreamName(key), {
+      direction: FORWARDS,
+      fromRevision: START,
+      maxCount: 1,
+    });
+    const record = parseIdempotencyRecord(resolved?.[0]?.event?.data);
+    return record?.key === key ? record : undefined;
+  }
+
+  /** Writes a key's index record; a record already there (a concurrent writer) is left alone. */
+  async function writeIdempotencyRecord(record: IdempotencyRecord): Promise<void> {
+    const event: EventData = {
+      id: ulidToUuid(newEventId()),
+      contentType: 'application/json',
+      type: IDEMPOTENCY_EVENT_TYPE,
+      data: { ...record },
+      metadata: undefined,
+    };
+    try {
+      await client.appendToStream(idempotencyStreamName(record.key), event, {
+        expectedRevision: CLIENT_NO_STREAM,
+      });
+    } catch (error) {
+      if (error instanceof WrongExpectedVersionError) return;
+      throw error;
+    }
+  }
+
+  /** Index records for the keys, from their index streams or (repairing them) from the stream's tail. */
+  async function findKeys(
+    stream: string,
+    keyed: readonly KeyedEvent[],
+    tail: StreamTail,
+  ): Promise<Map<string, IdempotencyRecord>> {
+    const found = new Map<string, IdempotencyRecord>();
+    const records = await Promise.all(keyed.map(({ key }) => readIdempotencyRecord(key)));
+    records.forEach((record) => record && found.set(record.key, record));
+    for (const { key } of keyed) {
+      if (found.has(key)) continue;
+      const hit = tail.events.find((d) => d.record?.idempotencyKey === key);
+      if (hit === undefined) continue;
+      const record: IdempotencyRecord = {
+        key,
+        digest: hit.record?.idempotencyDigest ?? hit.event.metadata.contentDigest,
+        stream,
+        eventId: hit.event.id,
+        revision: hit.event.revision,
+        position: hit.event.position.toString(),
+      };
+      found.set(key, record);
+      // Best effort: the next lookup finds it directly.
+      await writeIdempotencyRecord(record).catch(() => undefined);
+    }
+    return found;
+  }
+
+  async function appendOnce(
+    stream: string,
+    expectedRevision: ExpectedRevision,
+    prepared: ReturnType<typeof prepareAppend>['prepared'],
+    keyed: readonly (KeyedEvent & { index: number })[],
+  ): Promise<AppendResult | 'retry'> {
+    const tail = await readTail(stream);
+    if (keyed.length > 0) {
+      const found = await findKeys(stream, keyed, tail);
+      const decision = decideIdempotency(stream, keyed, found);
+      if (decision.kind === 'duplicate') {
+        const last = decision.originals.reduce((a, b) => (b.position > a.position ? b : a));
+        return {
+          duplicate: true,
+          events: decision.originals,
+          position: last.position,
+          nextExpectedRevision: tail.revision === NO_STREAM ? last.revision : tail.revision,
+        };
+      }
+    }
+    if (!matchesExpectedRevision(expectedRevision, tail.revision))
+      throw new RevisionConflictError(stream, expectedRevision, tail.revision);
+
+    const now = clock();
+    const recordedAt = now.toISOString();
+    let prev = tail.nextPrevDigest;
+    const ids: string[] = [];
+    const data: EventData[] = prepared.map((p) => {
+      const id = newEventId(now.getTime());
+      ids.push(id);
+      const digest = p.contentDigest;
+      const { idempotencyKey, idempotencyDigest } = p.event;
+      const metadata = encodeMetadata(
+        p.event.metadata,
+        { contentDigest: digest, prevDigest: prev },
+        {
+          v: 1,
+          id,
+          recordedAt,
+          ...(idempotencyKey !== undefined && {
+            idempotencyKey,
+            idempotencyDigest: idempotencyDigest ?? digest,
+          }),
+        },
+      );
+      prev = eventDigest(prev, digest);
+      return {
+        id: esdbEventId(id, idempotencyKey),
+        contentType: 'application/json',
+        type: p.type,
+        // JSON of any shape; the client only JSON.stringify's it.
+        data: p.event.data as JSONType,
+        metadata: metadata,
+      };
+    });
+
+    const appendOptions: AppendToStreamOptions = {
+      expectedRevision: tail.revision === NO_STREAM ? CLIENT_NO_STREAM : BigInt(tail.revision),
+    };
+    let result: EsdbAppendResult;
+    try {
+      result = await client.appendToStream(stream, data, appendOptions);
+    } catch (error) {
+      const translated = translateEsdbError(error, {
+        operation: `append to '${stream}'`,
+        stream,
+        expectedRevision,
+      });
+      if (translated instanceof RevisionConflictError) {
+        // Someone appended between our read and our write. A caller who named a
+        // revision or no_stream gets the conflict; for any/stream_exists we decide again.
+        if (expectedRevision === ANY || expectedRevision === STREAM_EXISTS) return 'retry';
+        throw new RevisionConflictError(stream, expectedRevision, translated.actual);
+      }
+      throw translated;
+    }
+    if (!result.success)
+      throw new ProvenantError(
+        'ESDB_UNEXPECTED',
+        `The server did not accept the append to '${stream}'`,
+      );
+
+    // Read what was written back: it gives each event's $all position, and shows
+    // whether the server recognised our (deterministic) ids as a retry of an
+    // earlier write at the same revision and kept the earlier events.
+    const first = tail.revision === NO_STREAM ? 0 : tail.revision + 1;
+    const written = decodeAll(
+      (await readStreamRaw(stream, {
+        direction: FORWARDS,
+        fromRevision: BigInt(first),
+        maxCount: prepared.length,
+      })) ?? [],
+    );
+    if (written.length !== prepared.length)
+      throw new ProvenantError(
+        'ESDB_UNEXPECTED',
+        `The append to '${stream}' was acknowledged but ${written.length} of ${prepared.length} events read back`,
+      );
+    const ours = written.every((w, i) => w.event.id === ids[i]);
+    if (!ours) {
+      const found = new Map<string, IdempotencyRecord>();
+      for (const k of keyed) {
+        const w = written[k.index];
+        if (w === undefined) continue;
+        const record: IdempotencyRecord = {
+          key: k.key,
+          digest: w.record?.idempotencyDigest ?? w.event.metadata.contentDigest,
+          stream,
+          eventId: w.event.id,
+          revision: w.event.revision,
+          position: w.event.position.toString(),
+        };
+        found.set(k.key, record);
+        await writeIdempotencyRecord(record).catch(() => undefined);
+      }
+      const decision = decideIdempotency(stream, keyed, found);
+      if (decision.kind === 'append')
+        throw new ProvenantError(
+          'ESDB_UNEXPECTED',
+          `The server kept other events than ours at '${stream}'@${first}`,
+        );
+      const last = decision.originals.reduce((a, b) => (b.position > a.position ? b : a));
+      return {
+        duplicate: true,
+        events: decision.originals,
+        position: last.position,
+        nextExpectedRevision: Number(result.nextExpectedRevision),
+      };
+    }
+    const events: AppendedEvent[] = written.map((w) => ({
+      id: w.event.id,
+      revision: w.event.revision,
+      position: w.event.position,
+    }));
+    // The events are durable now; an index record that fails to be written is
+    // repaired from the stream's tail by the next delivery of the same key.
+    await Promise.all(
+      keyed.map(async (k) => {
+        const e = events[k.index];
+        if (e === undefined) return;
+        await writeIdempotencyRecord({
+          key: k.key,
+          digest: k.digest,
+          stream,
+          eventId: e.id,
+          revision: e.revision,
+          position: e.position.toString(),
+        }).catch(() => undefined);
+      }),
+    );
+    const last = events.at(-1) as AppendedEvent;
+    return {
+      duplicate: false,
+      events,
+      position: last.position,
+      nextExpectedRevision: last.revision,
+    };
+  }
+
+  async function appendChecked(
+    stream: string,
+    expectedRevision: ExpectedRevision,
+    prepared: ReturnType<typeof prepareAppend>['prepared'],
+  ): Promise<AppendResult> {
+    const keyed = prepared.flatMap((p, index) =>
+      p.event.idempotencyKey === undefined
+        ? []
+        : [
+            {
+              key: p.event.idempotencyKey,
+              digest: p.event.idempotencyDigest ?? p.contentDigest,
+              index,
+            },
+          ],
+    );
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await appendOnce(stream, expectedRevision, prepared, keyed);
+      if (outcome !== 'retry') return outcome;
+      if (attempt >= maxAppendAttempts)
+        throw new RevisionConflictError(
+          stream,
+          expectedRevision,
+          (await readTail(stream)).revision,
+        );
+      await sleep(Math.min(5 * 2 ** attempt, 200) * Math.random());
+    }
+  }
+
+  /** Runs `work` once no other append in this process holds any of `keys`. */
+  async function withKeyLocks<T>(keys: readonly string[], work: () => Promise<T>): Promise<T> {
+    for (;;) {
+      const held = keys.flatMap((k) => keyLocks.get(k) ?? []);
+      if (held.length === 0) break;
+      await Promise.allSettled(held);
+    }
+    const running = work();
+    for (const k of keys) keyLocks.set(k, running);
+    try {
+      return await running;
+    } finally {
+      for (const k of keys) if (keyLocks.get(k) === running) keyLocks.delete(k);
+    }
+  }
+
+  function track<T>(work: Promise<T>): Promise<T> {
+    inFlight.add(work);
+    const untrack = (): void => void inFlight.delete(work);
+    work.then(untrack, untrack);
+    return work;
+  }
+
+  /** Raw `$all` page in the client's terms. */
+  function readAllPage(
+    from: Position | typeof START | typeof END,
+    direction: 'forwards' | 'backwards',
+    maxCount: number,
+  ): Promise<AllStreamResolvedEvent[]> {
+    const options: EsdbReadAllOptions = {
+      fromPosition: from,
+      direction: direction === 'forwards' ? FORWARDS : BACKWARDS,
+      maxCount,
+    };
+    return call('read $all', () => collect(client.readAll(options)));
+  }
+
+  /**
+   * Walks `$all` from an exclusive port position, page by page, calling `visit`
+   * with each Provenant event (system events skipped) until it returns false.
+   */
+  async function walkAll(
+    from: AllPosition,
+    direction: 'forwards' | 'backwards',
+    visit: (event: RecordedEvent) => boolean,
+    pageSize = PAGE,
+  ): Promise<void> {
+    if (
+      (direction === 'forwards' && from === 'end') ||
+      (direction === 'backwards' && from === 'start')
+    )
+      return;
+    let cursor: bigint | undefined = typeof from === 'bigint' ? from : undefined;
+    let position: Position | typeof START | typeof END =
+      typeof from === 'bigint' ? toEsdbPosition(from) : from === 'start' ? START : END;
+    for (;;) {
+      const page = await readAllPage(position, direction, pageSize);
+      for (const resolved of page) {
+        const raw = resolved.event;
+        if (raw === undefined) continue;
+        const at = fromEsdbPosition(raw.position);
+        if (cursor !== undefined && !isPastPosition(at, cursor, direction)) continue;
+        if (!isVisibleInAll(raw.type)) continue;
+        if (!visit(decodeRecordedEvent(raw).event)) return;
+      }
+      const last = page.at(-1)?.event;
+      if (page.length < pageSize || last === undefined) return;
+      cursor = fromEsdbPosition(last.position);
+      position = last.position;
+      assertOpen();
+    }
+  }
+
+  function subscribe(options: SubscribeToAllOptions): Subscription {
+    assertOpen();
+    assertFilter(options.filter);
+    const from = options.from ?? 'start';
+    if (from !== 'start' && from !== 'end' && (typeof from !== 'bigint' || from < 0n))
+      throw new ProvenantError(
+        'STORE_INVALID_READ_OPTIONS',
+        `from must be 'start', 'end' or a non-negative bigint position`,
+      );
+    const filter: EventFilter | undefined = options.filter;
+    const abort = new AbortController();
+    let closed = false;
+    let current: AllStreamSubscription | undefined;
+
+    async function* deliver(): AsyncGenerator<RecordedEvent> {
+      // 'end' is resolved once, to the last record of $all (system records
+      // included), so that a reconnect resumes there rather than at a later "end".
+      let cursor: bigint | undefined;
+      let delay = initialDelayMs;
+      let resolvedEnd = from !== 'end';
+      if (typeof from === 'bigint') cursor = from;
+      while (!closed) {
+        try {
+          if (!resolvedEnd) {
+            const [lastRecord] = await readAllPage(END, 'backwards', 1);
+            cursor = lastRecord?.event ? fromEsdbPosition(lastRecord.event.position) : undefined;
+            resolvedEnd = true;
+          }
+          const subscribeOptions: EsdbSubscribeToAllOptions = {
+            fromPosition: cursor === undefined ? START : toEsdbPosition(cursor),
+            filter: toEsdbFilter(filter),
+          };
+          current = client.subscribeToAll(subscribeOptions);
+          for await (const resolved of current) {
+            const raw = resolved.event;
+            if (raw === undefined) continue;
+            const at = fromEsdbPosition(raw.position);
+            if (cursor !== undefined && at <= cursor) continue;
+            cursor = at;
+            if (!isVisibleInAll(raw.type) || !matchesFilter(filter, raw.streamId, raw.type))
+              continue;
+            const { event } = decodeRecordedEvent(raw);
+            delay = initialDelayMs;
+            yield event;
+            if (closed) return;
+          }
+        } catch (error) {
+          if (closed) return;
+          if (!isTransientEsdbError(error))
+            throw translateEsdbError(error, { operation: 'subscribe to $all' });
+        } finally {
+          const sub = current;
+          current = undefined;
+          await sub?.unsubscribe().catch(() => undefined);
+        }
+        if (closed) return;
+        // The server went away (or ended the subscription): resume after the last
+        // event delivered, with exponential backoff and jitter.
+        await sleep(delay / 2 + (Math.random() * delay) / 2, abort.signal);
+        delay = Math.min(delay * 2, maxDelayMs);
+      }
+    }
+
+    let generator: AsyncGenerator<RecordedEvent> | undefined;
+    const subscription: Subscription = {
+      async close(): Promise<void> {
+        if (closed) return;
+        closed = true;
+        subscriptions.delete(subscription);
+        abort.abort();
+        await current?.unsubscribe().catch(() => undefined);
+        await generator?.return(undefined);
+      },
+      [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
+        generator ??= deliver();
+        return generator;
+      },
+    };
+    subscriptions.add(subscription);
+    return subscription;
+  }
+
+  const store: EsdbEventStore = {
+    description: settings.description,
+
+    append(
+      stream: string,
+      events: readonly EventToAppend[],
+      appendOptions: AppendOptions = {},
+    ): Promise<AppendResult> {
+      try {
+        assertOpen();
+        const checked = prepareAppend(stream, events, appendOptions.expectedRevision ?? ANY);
+        assertStorableOnEsdb(
+          checked.stream,
+          checked.prepared.map((p) => p.type),
+        );
+        for (const p of checked.prepared)
+          if (
+            p.event.metadata !== undefined &&
+            Object.hasOwn(p.event.metadata, PROVENANT_METADATA_KEY)
+          )
+            throw new ProvenantError(
+              'STORE_INVALID_EVENT',
+              `Metadata key '${PROVENANT_METADATA_KEY}' is reserved by the EventStoreDB/KurrentDB adapter`,
+            );
+        const keys = checked.prepared.flatMap((p) => p.event.idempotencyKey ?? []);
+        return track(
+          withKeyLocks(keys, () =>
+            appendChecked(checked.stream, checked.expectedRevision, checked.prepared),
+          ),
+        );
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    },
+
+    async readStream(
+      stream: string,
+      readOptions: ReadStreamOptions = {},
+    ): Promise<ReadStreamResult> {
+      assertOpen();
+      assertStreamName(stream);
+      assertMaxCount(readOptions.maxCount);
+      const direction = readOptions.direction ?? 'forwards';
+      if (direction !== 'forwards' && direction !== 'backwards')
+        throw new ProvenantError(
+          'STORE_INVALID_READ_OPTIONS',
+          `Unknown direction ${String(direction)}`,
+        );
+      const from = readOptions.from ?? (direction === 'forwards' ? 'start' : 'end');
+      if (from !== 'start' && from !== 'end' && (!Number.isSafeInteger(from) || from < 0))
+        throw new ProvenantError(
+          'STORE_INVALID_READ_OPTIONS',
+          `from must be 'start', 'end' or a revision`,
+        );
+      let events: RecordedEvent[] = [];
+      if (
+        !(direction === 'forwards' && from === 'end') &&
+        !(direction === 'backwards' && from === 'start')
+      ) {
+        const resolved = await readStreamRaw(stream, {
+          direction: direction === 'forwards' ? FORWARDS : BACKWARDS,
+          fromRevision: from === 'start' ? START : from === 'end' ? END : BigInt(from),
+          ...(readOptions.maxCount !== undefined && { maxCount: readOptions.maxCount }),
+        });
+        events = decodeAll(resolved ?? []).map((d) => d.event);
+      }
+      // The head is read after the events, so it is never behind them.
+      const head = await readStreamRaw(stream, {
+        direction: BACKWARDS,
+        fromRevision: END,
+        maxCount: 1,
+      });
+      const headRevision = head?.[0]?.event?.revision;
+      return {
+        events,
+        currentRevision: headRevision === undefined ? NO_STREAM : Number(headRevision),
+      };
+    },
+
+    async readAll(readOptions: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+      assertOpen();
+      assertReadAllOptions(readOptions);
+      const direction = readOptions.direction ?? 'forwards';
+      const maxCount = readOptions.maxCount ?? DEFAULT_READ_ALL_MAX_COUNT;
+      const from: AllPosition = readOptions.from ?? (direction === 'forwards' ? 'start' : 'end');
+      const filter = readOptions.filter;
+      const out: RecordedEvent[] = [];
+      // The 6.x client cannot filter reads on the server (only subscriptions), so
+      // the filter is applied here while paging.
+      await walkAll(
+        from,
+        direction,
+        (event) => {
+          if (matchesFilter(filter, event.stream, event.type)) out.push(event);
+          return out.length < maxCount;
+        },
+        filter === undefined ? Math.min(maxCount + 1, PAGE) : PAGE,
+      );
+      return out;
+    },
+
+    subscribeToAll(subscribeOptions: SubscribeToAllOptions = {}): Subscription {
+      return subscribe(subscribeOptions);
+    },
+
+    async headPosition(): Promise<bigint> {
+      assertOpen();
+      let head = 0n;
+      await walkAll(
+        'end',
+        'backwards',
+        (event) => {
+          head = event.position;
+          return false;
+        },
+        100,
+      );
+      return head;
+    },
+
+    async verifyStream(stream: string): Promise<VerifyResult> {
+      assertOpen();
+      assertStreamName(stream);
+      const walker = new ChainWalker();
+      let from = 0n;
+      for (;;) {
+        const resolved = await readStreamRaw(stream, {
+          direction: FORWARDS,
+          fromRevision: from,
+          maxCount: PAGE,
+        });
+        const page = decodeAll(resolved ?? []);
+        for (const { event } of page) {
+          const problem = walker.check(event);
+          if (problem) return { ok: false, checked: walker.checked, problem };
+        }
+        if (page.length < PAGE) return { ok: true, checked: walker.checked };
+        from = BigInt((page.at(-1)?.event.revision ?? 0) + 1);
+        assertOpen();
+      }
+    },
+
+    async verifyAll(verifyOptions = {}): Promise<VerifyResult> {
+      assertOpen();
+      const walker = new ChainWalker();
+      let result: VerifyResult | undefined;
+      await walkAll('start', 'forwards', (event) => {
+        const problem = walker.check(event);
+        if (problem) {
+          result = { ok: false, checked: walker.checked, problem };
+          return false;
+        }
+        if (walker.checked % PAGE === 0) verifyOptions.onProgress?.(walker.checked);
+        return true;
+      });
+      if (result) return result;
+      verifyOptions.onProgress?.(walker.checked);
+      return { ok: true, checked: walker.checked };
+    },
+
+    async isReady(): Promise<boolean> {
+      if (state !== 'open') return false;
+      const read = client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1 });
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), readinessTimeoutMs);
+      });
+      try {
+        return await Promise.race([collect(read).then(() => true), timeout]);
+      } catch {
+        return false;
+      } finally {
+        clearTimeout(timer);
+        void read.cancel().catch(() => undefined);
+      }
+    },
+
+    close(): Promise<void> {
+      closing ??= (async () => {
+        state = 'closing';
+        // In-flight appends finish and are acknowledged (or fail); new ones are refused.
+        await Promise.allSettled([...inFlight]);
+        await Promise.allSettled([...subscriptions].map((s) => s.close()));
+        await client.dispose().catch(() => undefined);
+        state = 'closed';
+      })();
+      return closing;
+    },
+
+    toString(): string {
+      return `EventStoreDB/KurrentDB event store (${settings.description})`;
+    },
+  };
+  return store;
+}
