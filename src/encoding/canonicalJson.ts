@@ -25,9 +25,58 @@ const compareUtf16 = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 :
 
 /** Serialise `value` to its RFC 8785 canonical JSON text. */
 export function canonicalize(value: unknown): string {
+  try {
+    return fast(value, 0);
+  } catch (error) {
+    if (error !== NOT_FAST) throw error;
+  }
+  // Something unusual: the careful walk either serialises it or says precisely what is wrong.
   const parts: string[] = [];
   write(value, parts, '', new Set());
   return parts.join('');
+}
+
+const NOT_FAST = new Error('not on the fast path');
+const MAX_FAST_DEPTH = 512;
+
+// The common case on the hot path (every append): plain data, no cycles. Bails
+// out to the careful walk on anything else, which reports errors with a path.
+function fast(value: unknown, depth: number): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw NOT_FAST;
+      return String(value); // ECMAScript Number::toString, as RFC 8785 §3.2.2.3; -0 gives "0"
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object': {
+      if (value === null) return 'null';
+      if (depth > MAX_FAST_DEPTH) throw NOT_FAST; // deep or cyclic: let the careful walk decide
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++)
+          out += (i === 0 ? '' : ',') + fast(value[i], depth + 1);
+        return `${out}]`;
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) throw NOT_FAST;
+      const record = value as Record<string, unknown>;
+      // Default sort compares UTF-16 code units, as RFC 8785 §3.2.3 requires.
+      const keys = Object.keys(record).sort();
+      let out = '{';
+      let first = true;
+      for (const key of keys) {
+        const member = record[key];
+        if (member === undefined) continue;
+        out += (first ? '' : ',') + JSON.stringify(key) + ':' + fast(member, depth + 1);
+        first = false;
+      }
+      return `${out}}`;
+    }
+    default:
+      throw NOT_FAST;
+  }
 }
 
 function write(value: unknown, out: string[], path: string, seen: Set<object>): void {

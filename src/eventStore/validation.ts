@@ -3,7 +3,8 @@
 import { ProvenantError } from '../errors.js';
 import { CanonicalJsonError } from '../encoding/canonicalJson.js';
 import { assertExpectedRevision, type ExpectedRevision } from './expectedRevision.js';
-import { contentText } from './integrity.js';
+import { canonicalize } from '../encoding/canonicalJson.js';
+import { contentDigestOfText, contentTextOf } from './integrity.js';
 import type { EventFilter, EventToAppend, ReadAllOptions } from './types.js';
 
 export const MAX_STREAM_NAME_LENGTH = 256;
@@ -32,10 +33,12 @@ export function assertStreamName(stream: unknown): asserts stream is string {
 /** An event checked and serialised once: what every adapter stores. */
 export interface PreparedEvent {
   type: string;
-  /** JSON text of `data`. */
+  /** RFC 8785 canonical JSON of `data`. */
   dataJson: string;
-  /** The canonical content text the content digest covers. */
-  content: string;
+  /** JSON of the caller's metadata (`{}` when none). */
+  metadataJson: string;
+  /** Hex SHA-256 of the canonical `{ type, data, context }` (see integrity.ts). */
+  contentDigest: string;
   event: EventToAppend;
 }
 
@@ -74,10 +77,13 @@ export function prepareAppend(
       keys.add(event.idempotencyKey);
     }
     try {
-      const content = contentText(event.type, event.data, event.metadata?.context);
-      // Data was proven JSON by canonicalisation; metadata is checked by stringify below.
-      if (event.metadata !== undefined) jsonOrThrow(event.metadata, 'metadata');
-      return { type: event.type, dataJson: JSON.stringify(event.data), content, event };
+      const dataJson = canonicalize(event.data);
+      const metadataJson =
+        event.metadata === undefined ? '{}' : jsonOrThrow(event.metadata, 'metadata');
+      const contentDigest = contentDigestOfText(
+        contentTextOf(event.type, dataJson, event.metadata?.context),
+      );
+      return { type: event.type, dataJson, metadataJson, contentDigest, event };
     } catch (error) {
       if (error instanceof ProvenantError) throw error;
       const reason = error instanceof CanonicalJsonError ? error.message : String(error);
@@ -91,10 +97,10 @@ export function prepareAppend(
   return { stream, expectedRevision, prepared };
 }
 
-function jsonOrThrow(value: unknown, what: string): void {
+function jsonOrThrow(value: unknown, what: string): string {
   // canonicalize is strict about cycles, BigInt and functions where JSON.stringify is not.
   try {
-    contentText('', value, undefined);
+    return canonicalize(value);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new ProvenantError(

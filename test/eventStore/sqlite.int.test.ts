@@ -47,6 +47,7 @@ describe('sqlite adapter specifics', () => {
         )
         .all();
       assert.deepEqual(schema, [
+        { type: 'index', name: 'events_idempotency_key', tbl_name: 'events' },
         { type: 'table', name: 'events', tbl_name: 'events' },
         { type: 'table', name: 'schema_migrations', tbl_name: 'schema_migrations' },
         { type: 'trigger', name: 'events_append_only_delete', tbl_name: 'events' },

@@ -13,7 +13,7 @@ import {
   type ExpectedRevision,
 } from '../expectedRevision.js';
 import { newEventId } from '../ids.js';
-import { ZERO_DIGEST, contentDigest, contentDigestOfText, eventDigest } from '../integrity.js';
+import { ZERO_DIGEST, contentDigest, eventDigest } from '../integrity.js';
 import {
   DEFAULT_READ_ALL_MAX_COUNT,
   type AllPosition,
@@ -220,7 +220,7 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
         const key = p.event.idempotencyKey as string;
         const found = stmt.byKey.get(key);
         if (found === undefined) continue;
-        const digest = p.event.idempotencyDigest ?? contentDigestOfText(p.content);
+        const digest = p.event.idempotencyDigest ?? p.contentDigest;
         if (found.stream !== stream)
           throw new IdempotencyConflictError(
             key,
@@ -263,15 +263,15 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
     for (const p of prepared) {
       revision++;
       const id = newEventId(now);
-      const digest = contentDigestOfText(p.content);
-      const { metadata = {}, idempotencyKey, idempotencyDigest } = p.event;
+      const digest = p.contentDigest;
+      const { idempotencyKey, idempotencyDigest } = p.event;
       const info = stmt.insert.run(
         id,
         stream,
         revision,
         p.type,
         p.dataJson,
-        JSON.stringify(metadata),
+        p.metadataJson,
         digest,
         prev,
         recordedAt,

@@ -14,10 +14,13 @@ CREATE TABLE events (
   content_digest     TEXT    NOT NULL,
   prev_digest        TEXT    NOT NULL,
   recorded_at        TEXT    NOT NULL,
-  idempotency_key    TEXT    UNIQUE,
+  idempotency_key    TEXT,
   idempotency_digest TEXT,
   UNIQUE (stream, revision)
 ) STRICT;
+
+-- Only events derived from a CloudEvent carry a key; index just those.
+CREATE UNIQUE INDEX events_idempotency_key ON events (idempotency_key) WHERE idempotency_key IS NOT NULL;
 
 CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
 BEGIN

@@ -1,0 +1,47 @@
+// Benchmark entry point: `npm run bench -- [append|ingest|all] [--json] [--scale N]`.
+// Every figure is measured against a raw baseline in the same run; ratios are
+// printed under keys ending in `Ratio`.
+import { parseArgs } from 'node:util';
+import { benchAppend } from './append.js';
+import type { BenchContext } from './support.js';
+
+type Bench = (ctx: BenchContext) => Promise<Record<string, number>>;
+const benches: Record<string, Bench> = { append: benchAppend };
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    json: { type: 'boolean', default: false },
+    scale: { type: 'string', default: '1' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (values.help) {
+  console.log(`usage: npm run bench -- [${Object.keys(benches).join('|')}|all] [--json] [--scale N]
+
+  --json     print one JSON object with every figure (ratios end in "Ratio")
+  --scale N  multiply event counts by N (e.g. 0.1 for a quick run)`);
+  process.exit(0);
+}
+const scale = Number(values.scale);
+if (!Number.isFinite(scale) || scale <= 0) {
+  console.error(`--scale must be a positive number, got ${values.scale}`);
+  process.exit(2);
+}
+const names =
+  positionals.length === 0 || positionals.includes('all') ? Object.keys(benches) : positionals;
+for (const name of names)
+  if (!(name in benches)) {
+    console.error(`unknown benchmark '${name}'; known: ${Object.keys(benches).join(', ')}`);
+    process.exit(2);
+  }
+const ctx: BenchContext = { json: values.json, scale, log: (line) => console.log(line) };
+const figures: Record<string, Record<string, number>> = {};
+for (const name of names) {
+  const bench = benches[name] as Bench;
+  figures[name] = await bench(ctx);
+}
+if (values.json) {
+  const flat = names.length === 1 ? figures[names[0] as string] : figures;
+  console.log(JSON.stringify({ node: process.version, ...flat }));
+}

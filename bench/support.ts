@@ -1,0 +1,82 @@
+// Shared helpers for benchmarks: timing, temp directories, output in a human
+// table or one JSON object (`--json`), ratios named `<case>Ratio`.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface BenchContext {
+  json: boolean;
+  /** Scale factor for event counts (`--scale 0.1` for a quick run). */
+  scale: number;
+  log: (line: string) => void;
+}
+
+export const scaled = (ctx: BenchContext, n: number, min = 1): number =>
+  Math.max(min, Math.round(n * ctx.scale));
+
+export function tempDir(prefix: string): { dir: string; dispose: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), `provenant-bench-${prefix}-`));
+  return { dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export async function timed<T>(fn: () => Promise<T> | T): Promise<{ seconds: number; value: T }> {
+  const start = process.hrtime.bigint();
+  const value = await fn();
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, value };
+}
+
+/** A ~1 KiB receipt-like event body, different per index. */
+export function sampleEvent(i: number): Record<string, unknown> {
+  return {
+    receiptId: `rcpt-${i.toString(36).padStart(8, '0')}`,
+    unit: `openssl/3.2.${i % 50}/2.el9/x86_64/rpm`,
+    action: ['build', 'unit-test', 'sast', 'sca', 'image-scan'][i % 5],
+    multipass: i % 7 !== 0,
+    producer: 'https://ci.example.com/pipelines/openssl',
+    results: {
+      tests: 1200 + (i % 100),
+      failures: i % 7 === 0 ? 3 : 0,
+      errors: 0,
+      skipped: 12,
+      durationMs: 93_000 + i,
+    },
+    artifacts: [
+      {
+        name: `openssl-3.2.${i % 50}-2.el9.x86_64.rpm`,
+        uri: `https://artifacts.example.com/rpm/openssl-3.2.${i % 50}-2.el9.x86_64.rpm`,
+        digest: { sha256: (i * 2654435761).toString(16).padStart(16, '0').repeat(4).slice(0, 64) },
+      },
+    ],
+    evidence: [
+      {
+        uri: `https://ci.example.com/runs/${i}/report.xml`,
+        digest: { sha256: (i * 40503).toString(16).padStart(16, 'a').repeat(4).slice(0, 64) },
+        mediaType: 'application/xml',
+      },
+    ],
+    custom: {
+      pipelineRun: `run-${i}`,
+      commit: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678',
+      branch: 'main',
+      notes: 'x'.repeat(180),
+    },
+  };
+}
+
+export function percentile(sortedMs: number[], p: number): number {
+  if (sortedMs.length === 0) return 0;
+  const index = Math.min(sortedMs.length - 1, Math.ceil((p / 100) * sortedMs.length) - 1);
+  return sortedMs[Math.max(0, index)] ?? 0;
+}
+
+export function printTable(ctx: BenchContext, title: string, rows: [string, string][]): void {
+  if (ctx.json) return;
+  const width = Math.max(...rows.map(([k]) => k.length));
+  ctx.log(`\n${title}`);
+  for (const [k, v] of rows) ctx.log(`  ${k.padEnd(width)}  ${v}`);
+}
+
+export const fmtRate = (perSecond: number): string =>
+  `${Math.round(perSecond).toLocaleString('en-US')} events/s`;
+export const fmtRatio = (ratio: number, target: number): string =>
+  `${ratio.toFixed(2)}x (target >= ${target}x: ${ratio >= target ? 'met' : 'NOT met'})`;

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { canonicalize } from '../encoding/canonicalJson.js';
+import { ZERO_DIGEST, contentDigest, contentText, eventDigest } from './integrity.js';
+import { isUlid, newEventId, ulidToUuid, uuidToUlid } from './ids.js';
+
+describe('integrity fields', () => {
+  it('content text is the canonical JSON of { type, data, context }', () => {
+    const data = { z: 1, a: [true, null, 'é'], m: { y: 2, b: 1 } };
+    const context = { source: '/ci', id: '1', type: 't' };
+    assert.equal(contentText('T.v1', data, context), canonicalize({ type: 'T.v1', data, context }));
+    assert.equal(
+      contentText('T', 1, undefined),
+      canonicalize({ type: 'T', data: 1, context: null }),
+    );
+  });
+
+  it('content digest is SHA-256 of that text, in hex', () => {
+    const expected = createHash('sha256')
+      .update('{"context":null,"data":{"a":1},"type":"T"}')
+      .digest('hex');
+    assert.equal(contentDigest('T', { a: 1 }, undefined), expected);
+  });
+
+  it('event digest hashes the raw bytes of prevDigest then contentDigest', () => {
+    const content = 'ab'.repeat(32);
+    const expected = createHash('sha256')
+      .update(Buffer.concat([Buffer.alloc(32), Buffer.from(content, 'hex')]))
+      .digest('hex');
+    assert.equal(eventDigest(ZERO_DIGEST, content), expected);
+  });
+});
+
+describe('event ids', () => {
+  it('are monotonic ULIDs, even within one millisecond', () => {
+    const ids = Array.from({ length: 1000 }, () => newEventId(1_700_000_000_000));
+    assert.ok(ids.every(isUlid));
+    assert.deepEqual([...ids].sort(), ids);
+    assert.equal(new Set(ids).size, ids.length);
+  });
+
+  it('map to UUIDs and back losslessly', () => {
+    assert.equal(ulidToUuid('00000000000000000000000000'), '00000000-0000-0000-0000-000000000000');
+    assert.equal(ulidToUuid('7ZZZZZZZZZZZZZZZZZZZZZZZZZ'), 'ffffffff-ffff-ffff-ffff-ffffffffffff');
+    assert.equal(ulidToUuid('01ARZ3NDEKTSV4RRFFQ69G5FAV'), '01563e3a-b5d3-d676-4c61-efb99302bd5b');
+    for (let i = 0; i < 200; i++) {
+      const id = newEventId();
+      assert.equal(uuidToUlid(ulidToUuid(id)), id);
+    }
+    assert.throws(() => ulidToUuid('not-a-ulid'), /Not a ULID/);
+    assert.throws(() => uuidToUlid('zzzz'), /Not a UUID/);
+  });
+});
