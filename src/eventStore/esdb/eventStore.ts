@@ -764,7 +764,12 @@ export function createEsdbEventStore(
     ): Promise<AppendResult> {
       try {
         assertOpen();
-        const checked = prepareAppend(stream, events, appendOptions.expectedRevision ?? ANY);
+        const checked = prepareAppend(
+          stream,
+          events,
+          // Only a missing option means `any`: an explicit null is invalid input.
+          appendOptions.expectedRevision === undefined ? ANY : appendOptions.expectedRevision,
+        );
         assertStorableOnEsdb(
           checked.stream,
           checked.prepared.map((p) => p.type),
