@@ -1,0 +1,803 @@
+// Application services of the domain (issue 4): command handlers that use the
+// event-store port, and queries that fold the log. HTTP routes and the CLI call
+// these; they hold no state of their own beyond a definitions cache.
+//
+// Receipts: all domain events decided for one receipt (the receipt and its verdict
+// changes) go to the unit's stream in ONE append with the exact expected revision.
+// Queries compute status by folding the log until read models arrive (DESIGN.md §5).
+import { ProvenantError } from '../errors.js';
+import type { Definitions } from '../domain/definitions.js';
+import { countedReceipts } from '../domain/evaluation.js';
+import {
+  EventTypes,
+  isGateEvent,
+  isStageEvent,
+  isUnitEvent,
+  type DomainEvent,
+  type GateDefinitionBody,
+  type GateEvent,
+  type GateVerdict,
+  type GateVerdictData,
+  type ReceiptRecordedData,
+  type StageDefinitionBody,
+  type StageEvent,
+  type StageVerdictData,
+  type UnitEvent,
+  type VerdictTrigger,
+} from '../domain/events.js';
+import { decideGate, evolveGate, initialGateState, type GateState } from '../domain/gate.js';
+import {
+  assertGateId,
+  assertStageId,
+  gateStreamName,
+  isReceiptId,
+  stageStreamName,
+} from '../domain/names.js';
+import type { ReceiptInput } from '../domain/receiptInput.js';
+import { decideStage, evolveStage, initialStageState, type StageState } from '../domain/stage.js';
+import { stageCatalogOf } from '../domain/definitions.js';
+import {
+  decideUnit,
+  evaluateUnitState,
+  evaluatedReceipts,
+  evolveUnit,
+  initialUnitState,
+  type UnitState,
+} from '../domain/unit.js';
+import { normalizeUnitKey, unitStreamName } from '../domain/unitKey.js';
+import type {
+  EventMetadata,
+  EventStore,
+  EventToAppend,
+  RecordedEvent,
+} from '../eventStore/types.js';
+import { handleCommand, loadStream, type StreamFold } from './commandHandler.js';
+import { createDefinitionsStore, type DefinitionsStore } from './definitionsStore.js';
+import { canonicalDigest, newReceiptId, receiptIdFromCloudEvent } from './receiptIds.js';
+import { createStreamLocks } from './streamLocks.js';
+
+/** What the domain service needs. */
+export interface DomainServiceDeps {
+  eventStore: EventStore;
+  /** Id of a receipt that did not come from a CloudEvent; defaults to a ULID. */
+  newReceiptId?: () => string;
+  /** Decide-and-append attempts on revision conflicts; defaults to 5. */
+  maxAttempts?: number;
+  /** Page size of the `$all` scan that finds a receipt's unit; defaults to 1000. */
+  scanPageSize?: number;
+}
+
+/** Options of a command, from the edge. */
+export interface CommandOptions {
+  /** Stored with the events: principal, correlation/causation ids, traceparent, CloudEvent context. */
+  metadata?: EventMetadata;
+}
+
+export interface RecordReceiptOptions extends CommandOptions {
+  /** Makes the append idempotent (ingest passes the CloudEvent source + id). */
+  idempotencyKey?: string;
+  /** "Same content" for the key; defaults to the digest of the receipt input. */
+  idempotencyDigest?: string;
+}
+
+/** A verdict change, as reported to callers. */
+export interface VerdictChange {
+  type: string;
+  /** Store event id. */
+  eventId: string;
+  /** `$all` position, as a decimal string (JSON has no bigint). */
+  position: string;
+  gateId?: string;
+  gateVersion?: number;
+  stageId?: string;
+  stageVersion?: number;
+  verdict: GateVerdict | 'stage-passed' | 'stage-reopened';
+  receiptIds: string[];
+}
+
+/** The outcome of recording (or re-delivering) a receipt. */
+export interface RecordReceiptResult {
+  receiptId: string;
+  unit: string;
+  stream: string;
+  /** Store id, stream revision and `$all` position of the receipt event. */
+  eventId: string;
+  revision: number;
+  position: string;
+  /** True when the receipt was already recorded: this is the original result, nothing was appended. */
+  duplicate: boolean;
+  /** Verdict changes the receipt caused (for a duplicate, the original ones). */
+  verdicts: VerdictChange[];
+}
+
+/** The outcome of revoking a receipt. */
+export interface RevokeReceiptResult {
+  receiptId: string;
+  unit: string;
+  eventId: string;
+  position: string;
+  verdicts: VerdictChange[];
+}
+
+/** The outcome of an explicit evaluation. */
+export interface EvaluateUnitResult {
+  unit: string;
+  verdicts: VerdictChange[];
+  status: UnitStatus;
+}
+
+/** A gate as the management API shows it. */
+export interface GateView extends GateDefinitionBody {
+  gateId: string;
+  version: number;
+  enabled: boolean;
+  disabledReason?: string;
+}
+
+/** A stage as the management API shows it. */
+export interface StageView extends StageDefinitionBody {
+  stageId: string;
+  version: number;
+  enabled: boolean;
+  prerequisites: string[];
+  disabledReason?: string;
+}
+
+/** The outcome of a definition command. */
+export interface DefinitionResult<View> {
+  /** False when the command decided nothing (identical definition, already disabled). */
+  changed: boolean;
+  view: View;
+}
+
+/** A receipt in a unit's status. */
+export interface ReceiptView extends ReceiptRecordedData {
+  eventId: string;
+  position: string;
+  recordedAt: string;
+  revoked?: { reason: string; revokedBy?: string };
+  /** True when it is the receipt that counts for its action (latest non-revoked). */
+  counted: boolean;
+}
+
+/** A gate's verdict for a unit: recorded in the log, and under the current definitions. */
+export interface GateStatus {
+  gateId: string;
+  enabled: boolean;
+  /** The last verdict recorded in the unit's stream (pending when none was). */
+  recorded: { verdict: GateVerdict; gateVersion: number; receiptIds: string[] } | null;
+  /** The verdict under the current definition; null for a disabled gate. */
+  current: {
+    verdict: GateVerdict;
+    gateVersion: number;
+    receiptIds: string[];
+    missingActions: string[];
+  } | null;
+  /** False when the current verdict differs from the recorded one (run Evaluate). */
+  upToDate: boolean;
+}
+
+/** A stage's verdict for a unit: recorded in the log, and under the current definitions. */
+export interface StageStatus {
+  stageId: string;
+  enabled: boolean;
+  recorded: { passed: boolean; stageVersion: number; receiptIds: string[] } | null;
+  current: { passed: boolean; stageVersion: number; receiptIds: string[] } | null;
+  upToDate: boolean;
+}
+
+/** A unit's status, folded from its stream. */
+export interface UnitStatus {
+  unit: string;
+  /** Revision of the unit stream that was folded. */
+  revision: number;
+  receipts: ReceiptView[];
+  gates: GateStatus[];
+  stages: StageStatus[];
+}
+
+/** The domain's application API. */
+export interface DomainService {
+  recordReceipt(input: ReceiptInput, options?: RecordReceiptOptions): Promise<RecordReceiptResult>;
+  revokeReceipt(
+    receiptId: string,
+    reason: string,
+    options?: CommandOptions & { revokedBy?: string },
+  ): Promise<RevokeReceiptResult>;
+  defineGate(
+    gateId: string,
+    definition: GateDefinitionBody,
+    options?: CommandOptions,
+  ): Promise<DefinitionResult<GateView>>;
+  disableGate(
+    gateId: string,
+    reason?: string,
+    options?: CommandOptions,
+  ): Promise<DefinitionResult<GateView>>;
+  defineStage(
+    stageId: string,
+    definition: StageDefinitionBody,
+    options?: CommandOptions,
+  ): Promise<DefinitionResult<StageView>>;
+  disableStage(
+    stageId: string,
+    reason?: string,
+    options?: CommandOptions,
+  ): Promise<DefinitionResult<StageView>>;
+  evaluateUnit(unitKey: string, options?: CommandOptions): Promise<EvaluateUnitResult>;
+  getGate(gateId: string): Promise<GateView>;
+  listGates(): Promise<GateView[]>;
+  getStage(stageId: string): Promise<StageView>;
+  listStages(): Promise<StageView[]>;
+  getUnitStatus(unitKey: string): Promise<UnitStatus>;
+  /** The current definitions (what evaluation runs under now). */
+  currentDefinitions(): Promise<Definitions>;
+}
+
+const asDomainEvent = (recorded: RecordedEvent): DomainEvent => ({
+  type: recorded.type,
+  data: recorded.data,
+});
+
+const unitFold: StreamFold<UnitState, UnitEvent> = {
+  evolve: evolveUnit,
+  initialState: initialUnitState,
+  fromRecorded: (recorded) => {
+    const event = asDomainEvent(recorded);
+    return isUnitEvent(event) ? event : undefined;
+  },
+};
+const gateFold: StreamFold<GateState, GateEvent> = {
+  evolve: evolveGate,
+  initialState: initialGateState,
+  fromRecorded: (recorded) => {
+    const event = asDomainEvent(recorded);
+    return isGateEvent(event) ? event : undefined;
+  },
+};
+const stageFold: StreamFold<StageState, StageEvent> = {
+  evolve: evolveStage,
+  initialState: initialStageState,
+  fromRecorded: (recorded) => {
+    const event = asDomainEvent(recorded);
+    return isStageEvent(event) ? event : undefined;
+  },
+};
+
+const VERDICT_TYPES: ReadonlySet<string> = new Set([
+  EventTypes.GatePassed,
+  EventTypes.GateFailed,
+  EventTypes.GateReopened,
+  EventTypes.StagePassed,
+  EventTypes.StageReopened,
+]);
+
+function verdictChange(
+  event: { type: string; data: unknown },
+  id: string,
+  position: bigint,
+): VerdictChange {
+  if (event.type === EventTypes.StagePassed || event.type === EventTypes.StageReopened) {
+    const data = event.data as StageVerdictData;
+    return {
+      type: event.type,
+      eventId: id,
+      position: position.toString(),
+      stageId: data.stageId,
+      stageVersion: data.stageVersion,
+      verdict: data.passed ? 'stage-passed' : 'stage-reopened',
+      receiptIds: data.receiptIds,
+    };
+  }
+  const data = event.data as GateVerdictData;
+  return {
+    type: event.type,
+    eventId: id,
+    position: position.toString(),
+    gateId: data.gateId,
+    gateVersion: data.gateVersion,
+    verdict: data.verdict,
+    receiptIds: data.receiptIds,
+  };
+}
+
+const sameTrigger = (a: VerdictTrigger, b: VerdictTrigger): boolean =>
+  a.kind === b.kind &&
+  ('receiptId' in a ? a.receiptId : '') === ('receiptId' in b ? b.receiptId : '');
+
+/** The verdict events that directly follow `index` in `recorded` and carry `trigger`. */
+function followingVerdicts(
+  recorded: readonly RecordedEvent[],
+  index: number,
+  trigger: VerdictTrigger,
+): VerdictChange[] {
+  const out: VerdictChange[] = [];
+  for (const event of recorded.slice(index + 1)) {
+    if (!VERDICT_TYPES.has(event.type)) break;
+    if (!sameTrigger((event.data as { trigger: VerdictTrigger }).trigger, trigger)) break;
+    out.push(verdictChange(event, event.id, event.position));
+  }
+  return out;
+}
+
+const gateView = (state: GateState): GateView => {
+  const {
+    gateId: _g,
+    version: _v,
+    ...body
+  } = state.definition as NonNullable<GateState['definition']>;
+  const view: GateView = {
+    gateId: state.gateId as string,
+    version: state.version,
+    enabled: state.enabled,
+    ...body,
+  };
+  if (!state.enabled && state.disabledReason !== undefined)
+    view.disabledReason = state.disabledReason;
+  return view;
+};
+
+const stageView = (state: StageState): StageView => {
+  const {
+    stageId: _s,
+    version: _v,
+    ...body
+  } = state.definition as NonNullable<StageState['definition']>;
+  const view: StageView = {
+    stageId: state.stageId as string,
+    version: state.version,
+    enabled: state.enabled,
+    ...body,
+  };
+  if (!state.enabled && state.disabledReason !== undefined)
+    view.disabledReason = state.disabledReason;
+  return view;
+};
+
+/** Builds the domain service over an event store. */
+export function createDomainService(deps: DomainServiceDeps): DomainService {
+  const store = deps.eventStore;
+  const definitions: DefinitionsStore = createDefinitionsStore(store);
+  const makeReceiptId = deps.newReceiptId ?? newReceiptId;
+  const maxAttempts = deps.maxAttempts;
+  const scanPageSize = deps.scanPageSize ?? 1000;
+  const locks = createStreamLocks();
+  /** `handleCommand`, one command per stream at a time within this process. */
+  const handle: typeof handleCommand = (eventStore, stream, fold, decide, options) =>
+    locks.run(stream, () => handleCommand(eventStore, stream, fold, decide, options));
+
+  /** Metadata for derived (verdict) events: who and why, but not the CloudEvent context. */
+  const derivedMetadata = (metadata: EventMetadata | undefined): EventMetadata | undefined => {
+    if (metadata === undefined) return undefined;
+    const { context: _context, ...rest } = metadata;
+    return rest;
+  };
+
+  const withMetadata =
+    (metadata: EventMetadata | undefined, first: Partial<EventToAppend> = {}) =>
+    (events: readonly DomainEvent[]): EventToAppend[] =>
+      events.map((event, index) => {
+        const meta = index === 0 ? metadata : derivedMetadata(metadata);
+        return {
+          type: event.type,
+          data: event.data,
+          ...(meta === undefined ? {} : { metadata: meta }),
+          ...(index === 0 ? first : {}),
+        };
+      });
+
+  /** The original result of a receipt already in the stream at `revision`. */
+  async function originalReceiptResult(
+    stream: string,
+    receiptId: string,
+  ): Promise<RecordReceiptResult> {
+    const { events } = await store.readStream(stream);
+    const index = events.findIndex(
+      (e) =>
+        e.type === EventTypes.ReceiptRecorded &&
+        (e.data as ReceiptRecordedData).receiptId === receiptId,
+    );
+    const event = events[index];
+    if (event === undefined)
+      throw new ProvenantError(
+        'INTERNAL',
+        `Receipt '${receiptId}' was reported stored but is not in '${stream}'`,
+      );
+    const data = event.data as ReceiptRecordedData;
+    return {
+      receiptId,
+      unit: data.unit,
+      stream,
+      eventId: event.id,
+      revision: event.revision,
+      position: event.position.toString(),
+      duplicate: true,
+      verdicts: followingVerdicts(events, index, { kind: 'receipt-recorded', receiptId }),
+    };
+  }
+
+  async function recordReceipt(
+    input: ReceiptInput,
+    options: RecordReceiptOptions = {},
+  ): Promise<RecordReceiptResult> {
+    const stream = unitStreamName(String(input?.unit));
+    const receiptId =
+      input.origin !== undefined
+        ? receiptIdFromCloudEvent(String(input.origin.source), String(input.origin.id))
+        : makeReceiptId();
+    const metadata: EventMetadata | undefined =
+      options.metadata === undefined && input.correlationId === undefined
+        ? undefined
+        : {
+            ...(input.correlationId === undefined ? {} : { correlationId: input.correlationId }),
+            ...options.metadata,
+          };
+    const keyed: Partial<EventToAppend> =
+      options.idempotencyKey === undefined
+        ? {}
+        : {
+            idempotencyKey: options.idempotencyKey,
+            idempotencyDigest: options.idempotencyDigest ?? canonicalDigest({ receipt: input }),
+          };
+    const result = await handle(
+      store,
+      stream,
+      unitFold,
+      async (state) => {
+        const { definitions: defs } = await definitions.load();
+        return decideUnit(
+          { type: 'RecordReceipt', receiptId, receipt: input, definitions: defs },
+          state,
+        );
+      },
+      {
+        toAppend: withMetadata(metadata, keyed),
+        ...(maxAttempts === undefined ? {} : { maxAttempts }),
+      },
+    );
+    const append = result.appendResult;
+    if (append === undefined) return originalReceiptResult(stream, receiptId); // same receipt id, same content
+    if (append.duplicate) {
+      // The idempotency key was stored before: report the original receipt.
+      const original = append.events[0];
+      const { events } = await store.readStream(stream, {
+        from: original?.revision ?? 0,
+        maxCount: 1,
+      });
+      const data = events[0]?.data as ReceiptRecordedData | undefined;
+      if (data === undefined || events[0]?.type !== EventTypes.ReceiptRecorded)
+        throw new ProvenantError(
+          'INTERNAL',
+          `Idempotency key '${options.idempotencyKey}' does not name a receipt`,
+        );
+      return originalReceiptResult(stream, data.receiptId);
+    }
+    const [receiptEvent, ...verdictEvents] = append.events;
+    return {
+      receiptId,
+      unit: result.newState.unit as string,
+      stream,
+      eventId: receiptEvent?.id ?? '',
+      revision: receiptEvent?.revision ?? -1,
+      position: (receiptEvent?.position ?? 0n).toString(),
+      duplicate: false,
+      verdicts: verdictEvents.map((appended, i) => {
+        const event = result.events[i + 1] as DomainEvent;
+        return verdictChange(event, appended.id, appended.position);
+      }),
+    };
+  }
+
+  /**
+   * Finds the unit of a receipt by scanning `$all` for receipt events. Read models
+   * (the receipts ledger, DESIGN.md §5) will replace this scan.
+   */
+  async function findReceiptUnit(receiptId: string): Promise<string | undefined> {
+    let from: bigint | 'start' = 'start';
+    for (;;) {
+      const page = await store.readAll({
+        from,
+        maxCount: scanPageSize,
+        filter: { eventTypePrefix: ['ReceiptRecorded.'] },
+      });
+      for (const event of page) {
+        const data = event.data as Partial<ReceiptRecordedData>;
+        if (data.receiptId === receiptId && typeof data.unit === 'string') return data.unit;
+      }
+      const last = page.at(-1);
+      if (last === undefined || page.length < scanPageSize) return undefined;
+      from = last.position;
+    }
+  }
+
+  const notFound = (receiptId: string): ProvenantError =>
+    new ProvenantError('DOMAIN_RECEIPT_NOT_FOUND', `Receipt '${receiptId}' does not exist`, {
+      details: { receiptId },
+    });
+
+  async function revokeReceipt(
+    receiptId: string,
+    reason: string,
+    options: CommandOptions & { revokedBy?: string } = {},
+  ): Promise<RevokeReceiptResult> {
+    if (!isReceiptId(receiptId)) throw notFound(String(receiptId));
+    const unit = await findReceiptUnit(receiptId);
+    if (unit === undefined) throw notFound(receiptId);
+    const stream = unitStreamName(unit);
+    const revokedBy = options.revokedBy ?? options.metadata?.principal;
+    const result = await handle(
+      store,
+      stream,
+      unitFold,
+      async (state) => {
+        const { definitions: defs } = await definitions.load();
+        return decideUnit(
+          {
+            type: 'RevokeReceipt',
+            receiptId,
+            reason,
+            definitions: defs,
+            ...(revokedBy === undefined ? {} : { revokedBy }),
+          },
+          state,
+        );
+      },
+      {
+        toAppend: withMetadata(options.metadata),
+        ...(maxAttempts === undefined ? {} : { maxAttempts }),
+      },
+    );
+    const appended = result.appendResult?.events ?? [];
+    const [revocation, ...verdictEvents] = appended;
+    return {
+      receiptId,
+      unit,
+      eventId: revocation?.id ?? '',
+      position: (revocation?.position ?? 0n).toString(),
+      verdicts: verdictEvents.map((a, i) =>
+        verdictChange(result.events[i + 1] as DomainEvent, a.id, a.position),
+      ),
+    };
+  }
+
+  async function defineGate(
+    gateId: string,
+    definition: GateDefinitionBody,
+    options: CommandOptions = {},
+  ): Promise<DefinitionResult<GateView>> {
+    const result = await handle(
+      store,
+      gateStreamName(gateId),
+      gateFold,
+      (state) => decideGate({ type: 'DefineGate', gateId, definition }, state),
+      {
+        toAppend: withMetadata(options.metadata),
+        ...(maxAttempts === undefined ? {} : { maxAttempts }),
+      },
+    );
+    return { changed: result.events.length > 0, view: gateView(result.newState) };
+  }
+
+  async function disableGate(
+    gateId: string,
+    reason?: string,
+    options: CommandOptions = {},
+  ): Promise<DefinitionResult<GateView>> {
+    const result = await handle(
+      store,
+      gateStreamName(gateId),
+      gateFold,
+      (state) =>
+        decideGate(
+          { type: 'DisableGate', gateId, ...(reason === undefined ? {} : { reason }) },
+          state,
+        ),
+      {
+        toAppend: withMetadata(options.metadata),
+        ...(maxAttempts === undefined ? {} : { maxAttempts }),
+      },
+    );
+    return { changed: result.events.length > 0, view: gateView(result.newState) };
+  }
+
+  async function defineStage(
+    stageId: string,
+    definition: StageDefinitionBody,
+    options: CommandOptions = {},
+  ): Promise<DefinitionResult<StageView>> {
+    const result = await handle(
+      store,
+      stageStreamName(stageId),
+      stageFold,
+      async (state) => {
+        const { definitions: defs } = await definitions.load();
+        return decideStage(
+          { type: 'DefineStage', stageId, definition, catalog: stageCatalogOf(defs) },
+          state,
+        );
+      },
+      {
+        toAppend: withMetadata(options.metadata),
+        ...(maxAttempts === undefined ? {} : { maxAttempts }),
+      },
+    );
+    return { changed: result.events.length > 0, view: stageView(result.newState) };
+  }
+
+  async function disableStage(
+    stageId: string,
+    reason?: string,
+    options: CommandOptions = {},
+  ): Promise<DefinitionResult<StageView>> {
+    const result = await handle(
+      store,
+      stageStreamName(stageId),
+      stageFold,
+      (state) =>
+        decideStage(
+          { type: 'DisableStage', stageId, ...(reason === undefined ? {} : { reason }) },
+          state,
+        ),
+      {
+        toAppend: withMetadata(options.metadata),
+        ...(maxAttempts === undefined ? {} : { maxAttempts }),
+      },
+    );
+    return { changed: result.events.length > 0, view: stageView(result.newState) };
+  }
+
+  async function evaluateUnit(
+    unitKey: string,
+    options: CommandOptions = {},
+  ): Promise<EvaluateUnitResult> {
+    const unit = normalizeUnitKey(unitKey);
+    const result = await handle(
+      store,
+      unitStreamName(unit),
+      unitFold,
+      async (state) => {
+        const { definitions: defs } = await definitions.load();
+        return decideUnit({ type: 'Evaluate', definitions: defs }, state);
+      },
+      {
+        toAppend: withMetadata(options.metadata),
+        ...(maxAttempts === undefined ? {} : { maxAttempts }),
+      },
+    );
+    const verdicts = (result.appendResult?.events ?? []).map((a, i) =>
+      verdictChange(result.events[i] as DomainEvent, a.id, a.position),
+    );
+    return { unit, verdicts, status: await getUnitStatus(unit) };
+  }
+
+  async function getGate(gateId: string): Promise<GateView> {
+    const id = assertGateId(gateId);
+    const state = (await definitions.load()).gates.get(id);
+    if (state === undefined)
+      throw new ProvenantError('DOMAIN_GATE_NOT_FOUND', `Gate '${id}' is not defined`, {
+        details: { gateId: id },
+      });
+    return gateView(state);
+  }
+
+  async function getStage(stageId: string): Promise<StageView> {
+    const id = assertStageId(stageId);
+    const state = (await definitions.load()).stages.get(id);
+    if (state === undefined)
+      throw new ProvenantError('DOMAIN_STAGE_NOT_FOUND', `Stage '${id}' is not defined`, {
+        details: { stageId: id },
+      });
+    return stageView(state);
+  }
+
+  const byId =
+    <T>(id: (v: T) => string) =>
+    (a: T, b: T): number =>
+      id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0;
+
+  async function listGates(): Promise<GateView[]> {
+    const { gates } = await definitions.load();
+    return [...gates.values()].map(gateView).sort(byId((g) => g.gateId));
+  }
+
+  async function listStages(): Promise<StageView[]> {
+    const { stages } = await definitions.load();
+    return [...stages.values()].map(stageView).sort(byId((s) => s.stageId));
+  }
+
+  async function getUnitStatus(unitKey: string): Promise<UnitStatus> {
+    const unit = normalizeUnitKey(unitKey);
+    const loaded = await loadStream(store, unitStreamName(unit), unitFold);
+    if (loaded.currentRevision === 'no_stream')
+      throw new ProvenantError('DOMAIN_UNIT_NOT_FOUND', `Unit '${unit}' has no receipts`, {
+        details: { unit },
+      });
+    const { state } = loaded;
+    const { definitions: defs } = await definitions.load();
+    const evaluation = evaluateUnitState(state, defs);
+    const counted = new Set(
+      [...countedReceipts(evaluatedReceipts(state.receipts)).values()].map((r) => r.receiptId),
+    );
+    const receipts: ReceiptView[] = loaded.recorded
+      .filter((e) => e.type === EventTypes.ReceiptRecorded)
+      .map((e) => {
+        const data = e.data as ReceiptRecordedData;
+        const revoked = state.receipts.get(data.receiptId)?.revoked;
+        return {
+          ...data,
+          eventId: e.id,
+          position: e.position.toString(),
+          recordedAt: e.recordedAt,
+          ...(revoked === undefined ? {} : { revoked }),
+          counted: counted.has(data.receiptId),
+        };
+      });
+    const gateIds = [...new Set([...defs.gates.keys(), ...state.gateVerdicts.keys()])].sort();
+    const gates: GateStatus[] = gateIds.map((gateId) => {
+      const recorded = state.gateVerdicts.get(gateId);
+      const current = evaluation.gates.get(gateId);
+      const recordedVerdict = recorded?.verdict ?? 'pending';
+      return {
+        gateId,
+        enabled: defs.gates.get(gateId)?.enabled ?? false,
+        recorded: recorded
+          ? {
+              verdict: recorded.verdict,
+              gateVersion: recorded.gateVersion,
+              receiptIds: recorded.receiptIds,
+            }
+          : null,
+        current: current
+          ? {
+              verdict: current.verdict,
+              gateVersion: current.gateVersion,
+              receiptIds: current.receiptIds,
+              missingActions: current.missingActions,
+            }
+          : null,
+        upToDate: current === undefined || current.verdict === recordedVerdict,
+      };
+    });
+    const stageIds = [...new Set([...defs.stages.keys(), ...state.stageVerdicts.keys()])].sort();
+    const stages: StageStatus[] = stageIds.map((stageId) => {
+      const recorded = state.stageVerdicts.get(stageId);
+      const current = evaluation.stages.get(stageId);
+      return {
+        stageId,
+        enabled: defs.stages.get(stageId)?.enabled ?? false,
+        recorded: recorded
+          ? {
+              passed: recorded.passed,
+              stageVersion: recorded.stageVersion,
+              receiptIds: recorded.receiptIds,
+            }
+          : null,
+        current: current
+          ? {
+              passed: current.passed,
+              stageVersion: current.stageVersion,
+              receiptIds: current.receiptIds,
+            }
+          : null,
+        upToDate: current === undefined || current.passed === (recorded?.passed ?? false),
+      };
+    });
+    return { unit, revision: loaded.currentRevision, receipts, gates, stages };
+  }
+
+  return {
+    recordReceipt,
+    revokeReceipt,
+    defineGate,
+    disableGate,
+    defineStage,
+    disableStage,
+    evaluateUnit,
+    getGate,
+    listGates,
+    getStage,
+    listStages,
+    getUnitStatus,
+    currentDefinitions: async () => (await definitions.load()).definitions,
+  };
+}

@@ -1,0 +1,24 @@
+// The application layer's public surface (hand-picked).
+export { createDomainService } from './domainService.js';
+export type {
+  DomainService,
+  DomainServiceDeps,
+  CommandOptions,
+  RecordReceiptOptions,
+  RecordReceiptResult,
+  RevokeReceiptResult,
+  EvaluateUnitResult,
+  DefinitionResult,
+  GateView,
+  StageView,
+  ReceiptView,
+  GateStatus,
+  StageStatus,
+  UnitStatus,
+  VerdictChange,
+} from './domainService.js';
+export { handleCommand, loadStream, DEFAULT_MAX_ATTEMPTS } from './commandHandler.js';
+export type { StreamFold, LoadedStream, HandleResult, HandleOptions } from './commandHandler.js';
+export { createDefinitionsStore } from './definitionsStore.js';
+export type { DefinitionsStore, DefinitionsSnapshot } from './definitionsStore.js';
+export { receiptIdFromCloudEvent, newReceiptId, RECEIPT_ID_NAMESPACE } from './receiptIds.js';
