@@ -1,0 +1,146 @@
+// Configuration from the environment: one table, one parser, clear errors. The
+// README's configuration table lists exactly these variables (a test checks it).
+import { resolve } from 'node:path';
+import { ProvenantError } from './errors.js';
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  store: 'sqlite' | 'eventstore';
+  sqlite: { path: string; synchronous: 'FULL' | 'NORMAL' };
+  eventstore: {
+    connectionString: string | undefined;
+    caFile: string | undefined;
+    username: string | undefined;
+    password: string | undefined;
+  };
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  limits: { bodyBytes: number; eventBytes: number };
+  shutdownTimeoutMs: number;
+}
+
+/** Every variable Provenant reads, with its default and meaning (rendered in the README). */
+export const configVariables = [
+  ['PROVENANT_HOST', '127.0.0.1', 'Address the HTTP server listens on.'],
+  ['PROVENANT_PORT', '8080', 'Port the HTTP server listens on (0 picks a free port).'],
+  ['PROVENANT_DATA_DIR', './data', 'Directory for the embedded SQLite log and local state.'],
+  [
+    'PROVENANT_STORE',
+    'sqlite',
+    'Event-store backend: `sqlite` (embedded) or `eventstore` (KurrentDB/EventStoreDB).',
+  ],
+  ['PROVENANT_SQLITE_PATH', '<data dir>/provenant.db', 'SQLite database file.'],
+  [
+    'PROVENANT_SQLITE_SYNCHRONOUS',
+    'FULL',
+    '`FULL`: durable against power loss. `NORMAL`: faster; the last commits may be lost on power loss (not on a process crash).',
+  ],
+  [
+    'EVENTSTORE_CONNECTION_STRING',
+    '(none)',
+    'KurrentDB/EventStoreDB connection string (`esdb://`, `kurrentdb://`, `+discover` forms); required when `PROVENANT_STORE=eventstore`.',
+  ],
+  [
+    'EVENTSTORE_CA_FILE',
+    '(none)',
+    "PEM file of the CA that signed the KurrentDB nodes' certificates.",
+  ],
+  [
+    'EVENTSTORE_USERNAME',
+    '(none)',
+    'KurrentDB user; overrides the connection string. Never logged.',
+  ],
+  [
+    'EVENTSTORE_PASSWORD',
+    '(none)',
+    'KurrentDB password; overrides the connection string. Never logged.',
+  ],
+  ['PROVENANT_LOG_LEVEL', 'info', 'Log level: fatal, error, warn, info, debug, trace or silent.'],
+  ['PROVENANT_BODY_LIMIT', '1048576', 'Largest request body accepted, in bytes.'],
+  ['PROVENANT_EVENT_LIMIT', '262144', 'Largest single event accepted, in bytes.'],
+  [
+    'PROVENANT_SHUTDOWN_TIMEOUT_MS',
+    '10000',
+    'How long a graceful shutdown waits for in-flight work.',
+  ],
+] as const;
+
+export type ConfigVariable = (typeof configVariables)[number][0];
+type Env = Partial<Record<string, string>>;
+
+const invalid = (name: string, message: string): ProvenantError =>
+  new ProvenantError('CONFIG_INVALID', `${name}: ${message}`, { details: { variable: name } });
+
+function integer(
+  env: Env,
+  name: ConfigVariable,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw invalid(name, `must be a whole number, got '${raw}'`);
+  const value = Number(raw.trim());
+  if (value < min || value > max)
+    throw invalid(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function oneOf<T extends string>(
+  env: Env,
+  name: ConfigVariable,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = raw.trim();
+  const match = allowed.find((a) => a.toLowerCase() === value.toLowerCase());
+  if (match === undefined)
+    throw invalid(name, `must be one of ${allowed.join(', ')}, got '${raw}'`);
+  return match;
+}
+
+const optional = (env: Env, name: ConfigVariable): string | undefined => {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+};
+
+/** Reads and checks the configuration; throws `CONFIG_INVALID` naming the variable. */
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  const dataDir = resolve(cwd, optional(env, 'PROVENANT_DATA_DIR') ?? './data');
+  const store = oneOf(env, 'PROVENANT_STORE', ['sqlite', 'eventstore'] as const, 'sqlite');
+  const connectionString = optional(env, 'EVENTSTORE_CONNECTION_STRING');
+  if (store === 'eventstore' && connectionString === undefined)
+    throw invalid('EVENTSTORE_CONNECTION_STRING', 'is required when PROVENANT_STORE=eventstore');
+  const host = optional(env, 'PROVENANT_HOST') ?? '127.0.0.1';
+  return {
+    host,
+    port: integer(env, 'PROVENANT_PORT', 8080, 0, 65535),
+    dataDir,
+    store,
+    sqlite: {
+      path: resolve(dataDir, optional(env, 'PROVENANT_SQLITE_PATH') ?? 'provenant.db'),
+      synchronous: oneOf(env, 'PROVENANT_SQLITE_SYNCHRONOUS', ['FULL', 'NORMAL'] as const, 'FULL'),
+    },
+    eventstore: {
+      connectionString,
+      caFile: optional(env, 'EVENTSTORE_CA_FILE'),
+      username: optional(env, 'EVENTSTORE_USERNAME'),
+      password: env.EVENTSTORE_PASSWORD === '' ? undefined : env.EVENTSTORE_PASSWORD,
+    },
+    logLevel: oneOf(
+      env,
+      'PROVENANT_LOG_LEVEL',
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
+      'info',
+    ),
+    limits: {
+      bodyBytes: integer(env, 'PROVENANT_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
+      eventBytes: integer(env, 'PROVENANT_EVENT_LIMIT', 256 * 1024, 256, 64 * 1024 * 1024),
+    },
+    shutdownTimeoutMs: integer(env, 'PROVENANT_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+  };
+}

@@ -1,0 +1,81 @@
+// buildApp(deps): the whole HTTP API as a fastify instance, without listen()
+// (STYLE.md §13), so tests drive it with inject() or a loopback socket.
+//
+// Route plugins live in src/http/routes/, one file per resource, each a function
+// `(app, deps) => void` registered below.
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { ProvenantError } from '../errors.js';
+import type { EventStore } from '../eventStore/types.js';
+import { handleError, sendProblem } from './problem.js';
+import { healthRoutes } from './routes/health.js';
+import { logRoutes } from './routes/log.js';
+
+/** What the HTTP layer needs; the composition root provides it. */
+export interface AppDeps {
+  store: EventStore;
+  /** Where the store points, for /readyz and logs (never secrets). */
+  storeDescription: string;
+  limits?: { bodyBytes: number; eventBytes: number };
+  /** Fastify logger options; `false` for none (tests). */
+  logger?: FastifyServerOptions['logger'];
+  /** Close the store when the app closes. */
+  ownsStore?: boolean;
+  /** True once a graceful shutdown has begun (readiness goes false). */
+  isShuttingDown?: () => boolean;
+  version?: string;
+}
+
+export const DEFAULT_LIMITS = { bodyBytes: 1024 * 1024, eventBytes: 256 * 1024 };
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const limits = deps.limits ?? DEFAULT_LIMITS;
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: limits.bodyBytes,
+    // Reject prototype-pollution keys in every JSON body fastify parses.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    ajv: {
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: 'array',
+        useDefaults: true,
+        allErrors: false,
+      },
+    },
+  });
+
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      new ProvenantError('HTTP_NOT_FOUND', `No route for ${request.method} ${request.url}`),
+      request,
+    ),
+  );
+  if (deps.ownsStore === true) app.addHook('onClose', async () => deps.store.close());
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Provenant',
+        description: 'Event-sourced audit and provenance store for software delivery pipelines',
+        version: deps.version ?? '0.0.0',
+      },
+      tags: [
+        { name: 'operations', description: 'Health and readiness' },
+        { name: 'log', description: 'The append-only event log' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  healthRoutes(app, deps);
+  logRoutes(app, deps);
+  return app;
+}

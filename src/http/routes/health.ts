@@ -1,0 +1,56 @@
+// Liveness and readiness. /healthz: the process serves HTTP. /readyz: the log
+// answers and the server is not shutting down (load balancers stop routing here).
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../app.js';
+
+export function healthRoutes(app: FastifyInstance, deps: AppDeps): void {
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Liveness',
+        response: { 200: { type: 'object', properties: { status: { type: 'string' } } } },
+      },
+    },
+    () => ({ status: 'ok' }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Readiness: the event log answers and the server is not shutting down',
+        response: {
+          200: {
+            type: 'object',
+            properties: { status: { type: 'string' }, store: { type: 'string' } },
+          },
+          503: {
+            type: 'object',
+            properties: {
+              status: { type: 'string' },
+              store: { type: 'string' },
+              reason: { type: 'string' },
+            },
+          },
+        },
+      },
+    },
+    async (_request, reply) => {
+      if (deps.isShuttingDown?.() === true)
+        return reply
+          .code(503)
+          .send({ status: 'unavailable', store: deps.storeDescription, reason: 'shutting down' });
+      const ready = await deps.store.isReady().catch(() => false);
+      if (!ready)
+        return reply.code(503).send({
+          status: 'unavailable',
+          store: deps.storeDescription,
+          reason: 'event store unreachable',
+        });
+      return { status: 'ready', store: deps.storeDescription };
+    },
+  );
+}

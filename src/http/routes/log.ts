@@ -1,0 +1,118 @@
+// GET /v1/events: the log itself, `$all` read from a position, paged.
+import type { FastifyInstance } from 'fastify';
+import { ProvenantError } from '../../errors.js';
+import type { EventFilter } from '../../eventStore/types.js';
+import type { AppDeps } from '../app.js';
+import { eventViewSchema, toEventView } from '../json.js';
+
+interface LogQuery {
+  after?: string;
+  before?: string;
+  limit?: number;
+  direction?: 'forwards' | 'backwards';
+  stream_prefix?: string;
+  type_prefix?: string;
+}
+
+export const MAX_PAGE = 1000;
+
+export function logRoutes(app: FastifyInstance, deps: AppDeps): void {
+  app.get<{ Querystring: LogQuery }>(
+    '/v1/events',
+    {
+      schema: {
+        tags: ['log'],
+        summary: 'Read the global log ($all) from a position, one page at a time',
+        description:
+          'Positions are exclusive: forwards returns events after `after`; backwards returns events before `before`. ' +
+          'Pass the returned `next` back as `after` (or `before`) to read the following page.',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            after: {
+              type: 'string',
+              pattern: '^[0-9]{1,20}$',
+              description: 'Read events after this position',
+            },
+            before: {
+              type: 'string',
+              pattern: '^[0-9]{1,20}$',
+              description: 'With direction=backwards: events before this position',
+            },
+            limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 100 },
+            direction: { type: 'string', enum: ['forwards', 'backwards'], default: 'forwards' },
+            stream_prefix: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 256,
+              description: 'Only streams starting with this',
+            },
+            type_prefix: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 256,
+              description: 'Only event types starting with this',
+            },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['events', 'next'],
+            properties: {
+              events: { type: 'array', items: eventViewSchema },
+              next: {
+                type: ['string', 'null'],
+                description: 'Cursor for the next page; null at the end',
+              },
+            },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const {
+        after,
+        before,
+        limit = 100,
+        direction = 'forwards',
+        stream_prefix,
+        type_prefix,
+      } = request.query;
+      if (stream_prefix !== undefined && type_prefix !== undefined)
+        throw new ProvenantError(
+          'HTTP_BAD_REQUEST',
+          'Filter by stream_prefix or by type_prefix, not both',
+        );
+      if (direction === 'forwards' && before !== undefined)
+        throw new ProvenantError(
+          'HTTP_BAD_REQUEST',
+          '`before` goes with direction=backwards; use `after` forwards',
+        );
+      if (direction === 'backwards' && after !== undefined)
+        throw new ProvenantError(
+          'HTTP_BAD_REQUEST',
+          '`after` goes with direction=forwards; use `before` backwards',
+        );
+      const filter: EventFilter | undefined =
+        stream_prefix !== undefined
+          ? { streamPrefix: [stream_prefix] }
+          : type_prefix !== undefined
+            ? { eventTypePrefix: [type_prefix] }
+            : undefined;
+      const cursor = direction === 'forwards' ? after : before;
+      const events = await deps.store.readAll({
+        direction,
+        maxCount: limit,
+        from: cursor !== undefined ? BigInt(cursor) : direction === 'forwards' ? 'start' : 'end',
+        ...(filter !== undefined ? { filter } : {}),
+      });
+      const last = events.at(-1);
+      return {
+        events: events.map(toEventView),
+        next: events.length === limit && last !== undefined ? last.position.toString() : null,
+      };
+    },
+  );
+}
