@@ -12,12 +12,22 @@ const readme = readFileSync(readmePath, 'utf8');
 describe('README', () => {
   it('documents every error code of the registry', () => {
     const missing = Object.keys(errorCodes).filter((code) => !readme.includes(`| \`${code}\` |`));
-    assert.deepEqual(missing, [], `undocumented error codes (run npm run docs): ${missing.join(', ')}`);
+    assert.deepEqual(
+      missing,
+      [],
+      `undocumented error codes (run npm run docs): ${missing.join(', ')}`,
+    );
   });
 
   it('documents every configuration variable', () => {
-    const missing = configVariables.map(([name]) => name).filter((name) => !readme.includes(`| \`${name}\` |`));
-    assert.deepEqual(missing, [], `undocumented variables (run npm run docs): ${missing.join(', ')}`);
+    const missing = configVariables
+      .map(([name]) => name)
+      .filter((name) => !readme.includes(`| \`${name}\` |`));
+    assert.deepEqual(
+      missing,
+      [],
+      `undocumented variables (run npm run docs): ${missing.join(', ')}`,
+    );
   });
 
   it('has generated tables that are up to date', () => {

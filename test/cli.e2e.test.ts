@@ -1,0 +1,138 @@
+// The real thing: `provenant serve` as a child process on a loopback port, then
+// SIGTERM; `provenant --help`; `provenant verify` on an intact and a tampered log.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
+
+const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'provenant-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 60_000,
+  });
+
+describe('provenant command line', () => {
+  it('lists its commands with --help, and each command has --help', () => {
+    const help = run(['--help']);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /Commands:/);
+    assert.match(help.stdout, /serve/);
+    assert.match(help.stdout, /verify/);
+    for (const command of ['serve', 'verify']) {
+      const sub = run([command, '--help']);
+      assert.equal(sub.status, 0, command);
+      assert.match(sub.stdout, new RegExp(`provenant ${command}`));
+      assert.match(sub.stdout, /PROVENANT_DATA_DIR/);
+    }
+    const unknown = run(['frobnicate']);
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /unknown command 'frobnicate'/);
+    const badOption = run(['verify', '--nope']);
+    assert.equal(badOption.status, 2);
+    assert.match(badOption.stderr, /Unknown option '--nope'/);
+  });
+
+  it('refuses a bad configuration with the variable named', () => {
+    const res = run(['verify'], {
+      PROVENANT_DATA_DIR: join(dir, 'cfg'),
+      PROVENANT_SQLITE_SYNCHRONOUS: 'sometimes',
+    });
+    assert.equal(res.status, 2);
+    assert.match(
+      res.stderr,
+      /CONFIG_INVALID: PROVENANT_SQLITE_SYNCHRONOUS: must be one of FULL, NORMAL/,
+    );
+  });
+
+  it('serves on loopback and shuts down cleanly on SIGTERM', async () => {
+    const dataDir = join(dir, 'serve');
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve'], {
+      env: {
+        ...process.env,
+        PROVENANT_DATA_DIR: dataDir,
+        PROVENANT_PORT: '0',
+        PROVENANT_HOST: '127.0.0.1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    try {
+      let log = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+          log += chunk;
+          const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)".*provenant is serving/.exec(log);
+          if (match?.[1]) resolve(match[1]);
+        });
+        child.on('exit', (code) => reject(new Error(`server exited early (${code}): ${log}`)));
+      });
+      assert.deepEqual(await (await fetch(`${url}/healthz`)).json(), { status: 'ok' });
+      const ready = await fetch(`${url}/readyz`);
+      assert.equal(ready.status, 200);
+      const events = (await (await fetch(`${url}/v1/events`)).json()) as { events: unknown[] };
+      assert.deepEqual(events.events, []);
+      assert.ok(
+        existsSync(join(dataDir, 'provenant.db')),
+        'the database lives under the data directory',
+      );
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+        (resolve) => child.on('exit', (code, signal) => resolve({ code, signal })),
+      );
+      child.kill('SIGTERM');
+      const { code, signal } = await exited;
+      assert.equal(signal, null);
+      assert.equal(code, 0);
+      assert.match(log, /shutting down/);
+      assert.match(log, /"msg":"stopped"/);
+      // The database was closed cleanly: it opens and verifies.
+      const store = getSQLiteEventStore({ path: join(dataDir, 'provenant.db') });
+      assert.equal((await store.verifyAll()).ok, true);
+      await store.close();
+    } finally {
+      clearTimeout(guard);
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('verify exits 0 on an intact log and 1 at the first broken link', async () => {
+    const dataDir = join(dir, 'verify');
+    const path = join(dataDir, 'provenant.db');
+    rmSync(dataDir, { recursive: true, force: true });
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(dataDir, { recursive: true });
+    const store = getSQLiteEventStore({ path });
+    await store.append('unit-a', [
+      { type: 'A', data: { n: 1 } },
+      { type: 'A', data: { n: 2 } },
+    ]);
+    await store.close();
+    const ok = run(['verify'], { PROVENANT_DATA_DIR: dataDir });
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /ok: 2 events verified/);
+
+    const raw = new Database(path);
+    raw.exec('DROP TRIGGER events_append_only_update');
+    raw.prepare('UPDATE events SET data = \'{"n":3}\' WHERE revision = 1').run();
+    raw.close();
+    const broken = run(['verify', '--json'], { PROVENANT_DATA_DIR: dataDir });
+    assert.equal(broken.status, 1);
+    const result = JSON.parse(broken.stdout) as {
+      ok: boolean;
+      problem: { kind: string; revision: number; position: string };
+    };
+    assert.equal(result.ok, false);
+    assert.equal(result.problem.kind, 'content-digest-mismatch');
+    assert.equal(result.problem.revision, 1);
+    assert.equal(result.problem.position, '2');
+  });
+});

@@ -1,0 +1,29 @@
+// Child process of the crash test: appends continuously to a few streams and
+// prints the id of each event as soon as its append is acknowledged. The parent
+// kills it with SIGKILL at random moments.
+import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
+
+const [path, round] = process.argv.slice(2);
+if (path === undefined || round === undefined) {
+  console.error('usage: crashWriter.ts <db path> <round>');
+  process.exit(2);
+}
+const store = getSQLiteEventStore({ path });
+let seq = 0;
+const writer = async (w: number): Promise<never> => {
+  for (;;) {
+    const n = seq++;
+    const batch = n % 5 === 0 ? 3 : 1;
+    const result = await store.append(
+      `unit-crash-${w}`,
+      Array.from({ length: batch }, (_, i) => ({
+        type: 'CrashTest.v1',
+        data: { round, n, i, pad: 'x'.repeat(200) },
+        idempotencyKey: `crash:${round}:${n}:${i}`,
+      })),
+    );
+    process.stdout.write(result.events.map((e) => `${e.id}\n`).join(''));
+  }
+};
+console.error('writer ready');
+await Promise.all([0, 1, 2, 3].map(writer));

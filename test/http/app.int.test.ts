@@ -1,0 +1,147 @@
+// The HTTP foundation through fastify's inject(): health, readiness, the log
+// endpoint with paging and filters, problem+json errors, and the OpenAPI document.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { getSQLiteEventStore, type SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
+import { buildApp } from '../../src/http/app.js';
+
+interface Page {
+  events: { id: string; type: string; stream: string; position: string; data: { i: number } }[];
+  next: string | null;
+}
+
+describe('HTTP foundation', () => {
+  let store: SQLiteEventStore;
+  let app: FastifyInstance;
+  let shuttingDown = false;
+
+  before(async () => {
+    store = getSQLiteEventStore({ path: ':memory:' });
+    for (let i = 0; i < 25; i++)
+      await store.append(i % 2 === 0 ? `unit-${i % 3}` : `gate-${i % 3}`, [
+        { type: i % 5 === 0 ? 'Five.v1' : 'Other.v1', data: { i } },
+      ]);
+    app = await buildApp({
+      store,
+      storeDescription: 'sqlite :memory:',
+      ownsStore: true,
+      isShuttingDown: () => shuttingDown,
+    });
+  });
+  after(() => app.close());
+
+  it('answers liveness and readiness', async () => {
+    const live = await app.inject('/healthz');
+    assert.equal(live.statusCode, 200);
+    assert.deepEqual(live.json(), { status: 'ok' });
+    const ready = await app.inject('/readyz');
+    assert.equal(ready.statusCode, 200);
+    assert.deepEqual(ready.json(), { status: 'ready', store: 'sqlite :memory:' });
+    shuttingDown = true;
+    const draining = await app.inject('/readyz');
+    shuttingDown = false;
+    assert.equal(draining.statusCode, 503);
+    assert.equal(draining.json<{ reason: string }>().reason, 'shutting down');
+  });
+
+  it('pages through $all with exclusive cursors', async () => {
+    const seen: number[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    do {
+      const res = await app.inject({
+        url: '/v1/events',
+        query: { limit: '10', ...(after ? { after } : {}) },
+      });
+      assert.equal(res.statusCode, 200);
+      const page: Page = res.json<Page>();
+      seen.push(...page.events.map((e) => e.data.i));
+      after = page.next;
+      pages++;
+    } while (after !== null);
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 25 }, (_, i) => i),
+    );
+    assert.equal(pages, 3);
+  });
+
+  it('reads backwards and filters by stream or type prefix', async () => {
+    const back = (await app.inject('/v1/events?direction=backwards&limit=3')).json<Page>();
+    assert.deepEqual(
+      back.events.map((e) => e.data.i),
+      [24, 23, 22],
+    );
+    const older = (
+      await app.inject(`/v1/events?direction=backwards&limit=3&before=${back.next}`)
+    ).json<Page>();
+    assert.deepEqual(
+      older.events.map((e) => e.data.i),
+      [21, 20, 19],
+    );
+    const gates = (await app.inject('/v1/events?stream_prefix=gate-&limit=1000')).json<Page>();
+    assert.ok(gates.events.length > 0 && gates.events.every((e) => e.stream.startsWith('gate-')));
+    assert.equal(gates.next, null);
+    const fives = (await app.inject('/v1/events?type_prefix=Five')).json<Page>();
+    assert.deepEqual(
+      fives.events.map((e) => e.data.i),
+      [0, 5, 10, 15, 20],
+    );
+    assert.match(fives.events[0]!.position, /^\d+$/);
+  });
+
+  it('reports bad requests as problem+json with stable codes', async () => {
+    const cases: [string, number, string][] = [
+      ['/v1/events?limit=0', 400, 'HTTP_VALIDATION'],
+      ['/v1/events?limit=5000', 400, 'HTTP_VALIDATION'],
+      ['/v1/events?after=-1', 400, 'HTTP_VALIDATION'],
+      ['/v1/events?after=12abc', 400, 'HTTP_VALIDATION'],
+      ['/v1/events?unknown=1', 400, 'HTTP_VALIDATION'],
+      ['/v1/events?stream_prefix=a&type_prefix=b', 400, 'HTTP_BAD_REQUEST'],
+      ['/v1/events?before=3', 400, 'HTTP_BAD_REQUEST'],
+      ['/v1/events?direction=backwards&after=3', 400, 'HTTP_BAD_REQUEST'],
+      ['/v1/nothing-here', 404, 'HTTP_NOT_FOUND'],
+    ];
+    for (const [url, status, code] of cases) {
+      const res = await app.inject(url);
+      assert.equal(res.statusCode, status, url);
+      assert.match(String(res.headers['content-type']), /^application\/problem\+json/, url);
+      const body = res.json<{
+        code: string;
+        status: number;
+        type: string;
+        title: string;
+        detail: string;
+      }>();
+      assert.equal(body.code, code, url);
+      assert.equal(body.status, status);
+      assert.equal(body.type, `urn:provenant:problem:${code.toLowerCase().replaceAll('_', '-')}`);
+      assert.ok(body.title.length > 0 && body.detail.length > 0);
+    }
+  });
+
+  it('serves the OpenAPI document generated from the route schemas', async () => {
+    const res = await app.inject('/docs/json');
+    assert.equal(res.statusCode, 200);
+    const doc = res.json<{ openapi: string; paths: Record<string, unknown> }>();
+    assert.equal(doc.openapi, '3.1.0');
+    for (const path of ['/healthz', '/readyz', '/v1/events']) assert.ok(path in doc.paths, path);
+    assert.equal((await app.inject('/docs/')).statusCode, 200);
+  });
+
+  it('reports not ready once the store is closed, and hides internal errors', async () => {
+    const local = getSQLiteEventStore({ path: ':memory:' });
+    const localApp = await buildApp({ store: local, storeDescription: 'x' });
+    try {
+      await local.close();
+      const ready = await localApp.inject('/readyz');
+      assert.equal(ready.statusCode, 503);
+      const read = await localApp.inject('/v1/events');
+      assert.equal(read.statusCode, 503);
+      assert.equal(read.json<{ code: string }>().code, 'STORE_CLOSED');
+    } finally {
+      await localApp.close();
+    }
+  });
+});
