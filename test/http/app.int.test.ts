@@ -47,19 +47,21 @@ describe('HTTP foundation', () => {
 
   it('pages through $all with exclusive cursors', async () => {
     const seen: number[] = [];
-    let after: string | null = null;
+    const readPage = async (cursor: string | null): Promise<Page> => {
+      const query: Record<string, string> =
+        cursor === null ? { limit: '10' } : { limit: '10', after: cursor };
+      const res = await app.inject({ url: '/v1/events', query });
+      assert.equal(res.statusCode, 200);
+      return res.json<Page>();
+    };
+    let cursor: string | null = null;
     let pages = 0;
     do {
-      const res = await app.inject({
-        url: '/v1/events',
-        query: { limit: '10', ...(after ? { after } : {}) },
-      });
-      assert.equal(res.statusCode, 200);
-      const page: Page = res.json<Page>();
+      const page: Page = await readPage(cursor);
       seen.push(...page.events.map((e) => e.data.i));
-      after = page.next;
+      cursor = page.next;
       pages++;
-    } while (after !== null);
+    } while (cursor !== null);
     assert.deepEqual(
       seen,
       Array.from({ length: 25 }, (_, i) => i),
