@@ -6,6 +6,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { createDomainService, type DomainService } from '../application/index.js';
 import { ProvenantError } from '../errors.js';
 import type { EventStore } from '../eventStore/types.js';
 import { handleError, sendProblem } from './problem.js';
@@ -15,6 +16,8 @@ import { logRoutes } from './routes/log.js';
 /** What the HTTP layer needs; the composition root provides it. */
 export interface AppDeps {
   store: EventStore;
+  /** The command handlers and queries of the domain; built on `store` when not given. */
+  domain?: DomainService;
   /** Where the store points, for /readyz and logs (never secrets). */
   storeDescription: string;
   limits?: { bodyBytes: number; eventBytes: number };
@@ -25,6 +28,12 @@ export interface AppDeps {
   /** True once a graceful shutdown has begun (readiness goes false). */
   isShuttingDown?: () => boolean;
   version?: string;
+}
+
+/** What route plugins receive: the deps with defaults filled in. */
+export interface RouteDeps extends AppDeps {
+  domain: DomainService;
+  limits: { bodyBytes: number; eventBytes: number };
 }
 
 export const DEFAULT_LIMITS = { bodyBytes: 1024 * 1024, eventBytes: 256 * 1024 };
@@ -75,7 +84,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  healthRoutes(app, deps);
-  logRoutes(app, deps);
+  const routeDeps: RouteDeps = {
+    ...deps,
+    domain: deps.domain ?? createDomainService({ eventStore: deps.store }),
+    limits,
+  };
+  healthRoutes(app, routeDeps);
+  logRoutes(app, routeDeps);
   return app;
 }

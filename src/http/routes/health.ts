@@ -1,9 +1,9 @@
 // Liveness and readiness. /healthz: the process serves HTTP. /readyz: the log
 // answers and the server is not shutting down (load balancers stop routing here).
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../app.js';
+import type { RouteDeps } from '../app.js';
 
-export function healthRoutes(app: FastifyInstance, deps: AppDeps): void {
+export function healthRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get(
     '/healthz',
     {

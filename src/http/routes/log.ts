@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ProvenantError } from '../../errors.js';
 import type { EventFilter } from '../../eventStore/types.js';
-import type { AppDeps } from '../app.js';
+import type { RouteDeps } from '../app.js';
 import { eventViewSchema, toEventView } from '../json.js';
 
 interface LogQuery {
@@ -16,7 +16,7 @@ interface LogQuery {
 
 export const MAX_PAGE = 1000;
 
-export function logRoutes(app: FastifyInstance, deps: AppDeps): void {
+export function logRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get<{ Querystring: LogQuery }>(
     '/v1/events',
     {
