@@ -17,7 +17,9 @@ export function errorTable(): string {
 }
 
 export function configTable(): string {
-  const rows = configVariables.map(([name, def, what]) => `| \`${name}\` | \`${def}\` | ${escape(what)} |`);
+  const rows = configVariables.map(
+    ([name, def, what]) => `| \`${name}\` | \`${def}\` | ${escape(what)} |`,
+  );
   return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
 }
 
@@ -36,7 +38,10 @@ function replaceBetween(text: string, name: string, body: string): string {
 
 export const readmePath = join(packageRoot, 'README.md');
 
-if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '\0')) {
+if (
+  process.argv[1] !== undefined &&
+  import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '\0')
+) {
   writeFileSync(readmePath, renderReadme(readFileSync(readmePath, 'utf8')));
   console.log('README tables regenerated');
 }

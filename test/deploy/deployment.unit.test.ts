@@ -9,9 +9,9 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Ajv2019 from 'ajv/dist/2019.js';
 import { parse } from 'yaml';
-import { parseEsdbConnectionString } from './connectionString.js';
+import { parseEsdbConnectionString } from '../../src/eventStore/esdb/connectionString.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+const root = fileURLToPath(new URL('../../', import.meta.url));
 const require = createRequire(import.meta.url);
 
 interface Service {
