@@ -386,6 +386,12 @@ export function createDomainService(deps: DomainServiceDeps): DomainService {
         };
       });
 
+  /** The options every handler passes to `handle`: metadata on the appended events, retry bound. */
+  const handleOptions = (options: CommandOptions) => ({
+    toAppend: withMetadata(options.metadata),
+    ...(maxAttempts === undefined ? {} : { maxAttempts }),
+  });
+
   /** The original result of a receipt already in the stream at `revision`. */
   async function originalReceiptResult(
     stream: string,
@@ -542,10 +548,7 @@ export function createDomainService(deps: DomainServiceDeps): DomainService {
           state,
         );
       },
-      {
-        toAppend: withMetadata(options.metadata),
-        ...(maxAttempts === undefined ? {} : { maxAttempts }),
-      },
+      handleOptions(options),
     );
     const appended = result.appendResult?.events ?? [];
     const [revocation, ...verdictEvents] = appended;
@@ -570,10 +573,7 @@ export function createDomainService(deps: DomainServiceDeps): DomainService {
       gateStreamName(gateId),
       gateFold,
       (state) => decideGate({ type: 'DefineGate', gateId, definition }, state),
-      {
-        toAppend: withMetadata(options.metadata),
-        ...(maxAttempts === undefined ? {} : { maxAttempts }),
-      },
+      handleOptions(options),
     );
     return { changed: result.events.length > 0, view: gateView(result.newState) };
   }
@@ -592,10 +592,7 @@ export function createDomainService(deps: DomainServiceDeps): DomainService {
           { type: 'DisableGate', gateId, ...(reason === undefined ? {} : { reason }) },
           state,
         ),
-      {
-        toAppend: withMetadata(options.metadata),
-        ...(maxAttempts === undefined ? {} : { maxAttempts }),
-      },
+      handleOptions(options),
     );
     return { changed: result.events.length > 0, view: gateView(result.newState) };
   }
@@ -616,10 +613,7 @@ export function createDomainService(deps: DomainServiceDeps): DomainService {
           state,
         );
       },
-      {
-        toAppend: withMetadata(options.metadata),
-        ...(maxAttempts === undefined ? {} : { maxAttempts }),
-      },
+      handleOptions(options),
     );
     return { changed: result.events.length > 0, view: stageView(result.newState) };
   }
@@ -638,10 +632,7 @@ export function createDomainService(deps: DomainServiceDeps): DomainService {
           { type: 'DisableStage', stageId, ...(reason === undefined ? {} : { reason }) },
           state,
         ),
-      {
-        toAppend: withMetadata(options.metadata),
-        ...(maxAttempts === undefined ? {} : { maxAttempts }),
-      },
+      handleOptions(options),
     );
     return { changed: result.events.length > 0, view: stageView(result.newState) };
   }
@@ -659,10 +650,7 @@ export function createDomainService(deps: DomainServiceDeps): DomainService {
         const { definitions: defs } = await definitions.load();
         return decideUnit({ type: 'Evaluate', definitions: defs }, state);
       },
-      {
-        toAppend: withMetadata(options.metadata),
-        ...(maxAttempts === undefined ? {} : { maxAttempts }),
-      },
+      handleOptions(options),
     );
     const verdicts = (result.appendResult?.events ?? []).map((a, i) =>
       verdictChange(result.events[i] as DomainEvent, a.id, a.position),
