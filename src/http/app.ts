@@ -12,6 +12,8 @@ import type { EventStore } from '../eventStore/types.js';
 import { handleError, sendProblem } from './problem.js';
 import { healthRoutes } from './routes/health.js';
 import { logRoutes } from './routes/log.js';
+import { eventRoutes } from './routes/events.js';
+import { junitRoutes } from './routes/junit.js';
 
 /** What the HTTP layer needs; the composition root provides it. */
 export interface AppDeps {
@@ -79,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       tags: [
         { name: 'operations', description: 'Health and readiness' },
         { name: 'log', description: 'The append-only event log' },
+        { name: 'ingest', description: 'CloudEvents, CDEvents and JUnit reports in' },
       ],
     },
   });
@@ -91,5 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
   healthRoutes(app, routeDeps);
   logRoutes(app, routeDeps);
+  await eventRoutes(app, routeDeps);
+  await junitRoutes(app, routeDeps);
   return app;
 }
