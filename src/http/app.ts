@@ -14,6 +14,10 @@ import { healthRoutes } from './routes/health.js';
 import { logRoutes } from './routes/log.js';
 import { eventRoutes } from './routes/events.js';
 import { junitRoutes } from './routes/junit.js';
+import { gateRoutes } from './routes/gates.js';
+import { receiptRoutes } from './routes/receipts.js';
+import { stageRoutes } from './routes/stages.js';
+import { unitRoutes } from './routes/units.js';
 
 /** What the HTTP layer needs; the composition root provides it. */
 export interface AppDeps {
@@ -82,6 +86,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'operations', description: 'Health and readiness' },
         { name: 'log', description: 'The append-only event log' },
         { name: 'ingest', description: 'CloudEvents, CDEvents and JUnit reports in' },
+        { name: 'gates', description: 'Gate definitions: versioned, disabled, never deleted' },
+        { name: 'stages', description: 'Stage definitions: ordered gates and prerequisite stages' },
+        { name: 'receipts', description: 'Receipts: revocation with a reason' },
+        { name: 'units', description: 'Unit status and re-evaluation' },
       ],
     },
   });
@@ -96,5 +104,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   logRoutes(app, routeDeps);
   await eventRoutes(app, routeDeps);
   await junitRoutes(app, routeDeps);
+  gateRoutes(app, routeDeps);
+  stageRoutes(app, routeDeps);
+  receiptRoutes(app, routeDeps);
+  unitRoutes(app, routeDeps);
   return app;
 }

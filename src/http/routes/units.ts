@@ -1,0 +1,120 @@
+// Units over HTTP (issue 4 §3): a unit's status, computed from its stream until
+// read models arrive (DESIGN.md §5), and explicit re-evaluation under the current
+// definitions (docs/evaluation.md, "Definition changes apply from then on").
+//
+// Unit keys are NVRPP and contain `/` (`openssl/3.2.1/2.el9/x86_64/rpm`). The
+// routes are wildcards, so a key is accepted both URL-encoded in one segment
+// (`/v1/units/openssl%2F3.2.1%2F2.el9%2Fx86_64%2Frpm`) and as plain segments
+// (`/v1/units/openssl/3.2.1/2.el9/x86_64/rpm`): the key is the rest of the path,
+// percent-decoded; for POST it is the path up to a final `/evaluate`. A key
+// always has exactly five parts, so `…/rpm/evaluate` can not be mistaken for a key.
+// A malformed key is a 400 with the domain's DOMAIN_INVALID_UNIT_KEY.
+import type { FastifyInstance } from 'fastify';
+import { MAX_UNIT_KEY_LENGTH, normalizeUnitKey } from '../../domain/index.js';
+import { ProvenantError } from '../../errors.js';
+import type { RouteDeps } from '../app.js';
+import {
+  commandOptions,
+  evaluateResultSchema,
+  problemResponse,
+  unitStatusSchema,
+  validationErrors,
+} from '../schemas.js';
+
+const EVALUATE_SUFFIX = '/evaluate';
+
+const KEY_DESCRIPTION =
+  'Unit key, NVRPP `name/version/release/platform/packageType`. Send it URL-encoded in one segment ' +
+  '(`openssl%2F3.2.1%2F2.el9%2Fx86_64%2Frpm`) or as plain path segments (`openssl/3.2.1/2.el9/x86_64/rpm`); both name the same unit.';
+
+// The wildcard's value: bounded, and only characters a key part may hold (plus
+// the separators); the domain checks the structure and names the bad part.
+const wildcardParams = (maxLength: number) =>
+  ({
+    type: 'object',
+    required: ['*'],
+    properties: {
+      '*': {
+        type: 'string',
+        minLength: 1,
+        maxLength,
+        pattern: '^[A-Za-z0-9._+~^:/-]+$',
+        description: KEY_DESCRIPTION,
+      },
+    },
+  }) as const;
+
+// How the OpenAPI document shows the wildcard routes: as `{key}`, the form clients
+// generate from it (which percent-encodes the slashes).
+const documentedKeyParams = {
+  type: 'object',
+  required: ['key'],
+  properties: { key: { type: 'string', description: KEY_DESCRIPTION } },
+} as const;
+
+const asKeyRoute =
+  (url: string) =>
+  ({ schema }: { schema: object }): { url: string; schema: object } => ({
+    url,
+    schema: { ...schema, params: documentedKeyParams },
+  });
+
+export function unitRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const schemaErrorFormatter = validationErrors({ params: 'DOMAIN_INVALID_UNIT_KEY' });
+
+  app.get<{ Params: { '*': string } }>(
+    '/v1/units/*',
+    {
+      schemaErrorFormatter,
+      config: { swaggerTransform: asKeyRoute('/v1/units/{key}') },
+      schema: {
+        tags: ['units'],
+        summary: "A unit's receipts and gate and stage verdicts",
+        description:
+          'Computed from the unit stream (until read models arrive). For each gate and stage: the `recorded` verdict ' +
+          '(last verdict event in the log), the `current` one under the current definitions, and `upToDate: false` ' +
+          'where they differ (POST /v1/units/{key}/evaluate records the change). ' +
+          KEY_DESCRIPTION,
+        params: wildcardParams(MAX_UNIT_KEY_LENGTH),
+        response: {
+          200: unitStatusSchema,
+          400: problemResponse('Malformed unit key (DOMAIN_INVALID_UNIT_KEY)'),
+          404: problemResponse('The unit has no receipts (DOMAIN_UNIT_NOT_FOUND)'),
+        },
+      },
+    },
+    async (request) => deps.domain.getUnitStatus(normalizeUnitKey(request.params['*'])),
+  );
+
+  app.post<{ Params: { '*': string } }>(
+    '/v1/units/*',
+    {
+      schemaErrorFormatter,
+      config: { swaggerTransform: asKeyRoute('/v1/units/{key}/evaluate') },
+      schema: {
+        tags: ['units'],
+        summary: 'Re-evaluate a unit under the current definitions',
+        description:
+          'Evaluates the unit under the current gate and stage definitions and records every change of verdict ' +
+          '(trigger `evaluation`) in one append; returns the changes and the new status. Nothing is recorded when no ' +
+          'verdict changed. ' +
+          KEY_DESCRIPTION,
+        params: wildcardParams(MAX_UNIT_KEY_LENGTH + EVALUATE_SUFFIX.length),
+        response: {
+          200: evaluateResultSchema,
+          400: problemResponse('Malformed unit key (DOMAIN_INVALID_UNIT_KEY)'),
+          404: problemResponse(
+            'The unit has no receipts (DOMAIN_UNIT_NOT_FOUND), or no such route',
+          ),
+        },
+      },
+    },
+    async (request) => {
+      const path = request.params['*'];
+      if (!path.endsWith(EVALUATE_SUFFIX))
+        throw new ProvenantError('HTTP_NOT_FOUND', `No route for POST ${request.url}`);
+      const key = normalizeUnitKey(path.slice(0, -EVALUATE_SUFFIX.length));
+      return deps.domain.evaluateUnit(key, commandOptions(request));
+    },
+  );
+}
