@@ -7,7 +7,7 @@
 //   groupCommit  single-event appends from 32 concurrent appenders (group commit)
 //                vs raw one-row-per-transaction inserts
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openDatabase, setPragmas, type Database } from '../src/eventStore/sqlite/database.js';
 import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
 import {
   fmtRate,
@@ -24,9 +24,8 @@ const BATCH = 100;
 const APPENDERS = 32;
 
 function openRaw(path: string): { db: Database.Database; insert: Database.Statement } {
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  const db = openDatabase(path);
+  setPragmas(db, { journal_mode: 'WAL', synchronous: 'FULL' });
   db.exec(`CREATE TABLE events (
     position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, stream TEXT NOT NULL, revision INTEGER NOT NULL,
     type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, recorded_at TEXT NOT NULL,

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
+import { openDatabase } from '../src/eventStore/sqlite/database.js';
 import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
@@ -120,7 +120,7 @@ describe('provenant command line', () => {
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /ok: 2 events verified/);
 
-    const raw = new Database(path);
+    const raw = openDatabase(path);
     raw.exec('DROP TRIGGER events_append_only_update');
     raw.prepare('UPDATE events SET data = \'{"n":3}\' WHERE revision = 1').run();
     raw.close();

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
+import { openDatabase, readPragma } from '../../src/eventStore/sqlite/database.js';
 import { getSQLiteEventStore, type SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { eventStoreConformance } from './conformance.js';
 
@@ -21,7 +21,7 @@ eventStoreConformance('sqlite', {
     Promise.resolve(getSQLiteEventStore({ path: (store as SQLiteEventStore).path })),
   quirks: {
     tamper: (store, event, newData) => {
-      const raw = new Database((store as SQLiteEventStore).path);
+      const raw = openDatabase((store as SQLiteEventStore).path);
       try {
         raw.exec('DROP TRIGGER events_append_only_update');
         raw
@@ -39,7 +39,7 @@ describe('sqlite adapter specifics', () => {
   it('creates exactly the expected schema', async () => {
     const store = getSQLiteEventStore({ path: freshPath() });
     await store.close();
-    const raw = new Database(store.path, { readonly: true });
+    const raw = openDatabase(store.path, { readonly: true });
     try {
       const schema = raw
         .prepare(
@@ -85,7 +85,7 @@ describe('sqlite adapter specifics', () => {
       assert.deepEqual(raw.prepare('SELECT version, name FROM schema_migrations').all(), [
         { version: 1, name: 'initial' },
       ]);
-      assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(readPragma(raw, 'journal_mode'), 'wal');
     } finally {
       raw.close();
     }
@@ -95,7 +95,7 @@ describe('sqlite adapter specifics', () => {
     const store = getSQLiteEventStore({ path: freshPath() });
     await store.append('unit-a', [{ type: 'A', data: 1 }]);
     await store.close();
-    const raw = new Database(store.path);
+    const raw = openDatabase(store.path);
     try {
       assert.throws(() => raw.prepare("UPDATE events SET data = '2'").run(), /append-only: UPDATE/);
       assert.throws(() => raw.prepare('DELETE FROM events').run(), /append-only: DELETE/);

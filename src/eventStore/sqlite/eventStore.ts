@@ -2,7 +2,7 @@
 // group commit: appends that arrive while a commit is pending are written in one
 // transaction, and each caller is acknowledged only after that transaction is
 // durable.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { ProvenantError } from '../../errors.js';
 import { IdempotencyConflictError, storeClosed } from '../errors.js';
 import {
@@ -41,6 +41,7 @@ import {
   prepareAppend,
   type PreparedEvent,
 } from '../validation.js';
+import { openDatabase, readPragma, setPragmas } from './database.js';
 import { migrate } from './migrate.js';
 
 export interface SQLiteEventStoreOptions {
@@ -149,7 +150,7 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
 
   let db: Database.Database;
   try {
-    db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
+    db = openDatabase(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
   } catch (error) {
     throw new ProvenantError(
       'STORE_CONFIGURATION',
@@ -159,9 +160,11 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
       },
     );
   }
-  if (options.path !== ':memory:') db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${synchronous}`);
-  db.pragma('foreign_keys = ON');
+  setPragmas(db, {
+    ...(options.path === ':memory:' ? {} : { journal_mode: 'WAL' }),
+    synchronous,
+    foreign_keys: 'ON',
+  });
   migrate(db);
 
   const stmt = {
@@ -188,6 +191,7 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
     begin: db.prepare('BEGIN IMMEDIATE'),
     commit: db.prepare('COMMIT'),
     rollback: db.prepare('ROLLBACK'),
+    ping: db.prepare('SELECT 1'),
   };
   const filteredStatements = new Map<string, Database.Statement<unknown[], EventRow>>();
 
@@ -665,7 +669,7 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
     isReady(): Promise<boolean> {
       if (state !== 'open') return Promise.resolve(false);
       try {
-        db.prepare('SELECT 1').get();
+        stmt.ping.get();
         return Promise.resolve(true);
       } catch {
         return Promise.resolve(false);
@@ -691,10 +695,9 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
 
     settings: () => ({
       synchronous:
-        (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[
-          db.pragma('synchronous', { simple: true }) as number
-        ] ?? 'OFF',
-      journalMode: String(db.pragma('journal_mode', { simple: true })),
+        (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[readPragma(db, 'synchronous') as number] ??
+        'OFF',
+      journalMode: String(readPragma(db, 'journal_mode')),
     }),
   };
   return store;
