@@ -557,6 +557,14 @@ describe('ingest over loopback', () => {
       );
       assert.equal(again.status, 200);
       assert.deepEqual(again.body, { ...res.body, duplicate: true });
+      // The same report with other receipt fields is other content under the same key.
+      const other = await post<Problem>(
+        `${path(UNIT, 'unit-test')}?producer=github-actions`,
+        { 'content-type': 'application/xml' },
+        failing,
+      );
+      assert.equal(other.status, 409);
+      assert.equal(other.body.code, 'STORE_IDEMPOTENCY_CONFLICT');
       assert.equal(await store.headPosition(), head);
     });
 
@@ -629,6 +637,23 @@ describe('ingest over loopback', () => {
         code: 'DOMAIN_INVALID_RECEIPT',
       },
     ];
+    it('takes the unit key as one URL-encoded segment only', async () => {
+      const head = await store.headPosition();
+      const res = await post<Problem>(
+        `/v1/units/${UNIT}/actions/unit-test/junit`,
+        { 'content-type': 'application/xml' },
+        passing,
+      );
+      // No route matches; the app's not-found path answers (415 when it cannot
+      // parse the body's type first, 404 otherwise). Nothing is recorded.
+      assert.ok(
+        [404, 415].includes(res.status) &&
+          ['HTTP_NOT_FOUND', 'HTTP_UNSUPPORTED_MEDIA_TYPE'].includes(res.body.code),
+        JSON.stringify(res.body),
+      );
+      assert.equal(await store.headPosition(), head);
+    });
+
     for (const c of bad)
       it(`rejects ${c.name}`, async () => {
         const head = await store.headPosition();
