@@ -3,10 +3,11 @@
 // printed under keys ending in `Ratio`.
 import { parseArgs } from 'node:util';
 import { benchAppend } from './append.js';
+import { benchIngest } from './ingest.js';
 import type { BenchContext } from './support.js';
 
 type Bench = (ctx: BenchContext) => Promise<Record<string, number>>;
-const benches: Record<string, Bench> = { append: benchAppend };
+const benches: Record<string, Bench> = { append: benchAppend, ingest: benchIngest };
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
