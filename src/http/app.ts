@@ -9,7 +9,9 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { createDomainService, type DomainService } from '../application/index.js';
 import { ProvenantError } from '../errors.js';
 import type { EventStore } from '../eventStore/types.js';
-import { handleError, sendProblem } from './problem.js';
+import { DEFAULT_INGEST_LIMITS } from '../ingest/index.js';
+import { parseJsonSafely } from '../ingest/jsonGuard.js';
+import { fromFastifyError, handleError, sendProblem } from './problem.js';
 import { healthRoutes } from './routes/health.js';
 import { logRoutes } from './routes/log.js';
 import { eventRoutes } from './routes/events.js';
@@ -49,10 +51,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? false,
     bodyLimit: limits.bodyBytes,
-    // Reject prototype-pollution keys in every JSON body fastify parses.
+    // Defence in depth: the JSON parser below already refuses these keys.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     forceCloseConnections: 'idle',
+    // Errors of the router itself (bad percent-escapes, over-long parameters)
+    // leave as problem+json like every other error.
+    frameworkErrors: (error, request, reply) => {
+      void sendProblem(
+        reply,
+        fromFastifyError(error) ?? new ProvenantError('HTTP_BAD_REQUEST', error.message),
+        request,
+      );
+    },
     return503OnClosing: true,
     ajv: {
       customOptions: {
@@ -65,6 +76,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler(handleError);
+  // Every JSON body goes through the same guarded path as ingest: nesting depth
+  // checked before parsing, strict UTF-8, `__proto__`/`constructor`/`prototype`
+  // keys and inline binary refused, each with its own code.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+    try {
+      done(
+        null,
+        parseJsonSafely(body as Buffer, {
+          maxDepth: DEFAULT_INGEST_LIMITS.maxDepth,
+          maxInlineBinaryChars: DEFAULT_INGEST_LIMITS.maxInlineBinaryChars,
+        }),
+      );
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
   app.setNotFoundHandler((request, reply) =>
     sendProblem(
       reply,
@@ -75,6 +103,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.ownsStore === true) app.addHook('onClose', async () => deps.store.close());
 
   await app.register(swagger, {
+    // Name schema components after their $id (…/GateDefinitionBody.json →
+    // GateDefinitionBody) rather than def-0, def-1...
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json.$id === 'string'
+          ? (json.$id.split('/').pop() ?? '')
+              .replace(/\.json$/, '')
+              .replace(/[^A-Za-z0-9._-]/g, '_')
+          : `def-${i}`,
+    },
     openapi: {
       openapi: '3.1.0',
       info: {

@@ -335,7 +335,7 @@ describe('management API', () => {
         headers: { 'content-type': contentType },
         payload,
       });
-      await rejected(put('{"requiredActions":['), 400, 'HTTP_BAD_REQUEST');
+      await rejected(put('{"requiredActions":['), 400, 'INGEST_MALFORMED_JSON');
       await rejected(
         put('requiredActions=a', 'application/x-www-form-urlencoded'),
         415,
@@ -348,18 +348,18 @@ describe('management API', () => {
         413,
         'HTTP_PAYLOAD_TOO_LARGE',
       );
-      // Deep JSON: refused by the custom-schema depth limit, never a crash.
+      // Deep JSON: refused by the body guard's depth scan before it is parsed.
       const depth = 5000;
       const deep = '{"properties":{"a":'.repeat(depth) + '{}' + '}}'.repeat(depth);
       await rejected(
         put(`{"requiredActions":["a"],"customSchema":${deep}}`),
         400,
-        'DOMAIN_INVALID_GATE_SCHEMA',
+        'INGEST_TOO_DEEP',
       );
       const proto = await rejected(
         put('{"requiredActions":["a"],"__proto__":{"polluted":true}}'),
         400,
-        'HTTP_BAD_REQUEST',
+        'INGEST_FORBIDDEN_KEY',
       );
       assert.equal(proto.instance, '/v1/gates/raw');
       await rejected(
@@ -367,7 +367,7 @@ describe('management API', () => {
           '{"requiredActions":["a"],"customSchema":{"constructor":{"prototype":{"polluted":true}}}}',
         ),
         400,
-        'HTTP_BAD_REQUEST',
+        'INGEST_FORBIDDEN_KEY',
       );
       assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
       // The server keeps serving.
