@@ -214,8 +214,10 @@ export function createIngestService(
     };
   }
 
-  /** Executes one validated command. Called synchronously in request order, so
-   * commands for the same stream are appended in that order. */
+  /**
+   * Executes one validated command. Batches call it synchronously in request order,
+   * and the domain serialises commands per stream, so a stream keeps that order.
+   */
   function execute(
     command: IngestCommand,
     traceparent: string | undefined,
@@ -233,21 +235,26 @@ export function createIngestService(
     result: IngestResult,
     traceparent: string | undefined,
   ): Promise<BatchItemReport> {
-    const identity = result.ok
-      ? { id: result.command.context.id ?? '', source: result.command.context.source ?? '' }
-      : {
+    if (!result.ok)
+      return rejected(
+        result.index,
+        {
           ...(result.id === undefined ? {} : { id: result.id }),
           ...(result.source === undefined ? {} : { source: result.source }),
-        };
-    if (!result.ok) return rejected(result.index, identity, result.error);
+        },
+        result.error,
+      );
+    const identity = {
+      id: result.command.context.id ?? '',
+      source: result.command.context.source ?? '',
+    };
     try {
       const outcome = await execute(result.command, traceparent);
       return {
         index: result.index,
         ok: true,
         status: statusOf(outcome),
-        id: identity.id ?? '',
-        source: identity.source ?? '',
+        ...identity,
         result: outcome,
       };
     } catch (error) {
