@@ -94,7 +94,7 @@ describe('graceful shutdown under load', () => {
         for (;;) {
           const page = await store.readAll({ from, maxCount: 1000 });
           for (const event of page) {
-            const ceId = (event.metadata.context as { id?: string } | undefined)?.id;
+            const ceId = (event.metadata.context)?.id;
             if (ceId !== undefined) stored.set(ceId, (stored.get(ceId) ?? 0) + 1);
           }
           if (page.length < 1000) break;
