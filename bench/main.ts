@@ -4,10 +4,15 @@
 import { parseArgs } from 'node:util';
 import { benchAppend } from './append.js';
 import { benchIngest } from './ingest.js';
+import { benchIngestParse } from './ingestParse.js';
 import type { BenchContext } from './support.js';
 
 type Bench = (ctx: BenchContext) => Promise<Record<string, number>>;
-const benches: Record<string, Bench> = { append: benchAppend, ingest: benchIngest };
+const benches: Record<string, Bench> = {
+  append: benchAppend,
+  ingest: benchIngest,
+  'ingest-parse': benchIngestParse,
+};
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
