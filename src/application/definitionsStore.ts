@@ -1,8 +1,20 @@
 // Loads the current gate and stage definitions from the log: the `gate-` and
 // `stage-` streams read through `$all` with a stream-prefix filter, folded with the
-// gate and stage deciders' `evolve`. Cached: each load reads only what was appended
-// since the last one, and each gate version's schema is compiled once. Read models
-// (DESIGN.md §5) may replace this later; the log stays the source of truth.
+// gate and stage deciders' `evolve`. Read models (DESIGN.md §5) may replace this
+// later; the log stays the source of truth.
+//
+// Cost: every load reads the head of `$all` first and scans only what lies between
+// the position already scanned and that head, so a load with nothing new is one
+// cheap head read, whatever the size of the log. Each gate version's schema is
+// compiled once.
+//
+// Freshness: a load sees every definition appended (by any process) before it
+// started. A caller may accept a snapshot checked up to `maxStalenessMs` ago, which
+// skips even the head read; definition commands of this process call `invalidate()`
+// so that this process always sees its own changes at once. A receipt evaluated
+// under a definition a few milliseconds old is still exact history: every verdict
+// event names the gate and stage versions it was computed from (DESIGN.md §1), and
+// `evaluateUnit` re-evaluates under the current ones.
 import { compileCustomSchema, type CustomValidator } from '../domain/customSchema.js';
 import { buildDefinitions, type Definitions } from '../domain/definitions.js';
 import {
@@ -21,30 +33,61 @@ const PAGE = 500;
 
 /** A snapshot of every gate and stage, folded from the log up to `position`. */
 export interface DefinitionsSnapshot {
-  /** `$all` position of the last definition event folded (0n: none). */
+  /** `$all` position up to which the log was scanned for definitions (0n: empty log). */
   position: bigint;
   gates: ReadonlyMap<string, GateState>;
   stages: ReadonlyMap<string, StageState>;
   definitions: Definitions;
 }
 
+/** How fresh a load must be. */
+export interface LoadDefinitionsOptions {
+  /**
+   * Accept the last snapshot when it was checked against the log at most this many
+   * milliseconds ago (and no `invalidate()` came since). Default 0: always check.
+   */
+  maxStalenessMs?: number;
+}
+
 /** Reads and caches definitions; one per store. */
 export interface DefinitionsStore {
-  /** The definitions as of now (reads what is new since the last call). */
-  load(): Promise<DefinitionsSnapshot>;
+  /** The definitions as of now (reads only what is new since the last check). */
+  load(options?: LoadDefinitionsOptions): Promise<DefinitionsSnapshot>;
+  /** Forces the next load to check the log (this process changed a definition). */
+  invalidate(): void;
+}
+
+/** Options of `createDefinitionsStore`. */
+export interface DefinitionsStoreOptions {
+  /** Monotonic milliseconds; defaults to `performance.now()`. */
+  now?: () => number;
 }
 
 /**
- * A definitions store over `store`. Loads run one after another, so a load that
- * starts after an append always sees it.
+ * A definitions store over `store`. Checks against the log run one after another
+ * (a check that starts after an append always sees it); loads that arrive while a
+ * check is queued share that queued check.
  */
-export function createDefinitionsStore(store: EventStore): DefinitionsStore {
+export function createDefinitionsStore(
+  store: EventStore,
+  { now = () => performance.now() }: DefinitionsStoreOptions = {},
+): DefinitionsStore {
   const gates = new Map<string, GateState>();
   const stages = new Map<string, StageState>();
   const compiled = new Map<string, CustomValidator | undefined>();
-  let position = 0n;
+  /** Every definition event at or before this position has been folded. */
+  let scanned = 0n;
   let snapshot: DefinitionsSnapshot | undefined;
-  let queue: Promise<unknown> = Promise.resolve();
+  /** Definitions were folded since the snapshot was built. */
+  let dirty = true;
+  /** When the snapshot was last known current (`now()` taken before the head read). */
+  let checkedAt = Number.NEGATIVE_INFINITY;
+  /** Bumped by `invalidate()`: a check that started before it does not count as fresh. */
+  let generation = 0;
+  /** The last check queued (checks run one after another). */
+  let tail: Promise<unknown> = Promise.resolve();
+  /** A check queued but not started yet: later loads share it. */
+  let waiting: { result: Promise<DefinitionsSnapshot> } | undefined;
 
   const compile = (definition: GateDefinedData): CustomValidator | undefined => {
     const key = `${definition.gateId}@${definition.version}`;
@@ -58,44 +101,72 @@ export function createDefinitionsStore(store: EventStore): DefinitionsStore {
     return compiled.get(key);
   };
 
-  async function refresh(): Promise<DefinitionsSnapshot> {
-    let changed = snapshot === undefined;
-    for (;;) {
-      const page = await store.readAll({
-        from: position === 0n ? 'start' : position,
-        maxCount: PAGE,
-        filter: { streamPrefix: [GATE_STREAM_PREFIX, STAGE_STREAM_PREFIX] },
-      });
-      for (const recorded of page) {
-        const event: DomainEvent = { type: recorded.type, data: recorded.data };
-        if (isGateEvent(event)) {
-          const id = event.data.gateId;
-          gates.set(id, evolveGate(gates.get(id) ?? initialGateState(), event));
-          changed = true;
-        } else if (isStageEvent(event)) {
-          const id = event.data.stageId;
-          stages.set(id, evolveStage(stages.get(id) ?? initialStageState(), event));
-          changed = true;
+  async function check(): Promise<DefinitionsSnapshot> {
+    const startedAt = now();
+    const startedIn = generation;
+    // Every event up to the head is visible once the head is (appends commit in
+    // position order), so scanning up to it misses nothing.
+    const head = await store.headPosition();
+    if (head > scanned) {
+      for (;;) {
+        const page = await store.readAll({
+          from: scanned === 0n ? 'start' : scanned,
+          maxCount: PAGE,
+          filter: { streamPrefix: [GATE_STREAM_PREFIX, STAGE_STREAM_PREFIX] },
+        });
+        for (const recorded of page) {
+          const event: DomainEvent = { type: recorded.type, data: recorded.data };
+          if (isGateEvent(event)) {
+            const id = event.data.gateId;
+            gates.set(id, evolveGate(gates.get(id) ?? initialGateState(), event));
+            dirty = true;
+          } else if (isStageEvent(event)) {
+            const id = event.data.stageId;
+            stages.set(id, evolveStage(stages.get(id) ?? initialStageState(), event));
+            dirty = true;
+          }
+          scanned = recorded.position;
         }
-        position = recorded.position;
+        if (page.length < PAGE) break;
       }
-      if (page.length < PAGE) break;
+      if (head > scanned) scanned = head;
     }
-    if (changed || snapshot === undefined)
+    if (dirty || snapshot === undefined) {
       snapshot = {
-        position,
+        position: scanned,
         gates: new Map(gates),
         stages: new Map(stages),
         definitions: buildDefinitions(gates.values(), stages.values(), { compile }),
       };
+      dirty = false;
+    } else if (snapshot.position !== scanned) snapshot = { ...snapshot, position: scanned };
+    if (startedIn === generation) checkedAt = Math.max(checkedAt, startedAt);
     return snapshot;
   }
 
+  /** Runs a check after the one in flight; loads arriving meanwhile share the queued one. */
+  function scheduleCheck(): Promise<DefinitionsSnapshot> {
+    if (waiting !== undefined) return waiting.result;
+    const entry = {} as { result: Promise<DefinitionsSnapshot> };
+    const run = (): Promise<DefinitionsSnapshot> => {
+      if (waiting === entry) waiting = undefined;
+      return check();
+    };
+    entry.result = tail.then(run, run);
+    waiting = entry;
+    tail = entry.result.catch(() => undefined);
+    return entry.result;
+  }
+
   return {
-    load() {
-      const next = queue.then(refresh, refresh);
-      queue = next.catch(() => undefined);
-      return next;
+    load({ maxStalenessMs = 0 } = {}) {
+      if (snapshot !== undefined && maxStalenessMs > 0 && now() - checkedAt <= maxStalenessMs)
+        return Promise.resolve(snapshot);
+      return scheduleCheck();
+    },
+    invalidate() {
+      generation++;
+      checkedAt = Number.NEGATIVE_INFINITY;
     },
   };
 }

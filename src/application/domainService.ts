@@ -45,16 +45,28 @@ import {
   type UnitState,
 } from '../domain/unit.js';
 import { normalizeUnitKey, unitStreamName } from '../domain/unitKey.js';
+import { NO_STREAM, isRevisionConflictError } from '../eventStore/expectedRevision.js';
 import type {
+  AppendResult,
+  AppendedEvent,
   EventMetadata,
   EventStore,
   EventToAppend,
   RecordedEvent,
 } from '../eventStore/types.js';
-import { handleCommand, loadStream, type StreamFold } from './commandHandler.js';
+import {
+  DEFAULT_MAX_ATTEMPTS,
+  handleCommand,
+  loadCachedStream,
+  loadStream,
+  rememberAppend,
+  type LoadedStream,
+  type StreamFold,
+} from './commandHandler.js';
 import { createDefinitionsStore, type DefinitionsStore } from './definitionsStore.js';
 import { canonicalDigest, newReceiptId, receiptIdFromCloudEvent } from './receiptIds.js';
 import { createStreamLocks } from './streamLocks.js';
+import { DEFAULT_STREAM_CACHE_SIZE, createStreamStateCache } from './streamStateCache.js';
 
 /** What the domain service needs. */
 export interface DomainServiceDeps {
@@ -65,6 +77,19 @@ export interface DomainServiceDeps {
   maxAttempts?: number;
   /** Page size of the `$all` scan that finds a receipt's unit; defaults to 1000. */
   scanPageSize?: number;
+  /**
+   * Unit streams whose folded state is kept in memory between receipts (LRU);
+   * defaults to 10,000, 0 turns the cache off. See streamStateCache.ts.
+   */
+  unitCacheSize?: number;
+  /**
+   * How old (ms) the gate and stage definitions a receipt is evaluated under may be.
+   * Default 0: every receipt checks the log's head for definition changes made by
+   * any process (one cheap read). A positive value skips that read on the hot path;
+   * another node's definition change is then seen within that time, and this
+   * process's own changes at once. Verdict events name the versions they used.
+   */
+  definitionsMaxStalenessMs?: number;
 }
 
 /** Options of a command, from the edge. */
@@ -79,6 +104,16 @@ export interface RecordReceiptOptions extends CommandOptions {
   /** "Same content" for the key; defaults to the digest of the receipt input. */
   idempotencyDigest?: string;
 }
+
+/** One receipt of `recordReceipts`. */
+export interface RecordReceiptRequest {
+  input: ReceiptInput;
+  options?: RecordReceiptOptions;
+}
+
+/** The outcome of one receipt of `recordReceipts`: its result, or the error `recordReceipt` would have thrown. */
+export type RecordReceiptsItem =
+  { ok: true; result: RecordReceiptResult } | { ok: false; error: unknown };
 
 /** A verdict change, as reported to callers. */
 export interface VerdictChange {
@@ -199,6 +234,12 @@ export interface UnitStatus {
 /** The domain's application API. */
 export interface DomainService {
   recordReceipt(input: ReceiptInput, options?: RecordReceiptOptions): Promise<RecordReceiptResult>;
+  /**
+   * Records many receipts with the outcome, receipt by receipt, of calling
+   * `recordReceipt` for each in order, but with one read, one decision and one
+   * append per unit. Never rejects: each item carries its result or its error.
+   */
+  recordReceipts(requests: readonly RecordReceiptRequest[]): Promise<RecordReceiptsItem[]>;
   revokeReceipt(
     receiptId: string,
     reason: string,
@@ -358,10 +399,15 @@ const stageView = (state: StageState): StageView => {
 export function createDomainService(deps: DomainServiceDeps): DomainService {
   const store = deps.eventStore;
   const definitions: DefinitionsStore = createDefinitionsStore(store);
+  /** How receipts load definitions (the hot path may accept a slightly old snapshot). */
+  const receiptDefinitions = { maxStalenessMs: deps.definitionsMaxStalenessMs ?? 0 };
   const makeReceiptId = deps.newReceiptId ?? newReceiptId;
   const maxAttempts = deps.maxAttempts;
   const scanPageSize = deps.scanPageSize ?? 1000;
   const locks = createStreamLocks();
+  const unitCache = createStreamStateCache<UnitState>(
+    deps.unitCacheSize ?? DEFAULT_STREAM_CACHE_SIZE,
+  );
   /** `handleCommand`, one command per stream at a time within this process. */
   const handle: typeof handleCommand = (eventStore, stream, fold, decide, options) =>
     locks.run(stream, () => handleCommand(eventStore, stream, fold, decide, options));
@@ -392,12 +438,31 @@ export function createDomainService(deps: DomainServiceDeps): DomainService {
     ...(maxAttempts === undefined ? {} : { maxAttempts }),
   });
 
-  /** The original result of a receipt already in the stream at `revision`. */
-  async function originalReceiptResult(
+  /**
+   * Options of unit commands that must decide on exactly what is stored (revoke,
+   * evaluate): they read the log, and leave the unit cache up to date.
+   */
+  const exactUnitOptions = (options: CommandOptions) => ({
+    ...handleOptions(options),
+    cache: unitCache,
+    readFromCache: false,
+  });
+
+  /** Definition commands: this process sees its own changes at once. */
+  const changingDefinitions = async <T>(command: Promise<T>): Promise<T> => {
+    try {
+      return await command;
+    } finally {
+      definitions.invalidate();
+    }
+  };
+
+  /** The original result of a receipt found in `events`, the stream's stored events. */
+  function originalResultIn(
+    events: readonly RecordedEvent[],
     stream: string,
     receiptId: string,
-  ): Promise<RecordReceiptResult> {
-    const { events } = await store.readStream(stream);
+  ): RecordReceiptResult {
     const index = events.findIndex(
       (e) =>
         e.type === EventTypes.ReceiptRecorded &&
@@ -422,10 +487,26 @@ export function createDomainService(deps: DomainServiceDeps): DomainService {
     };
   }
 
-  async function recordReceipt(
-    input: ReceiptInput,
-    options: RecordReceiptOptions = {},
+  /** The original result of a receipt already in `stream`. */
+  async function originalReceiptResult(
+    stream: string,
+    receiptId: string,
   ): Promise<RecordReceiptResult> {
+    const { events } = await store.readStream(stream);
+    return originalResultIn(events, stream, receiptId);
+  }
+
+  /** A receipt command with everything chosen once, before any attempt: stream, id, metadata, key. */
+  interface PreparedReceipt {
+    input: ReceiptInput;
+    stream: string;
+    receiptId: string;
+    metadata: EventMetadata | undefined;
+    keyed: Partial<EventToAppend>;
+    idempotencyKey: string | undefined;
+  }
+
+  function prepareReceipt(input: ReceiptInput, options: RecordReceiptOptions): PreparedReceipt {
     const stream = unitStreamName(String(input?.unit));
     const receiptId =
       input.origin !== undefined
@@ -445,19 +526,48 @@ export function createDomainService(deps: DomainServiceDeps): DomainService {
             idempotencyKey: options.idempotencyKey,
             idempotencyDigest: options.idempotencyDigest ?? canonicalDigest({ receipt: input }),
           };
-    const result = await handle(
+    return { input, stream, receiptId, metadata, keyed, idempotencyKey: options.idempotencyKey };
+  }
+
+  /** The result of a receipt appended as `events` (receipt first, then verdicts) at `appended`. */
+  const appendedResult = (
+    stream: string,
+    receiptId: string,
+    events: readonly UnitEvent[],
+    appended: readonly AppendedEvent[],
+  ): RecordReceiptResult => {
+    const [receiptEvent, ...verdictEvents] = appended;
+    return {
+      receiptId,
+      unit: (events[0]?.data as ReceiptRecordedData).unit,
+      stream,
+      eventId: receiptEvent?.id ?? '',
+      revision: receiptEvent?.revision ?? -1,
+      position: (receiptEvent?.position ?? 0n).toString(),
+      duplicate: false,
+      verdicts: verdictEvents.map((a, i) =>
+        verdictChange(events[i + 1] as DomainEvent, a.id, a.position),
+      ),
+    };
+  };
+
+  /** Records one prepared receipt; the caller holds the stream's lock. */
+  async function recordPrepared(receipt: PreparedReceipt): Promise<RecordReceiptResult> {
+    const { stream, receiptId } = receipt;
+    const result = await handleCommand(
       store,
       stream,
       unitFold,
       async (state) => {
-        const { definitions: defs } = await definitions.load();
+        const { definitions: defs } = await definitions.load(receiptDefinitions);
         return decideUnit(
-          { type: 'RecordReceipt', receiptId, receipt: input, definitions: defs },
+          { type: 'RecordReceipt', receiptId, receipt: receipt.input, definitions: defs },
           state,
         );
       },
       {
-        toAppend: withMetadata(metadata, keyed),
+        toAppend: withMetadata(receipt.metadata, receipt.keyed),
+        cache: unitCache,
         ...(maxAttempts === undefined ? {} : { maxAttempts }),
       },
     );
@@ -474,24 +584,198 @@ export function createDomainService(deps: DomainServiceDeps): DomainService {
       if (data === undefined || events[0]?.type !== EventTypes.ReceiptRecorded)
         throw new ProvenantError(
           'INTERNAL',
-          `Idempotency key '${options.idempotencyKey}' does not name a receipt`,
+          `Idempotency key '${receipt.idempotencyKey}' does not name a receipt`,
         );
       return originalReceiptResult(stream, data.receiptId);
     }
-    const [receiptEvent, ...verdictEvents] = append.events;
-    return {
-      receiptId,
-      unit: result.newState.unit as string,
-      stream,
-      eventId: receiptEvent?.id ?? '',
-      revision: receiptEvent?.revision ?? -1,
-      position: (receiptEvent?.position ?? 0n).toString(),
-      duplicate: false,
-      verdicts: verdictEvents.map((appended, i) => {
-        const event = result.events[i + 1] as DomainEvent;
-        return verdictChange(event, appended.id, appended.position);
+    return appendedResult(stream, receiptId, result.events, append.events);
+  }
+
+  async function recordReceipt(
+    input: ReceiptInput,
+    options: RecordReceiptOptions = {},
+  ): Promise<RecordReceiptResult> {
+    const receipt = prepareReceipt(input, options);
+    return locks.run(receipt.stream, () => recordPrepared(receipt));
+  }
+
+  const settle = async (work: () => Promise<RecordReceiptResult>): Promise<RecordReceiptsItem> => {
+    try {
+      return { ok: true, result: await work() };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  };
+
+  /** What the grouped decision made of one receipt. */
+  type GroupPlan =
+    | { kind: 'failed'; error: unknown }
+    /** Already recorded with the same content (before, or earlier in the group). */
+    | { kind: 'recorded-before'; receiptId: string }
+    /** Appended as `events`, starting at index `first` of the group's append. */
+    | { kind: 'append'; receiptId: string; first: number; events: UnitEvent[] };
+
+  /**
+   * Records the receipts of one unit stream (the caller holds its lock): one load,
+   * each receipt decided on the state the previous ones left, one append. When the
+   * store refuses the grouped append for any reason but a revision conflict (an
+   * idempotency key stored before, a conflict, a limit), or two receipts share an
+   * idempotency key, the receipts are recorded one by one instead, which gives each
+   * its own outcome. Never rejects.
+   */
+  async function recordGroup(
+    stream: string,
+    receipts: readonly PreparedReceipt[],
+  ): Promise<RecordReceiptsItem[]> {
+    const [only] = receipts;
+    if (only !== undefined && receipts.length === 1)
+      return [await settle(() => recordPrepared(only))];
+    const attempts = maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      let loaded: LoadedStream<UnitState>;
+      let defs: Definitions;
+      try {
+        loaded = await loadCachedStream(store, stream, unitFold, unitCache);
+        defs = (await definitions.load(receiptDefinitions)).definitions;
+      } catch (error) {
+        return receipts.map(() => ({ ok: false, error }));
+      }
+      let state = loaded.state;
+      const plans: GroupPlan[] = [];
+      const decided: UnitEvent[] = [];
+      const toAppend: EventToAppend[] = [];
+      const keys = new Set<string>();
+      let sharedKey = false;
+      for (const receipt of receipts) {
+        let events: UnitEvent[];
+        try {
+          events = decideUnit(
+            {
+              type: 'RecordReceipt',
+              receiptId: receipt.receiptId,
+              receipt: receipt.input,
+              definitions: defs,
+            },
+            state,
+          );
+        } catch (error) {
+          plans.push({ kind: 'failed', error });
+          continue;
+        }
+        if (events.length === 0) {
+          plans.push({ kind: 'recorded-before', receiptId: receipt.receiptId });
+          continue;
+        }
+        if (receipt.idempotencyKey !== undefined) {
+          if (keys.has(receipt.idempotencyKey)) sharedKey = true;
+          keys.add(receipt.idempotencyKey);
+        }
+        plans.push({
+          kind: 'append',
+          receiptId: receipt.receiptId,
+          first: decided.length,
+          events,
+        });
+        decided.push(...events);
+        toAppend.push(...withMetadata(receipt.metadata, receipt.keyed)(events));
+        state = events.reduce(evolveUnit, state);
+      }
+      if (sharedKey) break;
+      let appended: AppendResult | undefined;
+      if (toAppend.length > 0) {
+        try {
+          appended = await store.append(stream, toAppend, {
+            expectedRevision:
+              loaded.currentRevision === NO_STREAM ? NO_STREAM : loaded.currentRevision,
+          });
+        } catch (error) {
+          unitCache.delete(stream);
+          if (isRevisionConflictError(error)) continue;
+          break;
+        }
+        if (appended.duplicate) {
+          unitCache.delete(stream);
+          break;
+        }
+        rememberAppend(unitCache, stream, unitFold, loaded, decided, appended);
+      }
+      return resolveGroup(stream, plans, appended);
+    }
+    const results: RecordReceiptsItem[] = [];
+    for (const receipt of receipts) results.push(await settle(() => recordPrepared(receipt)));
+    return results;
+  }
+
+  /** The per-receipt outcomes of a grouped decision, once its append (if any) is done. */
+  async function resolveGroup(
+    stream: string,
+    plans: readonly GroupPlan[],
+    appended: AppendResult | undefined,
+  ): Promise<RecordReceiptsItem[]> {
+    const inGroup = new Map<string, RecordReceiptResult>();
+    let stored: readonly RecordedEvent[] | undefined;
+    const results: RecordReceiptsItem[] = [];
+    for (const plan of plans) {
+      if (plan.kind === 'failed') {
+        results.push({ ok: false, error: plan.error });
+        continue;
+      }
+      if (plan.kind === 'append') {
+        const events = appended?.events.slice(plan.first, plan.first + plan.events.length) ?? [];
+        const result = appendedResult(stream, plan.receiptId, plan.events, events);
+        inGroup.set(plan.receiptId, result);
+        results.push({ ok: true, result });
+        continue;
+      }
+      const earlier = inGroup.get(plan.receiptId);
+      if (earlier !== undefined) {
+        results.push({ ok: true, result: { ...earlier, duplicate: true } });
+        continue;
+      }
+      try {
+        stored ??= (await store.readStream(stream)).events;
+        results.push({ ok: true, result: originalResultIn(stored, stream, plan.receiptId) });
+      } catch (error) {
+        results.push({ ok: false, error });
+      }
+    }
+    return results;
+  }
+
+  async function recordReceipts(
+    requests: readonly RecordReceiptRequest[],
+  ): Promise<RecordReceiptsItem[]> {
+    const outcomes: RecordReceiptsItem[] = new Array<RecordReceiptsItem>(requests.length);
+    const groups = new Map<string, { index: number; receipt: PreparedReceipt }[]>();
+    requests.forEach((request, index) => {
+      try {
+        const receipt = prepareReceipt(request.input, request.options ?? {});
+        const group = groups.get(receipt.stream);
+        if (group === undefined) groups.set(receipt.stream, [{ index, receipt }]);
+        else group.push({ index, receipt });
+      } catch (error) {
+        outcomes[index] = { ok: false, error };
+      }
+    });
+    await Promise.all(
+      [...groups].map(async ([stream, group]) => {
+        let results: RecordReceiptsItem[];
+        try {
+          results = await locks.run(stream, () =>
+            recordGroup(
+              stream,
+              group.map((g) => g.receipt),
+            ),
+          );
+        } catch (error) {
+          results = group.map(() => ({ ok: false, error }));
+        }
+        group.forEach((g, i) => {
+          outcomes[g.index] = results[i] ?? { ok: false, error: new Error('no outcome') };
+        });
       }),
-    };
+    );
+    return outcomes;
   }
 
   /**
@@ -548,7 +832,7 @@ export function createDomainService(deps: DomainServiceDeps): DomainService {
           state,
         );
       },
-      handleOptions(options),
+      exactUnitOptions(options),
     );
     const appended = result.appendResult?.events ?? [];
     const [revocation, ...verdictEvents] = appended;
@@ -568,12 +852,14 @@ export function createDomainService(deps: DomainServiceDeps): DomainService {
     definition: GateDefinitionBody,
     options: CommandOptions = {},
   ): Promise<DefinitionResult<GateView>> {
-    const result = await handle(
-      store,
-      gateStreamName(gateId),
-      gateFold,
-      (state) => decideGate({ type: 'DefineGate', gateId, definition }, state),
-      handleOptions(options),
+    const result = await changingDefinitions(
+      handle(
+        store,
+        gateStreamName(gateId),
+        gateFold,
+        (state) => decideGate({ type: 'DefineGate', gateId, definition }, state),
+        handleOptions(options),
+      ),
     );
     return { changed: result.events.length > 0, view: gateView(result.newState) };
   }
@@ -583,16 +869,18 @@ export function createDomainService(deps: DomainServiceDeps): DomainService {
     reason?: string,
     options: CommandOptions = {},
   ): Promise<DefinitionResult<GateView>> {
-    const result = await handle(
-      store,
-      gateStreamName(gateId),
-      gateFold,
-      (state) =>
-        decideGate(
-          { type: 'DisableGate', gateId, ...(reason === undefined ? {} : { reason }) },
-          state,
-        ),
-      handleOptions(options),
+    const result = await changingDefinitions(
+      handle(
+        store,
+        gateStreamName(gateId),
+        gateFold,
+        (state) =>
+          decideGate(
+            { type: 'DisableGate', gateId, ...(reason === undefined ? {} : { reason }) },
+            state,
+          ),
+        handleOptions(options),
+      ),
     );
     return { changed: result.events.length > 0, view: gateView(result.newState) };
   }
@@ -602,18 +890,20 @@ export function createDomainService(deps: DomainServiceDeps): DomainService {
     definition: StageDefinitionBody,
     options: CommandOptions = {},
   ): Promise<DefinitionResult<StageView>> {
-    const result = await handle(
-      store,
-      stageStreamName(stageId),
-      stageFold,
-      async (state) => {
-        const { definitions: defs } = await definitions.load();
-        return decideStage(
-          { type: 'DefineStage', stageId, definition, catalog: stageCatalogOf(defs) },
-          state,
-        );
-      },
-      handleOptions(options),
+    const result = await changingDefinitions(
+      handle(
+        store,
+        stageStreamName(stageId),
+        stageFold,
+        async (state) => {
+          const { definitions: defs } = await definitions.load();
+          return decideStage(
+            { type: 'DefineStage', stageId, definition, catalog: stageCatalogOf(defs) },
+            state,
+          );
+        },
+        handleOptions(options),
+      ),
     );
     return { changed: result.events.length > 0, view: stageView(result.newState) };
   }
@@ -623,16 +913,18 @@ export function createDomainService(deps: DomainServiceDeps): DomainService {
     reason?: string,
     options: CommandOptions = {},
   ): Promise<DefinitionResult<StageView>> {
-    const result = await handle(
-      store,
-      stageStreamName(stageId),
-      stageFold,
-      (state) =>
-        decideStage(
-          { type: 'DisableStage', stageId, ...(reason === undefined ? {} : { reason }) },
-          state,
-        ),
-      handleOptions(options),
+    const result = await changingDefinitions(
+      handle(
+        store,
+        stageStreamName(stageId),
+        stageFold,
+        (state) =>
+          decideStage(
+            { type: 'DisableStage', stageId, ...(reason === undefined ? {} : { reason }) },
+            state,
+          ),
+        handleOptions(options),
+      ),
     );
     return { changed: result.events.length > 0, view: stageView(result.newState) };
   }
@@ -650,7 +942,7 @@ export function createDomainService(deps: DomainServiceDeps): DomainService {
         const { definitions: defs } = await definitions.load();
         return decideUnit({ type: 'Evaluate', definitions: defs }, state);
       },
-      handleOptions(options),
+      exactUnitOptions(options),
     );
     const verdicts = (result.appendResult?.events ?? []).map((a, i) =>
       verdictChange(result.events[i] as DomainEvent, a.id, a.position),
@@ -775,6 +1067,7 @@ export function createDomainService(deps: DomainServiceDeps): DomainService {
 
   return {
     recordReceipt,
+    recordReceipts,
     revokeReceipt,
     defineGate,
     disableGate,

@@ -5,7 +5,9 @@ export type {
   DomainServiceDeps,
   CommandOptions,
   RecordReceiptOptions,
+  RecordReceiptRequest,
   RecordReceiptResult,
+  RecordReceiptsItem,
   RevokeReceiptResult,
   EvaluateUnitResult,
   DefinitionResult,
@@ -20,5 +22,12 @@ export type {
 export { handleCommand, loadStream, DEFAULT_MAX_ATTEMPTS } from './commandHandler.js';
 export type { StreamFold, LoadedStream, HandleResult, HandleOptions } from './commandHandler.js';
 export { createDefinitionsStore } from './definitionsStore.js';
-export type { DefinitionsStore, DefinitionsSnapshot } from './definitionsStore.js';
+export type {
+  DefinitionsStore,
+  DefinitionsSnapshot,
+  DefinitionsStoreOptions,
+  LoadDefinitionsOptions,
+} from './definitionsStore.js';
+export { createStreamStateCache, DEFAULT_STREAM_CACHE_SIZE } from './streamStateCache.js';
+export type { StreamStateCache, CachedStream } from './streamStateCache.js';
 export { receiptIdFromCloudEvent, newReceiptId, RECEIPT_ID_NAMESPACE } from './receiptIds.js';
