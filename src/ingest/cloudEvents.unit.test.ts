@@ -363,3 +363,109 @@ describe('parseCloudEventsRequest: bad input gets its own code', () => {
     );
   });
 });
+
+describe('parseCloudEventsRequest: the SDK CloudEvent of each item', () => {
+  const binary = (headers: Record<string, string>, body: Buffer): CloudEventsRequest => ({
+    headers: {
+      'ce-specversion': '1.0',
+      'ce-id': 'b-1',
+      'ce-source': '/x',
+      'ce-type': 't',
+      ...headers,
+    },
+    body,
+  });
+
+  it('is an SDK CloudEvent with the validated attributes, extensions and data', () => {
+    const event = { ...valid, subject: 'openssl', dataschema: 'https://example.com/s', ext1: 'v' };
+    for (const request of [structured(event), batch([event])]) {
+      const [item] = parseCloudEventsRequest(request).items;
+      assert.ok(item?.ok);
+      assert.ok(item.cloudEvent instanceof CloudEvent);
+      assert.equal(item.cloudEvent.specversion, '1.0');
+      assert.equal(item.cloudEvent.id, 'evt-1');
+      assert.equal(item.cloudEvent.source, valid.source);
+      assert.equal(item.cloudEvent.type, valid.type);
+      assert.equal(item.cloudEvent.subject, 'openssl');
+      assert.equal(item.cloudEvent.time, valid.time);
+      assert.equal(item.cloudEvent.dataschema, 'https://example.com/s');
+      assert.equal((item.cloudEvent as unknown as Record<string, unknown>)['ext1'], 'v');
+      assert.deepEqual(item.cloudEvent.data, { run: 42 });
+      assert.ok(Object.isFrozen(item.cloudEvent));
+    }
+  });
+
+  it('carries binary-mode data as the SDK binding would: JSON, text, or bytes', () => {
+    const json = parseCloudEventsRequest(
+      binary({ 'content-type': 'application/json', 'ce-ext': 'a%20b' }, Buffer.from('[1,2]')),
+    ).items[0];
+    assert.ok(json?.ok);
+    assert.deepEqual(json.cloudEvent.data, [1, 2]);
+    assert.equal(json.cloudEvent.datacontenttype, 'application/json');
+    assert.equal((json.cloudEvent as unknown as Record<string, unknown>)['ext'], 'a b');
+
+    const text = parseCloudEventsRequest(
+      binary({ 'content-type': 'text/plain' }, Buffer.from('hi')),
+    ).items[0];
+    assert.ok(text?.ok);
+    assert.equal(text.cloudEvent.data, 'hi');
+
+    const bytes = parseCloudEventsRequest(
+      binary({ 'content-type': 'application/octet-stream' }, Buffer.from([1, 2, 3])),
+    ).items[0];
+    assert.ok(bytes?.ok);
+    assert.equal(bytes.event.data_base64, 'AQID');
+    assert.equal(bytes.cloudEvent.data_base64, 'AQID');
+    assert.deepEqual([...(bytes.cloudEvent.data as Uint8Array)], [1, 2, 3]);
+  });
+
+  it('is refused where the SDK refuses: schemaurl on a 1.0 event, in every mode', () => {
+    const event = { ...valid, schemaurl: 'https://example.com/s' };
+    assert.equal(codeOf(structured(event)), 'INGEST_INVALID_CLOUDEVENT');
+    assert.equal(
+      codeOf(binary({ 'ce-schemaurl': 'https://example.com/s' }, Buffer.alloc(0))),
+      'INGEST_INVALID_CLOUDEVENT',
+    );
+    const { items } = parseCloudEventsRequest(batch([valid, event]));
+    assert.deepEqual(
+      items.map((i) => (i.ok ? 'ok' : i.error.code)),
+      ['ok', 'INGEST_INVALID_CLOUDEVENT'],
+    );
+    const rejected = items[1];
+    assert.ok(rejected !== undefined && !rejected.ok);
+    assert.equal(rejected.id, 'evt-1');
+  });
+});
+
+describe('parseCloudEventsRequest: batch elements are sanitised on their own', () => {
+  it('rejects only the element with an escaped forbidden key, at its own pointer', () => {
+    const text = `[${JSON.stringify(valid)},{"specversion":"1.0","id":"e2","source":"/x","type":"t","data":{"a":[{"\\u0063onstructor":1}]}},${JSON.stringify({ ...valid, id: 'e3' })}]`;
+    const { items } = parseCloudEventsRequest(batch(text));
+    assert.deepEqual(
+      items.map((i) => (i.ok ? 'ok' : i.error.code)),
+      ['ok', 'INGEST_FORBIDDEN_KEY', 'ok'],
+    );
+    const rejected = items[1];
+    assert.ok(rejected !== undefined && !rejected.ok);
+    assert.equal(rejected.error.details?.['path'], '/1/data/a/0/constructor');
+    assert.equal(rejected.id, 'e2');
+  });
+
+  it('rejects only the element with inline binary, whatever the other elements hold', () => {
+    const blob = Buffer.alloc(3100, 9).toString('base64');
+    const { items } = parseCloudEventsRequest(
+      batch([
+        { ...valid, data: { note: `${'A'.repeat(4000)} ${'A'.repeat(4000)}` } },
+        { ...valid, id: 'e2', data: { blob } },
+        { ...valid, id: 'e3', data: 'constructor' },
+      ]),
+    );
+    assert.deepEqual(
+      items.map((i) => (i.ok ? 'ok' : i.error.code)),
+      ['ok', 'INGEST_INLINE_BINARY', 'ok'],
+    );
+    const rejected = items[1];
+    assert.ok(rejected !== undefined && !rejected.ok);
+    assert.equal(rejected.error.details?.['path'], '/1/data/blob');
+  });
+});

@@ -3,11 +3,14 @@
 //   1. `scanJson`: one linear pass over the bytes that tracks nesting outside
 //      strings, so depth is bounded BEFORE `JSON.parse` spends CPU and stack on it;
 //      for a top-level array it also records each element's byte span, so per-event
-//      sizes of a batch are known without parsing.
+//      sizes of a batch are known without parsing. The same pass notes the longest
+//      string literal and any key that is escaped or spells a forbidden key.
 //   2. strict UTF-8 decoding and `JSON.parse`, with its own error code.
 //   3. `sanitizeJson`: a walk that rejects prototype-pollution keys (`__proto__`,
 //      `constructor`, `prototype`) and strings that look like inline binary (long
-//      base64 runs: evidence goes by reference, DESIGN.md §4).
+//      base64 runs: evidence goes by reference, DESIGN.md §4). It runs only when
+//      the scan could not rule both out: no suspicious key literal and no string
+//      literal longer than the base64 limit prove the walk would find nothing.
 import { ProvenantError } from '../errors.js';
 import type { JsonValue } from '../eventStore/types.js';
 
@@ -18,14 +21,34 @@ export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set([
   'prototype',
 ]);
 
-/** Byte offsets `[start, end)` of one element of a top-level JSON array. */
-export interface JsonSpan {
+/**
+ * Facts about a run of JSON bytes that the scan learns for free, and that let
+ * the post-parse walk be skipped when they prove it would find nothing.
+ */
+export interface JsonFacts {
+  /**
+   * Bytes between the quotes of the longest string literal (key or value). A
+   * string's length in UTF-16 code units is at most its literal's byte length
+   * (every code unit takes at least one byte, escapes more), so when this is at
+   * most `maxInlineBinaryChars` no string can hold a base64 run over the limit.
+   */
+  readonly longestString: number;
+  /**
+   * True when some object key is written with a backslash escape, or spells a
+   * forbidden key (`__proto__`, `constructor`, `prototype`) literally. When
+   * false, no key of the parsed value can be forbidden.
+   */
+  readonly suspiciousKey: boolean;
+}
+
+/** Byte offsets `[start, end)` of one element of a top-level JSON array, and its facts. */
+export interface JsonSpan extends JsonFacts {
   readonly start: number;
   readonly end: number;
 }
 
-/** What the pre-parse scan learned. */
-export interface JsonScan {
+/** What the pre-parse scan learned, over the whole body. */
+export interface JsonScan extends JsonFacts {
   /** Deepest nesting seen (root object or array = 1). */
   readonly depth: number;
   /** For a top-level array: the span of each element, whitespace trimmed. */
@@ -39,34 +62,68 @@ const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
+const COLON = 0x3a;
 
 const isWhitespace = (b: number): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+
+// The forbidden keys as bytes, to compare key literals with while scanning.
+const FORBIDDEN_KEY_BYTES: readonly Uint8Array[] = [...FORBIDDEN_KEYS].map((key) =>
+  new TextEncoder().encode(key),
+);
+
+/** True when `bytes[start, end)` spells one of the forbidden keys. */
+function isForbiddenLiteral(bytes: Uint8Array, start: number, end: number): boolean {
+  next: for (const key of FORBIDDEN_KEY_BYTES) {
+    if (key.length !== end - start) continue;
+    for (let k = 0; k < key.length; k++) if (bytes[start + k] !== key[k]) continue next;
+    return true;
+  }
+  return false;
+}
 
 /**
  * Scans JSON bytes in one pass without parsing them. Throws `INGEST_TOO_DEEP` as
  * soon as nesting passes `maxDepth`, and `INGEST_MALFORMED_JSON` for brackets that
- * do not balance (the rest of the syntax is left to `JSON.parse`).
+ * do not balance or a string that does not end (the rest of the syntax is left to
+ * `JSON.parse`). Along the way it records the facts (`JsonFacts`) that tell
+ * whether the parsed value needs `sanitizeJson` at all, for the whole body and for
+ * each element of a top-level array. The facts are only meaningful for bytes that
+ * `JSON.parse` then accepts.
  */
 export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
   const stack = new Uint8Array(maxDepth + 1);
+  const length = bytes.length;
   let depth = 0;
   let maxSeen = 0;
-  let inString = false;
   let rootIsArray = false;
   let first = -1;
   const elements: JsonSpan[] = [];
   let elementStart = -1;
   let lastSignificant = -1;
-  for (let i = 0; i < bytes.length; i++) {
+  // Facts of the current element (or of the whole body when the root is not an array).
+  let longest = 0;
+  let suspicious = false;
+  let anyLongest = 0;
+  let anySuspicious = false;
+  // The last string literal, in case a ':' makes it a key.
+  let stringStart = -1;
+  let stringEnd = -1;
+  let stringEscaped = false;
+  const closeElement = (): void => {
+    if (longest > anyLongest) anyLongest = longest;
+    if (suspicious) anySuspicious = true;
+    elements.push({
+      start: elementStart,
+      end: lastSignificant + 1,
+      longestString: longest,
+      suspiciousKey: suspicious,
+    });
+    elementStart = -1;
+    longest = 0;
+    suspicious = false;
+  };
+  for (let i = 0; i < length; i++) {
     const b = bytes[i] as number;
-    if (inString) {
-      if (b === BACKSLASH) i++;
-      else if (b === QUOTE) {
-        inString = false;
-        lastSignificant = i;
-      }
-      continue;
-    }
     if (isWhitespace(b)) continue;
     if (first < 0) {
       first = i;
@@ -75,8 +132,33 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
     if (rootIsArray && depth === 1 && elementStart < 0 && b !== CLOSE_BRACKET && b !== COMMA)
       elementStart = i;
     switch (b) {
-      case QUOTE:
-        inString = true;
+      case QUOTE: {
+        // The string's body, in a tight loop: only a quote or a backslash matters.
+        let j = i + 1;
+        let escaped = false;
+        for (;;) {
+          if (j >= length) throw malformed('unterminated string');
+          const c = bytes[j] as number;
+          if (c === QUOTE) break;
+          if (c === BACKSLASH) {
+            escaped = true;
+            j += 2;
+          } else j++;
+        }
+        stringStart = i + 1;
+        stringEnd = j;
+        stringEscaped = escaped;
+        if (j - i - 1 > longest) longest = j - i - 1;
+        i = j;
+        break;
+      }
+      case COLON:
+        // In JSON that parses, the string before a ':' is an object key.
+        if (
+          stringEnd === lastSignificant &&
+          (stringEscaped || isForbiddenLiteral(bytes, stringStart, stringEnd))
+        )
+          suspicious = true;
         break;
       case OPEN_BRACE:
       case OPEN_BRACKET:
@@ -95,18 +177,14 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
         const open = b === CLOSE_BRACE ? OPEN_BRACE : OPEN_BRACKET;
         if (depth === 0 || stack[depth] !== open)
           throw malformed(`unbalanced '${String.fromCharCode(b)}' at byte ${i}`);
-        if (rootIsArray && depth === 1 && b === CLOSE_BRACKET && elementStart >= 0) {
-          elements.push({ start: elementStart, end: lastSignificant + 1 });
-          elementStart = -1;
-        }
+        if (rootIsArray && depth === 1 && b === CLOSE_BRACKET && elementStart >= 0) closeElement();
         depth--;
         break;
       }
       case COMMA:
         if (rootIsArray && depth === 1) {
           if (elementStart < 0) throw malformed(`empty array element at byte ${i}`);
-          elements.push({ start: elementStart, end: lastSignificant + 1 });
-          elementStart = -1;
+          closeElement();
         }
         break;
       default:
@@ -114,10 +192,19 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
     }
     lastSignificant = i;
   }
-  if (inString) throw malformed('unterminated string');
   if (depth !== 0) throw malformed('unclosed object or array');
-  return rootIsArray ? { depth: maxSeen, elements } : { depth: maxSeen };
+  if (longest > anyLongest) anyLongest = longest;
+  if (suspicious) anySuspicious = true;
+  const facts = { longestString: anyLongest, suspiciousKey: anySuspicious };
+  return rootIsArray ? { depth: maxSeen, elements, ...facts } : { depth: maxSeen, ...facts };
 }
+
+/**
+ * True when a value parsed from bytes with these facts could fail `sanitizeJson`:
+ * a key that may be forbidden, or a string long enough to hold an inline-binary run.
+ */
+export const needsSanitizing = (facts: JsonFacts, options: SanitizeOptions): boolean =>
+  facts.suspiciousKey || facts.longestString > options.maxInlineBinaryChars;
 
 const malformed = (reason: string, cause?: unknown): ProvenantError =>
   new ProvenantError('INGEST_MALFORMED_JSON', `Malformed JSON: ${reason}`, {
@@ -151,29 +238,80 @@ export interface SanitizeOptions {
   readonly maxInlineBinaryChars: number;
 }
 
-const base64RunPatterns = new Map<number, RegExp>();
-const base64Run = (max: number): RegExp => {
-  let re = base64RunPatterns.get(max);
-  if (re === undefined) {
-    // Standard and URL-safe base64 alphabets plus padding.
-    re = new RegExp(`[A-Za-z0-9+/=_-]{${max + 1},}`);
-    base64RunPatterns.set(max, re);
+// Standard and URL-safe base64 alphabets plus padding, by char code (ASCII only).
+const BASE64_ALPHABET = new Uint8Array(128);
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-')
+  BASE64_ALPHABET[c.charCodeAt(0)] = 1;
+
+/**
+ * True when `text` holds a run of more than `max` base64-alphabet characters. One
+ * linear pass: a regular expression like `[A-Za-z0-9+/=_-]{max+1,}` would restart
+ * at every position of a run that falls short, which is quadratic on long strings.
+ */
+export function hasBase64Run(text: string, max: number): boolean {
+  if (text.length <= max) return false;
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 128 && BASE64_ALPHABET[c] === 1) {
+      if (++run > max) return true;
+    } else run = 0;
   }
-  return re;
-};
+  return false;
+}
+
+const inlineBinary = (path: string, max: number): ProvenantError =>
+  new ProvenantError(
+    'INGEST_INLINE_BINARY',
+    `String at ${path === '' ? '(root)' : path} looks like inline binary (a base64 run over ${max} characters); send large evidence by reference (uri + digest)`,
+    { details: { path, maxInlineBinaryChars: max } },
+  );
 
 /** Throws `INGEST_INLINE_BINARY` when `text` holds a base64-looking run longer than allowed. */
 export function assertNoInlineBinary(text: string, max: number, path: string): void {
-  if (text.length > max && base64Run(max).test(text))
-    throw new ProvenantError(
-      'INGEST_INLINE_BINARY',
-      `String at ${path === '' ? '(root)' : path} looks like inline binary (a base64 run over ${max} characters); send large evidence by reference (uri + digest)`,
-      { details: { path, maxInlineBinaryChars: max } },
-    );
+  if (hasBase64Run(text, max)) throw inlineBinary(path, max);
 }
 
-const pointer = (path: string, key: string | number): string =>
-  `${path}/${String(key).replaceAll('~', '~0').replaceAll('/', '~1')}`;
+const escapePointer = (key: string | number): string =>
+  String(key).replaceAll('~', '~0').replaceAll('/', '~1');
+
+/** Where the walk found a problem: the path from the root, and what it was. */
+interface Unsafe {
+  readonly kind: 'forbidden-key' | 'inline-binary';
+  /** Keys and indexes from the root to the offending key or string, innermost last. */
+  readonly path: Array<string | number>;
+  readonly key?: string;
+}
+
+// One pass over a parsed value, in `Object.keys` order: per key, the forbidden-key
+// check, then the key's own base64 check, then its value. Allocates nothing until
+// it finds a problem; the path is built on the way back up.
+function findUnsafe(value: unknown, max: number): Unsafe | undefined {
+  if (typeof value === 'string')
+    return hasBase64Run(value, max) ? { kind: 'inline-binary', path: [] } : undefined;
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const found = findUnsafe(value[index], max);
+      if (found !== undefined) {
+        found.path.unshift(index);
+        return found;
+      }
+    }
+    return undefined;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (FORBIDDEN_KEYS.has(key)) return { kind: 'forbidden-key', path: [key], key };
+    if (hasBase64Run(key, max)) return { kind: 'inline-binary', path: [key] };
+    const found = findUnsafe(record[key], max);
+    if (found !== undefined) {
+      found.path.unshift(key);
+      return found;
+    }
+  }
+  return undefined;
+}
 
 /**
  * Walks parsed JSON and throws `INGEST_FORBIDDEN_KEY` for a `__proto__`,
@@ -181,34 +319,29 @@ const pointer = (path: string, key: string | number): string =>
  * looks like inline binary. `path` prefixes the JSON Pointer in messages.
  */
 export function sanitizeJson(value: unknown, options: SanitizeOptions, path = ''): void {
-  if (typeof value === 'string') {
-    assertNoInlineBinary(value, options.maxInlineBinaryChars, path);
-    return;
-  }
-  if (typeof value !== 'object' || value === null) return;
-  if (Array.isArray(value)) {
-    value.forEach((item, index) => sanitizeJson(item, options, pointer(path, index)));
-    return;
-  }
-  for (const key of Object.keys(value)) {
-    const at = pointer(path, key);
-    if (FORBIDDEN_KEYS.has(key))
-      throw new ProvenantError('INGEST_FORBIDDEN_KEY', `Key '${key}' is not accepted (at ${at})`, {
-        details: { key, path: at },
-      });
-    assertNoInlineBinary(key, options.maxInlineBinaryChars, at);
-    sanitizeJson((value as Record<string, unknown>)[key], options, at);
-  }
+  const found = findUnsafe(value, options.maxInlineBinaryChars);
+  if (found === undefined) return;
+  let at = path;
+  for (const segment of found.path) at += `/${escapePointer(segment)}`;
+  if (found.kind === 'inline-binary') throw inlineBinary(at, options.maxInlineBinaryChars);
+  const key = found.key ?? '';
+  throw new ProvenantError('INGEST_FORBIDDEN_KEY', `Key '${key}' is not accepted (at ${at})`, {
+    details: { key, path: at },
+  });
 }
 
 export interface SafeJsonOptions extends SanitizeOptions {
   readonly maxDepth: number;
 }
 
-/** Scan, decode, parse and sanitise in that order: the one way ingest reads JSON bytes. */
+/**
+ * Scan, decode, parse and sanitise in that order: the one way ingest reads JSON
+ * bytes. The sanitising walk runs only when the scan's facts say it could find
+ * something (`needsSanitizing`); otherwise the bytes already prove it would not.
+ */
 export function parseJsonSafely(bytes: Uint8Array, options: SafeJsonOptions): JsonValue {
-  scanJson(bytes, options.maxDepth);
+  const scan = scanJson(bytes, options.maxDepth);
   const value = parseJsonText(decodeUtf8(bytes));
-  sanitizeJson(value, options);
+  if (needsSanitizing(scan, options)) sanitizeJson(value, options);
   return value;
 }

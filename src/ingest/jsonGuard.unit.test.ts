@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isProvenantError } from '../errors.js';
-import { parseJsonSafely, scanJson } from './jsonGuard.js';
+import { hasBase64Run, parseJsonSafely, sanitizeJson, scanJson } from './jsonGuard.js';
 
 const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');
 const code = (fn: () => unknown): string => {
@@ -118,5 +118,145 @@ describe('parseJsonSafely', () => {
     // Long prose is not base64: spaces break the run.
     const prose = 'lorem ipsum dolor '.repeat(1000);
     assert.doesNotThrow(() => parseJsonSafely(bytes(JSON.stringify({ prose })), options));
+  });
+});
+
+describe('scanJson facts: when the sanitising walk can be skipped', () => {
+  it('records the longest string literal, keys included, in bytes', () => {
+    assert.equal(scanJson(bytes('{"ab":"cdef","g":[1,"hi"]}'), 32).longestString, 4);
+    assert.equal(scanJson(bytes('{"abcdefgh":1}'), 32).longestString, 8);
+    // Escapes count as their bytes: an upper bound on the decoded length.
+    assert.equal(scanJson(bytes('["\\u0041\\n"]'), 32).longestString, 8);
+    assert.equal(scanJson(bytes('"é"'), 32).longestString, 2);
+  });
+
+  it('flags keys that are escaped or spell a forbidden key, not values', () => {
+    const suspicious = (text: string): boolean => scanJson(bytes(text), 32).suspiciousKey;
+    assert.equal(suspicious('{"a":"constructor","b":["__proto__","prototype"]}'), false);
+    assert.equal(suspicious('{"a":{"constructor":1}}'), true);
+    assert.equal(suspicious('{"__proto__" :1}'), true);
+    assert.equal(suspicious('{"prototype"\n:1}'), true);
+    assert.equal(suspicious('{"a\\n":1}'), true);
+    assert.equal(suspicious('{"a":"b\\n"}'), false);
+    assert.equal(suspicious('{"constructors":1,"_proto__":2}'), false);
+  });
+
+  it('records the facts of each element of a top-level array on its own', () => {
+    const scan = scanJson(bytes('[{"a":"xyz"}, {"constructor":1}, "abcdefgh", {"\\u0061":2}]'), 32);
+    assert.deepEqual(
+      scan.elements?.map((e) => [e.longestString, e.suspiciousKey]),
+      [
+        [3, false],
+        [11, true],
+        [8, false],
+        [6, true],
+      ],
+    );
+    assert.equal(scan.longestString, 11);
+    assert.equal(scan.suspiciousKey, true);
+  });
+});
+
+describe('parseJsonSafely gives the same verdict whether or not the walk is skipped', () => {
+  const outcome = (fn: () => unknown): string => {
+    try {
+      fn();
+      return 'accepted';
+    } catch (error) {
+      assert.ok(isProvenantError(error), String(error));
+      return `${error.code} ${error.message}`;
+    }
+  };
+  // Reference: always walk, as the guard did before the scan's facts were used.
+  const walkAlways = (text: string): string =>
+    outcome(() => sanitizeJson(JSON.parse(text), options));
+  const verdict = (text: string): string => outcome(() => parseJsonSafely(bytes(text), options));
+  const run = (n: number, c = 'A'): string => c.repeat(n);
+  const inputs = [
+    '{"a":1}',
+    '{"\\u0063onstructor":1}',
+    '{"a":[{"pro\\u0074otype":{}}]}',
+    '{"x":"constructor"}',
+    '{"__proto__":1}',
+    `{"blob":"${run(4096)}"}`,
+    `{"blob":"${run(4097)}"}`,
+    `{"${run(4097)}":1}`,
+    `{"blob":"${run(4090)}\\n\\n\\n\\n"}`, // longer literal, shorter run
+    `{"blob":"${run(2000)} ${run(2000)} ${run(2000)}"}`,
+    `{"blob":"${run(4000)}\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041"}`,
+  ];
+  for (const text of inputs) {
+    it(`${text.length > 60 ? `${text.slice(0, 40)}… (${text.length} bytes)` : text}`, () =>
+      assert.equal(verdict(text), walkAlways(text)));
+  }
+
+  it('the inputs above cover both verdicts and both codes', () => {
+    const verdicts = inputs.map(verdict);
+    assert.ok(verdicts.filter((v) => v === 'accepted').length >= 4);
+    assert.ok(verdicts.filter((v) => v.startsWith('INGEST_FORBIDDEN_KEY')).length >= 3);
+    assert.ok(verdicts.filter((v) => v.startsWith('INGEST_INLINE_BINARY')).length >= 3);
+  });
+});
+
+describe('sanitizeJson', () => {
+  const error = (value: unknown): Record<string, unknown> => {
+    try {
+      sanitizeJson(value, options, '/3');
+    } catch (e) {
+      assert.ok(isProvenantError(e));
+      return { code: e.code, message: e.message, ...e.details };
+    }
+    assert.fail('expected an error');
+  };
+
+  it('names the forbidden key and its JSON Pointer, escaped, after the given prefix', () => {
+    assert.deepEqual(error({ 'a/b': [{ 'c~': { constructor: 1 } }] }), {
+      code: 'INGEST_FORBIDDEN_KEY',
+      message: "Key 'constructor' is not accepted (at /3/a~1b/0/c~0/constructor)",
+      key: 'constructor',
+      path: '/3/a~1b/0/c~0/constructor',
+    });
+  });
+
+  it('reports the first problem in key order: a key before its value, a long key too', () => {
+    const blob = 'A'.repeat(4097);
+    assert.equal(error({ a: blob, prototype: 1 })['path'], '/3/a');
+    assert.equal(error({ [blob]: 1 })['code'], 'INGEST_INLINE_BINARY');
+    assert.equal(error({ x: [1, 'ok', blob] })['path'], '/3/x/2');
+    assert.equal(
+      error(blob)['message'],
+      `String at /3 looks like inline binary (a base64 run over 4096 characters); send large evidence by reference (uri + digest)`,
+    );
+  });
+});
+
+describe('hasBase64Run', () => {
+  it('finds runs of the standard and URL-safe alphabets and padding, over the limit only', () => {
+    assert.equal(hasBase64Run('ab+/=_-9', 7), true);
+    assert.equal(hasBase64Run('ab+/=_-9', 8), false);
+    assert.equal(hasBase64Run('abc def', 3), false);
+    assert.equal(hasBase64Run('abc.defg', 3), true);
+    assert.equal(hasBase64Run('éééé', 2), false);
+  });
+
+  it('agrees with the regular expression it replaces', () => {
+    const alphabet = 'Aa0+/=_- .é\n';
+    let seed = 7;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let n = 0; n < 300; n++) {
+      const text = Array.from(
+        { length: Math.floor(random() * 40) },
+        () => alphabet[Math.floor(random() * alphabet.length)],
+      ).join('');
+      const max = 1 + Math.floor(random() * 6);
+      const expected = new RegExp(`[A-Za-z0-9+/=_-]{${max + 1},}`).test(text);
+      assert.equal(hasBase64Run(text, max), expected, `${JSON.stringify(text)} max ${max}`);
+    }
+  });
+
+  it('stays linear on a long string of runs that fall just short', () => {
+    const text = `${'A'.repeat(4096)} `.repeat(64); // 256 KiB
+    assert.equal(hasBase64Run(text, 4096), false);
+    assert.equal(hasBase64Run(`${text}${'A'.repeat(4097)}`, 4096), true);
   });
 });
