@@ -9,7 +9,13 @@
 //
 // Routes (src/http/routes/events.ts and junit.ts) turn an `IngestResponse` into
 // an HTTP reply; errors are thrown as `ProvenantError` and become problem+json.
-import type { DomainService, RecordReceiptResult, VerdictChange } from '../application/index.js';
+import type {
+  DomainService,
+  RecordReceiptOptions,
+  RecordReceiptResult,
+  RecordReceiptsItem,
+  VerdictChange,
+} from '../application/index.js';
 import { assertActionName, normalizeUnitKey } from '../domain/index.js';
 import { ProvenantError, isProvenantError } from '../errors.js';
 import type { EventMetadata, EventStore } from '../eventStore/types.js';
@@ -176,15 +182,25 @@ export function createIngestService(
 ): IngestService {
   const { store, domain, limits } = deps;
 
+  const metadataOf = (command: IngestCommand, traceparent: string | undefined): EventMetadata => ({
+    context: command.context,
+    ...(traceparent === undefined ? {} : { traceparent }),
+  });
+
+  const receiptOptions = (
+    command: ReceiptCommand,
+    metadata: EventMetadata,
+  ): RecordReceiptOptions => ({
+    idempotencyKey: command.idempotencyKey,
+    idempotencyDigest: command.idempotencyDigest,
+    metadata,
+  });
+
   async function recordReceipt(
     command: ReceiptCommand,
     metadata: EventMetadata,
   ): Promise<ReceiptOutcome> {
-    const result = await domain.recordReceipt(command.input, {
-      idempotencyKey: command.idempotencyKey,
-      idempotencyDigest: command.idempotencyDigest,
-      metadata,
-    });
+    const result = await domain.recordReceipt(command.input, receiptOptions(command, metadata));
     return receiptOutcome(result);
   }
 
@@ -214,58 +230,101 @@ export function createIngestService(
     };
   }
 
-  /**
-   * Executes one validated command. Batches call it synchronously in request order,
-   * and the domain serialises commands per stream, so a stream keeps that order.
-   */
+  /** Executes one validated command. */
   function execute(
     command: IngestCommand,
     traceparent: string | undefined,
   ): Promise<IngestOutcome> {
-    const metadata: EventMetadata = {
-      context: command.context,
-      ...(traceparent === undefined ? {} : { traceparent }),
-    };
+    const metadata = metadataOf(command, traceparent);
     return command.kind === 'receipt'
       ? recordReceipt(command, metadata)
       : appendPipelineEvent(command, metadata);
   }
 
-  async function reportItem(
-    result: IngestResult,
-    traceparent: string | undefined,
-  ): Promise<BatchItemReport> {
-    if (!result.ok)
-      return rejected(
-        result.index,
-        {
-          ...(result.id === undefined ? {} : { id: result.id }),
-          ...(result.source === undefined ? {} : { source: result.source }),
-        },
-        result.error,
-      );
-    const identity = {
-      id: result.command.context.id ?? '',
-      source: result.command.context.source ?? '',
-    };
-    try {
-      const outcome = await execute(result.command, traceparent);
+  const identityOf = (command: IngestCommand): { id: string; source: string } => ({
+    id: command.context.id ?? '',
+    source: command.context.source ?? '',
+  });
+
+  /** The report of an item that was executed: its outcome, or its error as a problem. */
+  function executedItem(
+    index: number,
+    identity: { id: string; source: string },
+    outcome: { ok: true; result: IngestOutcome } | { ok: false; error: unknown },
+  ): BatchItemReport {
+    if (outcome.ok)
       return {
-        index: result.index,
+        index,
         ok: true,
-        status: statusOf(outcome),
+        status: statusOf(outcome.result),
         ...identity,
-        result: outcome,
+        result: outcome.result,
       };
-    } catch (error) {
-      if (isProvenantError(error)) return rejected(result.index, identity, error);
-      onUnexpectedError(error);
-      return rejected(
-        result.index,
-        identity,
-        new ProvenantError('INTERNAL', 'An internal error occurred; see the server log'),
-      );
-    }
+    if (isProvenantError(outcome.error)) return rejected(index, identity, outcome.error);
+    onUnexpectedError(outcome.error);
+    return rejected(
+      index,
+      identity,
+      new ProvenantError('INTERNAL', 'An internal error occurred; see the server log'),
+    );
+  }
+
+  /**
+   * Executes a batch and reports each item. Receipts go to the domain together
+   * (`recordReceipts`: one read, one decision and one append per unit, in request
+   * order within a unit); pipeline events are appended one by one. Everything
+   * starts at once, so group commit gathers the appends.
+   */
+  async function executeBatch(
+    results: readonly IngestResult[],
+    traceparent: string | undefined,
+  ): Promise<BatchItemReport[]> {
+    const receipts: { index: number; command: ReceiptCommand }[] = [];
+    for (const result of results)
+      if (result.ok && result.command.kind === 'receipt')
+        receipts.push({ index: result.index, command: result.command });
+    const recorded: Promise<RecordReceiptsItem[]> =
+      receipts.length === 0
+        ? Promise.resolve([])
+        : domain
+            .recordReceipts(
+              receipts.map(({ command }) => ({
+                input: command.input,
+                options: receiptOptions(command, metadataOf(command, traceparent)),
+              })),
+            )
+            .catch((error: unknown) => receipts.map(() => ({ ok: false as const, error })));
+    const receiptSlot = new Map(receipts.map((r, slot) => [r.index, slot]));
+    return Promise.all(
+      results.map(async (result): Promise<BatchItemReport> => {
+        if (!result.ok)
+          return rejected(
+            result.index,
+            {
+              ...(result.id === undefined ? {} : { id: result.id }),
+              ...(result.source === undefined ? {} : { source: result.source }),
+            },
+            result.error,
+          );
+        const { command } = result;
+        const identity = identityOf(command);
+        if (command.kind !== 'receipt') {
+          const outcome = await appendPipelineEvent(command, metadataOf(command, traceparent)).then(
+            (r) => ({ ok: true as const, result: r }),
+            (error: unknown) => ({ ok: false as const, error }),
+          );
+          return executedItem(result.index, identity, outcome);
+        }
+        const item = (await recorded)[receiptSlot.get(result.index) ?? -1];
+        const outcome: { ok: true; result: IngestOutcome } | { ok: false; error: unknown } =
+          item === undefined
+            ? { ok: false, error: new Error(`No outcome for batch item ${result.index}`) }
+            : item.ok
+              ? { ok: true, result: receiptOutcome(item.result) }
+              : item;
+        return executedItem(result.index, identity, outcome);
+      }),
+    );
   }
 
   const rejected = (
@@ -294,8 +353,7 @@ export function createIngestService(
         const outcome = await execute(only.command, traceparent);
         return { status: statusOf(outcome), body: outcome };
       }
-      // Start every item now (in order), let group commit gather their appends.
-      const reports = await Promise.all(results.map((r) => reportItem(r, traceparent)));
+      const reports = await executeBatch(results, traceparent);
       let accepted = 0;
       let duplicates = 0;
       for (const r of reports)

@@ -686,6 +686,15 @@ describe('ingest when the domain fails unexpectedly', () => {
         input.unit === BROKEN
           ? Promise.reject(new Error('disk on fire'))
           : real.recordReceipt(input, options),
+      // Batches record their receipts together: the broken unit's items fail there.
+      recordReceipts: async (requests) => {
+        const results = await real.recordReceipts(requests.filter((r) => r.input.unit !== BROKEN));
+        return requests.map((r) =>
+          r.input.unit === BROKEN
+            ? { ok: false, error: new Error('disk on fire') }
+            : (results.shift() ?? { ok: false, error: new Error('missing') }),
+        );
+      },
     };
     app = await buildApp({ store, domain, storeDescription: 'sqlite :memory:', ownsStore: true });
     await app.listen({ host: '127.0.0.1', port: 0 });
