@@ -3,7 +3,7 @@
 // input for the unit's stream; any other event is stored as
 // `PipelineEventRecorded.v1` in its source's stream. Every command carries the
 // idempotency key and digest of the CloudEvent it came from (§2 "Idempotency").
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ReceiptInput } from '../domain/receiptInput.js';
 import { canonicalize } from '../encoding/canonicalJson.js';
 import { isProvenantError, type ProvenantError } from '../errors.js';
@@ -54,7 +54,8 @@ export interface PipelineEventCommand extends CommandBase {
 /** What the application does with one validated CloudEvent. */
 export type IngestCommand = ReceiptCommand | PipelineEventCommand;
 
-const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+// One-shot hashing of the UTF-8 text (no Hash object per call).
+const sha256Hex = (text: string): string => hash('sha256', text, 'hex');
 
 /**
  * The idempotency key of a CloudEvent: `ce:<length of source>:<source>#<id>`. The

@@ -81,6 +81,13 @@ function isForbiddenLiteral(bytes: Uint8Array, start: number, end: number): bool
   return false;
 }
 
+const span = (
+  start: number,
+  end: number,
+  longestString: number,
+  suspiciousKey: boolean,
+): JsonSpan => ({ start, end, longestString, suspiciousKey });
+
 /**
  * Scans JSON bytes in one pass without parsing them. Throws `INGEST_TOO_DEEP` as
  * soon as nesting passes `maxDepth`, and `INGEST_MALFORMED_JSON` for brackets that
@@ -109,19 +116,6 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
   let stringStart = -1;
   let stringEnd = -1;
   let stringEscaped = false;
-  const closeElement = (): void => {
-    if (longest > anyLongest) anyLongest = longest;
-    if (suspicious) anySuspicious = true;
-    elements.push({
-      start: elementStart,
-      end: lastSignificant + 1,
-      longestString: longest,
-      suspiciousKey: suspicious,
-    });
-    elementStart = -1;
-    longest = 0;
-    suspicious = false;
-  };
   for (let i = 0; i < length; i++) {
     const b = bytes[i] as number;
     if (isWhitespace(b)) continue;
@@ -177,14 +171,22 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
         const open = b === CLOSE_BRACE ? OPEN_BRACE : OPEN_BRACKET;
         if (depth === 0 || stack[depth] !== open)
           throw malformed(`unbalanced '${String.fromCharCode(b)}' at byte ${i}`);
-        if (rootIsArray && depth === 1 && b === CLOSE_BRACKET && elementStart >= 0) closeElement();
+        if (rootIsArray && depth === 1 && b === CLOSE_BRACKET && elementStart >= 0) {
+          elements.push(span(elementStart, lastSignificant + 1, longest, suspicious));
+          elementStart = -1;
+        }
         depth--;
         break;
       }
       case COMMA:
         if (rootIsArray && depth === 1) {
           if (elementStart < 0) throw malformed(`empty array element at byte ${i}`);
-          closeElement();
+          elements.push(span(elementStart, lastSignificant + 1, longest, suspicious));
+          elementStart = -1;
+          if (longest > anyLongest) anyLongest = longest;
+          if (suspicious) anySuspicious = true;
+          longest = 0;
+          suspicious = false;
         }
         break;
       default:

@@ -15,8 +15,29 @@ export interface MediaType {
 // RFC 9110 token characters.
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-/** Parses a Content-Type value; returns undefined when it is not a well-formed media type. */
+// Content types repeat from request to request (and within one: the header, the
+// `media-type` schema format, the receipt's checks), so parses are remembered.
+// Bounded: past the limit the cache starts over, and long values are not kept.
+const parsed = new Map<string, MediaType | undefined>();
+const CACHE_ENTRIES = 256;
+const CACHE_MAX_LENGTH = 256;
+
+/**
+ * Parses a Content-Type value; returns undefined when it is not a well-formed media
+ * type. The result is frozen and may be shared between callers.
+ */
 export function parseMediaType(value: string): MediaType | undefined {
+  const known = parsed.get(value);
+  if (known !== undefined || parsed.has(value)) return known;
+  const media = parseUncached(value);
+  if (value.length <= CACHE_MAX_LENGTH) {
+    if (parsed.size >= CACHE_ENTRIES) parsed.clear();
+    parsed.set(value, media);
+  }
+  return media;
+}
+
+function parseUncached(value: string): MediaType | undefined {
   const [head = '', ...rest] = splitParameters(value);
   const slash = head.indexOf('/');
   if (slash < 0) return undefined;
@@ -41,7 +62,12 @@ export function parseMediaType(value: string): MediaType | undefined {
     } else if (!TOKEN.test(val)) return undefined;
     parameters[name] = val;
   }
-  return { essence: `${type}/${subtype}`, type, subtype, parameters };
+  return Object.freeze({
+    essence: `${type}/${subtype}`,
+    type,
+    subtype,
+    parameters: Object.freeze(parameters),
+  });
 }
 
 // Splits on `;` outside quoted strings.
