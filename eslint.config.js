@@ -12,6 +12,7 @@ export default tseslint.config(
       '.node24/',
       'bin/',
       'scripts/*.mjs',
+      'src/**/*.mjs',
       'eslint.config.js',
     ],
   },

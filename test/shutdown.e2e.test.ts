@@ -31,8 +31,8 @@ describe('graceful shutdown under load', () => {
     );
     try {
       // The OS picks the port; the server logs the URL it bound.
+      let log = '';
       const url = await new Promise<string>((resolve, reject) => {
-        let log = '';
         const onData = (chunk: string): void => {
           log += chunk;
           const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(log);
@@ -84,7 +84,7 @@ describe('graceful shutdown under load', () => {
       stop = true;
       await Promise.all(clients);
       assert.equal(signal, null);
-      assert.equal(code, 0, 'clean exit after SIGTERM');
+      assert.equal(code, 0, `clean exit after SIGTERM; server log:\n${log.slice(-3000)}`);
       assert.ok(acknowledged.size >= 200);
 
       const store = getSQLiteEventStore({ path: join(dir, 'provenant.db') });
@@ -94,7 +94,7 @@ describe('graceful shutdown under load', () => {
         for (;;) {
           const page = await store.readAll({ from, maxCount: 1000 });
           for (const event of page) {
-            const ceId = (event.metadata.context)?.id;
+            const ceId = event.metadata.context?.id;
             if (ceId !== undefined) stored.set(ceId, (stored.get(ceId) ?? 0) + 1);
           }
           if (page.length < 1000) break;

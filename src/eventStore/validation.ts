@@ -43,21 +43,21 @@ export interface PreparedEvent {
 }
 
 /**
- * Validates an append and serialises each event once. Throws a typed error for an
- * empty batch, a bad expected revision, a bad stream name, or data and metadata
- * that are not JSON.
+ * The cheap checks of an append, done before anything is serialised: stream
+ * name, expected revision, a non-empty batch, each event's type and idempotency
+ * key (unique within the append). Throws a typed error.
  */
-export function prepareAppend(
+export function checkAppend(
   stream: unknown,
   events: unknown,
   expectedRevision: unknown,
-): { stream: string; expectedRevision: ExpectedRevision; prepared: PreparedEvent[] } {
+): { stream: string; expectedRevision: ExpectedRevision; events: readonly EventToAppend[] } {
   assertStreamName(stream);
   assertExpectedRevision(expectedRevision);
   if (!Array.isArray(events) || events.length === 0)
     throw new ProvenantError('STORE_EMPTY_APPEND', `Append to '${stream}' contains no events`);
   const keys = new Set<string>();
-  const prepared = (events as unknown[]).map((raw, index): PreparedEvent => {
+  (events as unknown[]).forEach((raw, index) => {
     if (typeof raw !== 'object' || raw === null)
       throw new ProvenantError('STORE_INVALID_EVENT', `Event ${index} is not an object`);
     const event = raw as EventToAppend;
@@ -76,25 +76,47 @@ export function prepareAppend(
         );
       keys.add(event.idempotencyKey);
     }
-    try {
-      const dataJson = canonicalize(event.data);
-      const metadataJson =
-        event.metadata === undefined ? '{}' : jsonOrThrow(event.metadata, 'metadata');
-      const contentDigest = contentDigestOfText(
-        contentTextOf(event.type, dataJson, event.metadata?.context),
-      );
-      return { type: event.type, dataJson, metadataJson, contentDigest, event };
-    } catch (error) {
-      if (error instanceof ProvenantError) throw error;
-      const reason = error instanceof CanonicalJsonError ? error.message : String(error);
-      throw new ProvenantError(
-        'STORE_INVALID_EVENT',
-        `Event ${index} (${event.type}) is not JSON-serialisable: ${reason}`,
-        { cause: error },
-      );
-    }
   });
-  return { stream, expectedRevision, prepared };
+  return { stream, expectedRevision, events: events as EventToAppend[] };
+}
+
+/** Serialises one checked event: canonical data, metadata JSON, content digest. */
+export function prepareEvent(event: EventToAppend, index: number): PreparedEvent {
+  try {
+    const dataJson = canonicalize(event.data);
+    const metadataJson =
+      event.metadata === undefined ? '{}' : jsonOrThrow(event.metadata, 'metadata');
+    const contentDigest = contentDigestOfText(
+      contentTextOf(event.type, dataJson, event.metadata?.context),
+    );
+    return { type: event.type, dataJson, metadataJson, contentDigest, event };
+  } catch (error) {
+    if (error instanceof ProvenantError) throw error;
+    const reason = error instanceof CanonicalJsonError ? error.message : String(error);
+    throw new ProvenantError(
+      'STORE_INVALID_EVENT',
+      `Event ${index} (${event.type}) is not JSON-serialisable: ${reason}`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Validates an append and serialises each event once. Throws a typed error for an
+ * empty batch, a bad expected revision, a bad stream name, or data and metadata
+ * that are not JSON.
+ */
+export function prepareAppend(
+  stream: unknown,
+  events: unknown,
+  expectedRevision: unknown,
+): { stream: string; expectedRevision: ExpectedRevision; prepared: PreparedEvent[] } {
+  const checked = checkAppend(stream, events, expectedRevision);
+  return {
+    stream: checked.stream,
+    expectedRevision: checked.expectedRevision,
+    prepared: checked.events.map(prepareEvent),
+  };
 }
 
 function jsonOrThrow(value: unknown, what: string): string {

@@ -101,6 +101,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ),
   );
   if (deps.ownsStore === true) app.addHook('onClose', async () => deps.store.close());
+  // While draining, every response closes its connection, so keep-alive clients
+  // move off this instance and the server can finish closing.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (deps.isShuttingDown?.() === true) void reply.header('connection', 'close');
+    done(null, payload);
+  });
 
   await app.register(swagger, {
     // Name schema components after their $id (…/GateDefinitionBody.json →

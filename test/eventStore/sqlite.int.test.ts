@@ -35,6 +35,18 @@ eventStoreConformance('sqlite', {
   },
 });
 
+// The same suite with the inline writer (the one `:memory:` databases use).
+eventStoreConformance('sqlite (inline writer)', {
+  createStore: () =>
+    Promise.resolve(
+      getSQLiteEventStore({ path: freshPath(), pollIntervalMs: 50, writer: 'inline' }),
+    ),
+  reopen: (store) =>
+    Promise.resolve(
+      getSQLiteEventStore({ path: (store as SQLiteEventStore).path, writer: 'inline' }),
+    ),
+});
+
 describe('sqlite adapter specifics', () => {
   it('creates exactly the expected schema', async () => {
     const store = getSQLiteEventStore({ path: freshPath() });

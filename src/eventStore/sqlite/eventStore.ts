@@ -1,17 +1,13 @@
 // The embedded SQLite log (DESIGN.md §2): one file, WAL, durable commits, and
 // group commit: appends that arrive while a commit is pending are written in one
 // transaction, and each caller is acknowledged only after that transaction is
-// durable.
+// durable. This module is the read side and the front of the write side: it
+// checks and serialises appends, and hands them to a writer (writers.ts) — by
+// default a worker thread that owns the write connection.
 import type Database from 'better-sqlite3';
 import { ProvenantError } from '../../errors.js';
-import { IdempotencyConflictError, storeClosed } from '../errors.js';
-import {
-  ANY,
-  NO_STREAM,
-  RevisionConflictError,
-  matchesExpectedRevision,
-  type ExpectedRevision,
-} from '../expectedRevision.js';
+import { storeClosed } from '../errors.js';
+import { ANY, NO_STREAM, type ExpectedRevision } from '../expectedRevision.js';
 import { newEventId } from '../ids.js';
 import { ZERO_DIGEST, contentDigest, eventDigest } from '../integrity.js';
 import {
@@ -19,7 +15,6 @@ import {
   type AllPosition,
   type AppendOptions,
   type AppendResult,
-  type AppendedEvent,
   type EventContext,
   type EventFilter,
   type EventStore,
@@ -38,11 +33,14 @@ import {
   assertMaxCount,
   assertReadAllOptions,
   assertStreamName,
-  prepareAppend,
+  checkAppend,
+  prepareEvent,
   type PreparedEvent,
 } from '../validation.js';
 import { openDatabase, readPragma, setPragmas } from './database.js';
 import { migrate } from './migrate.js';
+import type { AppendHeader, PreparedRow } from './writerCore.js';
+import { createInlineWriter, createWorkerWriter, type Writer } from './writers.js';
 
 export interface SQLiteEventStoreOptions {
   /** Database file, or `:memory:`. The parent directory must exist. */
@@ -57,8 +55,14 @@ export interface SQLiteEventStoreOptions {
   busyTimeoutMs?: number;
   /** Subscriptions also poll this often (ms) for events written by other processes. Default 500. */
   pollIntervalMs?: number;
-  /** Most events committed in one group-commit transaction. Default 10000. */
+  /** Most events committed in one group-commit transaction (inline writer). Default 10000. */
   maxEventsPerCommit?: number;
+  /**
+   * `worker` (default for files): a worker thread owns the write connection, so
+   * commits never block this thread and serialising overlaps inserting.
+   * `inline` (default, and the only choice, for `:memory:`): same thread.
+   */
+  writer?: 'worker' | 'inline';
   /** Source of recorded times (tests). */
   clock?: () => Date;
 }
@@ -66,6 +70,8 @@ export interface SQLiteEventStoreOptions {
 /** The SQLite store: the port, plus what only this backend offers. */
 export interface SQLiteEventStore extends EventStore {
   readonly path: string;
+  /** Which writer the store uses. */
+  readonly writerMode: 'worker' | 'inline';
   /** Statistics about group commit since open. */
   stats(): { commits: number; appends: number; events: number };
   /** The durability settings in force on the store's connection. */
@@ -85,31 +91,11 @@ interface EventRow {
   recorded_at: string;
 }
 
-interface HeadRow {
-  revision: number;
-  content_digest: string;
-  prev_digest: string;
-}
-
-interface KeyRow {
-  id: string;
-  stream: string;
-  revision: number;
-  position: number;
-  idempotency_digest: string;
-}
-
-interface PendingAppend {
-  stream: string;
-  expectedRevision: ExpectedRevision;
-  prepared: PreparedEvent[];
-  resolve: (result: AppendResult) => void;
-  reject: (error: unknown) => void;
-}
-
 const COLUMNS =
   'position, id, stream, revision, type, data, metadata, content_digest, prev_digest, recorded_at';
 const SUBSCRIPTION_PAGE = 512;
+/** Events serialised per chunk handed to the writer. */
+const CHUNK = 25;
 const VERIFY_PAGE = 2000;
 
 /** Runs synchronous work and reports its outcome as a promise (throws become rejections). */
@@ -146,6 +132,12 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
     );
   const clock = options.clock ?? (() => new Date());
   const maxEventsPerCommit = options.maxEventsPerCommit ?? 10_000;
+  const writerMode = options.writer ?? (options.path === ':memory:' ? 'inline' : 'worker');
+  if (writerMode === 'worker' && options.path === ':memory:')
+    throw new ProvenantError(
+      'STORE_CONFIGURATION',
+      'An in-memory database needs the inline writer',
+    );
   const pollIntervalMs = options.pollIntervalMs ?? 500;
 
   let db: Database.Database;
@@ -168,15 +160,8 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
   migrate(db);
 
   const stmt = {
-    head: db.prepare<[string], HeadRow>(
-      'SELECT revision, content_digest, prev_digest FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
-    ),
-    byKey: db.prepare<[string], KeyRow>(
-      'SELECT id, stream, revision, position, idempotency_digest FROM events WHERE idempotency_key = ?',
-    ),
-    insert: db.prepare(
-      `INSERT INTO events (id, stream, revision, type, data, metadata, content_digest, prev_digest, recorded_at, idempotency_key, idempotency_digest)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    head: db.prepare<[string], { revision: number }>(
+      'SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
     ),
     headPosition: db.prepare<[], { p: number | null }>('SELECT MAX(position) AS p FROM events'),
     streamForward: db.prepare<[string, number, number], EventRow>(
@@ -188,19 +173,12 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
     allPage: db.prepare<[number, number], EventRow>(
       `SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position ASC LIMIT ?`,
     ),
-    begin: db.prepare('BEGIN IMMEDIATE'),
-    commit: db.prepare('COMMIT'),
-    rollback: db.prepare('ROLLBACK'),
     ping: db.prepare('SELECT 1'),
   };
   const filteredStatements = new Map<string, Database.Statement<unknown[], EventRow>>();
 
-  let queue: PendingAppend[] = [];
-  let flushScheduled = false;
   let state: 'open' | 'closing' | 'closed' = 'open';
-  let drained: (() => void) | undefined;
   let closing: Promise<void> | undefined;
-  const counters = { commits: 0, appends: 0, events: 0 };
   /** Bumped after every commit; subscriptions wait on it. */
   let commitSeq = 0;
   const waiters = new Set<() => void>();
@@ -212,168 +190,64 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
     waiters.clear();
   };
 
-  function applyAppend(pending: PendingAppend, recordedAt: string, now: number): AppendResult {
-    const { stream, prepared, expectedRevision } = pending;
-    const head = stmt.head.get(stream);
+  const writer: Writer =
+    writerMode === 'worker'
+      ? createWorkerWriter({
+          path: options.path,
+          synchronous,
+          busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+          onCommitted: notifyCommitted,
+        })
+      : createInlineWriter(db, notifyCommitted, maxEventsPerCommit);
 
-    // Idempotency first: a redelivery must not fail on a stale expected revision.
-    const keyed = prepared.filter((p) => p.event.idempotencyKey !== undefined);
-    if (keyed.length > 0) {
-      const originals: AppendedEvent[] = [];
-      for (const p of keyed) {
-        const key = p.event.idempotencyKey as string;
-        const found = stmt.byKey.get(key);
-        if (found === undefined) continue;
-        const digest = p.event.idempotencyDigest ?? p.contentDigest;
-        if (found.stream !== stream)
-          throw new IdempotencyConflictError(
-            key,
-            found.id,
-            `already stored in stream '${found.stream}'`,
-          );
-        if (found.idempotency_digest !== digest)
-          throw new IdempotencyConflictError(key, found.id, 'stored with different content');
-        originals.push({
-          id: found.id,
-          revision: found.revision,
-          position: BigInt(found.position),
+  /**
+   * Serialises the events in chunks (ids, time, canonical JSON, digests) and hands
+   * them to the writer. Keyed events are serialised first: their digests are part
+   * of the checks the writer runs before inserting anything.
+   */
+  function submit(
+    stream: string,
+    expectedRevision: ExpectedRevision,
+    events: readonly EventToAppend[],
+  ): Promise<AppendResult> {
+    const prepared = new Map<number, PreparedEvent>();
+    const keyed: AppendHeader['keyed'] = [];
+    events.forEach((event, index) => {
+      if (event.idempotencyKey === undefined) return;
+      let digest = event.idempotencyDigest;
+      if (digest === undefined) {
+        const p = prepareEvent(event, index);
+        prepared.set(index, p);
+        digest = p.contentDigest;
+      }
+      keyed.push({ key: event.idempotencyKey, digest });
+    });
+    const now = clock();
+    const recordedAt = now.toISOString();
+    const nowMs = now.getTime();
+    const chunkCount = Math.ceil(events.length / CHUNK);
+    return writer.submit({ stream, expectedRevision, keyed }, chunkCount, (chunk) => {
+      const rows: PreparedRow[] = [];
+      const end = Math.min(events.length, (chunk + 1) * CHUNK);
+      for (let index = chunk * CHUNK; index < end; index++) {
+        const event = events[index] as EventToAppend;
+        const p = prepared.get(index) ?? prepareEvent(event, index);
+        rows.push({
+          id: newEventId(nowMs),
+          type: p.type,
+          dataJson: p.dataJson,
+          metadataJson: p.metadataJson,
+          contentDigest: p.contentDigest,
+          recordedAt,
+          idempotencyKey: event.idempotencyKey ?? null,
+          idempotencyDigest:
+            event.idempotencyKey === undefined
+              ? null
+              : (event.idempotencyDigest ?? p.contentDigest),
         });
       }
-      if (originals.length > 0) {
-        if (originals.length !== keyed.length)
-          throw new IdempotencyConflictError(
-            keyed[0]?.event.idempotencyKey ?? '',
-            originals[0]?.id,
-            'some keys of this append are stored and some are not',
-          );
-        const last = originals.reduce((a, b) => (b.position > a.position ? b : a));
-        return {
-          duplicate: true,
-          events: originals,
-          position: last.position,
-          nextExpectedRevision: head?.revision ?? last.revision,
-        };
-      }
-    }
-
-    const actual = head === undefined ? NO_STREAM : head.revision;
-    if (!matchesExpectedRevision(expectedRevision, actual))
-      throw new RevisionConflictError(stream, expectedRevision, actual);
-
-    let revision = head === undefined ? -1 : head.revision;
-    let prev =
-      head === undefined ? ZERO_DIGEST : eventDigest(head.prev_digest, head.content_digest);
-    const written: AppendedEvent[] = [];
-    for (const p of prepared) {
-      revision++;
-      const id = newEventId(now);
-      const digest = p.contentDigest;
-      const { idempotencyKey, idempotencyDigest } = p.event;
-      const info = stmt.insert.run(
-        id,
-        stream,
-        revision,
-        p.type,
-        p.dataJson,
-        p.metadataJson,
-        digest,
-        prev,
-        recordedAt,
-        idempotencyKey ?? null,
-        idempotencyKey === undefined ? null : (idempotencyDigest ?? digest),
-      );
-      written.push({ id, revision, position: BigInt(info.lastInsertRowid) });
-      prev = eventDigest(prev, digest);
-    }
-    const last = written.at(-1) as AppendedEvent;
-    return {
-      duplicate: false,
-      events: written,
-      position: last.position,
-      nextExpectedRevision: revision,
-    };
-  }
-
-  function flush(): void {
-    flushScheduled = false;
-    if (queue.length === 0) {
-      afterFlush();
-      return;
-    }
-    let batch: PendingAppend[];
-    let events = 0;
-    let cut = 0;
-    while (
-      cut < queue.length &&
-      (cut === 0 || events + (queue[cut]?.prepared.length ?? 0) <= maxEventsPerCommit)
-    ) {
-      events += queue[cut]?.prepared.length ?? 0;
-      cut++;
-    }
-    if (cut === queue.length) {
-      batch = queue;
-      queue = [];
-    } else {
-      batch = queue.slice(0, cut);
-      queue = queue.slice(cut);
-    }
-    const outcomes: ({ ok: true; result: AppendResult } | { ok: false; error: unknown })[] = [];
-    const nowDate = clock();
-    const recordedAt = nowDate.toISOString();
-    const now = nowDate.getTime();
-    try {
-      stmt.begin.run();
-      try {
-        // Each append is checked before it writes anything, so a rejected append
-        // leaves no rows and the others in the group still commit.
-        for (const pending of batch) {
-          try {
-            outcomes.push({ ok: true, result: applyAppend(pending, recordedAt, now) });
-          } catch (error) {
-            if (!(error instanceof ProvenantError)) throw error;
-            outcomes.push({ ok: false, error });
-          }
-        }
-        stmt.commit.run();
-      } catch (error) {
-        if (db.inTransaction) stmt.rollback.run();
-        throw error;
-      }
-    } catch (error) {
-      // Nothing of this group is durable: every caller gets the failure.
-      const failure = new ProvenantError(
-        'STORE_BACKEND_UNAVAILABLE',
-        `SQLite commit failed: ${String(error)}`,
-        {
-          cause: error,
-        },
-      );
-      for (const pending of batch) pending.reject(failure);
-      afterFlush();
-      return;
-    }
-    counters.commits++;
-    batch.forEach((pending, i) => {
-      const outcome = outcomes[i];
-      if (outcome?.ok) {
-        counters.appends++;
-        if (!outcome.result.duplicate) counters.events += outcome.result.events.length;
-        pending.resolve(outcome.result);
-      } else pending.reject(outcome?.error);
+      return rows;
     });
-    notifyCommitted();
-    afterFlush();
-  }
-
-  function afterFlush(): void {
-    if (queue.length > 0) scheduleFlush();
-    else if (drained !== undefined) drained();
-  }
-
-  function scheduleFlush(): void {
-    if (flushScheduled) return;
-    flushScheduled = true;
-    setImmediate(flush);
   }
 
   const assertOpen = (): void => {
@@ -563,15 +437,12 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
     ): Promise<AppendResult> {
       return settle(() => {
         assertOpen();
-        const checked = prepareAppend(
+        const checked = checkAppend(
           stream,
           events,
           appendOptions.expectedRevision === undefined ? ANY : appendOptions.expectedRevision,
         );
-        return new Promise<AppendResult>((resolve, reject) => {
-          queue.push({ ...checked, resolve, reject });
-          scheduleFlush();
-        });
+        return submit(checked.stream, checked.expectedRevision, checked.events);
       });
     },
 
@@ -667,7 +538,7 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
     },
 
     isReady(): Promise<boolean> {
-      if (state !== 'open') return Promise.resolve(false);
+      if (state !== 'open' || !writer.healthy()) return Promise.resolve(false);
       try {
         stmt.ping.get();
         return Promise.resolve(true);
@@ -680,8 +551,7 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
       closing ??= (async () => {
         state = 'closing';
         // In-flight appends finish and are acknowledged; new ones are refused.
-        if (queue.length > 0 || flushScheduled)
-          await new Promise<void>((resolve) => (drained = resolve));
+        await writer.close();
         await Promise.all([...subscriptions].map((s) => s.close()));
         for (const wakeUp of waiters) wakeUp();
         waiters.clear();
@@ -691,7 +561,9 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
       return closing;
     },
 
-    stats: () => ({ ...counters }),
+    stats: () => writer.stats(),
+
+    writerMode,
 
     settings: () => ({
       synchronous:
