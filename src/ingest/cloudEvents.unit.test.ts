@@ -419,6 +419,22 @@ describe('parseCloudEventsRequest: the SDK CloudEvent of each item', () => {
     assert.deepEqual([...(bytes.cloudEvent.data as Uint8Array)], [1, 2, 3]);
   });
 
+  it('takes any JSON value as binary-mode data, as structured mode does', () => {
+    for (const data of [42, true, 'he said "hi"', '{x', 'C:\\bin']) {
+      const [item] = parseCloudEventsRequest(
+        binary({ 'content-type': 'application/json' }, Buffer.from(JSON.stringify(data))),
+      ).items;
+      assert.ok(item?.ok, JSON.stringify(data));
+      assert.deepEqual(item.event.data, data);
+      assert.deepEqual(item.cloudEvent.data, data);
+      const [same] = parseCloudEventsRequest(
+        structured({ specversion: '1.0', id: 'b-1', source: '/x', type: 't', data }),
+      ).items;
+      assert.ok(same?.ok);
+      assert.deepEqual(same.cloudEvent.data, item.cloudEvent.data);
+    }
+  });
+
   it('is refused where the SDK refuses: schemaurl on a 1.0 event, in every mode', () => {
     const event = { ...valid, schemaurl: 'https://example.com/s' };
     assert.equal(codeOf(structured(event)), 'INGEST_INVALID_CLOUDEVENT');
