@@ -82,6 +82,23 @@ export async function benchAppend(ctx: BenchContext): Promise<Record<string, num
     });
     await store.close();
 
+    // Port, 100 events per append, with the writer on a worker thread.
+    const workerStore = getSQLiteEventStore({
+      path: join(dir, 'port-batch-worker.db'),
+      writer: 'worker',
+    });
+    const portBatchWorker = await timed(async () => {
+      for (let from = 0; from < batchEvents; from += BATCH) {
+        const batch = events.slice(from, from + BATCH).map((data) => ({
+          type: 'ReceiptRecorded.v1',
+          data,
+          metadata: { principal: 'bench', correlationId: 'bench-run' },
+        }));
+        await workerStore.append(`unit-${(from / BATCH) % 50}`, batch);
+      }
+    });
+    await workerStore.close();
+
     // Raw, one row per transaction (autocommit).
     const rawSingleDb = openRaw(join(dir, 'raw-single.db'));
     const rawSingle = await timed(() => {
@@ -125,6 +142,8 @@ export async function benchAppend(ctx: BenchContext): Promise<Record<string, num
       rawBatch100EventsPerSec: batchEvents / rawBatch.seconds,
       portBatch100EventsPerSec: batchEvents / portBatch.seconds,
       batch100Ratio: rawBatch.seconds / portBatch.seconds,
+      portBatch100WorkerEventsPerSec: batchEvents / portBatchWorker.seconds,
+      batch100WorkerWriterRatio: rawBatch.seconds / portBatchWorker.seconds,
       rawSingleEventsPerSec: singleEvents / rawSingle.seconds,
       groupCommitEventsPerSec: groupEvents / group.seconds,
       groupCommitRatio: groupEvents / group.seconds / (singleEvents / rawSingle.seconds),
@@ -137,6 +156,11 @@ export async function benchAppend(ctx: BenchContext): Promise<Record<string, num
         ['raw batch of 100', fmtRate(figures.rawBatch100EventsPerSec)],
         ['port batch of 100', fmtRate(figures.portBatch100EventsPerSec)],
         ['batch100Ratio', fmtRatio(figures.batch100Ratio, 0.7)],
+        ['port batch of 100, worker writer', fmtRate(figures.portBatch100WorkerEventsPerSec)],
+        [
+          'batch100WorkerWriterRatio',
+          `${figures.batch100WorkerWriterRatio.toFixed(2)}x (informative)`,
+        ],
         ['raw one row per transaction', fmtRate(figures.rawSingleEventsPerSec)],
         [`port single appends x${APPENDERS} concurrent`, fmtRate(figures.groupCommitEventsPerSec)],
         ['groupCommitRatio', fmtRatio(figures.groupCommitRatio, 3)],

@@ -21,12 +21,7 @@ export function openEventStore(config: Config): { store: EventStore; description
   }
   if (config.sqlite.path !== ':memory:')
     mkdirSync(dirname(config.sqlite.path), { recursive: true });
-  const store = getSQLiteEventStore({
-    path: config.sqlite.path,
-    synchronous: config.sqlite.synchronous,
-  });
-  return {
-    store,
-    description: `sqlite ${config.sqlite.path} (synchronous=${config.sqlite.synchronous})`,
-  };
+  const { path, synchronous, writer } = config.sqlite;
+  const store = getSQLiteEventStore({ path, synchronous, writer });
+  return { store, description: `sqlite ${path} (synchronous=${synchronous}, ${writer} writer)` };
 }

@@ -17,11 +17,15 @@ const dir = mkdtempSync(join(tmpdir(), 'provenant-crash-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the writer until it has acknowledged a few events, waits a random while, then SIGKILLs it. */
-function runAndKill(path: string, round: number): Promise<string[]> {
+function runAndKill(path: string, round: number, writer: 'inline' | 'worker'): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', writerScript, path, String(round)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', writerScript, path, String(round), writer],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     let killTimer: NodeJS.Timeout | undefined;
@@ -49,45 +53,46 @@ function runAndKill(path: string, round: number): Promise<string[]> {
 }
 
 describe('crash safety (SIGKILL during continuous appends)', () => {
-  it('keeps every acknowledged event exactly once, with intact chains, across rounds', async (t) => {
-    const path = join(dir, 'crash.db');
-    const acknowledged: string[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const ids = await runAndKill(path, round);
-      assert.ok(ids.length > 0, `round ${round}: the writer acknowledged nothing`);
-      acknowledged.push(...ids);
-      t.diagnostic(`round ${round}: killed after ${ids.length} acknowledged events`);
+  for (const writer of ['inline', 'worker'] as const)
+    it(`keeps every acknowledged event exactly once, with intact chains, across rounds (${writer} writer)`, async (t) => {
+      const path = join(dir, `crash-${writer}.db`);
+      const acknowledged: string[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const ids = await runAndKill(path, round, writer);
+        assert.ok(ids.length > 0, `round ${round}: the writer acknowledged nothing`);
+        acknowledged.push(...ids);
+        t.diagnostic(`round ${round}: killed after ${ids.length} acknowledged events`);
 
-      const store = getSQLiteEventStore({ path });
-      try {
-        const stored = new Map<string, number>();
-        let from: bigint | 'start' = 'start';
-        for (;;) {
-          const page = await store.readAll({ from, maxCount: 1000 });
-          for (const e of page) stored.set(e.id, (stored.get(e.id) ?? 0) + 1);
-          if (page.length < 1000) break;
-          from = page.at(-1)!.position;
+        const store = getSQLiteEventStore({ path });
+        try {
+          const stored = new Map<string, number>();
+          let from: bigint | 'start' = 'start';
+          for (;;) {
+            const page = await store.readAll({ from, maxCount: 1000 });
+            for (const e of page) stored.set(e.id, (stored.get(e.id) ?? 0) + 1);
+            if (page.length < 1000) break;
+            from = page.at(-1)!.position;
+          }
+          const missing = acknowledged.filter((id) => !stored.has(id));
+          assert.deepEqual(missing, [], `round ${round}: acknowledged events lost`);
+          assert.ok(
+            [...stored.values()].every((count) => count === 1),
+            'an event is stored twice',
+          );
+          assert.equal(
+            new Set(acknowledged).size,
+            acknowledged.length,
+            'an id was acknowledged twice',
+          );
+          const verdict = await store.verifyAll();
+          assert.equal(verdict.ok, true, verdict.problem?.message);
+          const appended = await store.append('unit-after-crash', [
+            { type: 'AfterCrash.v1', data: { round } },
+          ]);
+          assert.equal(appended.duplicate, false);
+        } finally {
+          await store.close();
         }
-        const missing = acknowledged.filter((id) => !stored.has(id));
-        assert.deepEqual(missing, [], `round ${round}: acknowledged events lost`);
-        assert.ok(
-          [...stored.values()].every((count) => count === 1),
-          'an event is stored twice',
-        );
-        assert.equal(
-          new Set(acknowledged).size,
-          acknowledged.length,
-          'an id was acknowledged twice',
-        );
-        const verdict = await store.verifyAll();
-        assert.equal(verdict.ok, true, verdict.problem?.message);
-        const appended = await store.append('unit-after-crash', [
-          { type: 'AfterCrash.v1', data: { round } },
-        ]);
-        assert.equal(appended.duplicate, false);
-      } finally {
-        await store.close();
       }
-    }
-  });
+    });
 });

@@ -3,12 +3,12 @@
 // kills it with SIGKILL at random moments.
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 
-const [path, round] = process.argv.slice(2);
-if (path === undefined || round === undefined) {
-  console.error('usage: crashWriter.ts <db path> <round>');
+const [path, round, writerMode = 'inline'] = process.argv.slice(2);
+if (path === undefined || round === undefined || (writerMode !== 'inline' && writerMode !== 'worker')) {
+  console.error('usage: crashWriter.ts <db path> <round> [inline|worker]');
   process.exit(2);
 }
-const store = getSQLiteEventStore({ path });
+const store = getSQLiteEventStore({ path, writer: writerMode });
 let seq = 0;
 const writer = async (w: number): Promise<never> => {
   for (;;) {

@@ -1,11 +1,11 @@
 // The two ways the SQLite store writes, behind one small interface:
 //
-// - the worker writer (the default for files): a worker thread owns the write
-//   connection. The caller's thread serialises events and streams them over in
-//   chunks while the worker inserts; commits (and their fsync) never block the
-//   thread that serves requests;
-// - the inline writer (`:memory:`, or by choice): the same group commit on the
-//   caller's thread, committed on the next turn of the event loop.
+// - the inline writer (the default): group commit on the caller's thread,
+//   committed on the next turn of the event loop;
+// - the worker writer (opt-in): a worker thread owns the write connection. The
+//   caller's thread serialises events and streams them over in chunks while the
+//   worker inserts; commits (and their fsync) never block the thread that serves
+//   requests, but every row is copied between threads.
 //
 // Both acknowledge an append only after the transaction that holds it committed.
 import { Worker } from 'node:worker_threads';
