@@ -87,13 +87,6 @@ export interface HandleOptions<Event extends DomainEvent, State = unknown> {
 }
 
 /**
- * A copy of decided events as a read would return them (JSON data, nothing shared
- * with the caller's objects), for states that outlive the command in a cache.
- */
-const asStored = <Event extends DomainEvent>(events: readonly Event[]): Event[] =>
-  events.map((event) => ({ ...event, data: JSON.parse(JSON.stringify(event.data)) as unknown }));
-
-/**
  * Loads a stream through `cache` when it holds it, otherwise from the log (and
  * remembers what was read). `readFromCache: false` always reads the log.
  */
@@ -116,6 +109,8 @@ export async function loadCachedStream<State, Event extends DomainEvent>(
 /**
  * Records in `cache` what a successful append did to a stream loaded as `loaded`,
  * or forgets the stream when the result does not say exactly where it now stands.
+ * The cached state holds the decided events' data by reference (no copy on the hot
+ * path): neither the caller nor the decider may change it afterwards.
  */
 export function rememberAppend<State, Event extends DomainEvent>(
   cache: StreamStateCache<State>,
@@ -132,7 +127,7 @@ export function rememberAppend<State, Event extends DomainEvent>(
   }
   try {
     cache.set(stream, {
-      state: asStored(events).reduce(fold.evolve, loaded.state),
+      state: events.reduce(fold.evolve, loaded.state),
       revision: result.nextExpectedRevision,
     });
   } catch {

@@ -83,14 +83,23 @@ export interface DomainServiceDeps {
    */
   unitCacheSize?: number;
   /**
-   * How old (ms) the gate and stage definitions a receipt is evaluated under may be.
-   * Default 0: every receipt checks the log's head for definition changes made by
-   * any process (one cheap read). A positive value skips that read on the hot path;
-   * another node's definition change is then seen within that time, and this
-   * process's own changes at once. Verdict events name the versions they used.
+   * How old (ms) the gate and stage definitions a receipt is evaluated under may be;
+   * defaults to `DEFAULT_DEFINITIONS_MAX_STALENESS_MS`. Within that time receipts
+   * reuse the last snapshot without reading the log; after it, one head read (and a
+   * scan of what is new) brings them up to date. This process's own definition
+   * changes apply at once; another node's within this time. Every verdict event
+   * names the gate and stage versions it used, and `evaluateUnit` re-evaluates under
+   * the current ones. 0 checks the log on every receipt. Management reads (gates,
+   * stages, unit status, evaluate) always check.
    */
   definitionsMaxStalenessMs?: number;
 }
+
+/**
+ * Default staleness bound of the definitions a receipt is evaluated under: a few
+ * milliseconds, far below the time a definition change takes to reach a pipeline.
+ */
+export const DEFAULT_DEFINITIONS_MAX_STALENESS_MS = 5;
 
 /** Options of a command, from the edge. */
 export interface CommandOptions {
@@ -233,6 +242,11 @@ export interface UnitStatus {
 
 /** The domain's application API. */
 export interface DomainService {
+  /**
+   * Records a receipt (and the verdict changes it causes) in its unit's stream. The
+   * input's nested objects are kept by reference in the unit cache: do not change
+   * them after the call.
+   */
   recordReceipt(input: ReceiptInput, options?: RecordReceiptOptions): Promise<RecordReceiptResult>;
   /**
    * Records many receipts with the outcome, receipt by receipt, of calling
@@ -400,7 +414,9 @@ export function createDomainService(deps: DomainServiceDeps): DomainService {
   const store = deps.eventStore;
   const definitions: DefinitionsStore = createDefinitionsStore(store);
   /** How receipts load definitions (the hot path may accept a slightly old snapshot). */
-  const receiptDefinitions = { maxStalenessMs: deps.definitionsMaxStalenessMs ?? 0 };
+  const receiptDefinitions = {
+    maxStalenessMs: deps.definitionsMaxStalenessMs ?? DEFAULT_DEFINITIONS_MAX_STALENESS_MS,
+  };
   const makeReceiptId = deps.newReceiptId ?? newReceiptId;
   const maxAttempts = deps.maxAttempts;
   const scanPageSize = deps.scanPageSize ?? 1000;

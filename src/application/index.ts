@@ -1,5 +1,5 @@
 // The application layer's public surface (hand-picked).
-export { createDomainService } from './domainService.js';
+export { createDomainService, DEFAULT_DEFINITIONS_MAX_STALENESS_MS } from './domainService.js';
 export type {
   DomainService,
   DomainServiceDeps,

@@ -30,7 +30,9 @@ export const DEFAULT_STREAM_CACHE_SIZE = 10_000;
 /**
  * An LRU cache of at most `max` stream states (0 disables caching). States must be
  * treated as immutable by everyone holding them: the deciders' `evolve` returns new
- * states and never changes the one it is given.
+ * states and never changes the one it is given, and the data of decided events
+ * (which a state may hold by reference, e.g. a receipt's `results`) must not be
+ * changed once the command has been handed it.
  */
 export function createStreamStateCache<State>(
   max: number = DEFAULT_STREAM_CACHE_SIZE,
