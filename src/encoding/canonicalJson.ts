@@ -25,58 +25,94 @@ const compareUtf16 = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 :
 
 /** Serialise `value` to its RFC 8785 canonical JSON text. */
 export function canonicalize(value: unknown): string {
-  try {
-    return fast(value, 0);
-  } catch (error) {
-    if (error !== NOT_FAST) throw error;
-  }
-  // Something unusual: the careful walk either serialises it or says precisely what is wrong.
+  const sorted = sortedView(value, 0);
+  // Every object of `sorted` has its members in canonical order, so the native
+  // serialiser (same string escaping and number format as RFC 8785 §3.2.2) writes it.
+  if (sorted !== NOT_FAST) return JSON.stringify(sorted);
+  return canonicalizeCarefully(value);
+}
+
+/**
+ * The reference implementation: a careful walk that serialises anything JSON can
+ * represent and says precisely where anything else is. `canonicalize` falls back
+ * to it for unusual input; tests check both agree.
+ */
+export function canonicalizeCarefully(value: unknown): string {
   const parts: string[] = [];
   write(value, parts, '', new Set());
   return parts.join('');
 }
 
-const NOT_FAST = new Error('not on the fast path');
+const NOT_FAST: unique symbol = Symbol('not on the fast path');
 const MAX_FAST_DEPTH = 512;
 
-// The common case on the hot path (every append): plain data, no cycles. Bails
-// out to the careful walk on anything else, which reports errors with a path.
-function fast(value: unknown, depth: number): string {
+/**
+ * The hot path (every append): returns `value` itself when every object in it
+ * already lists its members in canonical order, otherwise a copy in which they
+ * do (unchanged subtrees are shared). Bails out with NOT_FAST on anything the
+ * native serialiser would not write as RFC 8785 does: non-finite numbers,
+ * undefined in arrays, non-JSON types, class instances, cycles or great depth,
+ * member names that V8 orders numerically (integer-like) or treats specially
+ * (`__proto__`).
+ */
+function sortedView(value: unknown, depth: number): unknown {
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
-    case 'number':
-      if (!Number.isFinite(value)) throw NOT_FAST;
-      return String(value); // ECMAScript Number::toString, as RFC 8785 §3.2.2.3; -0 gives "0"
     case 'boolean':
-      return value ? 'true' : 'false';
-    case 'object': {
-      if (value === null) return 'null';
-      if (depth > MAX_FAST_DEPTH) throw NOT_FAST; // deep or cyclic: let the careful walk decide
-      if (Array.isArray(value)) {
-        let out = '[';
-        for (let i = 0; i < value.length; i++)
-          out += (i === 0 ? '' : ',') + fast(value[i], depth + 1);
-        return `${out}]`;
-      }
-      const proto: unknown = Object.getPrototypeOf(value);
-      if (proto !== Object.prototype && proto !== null) throw NOT_FAST;
-      const record = value as Record<string, unknown>;
-      // Default sort compares UTF-16 code units, as RFC 8785 §3.2.3 requires.
-      const keys = Object.keys(record).sort();
-      let out = '{';
-      let first = true;
-      for (const key of keys) {
-        const member = record[key];
-        if (member === undefined) continue;
-        out += (first ? '' : ',') + JSON.stringify(key) + ':' + fast(member, depth + 1);
-        first = false;
-      }
-      return `${out}}`;
-    }
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value : NOT_FAST;
+    case 'object':
+      break;
     default:
-      throw NOT_FAST;
+      return NOT_FAST;
   }
+  if (value === null) return null;
+  if (depth > MAX_FAST_DEPTH) return NOT_FAST;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item === undefined) return NOT_FAST;
+      const view = sortedView(item, depth + 1);
+      if (view === NOT_FAST) return NOT_FAST;
+      if (view !== item) (copy ??= value.slice())[i] = view;
+    }
+    return copy ?? value;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return NOT_FAST;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record);
+  let inOrder = true;
+  let changed = false;
+  const views = new Array<unknown>(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    const first = key.charCodeAt(0);
+    if ((first >= 48 && first <= 57) || key === '__proto__') return NOT_FAST;
+    if (i > 0 && (keys[i - 1] as string) > key) inOrder = false;
+    const member = record[key];
+    if (member === undefined) {
+      views[i] = undefined;
+      continue;
+    }
+    const view = sortedView(member, depth + 1);
+    if (view === NOT_FAST) return NOT_FAST;
+    if (view !== member) changed = true;
+    views[i] = view;
+  }
+  if (inOrder && !changed) return value;
+  // Default sort compares UTF-16 code units, as RFC 8785 §3.2.3 requires.
+  const order = inOrder ? keys : [...keys].sort();
+  const index = inOrder ? undefined : new Map(keys.map((k, i) => [k, i]));
+  const copy: Record<string, unknown> = {};
+  for (let i = 0; i < order.length; i++) {
+    const key = order[i] as string;
+    const view = views[index === undefined ? i : (index.get(key) as number)];
+    if (view !== undefined) copy[key] = view;
+  }
+  return copy;
 }
 
 function write(value: unknown, out: string[], path: string, seen: Set<object>): void {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CanonicalJsonError, canonicalize } from './canonicalJson.js';
+import { CanonicalJsonError, canonicalize, canonicalizeCarefully } from './canonicalJson.js';
 
 describe('canonicalize (RFC 8785)', () => {
   it('sorts members by UTF-16 code units (RFC 8785 §3.2.3 example)', () => {
@@ -68,5 +68,107 @@ describe('canonicalize (RFC 8785)', () => {
 
   it('uses toJSON for dates', () => {
     assert.equal(canonicalize({ t: new Date(0) }), '{"t":"1970-01-01T00:00:00.000Z"}');
+  });
+});
+
+describe('canonicalize fast path', () => {
+  // A small deterministic PRNG, so a failure reproduces.
+  function prng(seed: number): () => number {
+    let state = seed >>> 0;
+    return () => {
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = state;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+  const keyPool = [
+    'a',
+    'b',
+    'B',
+    'é',
+    'z1',
+    '10',
+    '9',
+    '_x',
+    '\u20ac',
+    '\ud83d\ude00',
+    '\r',
+    '',
+    'aa',
+    'a\u0000',
+    'constructor',
+  ];
+  const numberPool = [
+    0,
+    -0,
+    1,
+    -1,
+    1.5,
+    1e21,
+    1e-7,
+    123456789012,
+    0.1 + 0.2,
+    Number.MAX_SAFE_INTEGER,
+    5e-324,
+  ];
+  const stringPool = [
+    '',
+    'x',
+    '"quoted"',
+    'back\\slash',
+    'line\nbreak',
+    '\u0001',
+    '\u2028',
+    'é€😀',
+    '\ud800',
+  ];
+
+  function randomValue(next: () => number, depth: number): unknown {
+    const r = next();
+    if (depth > 4 || r < 0.35) {
+      const leaf = next();
+      if (leaf < 0.3) return numberPool[Math.floor(next() * numberPool.length)];
+      if (leaf < 0.6) return stringPool[Math.floor(next() * stringPool.length)];
+      if (leaf < 0.8) return next() < 0.5;
+      return null;
+    }
+    if (r < 0.6)
+      return Array.from({ length: Math.floor(next() * 4) }, () => randomValue(next, depth + 1));
+    const object: Record<string, unknown> = {};
+    const count = Math.floor(next() * 6);
+    for (let i = 0; i < count; i++) {
+      const key = keyPool[Math.floor(next() * keyPool.length)] as string;
+      object[key] = next() < 0.1 ? undefined : randomValue(next, depth + 1);
+    }
+    return object;
+  }
+
+  it('agrees with the careful walk on thousands of random values', () => {
+    const next = prng(20261123);
+    for (let i = 0; i < 5000; i++) {
+      const value = randomValue(next, 0);
+      assert.equal(canonicalize(value), canonicalizeCarefully(value), JSON.stringify(value));
+    }
+  });
+
+  it('agrees on objects parsed from JSON with __proto__ and integer-like keys', () => {
+    const parsed: unknown = JSON.parse(
+      '{"b":1,"__proto__":{"x":1},"10":2,"9":3,"a":[{"d":1,"c":2}]}',
+    );
+    assert.equal(canonicalize(parsed), canonicalizeCarefully(parsed));
+    assert.equal(
+      canonicalize(parsed),
+      '{"10":2,"9":3,"__proto__":{"x":1},"a":[{"c":2,"d":1}],"b":1}',
+    );
+  });
+
+  it('leaves its input untouched', () => {
+    const input = { b: { d: 1, c: [3, { f: 1, e: 2 }] }, a: 1 };
+    const copy = structuredClone(input);
+    canonicalize(input);
+    assert.deepEqual(input, copy);
+    assert.deepEqual(Object.keys(input), ['b', 'a']);
   });
 });
