@@ -110,7 +110,7 @@ export function parseCloudEventsRequest(
     throw unsupported(
       `Event format '${media.essence}' is not supported; use ${STRUCTURED_MEDIA_TYPE}, ${BATCH_MEDIA_TYPE} or binary mode`,
     );
-  if ([...headers.keys()].some((name) => name.startsWith('ce-')))
+  if (hasCeHeader(headers))
     return { mode: 'binary', items: [parseBinary(headers, contentType, media, body, limits)] };
   if (contentType === undefined)
     throw new ProvenantError(
@@ -272,13 +272,19 @@ const badAttribute = (message: string, attribute: string): ProvenantError =>
 
 function lowerCaseHeaders(headers: HttpHeaders): Map<string, string | readonly string[]> {
   const map = new Map<string, string | readonly string[]>();
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
     if (value === undefined) continue;
     const key = name.toLowerCase();
     const previous = map.get(key);
     map.set(key, previous === undefined ? value : [previous, value].flat());
   }
   return map;
+}
+
+function hasCeHeader(headers: ReadonlyMap<string, unknown>): boolean {
+  for (const name of headers.keys()) if (name.startsWith('ce-')) return true;
+  return false;
 }
 
 function singleHeader(
@@ -295,6 +301,7 @@ function singleHeader(
  * decoded; a stray `%` (senders that do not encode) is kept as it is.
  */
 function percentDecode(value: string): string {
+  if (!value.includes('%')) return value;
   return value.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
     try {
       return decodeURIComponent(run);
