@@ -263,6 +263,47 @@ describe('ingest over loopback', () => {
     );
   });
 
+  it('records a batch with one append per unit, each item with its own result', async () => {
+    const units = ['curl/8.6.0/1.el9/x86_64/rpm', 'bash/5.2/1.el9/x86_64/rpm'];
+    const dup = receiptEvent(nextId(), { unit: units[0], action: 'pre' });
+    assert.equal((await postStructured(dup)).status, 201);
+    const batch = [
+      ...Array.from({ length: 10 }, (_, i) =>
+        receiptEvent(nextId(), { unit: units[i % 2], action: `step-${i}` }),
+      ),
+      dup,
+      { specversion: '1.0', id: nextId(), source: SOURCE, type: 'com.example.note', data: {} },
+      { ...dup, data: { unit: units[0], action: 'pre', multipass: false } },
+    ];
+    const before = store.stats().appends;
+    const res = await post<BatchReport>(
+      '/v1/events',
+      { 'content-type': BATCH },
+      JSON.stringify(batch),
+    );
+    assert.equal(res.status, 200);
+    // Two units and one pipeline event: three appends for ten new receipts.
+    assert.equal(store.stats().appends - before, 3);
+    assert.deepEqual(
+      res.body.results.map((r) => (r.ok ? [r.status, r.id] : [r.status, r.problem.code])),
+      [
+        ...batch.slice(0, 10).map((e) => [201, e.id]),
+        [200, dup.id],
+        [201, batch[11]?.id],
+        [409, 'DOMAIN_RECEIPT_CONFLICT'],
+      ],
+    );
+    for (const r of res.body.results.slice(0, 10)) {
+      assert.ok(r.ok && r.result.kind === 'receipt');
+      const { events } = await store.readStream(r.result.stream, {
+        from: r.result.revision,
+        maxCount: 1,
+      });
+      assert.equal(events[0]?.id, r.result.eventId);
+      assert.equal((events[0]?.metadata.context as { id: string }).id, r.id);
+    }
+  });
+
   it('lets group commit gather the appends of a batch across units', async () => {
     const batch = Array.from({ length: 40 }, (_, i) =>
       receiptEvent(nextId(), { unit: `pkg${i}/1.0/1/noarch/rpm` }),
