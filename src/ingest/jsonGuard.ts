@@ -61,18 +61,37 @@ const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
-const COMMA = 0x2c;
-const COLON = 0x3a;
 
-const isWhitespace = (b: number): boolean => b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+// What each byte means to the scan outside strings, looked up in one step.
+// 0: anything else (part of a number or of true, false, null; or invalid)
+const SPACE = 1;
+const STRING = 2;
+const OPEN = 3;
+const CLOSE = 4;
+const COMMA = 5;
+const COLON = 6;
+const BYTE_CLASS = new Uint8Array(256);
+for (const b of [0x20, 0x0a, 0x0d, 0x09]) BYTE_CLASS[b] = SPACE;
+BYTE_CLASS[QUOTE] = STRING;
+BYTE_CLASS[OPEN_BRACE] = OPEN;
+BYTE_CLASS[OPEN_BRACKET] = OPEN;
+BYTE_CLASS[CLOSE_BRACE] = CLOSE;
+BYTE_CLASS[CLOSE_BRACKET] = CLOSE;
+BYTE_CLASS[0x2c] = COMMA;
+BYTE_CLASS[0x3a] = COLON;
 
 // The forbidden keys as bytes, to compare key literals with while scanning.
 const FORBIDDEN_KEY_BYTES: readonly Uint8Array[] = [...FORBIDDEN_KEYS].map((key) =>
   new TextEncoder().encode(key),
 );
 
+const SHORTEST_FORBIDDEN = Math.min(...FORBIDDEN_KEY_BYTES.map((key) => key.length));
+const LONGEST_FORBIDDEN = Math.max(...FORBIDDEN_KEY_BYTES.map((key) => key.length));
+
 /** True when `bytes[start, end)` spells one of the forbidden keys. */
 function isForbiddenLiteral(bytes: Uint8Array, start: number, end: number): boolean {
+  const length = end - start;
+  if (length < SHORTEST_FORBIDDEN || length > LONGEST_FORBIDDEN) return false;
   next: for (const key of FORBIDDEN_KEY_BYTES) {
     if (key.length !== end - start) continue;
     for (let k = 0; k < key.length; k++) if (bytes[start + k] !== key[k]) continue next;
@@ -102,8 +121,9 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
   const length = bytes.length;
   let depth = 0;
   let maxSeen = 0;
-  let rootIsArray = false;
-  let first = -1;
+  let start = 0;
+  while (start < length && BYTE_CLASS[bytes[start] as number] === SPACE) start++;
+  const rootIsArray = bytes[start] === OPEN_BRACKET;
   const elements: JsonSpan[] = [];
   let elementStart = -1;
   let lastSignificant = -1;
@@ -116,81 +136,64 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
   let stringStart = -1;
   let stringEnd = -1;
   let stringEscaped = false;
-  for (let i = 0; i < length; i++) {
+  for (let i = start; i < length; i++) {
     const b = bytes[i] as number;
-    if (isWhitespace(b)) continue;
-    if (first < 0) {
-      first = i;
-      rootIsArray = b === OPEN_BRACKET;
-    }
-    if (rootIsArray && depth === 1 && elementStart < 0 && b !== CLOSE_BRACKET && b !== COMMA)
+    const kind = BYTE_CLASS[b] as number;
+    if (kind === SPACE) continue;
+    if (rootIsArray && depth === 1 && elementStart < 0 && b !== CLOSE_BRACKET && kind !== COMMA)
       elementStart = i;
-    switch (b) {
-      case QUOTE: {
-        // The string's body, in a tight loop: only a quote or a backslash matters.
-        let j = i + 1;
-        let escaped = false;
-        for (;;) {
-          if (j >= length) throw malformed('unterminated string');
-          const c = bytes[j] as number;
-          if (c === QUOTE) break;
-          if (c === BACKSLASH) {
-            escaped = true;
-            j += 2;
-          } else j++;
-        }
-        stringStart = i + 1;
-        stringEnd = j;
-        stringEscaped = escaped;
-        if (j - i - 1 > longest) longest = j - i - 1;
-        i = j;
-        break;
+    if (kind === STRING) {
+      // The string's body, in a tight loop: only a quote or a backslash matters.
+      let j = i + 1;
+      let escaped = false;
+      for (;;) {
+        if (j >= length) throw malformed('unterminated string');
+        const c = bytes[j] as number;
+        if (c === QUOTE) break;
+        if (c === BACKSLASH) {
+          escaped = true;
+          j += 2;
+        } else j++;
       }
-      case COLON:
-        // In JSON that parses, the string before a ':' is an object key.
-        if (
-          stringEnd === lastSignificant &&
-          (stringEscaped || isForbiddenLiteral(bytes, stringStart, stringEnd))
-        )
-          suspicious = true;
-        break;
-      case OPEN_BRACE:
-      case OPEN_BRACKET:
-        depth++;
-        if (depth > maxDepth)
-          throw new ProvenantError(
-            'INGEST_TOO_DEEP',
-            `JSON nesting passes the limit of ${maxDepth} levels at byte ${i}`,
-            { details: { maxDepth, offset: i } },
-          );
-        stack[depth] = b;
-        if (depth > maxSeen) maxSeen = depth;
-        break;
-      case CLOSE_BRACE:
-      case CLOSE_BRACKET: {
-        const open = b === CLOSE_BRACE ? OPEN_BRACE : OPEN_BRACKET;
-        if (depth === 0 || stack[depth] !== open)
-          throw malformed(`unbalanced '${String.fromCharCode(b)}' at byte ${i}`);
-        if (rootIsArray && depth === 1 && b === CLOSE_BRACKET && elementStart >= 0) {
-          elements.push(span(elementStart, lastSignificant + 1, longest, suspicious));
-          elementStart = -1;
-        }
-        depth--;
-        break;
+      stringStart = i + 1;
+      stringEnd = j;
+      stringEscaped = escaped;
+      if (j - i - 1 > longest) longest = j - i - 1;
+      i = j;
+    } else if (kind === COLON) {
+      // In JSON that parses, the string before a ':' is an object key.
+      if (
+        stringEnd === lastSignificant &&
+        (stringEscaped || isForbiddenLiteral(bytes, stringStart, stringEnd))
+      )
+        suspicious = true;
+    } else if (kind === OPEN) {
+      depth++;
+      if (depth > maxDepth)
+        throw new ProvenantError(
+          'INGEST_TOO_DEEP',
+          `JSON nesting passes the limit of ${maxDepth} levels at byte ${i}`,
+          { details: { maxDepth, offset: i } },
+        );
+      stack[depth] = b;
+      if (depth > maxSeen) maxSeen = depth;
+    } else if (kind === CLOSE) {
+      const open = b === CLOSE_BRACE ? OPEN_BRACE : OPEN_BRACKET;
+      if (depth === 0 || stack[depth] !== open)
+        throw malformed(`unbalanced '${String.fromCharCode(b)}' at byte ${i}`);
+      if (rootIsArray && depth === 1 && b === CLOSE_BRACKET && elementStart >= 0) {
+        elements.push(span(elementStart, lastSignificant + 1, longest, suspicious));
+        elementStart = -1;
       }
-      case COMMA:
-        if (rootIsArray && depth === 1) {
-          if (elementStart < 0) throw malformed(`empty array element at byte ${i}`);
-          elements.push(span(elementStart, lastSignificant + 1, longest, suspicious));
-          elementStart = -1;
-          if (longest > anyLongest) anyLongest = longest;
-          if (suspicious) anySuspicious = true;
-          longest = 0;
-          suspicious = false;
-        }
-        break;
-      default:
-        break;
+      depth--;
+    } else if (kind === COMMA && rootIsArray && depth === 1) {
+      if (elementStart < 0) throw malformed(`empty array element at byte ${i}`);
+      elements.push(span(elementStart, lastSignificant + 1, longest, suspicious));
+      elementStart = -1;
+      if (longest > anyLongest) anyLongest = longest;
+      if (suspicious) anySuspicious = true;
+      longest = 0;
+      suspicious = false;
     }
     lastSignificant = i;
   }
