@@ -66,7 +66,7 @@ import {
 import { createDefinitionsStore, type DefinitionsStore } from './definitionsStore.js';
 import { canonicalDigest, newReceiptId, receiptIdFromCloudEvent } from './receiptIds.js';
 import { createStreamLocks } from './streamLocks.js';
-import { DEFAULT_STREAM_CACHE_SIZE, createStreamStateCache } from './streamStateCache.js';
+import { createStreamStateCache } from './streamStateCache.js';
 
 /** What the domain service needs. */
 export interface DomainServiceDeps {
@@ -82,6 +82,8 @@ export interface DomainServiceDeps {
    * defaults to 10,000, 0 turns the cache off. See streamStateCache.ts.
    */
   unitCacheSize?: number;
+  /** Events folded into all cached unit states together; defaults to 100,000. */
+  unitCacheMaxEvents?: number;
   /**
    * How old (ms) the gate and stage definitions a receipt is evaluated under may be;
    * defaults to `DEFAULT_DEFINITIONS_MAX_STALENESS_MS`. Within that time receipts
@@ -421,9 +423,10 @@ export function createDomainService(deps: DomainServiceDeps): DomainService {
   const maxAttempts = deps.maxAttempts;
   const scanPageSize = deps.scanPageSize ?? 1000;
   const locks = createStreamLocks();
-  const unitCache = createStreamStateCache<UnitState>(
-    deps.unitCacheSize ?? DEFAULT_STREAM_CACHE_SIZE,
-  );
+  const unitCache = createStreamStateCache<UnitState>({
+    ...(deps.unitCacheSize === undefined ? {} : { maxStreams: deps.unitCacheSize }),
+    ...(deps.unitCacheMaxEvents === undefined ? {} : { maxEvents: deps.unitCacheMaxEvents }),
+  });
   /** `handleCommand`, one command per stream at a time within this process. */
   const handle: typeof handleCommand = (eventStore, stream, fold, decide, options) =>
     locks.run(stream, () => handleCommand(eventStore, stream, fold, decide, options));

@@ -28,6 +28,14 @@ export type {
   DefinitionsStoreOptions,
   LoadDefinitionsOptions,
 } from './definitionsStore.js';
-export { createStreamStateCache, DEFAULT_STREAM_CACHE_SIZE } from './streamStateCache.js';
-export type { StreamStateCache, CachedStream } from './streamStateCache.js';
+export {
+  createStreamStateCache,
+  DEFAULT_STREAM_CACHE_SIZE,
+  DEFAULT_STREAM_CACHE_EVENTS,
+} from './streamStateCache.js';
+export type {
+  StreamStateCache,
+  StreamStateCacheOptions,
+  CachedStream,
+} from './streamStateCache.js';
 export { receiptIdFromCloudEvent, newReceiptId, RECEIPT_ID_NAMESPACE } from './receiptIds.js';
