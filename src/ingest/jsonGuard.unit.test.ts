@@ -183,6 +183,10 @@ describe('parseJsonSafely gives the same verdict whether or not the walk is skip
     `{"${run(4097)}":1}`,
     `{"blob":"${run(4090)}\\n\\n\\n\\n"}`, // longer literal, shorter run
     `{"blob":"${run(2000)} ${run(2000)} ${run(2000)}"}`,
+    // A top-level array: the facts of every element count, the last one too.
+    '[{"a":1},{"constructor":1}]',
+    `[{"a":"x"},"${run(4097)}"]`,
+    `["${run(4097)}",{"a":"x"}]`,
     `{"blob":"${run(4000)}\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041\\u0041"}`,
   ];
   for (const text of inputs) {
@@ -193,8 +197,8 @@ describe('parseJsonSafely gives the same verdict whether or not the walk is skip
   it('the inputs above cover both verdicts and both codes', () => {
     const verdicts = inputs.map(verdict);
     assert.ok(verdicts.filter((v) => v === 'accepted').length >= 4);
-    assert.ok(verdicts.filter((v) => v.startsWith('INGEST_FORBIDDEN_KEY')).length >= 3);
-    assert.ok(verdicts.filter((v) => v.startsWith('INGEST_INLINE_BINARY')).length >= 3);
+    assert.ok(verdicts.filter((v) => v.startsWith('INGEST_FORBIDDEN_KEY')).length >= 4);
+    assert.ok(verdicts.filter((v) => v.startsWith('INGEST_INLINE_BINARY')).length >= 5);
   });
 });
 
