@@ -226,14 +226,15 @@ function parseBinary(
 /**
  * The event as the `cloudevents` SDK's `CloudEvent` (DESIGN.md §4: the SDK parses).
  * Its HTTP binding (`HTTP.toEvent`) ends every structured and binary parse with
- * `new CloudEvent(attributes, false)`; everything it does before that (header and
- * body parsing) ingest has already done, more strictly, and it builds up to three
- * `ValidationError`s with stack traces on every call, even for a valid event
- * (`parseStructured` and `JSONParser.parse` create them eagerly as the value to
- * throw, about 20 µs). So ingest calls the constructor itself, the same way, with the validated
- * attributes. The SDK still rejects what it rejects there (e.g. a `schemaurl`
- * attribute on a 1.0 event): `INGEST_INVALID_CLOUDEVENT`. `data` is what the SDK's
- * binary binding would pass: the parsed JSON, the text, or the body bytes.
+ * `new CloudEvent(attributes, false)`. What it does before that (mapping headers,
+ * parsing the body) ingest has already done, more strictly; and on the way it
+ * builds up to three `ValidationError`s with stack traces per call, even for a
+ * valid event (`parseStructured` and `JSONParser.parse` create them up front as
+ * the value to throw): about 20 µs. So ingest calls the constructor itself, the
+ * same way, with the validated attributes. The SDK still rejects what it rejects
+ * there (e.g. a `schemaurl` attribute on a 1.0 event): `INGEST_INVALID_CLOUDEVENT`.
+ * `data` is what the SDK's binary binding would pass: the parsed JSON, the text,
+ * or the body bytes. See docs/ingest.md, step 4.
  */
 function sdkEvent(event: CloudEventJson, index: number, data?: unknown): CloudEvent<unknown> {
   try {
