@@ -85,34 +85,32 @@ function sortedView(value: unknown, depth: number): unknown {
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record);
   let inOrder = true;
-  let changed = false;
-  const views = new Array<unknown>(keys.length);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
     const first = key.charCodeAt(0);
     if ((first >= 48 && first <= 57) || key === '__proto__') return NOT_FAST;
     if (i > 0 && (keys[i - 1] as string) > key) inOrder = false;
+  }
+  // Default sort compares UTF-16 code units, as RFC 8785 §3.2.3 requires.
+  if (!inOrder) keys.sort();
+  // Out of order: always a copy. In order: a copy only once a member changes.
+  let copy: Record<string, unknown> | undefined = inOrder ? undefined : {};
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
     const member = record[key];
-    if (member === undefined) {
-      views[i] = undefined;
-      continue;
-    }
+    if (member === undefined) continue;
     const view = sortedView(member, depth + 1);
     if (view === NOT_FAST) return NOT_FAST;
-    if (view !== member) changed = true;
-    views[i] = view;
+    if (copy === undefined && view !== member) {
+      copy = {};
+      for (let j = 0; j < i; j++) {
+        const earlier = keys[j] as string;
+        if (record[earlier] !== undefined) copy[earlier] = record[earlier];
+      }
+    }
+    if (copy !== undefined) copy[key] = view;
   }
-  if (inOrder && !changed) return value;
-  // Default sort compares UTF-16 code units, as RFC 8785 §3.2.3 requires.
-  const order = inOrder ? keys : [...keys].sort();
-  const index = inOrder ? undefined : new Map(keys.map((k, i) => [k, i]));
-  const copy: Record<string, unknown> = {};
-  for (let i = 0; i < order.length; i++) {
-    const key = order[i] as string;
-    const view = views[index === undefined ? i : (index.get(key) as number)];
-    if (view !== undefined) copy[key] = view;
-  }
-  return copy;
+  return copy ?? value;
 }
 
 function write(value: unknown, out: string[], path: string, seen: Set<object>): void {
