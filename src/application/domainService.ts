@@ -866,87 +866,87 @@ export function createDomainService(deps: DomainServiceDeps): DomainService {
     };
   }
 
-  async function defineGate(
+  /** Runs one command on a gate's stream and reports whether it changed anything. */
+  async function gateCommand(
+    gateId: string,
+    decide: (state: GateState) => GateEvent[] | Promise<GateEvent[]>,
+    options: CommandOptions,
+  ): Promise<DefinitionResult<GateView>> {
+    const result = await changingDefinitions(
+      handle(store, gateStreamName(gateId), gateFold, decide, handleOptions(options)),
+    );
+    return { changed: result.events.length > 0, view: gateView(result.newState) };
+  }
+
+  /** Runs one command on a stage's stream and reports whether it changed anything. */
+  async function stageCommand(
+    stageId: string,
+    decide: (state: StageState) => StageEvent[] | Promise<StageEvent[]>,
+    options: CommandOptions,
+  ): Promise<DefinitionResult<StageView>> {
+    const result = await changingDefinitions(
+      handle(store, stageStreamName(stageId), stageFold, decide, handleOptions(options)),
+    );
+    return { changed: result.events.length > 0, view: stageView(result.newState) };
+  }
+
+  const defineGate = (
     gateId: string,
     definition: GateDefinitionBody,
     options: CommandOptions = {},
-  ): Promise<DefinitionResult<GateView>> {
-    const result = await changingDefinitions(
-      handle(
-        store,
-        gateStreamName(gateId),
-        gateFold,
-        (state) => decideGate({ type: 'DefineGate', gateId, definition }, state),
-        handleOptions(options),
-      ),
+  ): Promise<DefinitionResult<GateView>> =>
+    gateCommand(
+      gateId,
+      (state) => decideGate({ type: 'DefineGate', gateId, definition }, state),
+      options,
     );
-    return { changed: result.events.length > 0, view: gateView(result.newState) };
-  }
 
-  async function disableGate(
+  const disableGate = (
     gateId: string,
     reason?: string,
     options: CommandOptions = {},
-  ): Promise<DefinitionResult<GateView>> {
-    const result = await changingDefinitions(
-      handle(
-        store,
-        gateStreamName(gateId),
-        gateFold,
-        (state) =>
-          decideGate(
-            { type: 'DisableGate', gateId, ...(reason === undefined ? {} : { reason }) },
-            state,
-          ),
-        handleOptions(options),
-      ),
+  ): Promise<DefinitionResult<GateView>> =>
+    gateCommand(
+      gateId,
+      (state) =>
+        decideGate(
+          { type: 'DisableGate', gateId, ...(reason === undefined ? {} : { reason }) },
+          state,
+        ),
+      options,
     );
-    return { changed: result.events.length > 0, view: gateView(result.newState) };
-  }
 
-  async function defineStage(
+  const defineStage = (
     stageId: string,
     definition: StageDefinitionBody,
     options: CommandOptions = {},
-  ): Promise<DefinitionResult<StageView>> {
-    const result = await changingDefinitions(
-      handle(
-        store,
-        stageStreamName(stageId),
-        stageFold,
-        async (state) => {
-          const { definitions: defs } = await definitions.load();
-          return decideStage(
-            { type: 'DefineStage', stageId, definition, catalog: stageCatalogOf(defs) },
-            state,
-          );
-        },
-        handleOptions(options),
-      ),
+  ): Promise<DefinitionResult<StageView>> =>
+    stageCommand(
+      stageId,
+      async (state) => {
+        const { definitions: defs } = await definitions.load();
+        return decideStage(
+          { type: 'DefineStage', stageId, definition, catalog: stageCatalogOf(defs) },
+          state,
+        );
+      },
+      options,
     );
-    return { changed: result.events.length > 0, view: stageView(result.newState) };
-  }
 
-  async function disableStage(
+  const disableStage = (
     stageId: string,
     reason?: string,
     options: CommandOptions = {},
-  ): Promise<DefinitionResult<StageView>> {
-    const result = await changingDefinitions(
-      handle(
-        store,
-        stageStreamName(stageId),
-        stageFold,
-        (state) =>
-          decideStage(
-            { type: 'DisableStage', stageId, ...(reason === undefined ? {} : { reason }) },
-            state,
-          ),
-        handleOptions(options),
-      ),
+  ): Promise<DefinitionResult<StageView>> =>
+    stageCommand(
+      stageId,
+      (state) =>
+        decideStage(
+          { type: 'DisableStage', stageId, ...(reason === undefined ? {} : { reason }) },
+          state,
+        ),
+      options,
     );
-    return { changed: result.events.length > 0, view: stageView(result.newState) };
-  }
 
   async function evaluateUnit(
     unitKey: string,
