@@ -4,7 +4,11 @@
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 
 const [path, round, writerMode = 'inline'] = process.argv.slice(2);
-if (path === undefined || round === undefined || (writerMode !== 'inline' && writerMode !== 'worker')) {
+if (
+  path === undefined ||
+  round === undefined ||
+  (writerMode !== 'inline' && writerMode !== 'worker')
+) {
   console.error('usage: crashWriter.ts <db path> <round> [inline|worker]');
   process.exit(2);
 }
