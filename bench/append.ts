@@ -6,9 +6,13 @@
 //   batch100     appends of 100 events through the port vs raw 100-row transactions
 //   groupCommit  single-event appends from 32 concurrent appenders (group commit)
 //                vs raw one-row-per-transaction inserts
+//
+// fsync times on a shared VM drift by tens of percent within seconds, so each
+// case runs in several rounds, raw and port back to back on fresh files, and
+// the reported ratio is the median of the per-round ratios.
 import { join } from 'node:path';
-import { openDatabase, setPragmas, type Database } from '../src/eventStore/sqlite/database.js';
 import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
+import { openDatabase, setPragmas, type Database } from '../src/eventStore/sqlite/database.js';
 import {
   fmtRate,
   fmtRatio,
@@ -22,6 +26,8 @@ import {
 
 const BATCH = 100;
 const APPENDERS = 32;
+const ROUNDS = 3;
+const METADATA = { principal: 'bench', correlationId: 'bench-run' };
 
 function openRaw(path: string): { db: Database.Database; insert: Database.Statement } {
   const db = openDatabase(path);
@@ -36,8 +42,15 @@ function openRaw(path: string): { db: Database.Database; insert: Database.Statem
   return { db, insert };
 }
 
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+};
+
 export async function benchAppend(ctx: BenchContext): Promise<Record<string, number>> {
   const { dir, dispose } = tempDir('append');
+  let file = 0;
+  const fresh = (name: string): string => join(dir, `${name}-${file++}.db`);
   try {
     const batchEvents = scaled(ctx, 20_000, BATCH);
     const singleEvents = scaled(ctx, 1_500, 50);
@@ -46,11 +59,15 @@ export async function benchAppend(ctx: BenchContext): Promise<Record<string, num
       { length: Math.max(batchEvents, groupEvents, singleEvents) },
       (_, i) => sampleEvent(i),
     );
-    const metadata = JSON.stringify({ principal: 'bench', correlationId: 'bench-run' });
+    const metadataJson = JSON.stringify(METADATA);
+    const batchOf = (from: number) =>
+      events
+        .slice(from, from + BATCH)
+        .map((data) => ({ type: 'ReceiptRecorded.v1', data, metadata: METADATA }));
 
-    // Raw, 100 rows per transaction.
-    const raw = openRaw(join(dir, 'raw-batch.db'));
-    const rawBatch = await timed(() => {
+    /** Raw, 100 rows per transaction: events/s. */
+    const rawBatch = async (): Promise<number> => {
+      const raw = openRaw(fresh('raw-batch'));
       const txn = raw.db.transaction((from: number) => {
         const now = new Date().toISOString();
         for (let i = from; i < from + BATCH; i++)
@@ -60,110 +77,131 @@ export async function benchAppend(ctx: BenchContext): Promise<Record<string, num
             i,
             'ReceiptRecorded.v1',
             JSON.stringify(events[i]),
-            metadata,
+            metadataJson,
             now,
           );
       });
-      for (let from = 0; from < batchEvents; from += BATCH) txn(from);
-    });
-    raw.db.close();
+      const { seconds } = await timed(() => {
+        for (let from = 0; from < batchEvents; from += BATCH) txn(from);
+      });
+      raw.db.close();
+      return batchEvents / seconds;
+    };
 
-    // Port, 100 events per append.
-    const store = getSQLiteEventStore({ path: join(dir, 'port-batch.db') });
-    const portBatch = await timed(async () => {
-      for (let from = 0; from < batchEvents; from += BATCH) {
-        const batch = events.slice(from, from + BATCH).map((data) => ({
-          type: 'ReceiptRecorded.v1',
-          data,
-          metadata: { principal: 'bench', correlationId: 'bench-run' },
-        }));
-        await store.append(`unit-${(from / BATCH) % 50}`, batch);
-      }
-    });
-    await store.close();
+    /** Port, 100 events per append: events/s. */
+    const portBatch = async (writer: 'inline' | 'worker'): Promise<number> => {
+      const store = getSQLiteEventStore({ path: fresh(`port-batch-${writer}`), writer });
+      const { seconds } = await timed(async () => {
+        for (let from = 0; from < batchEvents; from += BATCH)
+          await store.append(`unit-${(from / BATCH) % 50}`, batchOf(from));
+      });
+      await store.close();
+      return batchEvents / seconds;
+    };
 
-    // Port, 100 events per append, with the writer on a worker thread.
-    const workerStore = getSQLiteEventStore({
-      path: join(dir, 'port-batch-worker.db'),
-      writer: 'worker',
-    });
-    const portBatchWorker = await timed(async () => {
-      for (let from = 0; from < batchEvents; from += BATCH) {
-        const batch = events.slice(from, from + BATCH).map((data) => ({
-          type: 'ReceiptRecorded.v1',
-          data,
-          metadata: { principal: 'bench', correlationId: 'bench-run' },
-        }));
-        await workerStore.append(`unit-${(from / BATCH) % 50}`, batch);
-      }
-    });
-    await workerStore.close();
+    /** Raw, one row per transaction (autocommit): events/s. */
+    const rawSingle = async (): Promise<number> => {
+      const raw = openRaw(fresh('raw-single'));
+      const { seconds } = await timed(() => {
+        for (let i = 0; i < singleEvents; i++)
+          raw.insert.run(
+            `id-${i}`,
+            `unit-${i % 50}`,
+            i,
+            'ReceiptRecorded.v1',
+            JSON.stringify(events[i]),
+            metadataJson,
+            new Date().toISOString(),
+          );
+      });
+      raw.db.close();
+      return singleEvents / seconds;
+    };
 
-    // Raw, one row per transaction (autocommit).
-    const rawSingleDb = openRaw(join(dir, 'raw-single.db'));
-    const rawSingle = await timed(() => {
-      for (let i = 0; i < singleEvents; i++)
-        rawSingleDb.insert.run(
-          `id-${i}`,
-          `unit-${i % 50}`,
-          i,
-          'ReceiptRecorded.v1',
-          JSON.stringify(events[i]),
-          metadata,
-          new Date().toISOString(),
-        );
-    });
-    rawSingleDb.db.close();
-
-    // Port, single-event appends from 32 concurrent appenders.
-    const groupStore = getSQLiteEventStore({ path: join(dir, 'port-group.db') });
-    let next = 0;
-    const group = await timed(async () => {
-      await Promise.all(
-        Array.from({ length: APPENDERS }, async (_, a) => {
-          for (;;) {
-            const i = next++;
-            if (i >= groupEvents) return;
-            await groupStore.append(`unit-${a}`, [
-              {
-                type: 'ReceiptRecorded.v1',
-                data: events[i],
-                metadata: { principal: 'bench', correlationId: 'bench-run' },
-              },
-            ]);
-          }
-        }),
+    /** Port, single-event appends from 32 concurrent appenders: events/s and appends per commit. */
+    const portGroup = async (): Promise<{ rate: number; perCommit: number }> => {
+      const store = getSQLiteEventStore({ path: fresh('port-group') });
+      let next = 0;
+      const { seconds } = await timed(() =>
+        Promise.all(
+          Array.from({ length: APPENDERS }, async (_, a) => {
+            for (;;) {
+              const i = next++;
+              if (i >= groupEvents) return;
+              await store.append(`unit-${a}`, [
+                { type: 'ReceiptRecorded.v1', data: events[i], metadata: METADATA },
+              ]);
+            }
+          }),
+        ),
       );
-    });
-    const stats = groupStore.stats();
-    await groupStore.close();
+      const stats = store.stats();
+      await store.close();
+      return { rate: groupEvents / seconds, perCommit: stats.appends / stats.commits };
+    };
+
+    const rounds: Record<string, number[]> = {
+      rawBatch: [],
+      portBatch: [],
+      portBatchWorker: [],
+      batchRatio: [],
+      workerRatio: [],
+      rawSingle: [],
+      portGroup: [],
+      groupRatio: [],
+      perCommit: [],
+    };
+    const push = (key: string, value: number): void => void rounds[key]?.push(value);
+    for (let round = 0; round < ROUNDS; round++) {
+      const raw = await rawBatch();
+      const port = await portBatch('inline');
+      const worker = await portBatch('worker');
+      push('rawBatch', raw);
+      push('portBatch', port);
+      push('portBatchWorker', worker);
+      push('batchRatio', port / raw);
+      push('workerRatio', worker / raw);
+      const single = await rawSingle();
+      const group = await portGroup();
+      push('rawSingle', single);
+      push('portGroup', group.rate);
+      push('groupRatio', group.rate / single);
+      push('perCommit', group.perCommit);
+    }
+    const m = (key: string): number => median(rounds[key] ?? []);
+    const range = (key: string): string =>
+      `${Math.min(...(rounds[key] ?? [])).toFixed(2)}–${Math.max(...(rounds[key] ?? [])).toFixed(2)}`;
 
     const figures = {
-      rawBatch100EventsPerSec: batchEvents / rawBatch.seconds,
-      portBatch100EventsPerSec: batchEvents / portBatch.seconds,
-      batch100Ratio: rawBatch.seconds / portBatch.seconds,
-      portBatch100WorkerEventsPerSec: batchEvents / portBatchWorker.seconds,
-      batch100WorkerWriterRatio: rawBatch.seconds / portBatchWorker.seconds,
-      rawSingleEventsPerSec: singleEvents / rawSingle.seconds,
-      groupCommitEventsPerSec: groupEvents / group.seconds,
-      groupCommitRatio: groupEvents / group.seconds / (singleEvents / rawSingle.seconds),
-      groupCommitMeanGroupSize: stats.appends / stats.commits,
+      rounds: ROUNDS,
+      rawBatch100EventsPerSec: m('rawBatch'),
+      portBatch100EventsPerSec: m('portBatch'),
+      batch100Ratio: m('batchRatio'),
+      portBatch100WorkerEventsPerSec: m('portBatchWorker'),
+      batch100WorkerWriterRatio: m('workerRatio'),
+      rawSingleEventsPerSec: m('rawSingle'),
+      groupCommitEventsPerSec: m('portGroup'),
+      groupCommitRatio: m('groupRatio'),
+      groupCommitMeanGroupSize: m('perCommit'),
     };
     printTable(
       ctx,
-      `append (SQLite, synchronous=FULL, ~${JSON.stringify(events[0]).length} B events)`,
+      `append (SQLite, synchronous=FULL, ~${JSON.stringify(events[0]).length} B events, median of ${ROUNDS} rounds)`,
       [
         ['raw batch of 100', fmtRate(figures.rawBatch100EventsPerSec)],
         ['port batch of 100', fmtRate(figures.portBatch100EventsPerSec)],
-        ['batch100Ratio', fmtRatio(figures.batch100Ratio, 0.7)],
+        ['batch100Ratio', `${fmtRatio(figures.batch100Ratio, 0.7)}; rounds ${range('batchRatio')}`],
         ['port batch of 100, worker writer', fmtRate(figures.portBatch100WorkerEventsPerSec)],
         [
           'batch100WorkerWriterRatio',
-          `${figures.batch100WorkerWriterRatio.toFixed(2)}x (informative)`,
+          `${figures.batch100WorkerWriterRatio.toFixed(2)}x (informative); rounds ${range('workerRatio')}`,
         ],
         ['raw one row per transaction', fmtRate(figures.rawSingleEventsPerSec)],
         [`port single appends x${APPENDERS} concurrent`, fmtRate(figures.groupCommitEventsPerSec)],
-        ['groupCommitRatio', fmtRatio(figures.groupCommitRatio, 3)],
+        [
+          'groupCommitRatio',
+          `${fmtRatio(figures.groupCommitRatio, 3)}; rounds ${range('groupRatio')}`,
+        ],
         ['mean appends per commit', figures.groupCommitMeanGroupSize.toFixed(1)],
       ],
     );
