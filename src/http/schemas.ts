@@ -27,7 +27,7 @@ export const API_SCHEMA_NAMES = [
 
 export type ApiSchemaName = (typeof API_SCHEMA_NAMES)[number];
 
-type JsonSchema = Record<string, unknown>;
+export type JsonSchema = Record<string, unknown>;
 
 /**
  * Reads one API schema file. The files declare draft 2020-12 but use only keywords
