@@ -1,7 +1,7 @@
 // Domain event types and their data (DESIGN.md §2: versioned names). Each type has
 // a JSON Schema in `schemas/events/<Type>.json`; a unit test checks that what the
 // deciders emit satisfies those schemas.
-import type { ArtifactRef, EvidenceRef, ReceiptOrigin } from './receiptInput.js';
+import type { ReceiptInput } from './receiptInput.js';
 
 /** A domain event as the deciders see it: a versioned type name and its data. */
 export interface DomainEvent<Type extends string = string, Data = unknown> {
@@ -29,22 +29,12 @@ export type EventTypeName = (typeof EventTypes)[keyof typeof EventTypes];
 
 // ---------------------------------------------------------------- receipts
 
-/** `ReceiptRecorded.v1`: the immutable record of one action's outcome for one unit. */
-export interface ReceiptRecordedData {
+/**
+ * `ReceiptRecorded.v1`: the immutable record of one action's outcome for one unit:
+ * the receipt as it came in, with its id and the unit key in canonical form.
+ */
+export interface ReceiptRecordedData extends ReceiptInput {
   receiptId: string;
-  /** Canonical unit key. */
-  unit: string;
-  action: string;
-  multipass: boolean;
-  results?: Record<string, unknown>;
-  custom?: Record<string, unknown>;
-  artifacts?: ArtifactRef[];
-  evidence?: EvidenceRef[];
-  producer?: string;
-  correlationId?: string;
-  startedAt?: string;
-  finishedAt?: string;
-  origin?: ReceiptOrigin;
 }
 
 /** `ReceiptRevoked.v1`: a receipt no longer counts; it stays in the log. */
