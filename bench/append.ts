@@ -12,9 +12,9 @@
 // the reported ratio is the median of the per-round ratios.
 import { join } from 'node:path';
 import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
-import { openDatabase, setPragmas, type Database } from '../src/eventStore/sqlite/database.js';
 import {
   fmtRate,
+  openRawEventTable,
   fmtRatio,
   printTable,
   sampleEvent,
@@ -28,19 +28,6 @@ const BATCH = 100;
 const APPENDERS = 32;
 const ROUNDS = 3;
 const METADATA = { principal: 'bench', correlationId: 'bench-run' };
-
-function openRaw(path: string): { db: Database.Database; insert: Database.Statement } {
-  const db = openDatabase(path);
-  setPragmas(db, { journal_mode: 'WAL', synchronous: 'FULL' });
-  db.exec(`CREATE TABLE events (
-    position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, stream TEXT NOT NULL, revision INTEGER NOT NULL,
-    type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, recorded_at TEXT NOT NULL,
-    UNIQUE (stream, revision)) STRICT`);
-  const insert = db.prepare(
-    'INSERT INTO events (id, stream, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  );
-  return { db, insert };
-}
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -67,7 +54,7 @@ export async function benchAppend(ctx: BenchContext): Promise<Record<string, num
 
     /** Raw, 100 rows per transaction: events/s. */
     const rawBatch = async (): Promise<number> => {
-      const raw = openRaw(fresh('raw-batch'));
+      const raw = openRawEventTable(fresh('raw-batch'));
       const txn = raw.db.transaction((from: number) => {
         const now = new Date().toISOString();
         for (let i = from; i < from + BATCH; i++)
@@ -101,7 +88,7 @@ export async function benchAppend(ctx: BenchContext): Promise<Record<string, num
 
     /** Raw, one row per transaction (autocommit): events/s. */
     const rawSingle = async (): Promise<number> => {
-      const raw = openRaw(fresh('raw-single'));
+      const raw = openRawEventTable(fresh('raw-single'));
       const { seconds } = await timed(() => {
         for (let i = 0; i < singleEvents; i++)
           raw.insert.run(

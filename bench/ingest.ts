@@ -18,13 +18,13 @@ import { fork } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
 import { buildApp } from '../src/http/app.js';
 import type { ClientMessage, ServerMessage } from './ingestServer.js';
 import {
   fmtRate,
   fmtRatio,
+  openRawEventTable,
   percentile,
   printTable,
   sampleEvent,
@@ -250,19 +250,7 @@ function rawBaselines(
   batchEvents: number,
   singleEvents: number,
 ): { rawBatch100EventsPerSec: number; rawSingleEventsPerSec: number } {
-  const open = (file: string) => {
-    const db = new Database(join(dir, file));
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.exec(`CREATE TABLE events (
-      position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, stream TEXT NOT NULL, revision INTEGER NOT NULL,
-      type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, recorded_at TEXT NOT NULL,
-      UNIQUE (stream, revision)) STRICT`);
-    const insert = db.prepare(
-      'INSERT INTO events (id, stream, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
-    return { db, insert };
-  };
+  const open = (file: string) => openRawEventTable(join(dir, file));
   const row = (i: number): unknown[] => {
     const data = receiptData(i);
     return [

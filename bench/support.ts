@@ -1,6 +1,7 @@
 // Shared helpers for benchmarks: timing, temp directories, output in a human
 // table or one JSON object (`--json`), ratios named `<case>Ratio`.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { openDatabase, setPragmas, type Database } from '../src/eventStore/sqlite/database.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -80,3 +81,24 @@ export const fmtRate = (perSecond: number): string =>
   `${Math.round(perSecond).toLocaleString('en-US')} events/s`;
 export const fmtRatio = (ratio: number, target: number): string =>
   `${ratio.toFixed(2)}x (target >= ${target}x: ${ratio >= target ? 'met' : 'NOT met'})`;
+
+/**
+ * The raw baseline every benchmark compares with: a plain better-sqlite3 table
+ * of events (WAL, synchronous=FULL), the columns a minimal event log needs and
+ * nothing else, opened through the retaining opener (see database.ts).
+ */
+export function openRawEventTable(path: string): {
+  db: Database.Database;
+  insert: Database.Statement;
+} {
+  const db = openDatabase(path);
+  setPragmas(db, { journal_mode: 'WAL', synchronous: 'FULL' });
+  db.exec(`CREATE TABLE events (
+    position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, stream TEXT NOT NULL, revision INTEGER NOT NULL,
+    type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, recorded_at TEXT NOT NULL,
+    UNIQUE (stream, revision)) STRICT`);
+  const insert = db.prepare(
+    'INSERT INTO events (id, stream, revision, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  return { db, insert };
+}
