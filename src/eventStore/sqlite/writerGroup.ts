@@ -25,7 +25,7 @@ export type WriterMessage =
 
 /** Messages from the writer back to the store. */
 export type WriterReply =
-  { t: 'committed'; outcomes: Outcome[] } | { t: 'failed'; outcomes: Outcome[] } | { t: 'ready' };
+  { t: 'committed'; outcomes: Outcome[] } | { t: 'failed'; outcomes: Outcome[] };
 
 export interface GroupApplier {
   apply(message: Exclude<WriterMessage, { t: 'close' }>): void;

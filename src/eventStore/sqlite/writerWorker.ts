@@ -44,4 +44,3 @@ port.on('message', (message: WriterMessage) => {
     setImmediate(commitIfReady);
   }
 });
-post({ t: 'ready' });

@@ -186,7 +186,6 @@ export function createWorkerWriter(options: WorkerWriterOptions): Writer {
     table.failAll(failure);
   };
   worker.on('message', (reply: WriterReply) => {
-    if (reply.t === 'ready') return;
     table.settle(reply.outcomes, reply.t === 'committed');
     if (table.size === 0) worker.unref();
   });
