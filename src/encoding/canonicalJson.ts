@@ -25,11 +25,12 @@ const compareUtf16 = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 :
 
 /** Serialise `value` to its RFC 8785 canonical JSON text. */
 export function canonicalize(value: unknown): string {
-  const sorted = sortedView(value, 0);
-  // Every object of `sorted` has its members in canonical order, so the native
-  // serialiser (same string escaping and number format as RFC 8785 §3.2.2) writes it.
-  if (sorted !== NOT_FAST) return JSON.stringify(sorted);
-  return canonicalizeCarefully(value);
+  try {
+    return writeFast(value, 0);
+  } catch (error) {
+    if (error !== NOT_FAST) throw error;
+    return canonicalizeCarefully(value);
+  }
 }
 
 /**
@@ -43,74 +44,69 @@ export function canonicalizeCarefully(value: unknown): string {
   return parts.join('');
 }
 
-const NOT_FAST: unique symbol = Symbol('not on the fast path');
+/**
+ * Thrown (never escapes this module) when the fast writer meets unusual input.
+ * One instance, made once: throwing it captures no stack.
+ */
+const NOT_FAST = new Error('not on the fast path');
 const MAX_FAST_DEPTH = 512;
+// Strings JSON.stringify would escape: quote, backslash, C0 controls, and any
+// surrogate (lone ones are escaped; pairs are left to JSON.stringify to judge).
+// eslint-disable-next-line no-control-regex
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+const quote = (text: string): string =>
+  NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 
 /**
- * The hot path (every append): returns `value` itself when every object in it
- * already lists its members in canonical order, otherwise a copy in which they
- * do (unchanged subtrees are shared). Bails out with NOT_FAST on anything the
- * native serialiser would not write as RFC 8785 does: non-finite numbers,
- * undefined in arrays, non-JSON types, class instances, cycles or great depth,
- * member names that V8 orders numerically (integer-like) or treats specially
- * (`__proto__`).
+ * The hot path (every append): writes plain JSON data (strings, finite numbers,
+ * booleans, null, arrays without holes, plain objects) with members sorted by
+ * UTF-16 code units (RFC 8785 §3.2.3), strings escaped as JSON.stringify does
+ * (§3.2.2.2) and numbers as Number.prototype.toString (§3.2.2.3, -0 is "0").
+ * Throws NOT_FAST on anything else (non-finite numbers, undefined in arrays or
+ * as a value, functions, symbols, BigInt, class instances, cycles or great
+ * depth); the careful writer then either serialises it or names the problem.
  */
-function sortedView(value: unknown, depth: number): unknown {
+function writeFast(value: unknown, depth: number): string {
   switch (typeof value) {
     case 'string':
-    case 'boolean':
-      return value;
+      return quote(value);
     case 'number':
-      return Number.isFinite(value) ? value : NOT_FAST;
+      if (!Number.isFinite(value)) throw NOT_FAST;
+      return `${value}`;
+    case 'boolean':
+      return value ? 'true' : 'false';
     case 'object':
       break;
     default:
-      return NOT_FAST;
+      throw NOT_FAST;
   }
-  if (value === null) return null;
-  if (depth > MAX_FAST_DEPTH) return NOT_FAST;
+  if (value === null) return 'null';
+  if (depth > MAX_FAST_DEPTH) throw NOT_FAST;
   if (Array.isArray(value)) {
-    let copy: unknown[] | undefined;
+    let out = '[';
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
-      if (item === undefined) return NOT_FAST;
-      const view = sortedView(item, depth + 1);
-      if (view === NOT_FAST) return NOT_FAST;
-      if (view !== item) (copy ??= value.slice())[i] = view;
+      if (item === undefined) throw NOT_FAST;
+      if (i > 0) out += ',';
+      out += writeFast(item, depth + 1);
     }
-    return copy ?? value;
+    return `${out}]`;
   }
   const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return NOT_FAST;
+  if (proto !== Object.prototype && proto !== null) throw NOT_FAST;
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record);
-  let inOrder = true;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i] as string;
-    const first = key.charCodeAt(0);
-    if ((first >= 48 && first <= 57) || key === '__proto__') return NOT_FAST;
-    if (i > 0 && (keys[i - 1] as string) > key) inOrder = false;
-  }
   // Default sort compares UTF-16 code units, as RFC 8785 §3.2.3 requires.
-  if (!inOrder) keys.sort();
-  // Out of order: always a copy. In order: a copy only once a member changes.
-  let copy: Record<string, unknown> | undefined = inOrder ? undefined : {};
+  const keys = Object.keys(record).sort();
+  let out = '{';
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
     const member = record[key];
-    if (member === undefined) continue;
-    const view = sortedView(member, depth + 1);
-    if (view === NOT_FAST) return NOT_FAST;
-    if (copy === undefined && view !== member) {
-      copy = {};
-      for (let j = 0; j < i; j++) {
-        const earlier = keys[j] as string;
-        if (record[earlier] !== undefined) copy[earlier] = record[earlier];
-      }
-    }
-    if (copy !== undefined) copy[key] = view;
+    if (member === undefined) continue; // as JSON.stringify: absent members
+    if (out.length > 1) out += ',';
+    out += `${quote(key)}:${writeFast(member, depth + 1)}`;
   }
-  return copy ?? value;
+  return `${out}}`;
 }
 
 function write(value: unknown, out: string[], path: string, seen: Set<object>): void {

@@ -40,6 +40,17 @@ describe('event ids', () => {
     assert.equal(new Set(ids).size, ids.length);
   });
 
+  it('draw a fresh random part in each millisecond', () => {
+    const randomParts = Array.from({ length: 2000 }, (_, i) =>
+      newEventId(1_800_000_000_000 + i).slice(10),
+    );
+    // 80 random bits each: any repeat means the random source is broken.
+    assert.equal(new Set(randomParts).size, randomParts.length);
+    // Every Crockford character shows up in every position of the random part.
+    for (let position = 0; position < 16; position++)
+      assert.equal(new Set(randomParts.map((part) => part[position])).size, 32);
+  });
+
   it('map to UUIDs and back losslessly', () => {
     assert.equal(ulidToUuid('00000000000000000000000000'), '00000000-0000-0000-0000-000000000000');
     assert.equal(ulidToUuid('7ZZZZZZZZZZZZZZZZZZZZZZZZZ'), 'ffffffff-ffff-ffff-ffff-ffffffffffff');
