@@ -7,11 +7,27 @@
 //   groupCommit  single-event appends from 32 concurrent appenders (group commit)
 //                vs raw one-row-per-transaction inserts
 //
+// Two more raw cases split the batch100 gap (informative): the same 100-row
+// transactions into the port's own table (ULID ids, digest and idempotency
+// columns, indexes, triggers) with precomputed digests, and the same again with
+// the port's integrity work done inline (RFC 8785 canonical data, content digest,
+// chain link) but none of its machinery (checks, group commit, savepoints).
+//
 // fsync times on a shared VM drift by tens of percent within seconds, so each
 // case runs in several rounds, raw and port back to back on fresh files, and
 // the reported ratio is the median of the per-round ratios.
 import { join } from 'node:path';
+import { canonicalize } from '../src/encoding/canonicalJson.js';
+import { newEventId } from '../src/eventStore/ids.js';
+import {
+  ZERO_DIGEST,
+  contentDigestOfText,
+  contentTextOf,
+  eventDigest,
+} from '../src/eventStore/integrity.js';
+import { openDatabase, setPragmas } from '../src/eventStore/sqlite/database.js';
 import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
+import { migrate } from '../src/eventStore/sqlite/migrate.js';
 import {
   fmtRate,
   openRawEventTable,
@@ -75,6 +91,53 @@ export async function benchAppend(ctx: BenchContext): Promise<Record<string, num
       return batchEvents / seconds;
     };
 
+    /**
+     * Raw 100-row transactions into the port's table: with precomputed digests and
+     * JSON.stringify (`integrity: false`), or with canonical JSON, the content
+     * digest and the chain link computed inline (`integrity: true`). Events/s.
+     */
+    const rawPortTable = async (integrity: boolean): Promise<number> => {
+      const db = openDatabase(fresh(integrity ? 'raw-integrity' : 'raw-port-table'));
+      setPragmas(db, { journal_mode: 'WAL', synchronous: 'FULL' });
+      migrate(db);
+      const insert = db.prepare(
+        `INSERT INTO events (id, stream, revision, type, data, metadata, content_digest, prev_digest, recorded_at, idempotency_key, idempotency_digest)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)`,
+      );
+      const fixedDigest = 'ab'.repeat(32);
+      const heads = new Map<string, { revision: number; prev: string }>();
+      const txn = db.transaction((from: number) => {
+        const now = new Date();
+        const recordedAt = now.toISOString();
+        const stream = `unit-${(from / BATCH) % 50}`;
+        const head = heads.get(stream) ?? { revision: -1, prev: ZERO_DIGEST };
+        for (let i = from; i < from + BATCH; i++) {
+          const data = integrity ? canonicalize(events[i]) : JSON.stringify(events[i]);
+          const digest = integrity
+            ? contentDigestOfText(contentTextOf('ReceiptRecorded.v1', data, undefined))
+            : fixedDigest;
+          insert.run(
+            newEventId(now.getTime()),
+            stream,
+            ++head.revision,
+            'ReceiptRecorded.v1',
+            data,
+            metadataJson,
+            digest,
+            head.prev,
+            recordedAt,
+          );
+          if (integrity) head.prev = eventDigest(head.prev, digest);
+        }
+        heads.set(stream, head);
+      });
+      const { seconds } = await timed(() => {
+        for (let from = 0; from < batchEvents; from += BATCH) txn(from);
+      });
+      db.close();
+      return batchEvents / seconds;
+    };
+
     /** Port, 100 events per append: events/s. */
     const portBatch = async (writer: 'inline' | 'worker'): Promise<number> => {
       const store = getSQLiteEventStore({ path: fresh(`port-batch-${writer}`), writer });
@@ -129,6 +192,10 @@ export async function benchAppend(ctx: BenchContext): Promise<Record<string, num
 
     const rounds: Record<string, number[]> = {
       rawBatch: [],
+      rawPortTable: [],
+      rawIntegrity: [],
+      portTableRatio: [],
+      integrityRatio: [],
       portBatch: [],
       portBatchWorker: [],
       batchRatio: [],
@@ -141,9 +208,15 @@ export async function benchAppend(ctx: BenchContext): Promise<Record<string, num
     const push = (key: string, value: number): void => void rounds[key]?.push(value);
     for (let round = 0; round < ROUNDS; round++) {
       const raw = await rawBatch();
+      const table = await rawPortTable(false);
+      const integrity = await rawPortTable(true);
       const port = await portBatch('inline');
       const worker = await portBatch('worker');
       push('rawBatch', raw);
+      push('rawPortTable', table);
+      push('rawIntegrity', integrity);
+      push('portTableRatio', table / raw);
+      push('integrityRatio', integrity / raw);
       push('portBatch', port);
       push('portBatchWorker', worker);
       push('batchRatio', port / raw);
@@ -162,6 +235,10 @@ export async function benchAppend(ctx: BenchContext): Promise<Record<string, num
     const figures = {
       rounds: ROUNDS,
       rawBatch100EventsPerSec: m('rawBatch'),
+      rawPortTableBatch100EventsPerSec: m('rawPortTable'),
+      batch100PortTableRatio: m('portTableRatio'),
+      rawIntegrityBatch100EventsPerSec: m('rawIntegrity'),
+      batch100InlineIntegrityRatio: m('integrityRatio'),
       portBatch100EventsPerSec: m('portBatch'),
       batch100Ratio: m('batchRatio'),
       portBatch100WorkerEventsPerSec: m('portBatchWorker'),
@@ -176,6 +253,22 @@ export async function benchAppend(ctx: BenchContext): Promise<Record<string, num
       `append (SQLite, synchronous=FULL, ~${JSON.stringify(events[0]).length} B events, median of ${ROUNDS} rounds)`,
       [
         ['raw batch of 100', fmtRate(figures.rawBatch100EventsPerSec)],
+        [
+          "raw batch of 100 into the port's table",
+          fmtRate(figures.rawPortTableBatch100EventsPerSec),
+        ],
+        [
+          'batch100PortTableRatio',
+          `${figures.batch100PortTableRatio.toFixed(2)}x (informative); rounds ${range('portTableRatio')}`,
+        ],
+        [
+          '  + canonical JSON, digests, chain inline',
+          fmtRate(figures.rawIntegrityBatch100EventsPerSec),
+        ],
+        [
+          'batch100InlineIntegrityRatio',
+          `${figures.batch100InlineIntegrityRatio.toFixed(2)}x (informative); rounds ${range('integrityRatio')}`,
+        ],
         ['port batch of 100', fmtRate(figures.portBatch100EventsPerSec)],
         ['batch100Ratio', `${fmtRatio(figures.batch100Ratio, 0.7)}; rounds ${range('batchRatio')}`],
         ['port batch of 100, worker writer', fmtRate(figures.portBatch100WorkerEventsPerSec)],
