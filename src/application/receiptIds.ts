@@ -4,25 +4,13 @@
 // decider, and passed in with the command.
 import { createHash } from 'node:crypto';
 import { canonicalize } from '../encoding/canonicalJson.js';
-import { newEventId } from '../eventStore/ids.js';
+import { newEventId, uuidV5 } from '../eventStore/ids.js';
 
 /**
  * Namespace of Provenant's name-based receipt ids (RFC 9562 §5.5, UUID version 5).
  * Fixed forever: changing it changes every derived receipt id.
  */
 export const RECEIPT_ID_NAMESPACE = '5d3c6f0e-8a7b-4c1d-9e2f-3a4b5c6d7e8f';
-
-/** The UUID v5 of `name` in `namespace` (RFC 9562 §5.5). */
-export function uuidV5(namespace: string, name: string): string {
-  const ns = Buffer.from(namespace.replaceAll('-', ''), 'hex');
-  if (ns.length !== 16) throw new TypeError(`Not a UUID: ${namespace}`);
-  const hash = createHash('sha1').update(ns).update(name, 'utf8').digest();
-  const bytes = hash.subarray(0, 16);
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50; // version 5
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80; // RFC 9562 variant
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
 
 /** The receipt id of a receipt recorded from the CloudEvent `source` + `id`. */
 export const receiptIdFromCloudEvent = (source: string, id: string): string =>

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isReceiptId } from '../domain/names.js';
-import { newReceiptId, receiptIdFromCloudEvent, uuidV5 } from './receiptIds.js';
+import { uuidV5 } from '../eventStore/ids.js';
+import { newReceiptId, receiptIdFromCloudEvent } from './receiptIds.js';
 
 describe('receipt ids', () => {
   it('uuidV5 matches the RFC 9562 test vector', () => {

@@ -1,6 +1,6 @@
 // Event ids: ULIDs from one monotonic factory per process (sortable, unique), and
 // the lossless ULID <-> UUID mapping backends with UUID ids need (both are 128 bits).
-import { randomFillSync } from 'node:crypto';
+import { hash, randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 
 // The ulid package draws one byte from crypto.randomBytes per character; the
@@ -46,4 +46,27 @@ export function uuidToUlid(uuid: string): string {
     n >>= 5n;
   }
   return out;
+}
+
+// Namespaces are few and fixed: each is decoded once.
+const namespaceBytes = new Map<string, Buffer>();
+
+function namespaceOf(namespace: string): Buffer {
+  let bytes = namespaceBytes.get(namespace);
+  if (bytes === undefined) {
+    if (!UUID_RE.test(namespace.toLowerCase())) throw new TypeError(`Not a UUID: ${namespace}`);
+    bytes = Buffer.from(namespace.replaceAll('-', ''), 'hex');
+    namespaceBytes.set(namespace, bytes);
+  }
+  return bytes;
+}
+
+/** RFC 9562 §5.5 name-based UUID (version 5, SHA-1), lower-case and hyphenated. */
+export function uuidV5(namespace: string, name: string): string {
+  const ns = namespaceOf(namespace);
+  const digest = hash('sha1', Buffer.concat([ns, Buffer.from(name, 'utf8')]), 'buffer');
+  digest[6] = ((digest[6] as number) & 0x0f) | 0x50; // version 5
+  digest[8] = ((digest[8] as number) & 0x3f) | 0x80; // RFC 9562 variant
+  const hex = digest.toString('hex', 0, 16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

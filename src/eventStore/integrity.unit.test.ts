@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { canonicalize } from '../encoding/canonicalJson.js';
 import { ZERO_DIGEST, contentDigest, contentText, eventDigest } from './integrity.js';
-import { isUlid, newEventId, ulidToUuid, uuidToUlid } from './ids.js';
+import { isUlid, newEventId, ulidToUuid, uuidToUlid, uuidV5 } from './ids.js';
 
 describe('integrity fields', () => {
   it('content text is the canonical JSON of { type, data, context }', () => {
@@ -49,6 +49,19 @@ describe('event ids', () => {
     // Every Crockford character shows up in every position of the random part.
     for (let position = 0; position < 16; position++)
       assert.equal(new Set(randomParts.map((part) => part[position])).size, 32);
+  });
+
+  it('name-based UUIDs (v5) match RFC 9562 and do not depend on earlier calls', () => {
+    const dns = '6ba7b810-9dad-11d1-80b4-00c04fd430c8';
+    // RFC 9562 Appendix A.4, and Python's uuid5(NAMESPACE_DNS, 'python.org').
+    assert.equal(uuidV5(dns, 'www.example.com'), '2ed6657d-e927-568b-95e1-2665a8aea6a2');
+    assert.equal(uuidV5(dns, 'python.org'), '886313e1-3b8a-5372-9b90-0c9aee199e5d');
+    assert.equal(uuidV5(dns.toUpperCase(), 'python.org'), '886313e1-3b8a-5372-9b90-0c9aee199e5d');
+    assert.equal(uuidV5(dns, 'www.example.com'), '2ed6657d-e927-568b-95e1-2665a8aea6a2');
+    // UTF-8 names: the bytes of 'é' are hashed, not its UTF-16 code unit.
+    assert.equal(uuidV5(dns, 'é'), uuidV5(dns, '\u00e9'));
+    assert.notEqual(uuidV5(dns, 'é'), uuidV5(dns, 'e\u0301'));
+    assert.throws(() => uuidV5('not-a-uuid', 'x'), /Not a UUID/);
   });
 
   it('map to UUIDs and back losslessly', () => {

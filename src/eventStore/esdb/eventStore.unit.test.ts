@@ -9,7 +9,8 @@ import type { EventStore } from '../types.js';
 import { ulidToUuid } from '../ids.js';
 import { createEsdbEventStore, getEventStoreDBEventStore } from './eventStore.js';
 import { FakeEsdbServer, rawUnavailable } from './fakeEsdbClient.testing.js';
-import { IDEMPOTENCY_NAMESPACE, idempotencyStreamName, uuidV5 } from './mapping.js';
+import { IDEMPOTENCY_NAMESPACE, idempotencyStreamName } from './mapping.js';
+import { uuidV5 } from '../ids.js';
 
 const servers = new WeakMap<EventStore, FakeEsdbServer>();
 

@@ -23,7 +23,7 @@ import {
   type ActualRevision,
   type ExpectedRevision,
 } from '../expectedRevision.js';
-import { isUlid, ulidToUuid, uuidToUlid } from '../ids.js';
+import { isUlid, ulidToUuid, uuidToUlid, uuidV5 } from '../ids.js';
 import type { EventFilter } from '../types.js';
 
 // ---------------------------------------------------------------- revisions
@@ -125,17 +125,6 @@ export function esdbEventId(ulid: string, idempotencyKey: string | undefined): s
   return idempotencyKey === undefined
     ? ulidToUuid(ulid)
     : uuidV5(IDEMPOTENCY_NAMESPACE, idempotencyKey);
-}
-
-/** RFC 9562 §5.5 name-based UUID (SHA-1), lower-case and hyphenated. */
-export function uuidV5(namespace: string, name: string): string {
-  const ns = Buffer.from(namespace.replaceAll('-', ''), 'hex');
-  if (ns.length !== 16) throw new TypeError(`Not a UUID: ${namespace}`);
-  const bytes = createHash('sha1').update(ns).update(name, 'utf8').digest().subarray(0, 16);
-  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50;
-  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ANY, NO_STREAM, STREAM_EXISTS } from '../expectedRevision.js';
-import { newEventId, uuidToUlid } from '../ids.js';
+import { newEventId, uuidToUlid, uuidV5 } from '../ids.js';
 import {
   IDEMPOTENCY_NAMESPACE,
   assertStorableOnEsdb,
@@ -16,7 +16,6 @@ import {
   toEsdbExpectedRevision,
   toEsdbFilter,
   toEsdbPosition,
-  uuidV5,
 } from './mapping.js';
 
 describe('revisions', () => {
