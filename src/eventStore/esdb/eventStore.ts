@@ -98,7 +98,7 @@ import {
   encodeMetadata,
   type DecodedEvent,
 } from './metadata.js';
-import { ChainWalker } from './verify.js';
+import { ChainWalker } from '../chainWalker.js';
 
 /** How to reach the log. Built by the composition root from configuration. */
 export interface EsdbEventStoreOptions {

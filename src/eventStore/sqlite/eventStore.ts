@@ -9,13 +9,11 @@ import { ProvenantError } from '../../errors.js';
 import { storeClosed } from '../errors.js';
 import { ANY, NO_STREAM, type ExpectedRevision } from '../expectedRevision.js';
 import { newEventId } from '../ids.js';
-import { ZERO_DIGEST, contentDigest, eventDigest } from '../integrity.js';
 import {
   DEFAULT_READ_ALL_MAX_COUNT,
   type AllPosition,
   type AppendOptions,
   type AppendResult,
-  type EventContext,
   type EventFilter,
   type EventStore,
   type EventToAppend,
@@ -37,6 +35,7 @@ import {
   prepareEvent,
   type PreparedEvent,
 } from '../validation.js';
+import { ChainWalker } from '../chainWalker.js';
 import { openDatabase, readPragma, setPragmas } from './database.js';
 import { migrate } from './migrate.js';
 import type { AppendHeader, PreparedRow } from './writerCore.js';
@@ -364,69 +363,26 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
     return subscription;
   }
 
-  function verifyRows(
-    rows: Iterable<EventRow>,
-    heads: Map<string, { revision: number; digest: string }>,
-  ): { checked: number; problem?: IntegrityProblem } {
-    let checked = 0;
+  /** Feeds stored rows to the chain walker; a row whose JSON does not parse is `unreadable`. */
+  function verifyRows(rows: Iterable<EventRow>, walker: ChainWalker): IntegrityProblem | undefined {
     for (const row of rows) {
-      const base = {
-        stream: row.stream,
-        revision: row.revision,
-        position: BigInt(row.position),
-        eventId: row.id,
-      };
-      let recomputed: string;
+      let event: RecordedEvent;
       try {
-        const metadata = JSON.parse(row.metadata) as { context?: EventContext };
-        recomputed = contentDigest(row.type, JSON.parse(row.data), metadata.context);
+        event = toRecorded(row);
       } catch (error) {
         return {
-          checked,
-          problem: {
-            ...base,
-            kind: 'unreadable',
-            message: `Event cannot be parsed: ${String(error)}`,
-          },
+          stream: row.stream,
+          revision: row.revision,
+          position: BigInt(row.position),
+          eventId: row.id,
+          kind: 'unreadable',
+          message: `Event ${row.stream}@${row.revision} cannot be parsed: ${String(error)}`,
         };
       }
-      if (recomputed !== row.content_digest)
-        return {
-          checked,
-          problem: {
-            ...base,
-            kind: 'content-digest-mismatch',
-            message: `Content of ${row.stream}@${row.revision} does not match its digest`,
-          },
-        };
-      const head = heads.get(row.stream);
-      const expectedRevision = head === undefined ? 0 : head.revision + 1;
-      if (row.revision !== expectedRevision)
-        return {
-          checked,
-          problem: {
-            ...base,
-            kind: 'revision-gap',
-            message: `Stream ${row.stream} jumps to revision ${row.revision}; expected ${expectedRevision}`,
-          },
-        };
-      const expectedPrev = head === undefined ? ZERO_DIGEST : head.digest;
-      if (row.prev_digest !== expectedPrev)
-        return {
-          checked,
-          problem: {
-            ...base,
-            kind: 'prev-digest-mismatch',
-            message: `Chain broken at ${row.stream}@${row.revision}: prevDigest does not match the previous event`,
-          },
-        };
-      heads.set(row.stream, {
-        revision: row.revision,
-        digest: eventDigest(row.prev_digest, row.content_digest),
-      });
-      checked++;
+      const problem = walker.check(event);
+      if (problem) return problem;
     }
-    return { checked };
+    return undefined;
   }
 
   const store: SQLiteEventStore = {
@@ -505,15 +461,13 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
     async verifyStream(stream: string): Promise<VerifyResult> {
       assertOpen();
       assertStreamName(stream);
-      const heads = new Map<string, { revision: number; digest: string }>();
-      let checked = 0;
+      const walker = new ChainWalker();
       let from = 0;
       for (;;) {
         const rows = stmt.streamForward.all(stream, from, VERIFY_PAGE);
-        const result = verifyRows(rows, heads);
-        checked += result.checked;
-        if (result.problem) return { ok: false, checked, problem: result.problem };
-        if (rows.length < VERIFY_PAGE) return { ok: true, checked };
+        const problem = verifyRows(rows, walker);
+        if (problem) return { ok: false, checked: walker.checked, problem };
+        if (rows.length < VERIFY_PAGE) return { ok: true, checked: walker.checked };
         from = (rows.at(-1)?.revision ?? 0) + 1;
         await new Promise((resolve) => setImmediate(resolve));
         assertOpen();
@@ -522,16 +476,14 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
 
     async verifyAll(verifyOptions = {}): Promise<VerifyResult> {
       assertOpen();
-      const heads = new Map<string, { revision: number; digest: string }>();
-      let checked = 0;
+      const walker = new ChainWalker();
       let after = 0;
       for (;;) {
         const rows = stmt.allPage.all(after, VERIFY_PAGE);
-        const result = verifyRows(rows, heads);
-        checked += result.checked;
-        if (result.problem) return { ok: false, checked, problem: result.problem };
-        verifyOptions.onProgress?.(checked);
-        if (rows.length < VERIFY_PAGE) return { ok: true, checked };
+        const problem = verifyRows(rows, walker);
+        if (problem) return { ok: false, checked: walker.checked, problem };
+        verifyOptions.onProgress?.(walker.checked);
+        if (rows.length < VERIFY_PAGE) return { ok: true, checked: walker.checked };
         after = rows.at(-1)?.position ?? after;
         // Yield between pages so a long walk does not starve appends and requests.
         await new Promise((resolve) => setImmediate(resolve));

@@ -1,8 +1,10 @@
 // Re-walking hash chains (DESIGN.md §3) over events as the port returns them, in
-// stream order or in `$all` order. Pure and incremental, so the adapter can feed
+// stream order or in `$all` order. Pure and incremental, so an adapter can feed
 // it page by page without holding a whole log in memory (only one head per stream).
-import { ZERO_DIGEST, contentDigest, eventDigest } from '../integrity.js';
-import type { IntegrityProblem, RecordedEvent } from '../types.js';
+// Both backends verify through it: SQLite feeds it its parsed rows, KurrentDB its
+// decoded events.
+import { ZERO_DIGEST, contentDigest, eventDigest } from './integrity.js';
+import type { IntegrityProblem, RecordedEvent } from './types.js';
 
 /** Checks each event against the previous one of its stream; the first problem ends the walk. */
 export class ChainWalker {
