@@ -12,6 +12,7 @@ import {
   type GateDefinitionBody,
   type GateEvent,
 } from './events.js';
+import { decideDisable, evolveDisabled } from './lifecycle.js';
 import { assertActionName, assertGateId } from './names.js';
 import {
   MAX_NAME_LENGTH,
@@ -63,11 +64,8 @@ export function evolveGate(state: GateState, event: GateEvent): GateState {
         enabled: true,
         definition: event.data,
       };
-    case EventTypes.GateDisabled: {
-      const next: GateState = { ...state, enabled: false };
-      if (event.data.reason !== undefined) next.disabledReason = event.data.reason;
-      return next;
-    }
+    case EventTypes.GateDisabled:
+      return evolveDisabled(state, event.data.reason);
   }
 }
 
@@ -132,21 +130,19 @@ export function decideGate(command: GateCommand, state: GateState): GateEvent[] 
       ];
     }
     case 'DisableGate': {
-      if (state.version === 0)
-        throw new ProvenantError('DOMAIN_GATE_NOT_FOUND', `Gate '${gateId}' is not defined`, {
-          details: { gateId },
-        });
-      if (!state.enabled) return [];
-      const reason = optionalText(
-        'DOMAIN_INVALID_COMMAND',
-        'reason',
+      const disabled = decideDisable(
+        state,
         command.reason,
-        MAX_TEXT_LENGTH,
+        () =>
+          new ProvenantError('DOMAIN_GATE_NOT_FOUND', `Gate '${gateId}' is not defined`, {
+            details: { gateId },
+          }),
       );
+      if (disabled === undefined) return [];
       return [
         {
           type: EventTypes.GateDisabled,
-          data: { gateId, version: state.version, ...(reason === undefined ? {} : { reason }) },
+          data: { gateId, version: state.version, ...disabled },
         },
       ];
     }

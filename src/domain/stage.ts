@@ -9,6 +9,7 @@ import {
   type StageDefinitionBody,
   type StageEvent,
 } from './events.js';
+import { decideDisable, evolveDisabled } from './lifecycle.js';
 import { assertGateId, assertStageId } from './names.js';
 import {
   MAX_NAME_LENGTH,
@@ -68,11 +69,8 @@ export function evolveStage(state: StageState, event: StageEvent): StageState {
         enabled: true,
         definition: event.data,
       };
-    case EventTypes.StageDisabled: {
-      const next: StageState = { ...state, enabled: false };
-      if (event.data.reason !== undefined) next.disabledReason = event.data.reason;
-      return next;
-    }
+    case EventTypes.StageDisabled:
+      return evolveDisabled(state, event.data.reason);
   }
 }
 
@@ -176,21 +174,19 @@ export function decideStage(command: StageCommand, state: StageState): StageEven
       ];
     }
     case 'DisableStage': {
-      if (state.version === 0)
-        throw new ProvenantError('DOMAIN_STAGE_NOT_FOUND', `Stage '${stageId}' is not defined`, {
-          details: { stageId },
-        });
-      if (!state.enabled) return [];
-      const reason = optionalText(
-        'DOMAIN_INVALID_COMMAND',
-        'reason',
+      const disabled = decideDisable(
+        state,
         command.reason,
-        MAX_TEXT_LENGTH,
+        () =>
+          new ProvenantError('DOMAIN_STAGE_NOT_FOUND', `Stage '${stageId}' is not defined`, {
+            details: { stageId },
+          }),
       );
+      if (disabled === undefined) return [];
       return [
         {
           type: EventTypes.StageDisabled,
-          data: { stageId, version: state.version, ...(reason === undefined ? {} : { reason }) },
+          data: { stageId, version: state.version, ...disabled },
         },
       ];
     }
