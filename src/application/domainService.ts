@@ -377,21 +377,25 @@ function followingVerdicts(
   return out;
 }
 
+/** While a gate or stage is disabled, why (when a reason was given). */
+const disabledReasonOf = (state: GateState | StageState): { disabledReason?: string } =>
+  !state.enabled && state.disabledReason !== undefined
+    ? { disabledReason: state.disabledReason }
+    : {};
+
 const gateView = (state: GateState): GateView => {
   const {
     gateId: _g,
     version: _v,
     ...body
   } = state.definition as NonNullable<GateState['definition']>;
-  const view: GateView = {
+  return {
     gateId: state.gateId as string,
     version: state.version,
     enabled: state.enabled,
     ...body,
+    ...disabledReasonOf(state),
   };
-  if (!state.enabled && state.disabledReason !== undefined)
-    view.disabledReason = state.disabledReason;
-  return view;
 };
 
 const stageView = (state: StageState): StageView => {
@@ -400,15 +404,13 @@ const stageView = (state: StageState): StageView => {
     version: _v,
     ...body
   } = state.definition as NonNullable<StageState['definition']>;
-  const view: StageView = {
+  return {
     stageId: state.stageId as string,
     version: state.version,
     enabled: state.enabled,
     ...body,
+    ...disabledReasonOf(state),
   };
-  if (!state.enabled && state.disabledReason !== undefined)
-    view.disabledReason = state.disabledReason;
-  return view;
 };
 
 /** Builds the domain service over an event store. */
