@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { isProvenantError } from '../errors.js';
 import { cdeventToReceipt, MAPPED_CDEVENT_TYPES } from './cdevents.js';
 import { parseCloudEventsRequest } from './cloudEvents.js';
 import type { CloudEventJson } from './cloudEventSchema.js';
 import { toIngestCommand } from './classify.js';
+import { codeOf } from '../../test/support/errors.js';
 
 const fixture = (spec: string, name: string): Buffer =>
   readFileSync(new URL(`../../test/fixtures/cdevents/v${spec}/${name}.json`, import.meta.url));
@@ -17,15 +17,6 @@ const load = (spec: string, name: string): CloudEventJson => {
   }).items;
   assert.ok(item?.ok);
   return item.event;
-};
-const codeOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(isProvenantError(error), String(error));
-    return error.code;
-  }
-  assert.fail('expected an error');
 };
 const OPENSSL = 'openssl/3.2.1/2.el9/x86_64/rpm';
 const CURL = 'curl/7.88.1/10/amd64/deb';

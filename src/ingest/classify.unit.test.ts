@@ -3,7 +3,6 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { CloudEvent, HTTP } from 'cloudevents';
 import { canonicalize } from '../encoding/canonicalJson.js';
-import { isProvenantError } from '../errors.js';
 import type { CloudEventJson } from './cloudEventSchema.js';
 import {
   idempotencyDigestOf,
@@ -13,6 +12,7 @@ import {
   toIngestCommand,
 } from './classify.js';
 import { RECEIPT_EVENT_TYPE } from './receipt.js';
+import { codeOf } from '../../test/support/errors.js';
 
 const HEX = 'c'.repeat(64);
 const receiptData = {
@@ -40,15 +40,6 @@ const receiptEvent = (data: unknown = receiptData): CloudEventJson => ({
   datacontenttype: 'application/json',
   data: data as CloudEventJson['data'],
 });
-const codeOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(isProvenantError(error), String(error));
-    return error.code;
-  }
-  assert.fail('expected an error');
-};
 
 describe('toIngestCommand', () => {
   it('maps a dev.provenant.receipt.v1 event to a receipt with its origin', () => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CloudEvent, HTTP } from 'cloudevents';
-import { isProvenantError } from '../errors.js';
 import { parseCloudEventsRequest, type CloudEventsRequest } from './cloudEvents.js';
 import { resolveIngestLimits } from './limits.js';
+import { codeOf } from '../../test/support/errors.js';
 
 // The SDK's own emitters produce { headers, body } with a string or Buffer body.
 const fromSdk = (message: { headers: object; body: unknown }): CloudEventsRequest => ({
@@ -27,15 +27,8 @@ const valid = {
   data: { run: 42 },
 };
 
-const codeOf = (request: CloudEventsRequest, limits = resolveIngestLimits()): string => {
-  try {
-    parseCloudEventsRequest(request, limits);
-  } catch (error) {
-    assert.ok(isProvenantError(error), `expected a ProvenantError, got ${String(error)}`);
-    return error.code;
-  }
-  assert.fail('expected the request to be rejected');
-};
+const rejectionOf = (request: CloudEventsRequest, limits = resolveIngestLimits()): string =>
+  codeOf(() => parseCloudEventsRequest(request, limits));
 
 describe('parseCloudEventsRequest: the SDK as client', () => {
   const event = new CloudEvent({
@@ -319,7 +312,7 @@ describe('parseCloudEventsRequest: bad input gets its own code', () => {
     ],
   ];
   for (const [name, request, expected] of cases) {
-    it(`${name} → ${expected}`, () => assert.equal(codeOf(request), expected));
+    it(`${name} → ${expected}`, () => assert.equal(rejectionOf(request), expected));
   }
 
   it('rejects invalid UTF-8 bytes with INGEST_BAD_ENCODING', () => {
@@ -329,7 +322,7 @@ describe('parseCloudEventsRequest: bad input gets its own code', () => {
       Buffer.from('"}'),
     ]);
     assert.equal(
-      codeOf({ headers: { 'content-type': 'application/cloudevents+json' }, body }),
+      rejectionOf({ headers: { 'content-type': 'application/cloudevents+json' }, body }),
       'INGEST_BAD_ENCODING',
     );
   });
@@ -337,7 +330,7 @@ describe('parseCloudEventsRequest: bad input gets its own code', () => {
   it('rejects an oversized body with 413 before reading it', () => {
     const limits = resolveIngestLimits({ maxBodyBytes: 1024 });
     assert.equal(
-      codeOf(structured({ ...valid, data: 'x'.repeat(2000) }), limits),
+      rejectionOf(structured({ ...valid, data: 'x'.repeat(2000) }), limits),
       'INGEST_BODY_TOO_LARGE',
     );
   });
@@ -345,20 +338,20 @@ describe('parseCloudEventsRequest: bad input gets its own code', () => {
   it('rejects an oversized single event with its own code', () => {
     const limits = resolveIngestLimits({ maxEventBytes: 512 });
     assert.equal(
-      codeOf(structured({ ...valid, data: 'x '.repeat(400) }), limits),
+      rejectionOf(structured({ ...valid, data: 'x '.repeat(400) }), limits),
       'INGEST_EVENT_TOO_LARGE',
     );
   });
 
   it('rejects a batch with too many events', () => {
     const limits = resolveIngestLimits({ maxBatchItems: 2 });
-    assert.equal(codeOf(batch([valid, valid, valid]), limits), 'INGEST_BATCH_TOO_LARGE');
+    assert.equal(rejectionOf(batch([valid, valid, valid]), limits), 'INGEST_BATCH_TOO_LARGE');
   });
 
   it('uses the default 1 MiB body limit', () => {
     const body = Buffer.alloc(1024 * 1024 + 1, 0x20);
     assert.equal(
-      codeOf({ headers: { 'content-type': 'application/cloudevents+json' }, body }),
+      rejectionOf({ headers: { 'content-type': 'application/cloudevents+json' }, body }),
       'INGEST_BODY_TOO_LARGE',
     );
   });
@@ -437,9 +430,9 @@ describe('parseCloudEventsRequest: the SDK CloudEvent of each item', () => {
 
   it('is refused where the SDK refuses: schemaurl on a 1.0 event, in every mode', () => {
     const event = { ...valid, schemaurl: 'https://example.com/s' };
-    assert.equal(codeOf(structured(event)), 'INGEST_INVALID_CLOUDEVENT');
+    assert.equal(rejectionOf(structured(event)), 'INGEST_INVALID_CLOUDEVENT');
     assert.equal(
-      codeOf(binary({ 'ce-schemaurl': 'https://example.com/s' }, Buffer.alloc(0))),
+      rejectionOf(binary({ 'ce-schemaurl': 'https://example.com/s' }, Buffer.alloc(0))),
       'INGEST_INVALID_CLOUDEVENT',
     );
     const { items } = parseCloudEventsRequest(batch([valid, event]));

@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isProvenantError } from '../errors.js';
+import { codeOf } from '../../test/support/errors.js';
 import { hasBase64Run, parseJsonSafely, sanitizeJson, scanJson } from './jsonGuard.js';
 
 const bytes = (text: string): Buffer => Buffer.from(text, 'utf8');
-const code = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(isProvenantError(error), `expected a ProvenantError, got ${String(error)}`);
-    return error.code;
-  }
-  assert.fail('expected an error');
-};
 const options = { maxDepth: 32, maxInlineBinaryChars: 4096 };
 
 describe('scanJson', () => {
@@ -24,13 +16,13 @@ describe('scanJson', () => {
   it('rejects nesting past the limit before parsing', () => {
     const deep = '['.repeat(33) + ']'.repeat(33);
     assert.equal(
-      code(() => scanJson(bytes(deep), 32)),
+      codeOf(() => scanJson(bytes(deep), 32)),
       'INGEST_TOO_DEEP',
     );
     assert.equal(scanJson(bytes('['.repeat(32) + ']'.repeat(32)), 32).depth, 32);
     // Unbalanced input deeper than the limit is still "too deep", not parsed.
     assert.equal(
-      code(() => scanJson(bytes('['.repeat(100_000)), 32)),
+      codeOf(() => scanJson(bytes('['.repeat(100_000)), 32)),
       'INGEST_TOO_DEEP',
     );
   });
@@ -52,15 +44,15 @@ describe('scanJson', () => {
 
   it('rejects brackets that do not balance', () => {
     assert.equal(
-      code(() => scanJson(bytes('[{"a":1]}'), 32)),
+      codeOf(() => scanJson(bytes('[{"a":1]}'), 32)),
       'INGEST_MALFORMED_JSON',
     );
     assert.equal(
-      code(() => scanJson(bytes('{"a":"unterminated'), 32)),
+      codeOf(() => scanJson(bytes('{"a":"unterminated'), 32)),
       'INGEST_MALFORMED_JSON',
     );
     assert.equal(
-      code(() => scanJson(bytes('[[1]'), 32)),
+      codeOf(() => scanJson(bytes('[[1]'), 32)),
       'INGEST_MALFORMED_JSON',
     );
   });
@@ -73,11 +65,11 @@ describe('parseJsonSafely', () => {
 
   it('maps syntax errors and empty bodies to INGEST_MALFORMED_JSON', () => {
     assert.equal(
-      code(() => parseJsonSafely(bytes('{"a":}'), options)),
+      codeOf(() => parseJsonSafely(bytes('{"a":}'), options)),
       'INGEST_MALFORMED_JSON',
     );
     assert.equal(
-      code(() => parseJsonSafely(bytes('  '), options)),
+      codeOf(() => parseJsonSafely(bytes('  '), options)),
       'INGEST_MALFORMED_JSON',
     );
   });
@@ -85,7 +77,7 @@ describe('parseJsonSafely', () => {
   it('rejects invalid UTF-8 instead of replacing it', () => {
     const body = Buffer.concat([bytes('{"a":"'), Buffer.from([0xc3, 0x28]), bytes('"}')]);
     assert.equal(
-      code(() => parseJsonSafely(body, options)),
+      codeOf(() => parseJsonSafely(body, options)),
       'INGEST_BAD_ENCODING',
     );
   });
@@ -93,7 +85,7 @@ describe('parseJsonSafely', () => {
   for (const key of ['__proto__', 'constructor', 'prototype']) {
     it(`rejects the key ${key} at any depth`, () => {
       assert.equal(
-        code(() => parseJsonSafely(bytes(`{"a":[{"${key}":{"polluted":true}}]}`), options)),
+        codeOf(() => parseJsonSafely(bytes(`{"a":[{"${key}":{"polluted":true}}]}`), options)),
         'INGEST_FORBIDDEN_KEY',
       );
     });
@@ -101,7 +93,7 @@ describe('parseJsonSafely', () => {
 
   it('rejects an escaped __proto__ key too', () => {
     assert.equal(
-      code(() => parseJsonSafely(bytes('{"\\u005f_proto__":{}}'), options)),
+      codeOf(() => parseJsonSafely(bytes('{"\\u005f_proto__":{}}'), options)),
       'INGEST_FORBIDDEN_KEY',
     );
     assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
@@ -110,7 +102,7 @@ describe('parseJsonSafely', () => {
   it('rejects base64 runs longer than the limit and accepts shorter ones', () => {
     const blob = Buffer.alloc(3200, 7).toString('base64'); // 4268 characters
     assert.equal(
-      code(() => parseJsonSafely(bytes(JSON.stringify({ evidence: { blob } })), options)),
+      codeOf(() => parseJsonSafely(bytes(JSON.stringify({ evidence: { blob } })), options)),
       'INGEST_INLINE_BINARY',
     );
     const small = Buffer.alloc(3000, 7).toString('base64'); // 4000 characters

@@ -2,21 +2,12 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { isProvenantError } from '../errors.js';
 import { junitToReceiptInput, parseJUnitXml } from './junit.js';
 import { DEFAULT_INGEST_LIMITS } from './limits.js';
+import { codeOf } from '../../test/support/errors.js';
 
 const fixture = (name: string): Buffer =>
   readFileSync(new URL(`../../test/fixtures/junit/${name}.xml`, import.meta.url));
-const codeOf = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(isProvenantError(error), String(error));
-    return error.code;
-  }
-  assert.fail('expected an error');
-};
 const receipt = (name: string) =>
   junitToReceiptInput(parseJUnitXml(fixture(name)), {
     unit: 'openssl/3.2.1/2.el9/x86_64/rpm',
