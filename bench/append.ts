@@ -25,11 +25,11 @@ import {
   contentTextOf,
   eventDigest,
 } from '../src/eventStore/integrity.js';
-import { openDatabase, setPragmas } from '../src/eventStore/sqlite/database.js';
 import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
 import { migrate } from '../src/eventStore/sqlite/migrate.js';
 import {
   fmtRate,
+  openBenchDatabase,
   openRawEventTable,
   fmtRatio,
   printTable,
@@ -97,8 +97,7 @@ export async function benchAppend(ctx: BenchContext): Promise<Record<string, num
      * digest and the chain link computed inline (`integrity: true`). Events/s.
      */
     const rawPortTable = async (integrity: boolean): Promise<number> => {
-      const db = openDatabase(fresh(integrity ? 'raw-integrity' : 'raw-port-table'));
-      setPragmas(db, { journal_mode: 'WAL', synchronous: 'FULL' });
+      const db = openBenchDatabase(fresh(integrity ? 'raw-integrity' : 'raw-port-table'));
       migrate(db);
       const insert = db.prepare(
         `INSERT INTO events (id, stream, revision, type, data, metadata, content_digest, prev_digest, recorded_at, idempotency_key, idempotency_digest)

@@ -82,6 +82,13 @@ export const fmtRate = (perSecond: number): string =>
 export const fmtRatio = (ratio: number, target: number): string =>
   `${ratio.toFixed(2)}x (target >= ${target}x: ${ratio >= target ? 'met' : 'NOT met'})`;
 
+/** A SQLite file as every benchmark writes it: WAL, synchronous=FULL, the retaining opener. */
+export function openBenchDatabase(path: string): Database.Database {
+  const db = openDatabase(path);
+  setPragmas(db, { journal_mode: 'WAL', synchronous: 'FULL' });
+  return db;
+}
+
 /**
  * The raw baseline every benchmark compares with: a plain better-sqlite3 table
  * of events (WAL, synchronous=FULL), the columns a minimal event log needs and
@@ -91,8 +98,7 @@ export function openRawEventTable(path: string): {
   db: Database.Database;
   insert: Database.Statement;
 } {
-  const db = openDatabase(path);
-  setPragmas(db, { journal_mode: 'WAL', synchronous: 'FULL' });
+  const db = openBenchDatabase(path);
   db.exec(`CREATE TABLE events (
     position INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, stream TEXT NOT NULL, revision INTEGER NOT NULL,
     type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL, recorded_at TEXT NOT NULL,
