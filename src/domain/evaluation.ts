@@ -11,7 +11,14 @@
 //
 // Same receipts + same definition versions ⇒ same verdicts. See docs/evaluation.md.
 import type { Definitions, GateDefinition, StageDefinition } from './definitions.js';
-import type { CountedReceipt, GateVerdict, StageGateRef, StagePrerequisiteRef } from './events.js';
+import type {
+  CountedReceipt,
+  GateVerdict,
+  GateVerdictData,
+  StageGateRef,
+  StagePrerequisiteRef,
+  StageVerdictData,
+} from './events.js';
 
 /** A receipt as evaluation needs it. */
 export interface EvaluatedReceipt {
@@ -21,25 +28,11 @@ export interface EvaluatedReceipt {
   revoked: boolean;
 }
 
-/** A gate's verdict and what it was computed from. */
-export interface GateEvaluation {
-  gateId: string;
-  gateVersion: number;
-  verdict: GateVerdict;
-  counted: CountedReceipt[];
-  receiptIds: string[];
-  missingActions: string[];
-}
+/** A gate's verdict and what it was computed from: the data of its verdict event, less the event's own fields. */
+export type GateEvaluation = Omit<GateVerdictData, 'unit' | 'previousVerdict' | 'trigger'>;
 
-/** A stage's verdict and what it was computed from. */
-export interface StageEvaluation {
-  stageId: string;
-  stageVersion: number;
-  passed: boolean;
-  gates: StageGateRef[];
-  prerequisites: StagePrerequisiteRef[];
-  receiptIds: string[];
-}
+/** A stage's verdict and what it was computed from: the data of its verdict event, less the event's own fields. */
+export type StageEvaluation = Omit<StageVerdictData, 'unit' | 'trigger'>;
 
 /** Every enabled gate's and stage's verdict for one unit. */
 export interface UnitEvaluation {
