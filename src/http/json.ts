@@ -1,6 +1,7 @@
 // JSON views of stored events for the HTTP API. Positions are decimal strings:
 // they are 64-bit on some backends and must survive JavaScript clients.
 import type { RecordedEvent } from '../eventStore/types.js';
+import { positionSchema } from './schemas.js';
 
 export interface EventView {
   id: string;
@@ -33,11 +34,7 @@ export const eventViewSchema = {
     type: { type: 'string' },
     stream: { type: 'string' },
     revision: { type: 'integer', minimum: 0 },
-    position: {
-      type: 'string',
-      pattern: '^[0-9]+$',
-      description: 'Global position in $all (decimal string)',
-    },
+    position: positionSchema,
     recordedAt: { type: 'string', format: 'date-time' },
     data: {},
     metadata: { type: 'object', additionalProperties: true },

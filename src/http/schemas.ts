@@ -223,10 +223,11 @@ export const definitionResultSchema = (key: 'gate' | 'stage', view: JsonSchema):
   },
 });
 
-const positionSchema = {
+/** A global position in `$all`, as every response shows it. */
+export const positionSchema = {
   type: 'string',
   pattern: '^[0-9]+$',
-  description: 'Position in $all (decimal string)',
+  description: 'Global position in $all (decimal string)',
 } as const;
 
 /** `VerdictChange`: a verdict event a command recorded. */

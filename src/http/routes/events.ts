@@ -17,6 +17,7 @@ import { resolveIngestLimits, type IngestLimits } from '../../ingest/index.js';
 import type { RouteDeps } from '../app.js';
 import { createIngestService } from '../ingestService.js';
 import { handleError, sendProblem } from '../problem.js';
+import { positionSchema, verdictChangeSchema } from '../schemas.js';
 
 /** The ingest limits of the HTTP edge: the configured body and event sizes, the rest by default. */
 export const ingestLimitsOf = (deps: Pick<RouteDeps, 'limits'>): IngestLimits =>
@@ -64,23 +65,6 @@ export function rawBodyParser(scope: FastifyInstance, bodyLimit: number): void {
 export const rawBody = (request: FastifyRequest): Uint8Array =>
   request.body instanceof Uint8Array ? request.body : new Uint8Array(0);
 
-const verdictSchema = {
-  type: 'object',
-  description: 'A verdict event the receipt caused (GatePassed, StagePassed, ...)',
-  additionalProperties: true,
-  properties: {
-    type: { type: 'string' },
-    eventId: { type: 'string' },
-    position: { type: 'string', pattern: '^[0-9]+$' },
-    gateId: { type: 'string' },
-    gateVersion: { type: 'integer' },
-    stageId: { type: 'string' },
-    stageVersion: { type: 'integer' },
-    verdict: { type: 'string' },
-    receiptIds: { type: 'array', items: { type: 'string' } },
-  },
-} as const;
-
 /** JSON Schema of one ingest outcome (`IngestOutcome`), shared with the JUnit route. */
 export const outcomeSchema = {
   type: 'object',
@@ -93,16 +77,12 @@ export const outcomeSchema = {
     unit: { type: 'string', description: 'Receipts only: the normalised unit key' },
     stream: { type: 'string' },
     revision: { type: 'integer', minimum: 0 },
-    position: {
-      type: 'string',
-      pattern: '^[0-9]+$',
-      description: 'Global position in $all (decimal string)',
-    },
+    position: positionSchema,
     duplicate: {
       type: 'boolean',
       description: 'True on redelivery: nothing was appended, this is the original result',
     },
-    verdicts: { type: 'array', items: verdictSchema, description: 'Receipts only' },
+    verdicts: { type: 'array', items: verdictChangeSchema, description: 'Receipts only' },
   },
 } as const;
 
