@@ -6,7 +6,7 @@
 import { hash } from 'node:crypto';
 import type { ReceiptInput } from '../domain/receiptInput.js';
 import { canonicalize } from '../encoding/canonicalJson.js';
-import { isProvenantError, type ProvenantError } from '../errors.js';
+import { isProvenantError } from '../errors.js';
 import type { EventContext } from '../eventStore/types.js';
 import { cdeventToReceipt, isMappedCDEventType } from './cdevents.js';
 import type { CloudEventJson } from './cloudEventSchema.js';
@@ -14,6 +14,7 @@ import {
   parseCloudEventsRequest,
   type CloudEventsMode,
   type CloudEventsRequest,
+  type RejectedItem,
 } from './cloudEvents.js';
 import { DEFAULT_INGEST_LIMITS, type IngestLimits } from './limits.js';
 import { RECEIPT_EVENT_TYPE, receiptFromCloudEvent } from './receipt.js';
@@ -107,14 +108,7 @@ export function toIngestCommand(event: CloudEventJson): IngestCommand {
 
 /** The outcome for one event of a request: a command to execute, or why it was rejected. */
 export type IngestResult =
-  | { readonly ok: true; readonly index: number; readonly command: IngestCommand }
-  | {
-      readonly ok: false;
-      readonly index: number;
-      readonly error: ProvenantError;
-      readonly id?: string;
-      readonly source?: string;
-    };
+  { readonly ok: true; readonly index: number; readonly command: IngestCommand } | RejectedItem;
 
 /**
  * Parses a CloudEvents HTTP request and classifies every valid event: what the

@@ -57,14 +57,18 @@ export type IngestItem =
       /** The same event as the `cloudevents` SDK's `CloudEvent` (see `sdkEvent`). */
       readonly cloudEvent: CloudEvent<unknown>;
     }
-  | {
-      readonly ok: false;
-      readonly index: number;
-      readonly error: ProvenantError;
-      /** The rejected event's `id` and `source`, when it had them. */
-      readonly id?: string;
-      readonly source?: string;
-    };
+  | RejectedItem;
+
+/** An event of a request that was rejected, with its own typed error. */
+export interface RejectedItem {
+  readonly ok: false;
+  /** Position in the batch (0 for structured and binary requests). */
+  readonly index: number;
+  readonly error: ProvenantError;
+  /** The rejected event's `id` and `source`, when it had them. */
+  readonly id?: string;
+  readonly source?: string;
+}
 
 /** The parsed request: its mode and one item per event. */
 export interface ParsedCloudEventsRequest {
