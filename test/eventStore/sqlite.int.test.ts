@@ -7,44 +7,45 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { openDatabase, readPragma } from '../../src/eventStore/sqlite/database.js';
 import { getSQLiteEventStore, type SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
-import { eventStoreConformance } from './conformance.js';
+import { eventStoreConformance, type ConformanceQuirks } from './conformance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const freshPath = (): string => join(dir, `store-${++n}.db`);
 
+/** Edits an event through a raw connection, with the UPDATE guard dropped. */
+const tamper: NonNullable<ConformanceQuirks['tamper']> = (store, event, newData) => {
+  const raw = openDatabase((store as SQLiteEventStore).path);
+  try {
+    raw.exec('DROP TRIGGER events_append_only_update');
+    raw.prepare('UPDATE events SET data = ? WHERE id = ?').run(JSON.stringify(newData), event.id);
+  } finally {
+    raw.close();
+  }
+  return Promise.resolve();
+};
+
+// The default writer: inline (group commit on the caller's thread).
 eventStoreConformance('sqlite', {
   createStore: () =>
     Promise.resolve(getSQLiteEventStore({ path: freshPath(), pollIntervalMs: 50 })),
   reopen: (store) =>
     Promise.resolve(getSQLiteEventStore({ path: (store as SQLiteEventStore).path })),
-  quirks: {
-    tamper: (store, event, newData) => {
-      const raw = openDatabase((store as SQLiteEventStore).path);
-      try {
-        raw.exec('DROP TRIGGER events_append_only_update');
-        raw
-          .prepare('UPDATE events SET data = ? WHERE id = ?')
-          .run(JSON.stringify(newData), event.id);
-      } finally {
-        raw.close();
-      }
-      return Promise.resolve();
-    },
-  },
+  quirks: { tamper },
 });
 
-// The same suite with the inline writer (the one `:memory:` databases use).
-eventStoreConformance('sqlite (inline writer)', {
+// The same suite with the opt-in worker-thread writer (PROVENANT_SQLITE_WRITER=worker).
+eventStoreConformance('sqlite (worker writer)', {
   createStore: () =>
     Promise.resolve(
-      getSQLiteEventStore({ path: freshPath(), pollIntervalMs: 50, writer: 'inline' }),
+      getSQLiteEventStore({ path: freshPath(), pollIntervalMs: 50, writer: 'worker' }),
     ),
   reopen: (store) =>
     Promise.resolve(
-      getSQLiteEventStore({ path: (store as SQLiteEventStore).path, writer: 'inline' }),
+      getSQLiteEventStore({ path: (store as SQLiteEventStore).path, writer: 'worker' }),
     ),
+  quirks: { tamper },
 });
 
 describe('sqlite adapter specifics', () => {
