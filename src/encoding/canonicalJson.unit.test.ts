@@ -153,6 +153,19 @@ describe('canonicalize fast path', () => {
     }
   });
 
+  it('sorts objects of every size, either side of the insertion-sort limit', () => {
+    const next = prng(8785);
+    const names = [...keyPool, ...Array.from({ length: 60 }, (_, i) => `k${(i * 37) % 61}`)];
+    for (let size = 0; size <= 64; size++) {
+      const shuffled = [...new Set(names)].sort(() => next() - 0.5).slice(0, size);
+      const object = Object.fromEntries(shuffled.map((name, i) => [name, i]));
+      const text = canonicalize(object);
+      assert.equal(text, canonicalizeCarefully(object), `${size} members`);
+      const parsed = JSON.parse(text) as Record<string, unknown>;
+      assert.equal(Object.keys(parsed).length, size);
+    }
+  });
+
   it('agrees on objects parsed from JSON with __proto__ and integer-like keys', () => {
     const parsed: unknown = JSON.parse(
       '{"b":1,"__proto__":{"x":1},"10":2,"9":3,"a":[{"d":1,"c":2}]}',
