@@ -132,7 +132,9 @@ function writeFast(value: unknown, depth: number): string {
     const member = record[key];
     if (member === undefined) continue; // as JSON.stringify: absent members
     if (out.length > 1) out += ',';
-    out += `${quote(key)}:${writeFast(member, depth + 1)}`;
+    // `"name":` in one piece: one string fewer per member than quote(key) + ':'.
+    out += NEEDS_ESCAPE.test(key) ? `${JSON.stringify(key)}:` : `"${key}":`;
+    out += writeFast(member, depth + 1);
   }
   return `${out}}`;
 }
