@@ -15,7 +15,11 @@
 //
 // fsync times on a shared VM drift by tens of percent within seconds, so each
 // case runs in several rounds, raw and port back to back on fresh files, and
-// the reported ratio is the median of the per-round ratios.
+// the reported ratio is the median of the per-round ratios. The batch cases run
+// interleaved, batch by batch, each batch timed alone, so the drift hits raw and
+// port alike; the single-event pair alternates its order from round to round.
+// Each round's files are deleted before the next starts (otherwise the kernel is
+// still writing back their pages while later cases measure their fsyncs).
 import { join } from 'node:path';
 import { canonicalize } from '../src/encoding/canonicalJson.js';
 import { newEventId } from '../src/eventStore/ids.js';
@@ -42,7 +46,7 @@ import {
 
 const BATCH = 100;
 const APPENDERS = 32;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const METADATA = { principal: 'bench', correlationId: 'bench-run' };
 
 const median = (values: number[]): number => {
@@ -51,7 +55,7 @@ const median = (values: number[]): number => {
 };
 
 export async function benchAppend(ctx: BenchContext): Promise<Record<string, number>> {
-  const { dir, dispose } = tempDir('append');
+  const { dir, clear, dispose } = tempDir('append');
   let file = 0;
   const fresh = (name: string): string => join(dir, `${name}-${file++}.db`);
   try {
@@ -68,8 +72,15 @@ export async function benchAppend(ctx: BenchContext): Promise<Record<string, num
         .slice(from, from + BATCH)
         .map((data) => ({ type: 'ReceiptRecorded.v1', data, metadata: METADATA }));
 
-    /** Raw, 100 rows per transaction: events/s. */
-    const rawBatch = async (): Promise<number> => {
+    /** One way of appending batches of 100 to a fresh file. */
+    interface BatchCase {
+      /** Appends events[from, from + 100). */
+      append(from: number): Promise<unknown> | void;
+      close(): Promise<void> | void;
+    }
+
+    /** Raw, 100 rows per transaction. */
+    const rawBatch = (): BatchCase => {
       const raw = openRawEventTable(fresh('raw-batch'));
       const txn = raw.db.transaction((from: number) => {
         const now = new Date().toISOString();
@@ -84,19 +95,15 @@ export async function benchAppend(ctx: BenchContext): Promise<Record<string, num
             now,
           );
       });
-      const { seconds } = await timed(() => {
-        for (let from = 0; from < batchEvents; from += BATCH) txn(from);
-      });
-      raw.db.close();
-      return batchEvents / seconds;
+      return { append: (from) => void txn(from), close: () => void raw.db.close() };
     };
 
     /**
      * Raw 100-row transactions into the port's table: with precomputed digests and
      * JSON.stringify (`integrity: false`), or with canonical JSON, the content
-     * digest and the chain link computed inline (`integrity: true`). Events/s.
+     * digest and the chain link computed inline (`integrity: true`).
      */
-    const rawPortTable = async (integrity: boolean): Promise<number> => {
+    const rawPortTable = (integrity: boolean): BatchCase => {
       const db = openBenchDatabase(fresh(integrity ? 'raw-integrity' : 'raw-port-table'));
       migrate(db);
       const insert = db.prepare(
@@ -130,22 +137,41 @@ export async function benchAppend(ctx: BenchContext): Promise<Record<string, num
         }
         heads.set(stream, head);
       });
-      const { seconds } = await timed(() => {
-        for (let from = 0; from < batchEvents; from += BATCH) txn(from);
-      });
-      db.close();
-      return batchEvents / seconds;
+      return { append: (from) => void txn(from), close: () => void db.close() };
     };
 
-    /** Port, 100 events per append: events/s. */
-    const portBatch = async (writer: 'inline' | 'worker'): Promise<number> => {
+    /** Port, 100 events per append. */
+    const portBatch = (writer: 'inline' | 'worker'): BatchCase => {
       const store = getSQLiteEventStore({ path: fresh(`port-batch-${writer}`), writer });
-      const { seconds } = await timed(async () => {
-        for (let from = 0; from < batchEvents; from += BATCH)
-          await store.append(`unit-${(from / BATCH) % 50}`, batchOf(from));
-      });
-      await store.close();
-      return batchEvents / seconds;
+      return {
+        append: (from) => store.append(`unit-${(from / BATCH) % 50}`, batchOf(from)),
+        close: () => store.close(),
+      };
+    };
+
+    /**
+     * Runs the cases batch by batch, interleaved (which case goes first rotates
+     * with every batch), and times each case's batches alone: a drift in fsync
+     * times hits every case alike. Events/s per case.
+     */
+    const interleaved = async (
+      cases: Record<string, () => BatchCase>,
+    ): Promise<Record<string, number>> => {
+      const names = Object.keys(cases);
+      const open = names.map((name) => (cases[name] as () => BatchCase)());
+      const nanos = names.map(() => 0n);
+      for (let from = 0, b = 0; from < batchEvents; from += BATCH, b++)
+        for (let k = 0; k < open.length; k++) {
+          const c = (b + k) % open.length;
+          const start = process.hrtime.bigint();
+          await open[c]?.append(from);
+          nanos[c] = (nanos[c] ?? 0n) + (process.hrtime.bigint() - start);
+        }
+      for (const c of open) await c.close();
+      clear();
+      return Object.fromEntries(
+        names.map((name, c) => [name, batchEvents / (Number(nanos[c] ?? 0n) / 1e9)]),
+      );
     };
 
     /** Raw, one row per transaction (autocommit): events/s. */
@@ -206,11 +232,19 @@ export async function benchAppend(ctx: BenchContext): Promise<Record<string, num
     };
     const push = (key: string, value: number): void => void rounds[key]?.push(value);
     for (let round = 0; round < ROUNDS; round++) {
-      const raw = await rawBatch();
-      const table = await rawPortTable(false);
-      const integrity = await rawPortTable(true);
-      const port = await portBatch('inline');
-      const worker = await portBatch('worker');
+      const {
+        raw = 0,
+        table = 0,
+        integrity = 0,
+        port = 0,
+        worker = 0,
+      } = await interleaved({
+        raw: rawBatch,
+        table: () => rawPortTable(false),
+        integrity: () => rawPortTable(true),
+        port: () => portBatch('inline'),
+        worker: () => portBatch('worker'),
+      });
       push('rawBatch', raw);
       push('rawPortTable', table);
       push('rawIntegrity', integrity);
@@ -220,8 +254,18 @@ export async function benchAppend(ctx: BenchContext): Promise<Record<string, num
       push('portBatchWorker', worker);
       push('batchRatio', port / raw);
       push('workerRatio', worker / raw);
-      const single = await rawSingle();
-      const group = await portGroup();
+      let single: number;
+      let group: Awaited<ReturnType<typeof portGroup>>;
+      if (round % 2 === 0) {
+        single = await rawSingle();
+        clear();
+        group = await portGroup();
+      } else {
+        group = await portGroup();
+        clear();
+        single = await rawSingle();
+      }
+      clear();
       push('rawSingle', single);
       push('portGroup', group.rate);
       push('groupRatio', group.rate / single);

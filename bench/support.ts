@@ -1,6 +1,6 @@
 // Shared helpers for benchmarks: timing, temp directories, output in a human
 // table or one JSON object (`--json`), ratios named `<case>Ratio`.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { openDatabase, setPragmas, type Database } from '../src/eventStore/sqlite/database.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +15,19 @@ export interface BenchContext {
 export const scaled = (ctx: BenchContext, n: number, min = 1): number =>
   Math.max(min, Math.round(n * ctx.scale));
 
-export function tempDir(prefix: string): { dir: string; dispose: () => void } {
+export function tempDir(prefix: string): { dir: string; clear: () => void; dispose: () => void } {
   const dir = mkdtempSync(join(tmpdir(), `provenant-bench-${prefix}-`));
-  return { dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    /**
+     * Deletes every file in the directory. Between cases, so that the kernel is
+     * not still writing back one case's pages while the next one measures fsyncs.
+     */
+    clear: () => {
+      for (const name of readdirSync(dir)) rmSync(join(dir, name), { force: true });
+    },
+    dispose: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 export async function timed<T>(fn: () => Promise<T> | T): Promise<{ seconds: number; value: T }> {
