@@ -14,14 +14,23 @@ const benches: Record<string, Bench> = {
   'ingest-parse': benchIngestParse,
 };
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    json: { type: 'boolean', default: false },
-    scale: { type: 'string', default: '1' },
-    help: { type: 'boolean', short: 'h', default: false },
-  },
-});
+const parsed = (() => {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        scale: { type: 'string', default: '1' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    // Unknown or malformed options: say which, not a stack trace.
+    console.error(`${error instanceof Error ? error.message : String(error)}\nSee --help.`);
+    process.exit(2);
+  }
+})();
+const { values, positionals } = parsed;
 if (values.help) {
   console.log(`usage: npm run bench -- [${Object.keys(benches).join('|')}|all] [--json] [--scale N]
 
