@@ -166,6 +166,17 @@ describe('canonicalize fast path', () => {
     }
   });
 
+  it('escapes member names correctly however many distinct names it has seen', () => {
+    // More distinct names than the fast path remembers, then names that need escaping.
+    const many = Object.fromEntries(Array.from({ length: 6000 }, (_, i) => [`name${i}`, i]));
+    assert.equal(canonicalize(many), canonicalizeCarefully(many));
+    for (const name of ['quote"d', 'back\\slash', 'tab\t', 'lone\ud800', 'name5999']) {
+      const value = { [name]: 1, plain: 2 };
+      assert.equal(canonicalize(value), canonicalizeCarefully(value), JSON.stringify(name));
+      assert.deepEqual(JSON.parse(canonicalize(value)), value);
+    }
+  });
+
   it('agrees on objects parsed from JSON with __proto__ and integer-like keys', () => {
     const parsed: unknown = JSON.parse(
       '{"b":1,"__proto__":{"x":1},"10":2,"9":3,"a":[{"d":1,"c":2}]}',
