@@ -33,8 +33,9 @@ const compareUtf16 = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 :
  *
  * Which is faster depends on the engine. V8 12 and later (Node 22, 24) serialise
  * plain objects natively at about twice V8 11's speed (Node 20): canonical JSON
- * plus the content digest of a ~1 KiB event took 9.4/8.9 µs with `rope` and
- * 7.4/7.4 µs with `copy` on Node 22/24, but 8.9 against 9.8 µs on Node 20.
+ * of a ~1 KiB event, its content digest and one more full read of it (as the
+ * SQLite insert makes) took 9.4/8.9 µs with `rope` and 7.4/7.4 µs with `copy` on
+ * Node 22/24, but 8.9 against 9.8 µs on Node 20.
  */
 export type FastWriter = 'rope' | 'copy';
 
@@ -48,9 +49,9 @@ export function canonicalize(value: unknown): string {
 }
 
 /**
- * `canonicalize` with a chosen fast writer. Input the `copy` writer declines goes
- * to the `rope` writer; input that declines goes to the careful writer. For tests
- * and benchmarks.
+ * `canonicalize` with a chosen fast writer. Unusual input goes to the careful
+ * writer; the few objects only the `rope` writer can take (ROPE_ONLY) go there
+ * from `copy`. For tests and benchmarks.
  */
 export function canonicalizeWith(writer: FastWriter, value: unknown): string {
   // Bare values (the null context of most events) are quicker written directly.
@@ -58,10 +59,11 @@ export function canonicalizeWith(writer: FastWriter, value: unknown): string {
     try {
       return JSON.stringify(inCanonicalOrder(value, 0));
     } catch (error) {
-      if (error !== NOT_FAST) throw error; // else try the rope writer
+      if (error === NOT_FAST) return canonicalizeCarefully(value);
+      if (error !== ROPE_ONLY) throw error; // else the rope writer takes it
     }
   try {
-    const text = writeFast(value, 0);
+    const text = writeRope(value, 0);
     // Consumers read the text whole (hashing, SQLite binding, signing), and each
     // would flatten the rope again if it read a copy; reading one character
     // flattens it once, in place, up front (~0.9 µs less per ~1 KiB event on V8
@@ -90,6 +92,8 @@ export function canonicalizeCarefully(value: unknown): string {
  * One instance, made once: throwing it captures no stack.
  */
 const NOT_FAST = new Error('not on the fast path');
+/** Thrown by the `copy` walk for input only the `rope` writer can take (see there). */
+const ROPE_ONLY = new Error('not for the copy writer');
 const MAX_FAST_DEPTH = 512;
 // Strings JSON.stringify would escape: quote, backslash, C0 controls, and any
 // surrogate (lone ones are escaped; pairs are left to JSON.stringify to judge).
@@ -141,7 +145,7 @@ function sortedKeys(keys: string[]): string[] {
 }
 
 /**
- * The hot path (every append): writes plain JSON data (strings, finite numbers,
+ * The `rope` writer (the hot path on Node 20): writes plain JSON data (strings, finite numbers,
  * booleans, null, arrays without holes, plain objects) with members sorted by
  * UTF-16 code units (RFC 8785 §3.2.3), strings escaped as JSON.stringify does
  * (§3.2.2.2) and numbers as Number.prototype.toString (§3.2.2.3, -0 is "0").
@@ -149,7 +153,7 @@ function sortedKeys(keys: string[]): string[] {
  * as a value, functions, symbols, BigInt, class instances, cycles or great
  * depth); the careful writer then either serialises it or names the problem.
  */
-function writeFast(value: unknown, depth: number): string {
+function writeRope(value: unknown, depth: number): string {
   switch (typeof value) {
     case 'string':
       return quote(value);
@@ -171,7 +175,7 @@ function writeFast(value: unknown, depth: number): string {
       const item: unknown = value[i];
       if (item === undefined) throw NOT_FAST;
       if (i > 0) out += ',';
-      out += writeFast(item, depth + 1);
+      out += writeRope(item, depth + 1);
     }
     return `${out}]`;
   }
@@ -187,17 +191,18 @@ function writeFast(value: unknown, depth: number): string {
     if (out.length > 1) out += ',';
     // `"name":` in one piece: one string fewer per member than quote(key) + ':'.
     out += isPlainName(key) ? `"${key}":` : `${JSON.stringify(key)}:`;
-    out += writeFast(member, depth + 1);
+    out += writeRope(member, depth + 1);
   }
   return `${out}}`;
 }
 
 /**
- * The `copy` writer's walk: the same checks as `writeFast`, returning plain data
+ * The `copy` writer's walk: the same checks as `writeRope`, returning plain data
  * for `JSON.stringify` with every object's members inserted in canonical order.
  * Everything is copied, so each value is read exactly once (a getter cannot
- * hand `JSON.stringify` something the checks never saw). Names that are array
- * indices ("0", "10") take the `rope` path instead (NOT_FAST): objects list
+ * hand `JSON.stringify` something the checks never saw). Anything the rope
+ * writer would refuse too throws NOT_FAST, straight to the careful writer. Names
+ * that are array indices ("0", "10") throw ROPE_ONLY: objects list
  * them first, in numeric order, whatever the insertion order, and canonical
  * order is "10" < "9". `__proto__` does too, since assigning it sets the
  * prototype.
@@ -234,7 +239,7 @@ function inCanonicalOrder(value: unknown, depth: number): unknown {
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i] as string;
     const first = key.charCodeAt(0);
-    if ((first >= 48 && first <= 57) || key === '__proto__') throw NOT_FAST; // see above
+    if ((first >= 48 && first <= 57) || key === '__proto__') throw ROPE_ONLY; // see above
     const member = record[key];
     if (member !== undefined) copy[key] = inCanonicalOrder(member, depth + 1);
   }

@@ -212,6 +212,16 @@ for (const writer of ['rope', 'copy'] as const)
       assert.deepEqual(Object.keys(input), ['b', 'a']);
     });
 
+    it('hands what it cannot write to the careful writer, index names or not', () => {
+      for (const value of [
+        { when: new Date(0), a: 1 },
+        { 10: 'ten', nested: { when: new Date(0) } },
+        [{ 9: 'nine' }, { when: new Date(0) }],
+      ])
+        assert.equal(canon(value), canonicalizeCarefully(value));
+      assert.throws(() => canon({ 10: 1, f: () => 0 }), CanonicalJsonError);
+    });
+
     it('reads each member once, so what it checked is what it writes', () => {
       let reads = 0;
       const value = {
