@@ -30,6 +30,18 @@ describe('integrity fields', () => {
       .digest('hex');
     assert.equal(eventDigest(ZERO_DIGEST, content), expected);
   });
+
+  it('event digest decodes any hex as Buffer.from does, damaged digests included', () => {
+    const reference = (prev: string, content: string) =>
+      createHash('sha256')
+        .update(Buffer.from(prev + content, 'hex'))
+        .digest('hex');
+    const good = 'ab'.repeat(32);
+    // Upper case, a non-hex character, odd and wrong lengths: what a damaged row can hold.
+    const odd = [good.toUpperCase(), `zz${good.slice(2)}`, good.slice(1), `${good}00`, '', good];
+    for (const prev of odd)
+      for (const content of odd) assert.equal(eventDigest(prev, content), reference(prev, content));
+  });
 });
 
 describe('event ids', () => {
