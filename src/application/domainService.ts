@@ -868,29 +868,33 @@ export function createDomainService(deps: DomainServiceDeps): DomainService {
     };
   }
 
-  /** Runs one command on a gate's stream and reports whether it changed anything. */
-  async function gateCommand(
+  /** Runs one command on a gate's or stage's stream and reports whether it changed anything. */
+  async function definitionCommand<State, Event extends DomainEvent, View>(
+    stream: string,
+    fold: StreamFold<State, Event>,
+    view: (state: State) => View,
+    decide: (state: State) => Event[] | Promise<Event[]>,
+    options: CommandOptions,
+  ): Promise<DefinitionResult<View>> {
+    const result = await changingDefinitions(
+      handle(store, stream, fold, decide, handleOptions(options)),
+    );
+    return { changed: result.events.length > 0, view: view(result.newState) };
+  }
+
+  const gateCommand = (
     gateId: string,
     decide: (state: GateState) => GateEvent[] | Promise<GateEvent[]>,
     options: CommandOptions,
-  ): Promise<DefinitionResult<GateView>> {
-    const result = await changingDefinitions(
-      handle(store, gateStreamName(gateId), gateFold, decide, handleOptions(options)),
-    );
-    return { changed: result.events.length > 0, view: gateView(result.newState) };
-  }
+  ): Promise<DefinitionResult<GateView>> =>
+    definitionCommand(gateStreamName(gateId), gateFold, gateView, decide, options);
 
-  /** Runs one command on a stage's stream and reports whether it changed anything. */
-  async function stageCommand(
+  const stageCommand = (
     stageId: string,
     decide: (state: StageState) => StageEvent[] | Promise<StageEvent[]>,
     options: CommandOptions,
-  ): Promise<DefinitionResult<StageView>> {
-    const result = await changingDefinitions(
-      handle(store, stageStreamName(stageId), stageFold, decide, handleOptions(options)),
-    );
-    return { changed: result.events.length > 0, view: stageView(result.newState) };
-  }
+  ): Promise<DefinitionResult<StageView>> =>
+    definitionCommand(stageStreamName(stageId), stageFold, stageView, decide, options);
 
   const defineGate = (
     gateId: string,
