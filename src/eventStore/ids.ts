@@ -1,26 +1,87 @@
 // Event ids: ULIDs from one monotonic factory per process (sortable, unique), and
 // the lossless ULID <-> UUID mapping backends with UUID ids need (both are 128 bits).
 import { hash, randomFillSync } from 'node:crypto';
-import { monotonicFactory } from 'ulid';
 
-// The ulid package draws one byte from crypto.randomBytes per character; the
-// same CSPRNG bytes, fetched 4 KiB at a time, cost a fraction of that.
-const randomPool = Buffer.alloc(4096);
-let randomOffset = randomPool.length;
-function pooledRandom(): number {
-  if (randomOffset === randomPool.length) {
-    randomFillSync(randomPool);
-    randomOffset = 0;
-  }
-  return (randomPool[randomOffset++] as number) / 256;
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+/** Every pair of Crockford base-32 digits, indexed by the 10 bits they encode. */
+const DIGIT_PAIRS = Array.from(
+  { length: 1024 },
+  (_, bits) => `${CROCKFORD.charAt(bits >> 5)}${CROCKFORD.charAt(bits & 31)}`,
+);
+const TWO_POW_20 = 2 ** 20;
+const TWO_POW_40 = 2 ** 40;
+const MAX_ULID_TIME = 2 ** 48 - 1;
+
+const pair = (bits: number): string => DIGIT_PAIRS[bits] as string;
+
+/** 40 bits (an integer below 2^40) as 8 base-32 digits. */
+function encode40(value: number): string {
+  const high = Math.floor(value / TWO_POW_20);
+  const low = value % TWO_POW_20;
+  return pair(high >> 10) + pair(high & 1023) + pair(low >> 10) + pair(low & 1023);
 }
 
-const ulidFactory = monotonicFactory(pooledRandom);
+/** A millisecond time (48 bits) as the 10 digits a ULID starts with. */
+const encodeTime = (ms: number): string =>
+  pair(Math.floor(ms / TWO_POW_40)) + encode40(ms % TWO_POW_40);
+
+/**
+ * A monotonic ULID factory (ULID spec, "Monotonicity"): 48 bits of millisecond
+ * time, then 80 random bits drawn afresh in each new millisecond; within one
+ * millisecond (or when the clock goes back), each id is the previous one plus
+ * one in its random part, so ids from one factory strictly increase.
+ *
+ * Written here rather than taken from the `ulid` package, whose monotonic
+ * factory re-encodes the time and increments the random part character by
+ * character on every call: 0.55-0.7 µs per id against 0.05-0.07 µs here,
+ * which is 1.5-2 % of appending a ~1 KiB event through the SQLite port. The
+ * package remains the reference the unit tests compare with.
+ *
+ * `fillRandom` fills a buffer with random bytes (crypto.randomFillSync; tests
+ * pass their own); it is called for 4 KiB at a time.
+ */
+export function createUlidFactory(
+  fillRandom: (bytes: Buffer) => void = randomFillSync,
+): (now?: number) => string {
+  const pool = Buffer.alloc(4096);
+  let offset = pool.length;
+  const random40 = (): number => {
+    if (offset + 5 > pool.length) {
+      fillRandom(pool);
+      offset = 0;
+    }
+    const value = pool.readUIntBE(offset, 5);
+    offset += 5;
+    return value;
+  };
+  let lastTime = -1;
+  let randomHigh = 0;
+  let randomLow = 0;
+  /** The time and the high half of the random part: the same for a whole millisecond. */
+  let prefix = '';
+  return (now = Date.now()) => {
+    if (!Number.isInteger(now) || now < 0 || now > MAX_ULID_TIME)
+      throw new RangeError(`ULID time must be an integer from 0 to 2^48 - 1, got ${now}`);
+    if (now > lastTime) {
+      lastTime = now;
+      randomHigh = random40();
+      randomLow = random40();
+      prefix = encodeTime(now) + encode40(randomHigh);
+    } else if (++randomLow === TWO_POW_40) {
+      randomLow = 0;
+      if (++randomHigh === TWO_POW_40)
+        throw new RangeError('ULID random part overflowed within one millisecond');
+      prefix = encodeTime(lastTime) + encode40(randomHigh);
+    }
+    return prefix + encode40(randomLow);
+  };
+}
+
+const ulidFactory = createUlidFactory();
 
 /** A new ULID, strictly greater than the previous one from this process. */
 export const newEventId = (now: number = Date.now()): string => ulidFactory(now);
 
-const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const ULID_RE = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
