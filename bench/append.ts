@@ -23,12 +23,7 @@
 import { join } from 'node:path';
 import { canonicalize } from '../src/encoding/canonicalJson.js';
 import { newEventId } from '../src/eventStore/ids.js';
-import {
-  ZERO_DIGEST,
-  contentDigestOfText,
-  contentTextOf,
-  eventDigest,
-} from '../src/eventStore/integrity.js';
+import { ZERO_DIGEST, contentDigestOfCanonical, eventDigest } from '../src/eventStore/integrity.js';
 import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
 import { migrate } from '../src/eventStore/sqlite/migrate.js';
 import {
@@ -123,7 +118,7 @@ export async function benchAppend(ctx: BenchContext): Promise<Record<string, num
         for (let i = from; i < from + BATCH; i++) {
           const data = integrity ? canonicalize(events[i]) : JSON.stringify(events[i]);
           const digest = integrity
-            ? contentDigestOfText(contentTextOf('ReceiptRecorded.v1', data, undefined))
+            ? contentDigestOfCanonical('ReceiptRecorded.v1', data, undefined)
             : fixedDigest;
           insert.run(
             newEventId(now.getTime()),

@@ -8,6 +8,7 @@
 // - Strings use the minimal JSON escaping of ECMAScript `JSON.stringify` (§3.2.2.2).
 // - Values JSON cannot represent (undefined, functions, symbols, BigInt, NaN,
 //   Infinity, cycles) are errors, not silently dropped.
+import { V8_MAJOR } from './engine.js';
 
 /** Raised when a value has no canonical JSON form. */
 export class CanonicalJsonError extends Error {
@@ -39,9 +40,8 @@ const compareUtf16 = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 :
  */
 export type FastWriter = 'rope' | 'copy';
 
-const v8Major = Number(process.versions.v8.split('.')[0]);
 /** The fast writer this process uses (see FastWriter). */
-export const FAST_WRITER: FastWriter = v8Major >= 12 ? 'copy' : 'rope';
+export const FAST_WRITER: FastWriter = V8_MAJOR >= 12 ? 'copy' : 'rope';
 
 /** Serialise `value` to its RFC 8785 canonical JSON text. */
 export function canonicalize(value: unknown): string {

@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { canonicalize } from '../encoding/canonicalJson.js';
-import { ZERO_DIGEST, contentDigest, contentText, eventDigest } from './integrity.js';
+import { V8_MAJOR } from '../encoding/engine.js';
+import {
+  ZERO_DIGEST,
+  contentDigest,
+  CONTENT_HASHING,
+  contentDigestOfCanonical,
+  contentDigestWith,
+  contentText,
+  contentTextOf,
+  eventDigest,
+} from './integrity.js';
 import { decodeTime, encodeTime, monotonicFactory } from 'ulid';
 import { createUlidFactory, isUlid, newEventId, ulidToUuid, uuidToUlid, uuidV5 } from './ids.js';
 
@@ -22,6 +32,39 @@ describe('integrity fields', () => {
       .update('{"context":null,"data":{"a":1},"type":"T"}')
       .digest('hex');
     assert.equal(contentDigest('T', { a: 1 }, undefined), expected);
+  });
+
+  it('content digest from canonical data hashes the UTF-8 bytes of the content text, at any size', () => {
+    const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+    const datas = [
+      { a: 1 },
+      'plain',
+      { text: 'é ü — 日本 😀', escapes: '"\\\n\u0001', lone: '\ud800 and \udfff' },
+      // Around and past the reused buffer's 64 KiB: ASCII, then 3-byte characters.
+      { big: 'x'.repeat(21_800) },
+      { big: 'x'.repeat(70_000) },
+      { big: '日'.repeat(21_840) },
+      { big: '日'.repeat(30_000) },
+      { after: 'a big one' },
+    ];
+    const contexts = [undefined, { source: '/ci/é', id: '1', type: 't' }];
+    for (const data of datas)
+      for (const context of contexts)
+        for (const type of ['T.v1', 'Typ "quoted" ü']) {
+          const canonical = canonicalize(data);
+          const expected = sha256(contentTextOf(type, canonical, context));
+          assert.equal(contentDigestWith('scratch', type, canonical, context), expected);
+          assert.equal(contentDigestWith('string', type, canonical, context), expected);
+          assert.equal(contentDigestOfCanonical(type, canonical, context), expected);
+          assert.equal(
+            contentDigest(type, data, context),
+            sha256(contentText(type, data, context)),
+          );
+        }
+  });
+
+  it('content texts are hashed from a reused buffer on V8 12 and later', () => {
+    assert.equal(CONTENT_HASHING, V8_MAJOR >= 12 ? 'scratch' : 'string');
   });
 
   it('event digest hashes the raw bytes of prevDigest then contentDigest', () => {

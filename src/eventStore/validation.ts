@@ -4,7 +4,7 @@ import { ProvenantError } from '../errors.js';
 import { CanonicalJsonError } from '../encoding/canonicalJson.js';
 import { assertExpectedRevision, type ExpectedRevision } from './expectedRevision.js';
 import { canonicalize } from '../encoding/canonicalJson.js';
-import { contentDigestOfText, contentTextOf } from './integrity.js';
+import { contentDigestOfCanonical } from './integrity.js';
 import type { EventFilter, EventToAppend, ReadAllOptions } from './types.js';
 
 export const MAX_STREAM_NAME_LENGTH = 256;
@@ -86,9 +86,7 @@ export function prepareEvent(event: EventToAppend, index: number): PreparedEvent
     const dataJson = canonicalize(event.data);
     const metadataJson =
       event.metadata === undefined ? '{}' : jsonOrThrow(event.metadata, 'metadata');
-    const contentDigest = contentDigestOfText(
-      contentTextOf(event.type, dataJson, event.metadata?.context),
-    );
+    const contentDigest = contentDigestOfCanonical(event.type, dataJson, event.metadata?.context);
     return { type: event.type, dataJson, metadataJson, contentDigest, event };
   } catch (error) {
     if (error instanceof ProvenantError) throw error;
