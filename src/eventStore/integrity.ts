@@ -23,26 +23,12 @@ export const contentText = (
 ): string => contentTextOf(type, canonicalize(data), context);
 
 /**
- * The same text from data already in canonical form: RFC 8785 sorts the members
- * `context` < `data` < `type`, so the wrapper is assembled without walking the
- * data again. A unit test checks it against `canonicalize` of the whole object.
+ * The content text around the data: RFC 8785 sorts the members `context` <
+ * `data` < `type`, so the wrapper is assembled without walking the data again.
  */
-export const contentTextOf = (
-  type: string,
-  canonicalData: string,
-  context: EventContext | undefined,
-): string =>
-  `{"context":${canonicalize(context ?? null)},"data":${canonicalData},"type":${JSON.stringify(type)}}`;
-
-/**
- * With `scratch` hashing (below), content texts up to this many UTF-8 bytes are
- * assembled in one reused buffer; longer ones are hashed as a string.
- */
-const CONTENT_SCRATCH_BYTES = 64 * 1024;
-const contentScratch = Buffer.allocUnsafeSlow(CONTENT_SCRATCH_BYTES);
-const contentScratchBytes = (length: number): Uint8Array =>
-  new Uint8Array(contentScratch.buffer, contentScratch.byteOffset, length);
 const NULL_CONTEXT_HEAD = '{"context":null,"data":';
+const contentHead = (context: EventContext | undefined): string =>
+  context === undefined ? NULL_CONTEXT_HEAD : `{"context":${canonicalize(context)},"data":`;
 
 /** `,"type":<type>}` for the few event types a store sees, quoted once each (bounded). */
 const typeTails = new Map<string, string>();
@@ -56,6 +42,25 @@ function typeTail(type: string): string {
   }
   return tail;
 }
+
+/**
+ * The same text from data already in canonical form. A unit test checks it
+ * against `canonicalize` of the whole object.
+ */
+export const contentTextOf = (
+  type: string,
+  canonicalData: string,
+  context: EventContext | undefined,
+): string => contentHead(context) + canonicalData + typeTail(type);
+
+/**
+ * With `scratch` hashing (below), content texts up to this many UTF-8 bytes are
+ * assembled in one reused buffer; longer ones are hashed as a string.
+ */
+const CONTENT_SCRATCH_BYTES = 64 * 1024;
+const contentScratch = Buffer.allocUnsafeSlow(CONTENT_SCRATCH_BYTES);
+const contentScratchBytes = (length: number): Uint8Array =>
+  new Uint8Array(contentScratch.buffer, contentScratch.byteOffset, length);
 
 /**
  * How the content digest reads the content text:
@@ -94,8 +99,7 @@ export function contentDigestWith(
   canonicalData: string,
   context: EventContext | undefined,
 ): string {
-  const head =
-    context === undefined ? NULL_CONTEXT_HEAD : `{"context":${canonicalize(context)},"data":`;
+  const head = contentHead(context);
   const tail = typeTail(type);
   // At most 3 UTF-8 bytes per UTF-16 code unit.
   if (
