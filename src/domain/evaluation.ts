@@ -40,6 +40,15 @@ export interface UnitEvaluation {
   stages: Map<string, StageEvaluation>;
 }
 
+/**
+ * The counted receipt of each action, as evaluation looks it up. A `Map` from
+ * `countedReceipts` serves, and so does a unit state's index (see unit.ts), which
+ * answers without walking every receipt of the unit.
+ */
+export interface CountedLookup {
+  get(action: string): EvaluatedReceipt | undefined;
+}
+
 /** The counted receipt per action: the latest non-revoked one in log order. */
 export function countedReceipts(
   receipts: readonly EvaluatedReceipt[],
@@ -50,10 +59,7 @@ export function countedReceipts(
 }
 
 /** One gate's verdict given the counted receipt of each action. */
-export function evaluateGate(
-  gate: GateDefinition,
-  counted: ReadonlyMap<string, EvaluatedReceipt>,
-): GateEvaluation {
+export function evaluateGate(gate: GateDefinition, counted: CountedLookup): GateEvaluation {
   const used: CountedReceipt[] = [];
   const missingActions: string[] = [];
   for (const action of gate.requiredActions) {
@@ -77,11 +83,16 @@ export function evaluateGate(
 }
 
 /** Every enabled gate's and stage's verdict for a unit whose receipts are `receipts` (log order). */
-export function evaluateUnit(
+export const evaluateUnit = (
   receipts: readonly EvaluatedReceipt[],
   definitions: Definitions,
-): UnitEvaluation {
-  const counted = countedReceipts(receipts);
+): UnitEvaluation => evaluateCounted(countedReceipts(receipts), definitions);
+
+/**
+ * Every enabled gate's and stage's verdict given the counted receipt of each
+ * action: the work depends on the definitions, not on how many receipts the unit has.
+ */
+export function evaluateCounted(counted: CountedLookup, definitions: Definitions): UnitEvaluation {
   const gates = new Map<string, GateEvaluation>();
   for (const gate of sortedById(definitions.gates, (g) => g.gateId))
     if (gate.enabled) gates.set(gate.gateId, evaluateGate(gate, counted));

@@ -8,7 +8,13 @@ import { canonicalize } from '../encoding/canonicalJson.js';
 import { ProvenantError } from '../errors.js';
 import { describeSchemaErrors, type CustomSchemaError } from './customSchema.js';
 import type { Definitions } from './definitions.js';
-import { evaluateUnit, type EvaluatedReceipt, type UnitEvaluation } from './evaluation.js';
+import { List, Map as ImmutableMap } from 'immutable';
+import {
+  evaluateCounted,
+  type CountedLookup,
+  type EvaluatedReceipt,
+  type UnitEvaluation,
+} from './evaluation.js';
 import {
   EventTypes,
   gateVerdictEventType,
@@ -62,12 +68,18 @@ export interface UnitReceipt {
   revoked?: { reason: string; revokedBy?: string };
 }
 
-/** A unit folded from its stream. */
+/**
+ * A unit folded from its stream. The receipt collections are persistent maps
+ * (`immutable`): evolving a state shares them with the next one instead of
+ * copying, so folding a stream costs O(events) and the decider stays pure.
+ */
 export interface UnitState {
   /** Canonical unit key, once the stream has an event. */
   unit: string | undefined;
-  /** Receipts by id, in log order. */
-  receipts: ReadonlyMap<string, UnitReceipt>;
+  /** Receipts by id. */
+  receipts: ImmutableMap<string, UnitReceipt>;
+  /** Each action's receipt ids in log order: the latest non-revoked one counts. */
+  receiptsByAction: ImmutableMap<string, List<string>>;
   /** The last recorded verdict of each gate for this unit. */
   gateVerdicts: ReadonlyMap<string, GateVerdictData>;
   /** The last recorded verdict of each stage for this unit. */
@@ -76,7 +88,8 @@ export interface UnitState {
 
 export const initialUnitState = (): UnitState => ({
   unit: undefined,
-  receipts: new Map(),
+  receipts: ImmutableMap(),
+  receiptsByAction: ImmutableMap(),
   gateVerdicts: new Map(),
   stageVerdicts: new Map(),
 });
@@ -84,18 +97,26 @@ export const initialUnitState = (): UnitState => ({
 export function evolveUnit(state: UnitState, event: UnitEvent): UnitState {
   switch (event.type) {
     case EventTypes.ReceiptRecorded: {
-      const receipts = new Map(state.receipts);
-      receipts.set(event.data.receiptId, { data: event.data });
-      return { ...state, unit: event.data.unit, receipts };
+      const { receiptId, action, unit } = event.data;
+      if (state.receipts.has(receiptId)) return state;
+      return {
+        ...state,
+        unit,
+        receipts: state.receipts.set(receiptId, { data: event.data }),
+        receiptsByAction: state.receiptsByAction.update(action, List<string>(), (ids) =>
+          ids.push(receiptId),
+        ),
+      };
     }
     case EventTypes.ReceiptRevoked: {
       const existing = state.receipts.get(event.data.receiptId);
       if (existing === undefined) return state;
-      const receipts = new Map(state.receipts);
       const revoked: UnitReceipt['revoked'] = { reason: event.data.reason };
       if (event.data.revokedBy !== undefined) revoked.revokedBy = event.data.revokedBy;
-      receipts.set(event.data.receiptId, { ...existing, revoked });
-      return { ...state, receipts };
+      return {
+        ...state,
+        receipts: state.receipts.set(event.data.receiptId, { ...existing, revoked }),
+      };
     }
     case EventTypes.GatePassed:
     case EventTypes.GateFailed:
@@ -113,14 +134,46 @@ export function evolveUnit(state: UnitState, event: UnitEvent): UnitState {
   }
 }
 
-/** The receipts of a unit state as evaluation takes them. */
-export const evaluatedReceipts = (receipts: ReadonlyMap<string, UnitReceipt>): EvaluatedReceipt[] =>
-  [...receipts.values()].map(({ data, revoked }) => ({
-    receiptId: data.receiptId,
-    action: data.action,
-    multipass: data.multipass,
-    revoked: revoked !== undefined,
-  }));
+const asEvaluated = ({ data, revoked }: UnitReceipt): EvaluatedReceipt => ({
+  receiptId: data.receiptId,
+  action: data.action,
+  multipass: data.multipass,
+  revoked: revoked !== undefined,
+});
+
+/** The receipts of a unit state as evaluation takes them (in no particular order). */
+export const evaluatedReceipts = (
+  receipts: ImmutableMap<string, UnitReceipt>,
+): EvaluatedReceipt[] => [...receipts.values()].map(asEvaluated);
+
+/**
+ * The counted receipt of each action of `state`, as if `change` (a receipt about
+ * to be recorded, or one about to be revoked) were already in it. Walks back from
+ * each action's latest receipt, so it usually reads one receipt per action.
+ */
+export function countedIn(state: UnitState, change?: UnitReceipt): CountedLookup {
+  return {
+    get(action) {
+      if (change !== undefined && change.data.action === action) {
+        const isNew = !state.receipts.has(change.data.receiptId);
+        if (isNew && change.revoked === undefined) return asEvaluated(change);
+      }
+      const ids = state.receiptsByAction.get(action);
+      if (ids === undefined) return undefined;
+      for (let i = ids.size - 1; i >= 0; i--) {
+        const id = ids.get(i);
+        const receipt =
+          change !== undefined && id === change.data.receiptId
+            ? change
+            : id === undefined
+              ? undefined
+              : state.receipts.get(id);
+        if (receipt !== undefined && receipt.revoked === undefined) return asEvaluated(receipt);
+      }
+      return undefined;
+    },
+  };
+}
 
 /**
  * The verdict events that take the unit from its recorded verdicts to `evaluation`:
@@ -311,9 +364,7 @@ export function decideUnit(command: UnitCommand, state: UnitState): UnitEvent[] 
         );
       }
       checkCustomSection(data, command.definitions);
-      const receipts = new Map(state.receipts);
-      receipts.set(data.receiptId, { data });
-      const evaluation = evaluateUnit(evaluatedReceipts(receipts), command.definitions);
+      const evaluation = evaluateCounted(countedIn(state, { data }), command.definitions);
       return [
         { type: EventTypes.ReceiptRecorded, data },
         ...verdictChanges(state, data.unit, evaluation, {
@@ -357,9 +408,10 @@ export function decideUnit(command: UnitCommand, state: UnitState): UnitEvent[] 
         reason,
         ...(revokedBy === undefined ? {} : { revokedBy }),
       };
-      const receipts = new Map(state.receipts);
-      receipts.set(command.receiptId, { ...existing, revoked: { reason } });
-      const evaluation = evaluateUnit(evaluatedReceipts(receipts), command.definitions);
+      const evaluation = evaluateCounted(
+        countedIn(state, { ...existing, revoked: { reason } }),
+        command.definitions,
+      );
       return [
         { type: EventTypes.ReceiptRevoked, data },
         ...verdictChanges(state, state.unit, evaluation, {
@@ -371,7 +423,7 @@ export function decideUnit(command: UnitCommand, state: UnitState): UnitEvent[] 
     case 'Evaluate': {
       if (state.unit === undefined)
         throw new ProvenantError('DOMAIN_UNIT_NOT_FOUND', 'The unit has no events');
-      const evaluation = evaluateUnit(evaluatedReceipts(state.receipts), command.definitions);
+      const evaluation = evaluateCounted(countedIn(state), command.definitions);
       return verdictChanges(state, state.unit, evaluation, { kind: 'evaluation' });
     }
   }
@@ -379,7 +431,7 @@ export function decideUnit(command: UnitCommand, state: UnitState): UnitEvent[] 
 
 /** The current evaluation of a unit state under `definitions` (no events decided). */
 export const evaluateUnitState = (state: UnitState, definitions: Definitions): UnitEvaluation =>
-  evaluateUnit(evaluatedReceipts(state.receipts), definitions);
+  evaluateCounted(countedIn(state), definitions);
 
 /** The unit decider, in the shape the command handler and the test helpers take. */
 export const unitDecider = {
