@@ -1,6 +1,9 @@
 // Type-aware lint for the whole project. The domain is pure: no Node built-ins,
-// no drivers (STYLE.md §6).
+// no drivers (STYLE.md §6). No import circles anywhere in src/ (import-x/no-cycle,
+// type-only imports included: a circle of types is still a circle of modules).
 import js from '@eslint/js';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import { importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -50,6 +53,15 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    files: ['src/**/*.ts', 'projections/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      ...importX.flatConfigs.typescript.settings,
+      'import-x/resolver-next': [createTypeScriptImportResolver()],
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
   {
     files: ['src/domain/**/*.ts', 'projections/**/*.ts'],

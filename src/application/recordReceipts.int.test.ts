@@ -18,7 +18,7 @@ import {
   type DomainService,
   type RecordReceiptsItem,
   type RecordReceiptResult,
-} from './domainService.js';
+} from './index.js';
 
 const UNIT = 'openssl/3.2.1/2.el9/x86_64/rpm';
 const OTHER = 'zlib/1.3/1.el9/x86_64/rpm';

@@ -1,16 +1,17 @@
 // buildApp(deps): the whole HTTP API as a fastify instance, without listen()
 // (STYLE.md §13), so tests drive it with inject() or a loopback socket.
 //
-// Route plugins live in src/http/routes/, one file per resource, each a function
-// `(app, deps) => void` registered below.
+// Route plugins live in src/http/routes/, one file per resource, each an async
+// function `(scope, deps)` registered below in its own encapsulated scope. No route
+// file imports another; what they share lives beside this file.
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { createDomainService, type DomainService } from '../application/index.js';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { createDomainService } from '../application/index.js';
 import { ProvenantError } from '../errors.js';
-import type { EventStore } from '../eventStore/types.js';
 import { DEFAULT_INGEST_LIMITS } from '../ingest/index.js';
 import { parseJsonSafely } from '../ingest/jsonGuard.js';
+import { DEFAULT_LIMITS, type AppDeps, type RouteDeps } from './deps.js';
 import { fromFastifyError, handleError, sendProblem } from './problem.js';
 import { healthRoutes } from './routes/health.js';
 import { logRoutes } from './routes/log.js';
@@ -20,31 +21,6 @@ import { gateRoutes } from './routes/gates.js';
 import { receiptRoutes } from './routes/receipts.js';
 import { stageRoutes } from './routes/stages.js';
 import { unitRoutes } from './routes/units.js';
-
-/** What the HTTP layer needs; the composition root provides it. */
-export interface AppDeps {
-  store: EventStore;
-  /** The command handlers and queries of the domain; built on `store` when not given. */
-  domain?: DomainService;
-  /** Where the store points, for /readyz and logs (never secrets). */
-  storeDescription: string;
-  limits?: { bodyBytes: number; eventBytes: number };
-  /** Fastify logger options; `false` for none (tests). */
-  logger?: FastifyServerOptions['logger'];
-  /** Close the store when the app closes. */
-  ownsStore?: boolean;
-  /** True once a graceful shutdown has begun (readiness goes false). */
-  isShuttingDown?: () => boolean;
-  version?: string;
-}
-
-/** What route plugins receive: the deps with defaults filled in. */
-export interface RouteDeps extends AppDeps {
-  domain: DomainService;
-  limits: { bodyBytes: number; eventBytes: number };
-}
-
-export const DEFAULT_LIMITS = { bodyBytes: 1024 * 1024, eventBytes: 256 * 1024 };
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const limits = deps.limits ?? DEFAULT_LIMITS;
@@ -144,13 +120,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     domain: deps.domain ?? createDomainService({ eventStore: deps.store }),
     limits,
   };
-  healthRoutes(app, routeDeps);
-  logRoutes(app, routeDeps);
-  await eventRoutes(app, routeDeps);
-  await junitRoutes(app, routeDeps);
-  gateRoutes(app, routeDeps);
-  stageRoutes(app, routeDeps);
-  receiptRoutes(app, routeDeps);
-  unitRoutes(app, routeDeps);
+  // Each resource's routes in a scope of its own (fastify encapsulation): what one
+  // registers (parsers, error handlers, schemas) stays out of the others.
+  const routes: ((scope: FastifyInstance, deps: RouteDeps) => void | Promise<void>)[] = [
+    healthRoutes,
+    logRoutes,
+    eventRoutes,
+    junitRoutes,
+    gateRoutes,
+    stageRoutes,
+    receiptRoutes,
+    unitRoutes,
+  ];
+  for (const plugin of routes)
+    await app.register((scope, _options, done) => {
+      Promise.resolve(plugin(scope, routeDeps)).then(() => done(), done);
+    });
   return app;
 }

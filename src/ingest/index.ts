@@ -39,3 +39,4 @@ export { parseJUnitXml, junitToReceiptInput } from './junit.js';
 export type { JUnitFailure, JUnitReceiptOptions, JUnitSummary } from './junit.js';
 export { DEFAULT_INGEST_LIMITS, resolveIngestLimits } from './limits.js';
 export type { IngestLimits } from './limits.js';
+export { traceparentOf } from './traceContext.js';

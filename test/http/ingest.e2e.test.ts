@@ -15,7 +15,8 @@ import type { FastifyInstance } from 'fastify';
 import { createDomainService, type DomainService } from '../../src/application/index.js';
 import { getSQLiteEventStore, type SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { buildApp } from '../../src/http/app.js';
-import type { BatchReport, ReceiptOutcome } from '../../src/http/ingestService.js';
+import type { ReceiptOutcome } from '../../src/application/index.js';
+import type { BatchReport } from '../../src/http/ingestReply.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/cdevents/', import.meta.url));
 const UNIT = 'libfoo/2.0.0/1.el9/x86_64/rpm';

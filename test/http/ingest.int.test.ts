@@ -11,7 +11,8 @@ import type { FastifyInstance } from 'fastify';
 import { createDomainService, type DomainService } from '../../src/application/index.js';
 import { getSQLiteEventStore, type SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { buildApp } from '../../src/http/app.js';
-import type { BatchReport, IngestOutcome, ReceiptOutcome } from '../../src/http/ingestService.js';
+import type { IngestOutcome, ReceiptOutcome } from '../../src/application/index.js';
+import type { BatchReport } from '../../src/http/ingestReply.js';
 import type { Problem } from '../../src/http/problem.js';
 
 const UNIT = 'openssl/3.2.1/2.el9/x86_64/rpm';

@@ -4,128 +4,30 @@
 // The route takes the RAW body: its own content-type parser (encapsulated in this
 // plugin, so other routes keep fastify's JSON parser) hands every body over as a
 // Buffer, and `src/ingest` does the limits, safe JSON parsing, strict validation
-// and classification. The work is in the framework-free ingest service.
+// and classification. The work is in the application's `ingestCloudEvents` use case.
 //
 //   structured / binary  201 + the outcome when appended; 200 + the ORIGINAL
 //                        outcome (`duplicate: true`) on redelivery; a problem otherwise
 //   batch                200 + a report with one result per element, in order:
 //                        `{ index, ok: true, status, id, source, result }` or
 //                        `{ index, ok: false, status, id?, source?, problem }`
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ProvenantError, type ErrorCode } from '../../errors.js';
-import { resolveIngestLimits, type IngestLimits } from '../../ingest/index.js';
-import type { RouteDeps } from '../app.js';
-import { createIngestService } from '../ingestService.js';
-import { handleError, sendProblem } from '../problem.js';
-import { positionSchema, verdictChangeSchema } from '../schemas.js';
-
-/** The ingest limits of the HTTP edge: the configured body and event sizes, the rest by default. */
-export const ingestLimitsOf = (deps: Pick<RouteDeps, 'limits'>): IngestLimits =>
-  resolveIngestLimits({
-    maxBodyBytes: deps.limits.bodyBytes,
-    maxEventBytes: deps.limits.eventBytes,
-  });
-
-/**
- * An error handler for ingest routes: fastify's own body-size and media-type
- * rejections get the ingest codes that docs/ingest.md promises; everything else
- * goes to the shared problem+json handler.
- */
-export function ingestErrorHandler(tooLarge: ErrorCode) {
-  return function (
-    this: FastifyInstance,
-    error: FastifyError,
-    request: FastifyRequest,
-    reply: FastifyReply,
-  ): FastifyReply {
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-      return sendProblem(reply, new ProvenantError(tooLarge, error.message), request);
-    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
-      return sendProblem(
-        reply,
-        new ProvenantError(
-          'INGEST_UNSUPPORTED_MEDIA_TYPE',
-          'Content-Type is not a well-formed media type',
-        ),
-        request,
-      );
-    return handleError.call(this, error, request, reply);
-  };
-}
-
-/** Every body, whatever its content type, as raw bytes (bounded by `bodyLimit`). */
-export function rawBodyParser(scope: FastifyInstance, bodyLimit: number): void {
-  scope.removeAllContentTypeParsers();
-  scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => {
-    done(null, body);
-  });
-}
-
-/** The raw body a route received (empty when the request had none). */
-export const rawBody = (request: FastifyRequest): Uint8Array =>
-  request.body instanceof Uint8Array ? request.body : new Uint8Array(0);
-
-/** JSON Schema of one ingest outcome (`IngestOutcome`), shared with the JUnit route. */
-export const outcomeSchema = {
-  type: 'object',
-  required: ['kind', 'eventId', 'stream', 'revision', 'position', 'duplicate'],
-  additionalProperties: true,
-  properties: {
-    kind: { type: 'string', enum: ['receipt', 'pipeline-event'] },
-    eventId: { type: 'string', description: 'Store id (ULID) of the stored event' },
-    receiptId: { type: 'string', description: 'Receipts only' },
-    unit: { type: 'string', description: 'Receipts only: the normalised unit key' },
-    stream: { type: 'string' },
-    revision: { type: 'integer', minimum: 0 },
-    position: positionSchema,
-    duplicate: {
-      type: 'boolean',
-      description: 'True on redelivery: nothing was appended, this is the original result',
-    },
-    verdicts: { type: 'array', items: verdictChangeSchema, description: 'Receipts only' },
-  },
-} as const;
-
-const batchSchema = {
-  type: 'object',
-  required: ['mode', 'total', 'accepted', 'duplicates', 'rejected', 'results'],
-  additionalProperties: true,
-  properties: {
-    mode: { type: 'string', enum: ['batch'] },
-    total: { type: 'integer' },
-    accepted: { type: 'integer', description: 'Appended by this request' },
-    duplicates: { type: 'integer', description: 'Already stored: nothing appended' },
-    rejected: { type: 'integer', description: 'Invalid or conflicting: nothing appended' },
-    results: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['index', 'ok', 'status'],
-        additionalProperties: true,
-        properties: {
-          index: { type: 'integer', minimum: 0 },
-          ok: { type: 'boolean' },
-          status: { type: 'integer', description: 'The status this event alone would get' },
-          id: { type: 'string' },
-          source: { type: 'string' },
-          result: outcomeSchema,
-          problem: {
-            type: 'object',
-            additionalProperties: true,
-            description: 'RFC 9457 problem details of a rejected event',
-          },
-        },
-      },
-    },
-  },
-} as const;
+import type { FastifyInstance } from 'fastify';
+import { ingestCloudEvents } from '../../application/index.js';
+import type { RouteDeps } from '../deps.js';
+import { batchReport, statusOf } from '../ingestReply.js';
+import { batchSchema, outcomeSchema } from '../ingestSchemas.js';
+import { ingestErrorHandler, ingestLimitsOf, rawBody, rawBodyParser } from '../rawBody.js';
 
 /** Registers `POST /v1/events` in its own encapsulated scope. */
 export async function eventRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const limits = ingestLimitsOf(deps);
-  const ingest = createIngestService({ store: deps.store, domain: deps.domain, limits }, (error) =>
-    app.log.error({ err: error }, 'unexpected error while ingesting a batch item'),
-  );
+  const ingest = ingestCloudEvents({
+    store: deps.store,
+    receipts: deps.domain,
+    limits,
+    onUnexpectedError: (error) =>
+      app.log.error({ err: error }, 'unexpected error while ingesting a batch item'),
+  });
   await app.register((scope, _options, done) => {
     rawBodyParser(scope, limits.maxBodyBytes);
     scope.setErrorHandler(ingestErrorHandler('INGEST_BODY_TOO_LARGE'));
@@ -154,11 +56,9 @@ export async function eventRoutes(app: FastifyInstance, deps: RouteDeps): Promis
         },
       },
       async (request, reply) => {
-        const { status, body } = await ingest.ingestCloudEvents({
-          headers: request.headers,
-          body: rawBody(request),
-        });
-        return reply.code(status).send(body);
+        const result = await ingest({ headers: request.headers, body: rawBody(request) });
+        if (result.mode === 'batch') return reply.code(200).send(batchReport(result.items));
+        return reply.code(statusOf(result.outcome)).send(result.outcome);
       },
     );
     done();

@@ -4,9 +4,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { GateView } from '../../application/index.js';
 import type { GateDefinitionBody } from '../../domain/index.js';
-import type { RouteDeps } from '../app.js';
+import type { RouteDeps } from '../deps.js';
 import { gateViewSchema } from '../schemas.js';
-import { definitionIdParams, definitionRoutes } from './definitions.js';
+import { definitionIdParams, definitionRoutes } from '../definitionRoutes.js';
 
 /** Path parameter of every gate route. */
 export const gateIdParams = definitionIdParams('gate');

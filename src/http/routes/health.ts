@@ -1,7 +1,7 @@
 // Liveness and readiness. /healthz: the process serves HTTP. /readyz: the log
 // answers and the server is not shutting down (load balancers stop routing here).
 import type { FastifyInstance } from 'fastify';
-import type { RouteDeps } from '../app.js';
+import type { RouteDeps } from '../deps.js';
 
 export function healthRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get(

@@ -7,15 +7,12 @@
 // Idempotent: the same report (same bytes) for the same unit and action is a
 // duplicate (200 with the original result); see `junitIdempotencyKey`.
 import type { FastifyInstance } from 'fastify';
-import type { RouteDeps } from '../app.js';
-import { JUNIT_MEDIA_TYPES, createIngestService, traceparentOf } from '../ingestService.js';
-import {
-  ingestErrorHandler,
-  ingestLimitsOf,
-  outcomeSchema,
-  rawBody,
-  rawBodyParser,
-} from './events.js';
+import { JUNIT_MEDIA_TYPES, ingestJUnit } from '../../application/index.js';
+import { traceparentOf } from '../../ingest/index.js';
+import type { RouteDeps } from '../deps.js';
+import { statusOf } from '../ingestReply.js';
+import { outcomeSchema } from '../ingestSchemas.js';
+import { ingestErrorHandler, ingestLimitsOf, rawBody, rawBodyParser } from '../rawBody.js';
 
 interface JUnitParams {
   key: string;
@@ -30,7 +27,7 @@ interface JUnitQuery {
 /** Registers the JUnit ingest route in its own encapsulated scope. */
 export async function junitRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const limits = ingestLimitsOf(deps);
-  const ingest = createIngestService({ store: deps.store, domain: deps.domain, limits });
+  const ingest = ingestJUnit({ receipts: deps.domain, limits });
   await app.register((scope, _options, done) => {
     // Reports are bounded by their own limit (5 MiB by default), not the event body limit.
     rawBodyParser(scope, limits.maxJUnitBytes);
@@ -76,7 +73,7 @@ export async function junitRoutes(app: FastifyInstance, deps: RouteDeps): Promis
       async (request, reply) => {
         const { producer, correlation_id: correlationId } = request.query;
         const traceparent = traceparentOf(request.headers);
-        const { status, body } = await ingest.ingestJUnit({
+        const outcome = await ingest({
           unit: request.params.key,
           action: request.params.action,
           contentType: request.headers['content-type'],
@@ -85,7 +82,7 @@ export async function junitRoutes(app: FastifyInstance, deps: RouteDeps): Promis
           ...(correlationId === undefined ? {} : { correlationId }),
           ...(traceparent === undefined ? {} : { traceparent }),
         });
-        return reply.code(status).send(body);
+        return reply.code(statusOf(outcome)).send(outcome);
       },
     );
     done();

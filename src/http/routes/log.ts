@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ProvenantError } from '../../errors.js';
 import type { EventFilter } from '../../eventStore/types.js';
-import type { RouteDeps } from '../app.js';
+import type { RouteDeps } from '../deps.js';
 import { eventViewSchema, toEventView } from '../json.js';
 
 interface LogQuery {

@@ -2,7 +2,7 @@
 // a revocation is a later event that says why (DESIGN.md §1), and it may change
 // verdicts: the response lists the GateReopened / StageReopened … it recorded.
 import type { FastifyInstance } from 'fastify';
-import type { RouteDeps } from '../app.js';
+import type { RouteDeps } from '../deps.js';
 import {
   apiSchemaRef,
   commandOptions,

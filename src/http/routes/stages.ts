@@ -4,9 +4,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { StageView } from '../../application/index.js';
 import type { StageDefinitionBody } from '../../domain/index.js';
-import type { RouteDeps } from '../app.js';
+import type { RouteDeps } from '../deps.js';
 import { stageViewSchema } from '../schemas.js';
-import { definitionIdParams, definitionRoutes } from './definitions.js';
+import { definitionIdParams, definitionRoutes } from '../definitionRoutes.js';
 
 /** Path parameter of every stage route. */
 export const stageIdParams = definitionIdParams('stage');

@@ -12,7 +12,7 @@
 import type { FastifyInstance } from 'fastify';
 import { MAX_UNIT_KEY_LENGTH, normalizeUnitKey } from '../../domain/index.js';
 import { ProvenantError } from '../../errors.js';
-import type { RouteDeps } from '../app.js';
+import type { RouteDeps } from '../deps.js';
 import {
   commandOptions,
   evaluateResultSchema,

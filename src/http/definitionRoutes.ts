@@ -3,9 +3,9 @@
 // listed, read and disabled, never deleted (DESIGN.md §1). One builder makes the
 // four routes for either kind; gates.ts and stages.ts only say what differs.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { CommandOptions, DefinitionResult, DomainService } from '../../application/index.js';
-import type { ErrorCode } from '../../errors.js';
-import type { RouteDeps } from '../app.js';
+import type { CommandOptions, DefinitionResult, DomainService } from '../application/index.js';
+import type { ErrorCode } from '../errors.js';
+import type { RouteDeps } from './deps.js';
 import {
   absentBodyAsEmpty,
   apiSchemaRef,
@@ -16,7 +16,7 @@ import {
   validationErrors,
   type ApiSchemaName,
   type JsonSchema,
-} from '../schemas.js';
+} from './schemas.js';
 
 /** What differs between the gate and stage resources. */
 export interface DefinitionResource<Body, View> {

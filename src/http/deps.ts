@@ -1,0 +1,31 @@
+// What the HTTP layer needs (the composition root provides it) and what route
+// plugins receive.
+import type { FastifyServerOptions } from 'fastify';
+import type { DomainService } from '../application/index.js';
+import type { EventStore } from '../eventStore/types.js';
+
+/** What the HTTP layer needs; the composition root provides it. */
+export interface AppDeps {
+  store: EventStore;
+  /** The command handlers and queries of the domain; built on `store` when not given. */
+  domain?: DomainService;
+  /** Where the store points, for /readyz and logs (never secrets). */
+  storeDescription: string;
+  limits?: { bodyBytes: number; eventBytes: number };
+  /** Fastify logger options; `false` for none (tests). */
+  logger?: FastifyServerOptions['logger'];
+  /** Close the store when the app closes. */
+  ownsStore?: boolean;
+  /** True once a graceful shutdown has begun (readiness goes false). */
+  isShuttingDown?: () => boolean;
+  version?: string;
+}
+
+/** What route plugins receive: the deps with defaults filled in. */
+export interface RouteDeps extends AppDeps {
+  domain: DomainService;
+  limits: { bodyBytes: number; eventBytes: number };
+}
+
+/** Request body and single-event limits unless configured. */
+export const DEFAULT_LIMITS = { bodyBytes: 1024 * 1024, eventBytes: 256 * 1024 };
