@@ -1,5 +1,6 @@
 // The real thing: `provenant serve` as a child process on a loopback port, then
-// SIGTERM; `provenant --help`; `provenant verify` on an intact and a tampered log.
+// SIGTERM; `provenant --help`; `provenant log verify` (and its former name
+// `provenant verify`) on an intact and a tampered log; usage errors.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -42,6 +43,56 @@ describe('provenant command line', () => {
     assert.match(badOption.stderr, /Unknown option '--nope'/);
   });
 
+  it('has --help on every command and subcommand, and --version', () => {
+    const expected: [string[], RegExp[]][] = [
+      [['serve'], [/provenant serve/, /--host/, /--port/, /PROVENANT_DATA_DIR/, /Exit codes:/]],
+      [['log'], [/provenant log/, /verify/]],
+      [
+        ['log', 'verify'],
+        [/provenant log verify/, /--stream/, /--json/, /PROVENANT_DATA_DIR/, /Exit codes:/],
+      ],
+      [['verify'], [/provenant verify/, /provenant log verify/, /--stream/, /--json/]],
+    ];
+    for (const [command, patterns] of expected) {
+      const res = run([...command, '--help']);
+      assert.equal(res.status, 0, command.join(' '));
+      for (const pattern of patterns) assert.match(res.stdout, pattern, command.join(' '));
+    }
+    const top = run(['--help']);
+    assert.match(top.stdout, /log/);
+    assert.match(top.stdout, /Exit codes:/);
+    const helpCommand = run(['help', 'log']);
+    assert.equal(helpCommand.status, 0);
+    assert.match(helpCommand.stdout, /provenant log/);
+    const version = run(['--version']);
+    assert.equal(version.status, 0);
+    assert.match(version.stdout, /^\d+\.\d+\.\d+/);
+  });
+
+  it('reports usage errors in one line with a pointer to --help, exit 2, no stack trace', () => {
+    const cases: [string[], RegExp][] = [
+      [['frobnicate'], /unknown command 'frobnicate'.*provenant --help/],
+      [['log', 'frobnicate'], /unknown command 'frobnicate'.*provenant log --help/],
+      [['log', 'verify', '--nope'], /Unknown option '--nope'.*provenant log verify --help/],
+      [['serve', '--nope'], /Unknown option '--nope'.*provenant serve --help/],
+      [['log', 'verify', '--stream'], /'--stream <name>' argument missing.*--help/],
+      [['serve', 'extra'], /too many arguments.*provenant serve --help/],
+    ];
+    for (const [args, pattern] of cases) {
+      const res = run(args);
+      const what = args.join(' ');
+      assert.equal(res.status, 2, what);
+      assert.match(res.stderr, pattern, what);
+      assert.equal(res.stderr.trim().split('\n').length, 1, `${what}: ${res.stderr}`);
+      assert.doesNotMatch(res.stderr, /\bat .*\.(ts|js):\d+/, what);
+      assert.equal(res.stdout, '', what);
+    }
+    // A group without its subcommand is a usage error too: the group's help, on stderr.
+    const bare = run(['log']);
+    assert.equal(bare.status, 2);
+    assert.match(bare.stderr, /provenant log/);
+  });
+
   it('refuses a bad configuration with the variable named', () => {
     const res = run(['verify'], {
       PROVENANT_DATA_DIR: join(dir, 'cfg'),
@@ -52,6 +103,19 @@ describe('provenant command line', () => {
       res.stderr,
       /CONFIG_INVALID: PROVENANT_SQLITE_SYNCHRONOUS: must be one of FULL, NORMAL/,
     );
+    const logVerify = run(['log', 'verify'], {
+      PROVENANT_DATA_DIR: join(dir, 'cfg'),
+      PROVENANT_SQLITE_SYNCHRONOUS: 'sometimes',
+    });
+    assert.equal(logVerify.status, 2);
+    assert.match(
+      logVerify.stderr,
+      /^provenant: CONFIG_INVALID: PROVENANT_SQLITE_SYNCHRONOUS: must be one of FULL, NORMAL/,
+    );
+    assert.doesNotMatch(logVerify.stderr, /\bat .*\.(ts|js):\d+/);
+    const badPort = run(['serve', '--port', 'x'], { PROVENANT_DATA_DIR: join(dir, 'cfg') });
+    assert.equal(badPort.status, 2);
+    assert.match(badPort.stderr, /CONFIG_INVALID: PROVENANT_PORT: must be a whole number/);
   });
 
   it('serves on loopback and shuts down cleanly on SIGTERM', async () => {
@@ -120,6 +184,19 @@ describe('provenant command line', () => {
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /ok: 2 events verified/);
 
+    // `log verify` is the command; `verify` its former name, which says so first.
+    const logVerify = run(['log', 'verify'], { PROVENANT_DATA_DIR: dataDir });
+    assert.equal(logVerify.status, 0, logVerify.stderr);
+    assert.equal(logVerify.stdout, ok.stdout);
+    assert.doesNotMatch(logVerify.stderr, /notice/);
+    assert.match(ok.stderr, /^notice: `provenant verify` is now `provenant log verify`/);
+    assert.equal(ok.stderr.replace(/^notice: .*\n/, ''), logVerify.stderr);
+    const oneStream = run(['log', 'verify', '--stream', 'unit-a', '--json'], {
+      PROVENANT_DATA_DIR: dataDir,
+    });
+    assert.equal(oneStream.status, 0, oneStream.stderr);
+    assert.deepEqual(JSON.parse(oneStream.stdout), { ok: true, checked: 2 });
+
     const raw = openDatabase(path);
     raw.exec('DROP TRIGGER events_append_only_update');
     raw.prepare('UPDATE events SET data = \'{"n":3}\' WHERE revision = 1').run();
@@ -134,5 +211,15 @@ describe('provenant command line', () => {
     assert.equal(result.problem.kind, 'content-digest-mismatch');
     assert.equal(result.problem.revision, 1);
     assert.equal(result.problem.position, '2');
+
+    const brokenLog = run(['log', 'verify', '--json'], { PROVENANT_DATA_DIR: dataDir });
+    assert.equal(brokenLog.status, 1);
+    assert.equal(brokenLog.stdout, broken.stdout);
+    const brokenText = run(['log', 'verify'], { PROVENANT_DATA_DIR: dataDir });
+    assert.equal(brokenText.status, 1);
+    assert.match(
+      brokenText.stdout,
+      /^BROKEN after 1 good events: content-digest-mismatch at unit-a@1/,
+    );
   });
 });

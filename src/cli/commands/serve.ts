@@ -1,0 +1,51 @@
+// `provenant serve`: the HTTP API on the configured event store.
+import { Command } from 'commander';
+import { loadConfig } from '../../config.js';
+import { startServer } from '../../http/server.js';
+import { envHelp, exitCodesHelp, version } from '../shared.js';
+
+interface ServeOptions {
+  host?: string;
+  port?: string;
+}
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .summary('Run the HTTP API on the configured event store (the default command)')
+    .description(
+      `Serves the API (GET /healthz, /readyz, /v1/events, /docs ...) until SIGTERM or
+SIGINT, then shuts down gracefully: in-flight requests and appends finish and
+the database is closed. Options override the environment.`,
+    )
+    .option('--host <host>', 'address to listen on (overrides PROVENANT_HOST)')
+    .option('--port <port>', 'port to listen on, 0 for a free one (overrides PROVENANT_PORT)')
+    .addHelpText(
+      'after',
+      `
+${exitCodesHelp([
+  [0, 'stopped cleanly on SIGTERM or SIGINT'],
+  [1, 'graceful shutdown failed'],
+  [2, 'usage or configuration error'],
+])}
+
+${envHelp()}
+`,
+    )
+    .action(async (options: ServeOptions) => {
+      const env = { ...process.env };
+      if (options.host !== undefined) env.PROVENANT_HOST = options.host;
+      if (options.port !== undefined) env.PROVENANT_PORT = options.port;
+      const server = await startServer(loadConfig(env), version);
+      await new Promise<void>((resolve) => {
+        const stop = (signal: NodeJS.Signals): void => {
+          void server.shutdown(signal).then(resolve, (error: unknown) => {
+            console.error(error);
+            process.exit(1);
+          });
+        };
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+      process.exitCode = 0;
+    });
+}
