@@ -60,9 +60,14 @@ describe('sqlite adapter specifics', () => {
         )
         .all();
       assert.deepEqual(schema, [
+        { type: 'index', name: 'events_by_category', tbl_name: 'events' },
+        { type: 'index', name: 'events_by_type', tbl_name: 'events' },
         { type: 'index', name: 'events_idempotency_key', tbl_name: 'events' },
+        { type: 'table', name: 'event_keys', tbl_name: 'event_keys' },
         { type: 'table', name: 'events', tbl_name: 'events' },
         { type: 'table', name: 'schema_migrations', tbl_name: 'schema_migrations' },
+        { type: 'trigger', name: 'event_keys_append_only_delete', tbl_name: 'event_keys' },
+        { type: 'trigger', name: 'event_keys_append_only_update', tbl_name: 'event_keys' },
         { type: 'trigger', name: 'events_append_only_delete', tbl_name: 'events' },
         { type: 'trigger', name: 'events_append_only_update', tbl_name: 'events' },
       ]);
@@ -97,6 +102,7 @@ describe('sqlite adapter specifics', () => {
       ]);
       assert.deepEqual(raw.prepare('SELECT version, name FROM schema_migrations').all(), [
         { version: 1, name: 'initial' },
+        { version: 2, name: 'lookup keys and filter indexes' },
       ]);
       assert.equal(readPragma(raw, 'journal_mode'), 'wal');
     } finally {
