@@ -34,6 +34,28 @@ export function reducePrefixes(prefixes: readonly string[]): string[] {
   return unique.filter((p) => !unique.some((q) => q !== p && p.startsWith(q)));
 }
 
+/** The statements of a filtered read (exported for the test that checks their query plans). */
+export function filteredReadSql(columns: string) {
+  const firstValue = (e: string) =>
+    `SELECT ${e} AS v FROM events WHERE ${e} >= ? ORDER BY 1 LIMIT 1`;
+  const nextValue = (e: string) => `SELECT ${e} AS v FROM events WHERE ${e} > ? ORDER BY 1 LIMIT 1`;
+  const range = (where: string, direction: 'forwards' | 'backwards') =>
+    direction === 'forwards'
+      ? `SELECT ${columns} FROM events WHERE ${where} AND position > ? ORDER BY position ASC LIMIT ?`
+      : `SELECT ${columns} FROM events WHERE ${where} AND position < ? ORDER BY position DESC LIMIT ?`;
+  const inCategory = `${STREAM_CATEGORY} = ? AND substr(stream, 1, ?) = ?`;
+  return {
+    firstType: firstValue('type'),
+    nextType: nextValue('type'),
+    firstCategory: firstValue(STREAM_CATEGORY),
+    nextCategory: nextValue(STREAM_CATEGORY),
+    typeForwards: range('type = ?', 'forwards'),
+    typeBackwards: range('type = ?', 'backwards'),
+    categoryForwards: range(inCategory, 'forwards'),
+    categoryBackwards: range(inCategory, 'backwards'),
+  };
+}
+
 export interface FilteredReads<Row> {
   /** Up to `maxCount` rows passing `filter`, strictly after (forwards) or before (backwards) `from`. */
   page(
@@ -48,26 +70,26 @@ export function createFilteredReads<Row extends { position: number }>(
   db: Database.Database,
   columns: string,
 ): FilteredReads<Row> {
-  const valueStatements = (expression: string) => ({
-    first: db.prepare<[string], { v: string }>(
-      `SELECT ${expression} AS v FROM events WHERE ${expression} >= ? ORDER BY 1 LIMIT 1`,
-    ),
-    next: db.prepare<[string], { v: string }>(
-      `SELECT ${expression} AS v FROM events WHERE ${expression} > ? ORDER BY 1 LIMIT 1`,
-    ),
-  });
-  const values = { type: valueStatements('type'), category: valueStatements(STREAM_CATEGORY) };
-  const rangeStatements = (where: string) => ({
-    forwards: db.prepare<unknown[], Row>(
-      `SELECT ${columns} FROM events WHERE ${where} AND position > ? ORDER BY position ASC LIMIT ?`,
-    ),
-    backwards: db.prepare<unknown[], Row>(
-      `SELECT ${columns} FROM events WHERE ${where} AND position < ? ORDER BY position DESC LIMIT ?`,
-    ),
-  });
+  const sql = filteredReadSql(columns);
+  const values = {
+    type: {
+      first: db.prepare<[string], { v: string }>(sql.firstType),
+      next: db.prepare<[string], { v: string }>(sql.nextType),
+    },
+    category: {
+      first: db.prepare<[string], { v: string }>(sql.firstCategory),
+      next: db.prepare<[string], { v: string }>(sql.nextCategory),
+    },
+  };
   const ranges = {
-    type: rangeStatements('type = ?'),
-    category: rangeStatements(`${STREAM_CATEGORY} = ? AND substr(stream, 1, ?) = ?`),
+    type: {
+      forwards: db.prepare<unknown[], Row>(sql.typeForwards),
+      backwards: db.prepare<unknown[], Row>(sql.typeBackwards),
+    },
+    category: {
+      forwards: db.prepare<unknown[], Row>(sql.categoryForwards),
+      backwards: db.prepare<unknown[], Row>(sql.categoryBackwards),
+    },
   };
 
   /** The distinct indexed values starting with `prefix`: contiguous in the index's byte order. */
