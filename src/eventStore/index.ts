@@ -7,6 +7,7 @@ export type {
   Direction,
   EventContext,
   EventFilter,
+  EventLocation,
   EventMetadata,
   EventStore,
   EventToAppend,
@@ -37,3 +38,4 @@ export {
   isIdempotencyConflictError,
 } from './errors.js';
 export { ZERO_DIGEST } from './integrity.js';
+export { MAX_LOOKUP_KEYS_PER_EVENT, MAX_LOOKUP_KEY_LENGTH } from './validation.js';

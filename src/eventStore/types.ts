@@ -58,6 +58,12 @@ export interface EventToAppend<Type extends string = string, Data = unknown> {
    * redelivery is recognised even when derived data differs.
    */
   idempotencyDigest?: string;
+  /**
+   * Keys by which this event can be found later with `findByKey` (e.g. `receipt:<receiptId>`).
+   * A key names one event for ever: if a key is already stored, the first event keeps it
+   * and the later one is stored without it (no error).
+   */
+  lookupKeys?: readonly string[];
 }
 
 /** An event as stored and read back. */
@@ -79,6 +85,14 @@ export interface RecordedEvent<Type extends string = string, Data = unknown> {
 export interface AppendOptions {
   /** Defaults to `any`. */
   expectedRevision?: ExpectedRevision;
+}
+
+/** Where one stored event is. */
+export interface EventLocation {
+  id: string;
+  stream: string;
+  revision: number;
+  position: bigint;
 }
 
 /** Where one appended event landed. */
@@ -180,6 +194,8 @@ export interface EventStore {
   readStream(stream: string, options?: ReadStreamOptions): Promise<ReadStreamResult>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   subscribeToAll(options?: SubscribeToAllOptions): Subscription;
+  /** The event stored with `key` among its lookup keys, or undefined. Its cost does not grow with the log. */
+  findByKey(key: string): Promise<EventLocation | undefined>;
   /** Position of the last event in `$all`, or `0n` for an empty log. */
   headPosition(): Promise<bigint>;
   /** Re-walks one stream's chain and digests; reports the first broken link. */

@@ -10,6 +10,8 @@ import type { EventFilter, EventToAppend, ReadAllOptions } from './types.js';
 export const MAX_STREAM_NAME_LENGTH = 256;
 export const MAX_EVENT_TYPE_LENGTH = 256;
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 1024;
+export const MAX_LOOKUP_KEY_LENGTH = 512;
+export const MAX_LOOKUP_KEYS_PER_EVENT = 8;
 // C0 and C1 control characters, DEL, and the Unicode line/paragraph separators.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
@@ -44,8 +46,8 @@ export interface PreparedEvent {
 
 /**
  * The cheap checks of an append, done before anything is serialised: stream
- * name, expected revision, a non-empty batch, each event's type and idempotency
- * key (unique within the append). Throws a typed error.
+ * name, expected revision, a non-empty batch, each event's type, idempotency
+ * key (unique within the append) and lookup keys. Throws a typed error.
  */
 export function checkAppend(
   stream: unknown,
@@ -76,8 +78,35 @@ export function checkAppend(
         );
       keys.add(event.idempotencyKey);
     }
+    if (event.lookupKeys !== undefined) assertLookupKeys(event.lookupKeys, index);
   });
   return { stream, expectedRevision, events: events as EventToAppend[] };
+}
+
+/**
+ * An event's lookup keys: an array of at most `MAX_LOOKUP_KEYS_PER_EVENT`
+ * non-empty strings without control characters, each at most
+ * `MAX_LOOKUP_KEY_LENGTH` long. (The same key twice in one append is allowed:
+ * the first event keeps it, as with a key stored earlier.)
+ */
+export function assertLookupKeys(lookupKeys: unknown, index: number): void {
+  if (!Array.isArray(lookupKeys))
+    throw new ProvenantError('STORE_INVALID_EVENT', `Event ${index}: lookupKeys must be an array`);
+  if (lookupKeys.length > MAX_LOOKUP_KEYS_PER_EVENT)
+    throw new ProvenantError(
+      'STORE_INVALID_EVENT',
+      `Event ${index} has ${lookupKeys.length} lookup keys; the limit is ${MAX_LOOKUP_KEYS_PER_EVENT}`,
+    );
+  for (const key of lookupKeys as unknown[]) assertName('Lookup key', key, MAX_LOOKUP_KEY_LENGTH);
+}
+
+/** Checks a key handed to `findByKey`; a key that could not be stored is invalid input. */
+export function assertLookupKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string' || key.length === 0)
+    throw new ProvenantError(
+      'STORE_INVALID_READ_OPTIONS',
+      'A lookup key must be a non-empty string',
+    );
 }
 
 /** Serialises one checked event: canonical data, metadata JSON, content digest. */

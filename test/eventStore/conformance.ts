@@ -529,6 +529,113 @@ export function eventStoreConformance(backend: string, harness: ConformanceHarne
         }));
     });
 
+    describe('lookup keys', () => {
+      it('finds an event by each of its lookup keys, with its location', () =>
+        withStore(async (store, p) => {
+          await store.append(`${p}-a`, [ev('A', 0)]);
+          const result = await store.append(`${p}-a`, [
+            ev('A', 1),
+            ev('Receipt', { receiptId: 'r1' }, { lookupKeys: [`${p}:receipt:r1`, `${p}:other`] }),
+          ]);
+          const written = result.events[1]!;
+          for (const key of [`${p}:receipt:r1`, `${p}:other`])
+            assert.deepEqual(await store.findByKey(key), {
+              id: written.id,
+              stream: `${p}-a`,
+              revision: 2,
+              position: written.position,
+            });
+          const { events } = await store.readStream(`${p}-a`, { from: 2, maxCount: 1 });
+          assert.equal(events[0]?.id, written.id);
+        }));
+
+      it('returns undefined for an unknown key', () =>
+        withStore(async (store, p) => {
+          await store.append(`${p}-a`, [ev('A', 1, { lookupKeys: [`${p}:known`] })]);
+          assert.equal(await store.findByKey(`${p}:unknown`), undefined);
+          assert.equal(await store.findByKey(`${p}:known`.toUpperCase()), undefined);
+        }));
+
+      it('keeps a key on the first event stored with it', () =>
+        withStore(async (store, p) => {
+          const key = `${p}:receipt:r1`;
+          const first = await store.append(`${p}-a`, [
+            ev('A', 1, { lookupKeys: [key] }),
+            ev('A', 2, { lookupKeys: [key, `${p}:second`] }),
+          ]);
+          const later = await store.append(`${p}-b`, [ev('B', 3, { lookupKeys: [key] })]);
+          assert.equal(later.duplicate, false);
+          assert.equal((await store.readStream(`${p}-b`)).events.length, 1);
+          assert.equal((await store.findByKey(key))?.id, first.events[0]!.id);
+          assert.equal((await store.findByKey(`${p}:second`))?.id, first.events[1]!.id);
+        }));
+
+      it('writes no new key on an idempotent redelivery', () =>
+        withStore(async (store, p) => {
+          const key = `${p}:receipt:r1`;
+          const event = ev(
+            'Receipt',
+            { ok: 1 },
+            { idempotencyKey: `${p}:src:1`, lookupKeys: [key] },
+          );
+          const first = await store.append(`${p}-a`, [event]);
+          const again = await store.append(`${p}-a`, [event]);
+          assert.equal(again.duplicate, true);
+          assert.deepEqual(await store.findByKey(key), {
+            ...first.events[0]!,
+            stream: `${p}-a`,
+          });
+          assert.equal((await store.readStream(`${p}-a`)).events.length, 1);
+        }));
+
+      it('keeps keys when the store is reopened', async () => {
+        const store = await harness.createStore();
+        const p = `conf${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+        const result = await store.append(`${p}-a`, [ev('A', 1, { lookupKeys: [`${p}:k`] })]);
+        await store.close();
+        const reopened = await (harness.reopen ? harness.reopen(store) : harness.createStore());
+        try {
+          assert.deepEqual(await reopened.findByKey(`${p}:k`), {
+            ...result.events[0]!,
+            stream: `${p}-a`,
+          });
+        } finally {
+          await reopened.close();
+        }
+      });
+
+      it('rejects invalid keys as invalid input and appends nothing', () =>
+        withStore(async (store, p) => {
+          const stream = `${p}-a`;
+          for (const lookupKeys of [
+            [''],
+            ['x'.repeat(513)],
+            [`${p}:a\nb`],
+            [42],
+            [null],
+            'receipt:r1',
+            Array.from({ length: 9 }, (_, i) => `${p}:${i}`),
+          ] as unknown[])
+            await assert.rejects(
+              store.append(stream, [
+                ev('A', 1, { lookupKeys: [`${p}:fine`] }),
+                ev('A', 2, { lookupKeys: lookupKeys as string[] }),
+              ]),
+              hasCode('STORE_INVALID_EVENT'),
+            );
+          assert.equal((await store.readStream(stream)).currentRevision, NO_STREAM);
+          assert.equal(await store.findByKey(`${p}:fine`), undefined);
+          await assert.rejects(store.findByKey(''), hasCode('STORE_INVALID_READ_OPTIONS'));
+          // The limits themselves are fine.
+          const ok = await store.append(stream, [
+            ev('A', 3, {
+              lookupKeys: Array.from({ length: 8 }, (_, i) => `${p}:${i}`.padEnd(512, 'x')),
+            }),
+          ]);
+          assert.equal((await store.findByKey(`${p}:7`.padEnd(512, 'x')))?.id, ok.events[0]!.id);
+        }));
+    });
+
     describe('integrity', () => {
       it('chains each stream: prevDigest links every event to the one before', () =>
         withStore(async (store, p) => {

@@ -1,6 +1,6 @@
 // The EventStoreDB/KurrentDB log (DESIGN.md §2, "Backends"): the whole port on
 // @eventstore/db-client 6.x. The mapping rules live in pure modules beside this
-// one (mapping, metadata, idempotency, errors, verify); this file does the I/O.
+// one (mapping, metadata, idempotency, lookupKeys, errors, verify); this file does the I/O.
 // docs/kurrentdb.md explains the layout, the guarantees and their limits.
 import { readFileSync } from 'node:fs';
 import {
@@ -51,6 +51,7 @@ import {
   type AppendResult,
   type AppendedEvent,
   type EventFilter,
+  type EventLocation,
   type EventStore,
   type EventToAppend,
   type ReadAllOptions,
@@ -63,6 +64,7 @@ import {
 } from '../types.js';
 import {
   assertFilter,
+  assertLookupKey,
   assertMaxCount,
   assertReadAllOptions,
   assertStreamName,
@@ -99,6 +101,12 @@ import {
   type DecodedEvent,
 } from './metadata.js';
 import { ChainWalker } from '../chainWalker.js';
+import {
+  keysToRecord,
+  lookupKeyStreamName,
+  parseLookupKeyRecord,
+  writeLookupKeyRecords,
+} from './lookupKeys.js';
 
 /** How to reach the log. Built by the composition root from configuration. */
 export interface EsdbEventStoreOptions {
@@ -411,6 +419,22 @@ export function createEsdbEventStore(
     return found;
   }
 
+  /**
+   * A redelivered idempotent append: records the lookup keys it carries for the
+   * original events, in case the first delivery stopped before recording them.
+   * `originals[i]` is the event stored under `keyed[i]`.
+   */
+  async function recordKeysOfOriginals(
+    stream: string,
+    prepared: ReturnType<typeof prepareAppend>['prepared'],
+    keyed: readonly (KeyedEvent & { index: number })[],
+    originals: readonly AppendedEvent[],
+  ): Promise<void> {
+    const lookupKeys = keyed.map((k) => prepared[k.index]?.event.lookupKeys);
+    if (lookupKeys.some((keys) => keys !== undefined && keys.length > 0))
+      await writeLookupKeyRecords(client, keysToRecord(stream, lookupKeys, originals));
+  }
+
   async function appendOnce(
     stream: string,
     expectedRevision: ExpectedRevision,
@@ -422,6 +446,7 @@ export function createEsdbEventStore(
       const found = await findKeys(stream, keyed, tail);
       const decision = decideIdempotency(stream, keyed, found);
       if (decision.kind === 'duplicate') {
+        await recordKeysOfOriginals(stream, prepared, keyed, decision.originals);
         const last = decision.originals.reduce((a, b) => (b.position > a.position ? b : a));
         return {
           duplicate: true,
@@ -532,6 +557,7 @@ export function createEsdbEventStore(
           'ESDB_UNEXPECTED',
           `The server kept other events than ours at '${stream}'@${first}`,
         );
+      await recordKeysOfOriginals(stream, prepared, keyed, decision.originals);
       const last = decision.originals.reduce((a, b) => (b.position > a.position ? b : a));
       return {
         duplicate: true,
@@ -560,6 +586,14 @@ export function createEsdbEventStore(
           position: e.position.toString(),
         }).catch(() => undefined);
       }),
+    );
+    await writeLookupKeyRecords(
+      client,
+      keysToRecord(
+        stream,
+        prepared.map((p) => p.event.lookupKeys),
+        events,
+      ),
     );
     const last = events.at(-1) as AppendedEvent;
     return {
@@ -862,6 +896,17 @@ export function createEsdbEventStore(
 
     subscribeToAll(subscribeOptions: SubscribeToAllOptions = {}): Subscription {
       return subscribe(subscribeOptions);
+    },
+
+    async findByKey(key: string): Promise<EventLocation | undefined> {
+      assertOpen();
+      assertLookupKey(key);
+      const resolved = await readStreamRaw(lookupKeyStreamName(key), {
+        direction: FORWARDS,
+        fromRevision: START,
+        maxCount: 1,
+      });
+      return parseLookupKeyRecord(resolved?.[0]?.event?.data, key);
     },
 
     async headPosition(): Promise<bigint> {

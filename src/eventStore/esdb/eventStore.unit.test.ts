@@ -10,6 +10,7 @@ import { ulidToUuid } from '../ids.js';
 import { createEsdbEventStore, getEventStoreDBEventStore } from './eventStore.js';
 import { FakeEsdbServer, rawUnavailable } from './fakeEsdbClient.testing.js';
 import { IDEMPOTENCY_NAMESPACE, idempotencyStreamName } from './mapping.js';
+import { LOOKUP_KEY_EVENT_TYPE, lookupKeyStreamName } from './lookupKeys.js';
 import { uuidV5 } from '../ids.js';
 
 const servers = new WeakMap<EventStore, FakeEsdbServer>();
@@ -192,6 +193,70 @@ describe('esdb adapter on the fake server', () => {
     assert.equal((await one.readStream('unit-f')).events.length, 1);
     await one.close();
     await two.close();
+  });
+
+  it('keeps each lookup key in a one-event $key- stream hidden from $all', async () => {
+    const server = new FakeEsdbServer();
+    const store = open(server);
+    const first = await store.append('unit-k', [
+      { type: 'A', data: 1, lookupKeys: ['receipt:r1'] },
+    ]);
+    await store.append('unit-k', [{ type: 'A', data: 2, lookupKeys: ['receipt:r1'] }]);
+    const index = server.streams.get(lookupKeyStreamName('receipt:r1')) ?? [];
+    assert.equal(index.length, 1, 'the later event leaves the first record alone');
+    assert.equal(index[0]?.type, LOOKUP_KEY_EVENT_TYPE);
+    assert.equal((await store.findByKey('receipt:r1'))?.id, first.events[0]?.id);
+    assert.deepEqual(
+      (await store.readAll()).map((e) => e.type),
+      ['A', 'A'],
+    );
+    await assert.rejects(store.append(lookupKeyStreamName('x'), [{ type: 'A', data: 1 }]), {
+      code: 'STORE_INVALID_STREAM_NAME',
+    });
+    await store.close();
+  });
+
+  it('records the keys of an idempotent append again when its redelivery finds them missing', async () => {
+    const server = new FakeEsdbServer();
+    const store = open(server);
+    const event = { type: 'A', data: 1, idempotencyKey: 'src/k', lookupKeys: ['receipt:r2'] };
+    const first = await store.append('unit-l', [event]);
+    server.streams.delete(lookupKeyStreamName('receipt:r2')); // as if the process died before writing it
+    assert.equal(await store.findByKey('receipt:r2'), undefined);
+    const again = await store.append('unit-l', [event]);
+    assert.equal(again.duplicate, true);
+    assert.deepEqual(await store.findByKey('receipt:r2'), {
+      ...first.events[0],
+      stream: 'unit-l',
+    });
+    await store.close();
+  });
+
+  it('fails an append whose key record cannot be written, saying the event is stored', async () => {
+    const server = new FakeEsdbServer();
+    const client = server.client();
+    const failing: typeof client = {
+      ...client,
+      appendToStream: ((stream: string, ...rest: unknown[]) =>
+        stream.startsWith('$key-')
+          ? Promise.reject(rawUnavailable())
+          : (client.appendToStream as (...args: unknown[]) => unknown)(
+              stream,
+              ...rest,
+            )) as typeof client.appendToStream,
+    };
+    const store = createEsdbEventStore(failing, { description: 'fake' });
+    await assert.rejects(
+      store.append('unit-m', [{ type: 'A', data: 1, lookupKeys: ['receipt:r3'] }]),
+      (error) => {
+        assert.ok(isProvenantError(error));
+        assert.equal(error.code, 'STORE_BACKEND_UNAVAILABLE');
+        assert.match(error.message, /lookup key 'receipt:r3' of unit-m@0 \(the event is stored/);
+        return true;
+      },
+    );
+    assert.equal((await store.readStream('unit-m')).events.length, 1);
+    await store.close();
   });
 
   it('describes itself without credentials', () => {

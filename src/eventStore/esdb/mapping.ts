@@ -161,10 +161,16 @@ export const isVisibleInAll = (type: string): boolean => !type.startsWith('$');
 /**
  * Rejects what this backend cannot store faithfully: `$`-prefixed event types
  * (indistinguishable from system events, so invisible in `$all`), `$$` streams
- * (the server's stream-metadata streams) and our own idempotency streams.
+ * (the server's stream-metadata streams) and our own idempotency and lookup-key
+ * streams.
  */
 export function assertStorableOnEsdb(stream: string, types: readonly string[]): void {
-  if (stream.startsWith('$$') || stream.startsWith('$idem-') || stream === '$all')
+  if (
+    stream.startsWith('$$') ||
+    stream.startsWith('$idem-') ||
+    stream.startsWith('$key-') ||
+    stream === '$all'
+  )
     throw new ProvenantError(
       'STORE_INVALID_STREAM_NAME',
       `Stream name '${stream}' is reserved by EventStoreDB/KurrentDB or by the adapter`,

@@ -14,7 +14,7 @@ import {
   type AllPosition,
   type AppendOptions,
   type AppendResult,
-  type EventFilter,
+  type EventLocation,
   type EventStore,
   type EventToAppend,
   type IntegrityProblem,
@@ -28,6 +28,7 @@ import {
 } from '../types.js';
 import {
   assertFilter,
+  assertLookupKey,
   assertMaxCount,
   assertReadAllOptions,
   assertStreamName,
@@ -37,6 +38,7 @@ import {
 } from '../validation.js';
 import { ChainWalker } from '../chainWalker.js';
 import { openDatabase, readPragma, setPragmas } from './database.js';
+import { createFilteredReads } from './filteredReads.js';
 import { migrate } from './migrate.js';
 import type { AppendHeader, PreparedRow } from './writerCore.js';
 import { createInlineWriter, createWorkerWriter, type Writer } from './writers.js';
@@ -174,9 +176,17 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
     allPage: db.prepare<[number, number], EventRow>(
       `SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position ASC LIMIT ?`,
     ),
+    allPageBackward: db.prepare<[number, number], EventRow>(
+      `SELECT ${COLUMNS} FROM events WHERE position < ? ORDER BY position DESC LIMIT ?`,
+    ),
+    // One primary-key seek in event_keys, one in events.
+    byKey: db.prepare<[string], { id: string; stream: string; revision: number; position: number }>(
+      `SELECT e.id, e.stream, e.revision, e.position
+       FROM event_keys k JOIN events e ON e.position = k.position WHERE k.key = ?`,
+    ),
     ping: db.prepare('SELECT 1'),
   };
-  const filteredStatements = new Map<string, Database.Statement<unknown[], EventRow>>();
+  const filtered = createFilteredReads<EventRow>(db, COLUMNS);
 
   let state: 'open' | 'closing' | 'closed' = 'open';
   let closing: Promise<void> | undefined;
@@ -245,6 +255,10 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
             event.idempotencyKey === undefined
               ? null
               : (event.idempotencyDigest ?? p.contentDigest),
+          lookupKeys:
+            event.lookupKeys === undefined || event.lookupKeys.length === 0
+              ? null
+              : [...event.lookupKeys],
         });
       }
       return rows;
@@ -255,32 +269,6 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
     if (state !== 'open') throw storeClosed();
   };
 
-  function filteredPage(
-    after: number,
-    maxCount: number,
-    filter: EventFilter,
-    direction: 'forwards' | 'backwards',
-  ) {
-    const byStream = 'streamPrefix' in filter;
-    const prefixes = byStream ? filter.streamPrefix : filter.eventTypePrefix;
-    const column = byStream ? 'stream' : 'type';
-    const key = `${direction}:${column}:${prefixes.length}`;
-    let statement = filteredStatements.get(key);
-    if (statement === undefined) {
-      const clauses = prefixes.map(() => `substr(${column}, 1, ?) = ?`).join(' OR ');
-      const cmp = direction === 'forwards' ? '>' : '<';
-      const order = direction === 'forwards' ? 'ASC' : 'DESC';
-      statement = db.prepare<unknown[], EventRow>(
-        `SELECT ${COLUMNS} FROM events WHERE position ${cmp} ? AND (${clauses}) ORDER BY position ${order} LIMIT ?`,
-      );
-      filteredStatements.set(key, statement);
-    }
-    const params: unknown[] = [after];
-    for (const p of prefixes) params.push(p.length, p);
-    params.push(maxCount);
-    return statement.all(...params);
-  }
-
   function readAllRows(options: ReadAllOptions): EventRow[] {
     const direction = options.direction ?? 'forwards';
     const maxCount = options.maxCount ?? DEFAULT_READ_ALL_MAX_COUNT;
@@ -289,12 +277,14 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
       if (from === 'end') return [];
       const after = from === 'start' ? 0 : Number(from);
       if (options.filter !== undefined)
-        return filteredPage(after, maxCount, options.filter, 'forwards');
+        return filtered.page(after, maxCount, options.filter, 'forwards');
       return stmt.allPage.all(after, maxCount);
     }
     if (from === 'start') return [];
     const before = from === 'end' ? Number.MAX_SAFE_INTEGER : Number(from);
-    return filteredPage(before, maxCount, options.filter ?? { streamPrefix: [''] }, 'backwards');
+    if (options.filter !== undefined)
+      return filtered.page(before, maxCount, options.filter, 'backwards');
+    return stmt.allPageBackward.all(before, maxCount);
   }
 
   const currentHead = (): bigint => BigInt(stmt.headPosition.get()?.p ?? 0);
@@ -449,6 +439,22 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
 
     subscribeToAll(subscribeOptions: SubscribeToAllOptions = {}): Subscription {
       return subscribe(subscribeOptions);
+    },
+
+    findByKey(key: string): Promise<EventLocation | undefined> {
+      return settle(() => {
+        assertOpen();
+        assertLookupKey(key);
+        const row = stmt.byKey.get(key);
+        return row === undefined
+          ? undefined
+          : {
+              id: row.id,
+              stream: row.stream,
+              revision: row.revision,
+              position: BigInt(row.position),
+            };
+      });
     },
 
     headPosition(): Promise<bigint> {

@@ -28,6 +28,8 @@ export interface PreparedRow {
   recordedAt: string;
   idempotencyKey: string | null;
   idempotencyDigest: string | null;
+  /** Lookup keys to record for the event; null when it has none (the common case). */
+  lookupKeys: string[] | null;
 }
 
 /** What an append declares before its rows: enough to run every check first. */
@@ -83,6 +85,10 @@ export function createWriterCore(db: Database.Database): WriterCore {
     insert: db.prepare(
       `INSERT INTO events (id, stream, revision, type, data, metadata, content_digest, prev_digest, recorded_at, idempotency_key, idempotency_digest)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    // A key already stored keeps naming its first event (the port's rule).
+    insertKey: db.prepare<[string, number | bigint]>(
+      'INSERT OR IGNORE INTO event_keys (key, position) VALUES (?, ?)',
     ),
     begin: db.prepare('BEGIN IMMEDIATE'),
     commit: db.prepare('COMMIT'),
@@ -174,6 +180,8 @@ export function createWriterCore(db: Database.Database): WriterCore {
           row.idempotencyKey,
           row.idempotencyDigest,
         );
+        if (row.lookupKeys !== null)
+          for (const key of row.lookupKeys) stmt.insertKey.run(key, info.lastInsertRowid);
         cursor.written.push({
           id: row.id,
           revision: cursor.revision,
