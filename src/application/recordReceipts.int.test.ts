@@ -62,6 +62,7 @@ function counting(store: EventStore): CountingStore {
       return store.headPosition();
     },
     subscribeToAll: (options) => store.subscribeToAll(options),
+    findByKey: (key) => store.findByKey(key),
     verifyStream: (s) => store.verifyStream(s),
     verifyAll: (options) => store.verifyAll(options),
     isReady: () => store.isReady(),
