@@ -13,6 +13,7 @@ import { DEFAULT_INGEST_LIMITS } from '../ingest/index.js';
 import { parseJsonSafely } from '../ingest/jsonGuard.js';
 import { DEFAULT_LIMITS, type AppDeps, type RouteDeps } from './deps.js';
 import { fromFastifyError, handleError, sendProblem } from './problem.js';
+import { registerApiSchemas } from './schemas.js';
 import { healthRoutes } from './routes/health.js';
 import { logRoutes } from './routes/log.js';
 import { eventRoutes } from './routes/events.js';
@@ -120,6 +121,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     domain: deps.domain ?? createDomainService({ eventStore: deps.store }),
     limits,
   };
+  // The API's shared schemas (bodies, problem details) are visible to every scope.
+  registerApiSchemas(app);
   // Each resource's routes in a scope of its own (fastify encapsulation): what one
   // registers (parsers, error handlers, schemas) stays out of the others.
   const routes: ((scope: FastifyInstance, deps: RouteDeps) => void | Promise<void>)[] = [

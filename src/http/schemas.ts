@@ -87,8 +87,9 @@ export const problemResponse = (description: string): JsonSchema => ({
 });
 
 /**
- * Registers the API body schemas and the problem schema on `app`, once (route
- * plugins share one instance, and each may call this).
+ * Registers the API body schemas and the problem schema on `app`, once: buildApp
+ * registers them at the root, where every route scope sees them; a route plugin
+ * built on its own (in a test) may call this too.
  */
 export function registerApiSchemas(app: FastifyInstance): void {
   for (const schema of [...apiSchemas.values(), problemSchema as JsonSchema]) {

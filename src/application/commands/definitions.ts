@@ -41,7 +41,7 @@ async function definitionCommand<State, Event extends DomainEvent, View>(
   }
 }
 
-const gateCommand = (
+const gateCommand = async (
   ctx: ServiceContext,
   gateId: string,
   decide: (state: GateState) => GateEvent[],
@@ -49,7 +49,7 @@ const gateCommand = (
 ): Promise<DefinitionResult<GateView>> =>
   definitionCommand(ctx, gateStreamName(gateId), gateFold, gateView, decide, options);
 
-const stageCommand = (
+const stageCommand = async (
   ctx: ServiceContext,
   stageId: string,
   decide: (state: StageState) => StageEvent[] | Promise<StageEvent[]>,

@@ -173,7 +173,7 @@ export async function recordPrepared(
 /** The `recordReceipt` use case. */
 export const recordReceipt =
   (ctx: ServiceContext) =>
-  (input: ReceiptInput, options: RecordReceiptOptions = {}): Promise<RecordReceiptResult> => {
+  async (input: ReceiptInput, options: RecordReceiptOptions = {}): Promise<RecordReceiptResult> => {
     const receipt = prepareReceipt(ctx, input, options);
     return ctx.locks.run(receipt.stream, () => recordPrepared(ctx, receipt));
   };
