@@ -6,13 +6,14 @@
 //
 // Because each event's link covers the previous link, editing, deleting or
 // reordering any event breaks every later link of its stream.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalize } from '../encoding/canonicalJson.js';
 import type { EventContext } from './types.js';
 
 export const ZERO_DIGEST = '0'.repeat(64);
 
-const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+/** SHA-256 in hex of a string's UTF-8 bytes, or of raw bytes. */
+const sha256Hex = (input: string | Buffer): string => hash('sha256', input, 'hex');
 
 /** Canonical JSON that the content digest covers. */
 export const contentText = (
@@ -77,6 +78,4 @@ export const contentDigest = (
  * link it yields is the one stored logs were verified with.
  */
 export const eventDigest = (prevDigest: string, contentDigestHex: string): string =>
-  createHash('sha256')
-    .update(Buffer.from(prevDigest + contentDigestHex, 'hex'))
-    .digest('hex');
+  sha256Hex(Buffer.from(prevDigest + contentDigestHex, 'hex'));
