@@ -26,13 +26,20 @@ export class CanonicalJsonError extends Error {
 
 /** Serialise `value` to its RFC 8785 canonical JSON text. */
 export function canonicalize(value: unknown): string {
+  let text: string;
   try {
-    return write(value, []);
+    text = write(value, []);
   } catch (error) {
     if (error instanceof Unrepresentable)
       throw new CanonicalJsonError(error.reason, error.segments.reverse().join(''));
     throw error;
   }
+  // The text is built from many small pieces. Reading one character joins them
+  // into one string, once, here; otherwise they would be walked again by each
+  // reader, e.g. when the content text built around this one is hashed and when
+  // the SQLite binding reads it.
+  text.charCodeAt(0);
+  return text;
 }
 
 /**
