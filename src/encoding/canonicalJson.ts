@@ -131,13 +131,12 @@ function writeArray(array: unknown[], ancestors: object[]): string {
 }
 
 /**
- * Members sorted by name as UTF-16 code units, which is how the default
- * `Array.prototype.sort` compares strings. Members whose value is undefined are
+ * Members sorted by name (see sortNames). Members whose value is undefined are
  * absent, as in JSON.stringify. Each value is read once, so what is checked is
  * what is written, even behind a getter.
  */
 function writeObject(record: Record<string, unknown>, ancestors: object[]): string {
-  const names = Object.keys(record).sort();
+  const names = sortNames(Object.keys(record));
   let name = '';
   try {
     let text = '{';
@@ -150,4 +149,22 @@ function writeObject(record: Record<string, unknown>, ancestors: object[]): stri
   } catch (error) {
     throw within(error, name);
   }
+}
+
+/**
+ * Sorts member names as sequences of UTF-16 code units (RFC 8785 §3.2.3), which
+ * is how `<` and the default `Array.prototype.sort` compare strings. Objects in
+ * event data have a few members each, and for so few an insertion sort is
+ * cheaper than the built-in sort's setup. Names from `Object.keys` are
+ * distinct, so stability does not matter.
+ */
+function sortNames(names: string[]): string[] {
+  if (names.length > 16) return names.sort();
+  for (let i = 1; i < names.length; i++) {
+    const name = names[i] as string;
+    let j = i;
+    for (; j > 0 && (names[j - 1] as string) > name; j--) names[j] = names[j - 1] as string;
+    names[j] = name;
+  }
+  return names;
 }
