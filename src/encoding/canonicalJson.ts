@@ -1,7 +1,6 @@
 // RFC 8785 JSON Canonicalization Scheme (JCS): the byte-exact serialisation that
 // every digest and signature in Provenant is computed over. Tested against the
-// RFC's own vectors and, on generated values, against the `canonicalize` package
-// (STYLE.md §8).
+// RFC's own vectors and, on generated values, against the `canonicalize` package.
 //
 // - Object members are sorted by their names as UTF-16 code-unit sequences (§3.2.3).
 // - Numbers are serialised as ECMAScript `Number.prototype.toString` does (§3.2.2.3),
@@ -9,8 +8,8 @@
 // - Strings use the minimal JSON escaping of ECMAScript `JSON.stringify` (§3.2.2.2);
 //   a lone surrogate is written as its `\uXXXX` escape, as `JSON.stringify` does.
 // - Values JSON cannot represent (undefined, functions, symbols, BigInt, NaN,
-//   Infinity, cycles, objects of other classes) are errors naming where they are,
-//   not silently dropped or replaced.
+//   Infinity, cycles, objects of other classes unless they have `toJSON`, as
+//   Dates do) are errors naming where they are, not silently dropped or replaced.
 
 /** Raised when a value has no canonical JSON form. */
 export class CanonicalJsonError extends Error {
