@@ -25,7 +25,7 @@
 // of it (timedTurn in support.ts), so the tasks V8 posts while a case runs (GC
 // steps among them) are charged to that case. Raw cases never yield: before
 // this, whatever their batches left pending ran inside the next port batch,
-// which yields once for group commit (50-135 µs per raw batch of 100).
+// which yields once for group commit.
 import { join } from 'node:path';
 import { canonicalize } from '../src/encoding/canonicalJson.js';
 import { newEventId } from '../src/eventStore/ids.js';

@@ -38,8 +38,8 @@ export const turn = (): Promise<void> => new Promise((resolve) => setImmediate(r
  * (work left pending by whatever ran before runs first, untimed) through one
  * turn of it after `fn` (work `fn` left pending is charged to `fn`). Without
  * this, a case that never yields (a raw synchronous transaction) leaves the
- * tasks V8 posts while it runs to the next case that does yield: measured
- * after the append benchmark's raw batches, 50-135 µs per batch of 100.
+ * tasks V8 posts while it runs (GC steps among them) to the next case that
+ * does yield, which is then charged for them.
  */
 export async function timedTurn<T>(fn: () => Promise<T> | T): Promise<{ nanos: bigint; value: T }> {
   await turn();

@@ -8,12 +8,12 @@
 // reordering any event breaks every later link of its stream.
 import { hash } from 'node:crypto';
 import { canonicalize } from '../encoding/canonicalJson.js';
-import { V8_MAJOR } from '../encoding/engine.js';
 import type { EventContext } from './types.js';
 
 export const ZERO_DIGEST = '0'.repeat(64);
 
-const sha256Hex = (input: string): string => hash('sha256', input, 'hex');
+/** SHA-256 in hex of a string's UTF-8 bytes, or of raw bytes. */
+const sha256Hex = (input: string | Buffer): string => hash('sha256', input, 'hex');
 
 /** Canonical JSON that the content digest covers. */
 export const contentText = (
@@ -54,64 +54,15 @@ export const contentTextOf = (
 ): string => contentHead(context) + canonicalData + typeTail(type);
 
 /**
- * With `scratch` hashing (below), content texts up to this many UTF-8 bytes are
- * assembled in one reused buffer; longer ones are hashed as a string.
- */
-const CONTENT_SCRATCH_BYTES = 64 * 1024;
-const contentScratch = Buffer.allocUnsafeSlow(CONTENT_SCRATCH_BYTES);
-const contentScratchBytes = (length: number): Uint8Array =>
-  new Uint8Array(contentScratch.buffer, contentScratch.byteOffset, length);
-
-/**
- * How the content digest reads the content text:
- *
- * - `scratch`: its three parts are written as UTF-8 straight into one reused
- *   buffer and hashed from there;
- * - `string`: they are joined into one string, which hashing flattens and
- *   encodes.
- *
- * Both hash the same bytes: none of the parts can hold a lone surrogate
- * (canonical JSON escapes them), and a unit test compares the two. Which is
- * faster depends on the engine. Appending ~1 KiB events through the SQLite port
- * in memory, `scratch` was faster in 11 of 13 paired rounds on Node 24 (by
- * 0-3.5 % at the median) and slower in 11-12 of 13 on Node 20 (by 2-5 %),
- * where the rope writer's text is already flat and hashed whole.
- */
-export type ContentHashing = 'scratch' | 'string';
-
-/** The way this process hashes content texts (see ContentHashing). */
-export const CONTENT_HASHING: ContentHashing = V8_MAJOR >= 12 ? 'scratch' : 'string';
-
-/**
  * The content digest from data already in canonical form: the SHA-256 of the
- * UTF-8 bytes of `contentTextOf(type, canonicalData, context)`.
+ * UTF-8 bytes of `contentTextOf(type, canonicalData, context)`. The text has no
+ * lone surrogate (canonical JSON escapes them), so its UTF-8 form is exact.
  */
 export const contentDigestOfCanonical = (
   type: string,
   canonicalData: string,
   context: EventContext | undefined,
-): string => contentDigestWith(CONTENT_HASHING, type, canonicalData, context);
-
-/** `contentDigestOfCanonical` with a chosen way of hashing. For tests and benchmarks. */
-export function contentDigestWith(
-  hashing: ContentHashing,
-  type: string,
-  canonicalData: string,
-  context: EventContext | undefined,
-): string {
-  const head = contentHead(context);
-  const tail = typeTail(type);
-  // At most 3 UTF-8 bytes per UTF-16 code unit.
-  if (
-    hashing === 'string' ||
-    3 * (head.length + canonicalData.length + tail.length) > CONTENT_SCRATCH_BYTES
-  )
-    return sha256Hex(head + canonicalData + tail);
-  let length = contentScratch.write(head, 0);
-  length += contentScratch.write(canonicalData, length);
-  length += contentScratch.write(tail, length);
-  return hash('sha256', contentScratchBytes(length), 'hex');
-}
+): string => sha256Hex(contentTextOf(type, canonicalData, context));
 
 export const contentDigest = (
   type: string,
@@ -119,24 +70,12 @@ export const contentDigest = (
   context: EventContext | undefined,
 ): string => contentDigestOfCanonical(type, canonicalize(data), context);
 
-/** The two digests of a chain link, decoded into one reused buffer. */
-const linkScratch = Buffer.allocUnsafe(64);
-
 /**
  * The chain link of an event, which its stream's next event carries as
- * `prevDigest`. Both digests are decoded into one reused buffer: about 0.4 µs
- * less per appended event than decoding their concatenation into a new buffer
- * (measured through the SQLite port on Node 20 and 24). A digest that is not 64
- * hex digits (only a damaged row holds one) takes the allocating path, which
- * decodes it exactly as `Buffer.from(hex, 'hex')` always has.
+ * `prevDigest`: the SHA-256 of the raw bytes of both digests. A digest that is
+ * not 64 hex digits (only a damaged row holds one) is decoded as
+ * `Buffer.from(hex, 'hex')` always has decoded it, without throwing, so the
+ * link it yields is the one stored logs were verified with.
  */
-export function eventDigest(prevDigest: string, contentDigestHex: string): string {
-  if (
-    prevDigest.length === 64 &&
-    contentDigestHex.length === 64 &&
-    linkScratch.write(prevDigest, 0, 'hex') === 32 &&
-    linkScratch.write(contentDigestHex, 32, 'hex') === 32
-  )
-    return hash('sha256', linkScratch, 'hex');
-  return hash('sha256', Buffer.from(prevDigest + contentDigestHex, 'hex'), 'hex');
-}
+export const eventDigest = (prevDigest: string, contentDigestHex: string): string =>
+  sha256Hex(Buffer.from(prevDigest + contentDigestHex, 'hex'));

@@ -2,18 +2,15 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { canonicalize } from '../encoding/canonicalJson.js';
-import { V8_MAJOR } from '../encoding/engine.js';
 import {
   ZERO_DIGEST,
   contentDigest,
-  CONTENT_HASHING,
   contentDigestOfCanonical,
-  contentDigestWith,
   contentText,
   contentTextOf,
   eventDigest,
 } from './integrity.js';
-import { decodeTime, encodeTime, monotonicFactory } from 'ulid';
+import { decodeTime, encodeTime } from 'ulid';
 import { createUlidFactory, isUlid, newEventId, ulidToUuid, uuidToUlid, uuidV5 } from './ids.js';
 
 describe('integrity fields', () => {
@@ -40,7 +37,7 @@ describe('integrity fields', () => {
       { a: 1 },
       'plain',
       { text: 'é ü — 日本 😀', escapes: '"\\\n\u0001', lone: '\ud800 and \udfff' },
-      // Around and past the reused buffer's 64 KiB: ASCII, then 3-byte characters.
+      // Texts of tens of KiB: ASCII, then 3-byte characters.
       { big: 'x'.repeat(21_800) },
       { big: 'x'.repeat(70_000) },
       { big: '日'.repeat(21_840) },
@@ -53,18 +50,12 @@ describe('integrity fields', () => {
         for (const type of ['T.v1', 'Typ "quoted" ü']) {
           const canonical = canonicalize(data);
           const expected = sha256(contentTextOf(type, canonical, context));
-          assert.equal(contentDigestWith('scratch', type, canonical, context), expected);
-          assert.equal(contentDigestWith('string', type, canonical, context), expected);
           assert.equal(contentDigestOfCanonical(type, canonical, context), expected);
           assert.equal(
             contentDigest(type, data, context),
             sha256(contentText(type, data, context)),
           );
         }
-  });
-
-  it('content texts are hashed from a reused buffer on V8 12 and later', () => {
-    assert.equal(CONTENT_HASHING, V8_MAJOR >= 12 ? 'scratch' : 'string');
   });
 
   it('event digest hashes the raw bytes of prevDigest then contentDigest', () => {
@@ -109,36 +100,12 @@ describe('event ids', () => {
 
   it('encode the time as the ulid package does, and decode with it', () => {
     const next = createUlidFactory();
-    for (const ms of [0, 1, 31, 32, 2 ** 40 - 1, 2 ** 40, 1_700_000_000_000, 2 ** 48 - 1]) {
+    for (const ms of [1, 31, 32, 2 ** 40 - 1, 2 ** 40, 1_700_000_000_000, 2 ** 48 - 1]) {
       const id = next(ms);
       assert.ok(isUlid(id), id);
       assert.equal(id.slice(0, 10), encodeTime(ms, 10));
       assert.equal(decodeTime(id), ms);
     }
-  });
-
-  it('increment within a millisecond exactly as the ulid package does', () => {
-    // Both factories draw the same random part (all zero bits) in a new millisecond.
-    const ours = createUlidFactory((bytes) => bytes.fill(0));
-    const theirs = monotonicFactory(() => 0);
-    for (let i = 0; i < 2100; i++) {
-      const ms = 1_700_000_000_000 + Math.floor(i / 700);
-      assert.equal(ours(ms), theirs(ms));
-    }
-  });
-
-  it('carry into the high half of the random part, and fail only past 2^80 ids in one millisecond', () => {
-    // Random bytes of 0xff: both 40-bit halves of the random part start at their maximum.
-    const next = createUlidFactory((bytes) => bytes.fill(0xff));
-    assert.equal(next(5), `0000000005${'Z'.repeat(16)}`);
-    assert.throws(() => next(5), /ULID random part overflowed/);
-    // A new millisecond starts afresh; the high half carries when the low half wraps.
-    const carry = createUlidFactory((bytes) => {
-      bytes.fill(0);
-      bytes.fill(0xff, 5, 10); // the low half of the first draw: 2^40 - 1
-    });
-    assert.equal(carry(6), `0000000006${'0'.repeat(8)}${'Z'.repeat(8)}`);
-    assert.equal(carry(6), `0000000006${'0'.repeat(7)}1${'0'.repeat(8)}`);
   });
 
   it('keep increasing when the clock goes back, and refuse times a ULID cannot hold', () => {
@@ -147,7 +114,8 @@ describe('event ids', () => {
     const afterStep = next(1_700_000_000_000);
     assert.ok(afterStep > first);
     assert.equal(decodeTime(afterStep), 1_700_000_000_500);
-    for (const bad of [-1, 1.5, Number.NaN, 2 ** 48, Number.POSITIVE_INFINITY])
+    // 0 too: the package would read it as "now".
+    for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 48, Number.POSITIVE_INFINITY])
       assert.throws(() => next(bad), RangeError);
     assert.ok(next(1_700_000_000_500) > afterStep, 'a refused time leaves the factory usable');
   });

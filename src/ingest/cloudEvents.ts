@@ -234,9 +234,10 @@ function parseBinary(
  * parsing the body) ingest has already done, more strictly; and on the way it
  * builds up to three `ValidationError`s with stack traces per call, even for a
  * valid event (`parseStructured` and `JSONParser.parse` create them up front as
- * the value to throw): about 20 µs. So ingest calls the constructor itself, the
- * same way, with the validated attributes. The SDK still rejects what it rejects
- * there (e.g. a `schemaurl` attribute on a 1.0 event): `INGEST_INVALID_CLOUDEVENT`.
+ * the value to throw), and capturing stack traces is costly. So ingest calls the
+ * constructor itself, the same way, with the validated attributes. The SDK still
+ * rejects what it rejects there (e.g. a `schemaurl` attribute on a 1.0 event):
+ * `INGEST_INVALID_CLOUDEVENT`.
  * `data` is what the SDK's binary binding would pass: the parsed JSON, the text,
  * or the body bytes. See docs/ingest.md, step 4.
  */

@@ -52,7 +52,7 @@ export function receiptFromCloudEvent(event: CloudEventJson): ReceiptInput {
   }
   const receipt = data as ReceiptData;
   // Object.assign rather than a spread with extra members: the same result, but a
-  // spread followed by new properties costs about 1 µs per receipt in V8.
+  // spread followed by new properties was measurably slower per receipt.
   return Object.assign({}, receipt, {
     producer: receipt.producer ?? event.source,
     origin: originOf(event),
