@@ -18,7 +18,7 @@ export type VerificationResult = z.infer<typeof VerificationResultSchema>;
 
 // SlsaResult: `SLSA_<TRACK>_LEVEL_<n>` or an organisation's own `<ORG>_<PROPERTY>`
 // (upper-case letters, digits and underscores).
-const SLSA_RESULT_RE = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/;
+const SLSA_RESULT_RE = /^[A-Z][A-Z0-9]*_[A-Z0-9_]+$/;
 
 /** The VSA v1 predicate. */
 export const VsaSchema = z.looseObject({
