@@ -50,3 +50,7 @@ export class ProvenanceError extends ProvenantError {
 
 export const isProvenanceError = (error: unknown): error is ProvenanceError =>
   error instanceof ProvenanceError;
+
+/** PROVENANCE_INVALID_INPUT with `message`. */
+export const invalidInput = (message: string): ProvenanceError =>
+  new ProvenanceError('PROVENANCE_INVALID_INPUT', message);
