@@ -285,6 +285,29 @@ describe('buildProvenance', () => {
     );
   });
 
+  it('refuses artifacts the receipt schema let through but in-toto cannot describe', () => {
+    const withArtifact = (artifact: object) => ({
+      ...build,
+      data: { ...build.data, artifacts: [artifact as { digest: Record<string, string> }] },
+    });
+    throwsCode(
+      () =>
+        buildProvenance(
+          chain([withArtifact({ digest: { sha256: RPM, sha1: 'ab'.repeat(21) } })]),
+          options,
+        ),
+      'PROVENANCE_BAD_DIGEST',
+    );
+    throwsCode(
+      () =>
+        buildProvenance(
+          chain([withArtifact({ uri: 'https://x/a b', digest: { sha256: RPM } })]),
+          options,
+        ),
+      'PROVENANCE_INVALID_INPUT',
+    );
+  });
+
   it('never emits an invalid statement: a bad builder id is a builder fault', () => {
     throwsCode(
       () => buildProvenance(chain(), { builderId: 'not a uri' }),

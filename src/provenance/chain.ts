@@ -8,6 +8,8 @@ import type { ArtifactRef } from '../domain/receiptInput.js';
 import { canonicalize } from '../encoding/canonicalJson.js';
 import { ProvenanceError } from './errors.js';
 import type { DigestedResourceDescriptor } from './resourceDescriptor.js';
+import { DigestedResourceDescriptorSchema } from './resourceDescriptor.js';
+import { schemaError } from './statement.js';
 
 /** Why and by whom a receipt was revoked (from its `ReceiptRevoked.v1` event). */
 export interface ReceiptRevocation {
@@ -99,16 +101,39 @@ export const isInputAction = (action: string): boolean =>
 /** Test actions: those whose name contains `test` (`unit-test`, `integration-test`, `test`). */
 export const isTestAction = (action: string): boolean => action.includes('test');
 
-/** The descriptor of an artifact: name from its name or else its uri. */
-export function artifactDescriptor(artifact: ArtifactRef): DigestedResourceDescriptor {
-  const name = artifact.name ?? artifact.uri;
-  return {
+/**
+ * A receipt's artifact or evidence reference as a ResourceDescriptor, checked:
+ * receipts are validated at ingest, but against their own schema, which is not
+ * the in-toto field rules (e.g. `sha1` of any length there). A reference that
+ * breaks them is the input's fault (PROVENANCE_BAD_DIGEST or
+ * PROVENANCE_INVALID_INPUT, naming the receipt), not a builder fault.
+ */
+export function referenceDescriptor(
+  ref: { name?: string; uri?: string; digest: Record<string, string>; mediaType?: string },
+  receiptId: string,
+  nameFromUri: boolean,
+): DigestedResourceDescriptor {
+  const name = ref.name ?? (nameFromUri ? ref.uri : undefined);
+  const descriptor = {
     ...(name === undefined ? {} : { name }),
-    ...(artifact.uri === undefined ? {} : { uri: artifact.uri }),
-    digest: { ...artifact.digest },
-    ...(artifact.mediaType === undefined ? {} : { mediaType: artifact.mediaType }),
+    ...(ref.uri === undefined ? {} : { uri: ref.uri }),
+    digest: { ...ref.digest },
+    ...(ref.mediaType === undefined ? {} : { mediaType: ref.mediaType }),
   };
+  const checked = DigestedResourceDescriptorSchema.safeParse(descriptor);
+  if (checked.success) return checked.data;
+  throw schemaError(
+    'PROVENANCE_INVALID_INPUT',
+    `Receipt ${receiptId} refers to a resource in-toto cannot describe`,
+    checked.error,
+  );
 }
+
+/** The descriptor of an artifact: name from its name or else its uri. */
+export const artifactDescriptor = (
+  artifact: ArtifactRef,
+  receiptId: string,
+): DigestedResourceDescriptor => referenceDescriptor(artifact, receiptId, true);
 
 /** The key two artifacts are the same by: their sha256, or else their whole digest set. */
 const artifactKey = (artifact: ArtifactRef): string =>
@@ -124,7 +149,7 @@ export function distinctArtifacts(
   for (const receipt of receipts)
     for (const artifact of receipt.data.artifacts ?? []) {
       const key = artifactKey(artifact);
-      if (!byKey.has(key)) byKey.set(key, artifactDescriptor(artifact));
+      if (!byKey.has(key)) byKey.set(key, artifactDescriptor(artifact, receipt.data.receiptId));
     }
   return [...byKey.values()];
 }

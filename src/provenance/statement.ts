@@ -85,7 +85,7 @@ const isDigestIssue = (issue: z.core.$ZodIssue): boolean =>
   (issue.params as { kind?: unknown } | undefined)?.kind === DIGEST_ISSUE;
 
 /** The error for a failed parse: digest problems get their own code, whatever else failed. */
-function schemaError(
+export function schemaError(
   code: ProvenanceErrorCode,
   message: string,
   error: z.ZodError,

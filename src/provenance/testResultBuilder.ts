@@ -2,7 +2,7 @@
 // configuration (the receipt's evidence), and the failing tests' names when the
 // receipt lists them (JUnit receipts do, see src/ingest/junit.ts). Pure.
 import type { ChainReceipt } from './chain.js';
-import { isTestAction, receiptDigest } from './chain.js';
+import { isTestAction, receiptDigest, referenceDescriptor } from './chain.js';
 import { ProvenanceError, invalidInput } from './errors.js';
 import type { DigestedResourceDescriptor, ResourceDescriptor } from './resourceDescriptor.js';
 import type { TestResultStatement } from './statement.js';
@@ -75,12 +75,9 @@ export function buildTestResult(
     : findings.failed > 0 || findings.warned > 0 || (findings.warnedTests?.length ?? 0) > 0
       ? 'WARNED'
       : 'PASSED';
-  const configuration: ResourceDescriptor[] = (data.evidence ?? []).map((e) => ({
-    ...(e.name === undefined ? {} : { name: e.name }),
-    uri: e.uri,
-    digest: { ...e.digest },
-    ...(e.mediaType === undefined ? {} : { mediaType: e.mediaType }),
-  }));
+  const configuration: ResourceDescriptor[] = (data.evidence ?? []).map((e) =>
+    referenceDescriptor(e, data.receiptId, false),
+  );
   const report = findings.reportSha256;
   if (typeof report === 'string' && !configuration.some((c) => c.digest?.['sha256'] === report))
     configuration.push({ name: 'junit-report', digest: { sha256: report } });
