@@ -74,7 +74,13 @@ function sourceDependency(source: SourceRef): DigestedResourceDescriptor {
   };
 }
 
-/** The time `pick` chooses among the receipts' times (`at` or else recordedAt). */
+const LEAP_SECOND = /:60(?:\.\d+)?(?=[Zz+-])/;
+
+/**
+ * The earliest (or, with `later`, the latest) of the receipts' times — `at(r)`,
+ * or else `recordedAt` — returned as written. Compared to the millisecond
+ * (Date.parse), a leap second as :59.999; on a tie the first in log order wins.
+ */
 function boundaryTime(
   receipts: readonly CheckedReceipt[],
   at: (r: CheckedReceipt) => string | undefined,
@@ -85,7 +91,7 @@ function boundaryTime(
     const text = at(receipt) ?? receipt.recordedAt;
     if (!isRfc3339(text))
       throw invalidInput(`Receipt ${receipt.data.receiptId}: '${text}' is not an RFC 3339 time`);
-    const ms = Date.parse(text);
+    const ms = Date.parse(text.replace(LEAP_SECOND, ':59.999'));
     if (best === undefined || (later ? ms > best.ms : ms < best.ms)) best = { text, ms };
   }
   return best?.text;

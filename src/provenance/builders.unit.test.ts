@@ -213,6 +213,25 @@ describe('buildProvenance', () => {
     assert.deepEqual(custom.predicate.runDetails.builder.version, { provenant: '0.1.0' });
   });
 
+  it('compares times across zones and leap seconds', () => {
+    const at = (r: ChainReceipt, startedAt: string, finishedAt: string): ChainReceipt => ({
+      ...r,
+      data: { ...r.data, startedAt, finishedAt },
+    });
+    const zoned = buildProvenance(
+      chain([
+        at(build, '2026-05-01T12:00:00+02:00', '2026-06-30T23:59:60Z'),
+        at(passedTests, '2026-05-01T10:30:00Z', '2026-07-01T01:59:59.5+02:00'),
+      ]),
+      options,
+    );
+    assert.deepEqual(zoned.predicate.runDetails.metadata, {
+      invocationId: 'pipeline-42',
+      startedOn: '2026-05-01T12:00:00+02:00',
+      finishedOn: '2026-06-30T23:59:60Z',
+    });
+  });
+
   it('lists every receipt, revoked ones included, in log order, by canonical digest', () => {
     const byproducts = runDetails.byproducts ?? [];
     assert.deepEqual(
