@@ -14,6 +14,7 @@ import {
   distinctArtifacts,
   isInputAction,
   receiptUri,
+  requireUri,
   unitSubjects,
 } from './chain.js';
 import { invalidInput } from './errors.js';
@@ -134,6 +135,8 @@ export function buildProvenance(
   chain: UnitReceiptChain,
   options: ProvenanceOptions,
 ): SlsaProvenanceStatement {
+  requireUri('builderId', options.builderId);
+  requireUri('buildType', options.buildType);
   const nvrpp = parseUnitKey(chain.unit);
   const receipts = checkedReceipts(chain);
   const live = receipts.filter((r) => r.revoked === undefined);

@@ -11,7 +11,13 @@ import { receiptDigest, unitSubjects, unitUri } from './chain.js';
 import type { ProvenanceErrorCode } from './errors.js';
 import { isProvenanceError } from './errors.js';
 import { SLSA_PROVENANCE_PREDICATE_TYPE } from './slsaProvenance.js';
-import { parseStatement, serializeStatement, STATEMENT_TYPE } from './statement.js';
+import {
+  checkBuilt,
+  parseStatement,
+  serializeStatement,
+  SlsaProvenanceStatementSchema,
+  STATEMENT_TYPE,
+} from './statement.js';
 import { buildTestResult } from './testResultBuilder.js';
 import type { VsaInput } from './vsaBuilder.js';
 import { buildVsa, stageLevel, stagePolicyDigest } from './vsaBuilder.js';
@@ -327,11 +333,20 @@ describe('buildProvenance', () => {
     );
   });
 
-  it('never emits an invalid statement: a bad builder id is a builder fault', () => {
+  it('refuses options that are not URIs', () => {
     throwsCode(
       () => buildProvenance(chain(), { builderId: 'not a uri' }),
-      'PROVENANCE_BUILDER_FAULT',
+      'PROVENANCE_INVALID_INPUT',
     );
+    throwsCode(
+      () => buildProvenance(chain(), { ...options, buildType: 'receipt chain' }),
+      'PROVENANCE_INVALID_INPUT',
+    );
+  });
+
+  it('never emits an invalid statement: what fails its schema is a builder fault', () => {
+    const broken = { ...statement, subject: [] };
+    throwsCode(() => checkBuilt(SlsaProvenanceStatementSchema, broken), 'PROVENANCE_BUILDER_FAULT');
   });
 });
 
@@ -434,6 +449,7 @@ describe('buildVsa', () => {
     );
     throwsCode(() => buildVsa({ ...input, timeVerified: 'now' }), 'PROVENANCE_INVALID_INPUT');
     throwsCode(() => buildVsa({ ...input, subjects: [] }), 'PROVENANCE_NO_SUBJECT');
+    throwsCode(() => buildVsa({ ...input, verifierId: 'me' }), 'PROVENANCE_INVALID_INPUT');
   });
 });
 

@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto';
 import type { ReceiptRecordedData } from '../domain/events.js';
 import type { ArtifactRef } from '../domain/receiptInput.js';
 import { canonicalize } from '../encoding/canonicalJson.js';
-import { ProvenanceError } from './errors.js';
+import { ProvenanceError, invalidInput } from './errors.js';
 import type { DigestedResourceDescriptor } from './resourceDescriptor.js';
-import { DigestedResourceDescriptorSchema } from './resourceDescriptor.js';
+import { DigestedResourceDescriptorSchema, isUri } from './resourceDescriptor.js';
 import { schemaError } from './statement.js';
 
 /** Why and by whom a receipt was revoked (from its `ReceiptRevoked.v1` event). */
@@ -182,3 +182,9 @@ export const unitUri = (unit: string): string =>
 /** `provenant:receipt:<receipt id>`. */
 export const receiptUri = (receiptId: string): string =>
   `provenant:receipt:${receiptId.replace(NOT_IN_URI_PATH, (c) => encodeURIComponent(c))}`;
+
+/** Checks that an option the caller gave is a URI (PROVENANCE_INVALID_INPUT otherwise). */
+export function requireUri(what: string, value: string | undefined): void {
+  if (value !== undefined && !isUri(value))
+    throw invalidInput(`${what} '${value}' is not an RFC 3986 URI with a scheme`);
+}

@@ -2,7 +2,7 @@
 // configuration (the receipt's evidence), and the failing tests' names when the
 // receipt lists them (JUnit receipts do, see src/ingest/junit.ts). Pure.
 import type { ChainReceipt } from './chain.js';
-import { isTestAction, receiptDigest, referenceDescriptor } from './chain.js';
+import { isTestAction, receiptDigest, referenceDescriptor, requireUri } from './chain.js';
 import { ProvenanceError, invalidInput } from './errors.js';
 import type { DigestedResourceDescriptor, ResourceDescriptor } from './resourceDescriptor.js';
 import type { TestResultStatement } from './statement.js';
@@ -68,6 +68,7 @@ export function buildTestResult(
     );
   if (options.subjects.length === 0)
     throw new ProvenanceError('PROVENANCE_NO_SUBJECT', `No subjects for unit '${data.unit}'`);
+  requireUri('url', options.url);
 
   const findings = testFindings(data.results ?? {});
   const result: TestResultOutcome = !data.multipass

@@ -4,7 +4,7 @@
 // Conventions (levels, policy URI and digest): docs/provenance.md.
 import { createHash } from 'node:crypto';
 import { canonicalize } from '../encoding/canonicalJson.js';
-import { receiptUri, unitUri } from './chain.js';
+import { receiptUri, requireUri, unitUri } from './chain.js';
 import { ProvenanceError, invalidInput } from './errors.js';
 import type { DigestedResourceDescriptor } from './resourceDescriptor.js';
 import { digestProblem, isRfc3339 } from './resourceDescriptor.js';
@@ -80,6 +80,8 @@ export const stageLevel = (stageId: string): string =>
 
 /** A SLSA VSA v1 for a stage verdict on a unit (docs/provenance.md: levels and policy). */
 export function buildVsa(input: VsaInput): VsaStatement {
+  requireUri('verifierId', input.verifierId);
+  requireUri('resourceUri', input.resourceUri);
   if (input.subjects.length === 0)
     throw new ProvenanceError('PROVENANCE_NO_SUBJECT', `No subjects for unit '${input.unit}'`);
   for (const receipt of input.receipts)
