@@ -89,6 +89,18 @@ export const errorCodes = {
   INGEST_JUNIT_DTD_FORBIDDEN: { status: 400, title: 'JUnit report declares a DTD or entity' },
   INGEST_JUNIT_TOO_LARGE: { status: 413, title: 'JUnit report exceeds the size limit' },
 
+  // Provenance: in-toto statements and their predicates (src/provenance)
+  PROVENANCE_NOT_A_STATEMENT: { status: 400, title: 'Not an in-toto Statement v1' },
+  PROVENANCE_UNKNOWN_PREDICATE_TYPE: { status: 422, title: 'Predicate type is not supported' },
+  PROVENANCE_INVALID_PREDICATE: {
+    status: 422,
+    title: 'Predicate does not match its predicate type',
+  },
+  PROVENANCE_BAD_DIGEST: { status: 400, title: 'Digest is malformed or does not match' },
+  PROVENANCE_NO_SUBJECT: { status: 422, title: 'Nothing to attest: the unit has no artifacts' },
+  PROVENANCE_INVALID_INPUT: { status: 422, title: 'Input cannot be attested' },
+  PROVENANCE_BUILDER_FAULT: { status: 500, title: 'Built statement fails its own schema' },
+
   // Configuration and command line (src/cli, src/config.ts)
   CONFIG_INVALID: { status: 500, title: 'Invalid configuration' },
 } as const satisfies Record<string, ErrorCodeInfo>;
