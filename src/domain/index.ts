@@ -84,8 +84,9 @@ export {
   evolveUnit,
   initialUnitState,
   evaluateUnitState,
-  receiptData,
+  countedIn,
 } from './unit.js';
+export { receiptData, checkCustomSection } from './receiptData.js';
 export type {
   UnitCommand,
   RecordReceipt,
