@@ -38,7 +38,10 @@ export interface WrittenKeyPair {
  * key with mode 0600, the public key with 0644. Without `force`, refuses with
  * SIGN_KEY_EXISTS when either file exists, and writes nothing; with it, replaces both.
  */
-export function writeSigningKeyPair(dir: string, options: { force?: boolean } = {}): WrittenKeyPair {
+export function writeSigningKeyPair(
+  dir: string,
+  options: { force?: boolean } = {},
+): WrittenKeyPair {
   const pair = generateSigningKeyPair();
   const privateKeyPath = join(dir, PRIVATE_KEY_FILE);
   const publicKeyPath = join(dir, PUBLIC_KEY_FILE);
@@ -67,4 +70,3 @@ export function writeSigningKeyPair(dir: string, options: { force?: boolean } = 
   }
   return { keyId: pair.keyId, privateKeyPath, publicKeyPath };
 }
-

@@ -8,7 +8,9 @@ import { ProvenantError } from '../../errors.js';
 
 /** Hex SHA-256 of the DER SubjectPublicKeyInfo: the key id Provenant prints and puts in hints. */
 export function keyIdOf(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
 }
 
 /** Throws SIGN_INVALID_KEY unless the key is an EC key on P-256. */

@@ -17,7 +17,10 @@ export type ArtifactInput = { readonly bytes: Buffer } | { readonly sha256: stri
 export type SignerPolicy =
   /** A key-based bundle signed by this public key (PEM, DER SPKI or KeyObject). */
   | { readonly publicKey: string | Buffer | KeyObject }
-  /** A certificate bundle whose certificate names this identity (SAN) and OIDC issuer. */
+  /**
+   * A certificate bundle whose certificate names this identity (SAN; a string
+   * matches exactly, a RegExp as written) and this OIDC issuer (exactly).
+   */
   | { readonly certificateIdentity: string | RegExp; readonly certificateIssuer: string };
 
 export interface VerifyBundleOptions {
@@ -133,17 +136,31 @@ export function verifyBundle(
     ),
   );
   const verifier = new Verifier(trust, verifierOptions);
+  // @sigstore/verify treats a string SAN as an unanchored regular expression
+  // ('x' would match any identity containing an x): a string is compared
+  // exactly here instead, a RegExp is the caller's explicit choice.
   const signer = libraryCall(() =>
     verifier.verify(
       entity,
       keyBased
         ? undefined
         : {
-            subjectAlternativeName: policy.certificateIdentity,
+            ...(policy.certificateIdentity instanceof RegExp
+              ? { subjectAlternativeName: policy.certificateIdentity }
+              : {}),
             extensions: { issuer: policy.certificateIssuer },
           },
     ),
   );
+  if (!keyBased && typeof policy.certificateIdentity === 'string') {
+    const identity = signer.identity?.subjectAlternativeName;
+    if (identity !== policy.certificateIdentity) {
+      throw new BundleVerificationError(
+        'VERIFY_IDENTITY_MISMATCH',
+        `the certificate identity is ${JSON.stringify(identity)}, not ${JSON.stringify(policy.certificateIdentity)}`,
+      );
+    }
+  }
 
   return {
     mediaType: bundle.mediaType,
