@@ -30,7 +30,12 @@ export async function signDsse(
     return bundleToJSON(bundle);
   } catch (error) {
     if (error instanceof InternalError) {
-      throw new ProvenantError('SIGN_FAILED', `${error.code}: ${error.message}`, { cause: error });
+      // The library quotes the whole identity token in some messages: a
+      // credential, so those messages are not repeated.
+      const message = error.code.startsWith('IDENTITY_TOKEN_')
+        ? 'the identity token cannot be read or parsed'
+        : error.message;
+      throw new ProvenantError('SIGN_FAILED', `${error.code}: ${message}`, { cause: error });
     }
     throw error;
   }

@@ -19,6 +19,11 @@ export interface KeylessOptions {
   readonly identityProvider: IdentityProvider;
   /** Rekor (v1 API) base URL; omit to log nowhere. */
   readonly rekorURL?: string;
+  /**
+   * Rekor entry kind for the envelope: 'dsse' (default) or the older
+   * 'intoto'. The kind changes only how Rekor stores the entry.
+   */
+  readonly rekorEntryType?: 'dsse' | 'intoto';
   /** RFC 3161 timestamp authority base URL; omit for no signed timestamp. */
   readonly tsaURL?: string;
   /** Per-request timeout in milliseconds. */
@@ -51,7 +56,11 @@ export function keylessSigning(options: KeylessOptions): Keyless {
   const witnesses: Witness[] = [];
   if (options.rekorURL !== undefined) {
     witnesses.push(
-      new RekorWitness({ rekorBaseURL: options.rekorURL, entryType: 'dsse', ...fetchOptions }),
+      new RekorWitness({
+        rekorBaseURL: options.rekorURL,
+        entryType: options.rekorEntryType ?? 'dsse',
+        ...fetchOptions,
+      }),
     );
   }
   if (options.tsaURL !== undefined) {
