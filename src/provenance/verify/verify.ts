@@ -4,7 +4,13 @@
 // trust material and thresholds, checks what the library leaves to its caller
 // (the artifact against the signed content), and maps every failure to one code.
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { toSignedEntity, toTrustMaterial, Verifier, type VerifierOptions } from '@sigstore/verify';
+import {
+  toSignedEntity,
+  toTrustMaterial,
+  Verifier,
+  type TrustMaterial,
+  type VerifierOptions,
+} from '@sigstore/verify';
 import { parseBundle, type Bundle } from './bundle.js';
 import { BundleVerificationError, fromLibraryError } from './errors.js';
 import { checkBundleConsistency } from './extraChecks.js';
@@ -99,7 +105,7 @@ export function verifyBundle(
   }
 
   let verifiedKeyId: string | undefined;
-  let trust;
+  let trust: TrustMaterial;
   let verifierOptions: VerifierOptions;
   if (keyBased) {
     const key = toPublicKey(policy.publicKey);
