@@ -101,6 +101,29 @@ export const errorCodes = {
   PROVENANCE_INVALID_INPUT: { status: 422, title: 'Input cannot be attested' },
   PROVENANCE_BUILDER_FAULT: { status: 500, title: 'Built statement fails its own schema' },
 
+  // Signing (src/provenance/signing)
+  SIGN_INVALID_KEY: { status: 400, title: 'Signing key is not an ECDSA P-256 private key' },
+  SIGN_KEY_EXISTS: { status: 409, title: 'Key file exists (use --force to overwrite)' },
+  SIGN_FAILED: { status: 502, title: 'Keyless signing service failed' },
+
+  // Bundle verification (src/provenance/verify)
+  VERIFY_BUNDLE_NOT_JSON: { status: 400, title: 'Bundle is not JSON' },
+  VERIFY_NOT_A_BUNDLE: { status: 400, title: 'JSON is not a Sigstore bundle' },
+  VERIFY_UNKNOWN_MEDIA_TYPE: { status: 400, title: 'Unsupported Sigstore bundle media type' },
+  VERIFY_BAD_BASE64: { status: 400, title: 'Bundle field is not valid base64' },
+  VERIFY_SIGNATURE_INVALID: { status: 422, title: 'Signature does not verify' },
+  VERIFY_UNKNOWN_KEY: { status: 422, title: 'Signing key is not the expected key' },
+  VERIFY_IDENTITY_MISMATCH: {
+    status: 422,
+    title: 'Certificate identity or issuer is not the expected one',
+  },
+  VERIFY_CERTIFICATE: { status: 422, title: 'Signing certificate does not chain to a trusted CA' },
+  VERIFY_SUBJECT_MISMATCH: { status: 422, title: 'Signed subject does not match the artifact' },
+  VERIFY_TRUST_MATERIAL: { status: 422, title: 'Trust material is missing or invalid' },
+  VERIFY_TLOG: { status: 422, title: 'Transparency log entry does not verify' },
+  VERIFY_TIMESTAMP: { status: 422, title: 'Signed timestamp does not verify' },
+  VERIFY_UNSUPPORTED: { status: 422, title: 'Bundle feature not supported by this verifier' },
+
   // Configuration and command line (src/cli, src/config.ts)
   CONFIG_INVALID: { status: 500, title: 'Invalid configuration' },
 } as const satisfies Record<string, ErrorCodeInfo>;

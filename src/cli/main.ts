@@ -7,8 +7,10 @@
 // CONFIG_INVALID, printed as one line without a stack trace.
 import { Command, CommanderError } from 'commander';
 import { isProvenantError } from '../errors.js';
+import { keysCommand } from './commands/keys.js';
 import { logCommand, verifyAliasCommand } from './commands/log.js';
 import { serveCommand } from './commands/serve.js';
+import { verifyBundleCommand } from './commands/verifyBundle.js';
 import { configureTree, exitCodesHelp, USAGE_ERROR, version } from './shared.js';
 
 export function buildProgram(): Command {
@@ -21,6 +23,8 @@ export function buildProgram(): Command {
     .addCommand(serveCommand())
     .addCommand(logCommand())
     .addCommand(verifyAliasCommand())
+    .addCommand(keysCommand())
+    .addCommand(verifyBundleCommand())
     .addHelpText(
       'after',
       `
@@ -30,7 +34,7 @@ options, environment and exit codes.
 
 ${exitCodesHelp([
   [0, 'success'],
-  [1, 'the command found a problem (e.g. log verify: a broken link)'],
+  [1, 'the command found a problem (e.g. log verify: a broken link; verify-bundle: invalid)'],
   [2, 'usage or configuration error'],
 ])}
 `,

@@ -1,0 +1,245 @@
+// Keyless signing end to end, offline: @sigstore/mock's Fulcio, Rekor and TSA
+// handlers served by node:http on loopback, @sigstore/sign's FulcioSigner and
+// witnesses talking to them, and the verifier checking the bundle against a
+// trusted root made from the mock services' keys and certificates.
+import assert from 'node:assert/strict';
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import {
+  fulcioHandler,
+  initializeCA,
+  initializeCTLog,
+  initializeTLog,
+  initializeTSA,
+  rekorHandler,
+  tsaHandler,
+  type HandlerFn,
+} from '@sigstore/mock';
+import { keylessSigning, signDsse } from '../../src/provenance/signing/index.js';
+import {
+  parseTrustedRoot,
+  verifyBundle,
+  type TrustedRoot,
+} from '../../src/provenance/verify/index.js';
+
+const IDENTITY = 'ci-bot@example.com';
+const ISSUER = 'https://issuer.example.com';
+const IN_TOTO = 'application/vnd.in-toto+json';
+
+const p256 = (): { publicKey: KeyObject; privateKey: KeyObject } =>
+  generateKeyPairSync('ec', { namedCurve: 'P-256' });
+
+/** A loopback HTTP server answering POSTs to one path with a mock handler. */
+async function serve(): Promise<{
+  server: Server;
+  url: string;
+  route: (path: string, fn: HandlerFn) => void;
+}> {
+  const routes = new Map<string, HandlerFn>();
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const fn = req.method === 'POST' ? routes.get(req.url ?? '') : undefined;
+      if (fn === undefined) {
+        res.writeHead(404).end();
+        return;
+      }
+      fn(Buffer.concat(chunks).toString()).then(
+        ({ statusCode, response, contentType }) => {
+          res.writeHead(statusCode, { 'content-type': contentType ?? 'text/plain' });
+          res.end(
+            typeof response === 'string'
+              ? response
+              : Buffer.from(response.buffer, response.byteOffset, response.byteLength),
+          );
+        },
+        (error: unknown) => {
+          res.writeHead(500).end(String(error));
+        },
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${port}`, route: (path, fn) => routes.set(path, fn) };
+}
+
+/** An unsigned JWT: the mock Fulcio decodes the claims without checking a signature. */
+const identityToken = (): string => {
+  const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  return `${part({ alg: 'none', typ: 'JWT' })}.${part({ iss: ISSUER, sub: IDENTITY, email: IDENTITY, email_verified: true, aud: 'sigstore', iat: now, exp: now + 600 })}.`;
+};
+
+const b64 = (bytes: ArrayBufferView): string =>
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+const der = (key: KeyObject): Buffer => key.export({ type: 'spki', format: 'der' });
+
+describe('keyless signing against @sigstore/mock (Fulcio, Rekor, TSA on loopback)', () => {
+  let fulcio: Awaited<ReturnType<typeof serve>>;
+  let rekor: Awaited<ReturnType<typeof serve>>;
+  let tsa: Awaited<ReturnType<typeof serve>>;
+  let trustedRoot: TrustedRoot;
+
+  before(async () => {
+    [fulcio, rekor, tsa] = await Promise.all([serve(), serve(), serve()]);
+    const caKeys = p256();
+    const ctKeys = p256();
+    const tlogKeys = p256();
+    const tsaKeys = p256();
+    const ctLog = await initializeCTLog(ctKeys);
+    const ca = await initializeCA(caKeys, ctLog);
+    const tlog = await initializeTLog(rekor.url, tlogKeys);
+    const timestamps = await initializeTSA(tsaKeys);
+    for (const [target, handler] of [
+      [fulcio, fulcioHandler(ca)],
+      [rekor, rekorHandler(tlog)],
+      [tsa, tsaHandler(timestamps)],
+    ] as const) {
+      target.route(handler.path, handler.fn);
+    }
+    const start = new Date(Date.now() - 3600_000).toISOString();
+    const logInstance = (url: string, publicKey: KeyObject) => ({
+      baseUrl: url,
+      hashAlgorithm: 'SHA2_256',
+      publicKey: {
+        rawBytes: der(publicKey).toString('base64'),
+        keyDetails: 'PKIX_ECDSA_P256_SHA_256',
+        validFor: { start },
+      },
+      logId: { keyId: createHash('sha256').update(der(publicKey)).digest('base64') },
+    });
+    trustedRoot = parseTrustedRoot({
+      mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
+      tlogs: [logInstance(rekor.url, tlogKeys.publicKey)],
+      ctlogs: [
+        {
+          ...logInstance('https://ctfe.example', ctKeys.publicKey),
+          logId: { keyId: b64(ctLog.logID) },
+        },
+      ],
+      certificateAuthorities: [
+        {
+          subject: { organization: 'mock', commonName: 'fulcio' },
+          uri: fulcio.url,
+          certChain: { certificates: [{ rawBytes: b64(ca.rootCertificate) }] },
+          validFor: { start },
+        },
+      ],
+      timestampAuthorities: [
+        {
+          subject: { organization: 'mock', commonName: 'tsa' },
+          uri: tsa.url,
+          certChain: {
+            certificates: [
+              { rawBytes: b64(timestamps.intCertificate) },
+              { rawBytes: b64(timestamps.rootCertificate) },
+            ],
+          },
+          validFor: { start },
+        },
+      ],
+    });
+  });
+
+  after(async () => {
+    await Promise.all(
+      [fulcio, rekor, tsa].map(
+        (s) =>
+          new Promise<void>((resolve) =>
+            s === undefined ? resolve() : s.server.close(() => resolve()),
+          ),
+      ),
+    );
+  });
+
+  const statement = (sha256: string): Buffer =>
+    Buffer.from(
+      JSON.stringify({
+        _type: 'https://in-toto.io/Statement/v1',
+        subject: [{ name: 'a', digest: { sha256 } }],
+        predicateType: 'https://example.com/p/v1',
+        predicate: {},
+      }),
+    );
+  const digest = createHash('sha256').update('artifact').digest('hex');
+
+  it('signs with a Fulcio certificate, logs to Rekor, timestamps with the TSA, and verifies', async () => {
+    const { signer, witnesses } = keylessSigning({
+      fulcioURL: fulcio.url,
+      rekorURL: rekor.url,
+      // The mock Rekor logs a proposed entry verbatim, where a real Rekor
+      // rewrites a 'dsse' proposal into its stored form; an 'intoto' proposal
+      // already has the stored form's fields, so it verifies.
+      rekorEntryType: 'intoto',
+      tsaURL: tsa.url,
+      identityProvider: { getToken: () => Promise.resolve(identityToken()) },
+      retry: 0,
+      timeout: 10_000,
+    });
+    const bundle = await signDsse(statement(digest), IN_TOTO, signer, witnesses);
+    assert.ok(bundle.verificationMaterial.certificate, 'a certificate, not a key');
+    assert.equal(bundle.verificationMaterial.tlogEntries.length, 1);
+    assert.equal(
+      bundle.verificationMaterial.timestampVerificationData?.rfc3161Timestamps.length,
+      1,
+    );
+
+    const result = verifyBundle(
+      bundle,
+      { certificateIdentity: IDENTITY, certificateIssuer: ISSUER },
+      { sha256: digest },
+      { trustedRoot },
+    );
+    assert.deepEqual(result.signer, { kind: 'certificate', identity: IDENTITY, issuer: ISSUER });
+
+    assert.throws(
+      () =>
+        verifyBundle(
+          bundle,
+          { certificateIdentity: 'someone-else@example.com', certificateIssuer: ISSUER },
+          { sha256: digest },
+          { trustedRoot },
+        ),
+      { code: 'VERIFY_IDENTITY_MISMATCH' },
+    );
+    assert.throws(
+      () =>
+        verifyBundle(
+          bundle,
+          { certificateIdentity: IDENTITY, certificateIssuer: 'https://other.example' },
+          { sha256: digest },
+          { trustedRoot },
+        ),
+      { code: 'VERIFY_IDENTITY_MISMATCH' },
+    );
+    // Under the public-good root the mock CA is not trusted.
+    assert.throws(
+      () =>
+        verifyBundle(
+          bundle,
+          { certificateIdentity: IDENTITY, certificateIssuer: ISSUER },
+          { sha256: digest },
+        ),
+      (error: { code?: string }) =>
+        error.code === 'VERIFY_CERTIFICATE' ||
+        error.code === 'VERIFY_TLOG' ||
+        error.code === 'VERIFY_TIMESTAMP',
+    );
+  });
+
+  it('reports an unreachable service as SIGN_FAILED', async () => {
+    const { signer, witnesses } = keylessSigning({
+      fulcioURL: 'http://127.0.0.1:9',
+      identityProvider: { getToken: () => Promise.resolve(identityToken()) },
+      retry: 0,
+      timeout: 2_000,
+    });
+    await assert.rejects(signDsse(statement(digest), IN_TOTO, signer, witnesses), {
+      code: 'SIGN_FAILED',
+    });
+  });
+});
