@@ -38,7 +38,7 @@ const args = [
   'tsx',
   '--test',
   `--test-concurrency=${process.env.TEST_CONCURRENCY ?? '2'}`,
-  '--test-timeout=120000',
+  '--test-timeout=300000',
   ...(process.env.TEST_REPORTER ? [`--test-reporter=${process.env.TEST_REPORTER}`] : []),
   ...files.map((f) => relative(process.cwd(), join(root, f))),
 ];

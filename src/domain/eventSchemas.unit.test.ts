@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { UNIT, definitionsOf, receipt } from '../../test/support/domainFixtures.js';
+import { attestationIssued } from './attestation.js';
 import { EventTypes, type DomainEvent } from './events.js';
 import { decideGate, initialGateState } from './gate.js';
 import { decideStage, initialStageState } from './stage.js';
@@ -133,7 +134,21 @@ describe('event schemas', () => {
       { type: 'DisableStage', stageId: 's' },
       { ...initialStageState(), version: 1, enabled: true, stageId: 's' },
     );
-    for (const event of [...gate, ...disabledGate, ...stage, ...disabledStage]) {
+    const attestation = attestationIssued({
+      attestationId: '01J00000000000000000000009',
+      unit: UNIT,
+      kind: 'vsa',
+      predicateType: 'https://slsa.dev/verification_summary/v1',
+      statementDigest: 'a'.repeat(64),
+      bundleDigest: 'b'.repeat(64),
+      subjects: [{ name: 'openssl.rpm', digest: { sha256: 'c'.repeat(64) } }],
+      receipts: [{ receiptId: '01J00000000000000000000001', digest: 'd'.repeat(64) }],
+      stage: { stageId: 'release', stageVersion: 1, passed: true, verdictEventId: 'e1' },
+      signer: { kind: 'key', keyId: 'e'.repeat(64) },
+      trigger: { kind: 'request', requestedBy: 'alice' },
+      bundle: { mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json' },
+    });
+    for (const event of [...gate, ...disabledGate, ...stage, ...disabledStage, attestation]) {
       assertValid(event);
       seen.add(event.type);
     }

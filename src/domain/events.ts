@@ -22,6 +22,7 @@ export const EventTypes = {
   GateReopened: 'GateReopened.v1',
   StagePassed: 'StagePassed.v1',
   StageReopened: 'StageReopened.v1',
+  AttestationIssued: 'AttestationIssued.v1',
 } as const;
 
 /** Every domain event type this module defines. */
@@ -178,6 +179,47 @@ export type GateFailed = DomainEvent<typeof EventTypes.GateFailed, GateVerdictDa
 export type GateReopened = DomainEvent<typeof EventTypes.GateReopened, GateVerdictData>;
 export type StagePassed = DomainEvent<typeof EventTypes.StagePassed, StageVerdictData>;
 export type StageReopened = DomainEvent<typeof EventTypes.StageReopened, StageVerdictData>;
+
+// ---------------------------------------------------------------- attestations
+
+/** What an attestation attests (DESIGN.md §6). */
+export type AttestationKind = 'provenance' | 'vsa' | 'test-result';
+
+/**
+ * `AttestationIssued.v1`, in the unit's stream: a signed in-toto statement about
+ * the unit was issued. Names what it relied on (receipts, stage verdict), who
+ * asked, the signer, and the digests of the statement and of the Sigstore bundle;
+ * carries the bundle itself when it fits in one event.
+ */
+export interface AttestationIssuedData {
+  attestationId: string;
+  unit: string;
+  kind: AttestationKind;
+  predicateType: string;
+  /** Hex SHA-256 of the statement's RFC 8785 canonical JSON (the DSSE payload). */
+  statementDigest: string;
+  /** Hex SHA-256 of the bundle's RFC 8785 canonical JSON. */
+  bundleDigest: string;
+  /** The statement's subjects. */
+  subjects: { name?: string; digest: Record<string, string> }[];
+  /** The receipts the statement relies on, with their canonical digests. */
+  receipts: { receiptId: string; digest: string }[];
+  /** VSA: the stage verdict it summarises. */
+  stage?: { stageId: string; stageVersion: number; passed: boolean; verdictEventId: string };
+  /** Test result: the test receipt it reports. */
+  receiptId?: string;
+  /** Who signed: a local key (its id) or a keyless identity. */
+  signer: { kind: 'key'; keyId: string } | { kind: 'keyless'; identity?: string };
+  /** Why it was issued: on request (by whom, when known) or on a StagePassed event. */
+  trigger: { kind: 'request'; requestedBy?: string } | { kind: 'stage-passed'; eventId: string };
+  /** The Sigstore bundle (v0.3 JSON), when the event stays under the size limit. */
+  bundle?: Record<string, unknown>;
+}
+
+export type AttestationIssued = DomainEvent<
+  typeof EventTypes.AttestationIssued,
+  AttestationIssuedData
+>;
 
 /** Events of a gate stream. */
 export type GateEvent = GateDefined | GateDisabled;

@@ -31,6 +31,9 @@ export type {
   VerdictEvent,
   ReceiptRecordedData,
   ReceiptRevokedData,
+  AttestationIssued,
+  AttestationIssuedData,
+  AttestationKind,
   GateDefinitionBody,
   GateDefinedData,
   GateDisabledData,
@@ -102,3 +105,4 @@ export type {
   EvidenceRef,
   DigestSet,
 } from './receiptInput.js';
+export { attestationIssued } from './attestation.js';
