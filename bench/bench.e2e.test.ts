@@ -24,7 +24,17 @@ describe('npm run bench', () => {
     assert.equal(report.node, process.version);
     const expected: Record<string, string[]> = {
       append: ['batch100Ratio', 'groupCommitRatio', 'batch100InlineIntegrityRatio'],
-      ingest: ['singleIngestRatio', 'batchIngestRatio', 'singleP99Ms'],
+      ingest: [
+        'singleIngestRatio',
+        'batchIngestRatio',
+        'singleP99Ms',
+        'bareSingleEventsPerSec',
+        'batchParseUsPerEvent',
+        'batchPartsUsPerEvent',
+        'batchCeilingEventsPerSec',
+        'singleVsRawRatio',
+        'batchVsRawRatio',
+      ],
       'ingest-parse': ['binaryUsPerEvent', 'structuredUsPerEvent'],
     };
     for (const [name, keys] of Object.entries(expected)) {

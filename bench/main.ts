@@ -36,8 +36,9 @@ if (values.help) {
 
   append        the port's SQLite appends vs raw better-sqlite3 inserts (batches of 100;
                 32 concurrent single-event appends vs one row per transaction)
-  ingest        POST /v1/events over loopback (binary and batch mode) vs raw inserts,
-                with a bare fastify route as the ceiling of HTTP on this machine
+  ingest        POST /v1/events over loopback (binary and batch mode) vs ceilings from the
+                same run: a bare fastify route (single), and bare route + parse/validate +
+                raw 100-row inserts summed per event (batch)
   ingest-parse  parsing and validating CloudEvents alone vs JSON.parse of the same bytes
 
   --json     print one JSON object with every figure (ratios end in "Ratio"; the
