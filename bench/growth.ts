@@ -243,8 +243,10 @@ const revoke = (http: Http, receiptId: string) =>
 /**
  * Runs `op(0..ops-1)` from `concurrency` workers and returns operations per
  * second. No new operation starts after `budgetSeconds` once one has started.
+ * Says on stderr what it measured (a slow operation can take long on a big log).
  */
 async function rate(
+  label: string,
   ops: number,
   concurrency: number,
   budgetSeconds: number,
@@ -262,7 +264,11 @@ async function rate(
       }
     }),
   );
-  return done / elapsed();
+  const seconds = elapsed();
+  process.stderr.write(
+    `growth: ${label}: ${done} in ${seconds.toFixed(1)} s (${(done / seconds).toPrecision(3)}/s)\n`,
+  );
+  return done / seconds;
 }
 
 const median = (values: number[]): number => {
@@ -285,8 +291,17 @@ interface LogRates {
   revokeUnknown: number;
 }
 
-/** Measures the log-size operations on the store at `config` (already prepared). */
-async function measureLog(config: Config, run: string, n: Counts): Promise<LogRates> {
+/**
+ * Measures the log-size operations on the store at `config` (already prepared).
+ * `warmRevocations`: warm the revocation path up first (only the first turn needs
+ * it: the JIT is the process's, and on a large log each revocation can take long).
+ */
+async function measureLog(
+  config: Config,
+  run: string,
+  n: Counts,
+  warmRevocations: boolean,
+): Promise<LogRates> {
   const unitOf = (i: number): string => `${run}-http${Math.floor(i / 5)}/2.0.0/1.el9/x86_64/rpm`;
   const server = await startServer(config);
   const http = httpClient(server.url);
@@ -302,23 +317,36 @@ async function measureLog(config: Config, run: string, n: Counts): Promise<LogRa
         200,
         await http.request('GET', `/v1/units/${run}-warm${i}/1/1/x/rpm`),
       );
-      expectStatus('unknown revocation', 404, await revoke(http, randomUUID()));
+      if (warmRevocations)
+        expectStatus('unknown revocation', 404, await revoke(http, randomUUID()));
     }
 
     const receiptIds: string[] = [];
-    const ingest = await rate(n.ingest, CONCURRENCY, n.budgetSeconds, async (i) => {
-      receiptIds[i] = await postReceipt(http, run, i, unitOf(i));
-    });
+    const ingest = await rate(
+      `${run}: ingest`,
+      n.ingest,
+      CONCURRENCY,
+      n.budgetSeconds,
+      async (i) => {
+        receiptIds[i] = await postReceipt(http, run, i, unitOf(i));
+      },
+    );
     const recorded = receiptIds.filter((id) => id !== undefined);
     const units = Math.ceil(recorded.length / 5);
-    const unitStatus = await rate(n.reads, CONCURRENCY, n.budgetSeconds, async (i) =>
-      expectStatus(
-        'unit read',
-        200,
-        await http.request('GET', `/v1/units/${unitOf((i % units) * 5)}`),
-      ),
+    const unitStatus = await rate(
+      `${run}: unit status`,
+      n.reads,
+      CONCURRENCY,
+      n.budgetSeconds,
+      async (i) =>
+        expectStatus(
+          'unit read',
+          200,
+          await http.request('GET', `/v1/units/${unitOf((i % units) * 5)}`),
+        ),
     );
     const revokeRecent = await rate(
+      `${run}: revoke recent`,
       Math.min(n.revocations, recorded.length),
       1,
       n.budgetSeconds,
@@ -329,8 +357,12 @@ async function measureLog(config: Config, run: string, n: Counts): Promise<LogRa
           await revoke(http, recorded[recorded.length - 1 - i] ?? ''),
         ),
     );
-    const revokeUnknown = await rate(n.revocations, 1, n.budgetSeconds, async () =>
-      expectStatus('unknown revocation', 404, await revoke(http, randomUUID())),
+    const revokeUnknown = await rate(
+      `${run}: revoke unknown`,
+      n.revocations,
+      1,
+      n.budgetSeconds,
+      async () => expectStatus('unknown revocation', 404, await revoke(http, randomUUID())),
     );
     return { ingest, unitStatus, revokeRecent, revokeUnknown };
   } finally {
@@ -346,7 +378,11 @@ async function firstRequestMs(config: Config, run: string): Promise<number> {
   const http = httpClient(server.url);
   try {
     await postReceipt(http, run, 0, `${run}/1/1/x/rpm`);
-    return Number(process.hrtime.bigint() - start) / 1e6;
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    process.stderr.write(
+      `growth: ${run}: first request answered ${ms.toFixed(0)} ms after start\n`,
+    );
+    return ms;
   } finally {
     await http.close();
     await server.shutdown();
@@ -375,10 +411,9 @@ async function measureUnit(
   const served = (JSON.parse(await read()) as { receipts: unknown[] }).receipts.length;
   if (served !== receipts)
     throw new Error(`unit ${key} served ${served} receipts, not ${receipts}`);
-  await read();
-  const readsPerSec = await rate(reads, 1, budgetSeconds, read);
+  const readsPerSec = await rate(`unit ${key}: read`, reads, 1, budgetSeconds, read);
   await postReceipt(http, `warm-${key}`, 0, key);
-  const recordPerSec = await rate(records, 1, budgetSeconds, (i) =>
+  const recordPerSec = await rate(`unit ${key}: record`, records, 1, budgetSeconds, (i) =>
     postReceipt(http, `more-${key}`, i, key),
   );
   return { readReceiptsPerSec: readsPerSec * receipts, recordPerSec };
@@ -418,7 +453,7 @@ export async function benchGrowth(ctx: BenchContext): Promise<Record<string, num
     // Turns: small, large, large, small; each rate is the mean of a store's two turns.
     const turns: Record<'small' | 'large', LogRates[]> = { small: [], large: [] };
     for (const [k, which] of (['small', 'large', 'large', 'small'] as const).entries())
-      turns[which].push(await measureLog(stores[which], `${which}${k}`, n));
+      turns[which].push(await measureLog(stores[which], `${which}${k}`, n, k === 0));
     const mean = (which: 'small' | 'large'): LogRates => {
       const all = turns[which];
       const avg = (f: (r: LogRates) => number): number =>
