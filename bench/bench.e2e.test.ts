@@ -24,9 +24,34 @@ describe('npm run bench', () => {
     assert.equal(report.node, process.version);
     const expected: Record<string, string[]> = {
       append: ['batch100Ratio', 'groupCommitRatio', 'batch100InlineIntegrityRatio'],
-      ingest: ['singleIngestRatio', 'batchIngestRatio', 'singleP99Ms'],
+      ingest: [
+        'singleIngestRatio',
+        'batchIngestRatio',
+        'singleP99Ms',
+        'bareSingleEventsPerSec',
+        'batchParseUsPerEvent',
+        'batchPartsUsPerEvent',
+        'batchCeilingEventsPerSec',
+        'singleVsRawRatio',
+        'batchVsRawRatio',
+      ],
       'ingest-parse': ['binaryUsPerEvent', 'structuredUsPerEvent'],
+      growth: [
+        'smallLogEvents',
+        'largeLogEvents',
+        'ingestGrowthRatio',
+        'unitStatusGrowthRatio',
+        'revokeRecentGrowthRatio',
+        'revokeUnknownGrowthRatio',
+        'smallFirstRequestMs',
+        'largeFirstRequestMs',
+        'firstRequestGrowthRatio',
+        'unitReadGrowthRatio',
+        'unitRecordGrowthRatio',
+      ],
     };
+    const growth = report['growth'] as Record<string, number> | undefined;
+    assert.equal(growth?.['largeLogEvents'], 100 * 200 + 3, 'growth: 100x the small log');
     for (const [name, keys] of Object.entries(expected)) {
       const figures = report[name] as Record<string, unknown> | undefined;
       assert.ok(figures, `no figures for ${name}`);
@@ -44,7 +69,11 @@ describe('npm run bench', () => {
     assert.match(table.stdout, /batch100Ratio\s+\d+\.\d\dx \(target >= 0\.7x: (met|NOT met)\)/);
     assert.match(table.stdout, /groupCommitRatio\s+\d+\.\d\dx \(target >= 3x/);
     const help = await bench('--help');
-    assert.match(help.stdout, /usage: npm run bench -- \[append\|ingest\|ingest-parse\|all\]/);
+    assert.match(
+      help.stdout,
+      /usage: npm run bench -- \[append\|ingest\|ingest-parse\|growth\|all\]/,
+    );
+    assert.match(help.stdout, /growth\s+API operations/);
   });
 
   it('refuses an unknown benchmark and a bad scale, exiting 2', async () => {

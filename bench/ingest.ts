@@ -1,25 +1,38 @@
 // `npm run bench -- ingest`: receipts posted to POST /v1/events over loopback with
-// keep-alive at concurrency 32, against raw better-sqlite3 inserts of the same
-// events in the same run and on the same disk (issue 4 "Benchmark").
+// keep-alive at concurrency 32 (issue 4 "Benchmark", targets restated by issue 12).
 //
 // Cases (each ingest case on a fresh SQLite file, synchronous=FULL, WAL):
-//   single  binary mode, one receipt per request     vs raw one-row-per-transaction inserts
-//   batch   batch mode, 100 receipts per request     vs raw 100-row transactions
+//   single  binary mode, one receipt per request; five receipts per unit
+//   batch   batch mode, 100 receipts per request, every receipt of a request
+//           naming a unit of its own (100 units per request)
 //
 // The server runs in a child process (bench/ingestServer.ts), as it would in
 // production, and the load comes from undici (the Node.js team's HTTP client),
 // which costs the shared CPU less per request than node:http. The same client
-// also drives a bare fastify route that parses the body and stores nothing
-// (`bare*` figures): the ceiling of HTTP on this machine, which no store can beat.
-// Targets: batchIngestRatio >= 0.5, singleIngestRatio >= 1.5, singleP99Ms < 20.
+// and the same requests also drive a bare fastify route that parses the body and
+// answers 201 (200 with a count for a batch) storing nothing (`bare*` figures):
+// the ceiling of one HTTP request on this machine, which no store can beat.
 //
-// Payloads: `sampleEvent` (~1 KiB) as receipt data; every unit gets five receipts
-// (build, unit-test, sast, sca, image-scan), as one pipeline run would send.
+// Targets (issue 12; issue 4's targets against raw inserts alone were above what
+// one HTTP request on this machine can do), ratios against ceilings measured in
+// the same run:
+//   singleIngestRatio = single ingest ÷ the bare route, same requests   >= 0.5
+//   batchIngestRatio  = batch ingest ÷ the sum of its unavoidable parts  >= 0.5
+// where the parts of one batched event are the bare route, parsing and
+// validating it (`ingestRequest`, CPU time per event as bench/ingestParse.ts
+// measures it, on the same request bodies) and a raw better-sqlite3 insert of its
+// row in 100-row transactions: parts µs/event = 1e6/bare + parse µs + 1e6/raw,
+// ceiling = 1e6 / parts µs/event. The p99 of a single request is informative (no
+// target), and so are the ratios against raw inserts alone (`*VsRawRatio`) and of
+// the bare route against raw inserts (`bare*CeilingRatio`).
+//
+// Payloads: `sampleEvent` (~1 KiB) as receipt data.
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import type { ClientMessage, ServerMessage, ServerMode } from './ingestServer.js';
+import { parseUsPerEvent } from './ingestParse.js';
 import {
   fmtRate,
   fmtRatio,
@@ -38,10 +51,18 @@ const BATCH = 100;
 const SOURCE = 'https://ci.example.com/pipelines/openssl';
 const RECEIPT_TYPE = 'dev.provenant.receipt.v1';
 
-/** Receipt data for event `i`: `sampleEvent` without its id, five receipts per unit. */
-function receiptData(i: number): Record<string, unknown> {
+/**
+ * Receipt data for event `i`: `sampleEvent` without its id. Single mode: five
+ * receipts per unit. Batch mode: a unit per receipt, so each request of 100
+ * names 100 units (event numbers of the two modes never meet in one store).
+ */
+function receiptData(i: number, perUnit: 1 | 5 = 5): Record<string, unknown> {
   const { receiptId: _id, ...data } = sampleEvent(i);
-  return { ...data, unit: `openssl/3.${Math.floor(i / 5)}.0/2.el9/x86_64/rpm` };
+  const unit =
+    perUnit === 5
+      ? `openssl/3.${Math.floor(i / 5)}.0/2.el9/x86_64/rpm`
+      : `openssl/4.${i}.0/2.el9/x86_64/rpm`;
+  return { ...data, unit };
 }
 
 const cloudEvent = (run: string, i: number, data: Record<string, unknown>) => ({
@@ -81,7 +102,7 @@ function binaryRequest(run: string, i: number): Prepared {
 
 function batchRequest(run: string, from: number): Prepared {
   const events = Array.from({ length: BATCH }, (_, k) =>
-    cloudEvent(run, from + k, receiptData(from + k)),
+    cloudEvent(run, from + k, receiptData(from + k, 1)),
   );
   const body = Buffer.from(JSON.stringify(events));
   return {
@@ -231,20 +252,20 @@ function rawBaselines(
   singleEvents: number,
 ): { rawBatch100EventsPerSec: number; rawSingleEventsPerSec: number } {
   const open = (file: string) => openRawEventTable(join(dir, file));
-  const row = (i: number): unknown[] => {
-    const data = receiptData(i);
+  const row = (i: number, perUnit: 1 | 5): unknown[] => {
+    const data = receiptData(i, perUnit);
     return [
       `raw-${i}`,
       `unit-${String(data['unit'])}`,
-      i % 5,
+      perUnit === 5 ? i % 5 : 0,
       'ReceiptRecorded.v1',
       JSON.stringify(data),
       JSON.stringify({ context: { id: `raw-${i}`, source: SOURCE, type: RECEIPT_TYPE } }),
       new Date().toISOString(),
     ];
   };
-  const batchRows = Array.from({ length: batchEvents }, (_, i) => row(i));
-  const singleRows = Array.from({ length: singleEvents }, (_, i) => row(i));
+  const batchRows = Array.from({ length: batchEvents }, (_, i) => row(i, 1));
+  const singleRows = Array.from({ length: singleEvents }, (_, i) => row(i, 5));
 
   const raw = open('raw-batch.db');
   const txn = raw.db.transaction((from: number) => {
@@ -291,6 +312,17 @@ export async function benchIngest(ctx: BenchContext): Promise<Record<string, num
       single: await ingestCase('bare', '', warmSingle, singles),
       batch: await ingestCase('bare', '', warmBatch, batches),
     };
+    // Parsing and validating the very bodies the batch case sent, CPU time per event.
+    const batchParseUsPerEvent = parseUsPerEvent(
+      {
+        requests: batches.map((p) => ({ headers: p.headers, body: p.body })),
+        eventsPerRequest: BATCH,
+      },
+      5,
+    );
+    const batchPartsUsPerEvent =
+      1e6 / bare.batch.eventsPerSec + batchParseUsPerEvent + 1e6 / raw.rawBatch100EventsPerSec;
+    const batchCeilingEventsPerSec = 1e6 / batchPartsUsPerEvent;
 
     const figures = {
       ...raw,
@@ -298,12 +330,17 @@ export async function benchIngest(ctx: BenchContext): Promise<Record<string, num
       singleP50Ms: store.single.p50Ms,
       singleP99Ms: store.single.p99Ms,
       singleMeanAppendsPerCommit: store.single.meanGroup,
-      singleIngestRatio: store.single.eventsPerSec / raw.rawSingleEventsPerSec,
+      singleIngestRatio: store.single.eventsPerSec / bare.single.eventsPerSec,
+      singleVsRawRatio: store.single.eventsPerSec / raw.rawSingleEventsPerSec,
       ingestBatchEventsPerSec: store.batch.eventsPerSec,
       batchP50Ms: store.batch.p50Ms,
       batchP99Ms: store.batch.p99Ms,
       batchMeanAppendsPerCommit: store.batch.meanGroup,
-      batchIngestRatio: store.batch.eventsPerSec / raw.rawBatch100EventsPerSec,
+      batchParseUsPerEvent,
+      batchPartsUsPerEvent,
+      batchCeilingEventsPerSec,
+      batchIngestRatio: store.batch.eventsPerSec / batchCeilingEventsPerSec,
+      batchVsRawRatio: store.batch.eventsPerSec / raw.rawBatch100EventsPerSec,
       bareSingleEventsPerSec: bare.single.eventsPerSec,
       bareSingleP50Ms: bare.single.p50Ms,
       bareSingleP99Ms: bare.single.p99Ms,
@@ -314,35 +351,51 @@ export async function benchIngest(ctx: BenchContext): Promise<Record<string, num
       bareBatchCeilingRatio: bare.batch.eventsPerSec / raw.rawBatch100EventsPerSec,
     };
     const ms = (v: number): string => `${v.toFixed(1)} ms`;
-    const p99 = (v: number): string => `${ms(v)} (target < 20 ms: ${v < 20 ? 'met' : 'NOT met'})`;
+    const us = (v: number): string => `${v.toFixed(1)} µs/event`;
+    const info = (v: number): string => `${v.toFixed(2)}x (informative)`;
     printTable(
       ctx,
       `ingest (POST /v1/events over loopback, keep-alive, ${CONCURRENCY} concurrent, SQLite synchronous=FULL, ~${JSON.stringify(receiptData(0)).length} B receipts)`,
       [
-        ['raw one row per transaction', fmtRate(figures.rawSingleEventsPerSec)],
-        ['raw batch of 100', fmtRate(figures.rawBatch100EventsPerSec)],
-        ['Provenant:', ''],
-        ['  binary mode, 1 per request', fmtRate(figures.ingestSingleEventsPerSec)],
-        ['  p50 / p99 per request', `${ms(figures.singleP50Ms)} / ${p99(figures.singleP99Ms)}`],
-        ['  appends per commit', figures.singleMeanAppendsPerCommit.toFixed(1)],
-        ['  singleIngestRatio', fmtRatio(figures.singleIngestRatio, 1.5)],
-        ['  batch mode, 100 per request', fmtRate(figures.ingestBatchEventsPerSec)],
-        ['  p50 / p99 per request', `${ms(figures.batchP50Ms)} / ${ms(figures.batchP99Ms)}`],
-        ['  appends per commit', figures.batchMeanAppendsPerCommit.toFixed(1)],
-        ['  batchIngestRatio', fmtRatio(figures.batchIngestRatio, 0.5)],
-        ['ceiling: bare fastify route, parses and stores nothing:', ''],
-        ['  binary mode, 1 per request', fmtRate(figures.bareSingleEventsPerSec)],
+        ['single: binary mode, 1 receipt per request, 5 per unit', ''],
+        ['  Provenant', fmtRate(figures.ingestSingleEventsPerSec)],
         [
           '  p50 / p99 per request',
+          `${ms(figures.singleP50Ms)} / ${ms(figures.singleP99Ms)} (informative)`,
+        ],
+        ['  appends per commit', figures.singleMeanAppendsPerCommit.toFixed(1)],
+        [
+          '  ceiling: bare fastify route, parses, stores nothing',
+          fmtRate(figures.bareSingleEventsPerSec),
+        ],
+        [
+          '  its p50 / p99 per request',
           `${ms(figures.bareSingleP50Ms)} / ${ms(figures.bareSingleP99Ms)}`,
         ],
-        ['  bareSingleCeilingRatio', `${figures.bareSingleCeilingRatio.toFixed(2)}x (informative)`],
-        ['  batch mode, 100 per request', fmtRate(figures.bareBatchEventsPerSec)],
+        ['  singleIngestRatio (÷ bare route): TARGET', fmtRatio(figures.singleIngestRatio, 0.5)],
+        ['  raw one row per transaction', fmtRate(figures.rawSingleEventsPerSec)],
+        ['  singleVsRawRatio', info(figures.singleVsRawRatio)],
+        ['  bareSingleCeilingRatio (bare ÷ raw)', info(figures.bareSingleCeilingRatio)],
+        ['batch: 100 receipts per request, 100 units per request', ''],
+        ['  Provenant', fmtRate(figures.ingestBatchEventsPerSec)],
+        ['  p50 / p99 per request', `${ms(figures.batchP50Ms)} / ${ms(figures.batchP99Ms)}`],
+        ['  appends per commit', figures.batchMeanAppendsPerCommit.toFixed(1)],
         [
-          '  p50 / p99 per request',
-          `${ms(figures.bareBatchP50Ms)} / ${ms(figures.bareBatchP99Ms)}`,
+          '  part: bare fastify route',
+          `${fmtRate(figures.bareBatchEventsPerSec)} = ${us(1e6 / figures.bareBatchEventsPerSec)}`,
         ],
-        ['  bareBatchCeilingRatio', `${figures.bareBatchCeilingRatio.toFixed(2)}x (informative)`],
+        ['  part: parse and validate (CPU)', us(figures.batchParseUsPerEvent)],
+        [
+          '  part: raw 100-row transactions',
+          `${fmtRate(figures.rawBatch100EventsPerSec)} = ${us(1e6 / figures.rawBatch100EventsPerSec)}`,
+        ],
+        [
+          '  ceiling: sum of the parts',
+          `${us(figures.batchPartsUsPerEvent)} = ${fmtRate(figures.batchCeilingEventsPerSec)}`,
+        ],
+        ['  batchIngestRatio (÷ sum of parts): TARGET', fmtRatio(figures.batchIngestRatio, 0.5)],
+        ['  batchVsRawRatio', info(figures.batchVsRawRatio)],
+        ['  bareBatchCeilingRatio (bare ÷ raw)', info(figures.bareBatchCeilingRatio)],
       ],
     );
     return figures;

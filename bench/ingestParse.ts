@@ -37,7 +37,7 @@ const cloudEvent = (i: number): Record<string, unknown> => ({
 });
 
 /** A request to parse, and the events it carries. */
-interface Case {
+export interface Case {
   readonly requests: readonly CloudEventsRequest[];
   readonly eventsPerRequest: number;
 }
@@ -80,7 +80,7 @@ const batchCase = (n: number): Case => ({
  * system) per event, from the best round. CPU time, not wall time, so that other
  * processes on a shared machine do not count.
  */
-function measure(c: Case, rounds: number, fn: (r: CloudEventsRequest) => void): number {
+export function measure(c: Case, rounds: number, fn: (r: CloudEventsRequest) => void): number {
   let best = Infinity;
   for (let round = 0; round < rounds; round++) {
     const start = process.cpuUsage();
@@ -91,11 +91,21 @@ function measure(c: Case, rounds: number, fn: (r: CloudEventsRequest) => void): 
   return best;
 }
 
-const ingest = (r: CloudEventsRequest): void => {
+/** Parses and validates one request as POST /v1/events does; throws if an event is rejected. */
+export const ingest = (r: CloudEventsRequest): void => {
   const { results } = ingestRequest(r);
   for (const result of results)
     if (!result.ok) throw new Error(`bench event rejected: ${result.error.message}`);
 };
+/**
+ * µs of CPU time per event to parse and validate `c` (`ingestRequest`), best of
+ * `rounds` after two warm-up rounds. bench/ingest.ts uses it on its own batches.
+ */
+export function parseUsPerEvent(c: Case, rounds = 7): number {
+  measure(c, 2, ingest);
+  return measure(c, rounds, ingest);
+}
+
 const rawParse = (r: CloudEventsRequest): void => {
   JSON.parse(Buffer.from(r.body.buffer, r.body.byteOffset, r.body.length).toString('utf8'));
 };

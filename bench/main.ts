@@ -1,8 +1,9 @@
-// Benchmark entry point: `npm run bench -- [append|ingest|all] [--json] [--scale N]`.
+// Benchmark entry point: `npm run bench -- [append|ingest|ingest-parse|growth|all] [--json] [--scale N]`.
 // Every figure is measured against a raw baseline in the same run; ratios are
 // printed under keys ending in `Ratio`.
 import { parseArgs } from 'node:util';
 import { benchAppend } from './append.js';
+import { benchGrowth } from './growth.js';
 import { benchIngest } from './ingest.js';
 import { benchIngestParse } from './ingestParse.js';
 import type { BenchContext } from './support.js';
@@ -12,6 +13,7 @@ const benches: Record<string, Bench> = {
   append: benchAppend,
   ingest: benchIngest,
   'ingest-parse': benchIngestParse,
+  growth: benchGrowth,
 };
 
 const parsed = (() => {
@@ -36,13 +38,18 @@ if (values.help) {
 
   append        the port's SQLite appends vs raw better-sqlite3 inserts (batches of 100;
                 32 concurrent single-event appends vs one row per transaction)
-  ingest        POST /v1/events over loopback (binary and batch mode) vs raw inserts,
-                with a bare fastify route as the ceiling of HTTP on this machine
+  ingest        POST /v1/events over loopback (binary and batch mode) vs ceilings from the
+                same run: a bare fastify route (single), and bare route + parse/validate +
+                raw 100-row inserts summed per event (batch)
   ingest-parse  parsing and validating CloudEvents alone vs JSON.parse of the same bytes
+  growth        API operations (ingest, revocation, unit reads, first request after a
+                start) on a 1,000,000-event log vs a 10,000-event one, and on a unit of
+                10,000 receipts vs one of 100 (fill progress on stderr)
 
   --json     print one JSON object with every figure (ratios end in "Ratio"; the
              ones the table marks informative are not targets)
-  --scale N  multiply event counts by N (e.g. 0.1 for a quick run)`);
+  --scale N  multiply event counts (and growth's log and unit sizes) by N (e.g. 0.1 for a
+             quick run)`);
   process.exit(0);
 }
 const scale = Number(values.scale);

@@ -1,0 +1,600 @@
+// `npm run bench -- growth`: how the cost of the API's operations grows with the
+// size of the log and of a unit (issue 12). Everything is measured in one run,
+// over HTTP on loopback against the server as `provenant serve` runs it
+// (startServer: the default configuration, SQLite synchronous=FULL, WAL), each
+// store in a temp directory that is deleted at the end.
+//
+// Log size: two stores, SMALL (10,000 events × scale) and LARGE (1,000,000 ×
+// scale, always 100× SMALL). Each gets two gates and a stage through the API
+// first (as a real log would have them near its start), then its bulk through
+// the EventStore port: `ReceiptRecorded.v1` events shaped as ingest records them
+// (five ~1 KiB receipts per unit, with origin, CloudEvent context and idempotency
+// key), 200 units' appends at a time so that group commit writes them ~1,000
+// events per transaction. Then, on each store, rates of:
+//   ingest        POST /v1/events, binary mode, one receipt each, 32 concurrent
+//   unitStatus    GET /v1/units/{key} of the units just recorded, 32 concurrent
+//   revokeRecent  POST /v1/receipts/{id}/revoke of the receipts just recorded,
+//                 newest first, one at a time (expects 200)
+//   revokeUnknown the same with ids no receipt has, one at a time (expects 404)
+//   firstRequest  from startServer (open the store, build the app, listen) to the
+//                 first answered receipt ingest, which needs the definitions;
+//                 median over several restarts, in ms (its ratio is SMALL ÷ LARGE)
+// and `<op>GrowthRatio` = rate on LARGE ÷ rate on SMALL. Target >= 0.8 each.
+//
+// Unit size: a third store holding a unit of 100 receipts and a unit of 10,000
+// × scale (at least 200) filled through the port. On each unit: GET
+// /v1/units/{key} (the response holds every receipt, so the rate is receipts
+// served per second: reads/s × receipts) and recording one more receipt (POST
+// /v1/events, one at a time, receipts/s). `unitReadGrowthRatio` and
+// `unitRecordGrowthRatio` = on the large unit ÷ on the small one. Target >= 0.5.
+//
+// Every measurement stops issuing requests after a time budget (2-20 s by scale)
+// once one has started, so a cost that grows with the log bounds the run's length
+// rather than its count of operations. The machine's speed drifts (other work,
+// fsync times), so the stores take turns: the log-size measurements run small,
+// large, large, small (each turn on a fresh server, with its own receipts) and
+// each rate is the mean of a store's two turns; the restarts alternate between
+// the stores; the unit-size measurements run on two pairs of units, small, large,
+// large, small. Fill progress goes to stderr.
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { monotonicFactory } from 'ulid';
+import { Pool } from 'undici';
+import { openEventStore } from '../src/composition.js';
+import { loadConfig, type Config } from '../src/config.js';
+import type { EventStore, EventToAppend } from '../src/eventStore/types.js';
+import { buildApp } from '../src/http/app.js';
+import { startServer } from '../src/http/server.js';
+import {
+  fmtRatio,
+  printTable,
+  sampleEvent,
+  scaled,
+  tempDir,
+  type BenchContext,
+} from './support.js';
+
+const CONCURRENCY = 32;
+const SOURCE = 'https://ci.example.com/pipelines/openssl';
+const RECEIPT_TYPE = 'dev.provenant.receipt.v1';
+const TIME = '2024-05-01T12:00:00Z';
+/** Units appended concurrently while filling: five events each, one group commit. */
+const FILL_PARALLEL_UNITS = 200;
+/** Events per append when filling one unit's stream. */
+const FILL_STREAM_BATCH = 1_000;
+const LOG_TARGET = 0.8;
+const UNIT_TARGET = 0.5;
+
+const GATES: Record<string, string[]> = {
+  build: ['build', 'unit-test'],
+  security: ['sast', 'sca', 'image-scan'],
+};
+const STAGES: Record<string, string[]> = { release: ['build', 'security'] };
+
+const configFor = (dir: string, file: string): Config =>
+  loadConfig(
+    {
+      PROVENANT_DATA_DIR: dir,
+      PROVENANT_SQLITE_PATH: file,
+      PROVENANT_HOST: '127.0.0.1',
+      PROVENANT_PORT: '0',
+      PROVENANT_LOG_LEVEL: 'silent',
+    },
+    dir,
+  );
+
+const unitStream = (key: string): string => `unit-${key}`;
+
+/** Receipt data for event `i` (`sampleEvent`, action by `i % 5`) naming `unit`. */
+function receiptData(i: number, unit: string): Record<string, unknown> {
+  const { receiptId: _id, ...data } = sampleEvent(i);
+  return { ...data, unit };
+}
+
+const newUlid = monotonicFactory();
+
+/** A `ReceiptRecorded.v1` event as ingest appends it for CloudEvent `<run>-<i>`. */
+function receiptEvent(run: string, i: number, unit: string): EventToAppend {
+  const id = `${run}-${i}`;
+  const origin = { id, source: SOURCE, time: TIME, type: RECEIPT_TYPE };
+  return {
+    type: 'ReceiptRecorded.v1',
+    data: { ...receiptData(i, unit), receiptId: newUlid(), origin },
+    metadata: { context: origin },
+    idempotencyKey: `ce:${SOURCE.length}:${SOURCE}#${id}`,
+  };
+}
+
+/** Prints fill progress to stderr: a line per tenth, or one rewritten line on a TTY. */
+function progress(label: string, total: number): (done: number) => void {
+  const tty = process.stderr.isTTY;
+  const start = process.hrtime.bigint();
+  let nextAt = 0;
+  return (done) => {
+    if (done < nextAt && done < total) return;
+    nextAt = done + Math.max(1, Math.floor(total / (tty ? 100 : 10)));
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const line = `growth: ${label}: ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} events (${seconds.toFixed(1)} s)`;
+    process.stderr.write(tty ? `\r${line}${done >= total ? '\n' : ''}` : `${line}\n`);
+  };
+}
+
+/** Fills `store` with `events` receipts, five per unit, through the port. Returns events/s. */
+async function fillBulk(store: EventStore, run: string, events: number): Promise<number> {
+  const report = progress(`filling ${run} log`, events);
+  const units = Math.ceil(events / 5);
+  const start = process.hrtime.bigint();
+  for (let first = 0; first < units; first += FILL_PARALLEL_UNITS) {
+    const batch = Array.from(
+      { length: Math.min(FILL_PARALLEL_UNITS, units - first) },
+      (_, k) => first + k,
+    );
+    await Promise.all(
+      batch.map((u) => {
+        const key = `${run}-pkg${u % 1000}/1.${Math.floor(u / 1000)}.0/1.el9/x86_64/rpm`;
+        const count = Math.min(5, events - u * 5);
+        return store.append(
+          unitStream(key),
+          Array.from({ length: count }, (_, k) => receiptEvent(`bulk-${run}`, u * 5 + k, key)),
+        );
+      }),
+    );
+    report(Math.min(events, (first + batch.length) * 5));
+  }
+  return events / (Number(process.hrtime.bigint() - start) / 1e9);
+}
+
+/** Appends `receipts` receipts to one unit's stream, `FILL_STREAM_BATCH` per append. */
+async function fillUnit(store: EventStore, key: string, receipts: number): Promise<void> {
+  const report = progress(`filling unit ${key}`, receipts);
+  for (let from = 0; from < receipts; from += FILL_STREAM_BATCH) {
+    const count = Math.min(FILL_STREAM_BATCH, receipts - from);
+    await store.append(
+      unitStream(key),
+      Array.from({ length: count }, (_, k) => receiptEvent(`fill-${key}`, from + k, key)),
+    );
+    report(from + count);
+  }
+}
+
+/**
+ * Opens a new store at `config`, defines the gates and the stage through the API
+ * (in process, no listener), then runs `fill` on the same store through the port.
+ * Returns the events the log holds.
+ */
+async function prepareStore(
+  config: Config,
+  fill: (store: EventStore) => Promise<number>,
+): Promise<number> {
+  const { store, description } = openEventStore(config);
+  const app = await buildApp({ store, storeDescription: description });
+  try {
+    const define = async (url: string, payload: Record<string, unknown>): Promise<void> => {
+      const res = await app.inject({ method: 'PUT', url, payload });
+      if (res.statusCode !== 201)
+        throw new Error(`PUT ${url} answered ${res.statusCode}: ${res.body}`);
+    };
+    for (const [id, requiredActions] of Object.entries(GATES))
+      await define(`/v1/gates/${id}`, { requiredActions });
+    for (const [id, gates] of Object.entries(STAGES)) await define(`/v1/stages/${id}`, { gates });
+    const filled = await fill(store);
+    return Object.keys(GATES).length + Object.keys(STAGES).length + filled;
+  } finally {
+    await app.close();
+    await store.close();
+  }
+}
+
+interface Http {
+  request(
+    method: 'GET' | 'POST',
+    path: string,
+    headers?: Record<string, string>,
+    body?: Buffer | string,
+  ): Promise<{ status: number; body: string }>;
+  close(): Promise<void>;
+}
+
+/** A keep-alive client with `CONCURRENCY` connections, one request at a time on each. */
+function httpClient(url: string): Http {
+  const pool = new Pool(url, { connections: CONCURRENCY, pipelining: 1 });
+  return {
+    request: async (method, path, headers, body) => {
+      const res = await pool.request({ method, path, ...(headers ? { headers } : {}), body });
+      return { status: res.statusCode, body: await res.body.text() };
+    },
+    close: () => pool.close(),
+  };
+}
+
+const expectStatus = (what: string, expected: number, res: { status: number; body: string }) => {
+  if (res.status !== expected)
+    throw new Error(`${what} answered ${res.status}, not ${expected}: ${res.body.slice(0, 500)}`);
+};
+
+/** Posts receipt `<run>-<i>` for `unit` in binary mode; returns its receipt id. */
+async function postReceipt(http: Http, run: string, i: number, unit: string): Promise<string> {
+  const body = Buffer.from(JSON.stringify(receiptData(i, unit)));
+  const res = await http.request(
+    'POST',
+    '/v1/events',
+    {
+      'content-type': 'application/json',
+      'ce-specversion': '1.0',
+      'ce-id': `${run}-${i}`,
+      'ce-source': SOURCE,
+      'ce-type': RECEIPT_TYPE,
+      'ce-time': TIME,
+    },
+    body,
+  );
+  expectStatus('receipt ingest', 201, res);
+  return (JSON.parse(res.body) as { receiptId: string }).receiptId;
+}
+
+const revoke = (http: Http, receiptId: string) =>
+  http.request(
+    'POST',
+    `/v1/receipts/${receiptId}/revoke`,
+    { 'content-type': 'application/json' },
+    JSON.stringify({ reason: 'growth benchmark' }),
+  );
+
+/**
+ * Runs `op(0..ops-1)` from `concurrency` workers and returns operations per
+ * second. No new operation starts after `budgetSeconds` once one has started.
+ * Says on stderr what it measured (a slow operation can take long on a big log).
+ */
+async function rate(
+  label: string,
+  ops: number,
+  concurrency: number,
+  budgetSeconds: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<number> {
+  const start = process.hrtime.bigint();
+  const elapsed = (): number => Number(process.hrtime.bigint() - start) / 1e9;
+  let next = 0;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, ops) }, async () => {
+      while (next < ops && (next < 1 || elapsed() < budgetSeconds)) {
+        await op(next++);
+        done++;
+      }
+    }),
+  );
+  const seconds = elapsed();
+  process.stderr.write(
+    `growth: ${label}: ${done} in ${seconds.toFixed(1)} s (${(done / seconds).toPrecision(3)}/s)\n`,
+  );
+  return done / seconds;
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+};
+
+interface Counts {
+  ingest: number;
+  reads: number;
+  revocations: number;
+  restarts: number;
+  budgetSeconds: number;
+}
+
+interface LogRates {
+  ingest: number;
+  unitStatus: number;
+  revokeRecent: number;
+  revokeUnknown: number;
+}
+
+/**
+ * Measures the log-size operations on the store at `config` (already prepared).
+ * `warmRevocations`: warm the revocation path up first (only the first turn needs
+ * it: the JIT is the process's, and on a large log each revocation can take long).
+ */
+async function measureLog(
+  config: Config,
+  run: string,
+  n: Counts,
+  warmRevocations: boolean,
+): Promise<LogRates> {
+  const unitOf = (i: number): string => `${run}-http${Math.floor(i / 5)}/2.0.0/1.el9/x86_64/rpm`;
+  const server = await startServer(config);
+  const http = httpClient(server.url);
+  try {
+    // Warm-up (JIT, caches) on units and ids the measurements do not use.
+    const warm = Array.from({ length: 50 }, (_, i) => i);
+    await Promise.all(
+      warm.map((i) => postReceipt(http, `${run}-warm`, i, `${run}-warm${i}/1/1/x/rpm`)),
+    );
+    for (const i of warm.slice(0, 5)) {
+      expectStatus(
+        'unit read',
+        200,
+        await http.request('GET', `/v1/units/${run}-warm${i}/1/1/x/rpm`),
+      );
+      if (warmRevocations)
+        expectStatus('unknown revocation', 404, await revoke(http, randomUUID()));
+    }
+
+    const receiptIds: string[] = [];
+    const ingest = await rate(
+      `${run}: ingest`,
+      n.ingest,
+      CONCURRENCY,
+      n.budgetSeconds,
+      async (i) => {
+        receiptIds[i] = await postReceipt(http, run, i, unitOf(i));
+      },
+    );
+    const recorded = receiptIds.filter((id) => id !== undefined);
+    const units = Math.ceil(recorded.length / 5);
+    const unitStatus = await rate(
+      `${run}: unit status`,
+      n.reads,
+      CONCURRENCY,
+      n.budgetSeconds,
+      async (i) =>
+        expectStatus(
+          'unit read',
+          200,
+          await http.request('GET', `/v1/units/${unitOf((i % units) * 5)}`),
+        ),
+    );
+    const revokeRecent = await rate(
+      `${run}: revoke recent`,
+      Math.min(n.revocations, recorded.length),
+      1,
+      n.budgetSeconds,
+      async (i) =>
+        expectStatus(
+          'revocation',
+          200,
+          await revoke(http, recorded[recorded.length - 1 - i] ?? ''),
+        ),
+    );
+    const revokeUnknown = await rate(
+      `${run}: revoke unknown`,
+      n.revocations,
+      1,
+      n.budgetSeconds,
+      async () => expectStatus('unknown revocation', 404, await revoke(http, randomUUID())),
+    );
+    return { ingest, unitStatus, revokeRecent, revokeUnknown };
+  } finally {
+    await http.close();
+    await server.shutdown();
+  }
+}
+
+/** ms from startServer to the first answered receipt ingest (which needs the definitions). */
+async function firstRequestMs(config: Config, run: string): Promise<number> {
+  const start = process.hrtime.bigint();
+  const server = await startServer(config);
+  const http = httpClient(server.url);
+  try {
+    await postReceipt(http, run, 0, `${run}/1/1/x/rpm`);
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    process.stderr.write(
+      `growth: ${run}: first request answered ${ms.toFixed(0)} ms after start\n`,
+    );
+    return ms;
+  } finally {
+    await http.close();
+    await server.shutdown();
+  }
+}
+
+interface UnitFigures {
+  readReceiptsPerSec: number;
+  recordPerSec: number;
+}
+
+/** Reads, then records into, the unit `key` of `receipts` receipts, one request at a time. */
+async function measureUnit(
+  http: Http,
+  key: string,
+  receipts: number,
+  reads: number,
+  records: number,
+  budgetSeconds: number,
+): Promise<UnitFigures> {
+  const read = async (): Promise<string> => {
+    const res = await http.request('GET', `/v1/units/${key}`);
+    expectStatus('unit read', 200, res);
+    return res.body;
+  };
+  const served = (JSON.parse(await read()) as { receipts: unknown[] }).receipts.length;
+  if (served !== receipts)
+    throw new Error(`unit ${key} served ${served} receipts, not ${receipts}`);
+  const readsPerSec = await rate(`unit ${key}: read`, reads, 1, budgetSeconds, read);
+  await postReceipt(http, `warm-${key}`, 0, key);
+  const recordPerSec = await rate(`unit ${key}: record`, records, 1, budgetSeconds, (i) =>
+    postReceipt(http, `more-${key}`, i, key),
+  );
+  return { readReceiptsPerSec: readsPerSec * receipts, recordPerSec };
+}
+
+export async function benchGrowth(ctx: BenchContext): Promise<Record<string, number>> {
+  const { dir, dispose } = tempDir('growth');
+  try {
+    const smallEvents = scaled(ctx, 10_000, 100);
+    const largeEvents = 100 * smallEvents;
+    const n: Counts = {
+      ingest: scaled(ctx, 2_000, 100),
+      reads: scaled(ctx, 2_000, 100),
+      revocations: scaled(ctx, 300, 20),
+      restarts: ctx.scale >= 0.1 ? 5 : 3,
+      budgetSeconds: Math.min(20, Math.max(2, 30 * ctx.scale)),
+    };
+    const smallUnit = 100;
+    // Two pairs of units (a, b) so that each turn reads and records on units of the stated size.
+    const largeUnit = Math.max(2 * smallUnit, scaled(ctx, 10_000));
+    const unitReads = scaled(ctx, 50, 10);
+    const unitRecords = scaled(ctx, 100, 20);
+
+    const stores = {
+      small: configFor(dir, join(dir, 'small.db')),
+      large: configFor(dir, join(dir, 'large.db')),
+      units: configFor(dir, join(dir, 'units.db')),
+    };
+    let fillEventsPerSec = 0;
+    const smallLogEvents = await prepareStore(stores.small, (store) =>
+      fillBulk(store, 'small', smallEvents).then(() => smallEvents),
+    );
+    const largeLogEvents = await prepareStore(stores.large, async (store) => {
+      fillEventsPerSec = await fillBulk(store, 'large', largeEvents);
+      return largeEvents;
+    });
+    // Turns: small, large, large, small; each rate is the mean of a store's two turns.
+    const turns: Record<'small' | 'large', LogRates[]> = { small: [], large: [] };
+    for (const [k, which] of (['small', 'large', 'large', 'small'] as const).entries())
+      turns[which].push(await measureLog(stores[which], `${which}${k}`, n, k === 0));
+    const mean = (which: 'small' | 'large'): LogRates => {
+      const all = turns[which];
+      const avg = (f: (r: LogRates) => number): number =>
+        all.reduce((sum, r) => sum + f(r), 0) / all.length;
+      return {
+        ingest: avg((r) => r.ingest),
+        unitStatus: avg((r) => r.unitStatus),
+        revokeRecent: avg((r) => r.revokeRecent),
+        revokeUnknown: avg((r) => r.revokeUnknown),
+      };
+    };
+    const starts: Record<'small' | 'large', number[]> = { small: [], large: [] };
+    for (let r = 0; r < n.restarts; r++)
+      for (const which of r % 2 === 0
+        ? (['small', 'large'] as const)
+        : (['large', 'small'] as const))
+        starts[which].push(await firstRequestMs(stores[which], `${which}-restart${r}`));
+    const small = { ...mean('small'), firstRequestMs: median(starts.small) };
+    const large = { ...mean('large'), firstRequestMs: median(starts.large) };
+
+    const keys = (pair: string) => ({
+      small: `unit-small-${pair}/1.0.0/1.el9/x86_64/rpm`,
+      large: `unit-large-${pair}/1.0.0/1.el9/x86_64/rpm`,
+    });
+    const pairs = [keys('a'), keys('b')];
+    await prepareStore(stores.units, async (store) => {
+      for (const units of pairs) {
+        await fillUnit(store, units.small, smallUnit);
+        await fillUnit(store, units.large, largeUnit);
+      }
+      return 2 * (smallUnit + largeUnit);
+    });
+    const server = await startServer(stores.units);
+    const http = httpClient(server.url);
+    const unitTurns: Record<'small' | 'large', UnitFigures[]> = { small: [], large: [] };
+    try {
+      const order = [
+        ['small', 0],
+        ['large', 0],
+        ['large', 1],
+        ['small', 1],
+      ] as const;
+      for (const [which, p] of order) {
+        const key = (pairs[p] ?? keys('a'))[which];
+        const receipts = which === 'small' ? smallUnit : largeUnit;
+        unitTurns[which].push(
+          await measureUnit(http, key, receipts, unitReads, unitRecords, n.budgetSeconds),
+        );
+      }
+    } finally {
+      await http.close();
+      await server.shutdown();
+    }
+    const unitMean = (which: 'small' | 'large'): UnitFigures => {
+      const all = unitTurns[which];
+      return {
+        readReceiptsPerSec: all.reduce((sum, u) => sum + u.readReceiptsPerSec, 0) / all.length,
+        recordPerSec: all.reduce((sum, u) => sum + u.recordPerSec, 0) / all.length,
+      };
+    };
+    const unit = { small: unitMean('small'), large: unitMean('large') };
+
+    const figures = {
+      smallLogEvents,
+      largeLogEvents,
+      fillEventsPerSec,
+      smallIngestPerSec: small.ingest,
+      largeIngestPerSec: large.ingest,
+      ingestGrowthRatio: large.ingest / small.ingest,
+      smallUnitStatusPerSec: small.unitStatus,
+      largeUnitStatusPerSec: large.unitStatus,
+      unitStatusGrowthRatio: large.unitStatus / small.unitStatus,
+      smallRevokeRecentPerSec: small.revokeRecent,
+      largeRevokeRecentPerSec: large.revokeRecent,
+      revokeRecentGrowthRatio: large.revokeRecent / small.revokeRecent,
+      smallRevokeUnknownPerSec: small.revokeUnknown,
+      largeRevokeUnknownPerSec: large.revokeUnknown,
+      revokeUnknownGrowthRatio: large.revokeUnknown / small.revokeUnknown,
+      smallFirstRequestMs: small.firstRequestMs,
+      largeFirstRequestMs: large.firstRequestMs,
+      firstRequestGrowthRatio: small.firstRequestMs / large.firstRequestMs,
+      unitSmallReceipts: smallUnit,
+      unitLargeReceipts: largeUnit,
+      unitReadSmallReceiptsPerSec: unit.small.readReceiptsPerSec,
+      unitReadLargeReceiptsPerSec: unit.large.readReceiptsPerSec,
+      unitReadGrowthRatio: unit.large.readReceiptsPerSec / unit.small.readReceiptsPerSec,
+      unitRecordSmallPerSec: unit.small.recordPerSec,
+      unitRecordLargePerSec: unit.large.recordPerSec,
+      unitRecordGrowthRatio: unit.large.recordPerSec / unit.small.recordPerSec,
+    };
+    const ops = (v: number, what = 'ops/s'): string =>
+      `${v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toPrecision(3)} ${what}`;
+    const pair = (a: number, b: number, what?: string): string =>
+      `${ops(a, what)} -> ${ops(b, what)}`;
+    const S = smallLogEvents.toLocaleString('en-US');
+    const L = largeLogEvents.toLocaleString('en-US');
+    printTable(
+      ctx,
+      `growth (HTTP on loopback, startServer defaults: SQLite synchronous=FULL; log of ${S} -> ${L} events, filled at ${ops(fillEventsPerSec, 'events/s')})`,
+      [
+        [`log size ${S} -> ${L} events:`, '(rate on the large log ÷ rate on the small)'],
+        ['  ingest, binary mode, 32 concurrent', pair(small.ingest, large.ingest, 'receipts/s')],
+        ['  ingestGrowthRatio', fmtRatio(figures.ingestGrowthRatio, LOG_TARGET)],
+        [
+          '  GET /v1/units/{key} (5 receipts), 32 concurrent',
+          pair(small.unitStatus, large.unitStatus),
+        ],
+        ['  unitStatusGrowthRatio', fmtRatio(figures.unitStatusGrowthRatio, LOG_TARGET)],
+        ['  revoke a recent receipt, one at a time', pair(small.revokeRecent, large.revokeRecent)],
+        ['  revokeRecentGrowthRatio', fmtRatio(figures.revokeRecentGrowthRatio, LOG_TARGET)],
+        [
+          '  revoke an unknown id (404), one at a time',
+          pair(small.revokeUnknown, large.revokeUnknown),
+        ],
+        ['  revokeUnknownGrowthRatio', fmtRatio(figures.revokeUnknownGrowthRatio, LOG_TARGET)],
+        [
+          `  start to first ingest answered, median of ${n.restarts} starts`,
+          `${small.firstRequestMs.toFixed(0)} ms -> ${large.firstRequestMs.toFixed(0)} ms`,
+        ],
+        [
+          '  firstRequestGrowthRatio (small ms ÷ large ms)',
+          fmtRatio(figures.firstRequestGrowthRatio, LOG_TARGET),
+        ],
+        [
+          `unit size ${smallUnit} -> ${largeUnit.toLocaleString('en-US')} receipts:`,
+          '(large unit ÷ small; a read returns every receipt: rate = reads/s × receipts)',
+        ],
+        [
+          '  GET /v1/units/{key}, one at a time, receipts served/s',
+          pair(unit.small.readReceiptsPerSec, unit.large.readReceiptsPerSec, 'receipts/s'),
+        ],
+        ['  unitReadGrowthRatio', fmtRatio(figures.unitReadGrowthRatio, UNIT_TARGET)],
+        [
+          '  record one more receipt, one at a time',
+          pair(unit.small.recordPerSec, unit.large.recordPerSec, 'receipts/s'),
+        ],
+        ['  unitRecordGrowthRatio', fmtRatio(figures.unitRecordGrowthRatio, UNIT_TARGET)],
+      ],
+    );
+    return figures;
+  } finally {
+    dispose();
+  }
+}
