@@ -161,10 +161,11 @@ export function createCategoryReader(deps: CategoryReadDeps): {
     category: string,
     direction: 'forwards' | 'backwards',
     visit: (event: AllStreamRecordedEvent) => boolean,
+    firstPage = direction === 'forwards' ? MAX_PAGE : FIRST_PAGE,
   ): Promise<'missing' | 'done'> {
     const stream = `$ce-${category}`;
     let next: bigint | typeof START | typeof END = direction === 'forwards' ? START : END;
-    let size = direction === 'forwards' ? MAX_PAGE : FIRST_PAGE;
+    let size = firstPage;
     for (;;) {
       const page = await readRaw(client, stream, {
         direction: direction === 'forwards' ? FORWARDS : BACKWARDS,
@@ -190,10 +191,15 @@ export function createCategoryReader(deps: CategoryReadDeps): {
   /** Position of the newest event `$ce-<category>` links to; 'missing' when the stream is not there. */
   async function newestLinked(category: string): Promise<bigint | 'missing' | undefined> {
     let newest: bigint | undefined;
-    const outcome = await scan(category, 'backwards', (event) => {
-      newest = fromEsdbPosition(event.position);
-      return false;
-    });
+    const outcome = await scan(
+      category,
+      'backwards',
+      (event) => {
+        newest = fromEsdbPosition(event.position);
+        return false;
+      },
+      1,
+    );
     return outcome === 'missing' ? 'missing' : newest;
   }
 
