@@ -95,6 +95,8 @@ export class FakeEsdbServer {
   /** Position of the last `$all` event the `$by_category` projection processed. */
   private projectedUpTo = 0n;
   private nextPosition = 1000n;
+  /** Every position written (commit = prepare), scavenged or not. */
+  private readonly written = new Set<bigint>();
   private readonly live = new Set<{ push(e: Stored): void; fail(e: Error): void }>();
 
   constructor(readonly projections: FakeProjections = 'off') {}
@@ -184,6 +186,7 @@ export class FakeEsdbServer {
       } as Stored;
       list.push(stored);
       this.log.push(stored);
+      this.written.add(this.nextPosition);
       for (const sub of this.live) sub.push(stored);
       return stored;
     });
@@ -262,6 +265,14 @@ export class FakeEsdbServer {
     if (this.down) return streamingRead([], new UnavailableError(undefined, 'No connection'));
     const max = Number(options.maxCount ?? Number.MAX_SAFE_INTEGER);
     const from = options.fromPosition ?? (options.direction === 'backwards' ? 'end' : 'start');
+    // The server reads `$all` only from a record's position (or 0), not from any
+    // offset; a scavenged record's position still reads (projections resume there).
+    if (
+      typeof from === 'object' &&
+      from.commit !== 0n &&
+      (from.commit !== from.prepare || !this.written.has(from.commit))
+    )
+      return streamingRead([], new Error(`Invalid $all position ${from.commit}/${from.prepare}`));
     let out: Stored[];
     if (options.direction === 'backwards') {
       out = this.log
