@@ -67,10 +67,12 @@ export function wholeCategories(filter: EventFilter | undefined): string[] | und
 }
 
 /**
- * The `$all` commit position in a `$by_category` checkpoint event: the metadata
- * `{ "$c": commit, "$p": prepare }` of the classic engine's `$ProjectionCheckpoint`,
- * or a body `{ "commitPosition", "preparePosition" }` as newer engines write it.
- * Undefined for anything else (a phase or stream checkpoint, a format not known here).
+ * The `$all` position in a `$by_category` checkpoint event — that of the last
+ * event the projection processed: the metadata `{ "$c": commit, "$p": prepare }`
+ * of the classic engine's `$ProjectionCheckpoint`, or a body `{ "commitPosition",
+ * "preparePosition" }` as newer engines write it. Only when commit = prepare (a
+ * record the adapter can read `$all` from, see mapping.ts); undefined for anything
+ * else (a phase or stream checkpoint, a format not known here).
  */
 export function checkpointPosition(event: {
   type: string;
@@ -83,9 +85,14 @@ export function checkpointPosition(event: {
       ? BigInt(value)
       : undefined;
   const { metadata, data } = event;
+  const same = (commit: unknown, prepare: unknown): bigint | undefined => {
+    const at = asPosition(commit);
+    return at !== undefined && at === asPosition(prepare) ? at : undefined;
+  };
   if (isRecord(metadata) && metadata.$ph === undefined && '$c' in metadata)
-    return asPosition(metadata.$c);
-  if (isRecord(data) && 'commitPosition' in data) return asPosition(data.commitPosition);
+    return same(metadata.$c, metadata.$p);
+  if (isRecord(data) && 'commitPosition' in data)
+    return same(data.commitPosition, data.preparePosition);
   return undefined;
 }
 
@@ -195,7 +202,9 @@ export function createCategoryReader(deps: CategoryReadDeps): {
       category,
       'backwards',
       (event) => {
-        newest = fromEsdbPosition(event.position);
+        // The walk resumes from this position: only a self-committed record will do.
+        const { commit, prepare } = event.position;
+        newest = commit === prepare ? commit : undefined;
         return false;
       },
       1,
@@ -210,10 +219,7 @@ export function createCategoryReader(deps: CategoryReadDeps): {
       maxCount: 1,
     });
     const event = page?.[0]?.event;
-    const at = event === undefined ? undefined : checkpointPosition(event);
-    // Read as "processed through `at`"; one less in case an engine records the
-    // position it will read next (the walk then covers the event found there).
-    return at === undefined || at === 0n ? undefined : at - 1n;
+    return event === undefined ? undefined : checkpointPosition(event);
   }
 
   /** The least watermark of the categories, or undefined when one cannot be established. */
@@ -266,9 +272,11 @@ export function createCategoryReader(deps: CategoryReadDeps): {
       }),
     );
     const sign = direction === 'forwards' ? 1 : -1;
+    // Merged by position; an event linked twice (a projection re-run) counts once.
     return lists
       .flat()
       .sort((a, b) => (a.position < b.position ? -sign : a.position > b.position ? sign : 0))
+      .filter((event, i, all) => all[i - 1]?.position !== event.position)
       .slice(0, max);
   }
 
