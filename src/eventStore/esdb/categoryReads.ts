@@ -168,10 +168,13 @@ export function createCategoryReader(deps: CategoryReadDeps): {
     category: string,
     direction: 'forwards' | 'backwards',
     visit: (event: AllStreamRecordedEvent) => boolean,
-    firstPage = direction === 'forwards' ? MAX_PAGE : FIRST_PAGE,
+    {
+      from = direction === 'forwards' ? START : END,
+      firstPage = direction === 'forwards' ? MAX_PAGE : FIRST_PAGE,
+    }: { from?: bigint | typeof START | typeof END; firstPage?: number } = {},
   ): Promise<'missing' | 'done'> {
     const stream = `$ce-${category}`;
-    let next: bigint | typeof START | typeof END = direction === 'forwards' ? START : END;
+    let next = from;
     let size = firstPage;
     for (;;) {
       const page = await readRaw(client, stream, {
@@ -207,7 +210,7 @@ export function createCategoryReader(deps: CategoryReadDeps): {
         newest = commit === prepare ? commit : undefined;
         return false;
       },
-      1,
+      { firstPage: 1 },
     );
     return outcome === 'missing' ? 'missing' : newest;
   }
@@ -244,6 +247,49 @@ export function createCategoryReader(deps: CategoryReadDeps): {
     return least;
   }
 
+  /**
+   * The first revision R of `$ce-<category>` such that every link at R or later
+   * that resolves, resolves to an event after `after`: a binary search on the link
+   * revisions (targets are in `$all` order), O(log C) small reads. Undefined when
+   * the stream is not there.
+   */
+  async function firstAfter(category: string, after: bigint): Promise<bigint | undefined> {
+    const stream = `$ce-${category}`;
+    const [newest] =
+      (await readRaw(client, stream, { direction: BACKWARDS, fromRevision: END, maxCount: 1 })) ??
+      [];
+    const last = (newest?.link ?? newest?.event)?.revision;
+    if (last === undefined) return undefined;
+    let lo = 0n;
+    let hi = last + 1n;
+    while (lo < hi) {
+      const mid = (lo + hi) / 2n;
+      // The first link at or after `mid` (and before `hi`) that resolves decides.
+      let at = mid;
+      let below: boolean | undefined;
+      while (below === undefined && at < hi) {
+        const page = await readRaw(client, stream, {
+          direction: FORWARDS,
+          fromRevision: at,
+          maxCount: hi - at < 8n ? hi - at : 8n,
+          resolveLinkTos: true,
+        });
+        if (page === undefined || page.length === 0) break;
+        for (const item of page) {
+          const event = target(item, category);
+          if (event === undefined) continue;
+          below = fromEsdbPosition(event.position) <= after;
+          if (below) lo = ((item.link ?? item.event)?.revision ?? at) + 1n;
+          break;
+        }
+        at += BigInt(page.length);
+      }
+      // No link in [mid, hi) resolves, or the first that does lies after `after`.
+      if (below !== true) hi = mid;
+    }
+    return lo;
+  }
+
   /** The matching events of the categories with `low < position <= high`, in the read direction, at most `max`. */
   async function fromCategories(
     request: CategoryRead,
@@ -252,23 +298,36 @@ export function createCategoryReader(deps: CategoryReadDeps): {
     max: number,
   ): Promise<RecordedEvent[]> {
     const { categories, direction, filter } = request;
-    // Forwards from the start: read each `$ce-` from its first link. Otherwise read
-    // backwards from its last link down to `low` (the common case reads a few links).
-    const scanForwards = direction === 'forwards' && low < 0n;
+    // Each `$ce-` is read from the first link past `low` (forwards) or the last link
+    // up to `high` (backwards), found by a binary search unless it is an end.
     const lists = await Promise.all(
       categories.map(async (category) => {
         const found: RecordedEvent[] = [];
-        await scan(category, scanForwards ? 'forwards' : 'backwards', (raw) => {
-          const at = fromEsdbPosition(raw.position);
-          if (scanForwards ? at > high : at <= low) return false;
-          if (at > low && at <= high && isVisibleInAll(raw.type)) {
-            const event = decodeRecordedEvent(raw).event;
-            if (matchesFilter(filter, event.stream, event.type)) found.push(event);
-          }
-          // A forwards read scanned backwards needs every event down to `low`.
-          return (!scanForwards && direction === 'forwards') || found.length < max;
-        });
-        return scanForwards || direction === 'backwards' ? found : found.reverse();
+        let from: bigint | typeof START | typeof END;
+        if (direction === 'forwards') {
+          const first = low < 0n ? START : await firstAfter(category, low);
+          if (first === undefined) return found;
+          from = first;
+        } else {
+          const next = await firstAfter(category, high);
+          if (next === undefined || next === 0n) return found;
+          from = next - 1n;
+        }
+        await scan(
+          category,
+          direction,
+          (raw) => {
+            const at = fromEsdbPosition(raw.position);
+            if (direction === 'forwards' ? at > high : at <= low) return false;
+            if (at > low && at <= high && isVisibleInAll(raw.type)) {
+              const event = decodeRecordedEvent(raw).event;
+              if (matchesFilter(filter, event.stream, event.type)) found.push(event);
+            }
+            return found.length < max;
+          },
+          { from, firstPage: Math.min(MAX_PAGE, Math.max(FIRST_PAGE, max)) },
+        );
+        return found;
       }),
     );
     const sign = direction === 'forwards' ? 1 : -1;

@@ -4,7 +4,7 @@
 // projection is not there.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { EventFilter, EventStore, RecordedEvent } from '../types.js';
+import type { EventFilter, EventStore, ReadAllOptions, RecordedEvent } from '../types.js';
 import { checkpointPosition, wholeCategories } from './categoryReads.js';
 import { createEsdbEventStore } from './eventStore.js';
 import { FakeEsdbServer, type FakeProjections } from './fakeEsdbClient.testing.js';
@@ -154,6 +154,20 @@ describe('esdb category reads ($ce- streams)', () => {
     const walked = await cost(server, () => store.readAll({ filter: WALKED }));
     assert.ok(walked > 1500, `walk read ${walked}`);
     assert.ok(byCategory < 100, `category read ${byCategory} events, the walk ${walked}`);
+    // A large category paged from its middle: a binary search on `$ce-unit`, then the page.
+    const units: EventFilter = { streamPrefix: ['unit-'] };
+    const unitsWalked: EventFilter = { streamPrefix: ['unit-', 'unit-1'] };
+    const middle = (await store.readAll({ filter: unitsWalked, maxCount: 800 })).at(-1)?.position;
+    assert.ok(middle !== undefined);
+    for (const direction of ['forwards', 'backwards'] as const) {
+      const options: ReadAllOptions = { from: middle, direction, maxCount: 10 };
+      assert.deepEqual(
+        await store.readAll({ ...options, filter: units }),
+        await store.readAll({ ...options, filter: unitsWalked }),
+      );
+      const paged = await cost(server, () => store.readAll({ ...options, filter: units }));
+      assert.ok(paged < 200, `${direction}: ${paged} events read for a page of 10`);
+    }
     // What the definitions loader asks once it is current: nothing new, a few reads.
     const head = await store.headPosition();
     assert.deepEqual(await store.readAll({ from: head, maxCount: 500, filter: DEFINITIONS }), []);
