@@ -13,9 +13,10 @@
 //     it processed before it records them as processed),
 //
 // whichever is later. With W the least of them, the events up to W come from the
-// `$ce-` streams and those after W from the ordinary walk of `$all`, which is
-// short: it starts at the projection's last checkpoint or later. So the answer is
-// exactly the walk's, whatever the projection's lag; the projection only saves work.
+// `$ce-` streams (entered by a binary search on link revisions) and those after W
+// from the ordinary walk of `$all`, which is short while the projection keeps up:
+// it starts at the projection's last checkpoint or later. So the answer is exactly
+// the walk's, whatever the projection's lag; the projection only saves work.
 //
 // When the watermark of a category cannot be established (projections not running,
 // the `$ce-` stream or the checkpoint unreadable: stream not found, access denied),
