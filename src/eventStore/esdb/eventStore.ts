@@ -76,6 +76,7 @@ import {
   redactConnectionString,
   type EsdbConnectionSettings,
 } from './connectionString.js';
+import { createCategoryReader, wholeCategories } from './categoryReads.js';
 import { isTransientEsdbError, translateEsdbError } from './errors.js';
 import {
   decideIdempotency,
@@ -148,6 +149,8 @@ export interface EsdbAdapterSettings {
   clock?: () => Date;
   /** Appends retried on a concurrent write when the caller asked for `any`/`stream_exists`. Default 20. */
   maxAppendAttempts?: number;
+  /** Operational warnings (category reads falling back to the walk). Default `process.emitWarning`. */
+  warn?: (message: string) => void;
 }
 
 // How many of a stream's last events an append reads: the last one gives the
@@ -706,6 +709,12 @@ export function createEsdbEventStore(
     }
   }
 
+  const categoryReader = createCategoryReader({
+    client,
+    walk: (from, direction, visit) => walkAll(from, direction, visit),
+    warn: settings.warn ?? ((message) => process.emitWarning(message, 'ProvenantWarning')),
+  });
+
   function subscribe(options: SubscribeToAllOptions): Subscription {
     assertOpen();
     assertFilter(options.filter);
@@ -879,9 +888,16 @@ export function createEsdbEventStore(
       const maxCount = readOptions.maxCount ?? DEFAULT_READ_ALL_MAX_COUNT;
       const from: AllPosition = readOptions.from ?? (direction === 'forwards' ? 'start' : 'end');
       const filter = readOptions.filter;
+      // Whole categories come from their `$ce-` streams when the projection runs.
+      const categories = wholeCategories(filter);
+      const served =
+        filter && categories
+          ? await categoryReader.read({ categories, filter, from, direction, maxCount })
+          : undefined;
+      if (served) return served;
       const out: RecordedEvent[] = [];
       // The 6.x client cannot filter reads on the server (only subscriptions), so
-      // the filter is applied here while paging.
+      // otherwise the filter is applied here while paging.
       await walkAll(
         from,
         direction,

@@ -21,6 +21,7 @@ function open(server = new FakeEsdbServer()): EventStore {
   const store = createEsdbEventStore(server.client(), {
     description: 'fake',
     subscriptionRetry: { initialDelayMs: 5, maxDelayMs: 20 },
+    warn: () => undefined,
   });
   servers.set(store, server);
   return store;
@@ -28,6 +29,24 @@ function open(server = new FakeEsdbServer()): EventStore {
 
 eventStoreConformance('esdb (in-memory fake server)', {
   createStore: () => Promise.resolve(open()),
+  reopen: (store) => Promise.resolve(open(servers.get(store))),
+  quirks: {
+    tamper: (store, event, newData) => {
+      const server = servers.get(store) as FakeEsdbServer;
+      const stored = server.log.find(
+        (e) => e.streamId === event.stream && e.revision === BigInt(event.revision),
+      );
+      assert.ok(stored);
+      (stored as { data: unknown }).data = newData;
+      return Promise.resolve();
+    },
+  },
+});
+
+// Again with the `$by_category` projection running, so that whole-category filters
+// are served from `$ce-` streams (categoryReads.ts).
+eventStoreConformance('esdb (in-memory fake server, system projections)', {
+  createStore: () => Promise.resolve(open(new FakeEsdbServer('immediate'))),
   reopen: (store) => Promise.resolve(open(servers.get(store))),
   quirks: {
     tamper: (store, event, newData) => {

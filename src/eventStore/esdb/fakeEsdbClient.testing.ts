@@ -3,7 +3,12 @@
 // the repo): 0-based revisions, expected-revision checks with the server's
 // idempotency for repeated event ids, `$all` positions with commit = prepare that
 // are increasing but not contiguous, inclusive read positions, system events, and
-// an outage switch that fails calls with the client's real error objects.
+// an outage switch that fails calls with the client's real error objects, and
+// the `$by_category` system projection: `$>` link events (data `<revision>@<stream>`)
+// in `$ce-<category>` streams, resolved on stream reads with `resolveLinkTos`
+// (a link whose target is gone comes back with `link` and no `event`), and the
+// projection's `$ProjectionCheckpoint` (metadata `{ $c, $p }`, the position of the
+// last event processed; links are written before it).
 // Test support only: not exported from the adapter's index.
 import { Readable } from 'node:stream';
 import {
@@ -32,7 +37,20 @@ interface Options {
   fromPosition?: 'start' | 'end' | Position;
   expectedRevision?: AppendExpectedRevision;
   filter?: Filter;
+  resolveLinkTos?: boolean;
 }
+
+/** How the fake runs the `$by_category` projection. */
+export type FakeProjections =
+  /** Not running: no `$ce-` streams, no checkpoint (the server's default). */
+  | 'off'
+  /** Runs only when the test calls `project()`: lag under the test's control. */
+  | 'manual'
+  /** Links every event and checkpoints right after each append. */
+  | 'immediate';
+
+/** Stream of the `$by_category` projection's checkpoints. */
+export const BY_CATEGORY_CHECKPOINT_STREAM = '$projections-$by_category-checkpoint';
 
 /** The raw gRPC error the real client rejects an append with when no server answers. */
 export const rawUnavailable = (): Error =>
@@ -72,8 +90,60 @@ export class FakeEsdbServer {
   down = false;
   /** When set, appends reject with this error (reads still work). */
   failAppendsWith: Error | undefined;
+  /** Events (or links) delivered by stream and `$all` reads: what a read costs the server. */
+  eventsRead = 0;
+  /** Position of the last `$all` event the `$by_category` projection processed. */
+  private projectedUpTo = 0n;
   private nextPosition = 1000n;
+  /** Every position written (commit = prepare), scavenged or not. */
+  private readonly written = new Set<bigint>();
   private readonly live = new Set<{ push(e: Stored): void; fail(e: Error): void }>();
+
+  constructor(readonly projections: FakeProjections = 'off') {}
+
+  /**
+   * Runs the `$by_category` projection over what it has not processed yet: a link in
+   * `$ce-<category>` for each event of a stream named `<category>-…` (not `$`-streams,
+   * not system events), then, when `checkpoint`, a checkpoint at the last event processed.
+   */
+  project({ checkpoint = true }: { checkpoint?: boolean } = {}): void {
+    const todo = this.log.filter((e) => e.position.commit > this.projectedUpTo);
+    const last = todo.at(-1);
+    if (last === undefined) return;
+    for (const e of todo) {
+      const dash = e.streamId.indexOf('-');
+      if (e.streamId.startsWith('$') || e.type.startsWith('$') || dash <= 0) continue;
+      this.write(`$ce-${e.streamId.slice(0, dash)}`, [
+        {
+          id: crypto.randomUUID(),
+          contentType: 'application/octet-stream',
+          type: '$>',
+          data: `${e.revision}@${e.streamId}`,
+          metadata: undefined,
+        } as unknown as EventData,
+      ]);
+    }
+    this.projectedUpTo = last.position.commit;
+    if (checkpoint) {
+      const at = Number(this.projectedUpTo);
+      this.write(BY_CATEGORY_CHECKPOINT_STREAM, [
+        {
+          id: crypto.randomUUID(),
+          contentType: 'application/json',
+          type: '$ProjectionCheckpoint',
+          data: {},
+          metadata: { $v: '1:-1:0:1', $c: at, $p: at },
+        },
+      ]);
+    }
+  }
+
+  /** Removes a stream's events from the log, as a scavenge does after a hard delete (links to them stay). */
+  scavenge(stream: string): void {
+    this.streams.delete(stream);
+    for (let i = this.log.length - 1; i >= 0; i--)
+      if (this.log[i]?.streamId === stream) this.log.splice(i, 1);
+  }
 
   /** Writes a server-side event (e.g. `$statsCollected`) that the adapter must hide. */
   systemEvent(stream: string, type: string): void {
@@ -116,6 +186,7 @@ export class FakeEsdbServer {
       } as Stored;
       list.push(stored);
       this.log.push(stored);
+      this.written.add(this.nextPosition);
       for (const sub of this.live) sub.push(stored);
       return stored;
     });
@@ -154,6 +225,7 @@ export class FakeEsdbServer {
         new WrongExpectedVersionError(undefined, { streamName: stream, expected, current }),
       );
     const written = this.write(stream, events);
+    if (this.projections === 'immediate') this.project();
     const last = written.at(-1) as Stored;
     return Promise.resolve({
       success: true,
@@ -176,13 +248,31 @@ export class FakeEsdbServer {
       const low = from === 'start' ? 0 : from === 'end' ? list.length : Number(from);
       out = list.slice(low);
     }
-    return streamingRead(out.slice(0, max).map((event) => ({ event })));
+    const page = out.slice(0, max);
+    this.eventsRead += page.length;
+    return streamingRead(page.map((stored) => this.resolve(stored, options.resolveLinkTos)));
+  }
+
+  /** A stream read's item: a link resolved to its target when asked (no `event` when the target is gone). */
+  private resolve(stored: Stored, resolveLinkTos = false) {
+    if (!resolveLinkTos || stored.type !== '$>') return { event: stored };
+    const [revision, ...rest] = (typeof stored.data === 'string' ? stored.data : '').split('@');
+    const target = this.streams.get(rest.join('@'))?.[Number(revision)];
+    return target === undefined ? { link: stored } : { event: target, link: stored };
   }
 
   private readAll(options: Options = {}) {
     if (this.down) return streamingRead([], new UnavailableError(undefined, 'No connection'));
     const max = Number(options.maxCount ?? Number.MAX_SAFE_INTEGER);
     const from = options.fromPosition ?? (options.direction === 'backwards' ? 'end' : 'start');
+    // The server reads `$all` only from a record's position (or 0), not from any
+    // offset; a scavenged record's position still reads (projections resume there).
+    if (
+      typeof from === 'object' &&
+      from.commit !== 0n &&
+      (from.commit !== from.prepare || !this.written.has(from.commit))
+    )
+      return streamingRead([], new Error(`Invalid $all position ${from.commit}/${from.prepare}`));
     let out: Stored[];
     if (options.direction === 'backwards') {
       out = this.log
@@ -193,7 +283,9 @@ export class FakeEsdbServer {
         (e) => from === 'start' || (from !== 'end' && e.position.commit >= from.commit),
       );
     }
-    return streamingRead<AllStreamResolvedEvent>(out.slice(0, max).map((event) => ({ event })));
+    const page = out.slice(0, max);
+    this.eventsRead += page.length;
+    return streamingRead<AllStreamResolvedEvent>(page.map((event) => ({ event })));
   }
 
   private subscribeToAll(options: Options = {}) {
