@@ -237,8 +237,7 @@ export function readModelConformance(name: string, harness: ReadModelHarness): v
             store.transaction((tx) =>
               tx.upsert(things, { ...row('a', 1), seq: 'one' as unknown as number }),
             ),
-          () =>
-            store.transaction((tx) => tx.upsert(things, { ...row('a', 1), nope: 1 })),
+          () => store.transaction((tx) => tx.upsert(things, { ...row('a', 1), nope: 1 })),
           () => store.transaction((tx) => tx.update(things, {}, { seq: 1 })),
           () => store.get(things, { owner: 'x' }),
         ];
