@@ -161,10 +161,10 @@ describe('projection runner', () => {
     assert.equal(parked?.position, 6n);
     assert.equal(parked?.attempts, 3);
     assert.match(parked?.error ?? '', /poison r5/);
-    await assert.rejects(runner.retryParked(parked!.id), /poison r5/); // still faulty: stays parked
+    await assert.rejects(runner.retryParked(parked.id), /poison r5/); // still faulty: stays parked
     assert.equal((await env.readModels.listParked()).length, 1);
     fault.poisonIds = new Set();
-    await runner.retryParked(parked!.id);
+    await runner.retryParked(parked.id);
     assert.deepEqual(await env.readModels.listParked(), []);
     assert.equal((await env.readModels.get(counts, { id: 'all' }))?.count, 12);
     await runner.stop();
