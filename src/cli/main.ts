@@ -8,6 +8,7 @@
 import { Command, CommanderError } from 'commander';
 import { isProvenantError } from '../errors.js';
 import { logCommand, verifyAliasCommand } from './commands/log.js';
+import { projectionsCommand } from './commands/projections.js';
 import { serveCommand } from './commands/serve.js';
 import { configureTree, exitCodesHelp, USAGE_ERROR, version } from './shared.js';
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .version(version, '-v, --version', 'print the version')
     .addCommand(serveCommand())
     .addCommand(logCommand())
+    .addCommand(projectionsCommand())
     .addCommand(verifyAliasCommand())
     .addHelpText(
       'after',
