@@ -90,7 +90,10 @@ export const errorCodes = {
   INGEST_JUNIT_TOO_LARGE: { status: 413, title: 'JUnit report exceeds the size limit' },
 
   // Read models and projections (src/readModels)
-  READ_MODEL_INVALID: { status: 500, title: 'Read-model table or row does not match its declaration' },
+  READ_MODEL_INVALID: {
+    status: 500,
+    title: 'Read-model table or row does not match its declaration',
+  },
   READ_MODEL_UNKNOWN_PROJECTION: { status: 404, title: 'No projection has this name' },
   READ_MODEL_PARKED_NOT_FOUND: { status: 404, title: 'No parked event has this id' },
   READ_MODEL_CLOSED: { status: 503, title: 'Read-model store is closed' },
