@@ -30,8 +30,8 @@ export {
   createProjectionRunner,
   type ProjectionRunner,
   type ProjectionRunnerOptions,
-  type ProjectionState,
   type ProjectionStatus,
   type RebuildProgress,
   type RebuildResult,
 } from './runner.js';
+export type { ProjectionState } from './loop.js';

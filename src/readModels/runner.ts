@@ -5,20 +5,11 @@
 // event effectively once. The runner shares nothing with the API but the two
 // ports: it runs inside the server or as its own process.
 import { ProvenantError } from '../errors.js';
-import type { EventStore, RecordedEvent, Subscription } from '../eventStore/types.js';
-import {
-  applyBatch,
-  DEFAULT_RETRY,
-  errorText,
-  type BatchContext,
-  type Log,
-  type RetryPolicy,
-} from './applyBatch.js';
-import { Batches } from './batches.js';
+import type { EventStore, RecordedEvent } from '../eventStore/types.js';
+import { applyBatch, DEFAULT_RETRY, type Log, type RetryPolicy } from './applyBatch.js';
+import { follow, type Loop, type LoopOptions, type ProjectionState } from './loop.js';
 import type { ParkedEvent, ReadModelStore } from './port.js';
 import { applyChanges, type PoisonPolicy, type ProjectionDefinition } from './projection.js';
-
-export type ProjectionState = 'running' | 'caught-up' | 'stopped' | 'failed';
 
 export interface ProjectionStatus {
   name: string;
@@ -32,6 +23,7 @@ export interface ProjectionStatus {
   parked: number;
   /** Of the loop in this process; `stopped` when this runner has not started it. */
   state: ProjectionState;
+  /** The last failure of the loop (kept after it restarts, until the runner restarts it). */
   lastError?: string;
 }
 
@@ -62,6 +54,8 @@ export interface ProjectionRunnerOptions {
   /** Longest wait for a batch to fill once it has an event (default 50 ms). */
   batchWindowMs?: number;
   retry?: Partial<RetryPolicy>;
+  /** First delay before a failed loop restarts from its checkpoint (default 1 s, doubling to 30 s). */
+  restartDelayMs?: number;
   /** Default for projections that do not set `onPoison` (default `park`). */
   onPoison?: PoisonPolicy;
   log?: Log;
@@ -82,14 +76,6 @@ export interface ProjectionRunner {
   retryParked(id: number): Promise<ParkedEvent>;
 }
 
-interface Loop {
-  ctx: BatchContext;
-  state: ProjectionState;
-  lastError?: string;
-  subscription?: Subscription;
-  done?: Promise<void>;
-}
-
 export function createProjectionRunner(options: ProjectionRunnerOptions): ProjectionRunner {
   const { eventStore, readModels } = options;
   const batchSize = options.batchSize ?? 500;
@@ -105,6 +91,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       );
     loops.set(definition.name, {
       state: 'stopped',
+      stopping: false,
       ctx: {
         readModels,
         definition,
@@ -134,46 +121,24 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     loop.lastError = message;
   };
 
-  async function follow(loop: Loop): Promise<void> {
-    const name = loop.ctx.definition.name;
-    try {
-      const from = (await readModels.getCheckpoint(name)) ?? 'start';
-      if (loop.state !== 'running') return; // stopped before it began
-      loop.subscription = eventStore.subscribeToAll({ from });
-      const batches = new Batches(loop.subscription[Symbol.asyncIterator](), batchSize, windowMs);
-      for (;;) {
-        const batch = await batches.next();
-        if (batch.length === 0) break;
-        const outcome = await applyBatch(loop.ctx, batch);
-        if (!outcome.ok) {
-          fail(
-            loop,
-            `stopped at position ${outcome.event.position} (${outcome.event.type}): ${outcome.error}`,
-          );
-          break;
-        }
-        if (loop.state === 'running' || loop.state === 'caught-up')
-          loop.state = batch.length < batchSize ? 'caught-up' : 'running';
-      }
-    } catch (error) {
-      fail(loop, errorText(error));
-      log('error', 'projection failed', { projection: name, error: errorText(error) });
-    } finally {
-      await loop.subscription?.close();
-      loop.subscription = undefined;
-      if (loop.state !== 'failed') loop.state = 'stopped';
-    }
-  }
+  const loopOptions: LoopOptions = {
+    eventStore,
+    batchSize,
+    batchWindowMs: windowMs,
+    restartDelayMs: options.restartDelayMs ?? 1000,
+  };
 
   const startLoop = (loop: Loop): void => {
     loop.state = 'running';
+    loop.stopping = false;
     delete loop.lastError;
-    loop.done = follow(loop);
+    loop.done = follow(loop, loopOptions);
   };
 
   const stopLoop = async (loop: Loop): Promise<void> => {
     if (loop.done === undefined) return;
-    if (loop.state !== 'failed') loop.state = 'stopped';
+    loop.stopping = true;
+    loop.wake?.();
     await loop.subscription?.close();
     await loop.done;
     loop.done = undefined;

@@ -189,6 +189,39 @@ describe('projection runner', () => {
     await closeEnv(env);
   });
 
+  it('restarts a loop that failed on an infrastructure error, from its checkpoint', async () => {
+    const env = openEnv();
+    for (let i = 0; i < 10; i++) await env.log.append(`unit-u${i % 3}`, [receipt(i)]);
+    let failures = 2;
+    const flaky: ReadModelStore = {
+      ...env.readModels,
+      getCheckpoint: (name) =>
+        failures-- > 0
+          ? Promise.reject(new Error('SQLITE_BUSY: database is locked'))
+          : env.readModels.getCheckpoint(name),
+    };
+    const logged: string[] = [];
+    const runner = createProjectionRunner({
+      eventStore: env.log,
+      readModels: flaky,
+      projections: [counter()],
+      restartDelayMs: 5,
+      log: (level, message) => logged.push(`${level}: ${message}`),
+    });
+    await runner.start();
+    const deadline = Date.now() + 10_000;
+    while ((await env.readModels.get(counts, { id: 'all' }))?.count !== 10)
+      if (Date.now() > deadline) assert.fail('the loop did not restart');
+      else await new Promise((resolve) => setTimeout(resolve, 10));
+    const [status] = await runner.status();
+    assert.equal(status?.state, 'caught-up');
+    assert.match(status?.lastError ?? '', /SQLITE_BUSY/); // kept after the restart, for the record
+    assert.equal(logged.filter((l) => /restarting from its checkpoint/.test(l)).length, 2);
+    assert.equal((await env.readModels.get(counts, { id: 'all' }))?.count, 10);
+    await runner.stop();
+    await closeEnv(env);
+  });
+
   it('resumes from its checkpoint after a restart without duplicating anything', async () => {
     const first = openEnv();
     for (let i = 0; i < 15; i++) await first.log.append(`unit-u${i % 3}`, [receipt(i)]);
