@@ -2,87 +2,21 @@
 // with a store factory (like test/eventStore/conformance.ts). Every test uses
 // its own projection and table names, so it may run against a shared database.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { isProvenantError, type ErrorCode } from '../../src/errors.js';
+import type { ReadModelStore } from '../../src/readModels/index.js';
+import { lifecycleConformance } from './conformanceLifecycle.js';
 import {
-  defineTable,
-  type ProjectionSchema,
-  type ReadModelStore,
-  type TableDefinition,
-} from '../../src/readModels/index.js';
+  hasCode,
+  row,
+  storeHelpers,
+  type ReadModelHarness,
+  type ThingRow,
+} from './conformanceSupport.js';
 
-export interface ReadModelHarness {
-  /** A store to test, called once per test. */
-  createStore(): Promise<ReadModelStore>;
-  /** Opens the same database again after `store` was closed. */
-  reopen?(store: ReadModelStore): Promise<ReadModelStore>;
-}
-
-interface ThingRow extends Record<string, unknown> {
-  id: string;
-  seq: number;
-  score: number | null;
-  flag: boolean | null;
-  tags: unknown;
-  owner: string | null;
-}
-
-const uniqueName = (): string => `t_${randomBytes(5).toString('hex')}`;
-
-function schema(version = 1): { schema: ProjectionSchema; things: TableDefinition<ThingRow> } {
-  const name = uniqueName();
-  const things = defineTable<ThingRow>({
-    name: `${name}_things`,
-    columns: {
-      id: 'TEXT',
-      seq: 'INTEGER',
-      score: 'REAL',
-      flag: 'BOOLEAN',
-      tags: 'JSON',
-      owner: 'TEXT',
-    },
-    primaryKey: ['id'],
-    indexes: [['owner'], ['seq']],
-  });
-  return { schema: { name, version, tables: [things] }, things };
-}
-
-const row = (id: string, seq: number, extra: Partial<ThingRow> = {}): ThingRow => ({
-  id,
-  seq,
-  score: null,
-  flag: null,
-  tags: null,
-  owner: null,
-  ...extra,
-});
-
-const hasCode =
-  (code: ErrorCode) =>
-  (error: unknown): boolean => {
-    assert.ok(isProvenantError(error), `expected a ProvenantError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    return true;
-  };
+export type { ReadModelHarness } from './conformanceSupport.js';
 
 export function readModelConformance(name: string, harness: ReadModelHarness): void {
-  const withStore = async (fn: (store: ReadModelStore) => Promise<void>): Promise<void> => {
-    const store = await harness.createStore();
-    try {
-      await fn(store);
-    } finally {
-      await store.close();
-    }
-  };
-
-  /** A store with a fresh projection's tables created. */
-  const withTable = (fn: (store: ReadModelStore, s: ReturnType<typeof schema>) => Promise<void>) =>
-    withStore(async (store) => {
-      const s = schema();
-      assert.equal(await store.ensureProjection(s.schema), 'created');
-      await fn(store, s);
-    });
+  const { withTable } = storeHelpers(harness);
 
   describe(`read-model store conformance: ${name}`, () => {
     it('round-trips every column type, and null', () =>
@@ -245,99 +179,6 @@ export function readModelConformance(name: string, harness: ReadModelHarness): v
         assert.deepEqual((await store.find(things)).rows, []);
       }));
 
-    it('parks, lists and takes back dead letters, in the transaction', () =>
-      withStore(async (store) => {
-        const projection = uniqueName();
-        const entry = (position: bigint) => ({
-          projection,
-          position,
-          eventId: `e${position}`,
-          type: 'T.v1',
-          error: 'Error: boom',
-          attempts: 3,
-          parkedAt: '2026-01-01T00:00:00.000Z',
-        });
-        const [first, second] = await store.transaction(async (tx) => [
-          await tx.park(entry(5n)),
-          await tx.park(entry(2n ** 60n)),
-        ]);
-        await assert.rejects(
-          store.transaction(async (tx) => {
-            await tx.park(entry(7n));
-            throw new Error('rolled back');
-          }),
-        );
-        assert.deepEqual(await store.listParked(projection), [
-          { id: first, ...entry(5n) },
-          { id: second, ...entry(2n ** 60n) },
-        ]);
-        assert.ok((await store.listParked()).length >= 2);
-        assert.deepEqual(await store.getParked(second), { id: second, ...entry(2n ** 60n) });
-        const taken = await store.transaction((tx) => tx.takeParked(first));
-        assert.deepEqual(taken, { id: first, ...entry(5n) });
-        assert.equal(await store.transaction((tx) => tx.takeParked(first)), undefined);
-        assert.deepEqual(
-          (await store.listParked(projection)).map((p) => p.id),
-          [second],
-        );
-      }));
-
-    it('versions projections: same version keeps rows, another version drops them and the checkpoint', () =>
-      withTable(async (store, { schema: s, things }) => {
-        await store.transaction(async (tx) => {
-          await tx.upsert(things, row('a', 1));
-          await tx.setCheckpoint(s.name, 5n);
-        });
-        assert.equal(await store.ensureProjection(s), 'unchanged');
-        assert.equal((await store.find(things)).rows.length, 1);
-        assert.equal(await store.ensureProjection({ ...s, version: 2 }), 'rebuilt');
-        assert.deepEqual((await store.find(things)).rows, []);
-        assert.equal(await store.getCheckpoint(s.name), undefined);
-      }));
-
-    it('drops a projection’s tables, checkpoint and parked events', () =>
-      withTable(async (store, { schema: s, things }) => {
-        await store.transaction(async (tx) => {
-          await tx.upsert(things, row('a', 1));
-          await tx.setCheckpoint(s.name, 5n);
-          await tx.park({
-            projection: s.name,
-            position: 3n,
-            eventId: 'e',
-            type: 'T',
-            error: 'x',
-            attempts: 1,
-            parkedAt: 'now',
-          });
-        });
-        await store.dropProjection(s.name);
-        assert.equal(await store.getCheckpoint(s.name), undefined);
-        assert.deepEqual(await store.listParked(s.name), []);
-        await assert.rejects(store.find(things));
-        assert.equal(await store.ensureProjection(s), 'created');
-        assert.deepEqual((await store.find(things)).rows, []);
-      }));
-
-    it('keeps rows and checkpoints across a reopen; close is idempotent', async (t) => {
-      if (harness.reopen === undefined) return t.skip('the harness cannot reopen');
-      const store = await harness.createStore();
-      const s = schema();
-      await store.ensureProjection(s.schema);
-      await store.transaction(async (tx) => {
-        await tx.upsert(s.things, row('a', 1));
-        await tx.setCheckpoint(s.schema.name, 42n);
-      });
-      await store.close();
-      await store.close();
-      await assert.rejects(store.getCheckpoint(s.schema.name), hasCode('READ_MODEL_CLOSED'));
-      const again = await harness.reopen(store);
-      try {
-        assert.equal(await again.ensureProjection(s.schema), 'unchanged');
-        assert.equal(await again.getCheckpoint(s.schema.name), 42n);
-        assert.deepEqual(await again.get(s.things, { id: 'a' }), row('a', 1));
-      } finally {
-        await again.close();
-      }
-    });
+    lifecycleConformance(harness);
   });
 }
