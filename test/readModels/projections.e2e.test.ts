@@ -135,6 +135,54 @@ describe('provenant projections', () => {
     assert.deepEqual(JSON.parse(run(['projections', 'dlq', 'list', '--json'], env).stdout), []);
   });
 
+  it('parks an event no projection can apply; dlq list shows it, dlq retry keeps it while it fails', async () => {
+    const dataDir = join(dir, 'dlq');
+    await seed(dataDir, 10);
+    const store = getSQLiteEventStore({ path: join(dataDir, 'provenant.db') });
+    await store.append('broken', [
+      { type: 'GatePassed.v1', data: { gateId: 'g', verdict: 'passed' } },
+    ]);
+    await store.close();
+    const env = { PROVENANT_DATA_DIR: dataDir };
+    const rebuilt = run(['projections', 'rebuild', '--json'], env);
+    assert.equal(rebuilt.status, 0, rebuilt.stderr);
+    const parkedBy = Object.fromEntries(
+      (JSON.parse(rebuilt.stdout) as { name: string; parked: number }[]).map((r) => [
+        r.name,
+        r.parked,
+      ]),
+    );
+    assert.deepEqual(parkedBy, {
+      receiptsLedger: 0,
+      gateStatus: 1,
+      stageStatus: 0,
+      unitSummary: 1,
+      pipelineEvents: 0,
+    });
+    const parked = JSON.parse(run(['projections', 'dlq', 'list', '--json'], env).stdout) as {
+      id: number;
+      projection: string;
+      position: string;
+      error: string;
+    }[];
+    assert.deepEqual(
+      parked.map((p) => [p.projection, p.position]),
+      [
+        ['gateStatus', '11'],
+        ['unitSummary', '11'],
+      ],
+    );
+    assert.match(parked[1]!.error, /names no unit/);
+    const retry = run(['projections', 'dlq', 'retry', String(parked[1]!.id)], env);
+    assert.equal(retry.status, 1);
+    assert.match(retry.stderr, /still failing: .*names no unit/);
+    assert.equal(run(['projections', 'dlq', 'retry', '999'], env).status, 2);
+    assert.equal(
+      (JSON.parse(run(['projections', 'dlq', 'list', '--json'], env).stdout) as unknown[]).length,
+      2,
+    );
+  });
+
   it('after a SIGKILL mid-run, a restart ends with the same rows as a clean rebuild', async () => {
     const dataDir = join(dir, 'kill');
     const total = 30_000;
