@@ -109,4 +109,33 @@ export function lifecycleConformance(harness: ReadModelHarness): void {
       await again.close();
     }
   });
+
+  it('refuses a table of another projection, and store calls inside its own transaction', () =>
+    withTable(async (store, { schema: s, things }) => {
+      await assert.rejects(
+        store.ensureProjection({ name: uniqueName(), version: 1, tables: [things] }),
+        hasCode('READ_MODEL_INVALID'),
+      );
+      const settled = await store.transaction(async (tx) => {
+        await tx.upsert(things, row('a', 1));
+        const inner = await Promise.race([
+          store.getCheckpoint(s.name).then(
+            () => 'completed',
+            () => 'rejected',
+          ),
+          new Promise((resolve) => setTimeout(() => resolve('hung'), 2000)),
+        ]);
+        return inner;
+      });
+      assert.notEqual(settled, 'hung');
+      assert.deepEqual(await store.get(things, { id: 'a' }), row('a', 1));
+    }));
+
+  it('rebuilds a projection whose tables changed under the same version', () =>
+    withTable(async (store, { schema: s, things }) => {
+      await store.transaction((tx) => tx.upsert(things, row('a', 1)));
+      const changed = { ...things, indexes: [['owner', 'seq']] as const };
+      assert.equal(await store.ensureProjection({ ...s, tables: [changed] }), 'rebuilt');
+      assert.deepEqual((await store.find(things)).rows, []);
+    }));
 }

@@ -3,6 +3,7 @@
 // so an async transaction never interleaves with another or with a read.
 // Statements are prepared once per distinct SQL text and reused (see
 // eventStore/sqlite/database.ts on why they must stay reachable).
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ProvenantError } from '../../errors.js';
 import type { Database } from '../../eventStore/sqlite/database.js';
 import type {
@@ -71,12 +72,21 @@ export function getSQLiteReadModelStore(
   const bigStmt = (sql: string): Database.Statement => stmt(sql).safeIntegers(true);
 
   let queue: Promise<unknown> = Promise.resolve();
+  const insideTransaction = new AsyncLocalStorage<boolean>();
   let closed = false;
   let closing: Promise<void> = Promise.resolve();
   /** Runs `fn` after everything queued before it. */
   const exclusive = <T>(fn: () => Promise<T> | T): Promise<T> => {
     if (closed)
       return Promise.reject(new ProvenantError('READ_MODEL_CLOSED', 'read-model store is closed'));
+    // Queued behind the transaction it is called from, it would wait for ever.
+    if (insideTransaction.getStore() === true)
+      return Promise.reject(
+        new ProvenantError(
+          'READ_MODEL_INVALID',
+          'the store was called inside its own transaction: use the transaction object',
+        ),
+      );
     const run = queue.then(fn, fn);
     queue = run.catch(() => undefined);
     return run;
@@ -142,11 +152,27 @@ export function getSQLiteReadModelStore(
 
   const dropTables = (name: string): void => {
     const stored = stmt('SELECT tables FROM rm_projections WHERE name = ?').pluck().get(name);
-    const tables = stored === undefined ? [] : (JSON.parse(stored as string) as string[]);
-    for (const table of tables) db.exec(`DROP TABLE IF EXISTS ${quote(table)}`);
+    const tables = stored === undefined ? [] : (JSON.parse(stored as string) as TableDefinition[]);
+    for (const table of tables) db.exec(`DROP TABLE IF EXISTS ${quote(table.name)}`);
     stmt('DELETE FROM rm_projections WHERE name = ?').run(name);
     stmt('DELETE FROM rm_checkpoints WHERE projection = ?').run(name);
     stmt('DELETE FROM rm_dead_letters WHERE projection = ?').run(name);
+  };
+
+  /** Refuses table names of the store itself or of another projection. */
+  const assertOwnTables = (schema: ProjectionSchema): void => {
+    const others = new Map<string, string>();
+    const rows = stmt('SELECT name, tables FROM rm_projections WHERE name <> ?').all(schema.name);
+    for (const { name, tables } of rows as { name: string; tables: string }[])
+      for (const table of JSON.parse(tables) as TableDefinition[]) others.set(table.name, name);
+    for (const { name } of schema.tables) {
+      const owner = others.get(name);
+      if (/^(rm_|sqlite_)/i.test(name) || owner !== undefined)
+        throw new ProvenantError(
+          'READ_MODEL_INVALID',
+          `projection ${schema.name} cannot own table ${name}${owner ? ` (it belongs to ${owner})` : ' (reserved)'}`,
+        );
+    }
   };
 
   const inTransaction = <T>(fn: () => T): T => {
@@ -249,10 +275,13 @@ export function getSQLiteReadModelStore(
     ensureProjection: (schema: ProjectionSchema) =>
       exclusive(() =>
         inTransaction((): EnsureResult => {
-          const version = stmt('SELECT version FROM rm_projections WHERE name = ?')
-            .pluck()
-            .get(schema.name) as number | undefined;
-          if (version === schema.version) return 'unchanged';
+          const declaration = JSON.stringify(schema.tables);
+          const stored = stmt('SELECT version, tables FROM rm_projections WHERE name = ?').get(
+            schema.name,
+          ) as { version: number; tables: string } | undefined;
+          if (stored?.version === schema.version && stored.tables === declaration)
+            return 'unchanged';
+          assertOwnTables(schema);
           dropTables(schema.name);
           for (const table of schema.tables) {
             db.exec(`DROP TABLE IF EXISTS ${quote(table.name)}`);
@@ -261,9 +290,9 @@ export function getSQLiteReadModelStore(
           stmt('INSERT INTO rm_projections (name, version, tables) VALUES (?, ?, ?)').run(
             schema.name,
             schema.version,
-            JSON.stringify(schema.tables.map((t) => t.name)),
+            declaration,
           );
-          return version === undefined ? 'created' : 'rebuilt';
+          return stored === undefined ? 'created' : 'rebuilt';
         }),
       ),
     dropProjection: (name) => exclusive(() => inTransaction(() => dropTables(name))),
@@ -272,7 +301,8 @@ export function getSQLiteReadModelStore(
         let open = true;
         stmt('BEGIN IMMEDIATE').run();
         try {
-          const result = await fn(makeTransaction(() => open));
+          const tx = makeTransaction(() => open);
+          const result = await insideTransaction.run(true, () => fn(tx));
           stmt('COMMIT').run();
           return result;
         } catch (error) {
