@@ -14,7 +14,12 @@ export class Batches {
   ) {}
 
   private pull(): Promise<IteratorResult<RecordedEvent>> {
-    return (this.pending ??= this.iterator.next());
+    if (this.pending === undefined) {
+      this.pending = this.iterator.next();
+      // Awaited by the next batch; until then a failure must not count as unhandled.
+      this.pending.catch(() => undefined);
+    }
+    return this.pending;
   }
 
   /** The next batch; empty when the subscription has ended. */
