@@ -83,7 +83,12 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts', 'projections/**/*.ts'],
-    ignores: ['src/eventStore/sqlite/**', 'src/composition.ts', '**/*.test.ts'],
+    ignores: [
+      'src/eventStore/sqlite/**',
+      'src/readModels/sqlite/**',
+      'src/composition.ts',
+      '**/*.test.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -6,6 +6,8 @@ import type { Config } from './config.js';
 import { getEventStoreDBEventStore } from './eventStore/esdb/index.js';
 import { getSQLiteEventStore } from './eventStore/sqlite/index.js';
 import type { EventStore } from './eventStore/types.js';
+import type { ReadModelStore } from './readModels/port.js';
+import { getSQLiteReadModelStore } from './readModels/sqlite/index.js';
 
 /** Opens the configured event store and says where it points (no secrets). */
 export function openEventStore(config: Config): { store: EventStore; description: string } {
@@ -24,4 +26,18 @@ export function openEventStore(config: Config): { store: EventStore; description
   const { path, synchronous, writer } = config.sqlite;
   const store = getSQLiteEventStore({ path, synchronous, writer });
   return { store, description: `sqlite ${path} (synchronous=${synchronous}, ${writer} writer)` };
+}
+
+/**
+ * Opens the read-model store (SQLite today: its own file, apart from the log;
+ * rebuilt from the log when it cannot be trusted, after `onWarning`).
+ */
+export function openReadModels(
+  config: Config,
+  onWarning?: (message: string) => void,
+): { readModels: ReadModelStore; description: string } {
+  const { path } = config.readModels;
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const readModels = getSQLiteReadModelStore({ path, ...(onWarning ? { onWarning } : {}) });
+  return { readModels, description: `sqlite ${path}` };
 }

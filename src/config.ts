@@ -1,6 +1,6 @@
 // Configuration from the environment: one table, one parser, clear errors. The
 // README's configuration table lists exactly these variables (a test checks it).
-import { resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { ProvenantError } from './errors.js';
 
 export interface Config {
@@ -9,6 +9,8 @@ export interface Config {
   dataDir: string;
   store: 'sqlite' | 'eventstore';
   sqlite: { path: string; synchronous: 'FULL' | 'NORMAL'; writer: 'inline' | 'worker' };
+  /** The read-model database (a file apart from the log's) and where projections run. */
+  readModels: { path: string; projections: 'inline' | 'off' };
   eventstore: {
     connectionString: string | undefined;
     caFile: string | undefined;
@@ -40,6 +42,16 @@ export const configVariables = [
     'PROVENANT_SQLITE_WRITER',
     'inline',
     '`inline`: group commit on the request thread. `worker`: a worker thread owns the write connection, so commits never block requests, at the cost of copying rows between threads (measured slower on 2 cores).',
+  ],
+  [
+    'PROVENANT_READ_MODELS_PATH',
+    '<log file>-readmodels.db',
+    'SQLite file of the read models, apart from the log (e.g. `data/provenant-readmodels.db` beside `data/provenant.db`). Rebuilt from the log when missing, corrupt or newer.',
+  ],
+  [
+    'PROVENANT_PROJECTIONS',
+    'inline',
+    '`inline`: `provenant serve` also runs the projections. `off`: it does not (run `provenant projections run` as its own process).',
   ],
   [
     'EVENTSTORE_CONNECTION_STRING',
@@ -113,6 +125,13 @@ const optional = (env: Env, name: ConfigVariable): string | undefined => {
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
 };
 
+/** `data/provenant.db` → `data/provenant-readmodels.db` (a `:memory:` log gets in-memory read models). */
+function besideLog(logPath: string): string {
+  if (logPath.endsWith(':memory:')) return ':memory:';
+  const ext = extname(logPath);
+  return join(dirname(logPath), `${basename(logPath, ext)}-readmodels${ext || '.db'}`);
+}
+
 /** Reads and checks the configuration; throws `CONFIG_INVALID` naming the variable. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const dataDir = resolve(cwd, optional(env, 'PROVENANT_DATA_DIR') ?? './data');
@@ -121,15 +140,26 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (store === 'eventstore' && connectionString === undefined)
     throw invalid('EVENTSTORE_CONNECTION_STRING', 'is required when PROVENANT_STORE=eventstore');
   const host = optional(env, 'PROVENANT_HOST') ?? '127.0.0.1';
+  const sqlitePath = resolve(dataDir, optional(env, 'PROVENANT_SQLITE_PATH') ?? 'provenant.db');
+  const readModelsPath = optional(env, 'PROVENANT_READ_MODELS_PATH');
   return {
     host,
     port: integer(env, 'PROVENANT_PORT', 8080, 0, 65535),
     dataDir,
     store,
     sqlite: {
-      path: resolve(dataDir, optional(env, 'PROVENANT_SQLITE_PATH') ?? 'provenant.db'),
+      path: sqlitePath,
       synchronous: oneOf(env, 'PROVENANT_SQLITE_SYNCHRONOUS', ['FULL', 'NORMAL'] as const, 'FULL'),
       writer: oneOf(env, 'PROVENANT_SQLITE_WRITER', ['inline', 'worker'] as const, 'inline'),
+    },
+    readModels: {
+      path:
+        readModelsPath === undefined
+          ? besideLog(sqlitePath)
+          : readModelsPath === ':memory:'
+            ? readModelsPath
+            : resolve(dataDir, readModelsPath),
+      projections: oneOf(env, 'PROVENANT_PROJECTIONS', ['inline', 'off'] as const, 'inline'),
     },
     eventstore: {
       connectionString,

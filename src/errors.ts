@@ -124,6 +124,15 @@ export const errorCodes = {
   VERIFY_TIMESTAMP: { status: 422, title: 'Signed timestamp does not verify' },
   VERIFY_UNSUPPORTED: { status: 422, title: 'Bundle feature not supported by this verifier' },
 
+  // Read models and projections (src/readModels)
+  READ_MODEL_INVALID: {
+    status: 500,
+    title: 'Read-model table or row does not match its declaration',
+  },
+  READ_MODEL_UNKNOWN_PROJECTION: { status: 404, title: 'No projection has this name' },
+  READ_MODEL_PARKED_NOT_FOUND: { status: 404, title: 'No parked event has this id' },
+  READ_MODEL_CLOSED: { status: 503, title: 'Read-model store is closed' },
+
   // Configuration and command line (src/cli, src/config.ts)
   CONFIG_INVALID: { status: 500, title: 'Invalid configuration' },
 } as const satisfies Record<string, ErrorCodeInfo>;

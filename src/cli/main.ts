@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { isProvenantError } from '../errors.js';
 import { keysCommand } from './commands/keys.js';
 import { logCommand, verifyAliasCommand } from './commands/log.js';
+import { projectionsCommand } from './commands/projections.js';
 import { serveCommand } from './commands/serve.js';
 import { verifyBundleCommand } from './commands/verifyBundle.js';
 import { configureTree, exitCodesHelp, USAGE_ERROR, version } from './shared.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .version(version, '-v, --version', 'print the version')
     .addCommand(serveCommand())
     .addCommand(logCommand())
+    .addCommand(projectionsCommand())
     .addCommand(verifyAliasCommand())
     .addCommand(keysCommand())
     .addCommand(verifyBundleCommand())

@@ -2,8 +2,11 @@
 // down gracefully: readiness goes false, the listener stops, in-flight requests
 // and appends finish, the database closes.
 import type { FastifyInstance } from 'fastify';
-import { openEventStore } from '../composition.js';
+import { projections } from '../../projections/index.js';
+import { openEventStore, openReadModels } from '../composition.js';
 import type { Config } from '../config.js';
+import type { EventStore } from '../eventStore/types.js';
+import { createProjectionRunner, type ProjectionRunner } from '../readModels/runner.js';
 import { buildApp } from './app.js';
 
 export interface RunningServer {
@@ -41,6 +44,13 @@ export async function startServer(config: Config, version = '0.0.0'): Promise<Ru
       ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
       : String(address);
   app.log.info({ store: description, url }, 'provenant is serving');
+  let stopProjections: () => Promise<void>;
+  try {
+    stopProjections = await startProjections(config, store, app);
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
 
   let closing: Promise<void> | undefined;
   const shutdown = (reason = 'shutdown'): Promise<void> => {
@@ -52,6 +62,7 @@ export async function startServer(config: Config, version = '0.0.0'): Promise<Ru
         process.exit(1);
       }, config.shutdownTimeoutMs);
       timer.unref();
+      await stopProjections(); // the in-flight batch commits before the log closes
       await app.close(); // stops listening, waits for in-flight requests, then closes the store (onClose)
       clearTimeout(timer);
       app.log.info('stopped');
@@ -59,4 +70,29 @@ export async function startServer(config: Config, version = '0.0.0'): Promise<Ru
     return closing;
   };
   return { app, url, shutdown };
+}
+
+/**
+ * Runs the projections in this process (`PROVENANT_PROJECTIONS=inline`, the
+ * default) on the app's event store; returns what stops them.
+ */
+async function startProjections(
+  config: Config,
+  store: EventStore,
+  app: FastifyInstance,
+): Promise<() => Promise<void>> {
+  if (config.readModels.projections === 'off') return () => Promise.resolve();
+  const { readModels, description } = openReadModels(config, (message) => app.log.warn(message));
+  const runner: ProjectionRunner = createProjectionRunner({
+    eventStore: store,
+    readModels,
+    projections,
+    log: (level, message, fields) => app.log[level](fields ?? {}, message),
+  });
+  await runner.start();
+  app.log.info({ readModels: description, projections: projections.length }, 'projections running');
+  return async () => {
+    await runner.stop();
+    await readModels.close();
+  };
 }

@@ -15,7 +15,9 @@ export function serveCommand(): Command {
     .description(
       `Serves the API (GET /healthz, /readyz, /v1/events, /docs ...) until SIGTERM or
 SIGINT, then shuts down gracefully: in-flight requests and appends finish and
-the database is closed. Options override the environment.`,
+the database is closed. With PROVENANT_PROJECTIONS=inline (the default) it also
+keeps the read models current (see 'provenant projections'); their in-flight
+batches commit before it stops. Options override the environment.`,
     )
     .option('--host <host>', 'address to listen on (overrides PROVENANT_HOST)')
     .option('--port <port>', 'port to listen on, 0 for a free one (overrides PROVENANT_PORT)')

@@ -1,0 +1,23 @@
+// Every read model the runner maintains (DESIGN.md §5), one file each: its
+// tables and a pure handler. Adding one here is all it takes to project it.
+import type { ProjectionDefinition } from '../src/readModels/index.js';
+import { gateStatus } from './gateStatus.js';
+import { pipelineEvents } from './pipelineEvents.js';
+import { receiptsLedger } from './receiptsLedger.js';
+import { stageStatus } from './stageStatus.js';
+import { unitSummary } from './unitSummary.js';
+
+export const projections: readonly ProjectionDefinition[] = [
+  receiptsLedger,
+  gateStatus,
+  stageStatus,
+  unitSummary,
+  pipelineEvents,
+];
+
+export { gateStatus, pipelineEvents, receiptsLedger, stageStatus, unitSummary };
+export { receipts, type ReceiptRow } from './receiptsLedger.js';
+export { gateStatusTable, type GateStatusRow } from './gateStatus.js';
+export { stageStatusTable, type StageStatusRow } from './stageStatus.js';
+export { unitSummaryTable, type UnitSummaryRow, type UnitArtifact } from './unitSummary.js';
+export { pipelineEventsTable, type PipelineEventRow } from './pipelineEvents.js';

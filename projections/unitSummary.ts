@@ -1,0 +1,159 @@
+// Unit summary: one row per unit — its artifacts (deduplicated), the current
+// stage (the last stage passed, by position, that has not been reopened since),
+// its last activity, the gates whose latest verdict is not `passed`, and how
+// many receipts were recorded for it. The handler folds each unit's events of
+// the batch onto the unit's committed row.
+import type { ArtifactRef } from '../src/domain/receiptInput.js';
+import {
+  EventTypes,
+  type GateVerdict,
+  type GateVerdictData,
+  type ReceiptRecordedData,
+  type StageVerdictData,
+} from '../src/domain/events.js';
+import type { RecordedEvent } from '../src/eventStore/types.js';
+import { defineProjection, defineTable, upsert } from '../src/readModels/index.js';
+import type { ReadModelChange, ReadModelReader } from '../src/readModels/index.js';
+
+export interface UnitArtifact {
+  name?: string;
+  uri?: string;
+  digest: Record<string, string>;
+}
+
+export interface UnitSummaryRow extends Record<string, unknown> {
+  unit: string;
+  artifacts: UnitArtifact[];
+  currentStage: string | null;
+  lastPosition: number;
+  lastRecordedAt: string;
+  /** Gate ids whose latest verdict is not `passed`, sorted. */
+  openGates: string[];
+  receiptCount: number;
+  /** Latest verdict per gate id (what `openGates` is computed from). */
+  gateVerdicts: Record<string, GateVerdict>;
+  /** Position at which each currently passed stage passed (what `currentStage` is computed from). */
+  passedStages: Record<string, number>;
+}
+
+export const unitSummaryTable = defineTable<UnitSummaryRow>({
+  name: 'unit_summary',
+  columns: {
+    unit: 'TEXT',
+    artifacts: 'JSON',
+    currentStage: 'TEXT',
+    lastPosition: 'INTEGER',
+    lastRecordedAt: 'TEXT',
+    openGates: 'JSON',
+    receiptCount: 'INTEGER',
+    gateVerdicts: 'JSON',
+    passedStages: 'JSON',
+  },
+  primaryKey: ['unit'],
+  indexes: [['currentStage'], ['lastPosition']],
+});
+
+const artifactKey = (a: UnitArtifact): string =>
+  JSON.stringify([
+    a.name ?? null,
+    a.uri ?? null,
+    Object.entries(a.digest).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)),
+  ]);
+
+const toArtifact = (a: ArtifactRef): UnitArtifact => ({
+  ...(a.name === undefined ? {} : { name: a.name }),
+  ...(a.uri === undefined ? {} : { uri: a.uri }),
+  digest: { ...a.digest },
+});
+
+const empty = (unit: string): UnitSummaryRow => ({
+  unit,
+  artifacts: [],
+  currentStage: null,
+  lastPosition: 0,
+  lastRecordedAt: '',
+  openGates: [],
+  receiptCount: 0,
+  gateVerdicts: {},
+  passedStages: {},
+});
+
+/** Folds one event onto a unit's summary. */
+export function evolveSummary(row: UnitSummaryRow, event: RecordedEvent): UnitSummaryRow {
+  // A parked event retried later is older than the row: last activity stays the latest.
+  const later = Number(event.position) > row.lastPosition;
+  const next: UnitSummaryRow = later
+    ? { ...row, lastPosition: Number(event.position), lastRecordedAt: event.recordedAt }
+    : row;
+  switch (event.type) {
+    case EventTypes.ReceiptRecorded: {
+      const data = event.data as ReceiptRecordedData;
+      const seen = new Set(row.artifacts.map(artifactKey));
+      const artifacts = [...row.artifacts];
+      for (const artifact of (data.artifacts ?? []).map(toArtifact)) {
+        const key = artifactKey(artifact);
+        if (!seen.has(key)) artifacts.push(artifact);
+        seen.add(key);
+      }
+      return { ...next, artifacts, receiptCount: row.receiptCount + 1 };
+    }
+    case EventTypes.GatePassed:
+    case EventTypes.GateFailed:
+    case EventTypes.GateReopened: {
+      const data = event.data as GateVerdictData;
+      const gateVerdicts = { ...row.gateVerdicts, [data.gateId]: data.verdict };
+      const openGates = Object.keys(gateVerdicts)
+        .filter((id) => gateVerdicts[id] !== 'passed')
+        .sort();
+      return { ...next, gateVerdicts, openGates };
+    }
+    case EventTypes.StagePassed:
+    case EventTypes.StageReopened: {
+      const data = event.data as StageVerdictData;
+      const passedStages = { ...row.passedStages };
+      if (data.passed) passedStages[data.stageId] = Number(event.position);
+      else delete passedStages[data.stageId];
+      let currentStage: string | null = null;
+      let at = -1;
+      for (const [stageId, position] of Object.entries(passedStages))
+        if (position > at) [currentStage, at] = [stageId, position];
+      return { ...next, passedStages, currentStage };
+    }
+    default:
+      return next;
+  }
+}
+
+async function handle(
+  events: readonly RecordedEvent[],
+  ctx: ReadModelReader,
+): Promise<ReadModelChange[]> {
+  const byUnit = new Map<string, RecordedEvent[]>();
+  for (const event of events) {
+    const unit = (event.data as { unit?: unknown }).unit;
+    if (typeof unit !== 'string') throw new Error(`${event.type} ${event.id} names no unit`);
+    byUnit.set(unit, [...(byUnit.get(unit) ?? []), event]);
+  }
+  const changes: ReadModelChange[] = [];
+  for (const [unit, unitEvents] of byUnit) {
+    const current = (await ctx.get(unitSummaryTable, { unit })) ?? empty(unit);
+    changes.push(upsert(unitSummaryTable, unitEvents.reduce(evolveSummary, current)));
+  }
+  return changes;
+}
+
+export const unitSummary = defineProjection({
+  name: 'unitSummary',
+  version: 1,
+  tables: [unitSummaryTable],
+  canHandle: [
+    EventTypes.ReceiptRecorded,
+    EventTypes.ReceiptRevoked,
+    EventTypes.GatePassed,
+    EventTypes.GateFailed,
+    EventTypes.GateReopened,
+    EventTypes.StagePassed,
+    EventTypes.StageReopened,
+  ],
+  handle,
+});

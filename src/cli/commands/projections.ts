@@ -1,0 +1,259 @@
+// `provenant projections ...`: run the projection runner as its own process,
+// see where each read model stands, rebuild read models from the log, and
+// list or retry parked (dead-letter) events.
+import { Command, InvalidArgumentError } from 'commander';
+import cliProgress from 'cli-progress';
+import { projections } from '../../../projections/index.js';
+import { openEventStore, openReadModels } from '../../composition.js';
+import { loadConfig } from '../../config.js';
+import { isProvenantError } from '../../errors.js';
+import type { ReadModelStore } from '../../readModels/port.js';
+import {
+  createProjectionRunner,
+  type ProjectionRunner,
+  type RebuildProgress,
+} from '../../readModels/runner.js';
+import { envHelp, exitCodesHelp } from '../shared.js';
+
+interface JsonOption {
+  json?: boolean;
+}
+
+const toJson = (value: unknown): string =>
+  JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
+
+const commonHelp = (codes: readonly (readonly [number, string])[]): string => `
+${exitCodesHelp(codes)}
+
+${envHelp()}
+`;
+
+/** Opens the log and the read models, runs `fn` with a runner, closes everything. */
+async function withRunner<T>(
+  fn: (runner: ProjectionRunner, readModels: ReadModelStore) => Promise<T>,
+): Promise<T> {
+  const config = loadConfig();
+  const { store } = openEventStore(config);
+  const { readModels } = openReadModels(config, (message) => console.error(`warning: ${message}`));
+  const runner = createProjectionRunner({
+    eventStore: store,
+    readModels,
+    projections,
+    log: (level, message, fields) =>
+      console.error(`${level}: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`),
+  });
+  try {
+    return await fn(runner, readModels);
+  } finally {
+    await runner.stop();
+    await readModels.close();
+    await store.close();
+  }
+}
+
+function runCommand(): Command {
+  return new Command('run')
+    .summary('Run every projection until SIGTERM or SIGINT')
+    .description(
+      `Follows the log from each projection's checkpoint and keeps the read models
+current, until SIGTERM or SIGINT; then the in-flight batches commit and it stops.
+Use it with PROVENANT_PROJECTIONS=off on the servers, or anywhere else: it shares
+nothing with the API but the log and the read-model database.`,
+    )
+    .addHelpText(
+      'after',
+      commonHelp([
+        [0, 'stopped cleanly on SIGTERM or SIGINT'],
+        [2, 'usage or configuration error'],
+      ]),
+    )
+    .action(async () => {
+      await withRunner(async (runner) => {
+        await runner.start();
+        console.error(`projections running: ${projections.map((p) => p.name).join(', ')}`);
+        await new Promise<void>((resolve) => {
+          process.once('SIGTERM', () => resolve());
+          process.once('SIGINT', () => resolve());
+        });
+        console.error('stopping: finishing in-flight batches');
+      });
+      console.error('stopped');
+      process.exitCode = 0;
+    });
+}
+
+function statusCommand(): Command {
+  return new Command('status')
+    .summary("Each projection's checkpoint, lag and parked events")
+    .description(
+      `Prints, per projection: its checkpoint, the log's head position, the lag between
+them, and how many events are parked in the dead-letter table. The state is
+that of this process, which runs no projection: see the lag instead.`,
+    )
+    .option('--json', 'print the status as JSON')
+    .addHelpText(
+      'after',
+      commonHelp([
+        [0, 'printed'],
+        [2, 'usage or configuration error'],
+      ]),
+    )
+    .action(async (options: JsonOption) => {
+      await withRunner(async (runner) => {
+        const status = await runner.status();
+        if (options.json) return console.log(toJson(status));
+        console.log('projection        checkpoint        head         lag  parked');
+        for (const s of status)
+          console.log(
+            `${s.name.padEnd(16)} ${String(s.checkpoint).padStart(11)} ${String(s.head).padStart(11)} ${String(s.lag).padStart(11)} ${String(s.parked).padStart(7)}`,
+          );
+      });
+    });
+}
+
+/** Reports rebuild progress: a bar with rate and ETA on a terminal, plain lines otherwise. */
+function progressReporter(name: string, quiet: boolean) {
+  if (quiet) return { update: () => undefined, stop: () => undefined };
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      {
+        stream: process.stderr,
+        format: `${name.padEnd(16)} [{bar}] {percentage}% | {value}/{total} | {rate} ev/s | ETA {eta_formatted}`,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    let begun = false;
+    return {
+      update: (p: RebuildProgress) => {
+        if (!begun) bar.start(Math.max(Number(p.total), 1), 0, { rate: 0 });
+        begun = true;
+        bar.update(Math.min(Number(p.position), Number(p.total)), { rate: Math.round(p.rate) });
+      },
+      stop: () => {
+        if (begun) bar.stop();
+      },
+    };
+  }
+  let last = 0;
+  return {
+    update: (p: RebuildProgress) => {
+      if (Date.now() - last < 1000 && p.position < p.total) return;
+      last = Date.now();
+      console.error(
+        `${name}: ${p.processed} events, position ${p.position} of ${p.total}, ${Math.round(p.rate)} events/s`,
+      );
+    },
+    stop: () => undefined,
+  };
+}
+
+function rebuildCommand(): Command {
+  return new Command('rebuild')
+    .summary('Drop read models and replay them from the log')
+    .description(
+      `Drops the named read model (every one without a name) and replays the log from
+position 0 into it, showing progress. Stop the projections that keep it current
+elsewhere first (a server with PROVENANT_PROJECTIONS=inline, or 'projections run').`,
+    )
+    .argument('[name]', `one projection: ${projections.map((p) => p.name).join(', ')}`)
+    .option('--json', 'print the results as JSON (no progress)')
+    .addHelpText(
+      'after',
+      commonHelp([
+        [0, 'rebuilt'],
+        [2, 'usage or configuration error, or an unknown projection'],
+      ]),
+    )
+    .action(async (name: string | undefined, options: JsonOption) => {
+      await withRunner(async (runner) => {
+        const names = name === undefined ? projections.map((p) => p.name) : [name];
+        const results = [];
+        for (const one of names) {
+          const progress = progressReporter(one, options.json === true);
+          try {
+            const result = await runner.rebuild(one, { onProgress: progress.update });
+            results.push({ name: one, ...result });
+          } finally {
+            progress.stop();
+          }
+          const r = results.at(-1);
+          if (!options.json && r)
+            console.log(
+              `${one}: rebuilt from ${r.processed} events in ${r.durationMs} ms${r.parked > 0 ? `, ${r.parked} parked` : ''}`,
+            );
+        }
+        if (options.json) console.log(toJson(results));
+      });
+    });
+}
+
+const parseId = (value: string): number => {
+  if (!/^[1-9]\d{0,15}$/.test(value)) throw new InvalidArgumentError('must be a positive integer.');
+  return Number(value);
+};
+
+function dlqCommand(): Command {
+  const list = new Command('list')
+    .summary('List parked events')
+    .option('--json', 'print them as JSON')
+    .addHelpText(
+      'after',
+      commonHelp([
+        [0, 'printed'],
+        [2, 'usage or configuration error'],
+      ]),
+    )
+    .action(async (options: JsonOption) => {
+      await withRunner(async (_runner, readModels) => {
+        const parked = await readModels.listParked();
+        if (options.json) return console.log(toJson(parked));
+        if (parked.length === 0) return console.log('no parked events');
+        for (const p of parked)
+          console.log(
+            `${p.id}\t${p.projection}\tposition ${p.position}\t${p.type}\t${p.eventId}\t${p.attempts} tries\t${p.parkedAt}\n\t${p.error}`,
+          );
+      });
+    });
+  const retry = new Command('retry')
+    .summary('Apply one parked event again and remove it from the dead-letter table')
+    .argument('<id>', 'the id shown by `dlq list`', parseId)
+    .addHelpText(
+      'after',
+      commonHelp([
+        [0, 'applied and removed'],
+        [1, 'its handler failed again: it stays parked'],
+        [2, 'usage or configuration error, or no parked event has this id'],
+      ]),
+    )
+    .action(async (id: number) => {
+      await withRunner(async (runner) => {
+        try {
+          const parked = await runner.retryParked(id);
+          console.log(`applied ${parked.type} ${parked.eventId} to ${parked.projection}`);
+        } catch (error) {
+          if (
+            isProvenantError(error) &&
+            ['READ_MODEL_PARKED_NOT_FOUND', 'READ_MODEL_UNKNOWN_PROJECTION'].includes(error.code)
+          )
+            throw error;
+          console.error(`still failing: ${error instanceof Error ? error.message : String(error)}`);
+          process.exitCode = 1;
+        }
+      });
+    });
+  return new Command('dlq')
+    .summary('Parked (dead-letter) events: list, retry')
+    .description('Events a projection could not apply after its retries, parked with the error.')
+    .addCommand(list)
+    .addCommand(retry);
+}
+
+export function projectionsCommand(): Command {
+  return new Command('projections')
+    .summary('Read models: run, status, rebuild, dlq')
+    .description('Commands on the projections that keep the read models current.')
+    .addCommand(runCommand())
+    .addCommand(statusCommand())
+    .addCommand(rebuildCommand())
+    .addCommand(dlqCommand());
+}

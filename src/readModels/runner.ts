@@ -1,0 +1,252 @@
+// The projection runner (DESIGN.md §5): every projection follows `$all` from its
+// own checkpoint through the event-store port, in batches, on its own loop, so
+// one failing projection never stops the others. Delivery is at-least-once and
+// the checkpoint commits with the batch's changes, so each read model sees each
+// event effectively once. The runner shares nothing with the API but the two
+// ports: it runs inside the server or as its own process.
+import { ProvenantError } from '../errors.js';
+import type { EventStore, RecordedEvent } from '../eventStore/types.js';
+import { applyBatch, DEFAULT_RETRY, type Log, type RetryPolicy } from './applyBatch.js';
+import { follow, type Loop, type LoopOptions, type ProjectionState } from './loop.js';
+import type { ParkedEvent, ReadModelStore } from './port.js';
+import { applyChanges, type PoisonPolicy, type ProjectionDefinition } from './projection.js';
+
+export interface ProjectionStatus {
+  name: string;
+  version: number;
+  /** Last position applied (0 when it never ran). */
+  checkpoint: bigint;
+  /** Position of the log's last event. */
+  head: bigint;
+  /** `head - checkpoint`: positions not applied yet (events, on SQLite). */
+  lag: bigint;
+  parked: number;
+  /** Of the loop in this process; `stopped` when this runner has not started it. */
+  state: ProjectionState;
+  /** The last failure of the loop (kept after it restarts, until the runner restarts it). */
+  lastError?: string;
+}
+
+export interface RebuildProgress {
+  /** Events read so far. */
+  processed: number;
+  /** Position reached. */
+  position: bigint;
+  /** Head position when the rebuild started (events, on SQLite). */
+  total: bigint;
+  /** Events per second since the start. */
+  rate: number;
+}
+
+export interface RebuildResult {
+  processed: number;
+  position: bigint;
+  parked: number;
+  durationMs: number;
+}
+
+export interface ProjectionRunnerOptions {
+  eventStore: EventStore;
+  readModels: ReadModelStore;
+  projections: readonly ProjectionDefinition[];
+  /** Most events per batch (default 500). */
+  batchSize?: number;
+  /** Longest wait for a batch to fill once it has an event (default 50 ms). */
+  batchWindowMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** First delay before a failed loop restarts from its checkpoint (default 1 s, doubling to 30 s). */
+  restartDelayMs?: number;
+  /** Default for projections that do not set `onPoison` (default `park`). */
+  onPoison?: PoisonPolicy;
+  log?: Log;
+}
+
+export interface ProjectionRunner {
+  /** Creates or upgrades every projection's tables, then starts every loop. */
+  start(): Promise<void>;
+  /** Ends every loop after its in-flight batch. Idempotent. */
+  stop(): Promise<void>;
+  status(): Promise<ProjectionStatus[]>;
+  /** Drops one read model and replays it from position 0 (restarting its loop if it ran). */
+  rebuild(
+    name: string,
+    options?: { onProgress?: (p: RebuildProgress) => void },
+  ): Promise<RebuildResult>;
+  /** Applies one parked event again and removes it from the dead-letter table. */
+  retryParked(id: number): Promise<ParkedEvent>;
+}
+
+export function createProjectionRunner(options: ProjectionRunnerOptions): ProjectionRunner {
+  const { eventStore, readModels } = options;
+  const batchSize = options.batchSize ?? 500;
+  const windowMs = options.batchWindowMs ?? 50;
+  const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
+  const log: Log = options.log ?? (() => undefined);
+  const loops = new Map<string, Loop>();
+  for (const definition of options.projections) {
+    if (loops.has(definition.name))
+      throw new ProvenantError(
+        'READ_MODEL_INVALID',
+        `two projections are named ${definition.name}`,
+      );
+    loops.set(definition.name, {
+      state: 'stopped',
+      stopping: false,
+      ctx: {
+        readModels,
+        definition,
+        retry,
+        onPoison: definition.onPoison ?? options.onPoison ?? 'park',
+        log,
+      },
+    });
+  }
+  let started = false;
+
+  const loopOf = (name: string): Loop => {
+    const loop = loops.get(name);
+    if (loop === undefined)
+      throw new ProvenantError(
+        'READ_MODEL_UNKNOWN_PROJECTION',
+        `no projection is named '${name}'`,
+        {
+          details: { known: [...loops.keys()] },
+        },
+      );
+    return loop;
+  };
+
+  const fail = (loop: Loop, message: string): void => {
+    loop.state = 'failed';
+    loop.lastError = message;
+  };
+
+  const loopOptions: LoopOptions = {
+    eventStore,
+    batchSize,
+    batchWindowMs: windowMs,
+    restartDelayMs: options.restartDelayMs ?? 1000,
+  };
+
+  const startLoop = (loop: Loop): void => {
+    loop.state = 'running';
+    loop.stopping = false;
+    delete loop.lastError;
+    loop.done = follow(loop, loopOptions);
+  };
+
+  const stopLoop = async (loop: Loop): Promise<void> => {
+    if (loop.done === undefined) return;
+    loop.stopping = true;
+    loop.wake?.();
+    await loop.subscription?.close();
+    await loop.done;
+    loop.done = undefined;
+  };
+
+  return {
+    async start() {
+      if (started) return;
+      started = true;
+      for (const loop of loops.values()) {
+        const result = await readModels.ensureProjection(loop.ctx.definition);
+        if (result === 'rebuilt')
+          log(
+            'warn',
+            'projection version changed: its tables were dropped and rebuild from the log',
+            {
+              projection: loop.ctx.definition.name,
+              version: loop.ctx.definition.version,
+            },
+          );
+      }
+      for (const loop of loops.values()) startLoop(loop);
+    },
+
+    async stop() {
+      started = false;
+      await Promise.all([...loops.values()].map(stopLoop));
+    },
+
+    async status() {
+      const head = await eventStore.headPosition();
+      const out: ProjectionStatus[] = [];
+      for (const [name, loop] of loops) {
+        const checkpoint = (await readModels.getCheckpoint(name)) ?? 0n;
+        out.push({
+          name,
+          version: loop.ctx.definition.version,
+          checkpoint,
+          head,
+          lag: head > checkpoint ? head - checkpoint : 0n,
+          parked: (await readModels.listParked(name)).length,
+          state: loop.state,
+          ...(loop.lastError === undefined ? {} : { lastError: loop.lastError }),
+        });
+      }
+      return out;
+    },
+
+    async rebuild(name, rebuildOptions = {}) {
+      const loop = loopOf(name);
+      const wasRunning = loop.done !== undefined;
+      await stopLoop(loop);
+      delete loop.lastError;
+      loop.state = 'stopped';
+      await readModels.dropProjection(name);
+      await readModels.ensureProjection(loop.ctx.definition);
+      const startedAt = Date.now();
+      const total = await eventStore.headPosition();
+      let processed = 0;
+      let parked = 0;
+      let from: bigint | 'start' = 'start';
+      for (;;) {
+        const page: RecordedEvent[] = await eventStore.readAll({ from, maxCount: batchSize });
+        const last = page.at(-1);
+        if (last === undefined) break;
+        const outcome = await applyBatch(loop.ctx, page);
+        if (!outcome.ok) {
+          fail(loop, `stopped at position ${outcome.event.position}: ${outcome.error}`);
+          throw new ProvenantError('READ_MODEL_INVALID', `rebuild of ${name} ${loop.lastError}`);
+        }
+        parked += outcome.parked;
+        processed += page.length;
+        from = last.position;
+        const seconds = Math.max((Date.now() - startedAt) / 1000, 1e-3);
+        rebuildOptions.onProgress?.({
+          processed,
+          position: from,
+          total,
+          rate: processed / seconds,
+        });
+        if (page.length < batchSize) break;
+      }
+      if (wasRunning && started) startLoop(loop);
+      return {
+        processed,
+        position: from === 'start' ? 0n : from,
+        parked,
+        durationMs: Date.now() - startedAt,
+      };
+    },
+
+    async retryParked(id) {
+      const parked = await readModels.getParked(id);
+      if (parked === undefined)
+        throw new ProvenantError('READ_MODEL_PARKED_NOT_FOUND', `no parked event has id ${id}`);
+      const { definition } = loopOf(parked.projection).ctx;
+      const [event] = await eventStore.readAll({ from: parked.position - 1n, maxCount: 1 });
+      if (event?.id !== parked.eventId)
+        throw new ProvenantError(
+          'READ_MODEL_PARKED_NOT_FOUND',
+          `parked event ${parked.eventId} is not at position ${parked.position} of the log`,
+        );
+      const changes = await definition.handle([event], readModels);
+      await readModels.transaction(async (tx) => {
+        await applyChanges(tx, changes);
+        await tx.takeParked(id);
+      });
+      return parked;
+    },
+  };
+}

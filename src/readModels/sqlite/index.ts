@@ -1,0 +1,3 @@
+// The SQLite read-model adapter (hand-picked exports).
+export { getSQLiteReadModelStore, type SQLiteReadModelStore } from './readModelStore.js';
+export { READ_MODEL_SCHEMA_VERSION, type OpenReadModelOptions } from './file.js';

@@ -1,0 +1,205 @@
+// Every read model: given events, then rows (test/support/projection.ts).
+import { describe, it } from 'node:test';
+import {
+  gateStatus,
+  gateStatusTable,
+  pipelineEvents,
+  pipelineEventsTable,
+  receipts,
+  receiptsLedger,
+  stageStatus,
+  stageStatusTable,
+  unitSummary,
+  unitSummaryTable,
+  type ReceiptRow,
+} from '../../projections/index.js';
+import { projectionSpec } from '../support/projection.js';
+import {
+  gateVerdict,
+  pipelineEvent,
+  receiptRecorded,
+  receiptRevoked,
+  stageVerdict,
+} from '../support/projectionEvents.js';
+
+const U = 'openssl/3.2.1/2.el9/x86_64/rpm';
+const V = 'zlib/1.3/1.el9/x86_64/rpm';
+
+describe('receiptsLedger', () => {
+  const spec = projectionSpec(receiptsLedger);
+
+  it('records one row per receipt and marks revoked ones', async () => {
+    const r1 = receiptRecorded('r1', U, { producer: 'ci', correlationId: 'c-1' });
+    const r2 = receiptRecorded('r2', V, { action: 'sast', multipass: false });
+    const revoked = receiptRevoked('r1', U, { reason: 'wrong commit', revokedBy: 'alice' });
+    const row = (e: typeof r1, extra: Partial<ReceiptRow>): ReceiptRow => ({
+      receiptId: '',
+      unit: '',
+      action: 'build',
+      multipass: true,
+      producer: null,
+      correlationId: null,
+      eventId: e.id,
+      position: Number(e.position),
+      recordedAt: e.recordedAt,
+      revoked: false,
+      revokedReason: null,
+      revokedBy: null,
+      revokedAt: null,
+      ...extra,
+    });
+    await spec([r1, r2, revoked, gateVerdict(U, 'g', 'passed')]).then(receipts, [
+      row(r1, {
+        receiptId: 'r1',
+        unit: U,
+        producer: 'ci',
+        correlationId: 'c-1',
+        revoked: true,
+        revokedReason: 'wrong commit',
+        revokedBy: 'alice',
+        revokedAt: Number(revoked.position),
+      }),
+      row(r2, { receiptId: 'r2', unit: V, action: 'sast', multipass: false }),
+    ]);
+  });
+});
+
+describe('gateStatus', () => {
+  it('keeps the latest verdict per unit and gate', async () => {
+    const first = gateVerdict(U, 'tests', 'passed');
+    const other = gateVerdict(V, 'tests', 'failed');
+    const last = gateVerdict(U, 'tests', 'pending', { gateVersion: 2 });
+    await projectionSpec(gateStatus)([first, other, last, receiptRecorded('r1', U)]).then(
+      gateStatusTable,
+      [
+        {
+          unit: U,
+          gateId: 'tests',
+          verdict: 'pending',
+          gateVersion: 2,
+          receiptIds: [],
+          missingActions: ['build'],
+          position: Number(last.position),
+          recordedAt: last.recordedAt,
+        },
+        {
+          unit: V,
+          gateId: 'tests',
+          verdict: 'failed',
+          gateVersion: 1,
+          receiptIds: [],
+          missingActions: ['build'],
+          position: Number(other.position),
+          recordedAt: other.recordedAt,
+        },
+      ],
+    );
+  });
+});
+
+describe('stageStatus', () => {
+  it('keeps whether each stage passed, per unit', async () => {
+    const passed = stageVerdict(U, 'qa', true);
+    const prod = stageVerdict(U, 'prod', true);
+    const reopened = stageVerdict(U, 'qa', false);
+    await projectionSpec(stageStatus)([passed, prod, reopened]).then(stageStatusTable, [
+      {
+        unit: U,
+        stageId: 'prod',
+        passed: true,
+        stageVersion: 1,
+        position: Number(prod.position),
+        recordedAt: prod.recordedAt,
+      },
+      {
+        unit: U,
+        stageId: 'qa',
+        passed: false,
+        stageVersion: 1,
+        position: Number(reopened.position),
+        recordedAt: reopened.recordedAt,
+      },
+    ]);
+  });
+});
+
+describe('unitSummary', () => {
+  const spec = projectionSpec(unitSummary);
+  const digest = { sha256: 'a'.repeat(64) };
+
+  it('summarises artifacts, stage, activity, open gates and receipts', async () => {
+    const events = [
+      receiptRecorded('r1', U, { artifacts: [{ name: 'openssl.rpm', digest }] }),
+      receiptRecorded('r2', U, {
+        artifacts: [
+          { name: 'openssl.rpm', digest: { ...digest } },
+          { name: 'openssl-devel.rpm', digest: { sha256: 'b'.repeat(64) } },
+        ],
+      }),
+      gateVerdict(U, 'tests', 'passed'),
+      stageVerdict(U, 'qa', true),
+      stageVerdict(U, 'staging', true),
+      stageVerdict(U, 'staging', false),
+      gateVerdict(U, 'sast', 'failed'),
+    ];
+    const last = events.at(-1)!;
+    await spec(events).then(unitSummaryTable, [
+      {
+        unit: U,
+        artifacts: [
+          { name: 'openssl.rpm', digest },
+          { name: 'openssl-devel.rpm', digest: { sha256: 'b'.repeat(64) } },
+        ],
+        currentStage: 'qa',
+        lastPosition: Number(last.position),
+        lastRecordedAt: last.recordedAt,
+        openGates: ['sast'],
+        receiptCount: 2,
+        gateVerdicts: { tests: 'passed', sast: 'failed' },
+        passedStages: { qa: Number(last.position) - 3 },
+      },
+    ]);
+  });
+
+  it('has no current stage once every passed stage is reopened', async () => {
+    const first = stageVerdict(V, 'qa', true);
+    const last = stageVerdict(V, 'qa', false);
+    await spec([first, last]).then(unitSummaryTable, [
+      {
+        unit: V,
+        artifacts: [],
+        currentStage: null,
+        lastPosition: Number(last.position),
+        lastRecordedAt: last.recordedAt,
+        openGates: [],
+        receiptCount: 0,
+        gateVerdicts: {},
+        passedStages: {},
+      },
+    ]);
+  });
+});
+
+describe('pipelineEvents', () => {
+  it('records one row per pipeline event with its CloudEvent context', async () => {
+    const a = pipelineEvent('https://ci.example/jenkins', 'org.example.build.queued', {
+      subject: 'job-7',
+      time: '2026-01-01T00:00:00Z',
+    });
+    const b = pipelineEvent('https://ci.example/gha', 'org.example.deploy');
+    await projectionSpec(pipelineEvents)([a, receiptRecorded('r1', U), b]).then(
+      pipelineEventsTable,
+      [a, b].map((e, i) => ({
+        eventId: e.id,
+        position: Number(e.position),
+        source: i === 0 ? 'https://ci.example/jenkins' : 'https://ci.example/gha',
+        type: i === 0 ? 'org.example.build.queued' : 'org.example.deploy',
+        subject: i === 0 ? 'job-7' : null,
+        correlationId: null,
+        time: i === 0 ? '2026-01-01T00:00:00Z' : null,
+        stream: 'source-abc',
+        recordedAt: e.recordedAt,
+      })),
+    );
+  });
+});

@@ -1,0 +1,141 @@
+// The read-model conformance suite, continued: dead letters, projection
+// versions, dropping a projection, and reopening the store.
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import {
+  hasCode,
+  row,
+  schema,
+  storeHelpers,
+  uniqueName,
+  type ReadModelHarness,
+} from './conformanceSupport.js';
+
+/** Registers the lifecycle tests inside the caller's describe. */
+export function lifecycleConformance(harness: ReadModelHarness): void {
+  const { withStore, withTable } = storeHelpers(harness);
+
+  it('parks, lists and takes back dead letters, in the transaction', () =>
+    withStore(async (store) => {
+      const projection = uniqueName();
+      const entry = (position: bigint) => ({
+        projection,
+        position,
+        eventId: `e${position}`,
+        type: 'T.v1',
+        error: 'Error: boom',
+        attempts: 3,
+        parkedAt: '2026-01-01T00:00:00.000Z',
+      });
+      const [first, second] = await store.transaction(async (tx) => [
+        await tx.park(entry(5n)),
+        await tx.park(entry(2n ** 60n)),
+      ]);
+      await assert.rejects(
+        store.transaction(async (tx) => {
+          await tx.park(entry(7n));
+          throw new Error('rolled back');
+        }),
+      );
+      assert.deepEqual(await store.listParked(projection), [
+        { id: first, ...entry(5n) },
+        { id: second, ...entry(2n ** 60n) },
+      ]);
+      assert.ok((await store.listParked()).length >= 2);
+      assert.deepEqual(await store.getParked(second), { id: second, ...entry(2n ** 60n) });
+      const taken = await store.transaction((tx) => tx.takeParked(first));
+      assert.deepEqual(taken, { id: first, ...entry(5n) });
+      assert.equal(await store.transaction((tx) => tx.takeParked(first)), undefined);
+      assert.deepEqual(
+        (await store.listParked(projection)).map((p) => p.id),
+        [second],
+      );
+    }));
+
+  it('versions projections: same version keeps rows, another version drops them and the checkpoint', () =>
+    withTable(async (store, { schema: s, things }) => {
+      await store.transaction(async (tx) => {
+        await tx.upsert(things, row('a', 1));
+        await tx.setCheckpoint(s.name, 5n);
+      });
+      assert.equal(await store.ensureProjection(s), 'unchanged');
+      assert.equal((await store.find(things)).rows.length, 1);
+      assert.equal(await store.ensureProjection({ ...s, version: 2 }), 'rebuilt');
+      assert.deepEqual((await store.find(things)).rows, []);
+      assert.equal(await store.getCheckpoint(s.name), undefined);
+    }));
+
+  it('drops a projection’s tables, checkpoint and parked events', () =>
+    withTable(async (store, { schema: s, things }) => {
+      await store.transaction(async (tx) => {
+        await tx.upsert(things, row('a', 1));
+        await tx.setCheckpoint(s.name, 5n);
+        await tx.park({
+          projection: s.name,
+          position: 3n,
+          eventId: 'e',
+          type: 'T',
+          error: 'x',
+          attempts: 1,
+          parkedAt: 'now',
+        });
+      });
+      await store.dropProjection(s.name);
+      assert.equal(await store.getCheckpoint(s.name), undefined);
+      assert.deepEqual(await store.listParked(s.name), []);
+      await assert.rejects(store.find(things));
+      assert.equal(await store.ensureProjection(s), 'created');
+      assert.deepEqual((await store.find(things)).rows, []);
+    }));
+
+  it('keeps rows and checkpoints across a reopen; close is idempotent', async (t) => {
+    if (harness.reopen === undefined) return t.skip('the harness cannot reopen');
+    const store = await harness.createStore();
+    const s = schema();
+    await store.ensureProjection(s.schema);
+    await store.transaction(async (tx) => {
+      await tx.upsert(s.things, row('a', 1));
+      await tx.setCheckpoint(s.schema.name, 42n);
+    });
+    await store.close();
+    await store.close();
+    await assert.rejects(store.getCheckpoint(s.schema.name), hasCode('READ_MODEL_CLOSED'));
+    const again = await harness.reopen(store);
+    try {
+      assert.equal(await again.ensureProjection(s.schema), 'unchanged');
+      assert.equal(await again.getCheckpoint(s.schema.name), 42n);
+      assert.deepEqual(await again.get(s.things, { id: 'a' }), row('a', 1));
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('refuses a table of another projection, and store calls inside its own transaction', () =>
+    withTable(async (store, { schema: s, things }) => {
+      await assert.rejects(
+        store.ensureProjection({ name: uniqueName(), version: 1, tables: [things] }),
+        hasCode('READ_MODEL_INVALID'),
+      );
+      const settled = await store.transaction(async (tx) => {
+        await tx.upsert(things, row('a', 1));
+        const inner = await Promise.race([
+          store.getCheckpoint(s.name).then(
+            () => 'completed',
+            () => 'rejected',
+          ),
+          new Promise((resolve) => setTimeout(() => resolve('hung'), 2000)),
+        ]);
+        return inner;
+      });
+      assert.notEqual(settled, 'hung');
+      assert.deepEqual(await store.get(things, { id: 'a' }), row('a', 1));
+    }));
+
+  it('rebuilds a projection whose tables changed under the same version', () =>
+    withTable(async (store, { schema: s, things }) => {
+      await store.transaction((tx) => tx.upsert(things, row('a', 1)));
+      const changed = { ...things, indexes: [['owner', 'seq']] as const };
+      assert.equal(await store.ensureProjection({ ...s, tables: [changed] }), 'rebuilt');
+      assert.deepEqual((await store.find(things)).rows, []);
+    }));
+}

@@ -1,0 +1,234 @@
+// `provenant projections ...` as child processes: --help and usage errors,
+// status and rebuild with progress and --json, dlq, and `projections run`
+// killed with SIGKILL mid-run then restarted: the read models equal a clean
+// rebuild (no event lost, none applied twice).
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { projections } from '../../projections/index.js';
+import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
+import type { EventToAppend } from '../../src/eventStore/types.js';
+import { getSQLiteReadModelStore } from '../../src/readModels/sqlite/index.js';
+
+const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'provenant-projections-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = (args: string[], env: Record<string, string>) =>
+  spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 120_000,
+  });
+
+/** A log of `count` receipts, verdicts and pipeline events under `dataDir`. */
+async function seed(dataDir: string, count: number): Promise<void> {
+  mkdirSync(dataDir, { recursive: true });
+  const store = getSQLiteEventStore({ path: join(dataDir, 'provenant.db') });
+  for (let start = 0; start < count; start += 500) {
+    const events: EventToAppend[] = [];
+    for (let i = start; i < Math.min(start + 500, count); i++) {
+      const unit = `pkg${i % 50}/1.0/1/x86_64/rpm`;
+      if (i % 3 === 0)
+        events.push({
+          type: 'ReceiptRecorded.v1',
+          data: {
+            receiptId: `r${i}`,
+            unit,
+            action: 'build',
+            multipass: i % 2 === 0,
+            artifacts: [{ name: 'a.rpm', digest: { sha256: String(i % 7).repeat(64) } }],
+          },
+        });
+      else if (i % 3 === 1)
+        events.push({
+          type: i % 2 ? 'GatePassed.v1' : 'GateFailed.v1',
+          data: {
+            unit,
+            gateId: `g${i % 4}`,
+            gateVersion: 1,
+            verdict: i % 2 ? 'passed' : 'failed',
+            previousVerdict: 'pending',
+            counted: [],
+            receiptIds: [],
+            missingActions: [],
+            trigger: { kind: 'evaluation' },
+          },
+        });
+      else
+        events.push({
+          type: 'PipelineEventRecorded.v1',
+          data: { cloudEvent: { specversion: '1.0', id: `e${i}`, source: 'ci', type: 'x.y' } },
+        });
+    }
+    await store.append('seed', events);
+  }
+  await store.close();
+}
+
+/** Every row of every read model in the file at `path`, plus checkpoints. */
+async function snapshot(path: string): Promise<Record<string, unknown>> {
+  const store = getSQLiteReadModelStore({ path, onWarning: () => undefined });
+  try {
+    const out: Record<string, unknown> = {};
+    for (const p of projections) {
+      for (const table of p.tables) out[table.name] = (await store.find(table)).rows;
+      out[`${p.name}@`] = await store.getCheckpoint(p.name);
+    }
+    return out;
+  } finally {
+    await store.close();
+  }
+}
+
+const checkpointOf = async (path: string, name: string): Promise<bigint> => {
+  const store = getSQLiteReadModelStore({ path, onWarning: () => undefined });
+  try {
+    return (await store.getCheckpoint(name)) ?? 0n;
+  } finally {
+    await store.close();
+  }
+};
+
+describe('provenant projections', () => {
+  it('has --help on each command, and exits 2 on usage errors', () => {
+    const env = { PROVENANT_DATA_DIR: join(dir, 'help') };
+    for (const command of [['run'], ['rebuild'], ['dlq', 'retry']]) {
+      const res = run(['projections', ...command, '--help'], env);
+      assert.equal(res.status, 0, command.join(' '));
+      assert.match(res.stdout, new RegExp(`provenant projections ${command.join(' ')}`.trim()));
+    }
+    assert.equal(run(['projections', 'dlq', 'retry', 'x'], env).status, 2);
+    const unknown = run(['projections', 'rebuild', 'nope'], env);
+    assert.equal(unknown.status, 2);
+    assert.match(unknown.stderr, /READ_MODEL_UNKNOWN_PROJECTION/);
+  });
+
+  it('rebuilds with progress lines and --json, reports status and an empty dlq', async () => {
+    const dataDir = join(dir, 'rebuild');
+    await seed(dataDir, 1200);
+    const env = { PROVENANT_DATA_DIR: dataDir };
+    const plain = run(['projections', 'rebuild', 'unitSummary'], env);
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.match(plain.stderr, /unitSummary: 1200 events, position 1200 of 1200/);
+    assert.match(plain.stdout, /unitSummary: rebuilt from 1200 events/);
+    const json = run(['projections', 'rebuild', '--json'], env);
+    assert.equal(json.status, 0, json.stderr);
+    const results = JSON.parse(json.stdout) as {
+      name: string;
+      processed: number;
+      position: string;
+    }[];
+    assert.deepEqual(
+      results.map((r) => [r.name, r.processed, r.position]),
+      projections.map((p) => [p.name, 1200, '1200']),
+    );
+    const status = JSON.parse(run(['projections', 'status', '--json'], env).stdout) as {
+      lag: string;
+    }[];
+    assert.ok(status.every((s) => s.lag === '0'));
+    assert.match(run(['projections', 'dlq', 'list'], env).stdout, /no parked events/);
+    assert.deepEqual(JSON.parse(run(['projections', 'dlq', 'list', '--json'], env).stdout), []);
+  });
+
+  it('parks an event no projection can apply; dlq list shows it, dlq retry keeps it while it fails', async () => {
+    const dataDir = join(dir, 'dlq');
+    await seed(dataDir, 10);
+    const store = getSQLiteEventStore({ path: join(dataDir, 'provenant.db') });
+    await store.append('broken', [
+      { type: 'GatePassed.v1', data: { gateId: 'g', verdict: 'passed' } },
+    ]);
+    await store.close();
+    const env = { PROVENANT_DATA_DIR: dataDir };
+    const rebuilt = run(['projections', 'rebuild', '--json'], env);
+    assert.equal(rebuilt.status, 0, rebuilt.stderr);
+    const parkedBy = Object.fromEntries(
+      (JSON.parse(rebuilt.stdout) as { name: string; parked: number }[]).map((r) => [
+        r.name,
+        r.parked,
+      ]),
+    );
+    assert.deepEqual(parkedBy, {
+      receiptsLedger: 0,
+      gateStatus: 1,
+      stageStatus: 0,
+      unitSummary: 1,
+      pipelineEvents: 0,
+    });
+    const parked = JSON.parse(run(['projections', 'dlq', 'list', '--json'], env).stdout) as {
+      id: number;
+      projection: string;
+      position: string;
+      error: string;
+    }[];
+    assert.deepEqual(
+      parked.map((p) => [p.projection, p.position]),
+      [
+        ['gateStatus', '11'],
+        ['unitSummary', '11'],
+      ],
+    );
+    assert.match(parked[1]!.error, /names no unit/);
+    const retry = run(['projections', 'dlq', 'retry', String(parked[1]!.id)], env);
+    assert.equal(retry.status, 1);
+    assert.match(retry.stderr, /still failing: .*names no unit/);
+    assert.equal(run(['projections', 'dlq', 'retry', '999'], env).status, 2);
+    assert.equal(
+      (JSON.parse(run(['projections', 'dlq', 'list', '--json'], env).stdout) as unknown[]).length,
+      2,
+    );
+  });
+
+  it('after a SIGKILL mid-run, a restart ends with the same rows as a clean rebuild', async () => {
+    const dataDir = join(dir, 'kill');
+    const total = 30_000;
+    await seed(dataDir, total);
+    const rmPath = join(dataDir, 'provenant-readmodels.db');
+    const env = { ...process.env, PROVENANT_DATA_DIR: dataDir };
+    const start = () =>
+      spawn(process.execPath, ['--import', 'tsx', cli, 'projections', 'run'], {
+        env,
+        stdio: 'ignore',
+      });
+    const first = start();
+    const exited = new Promise((resolve) => first.on('exit', resolve));
+    const deadline = Date.now() + 60_000;
+    let at = 0n;
+    while (at === 0n && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      try {
+        at = await checkpointOf(rmPath, 'unitSummary');
+      } catch {
+        // not created yet
+      }
+    }
+    first.kill('SIGKILL');
+    await exited;
+    assert.ok(at > 0n && at < BigInt(total), `killed at checkpoint ${at}`);
+
+    const second = start();
+    while (
+      (await checkpointOf(rmPath, 'pipelineEvents')) < BigInt(total) ||
+      (await checkpointOf(rmPath, 'unitSummary')) < BigInt(total)
+    ) {
+      assert.ok(Date.now() < deadline + 60_000, 'the restarted runner did not catch up');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the other projections
+    const stopped = new Promise<number | null>((resolve) => second.on('exit', resolve));
+    second.kill('SIGTERM');
+    assert.equal(await stopped, 0);
+
+    const cleanPath = join(dataDir, 'clean.db');
+    const clean = run(['projections', 'rebuild', '--json'], {
+      PROVENANT_DATA_DIR: dataDir,
+      PROVENANT_READ_MODELS_PATH: cleanPath,
+    });
+    assert.equal(clean.status, 0, clean.stderr);
+    assert.deepStrictEqual(await snapshot(rmPath), await snapshot(cleanPath));
+  });
+});
