@@ -38,8 +38,8 @@ import {
 } from '../validation.js';
 import { ChainWalker } from '../chainWalker.js';
 import { openDatabase, readPragma, setPragmas } from './database.js';
-import { createFilteredReads } from './filteredReads.js';
 import { migrate } from './migrate.js';
+import { prepareStatements, toRecorded, type EventRow } from './statements.js';
 import type { AppendHeader, PreparedRow } from './writerCore.js';
 import { createInlineWriter, createWorkerWriter, type Writer } from './writers.js';
 
@@ -81,21 +81,6 @@ export interface SQLiteEventStore extends EventStore {
   settings(): { synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'; journalMode: string };
 }
 
-interface EventRow {
-  position: number;
-  id: string;
-  stream: string;
-  revision: number;
-  type: string;
-  data: string;
-  metadata: string;
-  content_digest: string;
-  prev_digest: string;
-  recorded_at: string;
-}
-
-const COLUMNS =
-  'position, id, stream, revision, type, data, metadata, content_digest, prev_digest, recorded_at';
 const SUBSCRIPTION_PAGE = 512;
 /** Events serialised per chunk handed to the writer. */
 const CHUNK = 25;
@@ -109,21 +94,6 @@ function settle<T>(work: () => T | Promise<T>): Promise<T> {
     return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
 }
-
-const toRecorded = (row: EventRow): RecordedEvent => ({
-  id: row.id,
-  type: row.type,
-  stream: row.stream,
-  revision: row.revision,
-  position: BigInt(row.position),
-  recordedAt: row.recorded_at,
-  data: JSON.parse(row.data) as unknown,
-  metadata: {
-    ...(JSON.parse(row.metadata) as Record<string, unknown>),
-    contentDigest: row.content_digest,
-    prevDigest: row.prev_digest,
-  },
-});
 
 /** Opens (creating and migrating if needed) a SQLite event store. */
 export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEventStore {
@@ -162,31 +132,7 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
   });
   migrate(db);
 
-  const stmt = {
-    head: db.prepare<[string], { revision: number }>(
-      'SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
-    ),
-    headPosition: db.prepare<[], { p: number | null }>('SELECT MAX(position) AS p FROM events'),
-    streamForward: db.prepare<[string, number, number], EventRow>(
-      `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
-    ),
-    streamBackward: db.prepare<[string, number, number], EventRow>(
-      `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
-    ),
-    allPage: db.prepare<[number, number], EventRow>(
-      `SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position ASC LIMIT ?`,
-    ),
-    allPageBackward: db.prepare<[number, number], EventRow>(
-      `SELECT ${COLUMNS} FROM events WHERE position < ? ORDER BY position DESC LIMIT ?`,
-    ),
-    // One primary-key seek in event_keys, one in events.
-    byKey: db.prepare<[string], { id: string; stream: string; revision: number; position: number }>(
-      `SELECT e.id, e.stream, e.revision, e.position
-       FROM event_keys k JOIN events e ON e.position = k.position WHERE k.key = ?`,
-    ),
-    ping: db.prepare('SELECT 1'),
-  };
-  const filtered = createFilteredReads<EventRow>(db, COLUMNS);
+  const stmt = prepareStatements(db);
 
   let state: 'open' | 'closing' | 'closed' = 'open';
   let closing: Promise<void> | undefined;
@@ -277,13 +223,13 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
       if (from === 'end') return [];
       const after = from === 'start' ? 0 : Number(from);
       if (options.filter !== undefined)
-        return filtered.page(after, maxCount, options.filter, 'forwards');
+        return stmt.filtered.page(after, maxCount, options.filter, 'forwards');
       return stmt.allPage.all(after, maxCount);
     }
     if (from === 'start') return [];
     const before = from === 'end' ? Number.MAX_SAFE_INTEGER : Number(from);
     if (options.filter !== undefined)
-      return filtered.page(before, maxCount, options.filter, 'backwards');
+      return stmt.filtered.page(before, maxCount, options.filter, 'backwards');
     return stmt.allPageBackward.all(before, maxCount);
   }
 
