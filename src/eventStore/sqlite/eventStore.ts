@@ -7,11 +7,9 @@
 import type Database from 'better-sqlite3';
 import { ProvenantError } from '../../errors.js';
 import { storeClosed } from '../errors.js';
-import { ANY, NO_STREAM, type ExpectedRevision } from '../expectedRevision.js';
+import { ANY, type ExpectedRevision } from '../expectedRevision.js';
 import { newEventId } from '../ids.js';
 import {
-  DEFAULT_READ_ALL_MAX_COUNT,
-  type AllPosition,
   type AppendOptions,
   type AppendResult,
   type EventLocation,
@@ -39,6 +37,7 @@ import {
 import { ChainWalker } from '../chainWalker.js';
 import { openDatabase, readPragma, setPragmas } from './database.js';
 import { migrate } from './migrate.js';
+import { readAllRows, readHeadPosition, readKeyLocation, readStreamEvents } from './reads.js';
 import { prepareStatements, toRecorded, type EventRow } from './statements.js';
 import type { AppendHeader, PreparedRow } from './writerCore.js';
 import { createInlineWriter, createWorkerWriter, type Writer } from './writers.js';
@@ -215,26 +214,6 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
     if (state !== 'open') throw storeClosed();
   };
 
-  function readAllRows(options: ReadAllOptions): EventRow[] {
-    const direction = options.direction ?? 'forwards';
-    const maxCount = options.maxCount ?? DEFAULT_READ_ALL_MAX_COUNT;
-    const from: AllPosition = options.from ?? (direction === 'forwards' ? 'start' : 'end');
-    if (direction === 'forwards') {
-      if (from === 'end') return [];
-      const after = from === 'start' ? 0 : Number(from);
-      if (options.filter !== undefined)
-        return stmt.filtered.page(after, maxCount, options.filter, 'forwards');
-      return stmt.allPage.all(after, maxCount);
-    }
-    if (from === 'start') return [];
-    const before = from === 'end' ? Number.MAX_SAFE_INTEGER : Number(from);
-    if (options.filter !== undefined)
-      return stmt.filtered.page(before, maxCount, options.filter, 'backwards');
-    return stmt.allPageBackward.all(before, maxCount);
-  }
-
-  const currentHead = (): bigint => BigInt(stmt.headPosition.get()?.p ?? 0);
-
   function subscribe(options: SubscribeToAllOptions): Subscription {
     assertOpen();
     assertFilter(options.filter);
@@ -245,7 +224,7 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
         `from must be 'start', 'end' or a non-negative bigint position`,
       );
     // Resolved now, so 'end' means "after what is committed at subscription time".
-    let after = from === 'start' ? 0n : from === 'end' ? currentHead() : from;
+    let after = from === 'start' ? 0n : from === 'end' ? readHeadPosition(stmt) : from;
     let closed = false;
     let wake: (() => void) | undefined;
     const filter = options.filter;
@@ -261,7 +240,7 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
         try {
           while (!closed && state !== 'closed') {
             const seq = commitSeq;
-            const rows = readAllRows({
+            const rows = readAllRows(stmt, {
               from: after,
               maxCount: SUBSCRIPTION_PAGE,
               ...(filter ? { filter } : {}),
@@ -345,33 +324,7 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
         assertOpen();
         assertStreamName(stream);
         assertMaxCount(readOptions.maxCount);
-        const direction = readOptions.direction ?? 'forwards';
-        const from = readOptions.from ?? (direction === 'forwards' ? 'start' : 'end');
-        if (from !== 'start' && from !== 'end' && (!Number.isSafeInteger(from) || from < 0))
-          throw new ProvenantError(
-            'STORE_INVALID_READ_OPTIONS',
-            `from must be 'start', 'end' or a revision`,
-          );
-        const limit = readOptions.maxCount ?? -1;
-        const head = stmt.head.get(stream);
-        const currentRevision = head === undefined ? NO_STREAM : head.revision;
-        let rows: EventRow[];
-        if (direction === 'forwards') {
-          rows =
-            from === 'end'
-              ? []
-              : stmt.streamForward.all(stream, from === 'start' ? 0 : from, limit);
-        } else {
-          rows =
-            from === 'start'
-              ? []
-              : stmt.streamBackward.all(
-                  stream,
-                  from === 'end' ? Number.MAX_SAFE_INTEGER : from,
-                  limit,
-                );
-        }
-        return { events: rows.map(toRecorded), currentRevision };
+        return readStreamEvents(stmt, stream, readOptions);
       });
     },
 
@@ -379,7 +332,7 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
       return settle(() => {
         assertOpen();
         assertReadAllOptions(readOptions);
-        return readAllRows(readOptions).map(toRecorded);
+        return readAllRows(stmt, readOptions).map(toRecorded);
       });
     },
 
@@ -391,22 +344,14 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
       return settle(() => {
         assertOpen();
         assertLookupKey(key);
-        const row = stmt.byKey.get(key);
-        return row === undefined
-          ? undefined
-          : {
-              id: row.id,
-              stream: row.stream,
-              revision: row.revision,
-              position: BigInt(row.position),
-            };
+        return readKeyLocation(stmt, key);
       });
     },
 
     headPosition(): Promise<bigint> {
       return settle(() => {
         assertOpen();
-        return currentHead();
+        return readHeadPosition(stmt);
       });
     },
 
