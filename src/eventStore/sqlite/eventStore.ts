@@ -25,7 +25,6 @@ import {
   type VerifyResult,
 } from '../types.js';
 import {
-  assertFilter,
   assertLookupKey,
   assertMaxCount,
   assertReadAllOptions,
@@ -38,6 +37,7 @@ import { ChainWalker } from '../chainWalker.js';
 import { openDatabase, readPragma, setPragmas } from './database.js';
 import { migrate } from './migrate.js';
 import { readAllRows, readHeadPosition, readKeyLocation, readStreamEvents } from './reads.js';
+import { createSubscriptions } from './subscription.js';
 import { prepareStatements, toRecorded, type EventRow } from './statements.js';
 import type { AppendHeader, PreparedRow } from './writerCore.js';
 import { createInlineWriter, createWorkerWriter, type Writer } from './writers.js';
@@ -80,7 +80,6 @@ export interface SQLiteEventStore extends EventStore {
   settings(): { synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'; journalMode: string };
 }
 
-const SUBSCRIPTION_PAGE = 512;
 /** Events serialised per chunk handed to the writer. */
 const CHUNK = 25;
 const VERIFY_PAGE = 2000;
@@ -135,16 +134,16 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
 
   let state: 'open' | 'closing' | 'closed' = 'open';
   let closing: Promise<void> | undefined;
-  /** Bumped after every commit; subscriptions wait on it. */
-  let commitSeq = 0;
-  const waiters = new Set<() => void>();
-  const subscriptions = new Set<{ close(): Promise<void> }>();
-
-  const notifyCommitted = (): void => {
-    commitSeq++;
-    for (const wake of waiters) wake();
-    waiters.clear();
+  const assertOpen = (): void => {
+    if (state !== 'open') throw storeClosed();
   };
+  const subscriptions = createSubscriptions({
+    stmt,
+    pollIntervalMs,
+    assertOpen,
+    isClosed: () => state === 'closed',
+  });
+  const { notifyCommitted } = subscriptions;
 
   const writer: Writer =
     writerMode === 'worker'
@@ -210,74 +209,6 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
     });
   }
 
-  const assertOpen = (): void => {
-    if (state !== 'open') throw storeClosed();
-  };
-
-  function subscribe(options: SubscribeToAllOptions): Subscription {
-    assertOpen();
-    assertFilter(options.filter);
-    const from = options.from ?? 'start';
-    if (from !== 'start' && from !== 'end' && (typeof from !== 'bigint' || from < 0n))
-      throw new ProvenantError(
-        'STORE_INVALID_READ_OPTIONS',
-        `from must be 'start', 'end' or a non-negative bigint position`,
-      );
-    // Resolved now, so 'end' means "after what is committed at subscription time".
-    let after = from === 'start' ? 0n : from === 'end' ? readHeadPosition(stmt) : from;
-    let closed = false;
-    let wake: (() => void) | undefined;
-    const filter = options.filter;
-
-    const subscription = {
-      close(): Promise<void> {
-        closed = true;
-        subscriptions.delete(subscription);
-        wake?.();
-        return Promise.resolve();
-      },
-      async *[Symbol.asyncIterator](): AsyncGenerator<RecordedEvent> {
-        try {
-          while (!closed && state !== 'closed') {
-            const seq = commitSeq;
-            const rows = readAllRows(stmt, {
-              from: after,
-              maxCount: SUBSCRIPTION_PAGE,
-              ...(filter ? { filter } : {}),
-            });
-            if (rows.length > 0) {
-              for (const row of rows) {
-                if (closed) return;
-                const event = toRecorded(row);
-                after = event.position;
-                yield event;
-              }
-              continue;
-            }
-            if (seq !== commitSeq) continue;
-            // Nothing new: sleep until a commit, a poll tick (other processes) or close.
-            await new Promise<void>((resolve) => {
-              const timer = setTimeout(done, pollIntervalMs);
-              function done(): void {
-                clearTimeout(timer);
-                waiters.delete(done);
-                wake = undefined;
-                resolve();
-              }
-              wake = done;
-              waiters.add(done);
-            });
-          }
-        } finally {
-          closed = true;
-          subscriptions.delete(subscription);
-        }
-      },
-    };
-    subscriptions.add(subscription);
-    return subscription;
-  }
-
   /** Feeds stored rows to the chain walker; a row whose JSON does not parse is `unreadable`. */
   function verifyRows(rows: Iterable<EventRow>, walker: ChainWalker): IntegrityProblem | undefined {
     for (const row of rows) {
@@ -337,7 +268,7 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
     },
 
     subscribeToAll(subscribeOptions: SubscribeToAllOptions = {}): Subscription {
-      return subscribe(subscribeOptions);
+      return subscriptions.subscribe(subscribeOptions);
     },
 
     findByKey(key: string): Promise<EventLocation | undefined> {
@@ -403,9 +334,7 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
         state = 'closing';
         // In-flight appends finish and are acknowledged; new ones are refused.
         await writer.close();
-        await Promise.all([...subscriptions].map((s) => s.close()));
-        for (const wakeUp of waiters) wakeUp();
-        waiters.clear();
+        await subscriptions.closeAll();
         db.close();
         state = 'closed';
       })();
