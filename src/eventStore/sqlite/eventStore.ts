@@ -15,14 +15,12 @@ import {
   type EventLocation,
   type EventStore,
   type EventToAppend,
-  type IntegrityProblem,
   type ReadAllOptions,
   type ReadStreamOptions,
   type ReadStreamResult,
   type RecordedEvent,
   type SubscribeToAllOptions,
   type Subscription,
-  type VerifyResult,
 } from '../types.js';
 import {
   assertLookupKey,
@@ -33,12 +31,12 @@ import {
   prepareEvent,
   type PreparedEvent,
 } from '../validation.js';
-import { ChainWalker } from '../chainWalker.js';
 import { openDatabase, readPragma, setPragmas } from './database.js';
 import { migrate } from './migrate.js';
 import { readAllRows, readHeadPosition, readKeyLocation, readStreamEvents } from './reads.js';
+import { prepareStatements, toRecorded } from './statements.js';
 import { createSubscriptions } from './subscription.js';
-import { prepareStatements, toRecorded, type EventRow } from './statements.js';
+import { createVerifier } from './verify.js';
 import type { AppendHeader, PreparedRow } from './writerCore.js';
 import { createInlineWriter, createWorkerWriter, type Writer } from './writers.js';
 
@@ -82,7 +80,6 @@ export interface SQLiteEventStore extends EventStore {
 
 /** Events serialised per chunk handed to the writer. */
 const CHUNK = 25;
-const VERIFY_PAGE = 2000;
 
 /** Runs synchronous work and reports its outcome as a promise (throws become rejections). */
 function settle<T>(work: () => T | Promise<T>): Promise<T> {
@@ -144,6 +141,7 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
     isClosed: () => state === 'closed',
   });
   const { notifyCommitted } = subscriptions;
+  const verifier = createVerifier(stmt, assertOpen);
 
   const writer: Writer =
     writerMode === 'worker'
@@ -209,28 +207,6 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
     });
   }
 
-  /** Feeds stored rows to the chain walker; a row whose JSON does not parse is `unreadable`. */
-  function verifyRows(rows: Iterable<EventRow>, walker: ChainWalker): IntegrityProblem | undefined {
-    for (const row of rows) {
-      let event: RecordedEvent;
-      try {
-        event = toRecorded(row);
-      } catch (error) {
-        return {
-          stream: row.stream,
-          revision: row.revision,
-          position: BigInt(row.position),
-          eventId: row.id,
-          kind: 'unreadable',
-          message: `Event ${row.stream}@${row.revision} cannot be parsed: ${String(error)}`,
-        };
-      }
-      const problem = walker.check(event);
-      if (problem) return problem;
-    }
-    return undefined;
-  }
-
   const store: SQLiteEventStore = {
     path: options.path,
 
@@ -286,38 +262,9 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
       });
     },
 
-    async verifyStream(stream: string): Promise<VerifyResult> {
-      assertOpen();
-      assertStreamName(stream);
-      const walker = new ChainWalker();
-      let from = 0;
-      for (;;) {
-        const rows = stmt.streamForward.all(stream, from, VERIFY_PAGE);
-        const problem = verifyRows(rows, walker);
-        if (problem) return { ok: false, checked: walker.checked, problem };
-        if (rows.length < VERIFY_PAGE) return { ok: true, checked: walker.checked };
-        from = (rows.at(-1)?.revision ?? 0) + 1;
-        await new Promise((resolve) => setImmediate(resolve));
-        assertOpen();
-      }
-    },
+    verifyStream: (stream) => verifier.verifyStream(stream),
 
-    async verifyAll(verifyOptions = {}): Promise<VerifyResult> {
-      assertOpen();
-      const walker = new ChainWalker();
-      let after = 0;
-      for (;;) {
-        const rows = stmt.allPage.all(after, VERIFY_PAGE);
-        const problem = verifyRows(rows, walker);
-        if (problem) return { ok: false, checked: walker.checked, problem };
-        verifyOptions.onProgress?.(walker.checked);
-        if (rows.length < VERIFY_PAGE) return { ok: true, checked: walker.checked };
-        after = rows.at(-1)?.position ?? after;
-        // Yield between pages so a long walk does not starve appends and requests.
-        await new Promise((resolve) => setImmediate(resolve));
-        assertOpen();
-      }
-    },
+    verifyAll: (verifyOptions) => verifier.verifyAll(verifyOptions),
 
     isReady(): Promise<boolean> {
       if (state !== 'open' || !writer.healthy()) return Promise.resolve(false);
