@@ -7,8 +7,7 @@
 import type Database from 'better-sqlite3';
 import { ProvenantError } from '../../errors.js';
 import { storeClosed } from '../errors.js';
-import { ANY, type ExpectedRevision } from '../expectedRevision.js';
-import { newEventId } from '../ids.js';
+import { ANY } from '../expectedRevision.js';
 import {
   type AppendOptions,
   type AppendResult,
@@ -28,16 +27,14 @@ import {
   assertReadAllOptions,
   assertStreamName,
   checkAppend,
-  prepareEvent,
-  type PreparedEvent,
 } from '../validation.js';
 import { openDatabase, readPragma, setPragmas } from './database.js';
 import { migrate } from './migrate.js';
 import { readAllRows, readHeadPosition, readKeyLocation, readStreamEvents } from './reads.js';
 import { prepareStatements, toRecorded } from './statements.js';
+import { createSubmit } from './submit.js';
 import { createSubscriptions } from './subscription.js';
 import { createVerifier } from './verify.js';
-import type { AppendHeader, PreparedRow } from './writerCore.js';
 import { createInlineWriter, createWorkerWriter, type Writer } from './writers.js';
 
 export interface SQLiteEventStoreOptions {
@@ -77,9 +74,6 @@ export interface SQLiteEventStore extends EventStore {
   /** The durability settings in force on the store's connection. */
   settings(): { synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'; journalMode: string };
 }
-
-/** Events serialised per chunk handed to the writer. */
-const CHUNK = 25;
 
 /** Runs synchronous work and reports its outcome as a promise (throws become rejections). */
 function settle<T>(work: () => T | Promise<T>): Promise<T> {
@@ -153,59 +147,7 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
         })
       : createInlineWriter(db, notifyCommitted, maxEventsPerCommit);
 
-  /**
-   * Serialises the events in chunks (ids, time, canonical JSON, digests) and hands
-   * them to the writer. Keyed events are serialised first: their digests are part
-   * of the checks the writer runs before inserting anything.
-   */
-  function submit(
-    stream: string,
-    expectedRevision: ExpectedRevision,
-    events: readonly EventToAppend[],
-  ): Promise<AppendResult> {
-    const prepared = new Map<number, PreparedEvent>();
-    const keyed: AppendHeader['keyed'] = [];
-    events.forEach((event, index) => {
-      if (event.idempotencyKey === undefined) return;
-      let digest = event.idempotencyDigest;
-      if (digest === undefined) {
-        const p = prepareEvent(event, index);
-        prepared.set(index, p);
-        digest = p.contentDigest;
-      }
-      keyed.push({ key: event.idempotencyKey, digest });
-    });
-    const now = clock();
-    const recordedAt = now.toISOString();
-    const nowMs = now.getTime();
-    const chunkCount = Math.ceil(events.length / CHUNK);
-    return writer.submit({ stream, expectedRevision, keyed }, chunkCount, (chunk) => {
-      const rows: PreparedRow[] = [];
-      const end = Math.min(events.length, (chunk + 1) * CHUNK);
-      for (let index = chunk * CHUNK; index < end; index++) {
-        const event = events[index] as EventToAppend;
-        const p = prepared.get(index) ?? prepareEvent(event, index);
-        rows.push({
-          id: newEventId(nowMs),
-          type: p.type,
-          dataJson: p.dataJson,
-          metadataJson: p.metadataJson,
-          contentDigest: p.contentDigest,
-          recordedAt,
-          idempotencyKey: event.idempotencyKey ?? null,
-          idempotencyDigest:
-            event.idempotencyKey === undefined
-              ? null
-              : (event.idempotencyDigest ?? p.contentDigest),
-          lookupKeys:
-            event.lookupKeys === undefined || event.lookupKeys.length === 0
-              ? null
-              : [...event.lookupKeys],
-        });
-      }
-      return rows;
-    });
-  }
+  const submit = createSubmit(writer, clock);
 
   const store: SQLiteEventStore = {
     path: options.path,
