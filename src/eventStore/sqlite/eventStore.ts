@@ -1,9 +1,12 @@
 // The embedded SQLite log (DESIGN.md §2): one file, WAL, durable commits, and
 // group commit: appends that arrive while a commit is pending are written in one
 // transaction, and each caller is acknowledged only after that transaction is
-// durable. This module is the read side and the front of the write side: it
-// checks and serialises appends, and hands them to a writer (writers.ts): group
-// commit on this thread, or a worker thread that owns the write connection.
+// durable. This module opens and migrates the database, checks the port's
+// arguments, owns the lifecycle and composes the parts: the read statements and
+// queries (statements.ts, reads.ts), subscriptions (subscription.ts), the
+// integrity walks (verify.ts), and the submit path (submit.ts) in front of a
+// writer (writers.ts): group commit on this thread, or a worker thread that
+// owns the write connection.
 import type Database from 'better-sqlite3';
 import { ProvenantError } from '../../errors.js';
 import { storeClosed } from '../errors.js';
