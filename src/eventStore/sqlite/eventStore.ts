@@ -1,46 +1,43 @@
 // The embedded SQLite log (DESIGN.md §2): one file, WAL, durable commits, and
 // group commit: appends that arrive while a commit is pending are written in one
 // transaction, and each caller is acknowledged only after that transaction is
-// durable. This module is the read side and the front of the write side: it
-// checks and serialises appends, and hands them to a writer (writers.ts): group
-// commit on this thread, or a worker thread that owns the write connection.
+// durable. This module opens and migrates the database, checks the port's
+// arguments, owns the lifecycle and composes the parts: the read statements and
+// queries (statements.ts, reads.ts), subscriptions (subscription.ts), the
+// integrity walks (verify.ts), and the submit path (submit.ts) in front of a
+// writer (writers.ts): group commit on this thread, or a worker thread that
+// owns the write connection.
 import type Database from 'better-sqlite3';
 import { ProvenantError } from '../../errors.js';
 import { storeClosed } from '../errors.js';
-import { ANY, NO_STREAM, type ExpectedRevision } from '../expectedRevision.js';
-import { newEventId } from '../ids.js';
+import { ANY } from '../expectedRevision.js';
 import {
-  DEFAULT_READ_ALL_MAX_COUNT,
-  type AllPosition,
   type AppendOptions,
   type AppendResult,
   type EventLocation,
   type EventStore,
   type EventToAppend,
-  type IntegrityProblem,
   type ReadAllOptions,
   type ReadStreamOptions,
   type ReadStreamResult,
   type RecordedEvent,
   type SubscribeToAllOptions,
   type Subscription,
-  type VerifyResult,
 } from '../types.js';
 import {
-  assertFilter,
   assertLookupKey,
   assertMaxCount,
   assertReadAllOptions,
   assertStreamName,
   checkAppend,
-  prepareEvent,
-  type PreparedEvent,
 } from '../validation.js';
-import { ChainWalker } from '../chainWalker.js';
 import { openDatabase, readPragma, setPragmas } from './database.js';
-import { createFilteredReads } from './filteredReads.js';
 import { migrate } from './migrate.js';
-import type { AppendHeader, PreparedRow } from './writerCore.js';
+import { readAllRows, readHeadPosition, readKeyLocation, readStreamEvents } from './reads.js';
+import { prepareStatements, toRecorded } from './statements.js';
+import { createSubmit } from './submit.js';
+import { createSubscriptions } from './subscription.js';
+import { createVerifier } from './verify.js';
 import { createInlineWriter, createWorkerWriter, type Writer } from './writers.js';
 
 export interface SQLiteEventStoreOptions {
@@ -81,26 +78,6 @@ export interface SQLiteEventStore extends EventStore {
   settings(): { synchronous: 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA'; journalMode: string };
 }
 
-interface EventRow {
-  position: number;
-  id: string;
-  stream: string;
-  revision: number;
-  type: string;
-  data: string;
-  metadata: string;
-  content_digest: string;
-  prev_digest: string;
-  recorded_at: string;
-}
-
-const COLUMNS =
-  'position, id, stream, revision, type, data, metadata, content_digest, prev_digest, recorded_at';
-const SUBSCRIPTION_PAGE = 512;
-/** Events serialised per chunk handed to the writer. */
-const CHUNK = 25;
-const VERIFY_PAGE = 2000;
-
 /** Runs synchronous work and reports its outcome as a promise (throws become rejections). */
 function settle<T>(work: () => T | Promise<T>): Promise<T> {
   try {
@@ -109,21 +86,6 @@ function settle<T>(work: () => T | Promise<T>): Promise<T> {
     return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
 }
-
-const toRecorded = (row: EventRow): RecordedEvent => ({
-  id: row.id,
-  type: row.type,
-  stream: row.stream,
-  revision: row.revision,
-  position: BigInt(row.position),
-  recordedAt: row.recorded_at,
-  data: JSON.parse(row.data) as unknown,
-  metadata: {
-    ...(JSON.parse(row.metadata) as Record<string, unknown>),
-    contentDigest: row.content_digest,
-    prevDigest: row.prev_digest,
-  },
-});
 
 /** Opens (creating and migrating if needed) a SQLite event store. */
 export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEventStore {
@@ -162,44 +124,21 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
   });
   migrate(db);
 
-  const stmt = {
-    head: db.prepare<[string], { revision: number }>(
-      'SELECT revision FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1',
-    ),
-    headPosition: db.prepare<[], { p: number | null }>('SELECT MAX(position) AS p FROM events'),
-    streamForward: db.prepare<[string, number, number], EventRow>(
-      `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
-    ),
-    streamBackward: db.prepare<[string, number, number], EventRow>(
-      `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
-    ),
-    allPage: db.prepare<[number, number], EventRow>(
-      `SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position ASC LIMIT ?`,
-    ),
-    allPageBackward: db.prepare<[number, number], EventRow>(
-      `SELECT ${COLUMNS} FROM events WHERE position < ? ORDER BY position DESC LIMIT ?`,
-    ),
-    // One primary-key seek in event_keys, one in events.
-    byKey: db.prepare<[string], { id: string; stream: string; revision: number; position: number }>(
-      `SELECT e.id, e.stream, e.revision, e.position
-       FROM event_keys k JOIN events e ON e.position = k.position WHERE k.key = ?`,
-    ),
-    ping: db.prepare('SELECT 1'),
-  };
-  const filtered = createFilteredReads<EventRow>(db, COLUMNS);
+  const stmt = prepareStatements(db);
 
   let state: 'open' | 'closing' | 'closed' = 'open';
   let closing: Promise<void> | undefined;
-  /** Bumped after every commit; subscriptions wait on it. */
-  let commitSeq = 0;
-  const waiters = new Set<() => void>();
-  const subscriptions = new Set<{ close(): Promise<void> }>();
-
-  const notifyCommitted = (): void => {
-    commitSeq++;
-    for (const wake of waiters) wake();
-    waiters.clear();
+  const assertOpen = (): void => {
+    if (state !== 'open') throw storeClosed();
   };
+  const subscriptions = createSubscriptions({
+    stmt,
+    pollIntervalMs,
+    assertOpen,
+    isClosed: () => state === 'closed',
+  });
+  const { notifyCommitted } = subscriptions;
+  const verifier = createVerifier(stmt, assertOpen);
 
   const writer: Writer =
     writerMode === 'worker'
@@ -211,169 +150,7 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
         })
       : createInlineWriter(db, notifyCommitted, maxEventsPerCommit);
 
-  /**
-   * Serialises the events in chunks (ids, time, canonical JSON, digests) and hands
-   * them to the writer. Keyed events are serialised first: their digests are part
-   * of the checks the writer runs before inserting anything.
-   */
-  function submit(
-    stream: string,
-    expectedRevision: ExpectedRevision,
-    events: readonly EventToAppend[],
-  ): Promise<AppendResult> {
-    const prepared = new Map<number, PreparedEvent>();
-    const keyed: AppendHeader['keyed'] = [];
-    events.forEach((event, index) => {
-      if (event.idempotencyKey === undefined) return;
-      let digest = event.idempotencyDigest;
-      if (digest === undefined) {
-        const p = prepareEvent(event, index);
-        prepared.set(index, p);
-        digest = p.contentDigest;
-      }
-      keyed.push({ key: event.idempotencyKey, digest });
-    });
-    const now = clock();
-    const recordedAt = now.toISOString();
-    const nowMs = now.getTime();
-    const chunkCount = Math.ceil(events.length / CHUNK);
-    return writer.submit({ stream, expectedRevision, keyed }, chunkCount, (chunk) => {
-      const rows: PreparedRow[] = [];
-      const end = Math.min(events.length, (chunk + 1) * CHUNK);
-      for (let index = chunk * CHUNK; index < end; index++) {
-        const event = events[index] as EventToAppend;
-        const p = prepared.get(index) ?? prepareEvent(event, index);
-        rows.push({
-          id: newEventId(nowMs),
-          type: p.type,
-          dataJson: p.dataJson,
-          metadataJson: p.metadataJson,
-          contentDigest: p.contentDigest,
-          recordedAt,
-          idempotencyKey: event.idempotencyKey ?? null,
-          idempotencyDigest:
-            event.idempotencyKey === undefined
-              ? null
-              : (event.idempotencyDigest ?? p.contentDigest),
-          lookupKeys:
-            event.lookupKeys === undefined || event.lookupKeys.length === 0
-              ? null
-              : [...event.lookupKeys],
-        });
-      }
-      return rows;
-    });
-  }
-
-  const assertOpen = (): void => {
-    if (state !== 'open') throw storeClosed();
-  };
-
-  function readAllRows(options: ReadAllOptions): EventRow[] {
-    const direction = options.direction ?? 'forwards';
-    const maxCount = options.maxCount ?? DEFAULT_READ_ALL_MAX_COUNT;
-    const from: AllPosition = options.from ?? (direction === 'forwards' ? 'start' : 'end');
-    if (direction === 'forwards') {
-      if (from === 'end') return [];
-      const after = from === 'start' ? 0 : Number(from);
-      if (options.filter !== undefined)
-        return filtered.page(after, maxCount, options.filter, 'forwards');
-      return stmt.allPage.all(after, maxCount);
-    }
-    if (from === 'start') return [];
-    const before = from === 'end' ? Number.MAX_SAFE_INTEGER : Number(from);
-    if (options.filter !== undefined)
-      return filtered.page(before, maxCount, options.filter, 'backwards');
-    return stmt.allPageBackward.all(before, maxCount);
-  }
-
-  const currentHead = (): bigint => BigInt(stmt.headPosition.get()?.p ?? 0);
-
-  function subscribe(options: SubscribeToAllOptions): Subscription {
-    assertOpen();
-    assertFilter(options.filter);
-    const from = options.from ?? 'start';
-    if (from !== 'start' && from !== 'end' && (typeof from !== 'bigint' || from < 0n))
-      throw new ProvenantError(
-        'STORE_INVALID_READ_OPTIONS',
-        `from must be 'start', 'end' or a non-negative bigint position`,
-      );
-    // Resolved now, so 'end' means "after what is committed at subscription time".
-    let after = from === 'start' ? 0n : from === 'end' ? currentHead() : from;
-    let closed = false;
-    let wake: (() => void) | undefined;
-    const filter = options.filter;
-
-    const subscription = {
-      close(): Promise<void> {
-        closed = true;
-        subscriptions.delete(subscription);
-        wake?.();
-        return Promise.resolve();
-      },
-      async *[Symbol.asyncIterator](): AsyncGenerator<RecordedEvent> {
-        try {
-          while (!closed && state !== 'closed') {
-            const seq = commitSeq;
-            const rows = readAllRows({
-              from: after,
-              maxCount: SUBSCRIPTION_PAGE,
-              ...(filter ? { filter } : {}),
-            });
-            if (rows.length > 0) {
-              for (const row of rows) {
-                if (closed) return;
-                const event = toRecorded(row);
-                after = event.position;
-                yield event;
-              }
-              continue;
-            }
-            if (seq !== commitSeq) continue;
-            // Nothing new: sleep until a commit, a poll tick (other processes) or close.
-            await new Promise<void>((resolve) => {
-              const timer = setTimeout(done, pollIntervalMs);
-              function done(): void {
-                clearTimeout(timer);
-                waiters.delete(done);
-                wake = undefined;
-                resolve();
-              }
-              wake = done;
-              waiters.add(done);
-            });
-          }
-        } finally {
-          closed = true;
-          subscriptions.delete(subscription);
-        }
-      },
-    };
-    subscriptions.add(subscription);
-    return subscription;
-  }
-
-  /** Feeds stored rows to the chain walker; a row whose JSON does not parse is `unreadable`. */
-  function verifyRows(rows: Iterable<EventRow>, walker: ChainWalker): IntegrityProblem | undefined {
-    for (const row of rows) {
-      let event: RecordedEvent;
-      try {
-        event = toRecorded(row);
-      } catch (error) {
-        return {
-          stream: row.stream,
-          revision: row.revision,
-          position: BigInt(row.position),
-          eventId: row.id,
-          kind: 'unreadable',
-          message: `Event ${row.stream}@${row.revision} cannot be parsed: ${String(error)}`,
-        };
-      }
-      const problem = walker.check(event);
-      if (problem) return problem;
-    }
-    return undefined;
-  }
+  const submit = createSubmit(writer, clock);
 
   const store: SQLiteEventStore = {
     path: options.path,
@@ -399,33 +176,7 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
         assertOpen();
         assertStreamName(stream);
         assertMaxCount(readOptions.maxCount);
-        const direction = readOptions.direction ?? 'forwards';
-        const from = readOptions.from ?? (direction === 'forwards' ? 'start' : 'end');
-        if (from !== 'start' && from !== 'end' && (!Number.isSafeInteger(from) || from < 0))
-          throw new ProvenantError(
-            'STORE_INVALID_READ_OPTIONS',
-            `from must be 'start', 'end' or a revision`,
-          );
-        const limit = readOptions.maxCount ?? -1;
-        const head = stmt.head.get(stream);
-        const currentRevision = head === undefined ? NO_STREAM : head.revision;
-        let rows: EventRow[];
-        if (direction === 'forwards') {
-          rows =
-            from === 'end'
-              ? []
-              : stmt.streamForward.all(stream, from === 'start' ? 0 : from, limit);
-        } else {
-          rows =
-            from === 'start'
-              ? []
-              : stmt.streamBackward.all(
-                  stream,
-                  from === 'end' ? Number.MAX_SAFE_INTEGER : from,
-                  limit,
-                );
-        }
-        return { events: rows.map(toRecorded), currentRevision };
+        return readStreamEvents(stmt, stream, readOptions);
       });
     },
 
@@ -433,69 +184,32 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
       return settle(() => {
         assertOpen();
         assertReadAllOptions(readOptions);
-        return readAllRows(readOptions).map(toRecorded);
+        return readAllRows(stmt, readOptions).map(toRecorded);
       });
     },
 
     subscribeToAll(subscribeOptions: SubscribeToAllOptions = {}): Subscription {
-      return subscribe(subscribeOptions);
+      return subscriptions.subscribe(subscribeOptions);
     },
 
     findByKey(key: string): Promise<EventLocation | undefined> {
       return settle(() => {
         assertOpen();
         assertLookupKey(key);
-        const row = stmt.byKey.get(key);
-        return row === undefined
-          ? undefined
-          : {
-              id: row.id,
-              stream: row.stream,
-              revision: row.revision,
-              position: BigInt(row.position),
-            };
+        return readKeyLocation(stmt, key);
       });
     },
 
     headPosition(): Promise<bigint> {
       return settle(() => {
         assertOpen();
-        return currentHead();
+        return readHeadPosition(stmt);
       });
     },
 
-    async verifyStream(stream: string): Promise<VerifyResult> {
-      assertOpen();
-      assertStreamName(stream);
-      const walker = new ChainWalker();
-      let from = 0;
-      for (;;) {
-        const rows = stmt.streamForward.all(stream, from, VERIFY_PAGE);
-        const problem = verifyRows(rows, walker);
-        if (problem) return { ok: false, checked: walker.checked, problem };
-        if (rows.length < VERIFY_PAGE) return { ok: true, checked: walker.checked };
-        from = (rows.at(-1)?.revision ?? 0) + 1;
-        await new Promise((resolve) => setImmediate(resolve));
-        assertOpen();
-      }
-    },
+    verifyStream: (stream) => verifier.verifyStream(stream),
 
-    async verifyAll(verifyOptions = {}): Promise<VerifyResult> {
-      assertOpen();
-      const walker = new ChainWalker();
-      let after = 0;
-      for (;;) {
-        const rows = stmt.allPage.all(after, VERIFY_PAGE);
-        const problem = verifyRows(rows, walker);
-        if (problem) return { ok: false, checked: walker.checked, problem };
-        verifyOptions.onProgress?.(walker.checked);
-        if (rows.length < VERIFY_PAGE) return { ok: true, checked: walker.checked };
-        after = rows.at(-1)?.position ?? after;
-        // Yield between pages so a long walk does not starve appends and requests.
-        await new Promise((resolve) => setImmediate(resolve));
-        assertOpen();
-      }
-    },
+    verifyAll: (verifyOptions) => verifier.verifyAll(verifyOptions),
 
     isReady(): Promise<boolean> {
       if (state !== 'open' || !writer.healthy()) return Promise.resolve(false);
@@ -512,9 +226,7 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
         state = 'closing';
         // In-flight appends finish and are acknowledged; new ones are refused.
         await writer.close();
-        await Promise.all([...subscriptions].map((s) => s.close()));
-        for (const wakeUp of waiters) wakeUp();
-        waiters.clear();
+        await subscriptions.closeAll();
         db.close();
         state = 'closed';
       })();
