@@ -1,11 +1,18 @@
 // The composition root: the one place that knows which backend is in use.
 // Everything else receives the port.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import type { AttestationSigning } from './application/attestations/index.js';
 import type { Config } from './config.js';
+import { ProvenantError } from './errors.js';
 import { getEventStoreDBEventStore } from './eventStore/esdb/index.js';
 import { getSQLiteEventStore } from './eventStore/sqlite/index.js';
 import type { EventStore } from './eventStore/types.js';
+import {
+  LocalKeySigner,
+  PRIVATE_KEY_FILE,
+  writeSigningKeyPair,
+} from './provenance/signing/index.js';
 
 /** Opens the configured event store and says where it points (no secrets). */
 export function openEventStore(config: Config): { store: EventStore; description: string } {
@@ -24,4 +31,46 @@ export function openEventStore(config: Config): { store: EventStore; description
   const { path, synchronous, writer } = config.sqlite;
   const store = getSQLiteEventStore({ path, synchronous, writer });
   return { store, description: `sqlite ${path} (synchronous=${synchronous}, ${writer} writer)` };
+}
+
+/** The signing key attestations are signed with, and whether it was just generated. */
+export interface LoadedSigning {
+  signing: AttestationSigning;
+  /** Set when the default key file was missing and a key pair was generated. */
+  generated?: { keyId: string; privateKeyPath: string; publicKeyPath: string };
+}
+
+/**
+ * Loads the configured signing key. On the default path a missing key is
+ * generated (mode 0600, public key beside it), for a store that works out of
+ * the box; a key named by PROVENANT_SIGNING_KEY must exist. Refuses an
+ * unreadable file or a key that is not ECDSA P-256 with CONFIG_INVALID.
+ */
+export function loadSigning(config: Config): LoadedSigning {
+  const { signingKeyPath: path, signingKeyExplicit } = config.attestation;
+  const fail = (message: string, cause?: unknown): ProvenantError =>
+    new ProvenantError('CONFIG_INVALID', `PROVENANT_SIGNING_KEY: ${message}`, {
+      cause,
+      details: { variable: 'PROVENANT_SIGNING_KEY' },
+    });
+  let generated: LoadedSigning['generated'];
+  if (!existsSync(path)) {
+    if (signingKeyExplicit || basename(path) !== PRIVATE_KEY_FILE)
+      throw fail(`${path} does not exist (generate one with 'provenant keys generate')`);
+    generated = writeSigningKeyPair(dirname(path));
+  }
+  let signer: LocalKeySigner;
+  try {
+    signer = LocalKeySigner.fromPem(readFileSync(path));
+  } catch (error) {
+    throw fail(`${path}: ${error instanceof Error ? error.message : String(error)}`, error);
+  }
+  return {
+    signing: {
+      signer,
+      identity: { kind: 'key', keyId: signer.keyId },
+      publicKeyPem: signer.publicKeyPem,
+    },
+    ...(generated === undefined ? {} : { generated }),
+  };
 }

@@ -1,6 +1,7 @@
 // Configuration from the environment: one table, one parser, clear errors. The
 // README's configuration table lists exactly these variables (a test checks it).
 import { resolve } from 'node:path';
+import { DEFAULT_BUILDER_ID, DEFAULT_VERIFIER_ID } from './application/attestations/types.js';
 import { ProvenantError } from './errors.js';
 
 export interface Config {
@@ -18,6 +19,15 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   limits: { bodyBytes: number; eventBytes: number };
   shutdownTimeoutMs: number;
+  attestation: {
+    /** PEM file of the ECDSA P-256 signing key. */
+    signingKeyPath: string;
+    /** True when PROVENANT_SIGNING_KEY was set: a missing file is then an error, not generated. */
+    signingKeyExplicit: boolean;
+    builderId: string;
+    verifierId: string;
+    attestOnStagePassed: boolean;
+  };
 }
 
 /** Every variable Provenant reads, with its default and meaning (rendered in the README). */
@@ -69,6 +79,26 @@ export const configVariables = [
     '10000',
     'How long a graceful shutdown waits for in-flight work.',
   ],
+  [
+    'PROVENANT_SIGNING_KEY',
+    '<data dir>/signing-key.pem',
+    'PEM file of the ECDSA P-256 key attestations are signed with. When unset and the default file is missing, a key pair is generated there at start (mode 0600, public key beside it as `signing-key.pub.pem`) and its key id logged; when set, the file must exist.',
+  ],
+  [
+    'PROVENANT_BUILDER_ID',
+    DEFAULT_BUILDER_ID,
+    'TypeURI of the builder named in the SLSA provenance the store issues.',
+  ],
+  [
+    'PROVENANT_VERIFIER_ID',
+    DEFAULT_VERIFIER_ID,
+    'TypeURI of the verifier named in the VSAs the store issues.',
+  ],
+  [
+    'PROVENANT_ATTEST_ON_STAGE_PASSED',
+    'true',
+    'Issue a VSA automatically for every `StagePassed` (`true` or `false`).',
+  ],
 ] as const;
 
 export type ConfigVariable = (typeof configVariables)[number][0];
@@ -106,6 +136,22 @@ function oneOf<T extends string>(
   if (match === undefined)
     throw invalid(name, `must be one of ${allowed.join(', ')}, got '${raw}'`);
   return match;
+}
+
+function boolean(env: Env, name: ConfigVariable, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off'].includes(value)) return false;
+  throw invalid(name, `must be true or false, got '${raw}'`);
+}
+
+function typeUri(env: Env, name: ConfigVariable, fallback: string): string {
+  const value = optional(env, name) ?? fallback;
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(value))
+    throw invalid(name, `must be a URI with a scheme, got '${value}'`);
+  return value;
 }
 
 const optional = (env: Env, name: ConfigVariable): string | undefined => {
@@ -148,5 +194,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       eventBytes: integer(env, 'PROVENANT_EVENT_LIMIT', 256 * 1024, 256, 64 * 1024 * 1024),
     },
     shutdownTimeoutMs: integer(env, 'PROVENANT_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    attestation: {
+      signingKeyPath: resolve(dataDir, optional(env, 'PROVENANT_SIGNING_KEY') ?? 'signing-key.pem'),
+      signingKeyExplicit: optional(env, 'PROVENANT_SIGNING_KEY') !== undefined,
+      builderId: typeUri(env, 'PROVENANT_BUILDER_ID', DEFAULT_BUILDER_ID),
+      verifierId: typeUri(env, 'PROVENANT_VERIFIER_ID', DEFAULT_VERIFIER_ID),
+      attestOnStagePassed: boolean(env, 'PROVENANT_ATTEST_ON_STAGE_PASSED', true),
+    },
   };
 }

@@ -2,7 +2,12 @@
 // down gracefully: readiness goes false, the listener stops, in-flight requests
 // and appends finish, the database closes.
 import type { FastifyInstance } from 'fastify';
-import { openEventStore } from '../composition.js';
+import {
+  createAttestationService,
+  startAttestor,
+  type Attestor,
+} from '../application/attestations/index.js';
+import { loadSigning, openEventStore } from '../composition.js';
 import type { Config } from '../config.js';
 import { buildApp } from './app.js';
 
@@ -15,10 +20,21 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, version = '0.0.0'): Promise<RunningServer> {
+  // The key first: a missing or unreadable key refuses to start before the store opens.
+  const { signing, generated } = loadSigning(config);
   const { store, description } = openEventStore(config);
   let shuttingDown = false;
+  const attestations = createAttestationService({
+    eventStore: store,
+    signing,
+    builderId: config.attestation.builderId,
+    verifierId: config.attestation.verifierId,
+    version,
+    maxEventBytes: config.limits.eventBytes,
+  });
   const app = await buildApp({
     store,
+    attestations,
     storeDescription: description,
     limits: config.limits,
     ownsStore: true,
@@ -41,6 +57,14 @@ export async function startServer(config: Config, version = '0.0.0'): Promise<Ru
       ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
       : String(address);
   app.log.info({ store: description, url }, 'provenant is serving');
+  if (generated !== undefined)
+    app.log.info(
+      { keyId: generated.keyId, publicKey: generated.publicKeyPath },
+      'generated a signing key for attestations (set PROVENANT_SIGNING_KEY to use your own)',
+    );
+  let attestor: Attestor | undefined;
+  if (config.attestation.attestOnStagePassed)
+    attestor = startAttestor({ store, attestations, logger: app.log });
 
   let closing: Promise<void> | undefined;
   const shutdown = (reason = 'shutdown'): Promise<void> => {
@@ -52,6 +76,7 @@ export async function startServer(config: Config, version = '0.0.0'): Promise<Ru
         process.exit(1);
       }, config.shutdownTimeoutMs);
       timer.unref();
+      await attestor?.stop();
       await app.close(); // stops listening, waits for in-flight requests, then closes the store (onClose)
       clearTimeout(timer);
       app.log.info('stopped');
