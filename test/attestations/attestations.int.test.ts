@@ -5,7 +5,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.js';
-import { generateSigningKeyPair } from '../../src/provenance/signing/index.js';
+import {
+  LocalKeySigner,
+  generateSigningKeyPair,
+  signDsse,
+} from '../../src/provenance/signing/index.js';
+import { createAttestationService } from '../../src/application/attestations/index.js';
 import {
   ARTIFACT_SHA256,
   ENCODED_UNIT,
@@ -269,6 +274,55 @@ describe('attestations API', () => {
       assert.equal(report.result, 'invalid', code);
       assert.deepEqual(failedCodes(report), [code]);
     }
+  });
+
+  it('reports signed payloads that are not known statements with their own codes', async () => {
+    const signer = LocalKeySigner.fromPem(f.pair.privateKeyPem);
+    const key = f.pair.publicKeyPem;
+    const subject = [{ name: 'a', digest: { sha256: ARTIFACT_SHA256 } }];
+    const signed = async (payload: unknown, type = 'application/vnd.in-toto+json') =>
+      signDsse(Buffer.from(JSON.stringify(payload)), type, signer);
+    const cases: [unknown, string, string?][] = [
+      [
+        { subject, predicateType: 'https://slsa.dev/provenance/v1', predicate: {} },
+        'PROVENANCE_NOT_A_STATEMENT',
+      ],
+      [
+        {
+          _type: 'https://in-toto.io/Statement/v1',
+          subject,
+          predicateType: 'https://example.com/x/v1',
+          predicate: {},
+        },
+        'PROVENANCE_UNKNOWN_PREDICATE_TYPE',
+      ],
+      [{ hello: 'world' }, 'VERIFY_NOT_IN_TOTO', 'text/plain'],
+    ];
+    for (const [payload, code, type] of cases) {
+      const report = await verify({ bundle: await signed(payload, type), key });
+      assert.equal(report.result, 'invalid', code);
+      assert.deepEqual(failedCodes(report), [code]);
+    }
+  });
+
+  it('does not store a bundle over the event limit, and says so', async () => {
+    const small = createAttestationService({
+      eventStore: f.store,
+      signing: {
+        signer: LocalKeySigner.fromPem(f.pair.privateKeyPem),
+        identity: { kind: 'key', keyId: 'ab'.repeat(32) },
+      },
+      maxEventBytes: 2048,
+    });
+    const issued = await small.issueAttestation(UNIT, { kind: 'provenance' });
+    assert.equal(issued.bundleRetained, false);
+    assert.ok(issued.bundle);
+    const res = await app.inject(`/v1/attestations/${issued.attestationId}`);
+    assert.equal(res.statusCode, 404);
+    assert.equal(res.json<{ code: string }>().code, 'ATTEST_BUNDLE_NOT_RETAINED');
+    const listed = await f.attestations.getAttestation(issued.attestationId);
+    assert.equal(listed.bundleRetained, false);
+    assert.equal(listed.bundleDigest, issued.bundleDigest);
   });
 
   it('fails evidence when a receipt relied on is revoked, and policy when the stage changed', async () => {
