@@ -1,6 +1,7 @@
 // The composition root: the one place that knows which backend is in use.
 // Everything else receives the port.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { AttestationSigning } from './application/attestations/index.js';
 import type { Config } from './config.js';
@@ -9,6 +10,7 @@ import { getEventStoreDBEventStore } from './eventStore/esdb/index.js';
 import { getSQLiteEventStore } from './eventStore/sqlite/index.js';
 import type { EventStore } from './eventStore/types.js';
 import {
+  keylessSigning,
   LocalKeySigner,
   PRIVATE_KEY_FILE,
   writeSigningKeyPair,
@@ -46,8 +48,25 @@ export interface LoadedSigning {
  * the box; a key named by PROVENANT_SIGNING_KEY must exist. Refuses an
  * unreadable file or a key that is not ECDSA P-256 with CONFIG_INVALID.
  */
-export function loadSigning(config: Config): LoadedSigning {
-  const { signingKeyPath: path, signingKeyExplicit } = config.attestation;
+export function loadSigning(
+  config: Config,
+  /** Rekor entry kind of keyless signatures (default 'dsse'; @sigstore/mock's Rekor needs 'intoto'). */
+  options: { rekorEntryType?: 'dsse' | 'intoto' } = {},
+): LoadedSigning {
+  const { signingKeyPath: path, signingKeyExplicit, keyless } = config.attestation;
+  if (keyless !== undefined) {
+    const { signer, witnesses } = keylessSigning({
+      fulcioURL: keyless.fulcioUrl,
+      ...(keyless.rekorUrl === undefined ? {} : { rekorURL: keyless.rekorUrl }),
+      ...(keyless.tsaUrl === undefined ? {} : { tsaURL: keyless.tsaUrl }),
+      ...(options.rekorEntryType === undefined ? {} : { rekorEntryType: options.rekorEntryType }),
+      // Read at each signature: a token rotated on disk (a projected service-account token) is picked up.
+      identityProvider: {
+        getToken: async () => (await readFile(keyless.oidcTokenFile, 'utf8')).trim(),
+      },
+    });
+    return { signing: { signer, witnesses, identity: { kind: 'keyless' } } };
+  }
   const fail = (message: string, cause?: unknown): ProvenantError =>
     new ProvenantError('CONFIG_INVALID', `PROVENANT_SIGNING_KEY: ${message}`, {
       cause,

@@ -27,6 +27,9 @@ export interface Config {
     builderId: string;
     verifierId: string;
     attestOnStagePassed: boolean;
+    /** Keyless signing (Fulcio + Rekor/TSA) instead of the key, when configured. */
+    keyless:
+      { fulcioUrl: string; rekorUrl?: string; tsaUrl?: string; oidcTokenFile: string } | undefined;
   };
 }
 
@@ -95,6 +98,22 @@ export const configVariables = [
     'TypeURI of the verifier named in the VSAs the store issues.',
   ],
   [
+    'PROVENANT_FULCIO_URL',
+    '(none)',
+    'Fulcio base URL: when set, attestations are signed keyless (a short-lived certificate for the identity token) instead of with `PROVENANT_SIGNING_KEY`; needs `PROVENANT_OIDC_TOKEN_FILE` and a Rekor or TSA URL.',
+  ],
+  ['PROVENANT_REKOR_URL', '(none)', 'Rekor base URL: keyless signatures are logged there.'],
+  [
+    'PROVENANT_TSA_URL',
+    '(none)',
+    'RFC 3161 timestamp authority base URL: keyless signatures are timestamped there.',
+  ],
+  [
+    'PROVENANT_OIDC_TOKEN_FILE',
+    '(none)',
+    'File holding the OIDC identity token for keyless signing, read at each signature (so a rotated token is picked up).',
+  ],
+  [
     'PROVENANT_ATTEST_ON_STAGE_PASSED',
     'true',
     'Issue a VSA automatically for every `StagePassed` (`true` or `false`).',
@@ -154,6 +173,34 @@ function typeUri(env: Env, name: ConfigVariable, fallback: string): string {
   return value;
 }
 
+function httpUrl(env: Env, name: ConfigVariable): string | undefined {
+  const value = optional(env, name);
+  if (value !== undefined && !/^https?:\/\/[^/\s]+/.test(value))
+    throw invalid(name, `must be an http(s) URL, got '${value}'`);
+  return value;
+}
+
+function keylessConfig(env: Env, cwd: string): Config['attestation']['keyless'] {
+  const fulcioUrl = httpUrl(env, 'PROVENANT_FULCIO_URL');
+  const rekorUrl = httpUrl(env, 'PROVENANT_REKOR_URL');
+  const tsaUrl = httpUrl(env, 'PROVENANT_TSA_URL');
+  const tokenFile = optional(env, 'PROVENANT_OIDC_TOKEN_FILE');
+  if (fulcioUrl === undefined) return undefined;
+  if (tokenFile === undefined)
+    throw invalid('PROVENANT_OIDC_TOKEN_FILE', 'is required when PROVENANT_FULCIO_URL is set');
+  if (rekorUrl === undefined && tsaUrl === undefined)
+    throw invalid(
+      'PROVENANT_FULCIO_URL',
+      'keyless signing needs PROVENANT_REKOR_URL or PROVENANT_TSA_URL too (a verifier needs a trusted time)',
+    );
+  return {
+    fulcioUrl,
+    ...(rekorUrl === undefined ? {} : { rekorUrl }),
+    ...(tsaUrl === undefined ? {} : { tsaUrl }),
+    oidcTokenFile: resolve(cwd, tokenFile),
+  };
+}
+
 const optional = (env: Env, name: ConfigVariable): string | undefined => {
   const raw = env[name];
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
@@ -200,6 +247,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       builderId: typeUri(env, 'PROVENANT_BUILDER_ID', DEFAULT_BUILDER_ID),
       verifierId: typeUri(env, 'PROVENANT_VERIFIER_ID', DEFAULT_VERIFIER_ID),
       attestOnStagePassed: boolean(env, 'PROVENANT_ATTEST_ON_STAGE_PASSED', true),
+      keyless: keylessConfig(env, cwd),
     },
   };
 }

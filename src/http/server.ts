@@ -62,6 +62,11 @@ export async function startServer(config: Config, version = '0.0.0'): Promise<Ru
       { keyId: generated.keyId, publicKey: generated.publicKeyPath },
       'generated a signing key for attestations (set PROVENANT_SIGNING_KEY to use your own)',
     );
+  if (config.attestation.keyless !== undefined)
+    app.log.info(
+      { fulcio: config.attestation.keyless.fulcioUrl },
+      'attestations are signed keyless (Fulcio certificate for the OIDC identity token)',
+    );
   let attestor: Attestor | undefined;
   if (config.attestation.attestOnStagePassed)
     attestor = startAttestor({ store, attestations, logger: app.log });

@@ -3,7 +3,7 @@
 // envelope in a Sigstore bundle, and append `AttestationIssued.v1` to the unit's
 // stream with the lookup key `attestation:<id>` — the bundle inline when the
 // event stays under the event size limit.
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { attestationIssued } from '../../domain/attestation.js';
 import {
   EventTypes,
@@ -165,6 +165,34 @@ async function buildStatement(
   };
 }
 
+/** The signer to record: the key, or the keyless certificate's identity (its SAN). */
+function signerOf(
+  signing: AttestationSigning,
+  bundle: Record<string, unknown>,
+): AttestationIssuedData['signer'] {
+  if (signing.identity.kind === 'key' || signing.identity.identity !== undefined)
+    return signing.identity;
+  const material = bundle['verificationMaterial'] as
+    | {
+        certificate?: { rawBytes?: string };
+        x509CertificateChain?: { certificates?: { rawBytes?: string }[] };
+      }
+    | undefined;
+  const raw =
+    material?.certificate?.rawBytes ?? material?.x509CertificateChain?.certificates?.[0]?.rawBytes;
+  if (raw === undefined) return { kind: 'keyless' };
+  try {
+    const san = new X509Certificate(Buffer.from(raw, 'base64')).subjectAltName;
+    const identity = san
+      ?.split(', ')[0]
+      ?.replace(/^(?:email|URI|DNS):/, '')
+      .slice(0, 2048);
+    return identity ? { kind: 'keyless', identity } : { kind: 'keyless' };
+  } catch {
+    return { kind: 'keyless' };
+  }
+}
+
 /** The summary of an already recorded AttestationIssued event, as an issue result. */
 function issuedFrom(event: RecordedEvent, duplicate: boolean): IssuedAttestation {
   const data = event.data as AttestationIssuedData;
@@ -237,7 +265,7 @@ async function issue(
     receipts: built.receipts,
     ...(built.stage === undefined ? {} : { stage: built.stage }),
     ...(built.receiptId === undefined ? {} : { receiptId: built.receiptId }),
-    signer: signing.identity,
+    signer: signerOf(signing, bundleJson),
     trigger,
   };
   const withBundle = { ...base, bundle: bundleJson };
