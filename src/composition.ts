@@ -1,13 +1,22 @@
 // The composition root: the one place that knows which backend is in use.
 // Everything else receives the port.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import type { AttestationSigning } from './application/attestations/index.js';
 import type { Config } from './config.js';
+import { ProvenantError } from './errors.js';
 import { getEventStoreDBEventStore } from './eventStore/esdb/index.js';
 import { getSQLiteEventStore } from './eventStore/sqlite/index.js';
 import type { EventStore } from './eventStore/types.js';
 import type { ReadModelStore } from './readModels/port.js';
 import { getSQLiteReadModelStore } from './readModels/sqlite/index.js';
+import {
+  keylessSigning,
+  LocalKeySigner,
+  PRIVATE_KEY_FILE,
+  writeSigningKeyPair,
+} from './provenance/signing/index.js';
 
 /** Opens the configured event store and says where it points (no secrets). */
 export function openEventStore(config: Config): { store: EventStore; description: string } {
@@ -40,4 +49,63 @@ export function openReadModels(
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const readModels = getSQLiteReadModelStore({ path, ...(onWarning ? { onWarning } : {}) });
   return { readModels, description: `sqlite ${path}` };
+}
+
+/** The signing key attestations are signed with, and whether it was just generated. */
+export interface LoadedSigning {
+  signing: AttestationSigning;
+  /** Set when the default key file was missing and a key pair was generated. */
+  generated?: { keyId: string; privateKeyPath: string; publicKeyPath: string };
+}
+
+/**
+ * Loads the configured signing key. On the default path a missing key is
+ * generated (mode 0600, public key beside it), for a store that works out of
+ * the box; a key named by PROVENANT_SIGNING_KEY must exist. Refuses an
+ * unreadable file or a key that is not ECDSA P-256 with CONFIG_INVALID.
+ */
+export function loadSigning(
+  config: Config,
+  /** Rekor entry kind of keyless signatures (default 'dsse'; @sigstore/mock's Rekor needs 'intoto'). */
+  options: { rekorEntryType?: 'dsse' | 'intoto' } = {},
+): LoadedSigning {
+  const { signingKeyPath: path, signingKeyExplicit, keyless } = config.attestation;
+  if (keyless !== undefined) {
+    const { signer, witnesses } = keylessSigning({
+      fulcioURL: keyless.fulcioUrl,
+      ...(keyless.rekorUrl === undefined ? {} : { rekorURL: keyless.rekorUrl }),
+      ...(keyless.tsaUrl === undefined ? {} : { tsaURL: keyless.tsaUrl }),
+      ...(options.rekorEntryType === undefined ? {} : { rekorEntryType: options.rekorEntryType }),
+      // Read at each signature: a token rotated on disk (a projected service-account token) is picked up.
+      identityProvider: {
+        getToken: async () => (await readFile(keyless.oidcTokenFile, 'utf8')).trim(),
+      },
+    });
+    return { signing: { signer, witnesses, identity: { kind: 'keyless' } } };
+  }
+  const fail = (message: string, cause?: unknown): ProvenantError =>
+    new ProvenantError('CONFIG_INVALID', `PROVENANT_SIGNING_KEY: ${message}`, {
+      cause,
+      details: { variable: 'PROVENANT_SIGNING_KEY' },
+    });
+  let generated: LoadedSigning['generated'];
+  if (!existsSync(path)) {
+    if (signingKeyExplicit || basename(path) !== PRIVATE_KEY_FILE)
+      throw fail(`${path} does not exist (generate one with 'provenant keys generate')`);
+    generated = writeSigningKeyPair(dirname(path));
+  }
+  let signer: LocalKeySigner;
+  try {
+    signer = LocalKeySigner.fromPem(readFileSync(path));
+  } catch (error) {
+    throw fail(`${path}: ${error instanceof Error ? error.message : String(error)}`, error);
+  }
+  return {
+    signing: {
+      signer,
+      identity: { kind: 'key', keyId: signer.keyId },
+      publicKeyPem: signer.publicKeyPem,
+    },
+    ...(generated === undefined ? {} : { generated }),
+  };
 }

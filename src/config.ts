@@ -1,6 +1,7 @@
 // Configuration from the environment: one table, one parser, clear errors. The
 // README's configuration table lists exactly these variables (a test checks it).
 import { basename, dirname, extname, join, resolve } from 'node:path';
+import { DEFAULT_BUILDER_ID, DEFAULT_VERIFIER_ID } from './application/attestations/types.js';
 import { ProvenantError } from './errors.js';
 
 export interface Config {
@@ -20,6 +21,18 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   limits: { bodyBytes: number; eventBytes: number };
   shutdownTimeoutMs: number;
+  attestation: {
+    /** PEM file of the ECDSA P-256 signing key. */
+    signingKeyPath: string;
+    /** True when PROVENANT_SIGNING_KEY was set: a missing file is then an error, not generated. */
+    signingKeyExplicit: boolean;
+    builderId: string;
+    verifierId: string;
+    attestOnStagePassed: boolean;
+    /** Keyless signing (Fulcio + Rekor/TSA) instead of the key, when configured. */
+    keyless:
+      { fulcioUrl: string; rekorUrl?: string; tsaUrl?: string; oidcTokenFile: string } | undefined;
+  };
 }
 
 /** Every variable Provenant reads, with its default and meaning (rendered in the README). */
@@ -81,6 +94,42 @@ export const configVariables = [
     '10000',
     'How long a graceful shutdown waits for in-flight work.',
   ],
+  [
+    'PROVENANT_SIGNING_KEY',
+    '<data dir>/signing-key.pem',
+    'PEM file of the ECDSA P-256 key attestations are signed with. When unset and the default file is missing, a key pair is generated there at start (mode 0600, public key beside it as `signing-key.pub.pem`) and its key id logged; when set, the file must exist.',
+  ],
+  [
+    'PROVENANT_BUILDER_ID',
+    DEFAULT_BUILDER_ID,
+    'TypeURI of the builder named in the SLSA provenance the store issues.',
+  ],
+  [
+    'PROVENANT_VERIFIER_ID',
+    DEFAULT_VERIFIER_ID,
+    'TypeURI of the verifier named in the VSAs the store issues.',
+  ],
+  [
+    'PROVENANT_FULCIO_URL',
+    '(none)',
+    'Fulcio base URL: when set, attestations are signed keyless (a short-lived certificate for the identity token) instead of with `PROVENANT_SIGNING_KEY`; needs `PROVENANT_OIDC_TOKEN_FILE` and a Rekor or TSA URL.',
+  ],
+  ['PROVENANT_REKOR_URL', '(none)', 'Rekor base URL: keyless signatures are logged there.'],
+  [
+    'PROVENANT_TSA_URL',
+    '(none)',
+    'RFC 3161 timestamp authority base URL: keyless signatures are timestamped there.',
+  ],
+  [
+    'PROVENANT_OIDC_TOKEN_FILE',
+    '(none)',
+    'File holding the OIDC identity token for keyless signing, read at each signature (so a rotated token is picked up).',
+  ],
+  [
+    'PROVENANT_ATTEST_ON_STAGE_PASSED',
+    'true',
+    'Issue a VSA automatically for every `StagePassed` (`true` or `false`).',
+  ],
 ] as const;
 
 export type ConfigVariable = (typeof configVariables)[number][0];
@@ -118,6 +167,50 @@ function oneOf<T extends string>(
   if (match === undefined)
     throw invalid(name, `must be one of ${allowed.join(', ')}, got '${raw}'`);
   return match;
+}
+
+function boolean(env: Env, name: ConfigVariable, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off'].includes(value)) return false;
+  throw invalid(name, `must be true or false, got '${raw}'`);
+}
+
+function typeUri(env: Env, name: ConfigVariable, fallback: string): string {
+  const value = optional(env, name) ?? fallback;
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(value))
+    throw invalid(name, `must be a URI with a scheme, got '${value}'`);
+  return value;
+}
+
+function httpUrl(env: Env, name: ConfigVariable): string | undefined {
+  const value = optional(env, name);
+  if (value !== undefined && !/^https?:\/\/[^/\s]+/.test(value))
+    throw invalid(name, `must be an http(s) URL, got '${value}'`);
+  return value;
+}
+
+function keylessConfig(env: Env, cwd: string): Config['attestation']['keyless'] {
+  const fulcioUrl = httpUrl(env, 'PROVENANT_FULCIO_URL');
+  const rekorUrl = httpUrl(env, 'PROVENANT_REKOR_URL');
+  const tsaUrl = httpUrl(env, 'PROVENANT_TSA_URL');
+  const tokenFile = optional(env, 'PROVENANT_OIDC_TOKEN_FILE');
+  if (fulcioUrl === undefined) return undefined;
+  if (tokenFile === undefined)
+    throw invalid('PROVENANT_OIDC_TOKEN_FILE', 'is required when PROVENANT_FULCIO_URL is set');
+  if (rekorUrl === undefined && tsaUrl === undefined)
+    throw invalid(
+      'PROVENANT_FULCIO_URL',
+      'keyless signing needs PROVENANT_REKOR_URL or PROVENANT_TSA_URL too (a verifier needs a trusted time)',
+    );
+  return {
+    fulcioUrl,
+    ...(rekorUrl === undefined ? {} : { rekorUrl }),
+    ...(tsaUrl === undefined ? {} : { tsaUrl }),
+    oidcTokenFile: resolve(cwd, tokenFile),
+  };
 }
 
 const optional = (env: Env, name: ConfigVariable): string | undefined => {
@@ -178,5 +271,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       eventBytes: integer(env, 'PROVENANT_EVENT_LIMIT', 256 * 1024, 256, 64 * 1024 * 1024),
     },
     shutdownTimeoutMs: integer(env, 'PROVENANT_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    attestation: {
+      signingKeyPath: resolve(dataDir, optional(env, 'PROVENANT_SIGNING_KEY') ?? 'signing-key.pem'),
+      signingKeyExplicit: optional(env, 'PROVENANT_SIGNING_KEY') !== undefined,
+      builderId: typeUri(env, 'PROVENANT_BUILDER_ID', DEFAULT_BUILDER_ID),
+      verifierId: typeUri(env, 'PROVENANT_VERIFIER_ID', DEFAULT_VERIFIER_ID),
+      attestOnStagePassed: boolean(env, 'PROVENANT_ATTEST_ON_STAGE_PASSED', true),
+      keyless: keylessConfig(env, cwd),
+    },
   };
 }

@@ -133,6 +133,36 @@ export const errorCodes = {
   READ_MODEL_PARKED_NOT_FOUND: { status: 404, title: 'No parked event has this id' },
   READ_MODEL_CLOSED: { status: 503, title: 'Read-model store is closed' },
 
+  // Attestations: issuing, reading, verifying (src/application/attestations)
+  ATTEST_INVALID_REQUEST: { status: 400, title: 'Attestation request is incomplete' },
+  ATTEST_NO_STAGE_VERDICT: { status: 409, title: 'The unit has no verdict for that stage' },
+  ATTEST_NOT_FOUND: { status: 404, title: 'Attestation not found' },
+  ATTEST_BUNDLE_NOT_RETAINED: {
+    status: 404,
+    title: 'The bundle was larger than the event limit and was not stored',
+  },
+  ATTEST_SIGNING_NOT_CONFIGURED: { status: 503, title: 'No signing key is configured' },
+  VERIFY_BAD_ARTIFACT_DIGEST: { status: 400, title: 'Artifact digest is not sha256:<64 hex>' },
+  VERIFY_NOT_IN_TOTO: { status: 422, title: 'Signed payload is not an in-toto statement' },
+  VERIFY_PREDICATE_TYPE_MISMATCH: { status: 422, title: 'Predicate type is not the expected one' },
+  VERIFY_BUILDER_MISMATCH: { status: 422, title: 'Builder id is not the expected one' },
+  VERIFY_VERIFIER_MISMATCH: { status: 422, title: 'Verifier id is not the expected one' },
+  VERIFY_VSA_NOT_PASSED: { status: 422, title: 'The VSA does not say PASSED' },
+  VERIFY_RESOURCE_MISMATCH: { status: 422, title: 'The attestation is about another unit' },
+  VERIFY_STAGE_MISMATCH: { status: 422, title: 'The VSA is about another stage' },
+  VERIFY_POLICY_MISMATCH: {
+    status: 422,
+    title: "The VSA's policy is not the stage's current policy",
+  },
+  VERIFY_EVIDENCE_MISSING: { status: 422, title: 'A receipt the attestation relies on is missing' },
+  VERIFY_EVIDENCE_REVOKED: { status: 422, title: 'A receipt the attestation relies on is revoked' },
+  VERIFY_EVIDENCE_DIGEST_MISMATCH: {
+    status: 422,
+    title: "A receipt's digest differs from the one attested",
+  },
+  VERIFY_NO_ATTESTATION: { status: 404, title: 'No attestation of that kind for the unit' },
+  VERIFY_STORE_UNREACHABLE: { status: 503, title: 'The store could not be asked' },
+
   // Configuration and command line (src/cli, src/config.ts)
   CONFIG_INVALID: { status: 500, title: 'Invalid configuration' },
 } as const satisfies Record<string, ErrorCodeInfo>;

@@ -8,9 +8,10 @@
 import { Command, CommanderError } from 'commander';
 import { isProvenantError } from '../errors.js';
 import { keysCommand } from './commands/keys.js';
-import { logCommand, verifyAliasCommand } from './commands/log.js';
+import { logCommand } from './commands/log.js';
 import { projectionsCommand } from './commands/projections.js';
 import { serveCommand } from './commands/serve.js';
+import { verifyCommand } from './commands/verify.js';
 import { verifyBundleCommand } from './commands/verifyBundle.js';
 import { configureTree, exitCodesHelp, USAGE_ERROR, version } from './shared.js';
 
@@ -24,7 +25,7 @@ export function buildProgram(): Command {
     .addCommand(serveCommand())
     .addCommand(logCommand())
     .addCommand(projectionsCommand())
-    .addCommand(verifyAliasCommand())
+    .addCommand(verifyCommand())
     .addCommand(keysCommand())
     .addCommand(verifyBundleCommand())
     .addHelpText(
@@ -36,8 +37,9 @@ options, environment and exit codes.
 
 ${exitCodesHelp([
   [0, 'success'],
-  [1, 'the command found a problem (e.g. log verify: a broken link; verify-bundle: invalid)'],
+  [1, 'the command found a problem (e.g. log verify: a broken link; verify: invalid)'],
   [2, 'usage or configuration error'],
+  [3, 'verify: could not check (the store cannot be reached)'],
 ])}
 `,
     );

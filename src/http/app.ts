@@ -7,6 +7,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { createAttestationService } from '../application/attestations/index.js';
 import { createDomainService } from '../application/index.js';
 import { ProvenantError } from '../errors.js';
 import { DEFAULT_INGEST_LIMITS } from '../ingest/index.js';
@@ -22,6 +23,8 @@ import { gateRoutes } from './routes/gates.js';
 import { receiptRoutes } from './routes/receipts.js';
 import { stageRoutes } from './routes/stages.js';
 import { unitRoutes } from './routes/units.js';
+import { attestationRoutes } from './routes/attestations.js';
+import { verifyRoutes } from './routes/verify.js';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const limits = deps.limits ?? DEFAULT_LIMITS;
@@ -32,6 +35,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     forceCloseConnections: 'idle',
+    // A URL-encoded unit key in one segment (`/v1/units/{key}/attestations`) is
+    // longer than find-my-way's default of 100 characters.
+    routerOptions: { maxParamLength: 1024 },
     // Errors of the router itself (bad percent-escapes, over-long parameters)
     // leave as problem+json like every other error.
     frameworkErrors: (error, request, reply) => {
@@ -111,6 +117,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         { name: 'stages', description: 'Stage definitions: ordered gates and prerequisite stages' },
         { name: 'receipts', description: 'Receipts: revocation with a reason' },
         { name: 'units', description: 'Unit status and re-evaluation' },
+        {
+          name: 'attestations',
+          description: 'Signed in-toto attestations: issue, list, download, verify',
+        },
       ],
     },
   });
@@ -119,6 +129,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const routeDeps: RouteDeps = {
     ...deps,
     domain: deps.domain ?? createDomainService({ eventStore: deps.store }),
+    attestations:
+      deps.attestations ??
+      createAttestationService({ eventStore: deps.store, maxEventBytes: limits.eventBytes }),
     limits,
   };
   // The API's shared schemas (bodies, problem details) are visible to every scope.
@@ -134,6 +147,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     stageRoutes,
     receiptRoutes,
     unitRoutes,
+    attestationRoutes,
+    verifyRoutes,
   ];
   for (const plugin of routes)
     await app.register((scope, _options, done) => {

@@ -1,6 +1,7 @@
 // What the HTTP layer needs (the composition root provides it) and what route
 // plugins receive.
 import type { FastifyServerOptions } from 'fastify';
+import type { AttestationService } from '../application/attestations/index.js';
 import type { DomainService } from '../application/index.js';
 import type { EventStore } from '../eventStore/types.js';
 
@@ -9,6 +10,8 @@ export interface AppDeps {
   store: EventStore;
   /** The command handlers and queries of the domain; built on `store` when not given. */
   domain?: DomainService;
+  /** Issuing, reading and verifying attestations; built on `store` (without a signer) when not given. */
+  attestations?: AttestationService;
   /** Where the store points, for /readyz and logs (never secrets). */
   storeDescription: string;
   limits?: { bodyBytes: number; eventBytes: number };
@@ -24,6 +27,7 @@ export interface AppDeps {
 /** What route plugins receive: the deps with defaults filled in. */
 export interface RouteDeps extends AppDeps {
   domain: DomainService;
+  attestations: AttestationService;
   limits: { bodyBytes: number; eventBytes: number };
 }
 

@@ -3,7 +3,12 @@
 // and appends finish, the database closes.
 import type { FastifyInstance } from 'fastify';
 import { projections } from '../../projections/index.js';
-import { openEventStore, openReadModels } from '../composition.js';
+import {
+  createAttestationService,
+  startAttestor,
+  type Attestor,
+} from '../application/attestations/index.js';
+import { loadSigning, openEventStore, openReadModels } from '../composition.js';
 import type { Config } from '../config.js';
 import type { EventStore } from '../eventStore/types.js';
 import { createProjectionRunner, type ProjectionRunner } from '../readModels/runner.js';
@@ -18,10 +23,21 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, version = '0.0.0'): Promise<RunningServer> {
+  // The key first: a missing or unreadable key refuses to start before the store opens.
+  const { signing, generated } = loadSigning(config);
   const { store, description } = openEventStore(config);
   let shuttingDown = false;
+  const attestations = createAttestationService({
+    eventStore: store,
+    signing,
+    builderId: config.attestation.builderId,
+    verifierId: config.attestation.verifierId,
+    version,
+    maxEventBytes: config.limits.eventBytes,
+  });
   const app = await buildApp({
     store,
+    attestations,
     storeDescription: description,
     limits: config.limits,
     ownsStore: true,
@@ -44,6 +60,19 @@ export async function startServer(config: Config, version = '0.0.0'): Promise<Ru
       ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
       : String(address);
   app.log.info({ store: description, url }, 'provenant is serving');
+  if (generated !== undefined)
+    app.log.info(
+      { keyId: generated.keyId, publicKey: generated.publicKeyPath },
+      'generated a signing key for attestations (set PROVENANT_SIGNING_KEY to use your own)',
+    );
+  if (config.attestation.keyless !== undefined)
+    app.log.info(
+      { fulcio: config.attestation.keyless.fulcioUrl },
+      'attestations are signed keyless (Fulcio certificate for the OIDC identity token)',
+    );
+  let attestor: Attestor | undefined;
+  if (config.attestation.attestOnStagePassed)
+    attestor = startAttestor({ store, attestations, logger: app.log });
   let stopProjections: () => Promise<void>;
   try {
     stopProjections = await startProjections(config, store, app);
@@ -62,6 +91,7 @@ export async function startServer(config: Config, version = '0.0.0'): Promise<Ru
         process.exit(1);
       }, config.shutdownTimeoutMs);
       timer.unref();
+      await attestor?.stop();
       await stopProjections(); // the in-flight batch commits before the log closes
       await app.close(); // stops listening, waits for in-flight requests, then closes the store (onClose)
       clearTimeout(timer);

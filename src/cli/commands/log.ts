@@ -1,5 +1,5 @@
-// `provenant log ...`: commands on the event log itself. `provenant verify` is
-// the former name of `log verify`, kept as an alias that says so.
+// `provenant log ...`: commands on the event log itself. (`provenant verify`,
+// once an alias of `log verify`, now verifies attestations: commands/verify.ts.)
 import { Command } from 'commander';
 import { openEventStore } from '../../composition.js';
 import { loadConfig } from '../../config.js';
@@ -9,9 +9,6 @@ interface VerifyOptions {
   stream?: string;
   json?: boolean;
 }
-
-export const verifyAliasNotice =
-  'notice: `provenant verify` is now `provenant log verify`; `provenant verify` will verify attestations in a later release';
 
 const verifyDescription = `Recomputes each event's content digest and checks each stream's hash chain.
 Exits 0 when the log is intact, 1 at the first broken link (printed with its
@@ -27,7 +24,7 @@ ${exitCodesHelp([
 ${envHelp()}
 `;
 
-/** A verify command (`log verify` or the `verify` alias) without its action. */
+/** The `log verify` command without its action. */
 const verifyCommand = (name: string): Command =>
   new Command(name)
     .summary('Re-walk the log and check every digest and stream chain')
@@ -80,15 +77,4 @@ export function logCommand(): Command {
         process.exitCode = await verifyLog(options);
       }),
     );
-}
-
-/** `provenant verify`: `log verify` after a notice on stderr. */
-export function verifyAliasCommand(): Command {
-  return verifyCommand('verify')
-    .summary('Former name of `provenant log verify` (prints a notice, then runs it)')
-    .description(`${verifyDescription}\n\n${verifyAliasNotice.replace(/^notice: /, 'Note: ')}.`)
-    .action(async (options: VerifyOptions) => {
-      console.error(verifyAliasNotice);
-      process.exitCode = await verifyLog(options);
-    });
 }

@@ -1,0 +1,285 @@
+// `provenant verify`: verifies an attestation for release tooling (issue 14).
+// The release gate is one command:
+//   provenant verify --unit KEY --stage release --key pub.pem --store URL
+// exits 0 only when the unit's latest VSA for the stage is validly signed, says
+// PASSED for that unit and stage, carries the stage's current policy, and every
+// receipt it relies on is in the log, unrevoked, with the attested digest.
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import {
+  artifactSha256,
+  verifyAttestation,
+  type VerificationCheck,
+  type VerificationReport,
+  type VerifyExpectations,
+} from '../../application/attestations/index.js';
+import type { AttestationKind } from '../../domain/events.js';
+import { isProvenantError, type ErrorCode } from '../../errors.js';
+import {
+  loadTrustedRoot,
+  type SignerPolicy,
+  type TrustedRoot,
+} from '../../provenance/verify/index.js';
+import { exitCodesHelp, USAGE_ERROR } from '../shared.js';
+import { storeClient, StoreProblem, type StoreClient } from '../storeClient.js';
+
+interface VerifyOptions {
+  bundle?: string;
+  unit?: string;
+  stage?: string;
+  kind?: AttestationKind;
+  key?: string;
+  certificateIdentity?: string;
+  certificateOidcIssuer?: string;
+  trustedRoot?: string;
+  artifact?: string;
+  builderId?: string;
+  verifierId?: string;
+  store?: string;
+  json?: boolean;
+}
+
+export const EXIT_VALID = 0;
+export const EXIT_INVALID = 1;
+export const EXIT_COULD_NOT_CHECK = 3;
+
+const exitOf = (result: VerificationReport['result']): number =>
+  result === 'valid' ? EXIT_VALID : result === 'invalid' ? EXIT_INVALID : EXIT_COULD_NOT_CHECK;
+
+/** A report that ends before any check of the bundle: nothing to verify, or no store. */
+const early = (
+  name: string,
+  code: ErrorCode,
+  message: string,
+  outcome: 'failed' | 'could-not-check',
+): VerificationReport => ({
+  result: outcome === 'failed' ? 'invalid' : 'could-not-check',
+  checks: [{ name, ok: false, outcome, code, message }],
+});
+
+function readOrFail(command: Command, path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    command.error(`error: cannot read the ${what} ${path} (${reason})`);
+  }
+}
+
+/** The bundle of the unit's latest VSA for the stage, or the report that says why there is none. */
+async function latestVsa(
+  client: StoreClient,
+  unit: string,
+  stageId: string,
+): Promise<{ bundle: unknown; attestationId: string } | VerificationReport> {
+  try {
+    const attestations = await client.listAttestations(unit);
+    const vsa = attestations.findLast((a) => a.kind === 'vsa' && a.stage?.stageId === stageId);
+    if (vsa === undefined)
+      return early(
+        'attestation',
+        'VERIFY_NO_ATTESTATION',
+        `Unit ${unit} has no VSA for stage ${stageId}: it never passed it`,
+        'failed',
+      );
+    return { bundle: await client.getBundle(vsa.attestationId), attestationId: vsa.attestationId };
+  } catch (error) {
+    if (error instanceof StoreProblem && error.code === 'DOMAIN_UNIT_NOT_FOUND')
+      return early(
+        'attestation',
+        'VERIFY_NO_ATTESTATION',
+        `The store has no unit ${unit}: it never passed stage ${stageId}`,
+        'failed',
+      );
+    if (error instanceof StoreProblem && error.status < 500 && error.status !== 404) throw error; // e.g. a malformed unit key: the caller's mistake
+    const message = error instanceof Error ? error.message : String(error);
+    return early(
+      'attestation',
+      error instanceof StoreProblem && error.code === 'ATTEST_BUNDLE_NOT_RETAINED'
+        ? 'ATTEST_BUNDLE_NOT_RETAINED'
+        : 'VERIFY_STORE_UNREACHABLE',
+      error instanceof StoreProblem ? `${error.code}: ${message}` : message,
+      'could-not-check',
+    );
+  }
+}
+
+const MARK: Record<VerificationCheck['outcome'], string> = {
+  passed: 'ok  ',
+  failed: 'FAIL',
+  'could-not-check': '??  ',
+};
+const HEADLINE: Record<VerificationReport['result'], string> = {
+  valid: 'VALID',
+  invalid: 'INVALID',
+  'could-not-check': 'COULD NOT CHECK',
+};
+
+function printReport(report: VerificationReport, context: { what: string; store?: string }): void {
+  console.log(`${HEADLINE[report.result]}: ${context.what}`);
+  for (const check of report.checks)
+    console.log(
+      `  ${MARK[check.outcome]} ${check.name}: ${check.message}${check.code === undefined ? '' : ` [${check.code}]`}`,
+    );
+  if (context.store === undefined && report.result === 'valid')
+    console.log('  note: no --store: the current policy and the evidence were not checked');
+}
+
+export function verifyCommand(): Command {
+  return new Command('verify')
+    .summary('Verify an attestation (signature, statement, expectations, evidence)')
+    .description(
+      `Verifies a Sigstore bundle holding an in-toto attestation: its signature and
+signer (--key, or --certificate-identity and --certificate-oidc-issuer), the
+signed statement, and what you expect of it: --artifact among its subjects, its
+kind, builder or verifier id, and for a VSA that it says PASSED for --unit and
+--stage. With --store URL it also checks, against that Provenant, that a VSA's
+policy is the stage's current one (no gate or stage definition changed since)
+and that every receipt the attestation relies on is in the log, unrevoked, with
+the attested digest.
+
+--unit and --stage without --bundle fetch the unit's latest VSA for the stage
+from --store: the release gate.`,
+    )
+    .option('--bundle <file>', 'the Sigstore bundle (JSON) to verify')
+    .option('--unit <key>', 'the unit the attestation must be about (NVRPP key)')
+    .option('--stage <id>', 'the stage a VSA must say the unit passed')
+    .addOption(
+      new Option('--kind <kind>', 'the kind of attestation expected').choices([
+        'provenance',
+        'vsa',
+        'test-result',
+      ]),
+    )
+    .option('--key <file>', 'public key (PEM) the bundle must be signed with')
+    .addOption(
+      new Option('--certificate-identity <id>', 'keyless: expected certificate identity').conflicts(
+        'key',
+      ),
+    )
+    .addOption(
+      new Option('--certificate-oidc-issuer <url>', 'keyless: expected OIDC issuer').conflicts(
+        'key',
+      ),
+    )
+    .option('--trusted-root <file>', 'trusted root JSON for keyless bundles (default: public good)')
+    .option('--artifact <file-or-digest>', 'the artifact: a file, or sha256:<64 hex>')
+    .option('--builder-id <uri>', 'expected builder id (provenance)')
+    .option('--verifier-id <uri>', 'expected verifier id (VSA)')
+    .option('--store <url>', 'a Provenant to check the policy and the evidence against')
+    .option('--json', 'print the report as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  provenant verify --unit openssl/3.2.1/2.el9/x86_64/rpm --stage release \\
+      --key signing-key.pub.pem --store http://provenant:8080
+  provenant verify --bundle att.json --key pub.pem --artifact openssl.rpm
+
+${exitCodesHelp([
+  [0, 'valid: every check passed'],
+  [1, 'invalid: a check failed (each failure printed with its code)'],
+  [2, 'usage error (missing option, unreadable file, malformed digest)'],
+  [3, 'could not check: the store cannot be reached, or a bundle was not retained'],
+])}
+`,
+    )
+    .action(async (options: VerifyOptions, command: Command) => {
+      if (options.bundle === undefined && options.unit === undefined)
+        command.error('error: give --bundle FILE, or --unit KEY --stage ID with --store URL');
+      if (options.bundle === undefined && options.stage === undefined)
+        command.error('error: --unit without --bundle needs --stage (the VSA of which stage?)');
+      if (options.bundle === undefined && options.store === undefined)
+        command.error('error: --unit and --stage fetch the VSA from --store URL; give --store');
+      let policy: SignerPolicy;
+      if (options.key !== undefined)
+        policy = { publicKey: readOrFail(command, options.key, 'key') };
+      else if (
+        options.certificateIdentity !== undefined &&
+        options.certificateOidcIssuer !== undefined
+      )
+        policy = {
+          certificateIdentity: options.certificateIdentity,
+          certificateIssuer: options.certificateOidcIssuer,
+        };
+      else
+        command.error('error: give --key, or --certificate-identity and --certificate-oidc-issuer');
+      if (options.store !== undefined && !/^https?:\/\/[^/]/.test(options.store))
+        command.error(`error: --store must be an http(s) URL, got '${options.store}'`);
+
+      const artifact =
+        options.artifact === undefined
+          ? undefined
+          : options.artifact.startsWith('sha256:')
+            ? options.artifact
+            : readOrFail(command, options.artifact, 'artifact');
+      let trustedRoot: TrustedRoot | undefined;
+      try {
+        if (artifact !== undefined) artifactSha256(artifact); // a malformed digest is a usage error
+        if (options.trustedRoot !== undefined) trustedRoot = loadTrustedRoot(options.trustedRoot);
+      } catch (error) {
+        if (!isProvenantError(error)) throw error;
+        console.error(`provenant: verify: ${error.code}: ${error.message}`);
+        process.exitCode = USAGE_ERROR;
+        return;
+      }
+      const client = options.store === undefined ? undefined : storeClient(options.store);
+      const kind = options.kind ?? (options.stage !== undefined ? 'vsa' : undefined);
+      const expected: VerifyExpectations = {
+        ...(kind === undefined ? {} : { kind }),
+        ...(options.unit === undefined ? {} : { unit: options.unit }),
+        ...(options.stage === undefined ? {} : { stageId: options.stage }),
+        ...(options.builderId === undefined ? {} : { builderId: options.builderId }),
+        ...(options.verifierId === undefined ? {} : { verifierId: options.verifierId }),
+      };
+
+      let report: VerificationReport | undefined;
+      let attestationId: string | undefined;
+      let bundle: unknown;
+      if (options.bundle !== undefined) bundle = readOrFail(command, options.bundle, 'bundle');
+      else {
+        let fetched;
+        try {
+          fetched = await latestVsa(
+            client as StoreClient,
+            options.unit as string,
+            options.stage as string,
+          );
+        } catch (error) {
+          if (!(error instanceof StoreProblem)) throw error;
+          console.error(`provenant: verify: ${error.code}: ${error.message}`);
+          process.exitCode = USAGE_ERROR;
+          return;
+        }
+        if ('result' in fetched) report = fetched;
+        else ({ bundle, attestationId } = fetched);
+      }
+      report ??= await verifyAttestation(
+        {
+          bundle,
+          policy,
+          ...(artifact === undefined ? {} : { artifact }),
+          expected,
+          ...(trustedRoot === undefined ? {} : { trustedRoot }),
+        },
+        client,
+      );
+      const what =
+        options.bundle ??
+        `${attestationId === undefined ? 'no VSA' : `VSA ${attestationId}`} of ${options.unit ?? ''} for stage ${options.stage ?? ''}`;
+      if (options.json)
+        console.log(
+          JSON.stringify({
+            ...report,
+            ...(attestationId === undefined ? {} : { attestationId }),
+            ...(options.store === undefined ? {} : { store: options.store }),
+          }),
+        );
+      else
+        printReport(report, {
+          what,
+          ...(options.store === undefined ? {} : { store: options.store }),
+        });
+      process.exitCode = exitOf(report.result);
+    });
+}
