@@ -108,6 +108,7 @@ import {
   parseLookupKeyRecord,
   writeLookupKeyRecords,
 } from './lookupKeys.js';
+import { backoff, sleep, type BackoffPolicy } from './retry.js';
 
 /** How to reach the log. Built by the composition root from configuration. */
 export interface EsdbEventStoreOptions {
@@ -158,6 +159,8 @@ export interface EsdbAdapterSettings {
 // (an append whose process died between the event and its index record).
 const TAIL_SIZE = 32;
 const PAGE = 500;
+/** Between attempts of an append that lost a race: 10, 20, … 200 ms, full jitter. */
+const APPEND_RETRY: BackoffPolicy = { initialDelayMs: 10, maxDelayMs: 200, jitter: 'full' };
 
 const configError = (message: string, cause?: unknown): ProvenantError =>
   new ProvenantError('STORE_CONFIGURATION', message, cause === undefined ? {} : { cause });
@@ -273,19 +276,6 @@ async function collect<E>(read: StreamingRead<E>): Promise<E[]> {
   const out: E[] = [];
   for await (const item of read) out.push(item);
   return out;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 interface StreamTail {
@@ -623,6 +613,7 @@ export function createEsdbEventStore(
             },
           ],
     );
+    const wait = backoff(APPEND_RETRY);
     for (let attempt = 1; ; attempt++) {
       const outcome = await appendOnce(stream, expectedRevision, prepared, keyed);
       if (outcome !== 'retry') return outcome;
@@ -632,7 +623,7 @@ export function createEsdbEventStore(
           expectedRevision,
           (await readTail(stream)).revision,
         );
-      await sleep(Math.min(5 * 2 ** attempt, 200) * Math.random());
+      await sleep(wait.next());
     }
   }
 
@@ -733,7 +724,7 @@ export function createEsdbEventStore(
       // 'end' is resolved once, to the last record of $all (system records
       // included), so that a reconnect resumes there rather than at a later "end".
       let cursor: bigint | undefined;
-      let delay = initialDelayMs;
+      const wait = backoff({ initialDelayMs, maxDelayMs, jitter: 'equal' });
       let resolvedEnd = from !== 'end';
       if (typeof from === 'bigint') cursor = from;
       while (!closed) {
@@ -757,7 +748,7 @@ export function createEsdbEventStore(
             if (!isVisibleInAll(raw.type) || !matchesFilter(filter, raw.streamId, raw.type))
               continue;
             const { event } = decodeRecordedEvent(raw);
-            delay = initialDelayMs;
+            wait.reset();
             yield event;
             if (closed) return;
           }
@@ -773,8 +764,7 @@ export function createEsdbEventStore(
         if (closed) return;
         // The server went away (or ended the subscription): resume after the last
         // event delivered, with exponential backoff and jitter.
-        await sleep(delay / 2 + (Math.random() * delay) / 2, abort.signal);
-        delay = Math.min(delay * 2, maxDelayMs);
+        await sleep(wait.next(), abort.signal);
       }
     }
 
