@@ -2,11 +2,9 @@
 // @eventstore/db-client 6.x. The mapping rules live in pure modules beside this
 // one (mapping, metadata, idempotency, lookupKeys, errors, verify); this file does the I/O.
 // docs/kurrentdb.md explains the layout, the guarantees and their limits.
-import { readFileSync } from 'node:fs';
 import {
   BACKWARDS,
   END,
-  EventStoreDBClient,
   FORWARDS,
   NO_STREAM as CLIENT_NO_STREAM,
   START,
@@ -16,11 +14,6 @@ import {
   type AllStreamResolvedEvent,
   type AllStreamSubscription,
   type AppendResult as EsdbAppendResult,
-  type ChannelCredentialOptions,
-  type DNSClusterOptions,
-  type GossipClusterOptions,
-  type SingleNodeOptions,
-  type Credentials,
   type EventData,
   type JSONType,
   type Position,
@@ -71,11 +64,8 @@ import {
   matchesFilter,
   prepareAppend,
 } from '../validation.js';
-import {
-  parseEsdbConnectionString,
-  redactConnectionString,
-  type EsdbConnectionSettings,
-} from './connectionString.js';
+import { createEsdbClient, type EsdbClient, type EsdbEventStoreOptions } from './client.js';
+import { redactConnectionString } from './connectionString.js';
 import { createCategoryReader, wholeCategories } from './categoryReads.js';
 import { isTransientEsdbError, translateEsdbError } from './errors.js';
 import {
@@ -110,30 +100,6 @@ import {
 } from './lookupKeys.js';
 import { backoff, sleep, type BackoffPolicy } from './retry.js';
 
-/** How to reach the log. Built by the composition root from configuration. */
-export interface EsdbEventStoreOptions {
-  /** `esdb://`, `esdb+discover://`, `kurrentdb://` or `kurrentdb+discover://` (EVENTSTORE_CONNECTION_STRING). */
-  connectionString: string;
-  /** Overrides credentials in the connection string (EVENTSTORE_USERNAME). Never logged. */
-  username?: string;
-  /** EVENTSTORE_PASSWORD. Never logged. */
-  password?: string;
-  /** PEM file of the CA that signed the servers' certificates (EVENTSTORE_CA_FILE); overrides `tlsCAFile`. */
-  tlsCaFile?: string;
-  /** How long `isReady()` waits for the server, in ms. Default 2000. */
-  readinessTimeoutMs?: number;
-  /** Backoff of subscriptions while the server is away, in ms. Defaults 100 and 5000. */
-  subscriptionRetry?: { initialDelayMs?: number; maxDelayMs?: number };
-  /** Source of recorded times (tests). */
-  clock?: () => Date;
-}
-
-/** The operations of the client the adapter uses: the seam for tests without a server. */
-export type EsdbClient = Pick<
-  EventStoreDBClient,
-  'appendToStream' | 'readStream' | 'readAll' | 'subscribeToAll' | 'dispose'
->;
-
 /** The EventStoreDB/KurrentDB store: the port, plus a safe description of where it points. */
 export interface EsdbEventStore extends EventStore {
   /** The connection string with credentials redacted. */
@@ -162,103 +128,14 @@ const PAGE = 500;
 /** Between attempts of an append that lost a race: 10, 20, … 200 ms, full jitter. */
 const APPEND_RETRY: BackoffPolicy = { initialDelayMs: 10, maxDelayMs: 200, jitter: 'full' };
 
-const configError = (message: string, cause?: unknown): ProvenantError =>
-  new ProvenantError('STORE_CONFIGURATION', message, cause === undefined ? {} : { cause });
-
-function readPem(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw configError(
-      `Cannot read the ${what} '${path}': ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      error,
-    );
-  }
-}
-
-/** What the client's constructor takes, resolved from the settings. */
-export interface EsdbClientArguments {
-  connection: DNSClusterOptions | GossipClusterOptions | SingleNodeOptions;
-  channel: ChannelCredentialOptions;
-  credentials: Credentials | undefined;
-}
-
-/** Client constructor arguments for parsed settings (reads the TLS files named). */
-export function clientArguments(
-  settings: EsdbConnectionSettings,
-  options: Pick<EsdbEventStoreOptions, 'username' | 'password' | 'tlsCaFile'>,
-): EsdbClientArguments {
-  if ((options.username === undefined) !== (options.password === undefined))
-    throw configError('EventStoreDB/KurrentDB user name and password must be given together');
-  const credentials: Credentials | undefined =
-    options.username !== undefined && options.password !== undefined
-      ? { username: options.username, password: options.password }
-      : settings.credentials;
-  const channel: ChannelCredentialOptions = { insecure: !settings.tls };
-  const caFile = options.tlsCaFile ?? settings.tlsCaFile;
-  if (settings.tls) {
-    if (caFile !== undefined) channel.rootCertificate = readPem(caFile, 'TLS CA file');
-    if (settings.userCertFile !== undefined && settings.userKeyFile !== undefined) {
-      channel.userCertFile = readPem(settings.userCertFile, 'user certificate file');
-      channel.userKeyFile = readPem(settings.userKeyFile, 'user key file');
-    }
-  }
-  const common = {
-    throwOnAppendFailure: true,
-    ...(settings.keepAliveInterval !== undefined && {
-      keepAliveInterval: settings.keepAliveInterval,
-    }),
-    ...(settings.keepAliveTimeout !== undefined && { keepAliveTimeout: settings.keepAliveTimeout }),
-    ...(settings.defaultDeadline !== undefined && { defaultDeadline: settings.defaultDeadline }),
-    ...(settings.connectionName !== undefined && { connectionName: settings.connectionName }),
-  };
-  const discovery = {
-    ...(settings.nodePreference !== undefined && { nodePreference: settings.nodePreference }),
-    ...(settings.maxDiscoverAttempts !== undefined && {
-      maxDiscoverAttempts: settings.maxDiscoverAttempts,
-    }),
-    ...(settings.discoveryInterval !== undefined && {
-      discoveryInterval: settings.discoveryInterval,
-    }),
-    ...(settings.gossipTimeout !== undefined && { gossipTimeout: settings.gossipTimeout }),
-  };
-  const [first] = settings.hosts;
-  if (first === undefined) throw configError('No EventStoreDB/KurrentDB host configured');
-  if (settings.dnsDiscover)
-    return { connection: { discover: first, ...discovery, ...common }, channel, credentials };
-  if (settings.hosts.length > 1)
-    return {
-      connection: { endpoints: settings.hosts, ...discovery, ...common },
-      channel,
-      credentials,
-    };
-  return { connection: { endpoint: first, ...common }, channel, credentials };
-}
-
 /**
  * Connects (lazily: the first call opens the channel) to EventStoreDB/KurrentDB
- * and returns the port. Throws `STORE_CONFIGURATION` for a malformed connection
+ * and returns the port (the client itself is built by client.ts). Throws `STORE_CONFIGURATION` for a malformed connection
  * string or an unreadable TLS file; an unreachable server is not an error here —
  * `isReady()` is false and calls fail with `STORE_BACKEND_UNAVAILABLE` until it answers.
  */
 export function getEventStoreDBEventStore(options: EsdbEventStoreOptions): EsdbEventStore {
-  const settings = parseEsdbConnectionString(options.connectionString);
-  const args = clientArguments(settings, options);
-  let client: EventStoreDBClient;
-  try {
-    const { connection, channel, credentials } = args;
-    client =
-      'discover' in connection
-        ? new EventStoreDBClient(connection, channel, credentials)
-        : 'endpoints' in connection
-          ? new EventStoreDBClient(connection, channel, credentials)
-          : new EventStoreDBClient(connection, channel, credentials);
-  } catch (error) {
-    throw configError(
-      `Invalid EventStoreDB/KurrentDB client settings: ${error instanceof Error ? error.message : String(error)}`,
-      error,
-    );
-  }
+  const client = createEsdbClient(options);
   return createEsdbEventStore(client, {
     description: redactConnectionString(options.connectionString.trim()),
     ...(options.readinessTimeoutMs !== undefined && {
