@@ -8,19 +8,11 @@ import {
   FORWARDS,
   NO_STREAM as CLIENT_NO_STREAM,
   START,
-  StreamNotFoundError,
   WrongExpectedVersionError,
-  type AllStreamRecordedEvent,
-  type AllStreamResolvedEvent,
   type AllStreamSubscription,
   type AppendResult as EsdbAppendResult,
   type EventData,
   type JSONType,
-  type Position,
-  type ReadAllOptions as EsdbReadAllOptions,
-  type ReadStreamOptions as EsdbReadStreamOptions,
-  type ResolvedEvent,
-  type StreamingRead,
   type SubscribeToAllOptions as EsdbSubscribeToAllOptions,
   type AppendToStreamOptions,
 } from '@eventstore/db-client';
@@ -38,8 +30,6 @@ import {
 import { newEventId, ulidToUuid } from '../ids.js';
 import { ZERO_DIGEST, eventDigest } from '../integrity.js';
 import {
-  DEFAULT_READ_ALL_MAX_COUNT,
-  type AllPosition,
   type AppendOptions,
   type AppendResult,
   type AppendedEvent,
@@ -58,15 +48,12 @@ import {
 import {
   assertFilter,
   assertLookupKey,
-  assertMaxCount,
-  assertReadAllOptions,
   assertStreamName,
   matchesFilter,
   prepareAppend,
 } from '../validation.js';
 import { createEsdbClient, type EsdbClient, type EsdbEventStoreOptions } from './client.js';
 import { redactConnectionString } from './connectionString.js';
-import { createCategoryReader, wholeCategories } from './categoryReads.js';
 import { isTransientEsdbError, translateEsdbError } from './errors.js';
 import {
   decideIdempotency,
@@ -80,7 +67,6 @@ import {
   esdbEventId,
   fromEsdbPosition,
   idempotencyStreamName,
-  isPastPosition,
   isVisibleInAll,
   toEsdbFilter,
   toEsdbPosition,
@@ -98,6 +84,16 @@ import {
   parseLookupKeyRecord,
   writeLookupKeyRecords,
 } from './lookupKeys.js';
+import {
+  PAGE,
+  collect,
+  createReadAll,
+  decodeAll,
+  readAllPage,
+  readStream,
+  readStreamRaw,
+  walkAll,
+} from './reads.js';
 import { backoff, sleep, type BackoffPolicy } from './retry.js';
 
 /** The EventStoreDB/KurrentDB store: the port, plus a safe description of where it points. */
@@ -124,7 +120,6 @@ export interface EsdbAdapterSettings {
 // chain head; all of them are searched for a key whose index record is missing
 // (an append whose process died between the event and its index record).
 const TAIL_SIZE = 32;
-const PAGE = 500;
 /** Between attempts of an append that lost a race: 10, 20, … 200 ms, full jitter. */
 const APPEND_RETRY: BackoffPolicy = { initialDelayMs: 10, maxDelayMs: 200, jitter: 'full' };
 
@@ -146,13 +141,6 @@ export function getEventStoreDBEventStore(options: EsdbEventStoreOptions): EsdbE
     }),
     ...(options.clock !== undefined && { clock: options.clock }),
   });
-}
-
-/** Drains a client read into an array (reads are bounded by their maxCount). */
-async function collect<E>(read: StreamingRead<E>): Promise<E[]> {
-  const out: E[] = [];
-  for await (const item of read) out.push(item);
-  return out;
 }
 
 interface StreamTail {
@@ -184,40 +172,14 @@ export function createEsdbEventStore(
   const assertOpen = (): void => {
     if (state !== 'open') throw storeClosed();
   };
-
-  /** Runs a client call and translates whatever it throws. */
-  async function call<T>(
-    operation: string,
-    work: () => Promise<T>,
-    extra: { stream?: string; expectedRevision?: ExpectedRevision } = {},
-  ): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      throw translateEsdbError(error, { operation, ...extra });
-    }
-  }
-
-  /** A stream read; `undefined` when the stream does not exist. */
-  async function readStreamRaw(
-    stream: string,
-    options: EsdbReadStreamOptions,
-  ): Promise<ResolvedEvent[] | undefined> {
-    try {
-      return await collect(client.readStream(stream, options));
-    } catch (error) {
-      if (error instanceof StreamNotFoundError) return undefined;
-      throw translateEsdbError(error, { operation: `read stream '${stream}'`, stream });
-    }
-  }
-
-  const decodeAll = (resolved: readonly ResolvedEvent[]): DecodedEvent[] =>
-    resolved.flatMap((r) =>
-      r.event === undefined ? [] : [decodeRecordedEvent(r.event as AllStreamRecordedEvent)],
-    );
+  const readAll = createReadAll(
+    client,
+    assertOpen,
+    settings.warn ?? ((message) => process.emitWarning(message, 'ProvenantWarning')),
+  );
 
   async function readTail(stream: string): Promise<StreamTail> {
-    const resolved = await readStreamRaw(stream, {
+    const resolved = await readStreamRaw(client, stream, {
       direction: BACKWARDS,
       fromRevision: END,
       maxCount: TAIL_SIZE,
@@ -233,7 +195,7 @@ export function createEsdbEventStore(
   }
 
   async function readIdempotencyRecord(key: string): Promise<IdempotencyRecord | undefined> {
-    const resolved = await readStreamRaw(idempotencyStreamName(key), {
+    const resolved = await readStreamRaw(client, idempotencyStreamName(key), {
       direction: FORWARDS,
       fromRevision: START,
       maxCount: 1,
@@ -393,7 +355,7 @@ export function createEsdbEventStore(
     // earlier write at the same revision and kept the earlier events.
     const first = tail.revision === NO_STREAM ? 0 : tail.revision + 1;
     const written = decodeAll(
-      (await readStreamRaw(stream, {
+      (await readStreamRaw(client, stream, {
         direction: FORWARDS,
         fromRevision: BigInt(first),
         maxCount: prepared.length,
@@ -527,62 +489,6 @@ export function createEsdbEventStore(
     return work;
   }
 
-  /** Raw `$all` page in the client's terms. */
-  function readAllPage(
-    from: Position | typeof START | typeof END,
-    direction: 'forwards' | 'backwards',
-    maxCount: number,
-  ): Promise<AllStreamResolvedEvent[]> {
-    const options: EsdbReadAllOptions = {
-      fromPosition: from,
-      direction: direction === 'forwards' ? FORWARDS : BACKWARDS,
-      maxCount,
-    };
-    return call('read $all', () => collect(client.readAll(options)));
-  }
-
-  /**
-   * Walks `$all` from an exclusive port position, page by page, calling `visit`
-   * with each Provenant event (system events skipped) until it returns false.
-   */
-  async function walkAll(
-    from: AllPosition,
-    direction: 'forwards' | 'backwards',
-    visit: (event: RecordedEvent) => boolean,
-    pageSize = PAGE,
-  ): Promise<void> {
-    if (
-      (direction === 'forwards' && from === 'end') ||
-      (direction === 'backwards' && from === 'start')
-    )
-      return;
-    let cursor: bigint | undefined = typeof from === 'bigint' ? from : undefined;
-    let position: Position | typeof START | typeof END =
-      typeof from === 'bigint' ? toEsdbPosition(from) : from === 'start' ? START : END;
-    for (;;) {
-      const page = await readAllPage(position, direction, pageSize);
-      for (const resolved of page) {
-        const raw = resolved.event;
-        if (raw === undefined) continue;
-        const at = fromEsdbPosition(raw.position);
-        if (cursor !== undefined && !isPastPosition(at, cursor, direction)) continue;
-        if (!isVisibleInAll(raw.type)) continue;
-        if (!visit(decodeRecordedEvent(raw).event)) return;
-      }
-      const last = page.at(-1)?.event;
-      if (page.length < pageSize || last === undefined) return;
-      cursor = fromEsdbPosition(last.position);
-      position = last.position;
-      assertOpen();
-    }
-  }
-
-  const categoryReader = createCategoryReader({
-    client,
-    walk: (from, direction, visit) => walkAll(from, direction, visit),
-    warn: settings.warn ?? ((message) => process.emitWarning(message, 'ProvenantWarning')),
-  });
-
   function subscribe(options: SubscribeToAllOptions): Subscription {
     assertOpen();
     assertFilter(options.filter);
@@ -607,7 +513,7 @@ export function createEsdbEventStore(
       while (!closed) {
         try {
           if (!resolvedEnd) {
-            const [lastRecord] = await readAllPage(END, 'backwards', 1);
+            const [lastRecord] = await readAllPage(client, END, 'backwards', 1);
             cursor = lastRecord?.event ? fromEsdbPosition(lastRecord.event.position) : undefined;
             resolvedEnd = true;
           }
@@ -709,72 +615,12 @@ export function createEsdbEventStore(
       readOptions: ReadStreamOptions = {},
     ): Promise<ReadStreamResult> {
       assertOpen();
-      assertStreamName(stream);
-      assertMaxCount(readOptions.maxCount);
-      const direction = readOptions.direction ?? 'forwards';
-      if (direction !== 'forwards' && direction !== 'backwards')
-        throw new ProvenantError(
-          'STORE_INVALID_READ_OPTIONS',
-          `Unknown direction ${String(direction)}`,
-        );
-      const from = readOptions.from ?? (direction === 'forwards' ? 'start' : 'end');
-      if (from !== 'start' && from !== 'end' && (!Number.isSafeInteger(from) || from < 0))
-        throw new ProvenantError(
-          'STORE_INVALID_READ_OPTIONS',
-          `from must be 'start', 'end' or a revision`,
-        );
-      let events: RecordedEvent[] = [];
-      if (
-        !(direction === 'forwards' && from === 'end') &&
-        !(direction === 'backwards' && from === 'start')
-      ) {
-        const resolved = await readStreamRaw(stream, {
-          direction: direction === 'forwards' ? FORWARDS : BACKWARDS,
-          fromRevision: from === 'start' ? START : from === 'end' ? END : BigInt(from),
-          ...(readOptions.maxCount !== undefined && { maxCount: readOptions.maxCount }),
-        });
-        events = decodeAll(resolved ?? []).map((d) => d.event);
-      }
-      // The head is read after the events, so it is never behind them.
-      const head = await readStreamRaw(stream, {
-        direction: BACKWARDS,
-        fromRevision: END,
-        maxCount: 1,
-      });
-      const headRevision = head?.[0]?.event?.revision;
-      return {
-        events,
-        currentRevision: headRevision === undefined ? NO_STREAM : Number(headRevision),
-      };
+      return readStream(client, stream, readOptions);
     },
 
     async readAll(readOptions: ReadAllOptions = {}): Promise<RecordedEvent[]> {
       assertOpen();
-      assertReadAllOptions(readOptions);
-      const direction = readOptions.direction ?? 'forwards';
-      const maxCount = readOptions.maxCount ?? DEFAULT_READ_ALL_MAX_COUNT;
-      const from: AllPosition = readOptions.from ?? (direction === 'forwards' ? 'start' : 'end');
-      const filter = readOptions.filter;
-      // Whole categories come from their `$ce-` streams when the projection runs.
-      const categories = wholeCategories(filter);
-      const served =
-        filter && categories
-          ? await categoryReader.read({ categories, filter, from, direction, maxCount })
-          : undefined;
-      if (served) return served;
-      const out: RecordedEvent[] = [];
-      // The 6.x client cannot filter reads on the server (only subscriptions), so
-      // otherwise the filter is applied here while paging.
-      await walkAll(
-        from,
-        direction,
-        (event) => {
-          if (matchesFilter(filter, event.stream, event.type)) out.push(event);
-          return out.length < maxCount;
-        },
-        filter === undefined ? Math.min(maxCount + 1, PAGE) : PAGE,
-      );
-      return out;
+      return readAll(readOptions);
     },
 
     subscribeToAll(subscribeOptions: SubscribeToAllOptions = {}): Subscription {
@@ -784,7 +630,7 @@ export function createEsdbEventStore(
     async findByKey(key: string): Promise<EventLocation | undefined> {
       assertOpen();
       assertLookupKey(key);
-      const resolved = await readStreamRaw(lookupKeyStreamName(key), {
+      const resolved = await readStreamRaw(client, lookupKeyStreamName(key), {
         direction: FORWARDS,
         fromRevision: START,
         maxCount: 1,
@@ -796,6 +642,8 @@ export function createEsdbEventStore(
       assertOpen();
       let head = 0n;
       await walkAll(
+        client,
+        assertOpen,
         'end',
         'backwards',
         (event) => {
@@ -813,7 +661,7 @@ export function createEsdbEventStore(
       const walker = new ChainWalker();
       let from = 0n;
       for (;;) {
-        const resolved = await readStreamRaw(stream, {
+        const resolved = await readStreamRaw(client, stream, {
           direction: FORWARDS,
           fromRevision: from,
           maxCount: PAGE,
@@ -833,7 +681,7 @@ export function createEsdbEventStore(
       assertOpen();
       const walker = new ChainWalker();
       let result: VerifyResult | undefined;
-      await walkAll('start', 'forwards', (event) => {
+      await walkAll(client, assertOpen, 'start', 'forwards', (event) => {
         const problem = walker.check(event);
         if (problem) {
           result = { ok: false, checked: walker.checked, problem };
