@@ -8,7 +8,6 @@ import {
   FORWARDS,
   NO_STREAM as CLIENT_NO_STREAM,
   START,
-  WrongExpectedVersionError,
   type AllStreamSubscription,
   type AppendResult as EsdbAppendResult,
   type EventData,
@@ -27,7 +26,7 @@ import {
   type ActualRevision,
   type ExpectedRevision,
 } from '../expectedRevision.js';
-import { newEventId, ulidToUuid } from '../ids.js';
+import { newEventId } from '../ids.js';
 import { ZERO_DIGEST, eventDigest } from '../integrity.js';
 import {
   type AppendOptions,
@@ -78,12 +77,8 @@ import {
   type DecodedEvent,
 } from './metadata.js';
 import { ChainWalker } from '../chainWalker.js';
-import {
-  keysToRecord,
-  lookupKeyStreamName,
-  parseLookupKeyRecord,
-  writeLookupKeyRecords,
-} from './lookupKeys.js';
+import { keysToRecord, findLookupKey, writeLookupKeyRecords } from './lookupKeys.js';
+import { readIndexEvent, writeIndexEvent } from './indexStreams.js';
 import {
   PAGE,
   collect,
@@ -195,32 +190,15 @@ export function createEsdbEventStore(
   }
 
   async function readIdempotencyRecord(key: string): Promise<IdempotencyRecord | undefined> {
-    const resolved = await readStreamRaw(client, idempotencyStreamName(key), {
-      direction: FORWARDS,
-      fromRevision: START,
-      maxCount: 1,
-    });
-    const record = parseIdempotencyRecord(resolved?.[0]?.event?.data);
+    const record = parseIdempotencyRecord(await readIndexEvent(client, idempotencyStreamName(key)));
     return record?.key === key ? record : undefined;
   }
 
   /** Writes a key's index record; a record already there (a concurrent writer) is left alone. */
-  async function writeIdempotencyRecord(record: IdempotencyRecord): Promise<void> {
-    const event: EventData = {
-      id: ulidToUuid(newEventId()),
-      contentType: 'application/json',
-      type: IDEMPOTENCY_EVENT_TYPE,
-      data: { ...record },
-      metadata: undefined,
-    };
-    try {
-      await client.appendToStream(idempotencyStreamName(record.key), event, {
-        expectedRevision: CLIENT_NO_STREAM,
-      });
-    } catch (error) {
-      if (error instanceof WrongExpectedVersionError) return;
-      throw error;
-    }
+  function writeIdempotencyRecord(record: IdempotencyRecord): Promise<void> {
+    return writeIndexEvent(client, idempotencyStreamName(record.key), IDEMPOTENCY_EVENT_TYPE, {
+      ...record,
+    });
   }
 
   /** Index records for the keys, from their index streams or (repairing them) from the stream's tail. */
@@ -630,12 +608,7 @@ export function createEsdbEventStore(
     async findByKey(key: string): Promise<EventLocation | undefined> {
       assertOpen();
       assertLookupKey(key);
-      const resolved = await readStreamRaw(client, lookupKeyStreamName(key), {
-        direction: FORWARDS,
-        fromRevision: START,
-        maxCount: 1,
-      });
-      return parseLookupKeyRecord(resolved?.[0]?.event?.data, key);
+      return findLookupKey(client, key);
     },
 
     async headPosition(): Promise<bigint> {
