@@ -7,12 +7,9 @@ import {
   END,
   FORWARDS,
   NO_STREAM as CLIENT_NO_STREAM,
-  START,
-  type AllStreamSubscription,
   type AppendResult as EsdbAppendResult,
   type EventData,
   type JSONType,
-  type SubscribeToAllOptions as EsdbSubscribeToAllOptions,
   type AppendToStreamOptions,
 } from '@eventstore/db-client';
 import { ProvenantError } from '../../errors.js';
@@ -32,7 +29,6 @@ import {
   type AppendOptions,
   type AppendResult,
   type AppendedEvent,
-  type EventFilter,
   type EventLocation,
   type EventStore,
   type EventToAppend,
@@ -44,16 +40,10 @@ import {
   type Subscription,
   type VerifyResult,
 } from '../types.js';
-import {
-  assertFilter,
-  assertLookupKey,
-  assertStreamName,
-  matchesFilter,
-  prepareAppend,
-} from '../validation.js';
+import { assertLookupKey, assertStreamName, prepareAppend } from '../validation.js';
 import { createEsdbClient, type EsdbClient, type EsdbEventStoreOptions } from './client.js';
 import { redactConnectionString } from './connectionString.js';
-import { isTransientEsdbError, translateEsdbError } from './errors.js';
+import { translateEsdbError } from './errors.js';
 import {
   decideIdempotency,
   parseIdempotencyRecord,
@@ -64,18 +54,9 @@ import {
   IDEMPOTENCY_EVENT_TYPE,
   assertStorableOnEsdb,
   esdbEventId,
-  fromEsdbPosition,
   idempotencyStreamName,
-  isVisibleInAll,
-  toEsdbFilter,
-  toEsdbPosition,
 } from './mapping.js';
-import {
-  PROVENANT_METADATA_KEY,
-  decodeRecordedEvent,
-  encodeMetadata,
-  type DecodedEvent,
-} from './metadata.js';
+import { PROVENANT_METADATA_KEY, encodeMetadata, type DecodedEvent } from './metadata.js';
 import { ChainWalker } from '../chainWalker.js';
 import { keysToRecord, findLookupKey, writeLookupKeyRecords } from './lookupKeys.js';
 import { readIndexEvent, writeIndexEvent } from './indexStreams.js';
@@ -84,12 +65,12 @@ import {
   collect,
   createReadAll,
   decodeAll,
-  readAllPage,
   readStream,
   readStreamRaw,
   walkAll,
 } from './reads.js';
 import { backoff, sleep, type BackoffPolicy } from './retry.js';
+import { subscribeToAll } from './subscription.js';
 
 /** The EventStoreDB/KurrentDB store: the port, plus a safe description of where it points. */
 export interface EsdbEventStore extends EventStore {
@@ -467,87 +448,6 @@ export function createEsdbEventStore(
     return work;
   }
 
-  function subscribe(options: SubscribeToAllOptions): Subscription {
-    assertOpen();
-    assertFilter(options.filter);
-    const from = options.from ?? 'start';
-    if (from !== 'start' && from !== 'end' && (typeof from !== 'bigint' || from < 0n))
-      throw new ProvenantError(
-        'STORE_INVALID_READ_OPTIONS',
-        `from must be 'start', 'end' or a non-negative bigint position`,
-      );
-    const filter: EventFilter | undefined = options.filter;
-    const abort = new AbortController();
-    let closed = false;
-    let current: AllStreamSubscription | undefined;
-
-    async function* deliver(): AsyncGenerator<RecordedEvent> {
-      // 'end' is resolved once, to the last record of $all (system records
-      // included), so that a reconnect resumes there rather than at a later "end".
-      let cursor: bigint | undefined;
-      const wait = backoff({ initialDelayMs, maxDelayMs, jitter: 'equal' });
-      let resolvedEnd = from !== 'end';
-      if (typeof from === 'bigint') cursor = from;
-      while (!closed) {
-        try {
-          if (!resolvedEnd) {
-            const [lastRecord] = await readAllPage(client, END, 'backwards', 1);
-            cursor = lastRecord?.event ? fromEsdbPosition(lastRecord.event.position) : undefined;
-            resolvedEnd = true;
-          }
-          const subscribeOptions: EsdbSubscribeToAllOptions = {
-            fromPosition: cursor === undefined ? START : toEsdbPosition(cursor),
-            filter: toEsdbFilter(filter),
-          };
-          current = client.subscribeToAll(subscribeOptions);
-          for await (const resolved of current) {
-            const raw = resolved.event;
-            if (raw === undefined) continue;
-            const at = fromEsdbPosition(raw.position);
-            if (cursor !== undefined && at <= cursor) continue;
-            cursor = at;
-            if (!isVisibleInAll(raw.type) || !matchesFilter(filter, raw.streamId, raw.type))
-              continue;
-            const { event } = decodeRecordedEvent(raw);
-            wait.reset();
-            yield event;
-            if (closed) return;
-          }
-        } catch (error) {
-          if (closed) return;
-          if (!isTransientEsdbError(error))
-            throw translateEsdbError(error, { operation: 'subscribe to $all' });
-        } finally {
-          const sub = current;
-          current = undefined;
-          await sub?.unsubscribe().catch(() => undefined);
-        }
-        if (closed) return;
-        // The server went away (or ended the subscription): resume after the last
-        // event delivered, with exponential backoff and jitter.
-        await sleep(wait.next(), abort.signal);
-      }
-    }
-
-    let generator: AsyncGenerator<RecordedEvent> | undefined;
-    const subscription: Subscription = {
-      async close(): Promise<void> {
-        if (closed) return;
-        closed = true;
-        subscriptions.delete(subscription);
-        abort.abort();
-        await current?.unsubscribe().catch(() => undefined);
-        await generator?.return(undefined);
-      },
-      [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
-        generator ??= deliver();
-        return generator;
-      },
-    };
-    subscriptions.add(subscription);
-    return subscription;
-  }
-
   const store: EsdbEventStore = {
     description: settings.description,
 
@@ -602,7 +502,15 @@ export function createEsdbEventStore(
     },
 
     subscribeToAll(subscribeOptions: SubscribeToAllOptions = {}): Subscription {
-      return subscribe(subscribeOptions);
+      return subscribeToAll(
+        {
+          client,
+          assertOpen,
+          retry: { initialDelayMs, maxDelayMs, jitter: 'equal' },
+          open: subscriptions,
+        },
+        subscribeOptions,
+      );
     },
 
     async findByKey(key: string): Promise<EventLocation | undefined> {
