@@ -1,27 +1,30 @@
 // The EventStoreDB/KurrentDB log (DESIGN.md §2, "Backends"): the whole port on
-// @eventstore/db-client 6.x. The mapping rules live in pure modules beside this
-// one (mapping, metadata, idempotency, lookupKeys, errors, verify); this file does the I/O.
+// @eventstore/db-client 6.x, composed from the modules beside this one (client,
+// append, reads, subscription; the pure rules in mapping, metadata, idempotency,
+// errors), plus what is the store's own: lifecycle, readiness and verification.
 // docs/kurrentdb.md explains the layout, the guarantees and their limits.
 import { BACKWARDS, END, FORWARDS } from '@eventstore/db-client';
 import { storeClosed } from '../errors.js';
-import {
-  type AppendOptions,
-  type AppendResult,
-  type EventLocation,
-  type EventStore,
-  type EventToAppend,
-  type ReadAllOptions,
-  type ReadStreamOptions,
-  type ReadStreamResult,
-  type RecordedEvent,
-  type SubscribeToAllOptions,
-  type Subscription,
-  type VerifyResult,
+import type {
+  AppendOptions,
+  AppendResult,
+  EventLocation,
+  EventStore,
+  EventToAppend,
+  ReadAllOptions,
+  ReadStreamOptions,
+  ReadStreamResult,
+  RecordedEvent,
+  SubscribeToAllOptions,
+  Subscription,
+  VerifyResult,
 } from '../types.js';
 import { assertLookupKey, assertStreamName } from '../validation.js';
+import { ChainWalker } from '../chainWalker.js';
+import { createAppend } from './append.js';
 import { createEsdbClient, type EsdbClient, type EsdbEventStoreOptions } from './client.js';
 import { redactConnectionString } from './connectionString.js';
-import { ChainWalker } from '../chainWalker.js';
+import { checkAppend } from './eventData.js';
 import { findLookupKey } from './lookupKeys.js';
 import {
   PAGE,
@@ -32,8 +35,6 @@ import {
   readStreamRaw,
   walkAll,
 } from './reads.js';
-import { createAppend } from './append.js';
-import { checkAppend } from './eventData.js';
 import { subscribeToAll } from './subscription.js';
 
 /** The EventStoreDB/KurrentDB store: the port, plus a safe description of where it points. */
@@ -58,9 +59,10 @@ export interface EsdbAdapterSettings {
 
 /**
  * Connects (lazily: the first call opens the channel) to EventStoreDB/KurrentDB
- * and returns the port (the client itself is built by client.ts). Throws `STORE_CONFIGURATION` for a malformed connection
- * string or an unreadable TLS file; an unreachable server is not an error here —
- * `isReady()` is false and calls fail with `STORE_BACKEND_UNAVAILABLE` until it answers.
+ * and returns the port. Throws `STORE_CONFIGURATION` for a malformed connection
+ * string or an unreadable TLS file (client.ts); an unreachable server is not an
+ * error here — `isReady()` is false and calls fail with
+ * `STORE_BACKEND_UNAVAILABLE` until it answers.
  */
 export function getEventStoreDBEventStore(options: EsdbEventStoreOptions): EsdbEventStore {
   const client = createEsdbClient(options);
