@@ -37,7 +37,7 @@ import { ProvenantError } from '../../errors.js';
 import type { AllPosition, EventFilter, RecordedEvent } from '../types.js';
 import { matchesFilter } from '../validation.js';
 import { translateEsdbError } from './errors.js';
-import type { EsdbClient } from './eventStore.js';
+import type { EsdbClient } from './client.js';
 import { fromEsdbPosition, isVisibleInAll } from './mapping.js';
 import { decodeRecordedEvent } from './metadata.js';
 

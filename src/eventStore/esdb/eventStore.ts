@@ -1,137 +1,41 @@
 // The EventStoreDB/KurrentDB log (DESIGN.md §2, "Backends"): the whole port on
-// @eventstore/db-client 6.x. The mapping rules live in pure modules beside this
-// one (mapping, metadata, idempotency, lookupKeys, errors, verify); this file does the I/O.
+// @eventstore/db-client 6.x, composed from the modules beside this one (client,
+// append, reads, subscription; the pure rules in mapping, metadata, idempotency,
+// errors), plus what is the store's own: lifecycle, readiness and verification.
 // docs/kurrentdb.md explains the layout, the guarantees and their limits.
-import { readFileSync } from 'node:fs';
-import {
-  BACKWARDS,
-  END,
-  EventStoreDBClient,
-  FORWARDS,
-  NO_STREAM as CLIENT_NO_STREAM,
-  START,
-  StreamNotFoundError,
-  WrongExpectedVersionError,
-  type AllStreamRecordedEvent,
-  type AllStreamResolvedEvent,
-  type AllStreamSubscription,
-  type AppendResult as EsdbAppendResult,
-  type ChannelCredentialOptions,
-  type DNSClusterOptions,
-  type GossipClusterOptions,
-  type SingleNodeOptions,
-  type Credentials,
-  type EventData,
-  type JSONType,
-  type Position,
-  type ReadAllOptions as EsdbReadAllOptions,
-  type ReadStreamOptions as EsdbReadStreamOptions,
-  type ResolvedEvent,
-  type StreamingRead,
-  type SubscribeToAllOptions as EsdbSubscribeToAllOptions,
-  type AppendToStreamOptions,
-} from '@eventstore/db-client';
-import { ProvenantError } from '../../errors.js';
+import { BACKWARDS, END, FORWARDS } from '@eventstore/db-client';
 import { storeClosed } from '../errors.js';
-import {
-  ANY,
-  NO_STREAM,
-  RevisionConflictError,
-  STREAM_EXISTS,
-  matchesExpectedRevision,
-  type ActualRevision,
-  type ExpectedRevision,
-} from '../expectedRevision.js';
-import { newEventId, ulidToUuid } from '../ids.js';
-import { ZERO_DIGEST, eventDigest } from '../integrity.js';
-import {
-  DEFAULT_READ_ALL_MAX_COUNT,
-  type AllPosition,
-  type AppendOptions,
-  type AppendResult,
-  type AppendedEvent,
-  type EventFilter,
-  type EventLocation,
-  type EventStore,
-  type EventToAppend,
-  type ReadAllOptions,
-  type ReadStreamOptions,
-  type ReadStreamResult,
-  type RecordedEvent,
-  type SubscribeToAllOptions,
-  type Subscription,
-  type VerifyResult,
+import type {
+  AppendOptions,
+  AppendResult,
+  EventLocation,
+  EventStore,
+  EventToAppend,
+  ReadAllOptions,
+  ReadStreamOptions,
+  ReadStreamResult,
+  RecordedEvent,
+  SubscribeToAllOptions,
+  Subscription,
+  VerifyResult,
 } from '../types.js';
-import {
-  assertFilter,
-  assertLookupKey,
-  assertMaxCount,
-  assertReadAllOptions,
-  assertStreamName,
-  matchesFilter,
-  prepareAppend,
-} from '../validation.js';
-import {
-  parseEsdbConnectionString,
-  redactConnectionString,
-  type EsdbConnectionSettings,
-} from './connectionString.js';
-import { createCategoryReader, wholeCategories } from './categoryReads.js';
-import { isTransientEsdbError, translateEsdbError } from './errors.js';
-import {
-  decideIdempotency,
-  parseIdempotencyRecord,
-  type IdempotencyRecord,
-  type KeyedEvent,
-} from './idempotency.js';
-import {
-  IDEMPOTENCY_EVENT_TYPE,
-  assertStorableOnEsdb,
-  esdbEventId,
-  fromEsdbPosition,
-  idempotencyStreamName,
-  isPastPosition,
-  isVisibleInAll,
-  toEsdbFilter,
-  toEsdbPosition,
-} from './mapping.js';
-import {
-  PROVENANT_METADATA_KEY,
-  decodeRecordedEvent,
-  encodeMetadata,
-  type DecodedEvent,
-} from './metadata.js';
+import { assertLookupKey, assertStreamName } from '../validation.js';
 import { ChainWalker } from '../chainWalker.js';
+import { createAppend } from './append.js';
+import { createEsdbClient, type EsdbClient, type EsdbEventStoreOptions } from './client.js';
+import { redactConnectionString } from './connectionString.js';
+import { checkAppend } from './eventData.js';
+import { findLookupKey } from './lookupKeys.js';
 import {
-  keysToRecord,
-  lookupKeyStreamName,
-  parseLookupKeyRecord,
-  writeLookupKeyRecords,
-} from './lookupKeys.js';
-
-/** How to reach the log. Built by the composition root from configuration. */
-export interface EsdbEventStoreOptions {
-  /** `esdb://`, `esdb+discover://`, `kurrentdb://` or `kurrentdb+discover://` (EVENTSTORE_CONNECTION_STRING). */
-  connectionString: string;
-  /** Overrides credentials in the connection string (EVENTSTORE_USERNAME). Never logged. */
-  username?: string;
-  /** EVENTSTORE_PASSWORD. Never logged. */
-  password?: string;
-  /** PEM file of the CA that signed the servers' certificates (EVENTSTORE_CA_FILE); overrides `tlsCAFile`. */
-  tlsCaFile?: string;
-  /** How long `isReady()` waits for the server, in ms. Default 2000. */
-  readinessTimeoutMs?: number;
-  /** Backoff of subscriptions while the server is away, in ms. Defaults 100 and 5000. */
-  subscriptionRetry?: { initialDelayMs?: number; maxDelayMs?: number };
-  /** Source of recorded times (tests). */
-  clock?: () => Date;
-}
-
-/** The operations of the client the adapter uses: the seam for tests without a server. */
-export type EsdbClient = Pick<
-  EventStoreDBClient,
-  'appendToStream' | 'readStream' | 'readAll' | 'subscribeToAll' | 'dispose'
->;
+  PAGE,
+  collect,
+  createReadAll,
+  decodeAll,
+  readStream,
+  readStreamRaw,
+  walkAll,
+} from './reads.js';
+import { subscribeToAll } from './subscription.js';
 
 /** The EventStoreDB/KurrentDB store: the port, plus a safe description of where it points. */
 export interface EsdbEventStore extends EventStore {
@@ -153,109 +57,15 @@ export interface EsdbAdapterSettings {
   warn?: (message: string) => void;
 }
 
-// How many of a stream's last events an append reads: the last one gives the
-// chain head; all of them are searched for a key whose index record is missing
-// (an append whose process died between the event and its index record).
-const TAIL_SIZE = 32;
-const PAGE = 500;
-
-const configError = (message: string, cause?: unknown): ProvenantError =>
-  new ProvenantError('STORE_CONFIGURATION', message, cause === undefined ? {} : { cause });
-
-function readPem(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw configError(
-      `Cannot read the ${what} '${path}': ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      error,
-    );
-  }
-}
-
-/** What the client's constructor takes, resolved from the settings. */
-export interface EsdbClientArguments {
-  connection: DNSClusterOptions | GossipClusterOptions | SingleNodeOptions;
-  channel: ChannelCredentialOptions;
-  credentials: Credentials | undefined;
-}
-
-/** Client constructor arguments for parsed settings (reads the TLS files named). */
-export function clientArguments(
-  settings: EsdbConnectionSettings,
-  options: Pick<EsdbEventStoreOptions, 'username' | 'password' | 'tlsCaFile'>,
-): EsdbClientArguments {
-  if ((options.username === undefined) !== (options.password === undefined))
-    throw configError('EventStoreDB/KurrentDB user name and password must be given together');
-  const credentials: Credentials | undefined =
-    options.username !== undefined && options.password !== undefined
-      ? { username: options.username, password: options.password }
-      : settings.credentials;
-  const channel: ChannelCredentialOptions = { insecure: !settings.tls };
-  const caFile = options.tlsCaFile ?? settings.tlsCaFile;
-  if (settings.tls) {
-    if (caFile !== undefined) channel.rootCertificate = readPem(caFile, 'TLS CA file');
-    if (settings.userCertFile !== undefined && settings.userKeyFile !== undefined) {
-      channel.userCertFile = readPem(settings.userCertFile, 'user certificate file');
-      channel.userKeyFile = readPem(settings.userKeyFile, 'user key file');
-    }
-  }
-  const common = {
-    throwOnAppendFailure: true,
-    ...(settings.keepAliveInterval !== undefined && {
-      keepAliveInterval: settings.keepAliveInterval,
-    }),
-    ...(settings.keepAliveTimeout !== undefined && { keepAliveTimeout: settings.keepAliveTimeout }),
-    ...(settings.defaultDeadline !== undefined && { defaultDeadline: settings.defaultDeadline }),
-    ...(settings.connectionName !== undefined && { connectionName: settings.connectionName }),
-  };
-  const discovery = {
-    ...(settings.nodePreference !== undefined && { nodePreference: settings.nodePreference }),
-    ...(settings.maxDiscoverAttempts !== undefined && {
-      maxDiscoverAttempts: settings.maxDiscoverAttempts,
-    }),
-    ...(settings.discoveryInterval !== undefined && {
-      discoveryInterval: settings.discoveryInterval,
-    }),
-    ...(settings.gossipTimeout !== undefined && { gossipTimeout: settings.gossipTimeout }),
-  };
-  const [first] = settings.hosts;
-  if (first === undefined) throw configError('No EventStoreDB/KurrentDB host configured');
-  if (settings.dnsDiscover)
-    return { connection: { discover: first, ...discovery, ...common }, channel, credentials };
-  if (settings.hosts.length > 1)
-    return {
-      connection: { endpoints: settings.hosts, ...discovery, ...common },
-      channel,
-      credentials,
-    };
-  return { connection: { endpoint: first, ...common }, channel, credentials };
-}
-
 /**
  * Connects (lazily: the first call opens the channel) to EventStoreDB/KurrentDB
  * and returns the port. Throws `STORE_CONFIGURATION` for a malformed connection
- * string or an unreadable TLS file; an unreachable server is not an error here —
- * `isReady()` is false and calls fail with `STORE_BACKEND_UNAVAILABLE` until it answers.
+ * string or an unreadable TLS file (client.ts); an unreachable server is not an
+ * error here — `isReady()` is false and calls fail with
+ * `STORE_BACKEND_UNAVAILABLE` until it answers.
  */
 export function getEventStoreDBEventStore(options: EsdbEventStoreOptions): EsdbEventStore {
-  const settings = parseEsdbConnectionString(options.connectionString);
-  const args = clientArguments(settings, options);
-  let client: EventStoreDBClient;
-  try {
-    const { connection, channel, credentials } = args;
-    client =
-      'discover' in connection
-        ? new EventStoreDBClient(connection, channel, credentials)
-        : 'endpoints' in connection
-          ? new EventStoreDBClient(connection, channel, credentials)
-          : new EventStoreDBClient(connection, channel, credentials);
-  } catch (error) {
-    throw configError(
-      `Invalid EventStoreDB/KurrentDB client settings: ${error instanceof Error ? error.message : String(error)}`,
-      error,
-    );
-  }
+  const client = createEsdbClient(options);
   return createEsdbEventStore(client, {
     description: redactConnectionString(options.connectionString.trim()),
     ...(options.readinessTimeoutMs !== undefined && {
@@ -266,34 +76,6 @@ export function getEventStoreDBEventStore(options: EsdbEventStoreOptions): EsdbE
     }),
     ...(options.clock !== undefined && { clock: options.clock }),
   });
-}
-
-/** Drains a client read into an array (reads are bounded by their maxCount). */
-async function collect<E>(read: StreamingRead<E>): Promise<E[]> {
-  const out: E[] = [];
-  for await (const item of read) out.push(item);
-  return out;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
-interface StreamTail {
-  revision: ActualRevision;
-  /** The digest the stream's next event must carry as prevDigest. */
-  nextPrevDigest: string;
-  /** Up to TAIL_SIZE last events, newest first. */
-  events: DecodedEvent[];
 }
 
 /** The port on a given client. Exported for tests that drive it with a fake client. */
@@ -311,490 +93,21 @@ export function createEsdbEventStore(
   let closing: Promise<void> | undefined;
   const inFlight = new Set<Promise<unknown>>();
   const subscriptions = new Set<{ close(): Promise<void> }>();
-  /** Appends holding an idempotency key in this process: same-key appends run one at a time. */
-  const keyLocks = new Map<string, Promise<unknown>>();
-
   const assertOpen = (): void => {
     if (state !== 'open') throw storeClosed();
   };
-
-  /** Runs a client call and translates whatever it throws. */
-  async function call<T>(
-    operation: string,
-    work: () => Promise<T>,
-    extra: { stream?: string; expectedRevision?: ExpectedRevision } = {},
-  ): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      throw translateEsdbError(error, { operation, ...extra });
-    }
-  }
-
-  /** A stream read; `undefined` when the stream does not exist. */
-  async function readStreamRaw(
-    stream: string,
-    options: EsdbReadStreamOptions,
-  ): Promise<ResolvedEvent[] | undefined> {
-    try {
-      return await collect(client.readStream(stream, options));
-    } catch (error) {
-      if (error instanceof StreamNotFoundError) return undefined;
-      throw translateEsdbError(error, { operation: `read stream '${stream}'`, stream });
-    }
-  }
-
-  const decodeAll = (resolved: readonly ResolvedEvent[]): DecodedEvent[] =>
-    resolved.flatMap((r) =>
-      r.event === undefined ? [] : [decodeRecordedEvent(r.event as AllStreamRecordedEvent)],
-    );
-
-  async function readTail(stream: string): Promise<StreamTail> {
-    const resolved = await readStreamRaw(stream, {
-      direction: BACKWARDS,
-      fromRevision: END,
-      maxCount: TAIL_SIZE,
-    });
-    const events = decodeAll(resolved ?? []);
-    const last = events[0]?.event;
-    if (last === undefined) return { revision: NO_STREAM, nextPrevDigest: ZERO_DIGEST, events };
-    return {
-      revision: last.revision,
-      nextPrevDigest: eventDigest(last.metadata.prevDigest, last.metadata.contentDigest),
-      events,
-    };
-  }
-
-  async function readIdempotencyRecord(key: string): Promise<IdempotencyRecord | undefined> {
-    const resolved = await readStreamRaw(idempotencyStreamName(key), {
-      direction: FORWARDS,
-      fromRevision: START,
-      maxCount: 1,
-    });
-    const record = parseIdempotencyRecord(resolved?.[0]?.event?.data);
-    return record?.key === key ? record : undefined;
-  }
-
-  /** Writes a key's index record; a record already there (a concurrent writer) is left alone. */
-  async function writeIdempotencyRecord(record: IdempotencyRecord): Promise<void> {
-    const event: EventData = {
-      id: ulidToUuid(newEventId()),
-      contentType: 'application/json',
-      type: IDEMPOTENCY_EVENT_TYPE,
-      data: { ...record },
-      metadata: undefined,
-    };
-    try {
-      await client.appendToStream(idempotencyStreamName(record.key), event, {
-        expectedRevision: CLIENT_NO_STREAM,
-      });
-    } catch (error) {
-      if (error instanceof WrongExpectedVersionError) return;
-      throw error;
-    }
-  }
-
-  /** Index records for the keys, from their index streams or (repairing them) from the stream's tail. */
-  async function findKeys(
-    stream: string,
-    keyed: readonly KeyedEvent[],
-    tail: StreamTail,
-  ): Promise<Map<string, IdempotencyRecord>> {
-    const found = new Map<string, IdempotencyRecord>();
-    const records = await Promise.all(keyed.map(({ key }) => readIdempotencyRecord(key)));
-    records.forEach((record) => record && found.set(record.key, record));
-    for (const { key } of keyed) {
-      if (found.has(key)) continue;
-      const hit = tail.events.find((d) => d.record?.idempotencyKey === key);
-      if (hit === undefined) continue;
-      const record: IdempotencyRecord = {
-        key,
-        digest: hit.record?.idempotencyDigest ?? hit.event.metadata.contentDigest,
-        stream,
-        eventId: hit.event.id,
-        revision: hit.event.revision,
-        position: hit.event.position.toString(),
-      };
-      found.set(key, record);
-      // Best effort: the next lookup finds it directly.
-      await writeIdempotencyRecord(record).catch(() => undefined);
-    }
-    return found;
-  }
-
-  /**
-   * A redelivered idempotent append: records the lookup keys it carries for the
-   * original events, in case the first delivery stopped before recording them.
-   * `originals[i]` is the event stored under `keyed[i]`.
-   */
-  async function recordKeysOfOriginals(
-    stream: string,
-    prepared: ReturnType<typeof prepareAppend>['prepared'],
-    keyed: readonly (KeyedEvent & { index: number })[],
-    originals: readonly AppendedEvent[],
-  ): Promise<void> {
-    const lookupKeys = keyed.map((k) => prepared[k.index]?.event.lookupKeys);
-    if (lookupKeys.some((keys) => keys !== undefined && keys.length > 0))
-      await writeLookupKeyRecords(client, keysToRecord(stream, lookupKeys, originals));
-  }
-
-  async function appendOnce(
-    stream: string,
-    expectedRevision: ExpectedRevision,
-    prepared: ReturnType<typeof prepareAppend>['prepared'],
-    keyed: readonly (KeyedEvent & { index: number })[],
-  ): Promise<AppendResult | 'retry'> {
-    const tail = await readTail(stream);
-    if (keyed.length > 0) {
-      const found = await findKeys(stream, keyed, tail);
-      const decision = decideIdempotency(stream, keyed, found);
-      if (decision.kind === 'duplicate') {
-        await recordKeysOfOriginals(stream, prepared, keyed, decision.originals);
-        const last = decision.originals.reduce((a, b) => (b.position > a.position ? b : a));
-        return {
-          duplicate: true,
-          events: decision.originals,
-          position: last.position,
-          nextExpectedRevision: tail.revision === NO_STREAM ? last.revision : tail.revision,
-        };
-      }
-    }
-    if (!matchesExpectedRevision(expectedRevision, tail.revision))
-      throw new RevisionConflictError(stream, expectedRevision, tail.revision);
-
-    const now = clock();
-    const recordedAt = now.toISOString();
-    let prev = tail.nextPrevDigest;
-    const ids: string[] = [];
-    const data: EventData[] = prepared.map((p) => {
-      const id = newEventId(now.getTime());
-      ids.push(id);
-      const digest = p.contentDigest;
-      const { idempotencyKey, idempotencyDigest } = p.event;
-      const metadata = encodeMetadata(
-        p.event.metadata,
-        { contentDigest: digest, prevDigest: prev },
-        {
-          v: 1,
-          id,
-          recordedAt,
-          ...(idempotencyKey !== undefined && {
-            idempotencyKey,
-            idempotencyDigest: idempotencyDigest ?? digest,
-          }),
-        },
-      );
-      prev = eventDigest(prev, digest);
-      return {
-        id: esdbEventId(id, idempotencyKey),
-        contentType: 'application/json',
-        type: p.type,
-        // JSON of any shape; the client only JSON.stringify's it.
-        data: p.event.data as JSONType,
-        metadata: metadata,
-      };
-    });
-
-    const appendOptions: AppendToStreamOptions = {
-      expectedRevision: tail.revision === NO_STREAM ? CLIENT_NO_STREAM : BigInt(tail.revision),
-    };
-    let result: EsdbAppendResult;
-    try {
-      result = await client.appendToStream(stream, data, appendOptions);
-    } catch (error) {
-      const translated = translateEsdbError(error, {
-        operation: `append to '${stream}'`,
-        stream,
-        expectedRevision,
-      });
-      if (translated instanceof RevisionConflictError) {
-        // Someone appended between our read and our write. A caller who named a
-        // revision or no_stream gets the conflict; for any/stream_exists we decide again.
-        if (expectedRevision === ANY || expectedRevision === STREAM_EXISTS) return 'retry';
-        throw new RevisionConflictError(stream, expectedRevision, translated.actual);
-      }
-      throw translated;
-    }
-    if (!result.success)
-      throw new ProvenantError(
-        'ESDB_UNEXPECTED',
-        `The server did not accept the append to '${stream}'`,
-      );
-
-    // Read what was written back: it gives each event's $all position, and shows
-    // whether the server recognised our (deterministic) ids as a retry of an
-    // earlier write at the same revision and kept the earlier events.
-    const first = tail.revision === NO_STREAM ? 0 : tail.revision + 1;
-    const written = decodeAll(
-      (await readStreamRaw(stream, {
-        direction: FORWARDS,
-        fromRevision: BigInt(first),
-        maxCount: prepared.length,
-      })) ?? [],
-    );
-    if (written.length !== prepared.length)
-      throw new ProvenantError(
-        'ESDB_UNEXPECTED',
-        `The append to '${stream}' was acknowledged but ${written.length} of ${prepared.length} events read back`,
-      );
-    const ours = written.every((w, i) => w.event.id === ids[i]);
-    if (!ours) {
-      const found = new Map<string, IdempotencyRecord>();
-      for (const k of keyed) {
-        const w = written[k.index];
-        if (w === undefined) continue;
-        const record: IdempotencyRecord = {
-          key: k.key,
-          digest: w.record?.idempotencyDigest ?? w.event.metadata.contentDigest,
-          stream,
-          eventId: w.event.id,
-          revision: w.event.revision,
-          position: w.event.position.toString(),
-        };
-        found.set(k.key, record);
-        await writeIdempotencyRecord(record).catch(() => undefined);
-      }
-      const decision = decideIdempotency(stream, keyed, found);
-      if (decision.kind === 'append')
-        throw new ProvenantError(
-          'ESDB_UNEXPECTED',
-          `The server kept other events than ours at '${stream}'@${first}`,
-        );
-      await recordKeysOfOriginals(stream, prepared, keyed, decision.originals);
-      const last = decision.originals.reduce((a, b) => (b.position > a.position ? b : a));
-      return {
-        duplicate: true,
-        events: decision.originals,
-        position: last.position,
-        nextExpectedRevision: Number(result.nextExpectedRevision),
-      };
-    }
-    const events: AppendedEvent[] = written.map((w) => ({
-      id: w.event.id,
-      revision: w.event.revision,
-      position: w.event.position,
-    }));
-    // The events are durable now; an index record that fails to be written is
-    // repaired from the stream's tail by the next delivery of the same key.
-    await Promise.all(
-      keyed.map(async (k) => {
-        const e = events[k.index];
-        if (e === undefined) return;
-        await writeIdempotencyRecord({
-          key: k.key,
-          digest: k.digest,
-          stream,
-          eventId: e.id,
-          revision: e.revision,
-          position: e.position.toString(),
-        }).catch(() => undefined);
-      }),
-    );
-    await writeLookupKeyRecords(
-      client,
-      keysToRecord(
-        stream,
-        prepared.map((p) => p.event.lookupKeys),
-        events,
-      ),
-    );
-    const last = events.at(-1) as AppendedEvent;
-    return {
-      duplicate: false,
-      events,
-      position: last.position,
-      nextExpectedRevision: last.revision,
-    };
-  }
-
-  async function appendChecked(
-    stream: string,
-    expectedRevision: ExpectedRevision,
-    prepared: ReturnType<typeof prepareAppend>['prepared'],
-  ): Promise<AppendResult> {
-    const keyed = prepared.flatMap((p, index) =>
-      p.event.idempotencyKey === undefined
-        ? []
-        : [
-            {
-              key: p.event.idempotencyKey,
-              digest: p.event.idempotencyDigest ?? p.contentDigest,
-              index,
-            },
-          ],
-    );
-    for (let attempt = 1; ; attempt++) {
-      const outcome = await appendOnce(stream, expectedRevision, prepared, keyed);
-      if (outcome !== 'retry') return outcome;
-      if (attempt >= maxAppendAttempts)
-        throw new RevisionConflictError(
-          stream,
-          expectedRevision,
-          (await readTail(stream)).revision,
-        );
-      await sleep(Math.min(5 * 2 ** attempt, 200) * Math.random());
-    }
-  }
-
-  /** Runs `work` once no other append in this process holds any of `keys`. */
-  async function withKeyLocks<T>(keys: readonly string[], work: () => Promise<T>): Promise<T> {
-    for (;;) {
-      const held = keys.flatMap((k) => keyLocks.get(k) ?? []);
-      if (held.length === 0) break;
-      await Promise.allSettled(held);
-    }
-    const running = work();
-    for (const k of keys) keyLocks.set(k, running);
-    try {
-      return await running;
-    } finally {
-      for (const k of keys) if (keyLocks.get(k) === running) keyLocks.delete(k);
-    }
-  }
+  const append = createAppend({ client, clock, maxAppendAttempts });
+  const readAll = createReadAll(
+    client,
+    assertOpen,
+    settings.warn ?? ((message) => process.emitWarning(message, 'ProvenantWarning')),
+  );
 
   function track<T>(work: Promise<T>): Promise<T> {
     inFlight.add(work);
     const untrack = (): void => void inFlight.delete(work);
     work.then(untrack, untrack);
     return work;
-  }
-
-  /** Raw `$all` page in the client's terms. */
-  function readAllPage(
-    from: Position | typeof START | typeof END,
-    direction: 'forwards' | 'backwards',
-    maxCount: number,
-  ): Promise<AllStreamResolvedEvent[]> {
-    const options: EsdbReadAllOptions = {
-      fromPosition: from,
-      direction: direction === 'forwards' ? FORWARDS : BACKWARDS,
-      maxCount,
-    };
-    return call('read $all', () => collect(client.readAll(options)));
-  }
-
-  /**
-   * Walks `$all` from an exclusive port position, page by page, calling `visit`
-   * with each Provenant event (system events skipped) until it returns false.
-   */
-  async function walkAll(
-    from: AllPosition,
-    direction: 'forwards' | 'backwards',
-    visit: (event: RecordedEvent) => boolean,
-    pageSize = PAGE,
-  ): Promise<void> {
-    if (
-      (direction === 'forwards' && from === 'end') ||
-      (direction === 'backwards' && from === 'start')
-    )
-      return;
-    let cursor: bigint | undefined = typeof from === 'bigint' ? from : undefined;
-    let position: Position | typeof START | typeof END =
-      typeof from === 'bigint' ? toEsdbPosition(from) : from === 'start' ? START : END;
-    for (;;) {
-      const page = await readAllPage(position, direction, pageSize);
-      for (const resolved of page) {
-        const raw = resolved.event;
-        if (raw === undefined) continue;
-        const at = fromEsdbPosition(raw.position);
-        if (cursor !== undefined && !isPastPosition(at, cursor, direction)) continue;
-        if (!isVisibleInAll(raw.type)) continue;
-        if (!visit(decodeRecordedEvent(raw).event)) return;
-      }
-      const last = page.at(-1)?.event;
-      if (page.length < pageSize || last === undefined) return;
-      cursor = fromEsdbPosition(last.position);
-      position = last.position;
-      assertOpen();
-    }
-  }
-
-  const categoryReader = createCategoryReader({
-    client,
-    walk: (from, direction, visit) => walkAll(from, direction, visit),
-    warn: settings.warn ?? ((message) => process.emitWarning(message, 'ProvenantWarning')),
-  });
-
-  function subscribe(options: SubscribeToAllOptions): Subscription {
-    assertOpen();
-    assertFilter(options.filter);
-    const from = options.from ?? 'start';
-    if (from !== 'start' && from !== 'end' && (typeof from !== 'bigint' || from < 0n))
-      throw new ProvenantError(
-        'STORE_INVALID_READ_OPTIONS',
-        `from must be 'start', 'end' or a non-negative bigint position`,
-      );
-    const filter: EventFilter | undefined = options.filter;
-    const abort = new AbortController();
-    let closed = false;
-    let current: AllStreamSubscription | undefined;
-
-    async function* deliver(): AsyncGenerator<RecordedEvent> {
-      // 'end' is resolved once, to the last record of $all (system records
-      // included), so that a reconnect resumes there rather than at a later "end".
-      let cursor: bigint | undefined;
-      let delay = initialDelayMs;
-      let resolvedEnd = from !== 'end';
-      if (typeof from === 'bigint') cursor = from;
-      while (!closed) {
-        try {
-          if (!resolvedEnd) {
-            const [lastRecord] = await readAllPage(END, 'backwards', 1);
-            cursor = lastRecord?.event ? fromEsdbPosition(lastRecord.event.position) : undefined;
-            resolvedEnd = true;
-          }
-          const subscribeOptions: EsdbSubscribeToAllOptions = {
-            fromPosition: cursor === undefined ? START : toEsdbPosition(cursor),
-            filter: toEsdbFilter(filter),
-          };
-          current = client.subscribeToAll(subscribeOptions);
-          for await (const resolved of current) {
-            const raw = resolved.event;
-            if (raw === undefined) continue;
-            const at = fromEsdbPosition(raw.position);
-            if (cursor !== undefined && at <= cursor) continue;
-            cursor = at;
-            if (!isVisibleInAll(raw.type) || !matchesFilter(filter, raw.streamId, raw.type))
-              continue;
-            const { event } = decodeRecordedEvent(raw);
-            delay = initialDelayMs;
-            yield event;
-            if (closed) return;
-          }
-        } catch (error) {
-          if (closed) return;
-          if (!isTransientEsdbError(error))
-            throw translateEsdbError(error, { operation: 'subscribe to $all' });
-        } finally {
-          const sub = current;
-          current = undefined;
-          await sub?.unsubscribe().catch(() => undefined);
-        }
-        if (closed) return;
-        // The server went away (or ended the subscription): resume after the last
-        // event delivered, with exponential backoff and jitter.
-        await sleep(delay / 2 + (Math.random() * delay) / 2, abort.signal);
-        delay = Math.min(delay * 2, maxDelayMs);
-      }
-    }
-
-    let generator: AsyncGenerator<RecordedEvent> | undefined;
-    const subscription: Subscription = {
-      async close(): Promise<void> {
-        if (closed) return;
-        closed = true;
-        subscriptions.delete(subscription);
-        abort.abort();
-        await current?.unsubscribe().catch(() => undefined);
-        await generator?.return(undefined);
-      },
-      [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
-        generator ??= deliver();
-        return generator;
-      },
-    };
-    subscriptions.add(subscription);
-    return subscription;
   }
 
   const store: EsdbEventStore = {
@@ -807,31 +120,7 @@ export function createEsdbEventStore(
     ): Promise<AppendResult> {
       try {
         assertOpen();
-        const checked = prepareAppend(
-          stream,
-          events,
-          // Only a missing option means `any`: an explicit null is invalid input.
-          appendOptions.expectedRevision === undefined ? ANY : appendOptions.expectedRevision,
-        );
-        assertStorableOnEsdb(
-          checked.stream,
-          checked.prepared.map((p) => p.type),
-        );
-        for (const p of checked.prepared)
-          if (
-            p.event.metadata !== undefined &&
-            Object.hasOwn(p.event.metadata, PROVENANT_METADATA_KEY)
-          )
-            throw new ProvenantError(
-              'STORE_INVALID_EVENT',
-              `Metadata key '${PROVENANT_METADATA_KEY}' is reserved by the EventStoreDB/KurrentDB adapter`,
-            );
-        const keys = checked.prepared.flatMap((p) => p.event.idempotencyKey ?? []);
-        return track(
-          withKeyLocks(keys, () =>
-            appendChecked(checked.stream, checked.expectedRevision, checked.prepared),
-          ),
-        );
+        return track(append(checkAppend(stream, events, appendOptions.expectedRevision)));
       } catch (error) {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
@@ -842,93 +131,38 @@ export function createEsdbEventStore(
       readOptions: ReadStreamOptions = {},
     ): Promise<ReadStreamResult> {
       assertOpen();
-      assertStreamName(stream);
-      assertMaxCount(readOptions.maxCount);
-      const direction = readOptions.direction ?? 'forwards';
-      if (direction !== 'forwards' && direction !== 'backwards')
-        throw new ProvenantError(
-          'STORE_INVALID_READ_OPTIONS',
-          `Unknown direction ${String(direction)}`,
-        );
-      const from = readOptions.from ?? (direction === 'forwards' ? 'start' : 'end');
-      if (from !== 'start' && from !== 'end' && (!Number.isSafeInteger(from) || from < 0))
-        throw new ProvenantError(
-          'STORE_INVALID_READ_OPTIONS',
-          `from must be 'start', 'end' or a revision`,
-        );
-      let events: RecordedEvent[] = [];
-      if (
-        !(direction === 'forwards' && from === 'end') &&
-        !(direction === 'backwards' && from === 'start')
-      ) {
-        const resolved = await readStreamRaw(stream, {
-          direction: direction === 'forwards' ? FORWARDS : BACKWARDS,
-          fromRevision: from === 'start' ? START : from === 'end' ? END : BigInt(from),
-          ...(readOptions.maxCount !== undefined && { maxCount: readOptions.maxCount }),
-        });
-        events = decodeAll(resolved ?? []).map((d) => d.event);
-      }
-      // The head is read after the events, so it is never behind them.
-      const head = await readStreamRaw(stream, {
-        direction: BACKWARDS,
-        fromRevision: END,
-        maxCount: 1,
-      });
-      const headRevision = head?.[0]?.event?.revision;
-      return {
-        events,
-        currentRevision: headRevision === undefined ? NO_STREAM : Number(headRevision),
-      };
+      return readStream(client, stream, readOptions);
     },
 
     async readAll(readOptions: ReadAllOptions = {}): Promise<RecordedEvent[]> {
       assertOpen();
-      assertReadAllOptions(readOptions);
-      const direction = readOptions.direction ?? 'forwards';
-      const maxCount = readOptions.maxCount ?? DEFAULT_READ_ALL_MAX_COUNT;
-      const from: AllPosition = readOptions.from ?? (direction === 'forwards' ? 'start' : 'end');
-      const filter = readOptions.filter;
-      // Whole categories come from their `$ce-` streams when the projection runs.
-      const categories = wholeCategories(filter);
-      const served =
-        filter && categories
-          ? await categoryReader.read({ categories, filter, from, direction, maxCount })
-          : undefined;
-      if (served) return served;
-      const out: RecordedEvent[] = [];
-      // The 6.x client cannot filter reads on the server (only subscriptions), so
-      // otherwise the filter is applied here while paging.
-      await walkAll(
-        from,
-        direction,
-        (event) => {
-          if (matchesFilter(filter, event.stream, event.type)) out.push(event);
-          return out.length < maxCount;
-        },
-        filter === undefined ? Math.min(maxCount + 1, PAGE) : PAGE,
-      );
-      return out;
+      return readAll(readOptions);
     },
 
     subscribeToAll(subscribeOptions: SubscribeToAllOptions = {}): Subscription {
-      return subscribe(subscribeOptions);
+      return subscribeToAll(
+        {
+          client,
+          assertOpen,
+          retry: { initialDelayMs, maxDelayMs, jitter: 'equal' },
+          open: subscriptions,
+        },
+        subscribeOptions,
+      );
     },
 
     async findByKey(key: string): Promise<EventLocation | undefined> {
       assertOpen();
       assertLookupKey(key);
-      const resolved = await readStreamRaw(lookupKeyStreamName(key), {
-        direction: FORWARDS,
-        fromRevision: START,
-        maxCount: 1,
-      });
-      return parseLookupKeyRecord(resolved?.[0]?.event?.data, key);
+      return findLookupKey(client, key);
     },
 
     async headPosition(): Promise<bigint> {
       assertOpen();
       let head = 0n;
       await walkAll(
+        client,
+        assertOpen,
         'end',
         'backwards',
         (event) => {
@@ -946,7 +180,7 @@ export function createEsdbEventStore(
       const walker = new ChainWalker();
       let from = 0n;
       for (;;) {
-        const resolved = await readStreamRaw(stream, {
+        const resolved = await readStreamRaw(client, stream, {
           direction: FORWARDS,
           fromRevision: from,
           maxCount: PAGE,
@@ -966,7 +200,7 @@ export function createEsdbEventStore(
       assertOpen();
       const walker = new ChainWalker();
       let result: VerifyResult | undefined;
-      await walkAll('start', 'forwards', (event) => {
+      await walkAll(client, assertOpen, 'start', 'forwards', (event) => {
         const problem = walker.check(event);
         if (problem) {
           result = { ok: false, checked: walker.checked, problem };

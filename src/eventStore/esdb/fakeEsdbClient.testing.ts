@@ -26,7 +26,7 @@ import {
   type Filter,
   type Position,
 } from '@eventstore/db-client';
-import type { EsdbClient } from './eventStore.js';
+import type { EsdbClient } from './client.js';
 
 type Stored = AllStreamRecordedEvent;
 

@@ -1,11 +1,13 @@
 // Idempotency keys on EventStoreDB/KurrentDB (DESIGN.md §2, Idempotency). The
 // server has no lookup by key, so each stored key gets a one-event index stream
-// `$idem-<sha256(key)>` (see mapping.ts) written right after the event; the
-// decision itself is this pure function, the same rules as every backend:
-// all keys stored with the same digest → duplicate; any different digest, other
-// stream, or a mix of stored and new keys → conflict; none stored → append.
+// `$idem-<sha256(key)>` (mapping.ts names it, indexStreams.ts reads and writes
+// it) written right after the event; the decision itself is this pure function,
+// the same rules as every backend: all keys stored with the same digest →
+// duplicate; any different digest, other stream, or a mix of stored and new
+// keys → conflict; none stored → append.
 import { IdempotencyConflictError } from '../errors.js';
 import type { AppendedEvent } from '../types.js';
+import { parseIndexedLocation } from './indexStreams.js';
 
 /** The content of an index event: where a key was stored and with which digest. */
 export interface IdempotencyRecord {
@@ -66,23 +68,8 @@ export function decideIdempotency(
 export function parseIdempotencyRecord(data: unknown): IdempotencyRecord | undefined {
   if (typeof data !== 'object' || data === null) return undefined;
   const r = data as Record<string, unknown>;
-  if (
-    typeof r.key !== 'string' ||
-    typeof r.digest !== 'string' ||
-    typeof r.stream !== 'string' ||
-    typeof r.eventId !== 'string' ||
-    typeof r.revision !== 'number' ||
-    !Number.isSafeInteger(r.revision) ||
-    typeof r.position !== 'string' ||
-    !/^\d+$/.test(r.position)
-  )
+  const at = parseIndexedLocation(r);
+  if (typeof r.key !== 'string' || typeof r.digest !== 'string' || at === undefined)
     return undefined;
-  return {
-    key: r.key,
-    digest: r.digest,
-    stream: r.stream,
-    eventId: r.eventId,
-    revision: r.revision,
-    position: r.position,
-  };
+  return { key: r.key, digest: r.digest, ...at };
 }

@@ -1,7 +1,8 @@
 // Public surface of the EventStoreDB/KurrentDB adapter (hand-picked, STYLE.md §17).
 // The composition root calls getEventStoreDBEventStore; nothing else imports the driver.
 export { getEventStoreDBEventStore } from './eventStore.js';
-export type { EsdbEventStore, EsdbEventStoreOptions } from './eventStore.js';
+export type { EsdbEventStore } from './eventStore.js';
+export type { EsdbEventStoreOptions } from './client.js';
 export { parseEsdbConnectionString, redactConnectionString } from './connectionString.js';
 export type {
   EsdbConnectionSettings,

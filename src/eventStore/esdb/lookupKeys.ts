@@ -10,17 +10,13 @@
 // Not atomic with the append. If recording a key fails, the append is reported
 // as failed (the events are stored; the error says so); a redelivery of an
 // idempotent append records the keys of the original events again (see
-// `eventStore.ts`), which is how ingest-derived events reconcile. A key written
+// `append.ts`), which is how ingest-derived events reconcile. A key written
 // by two concurrent appends goes to whichever index write lands first.
 import { createHash } from 'node:crypto';
-import {
-  NO_STREAM as CLIENT_NO_STREAM,
-  WrongExpectedVersionError,
-  type EventStoreDBClient,
-} from '@eventstore/db-client';
-import { newEventId, ulidToUuid } from '../ids.js';
 import type { EventLocation } from '../types.js';
+import type { EsdbClient } from './client.js';
 import { translateEsdbError } from './errors.js';
+import { parseIndexedLocation, readIndexEvent, writeIndexEvent } from './indexStreams.js';
 
 /** Stream holding the index record of one lookup key: `$`-prefixed, named by a digest. */
 export const lookupKeyStreamName = (key: string): string =>
@@ -52,22 +48,22 @@ export const toLookupKeyRecord = (key: string, at: EventLocation): LookupKeyReco
 export function parseLookupKeyRecord(data: unknown, key: string): EventLocation | undefined {
   if (typeof data !== 'object' || data === null) return undefined;
   const r = data as Record<string, unknown>;
-  if (
-    r.key !== key ||
-    typeof r.eventId !== 'string' ||
-    typeof r.stream !== 'string' ||
-    typeof r.revision !== 'number' ||
-    !Number.isSafeInteger(r.revision) ||
-    typeof r.position !== 'string' ||
-    !/^\d+$/.test(r.position)
-  )
-    return undefined;
+  const at = parseIndexedLocation(r);
+  if (r.key !== key || at === undefined) return undefined;
   return {
-    id: r.eventId,
-    stream: r.stream,
-    revision: r.revision,
-    position: BigInt(r.position),
+    id: at.eventId,
+    stream: at.stream,
+    revision: at.revision,
+    position: BigInt(at.position),
   };
+}
+
+/** `findByKey`: where the event stored with `key` is, from the key's index stream. */
+export async function findLookupKey(
+  client: Pick<EsdbClient, 'readStream'>,
+  key: string,
+): Promise<EventLocation | undefined> {
+  return parseLookupKeyRecord(await readIndexEvent(client, lookupKeyStreamName(key)), key);
 }
 
 /**
@@ -90,30 +86,22 @@ export function keysToRecord(
 }
 
 /**
- * Writes the index records of `records`, each only if its key has none yet.
+ * Writes the index records of `records`, each only if its key has none yet (the
+ * first event keeps the key).
  * Throws (translated) when a record cannot be written; the caller's events are
  * stored by then, which the message says.
  */
 export async function writeLookupKeyRecords(
-  client: Pick<EventStoreDBClient, 'appendToStream'>,
+  client: Pick<EsdbClient, 'appendToStream'>,
   records: readonly LookupKeyRecord[],
 ): Promise<void> {
   await Promise.all(
     records.map(async (record) => {
       try {
-        await client.appendToStream(
-          lookupKeyStreamName(record.key),
-          {
-            id: ulidToUuid(newEventId()),
-            contentType: 'application/json',
-            type: LOOKUP_KEY_EVENT_TYPE,
-            data: { ...record },
-            metadata: undefined,
-          },
-          { expectedRevision: CLIENT_NO_STREAM },
-        );
+        await writeIndexEvent(client, lookupKeyStreamName(record.key), LOOKUP_KEY_EVENT_TYPE, {
+          ...record,
+        });
       } catch (error) {
-        if (error instanceof WrongExpectedVersionError) return; // the first event keeps the key
         throw translateEsdbError(error, {
           operation: `record lookup key '${record.key}' of ${record.stream}@${record.revision} (the event is stored; redeliver an idempotent append to complete its keys)`,
         });
