@@ -7,6 +7,7 @@
 // CONFIG_INVALID, printed as one line without a stack trace.
 import { Command, CommanderError } from 'commander';
 import { isProvenantError } from '../errors.js';
+import { exportCommand, verifyExportCommand } from './commands/export.js';
 import { keysCommand } from './commands/keys.js';
 import { logCommand, verifyAliasCommand } from './commands/log.js';
 import { serveCommand } from './commands/serve.js';
@@ -25,6 +26,8 @@ export function buildProgram(): Command {
     .addCommand(verifyAliasCommand())
     .addCommand(keysCommand())
     .addCommand(verifyBundleCommand())
+    .addCommand(exportCommand())
+    .addCommand(verifyExportCommand())
     .addHelpText(
       'after',
       `
@@ -34,7 +37,10 @@ options, environment and exit codes.
 
 ${exitCodesHelp([
   [0, 'success'],
-  [1, 'the command found a problem (e.g. log verify: a broken link; verify-bundle: invalid)'],
+  [
+    1,
+    'the command found a problem (e.g. log verify: a broken link; verify-bundle, verify-export: invalid)',
+  ],
   [2, 'usage or configuration error'],
 ])}
 `,

@@ -22,6 +22,7 @@ import { gateRoutes } from './routes/gates.js';
 import { receiptRoutes } from './routes/receipts.js';
 import { stageRoutes } from './routes/stages.js';
 import { unitRoutes } from './routes/units.js';
+import { exportRoutes } from './routes/export.js';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const limits = deps.limits ?? DEFAULT_LIMITS;
@@ -134,6 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     stageRoutes,
     receiptRoutes,
     unitRoutes,
+    exportRoutes,
   ];
   for (const plugin of routes)
     await app.register((scope, _options, done) => {

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { openEventStore } from '../composition.js';
 import type { Config } from '../config.js';
 import { buildApp } from './app.js';
+import type { AppDeps } from './deps.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -14,10 +15,18 @@ export interface RunningServer {
   shutdown(reason?: string): Promise<void>;
 }
 
-export async function startServer(config: Config, version = '0.0.0'): Promise<RunningServer> {
+/** What a caller may add to the app's deps beyond the configuration. */
+export type ServerExtras = Pick<AppDeps, 'attestationPublicKeys'>;
+
+export async function startServer(
+  config: Config,
+  version = '0.0.0',
+  extras: ServerExtras = {},
+): Promise<RunningServer> {
   const { store, description } = openEventStore(config);
   let shuttingDown = false;
   const app = await buildApp({
+    ...extras,
     store,
     storeDescription: description,
     limits: config.limits,
