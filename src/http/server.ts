@@ -4,6 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import { openEventStore } from '../composition.js';
 import type { Config } from '../config.js';
+import type { EventStore } from '../eventStore/types.js';
 import { buildApp } from './app.js';
 import type { AppDeps } from './deps.js';
 
@@ -11,6 +12,8 @@ export interface RunningServer {
   app: FastifyInstance;
   /** The address actually bound (useful with port 0). */
   url: string;
+  /** The store it serves (closed by shutdown), for in-process tools such as the demo. */
+  store: EventStore;
   /** Graceful shutdown; resolves when everything is closed. Idempotent. */
   shutdown(reason?: string): Promise<void>;
 }
@@ -67,5 +70,5 @@ export async function startServer(
     })();
     return closing;
   };
-  return { app, url, shutdown };
+  return { app, url, store, shutdown };
 }
