@@ -26,6 +26,7 @@ describe('npm run bench', () => {
       append: ['batch100Ratio', 'groupCommitRatio', 'batch100InlineIntegrityRatio'],
       ingest: ['singleIngestRatio', 'batchIngestRatio', 'singleP99Ms'],
       'ingest-parse': ['binaryUsPerEvent', 'structuredUsPerEvent'],
+      provenance: ['buildSignMs', 'signRatio', 'verifyRatio'],
     };
     for (const [name, keys] of Object.entries(expected)) {
       const figures = report[name] as Record<string, unknown> | undefined;
@@ -44,7 +45,10 @@ describe('npm run bench', () => {
     assert.match(table.stdout, /batch100Ratio\s+\d+\.\d\dx \(target >= 0\.7x: (met|NOT met)\)/);
     assert.match(table.stdout, /groupCommitRatio\s+\d+\.\d\dx \(target >= 3x/);
     const help = await bench('--help');
-    assert.match(help.stdout, /usage: npm run bench -- \[append\|ingest\|ingest-parse\|all\]/);
+    assert.match(
+      help.stdout,
+      /usage: npm run bench -- \[append\|ingest\|ingest-parse\|provenance\|all\]/,
+    );
   });
 
   it('refuses an unknown benchmark and a bad scale, exiting 2', async () => {

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { benchAppend } from './append.js';
 import { benchIngest } from './ingest.js';
 import { benchIngestParse } from './ingestParse.js';
+import { benchProvenance } from './provenance.js';
 import type { BenchContext } from './support.js';
 
 type Bench = (ctx: BenchContext) => Promise<Record<string, number>>;
@@ -12,6 +13,7 @@ const benches: Record<string, Bench> = {
   append: benchAppend,
   ingest: benchIngest,
   'ingest-parse': benchIngestParse,
+  provenance: benchProvenance,
 };
 
 const parsed = (() => {
@@ -39,6 +41,8 @@ if (values.help) {
   ingest        POST /v1/events over loopback (binary and batch mode) vs raw inserts,
                 with a bare fastify route as the ceiling of HTTP on this machine
   ingest-parse  parsing and validating CloudEvents alone vs JSON.parse of the same bytes
+  provenance    provenance build + sign for a 1,000-receipt unit (ms); signDsse vs raw
+                crypto.sign and verifyBundle vs raw crypto.verify of the same bytes
 
   --json     print one JSON object with every figure (ratios end in "Ratio"; the
              ones the table marks informative are not targets)
