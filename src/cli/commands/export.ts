@@ -1,8 +1,6 @@
 // `provenant export` and `provenant verify-export`: a unit's evidence as a
 // self-contained folder or .tar.gz (events, definitions, attestations, keys, a
 // manifest), and its offline verification (docs/export.md).
-import { createPublicKey } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
 import {
@@ -12,46 +10,14 @@ import {
 } from '../../application/export/index.js';
 import { openEventStore } from '../../composition.js';
 import { loadConfig } from '../../config.js';
-import { ProvenantError } from '../../errors.js';
 import { envHelp, exitCodesHelp } from '../shared.js';
-
-/** The variable naming the store's signing key (PEM private key file). */
-export const SIGNING_KEY_VARIABLE = 'PROVENANT_SIGNING_KEY';
+import { SIGNING_KEY_VARIABLE, signingKeyHelp, signingPublicKeys } from '../signingKey.js';
 
 interface ExportOptions {
   out: string;
   publicKey: string[];
   principal?: string;
   json?: boolean;
-}
-
-const readKey = (path: string, what: string): string => {
-  try {
-    return createPublicKey(readFileSync(path)).export({ type: 'spki', format: 'pem' }).toString();
-  } catch (error) {
-    throw new ProvenantError('SIGN_INVALID_KEY', `${what} ${path} is not a readable PEM key`, {
-      cause: error,
-    });
-  }
-};
-
-/**
- * The public keys to export attestations with: each --public-key file, and the
- * store's signing key from $PROVENANT_SIGNING_KEY (its `.pub.pem` beside it, or
- * derived from the private key).
- */
-function publicKeys(files: readonly string[], env: NodeJS.ProcessEnv): string[] {
-  const keys = files.map((file) => readKey(file, '--public-key'));
-  const signingKey = env[SIGNING_KEY_VARIABLE]?.trim();
-  if (signingKey !== undefined && signingKey !== '') {
-    const beside = signingKey.replace(/(\.pem)?$/, '.pub.pem');
-    keys.push(
-      existsSync(beside)
-        ? readKey(beside, 'public key')
-        : readKey(signingKey, `$${SIGNING_KEY_VARIABLE}`),
-    );
-  }
-  return keys;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -81,11 +47,11 @@ ${exitCodesHelp([
 ])}
 
 ${envHelp()}
-  ${SIGNING_KEY_VARIABLE.padEnd(30)} PEM private key the store signs attestations with; its public key (the .pub.pem beside it, or derived) is exported.
+${signingKeyHelp}
 `,
     )
     .action(async (unitKey: string, options: ExportOptions) => {
-      const keys = publicKeys(options.publicKey, process.env);
+      const keys = signingPublicKeys(options.publicKey, process.env);
       const { store } = openEventStore(loadConfig());
       try {
         const result = await exportUnit(store, unitKey, {

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { loadConfig } from '../../config.js';
 import { startServer } from '../../http/server.js';
 import { envHelp, exitCodesHelp, version } from '../shared.js';
+import { signingKeyHelp, signingPublicKeys } from '../signingKey.js';
 
 interface ServeOptions {
   host?: string;
@@ -29,13 +30,16 @@ ${exitCodesHelp([
 ])}
 
 ${envHelp()}
+${signingKeyHelp}
 `,
     )
     .action(async (options: ServeOptions) => {
       const env = { ...process.env };
       if (options.host !== undefined) env.PROVENANT_HOST = options.host;
       if (options.port !== undefined) env.PROVENANT_PORT = options.port;
-      const server = await startServer(loadConfig(env), version);
+      const server = await startServer(loadConfig(env), version, {
+        attestationPublicKeys: signingPublicKeys([], env),
+      });
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals): void => {
           void server.shutdown(signal).then(resolve, (error: unknown) => {
