@@ -141,6 +141,12 @@ describe('exportUnit → verifyExport', () => {
     assert.equal(data.exportedBy, 'auditor');
     assert.equal(data.unitRevision, lines.length - 1);
     assert.equal(last.metadata.principal, 'auditor');
+    // The unit goes on: folds skip the export event.
+    const test = passingReceipts(UNIT)[1];
+    assert.ok(test);
+    const recorded = await service.recordReceipt({ ...test, results: { passed: 121 } });
+    assert.ok(recorded.receiptId);
+    assert.ok((await service.getUnitStatus(UNIT)).receipts.length >= 4);
   });
 
   it('writes a .tar.gz of the same folder that verifies offline', async () => {
