@@ -49,6 +49,7 @@ describe('npm run bench', () => {
         'unitReadGrowthRatio',
         'unitRecordGrowthRatio',
       ],
+      provenance: ['buildSignMs', 'signRatio', 'verifyRatio'],
     };
     const growth = report['growth'] as Record<string, number> | undefined;
     assert.equal(growth?.['largeLogEvents'], 100 * 200 + 3, 'growth: 100x the small log');
@@ -71,7 +72,7 @@ describe('npm run bench', () => {
     const help = await bench('--help');
     assert.match(
       help.stdout,
-      /usage: npm run bench -- \[append\|ingest\|ingest-parse\|growth\|all\]/,
+      /usage: npm run bench -- \[append\|ingest\|ingest-parse\|growth\|provenance\|all\]/,
     );
     assert.match(help.stdout, /growth\s+API operations/);
   });

@@ -6,6 +6,7 @@ import { benchAppend } from './append.js';
 import { benchGrowth } from './growth.js';
 import { benchIngest } from './ingest.js';
 import { benchIngestParse } from './ingestParse.js';
+import { benchProvenance } from './provenance.js';
 import type { BenchContext } from './support.js';
 
 type Bench = (ctx: BenchContext) => Promise<Record<string, number>>;
@@ -14,6 +15,7 @@ const benches: Record<string, Bench> = {
   ingest: benchIngest,
   'ingest-parse': benchIngestParse,
   growth: benchGrowth,
+  provenance: benchProvenance,
 };
 
 const parsed = (() => {
@@ -45,6 +47,8 @@ if (values.help) {
   growth        API operations (ingest, revocation, unit reads, first request after a
                 start) on a 1,000,000-event log vs a 10,000-event one, and on a unit of
                 10,000 receipts vs one of 100 (fill progress on stderr)
+  provenance    provenance build + sign for a 1,000-receipt unit (ms); signDsse vs raw
+                crypto.sign and verifyBundle vs raw crypto.verify of the same bytes
 
   --json     print one JSON object with every figure (ratios end in "Ratio"; the
              ones the table marks informative are not targets)

@@ -163,6 +163,45 @@ export const errorCodes = {
   VERIFY_NO_ATTESTATION: { status: 404, title: 'No attestation of that kind for the unit' },
   VERIFY_STORE_UNREACHABLE: { status: 503, title: 'The store could not be asked' },
 
+  // Export and offline verification of a unit's evidence (src/application/export)
+  EXPORT_TARGET_EXISTS: { status: 409, title: 'Export target exists and is not an empty folder' },
+  EXPORT_UNREADABLE: { status: 400, title: 'Export is not a readable folder or .tar.gz archive' },
+  EXPORT_MANIFEST_MISSING: { status: 422, title: 'Export has no manifest.json' },
+  EXPORT_MANIFEST_INVALID: { status: 422, title: 'Export manifest is malformed' },
+  EXPORT_FILE_MISSING: { status: 422, title: 'A file the export needs is missing' },
+  EXPORT_EXTRA_FILE: { status: 422, title: 'Export holds a file its manifest does not list' },
+  EXPORT_DIGEST_MISMATCH: {
+    status: 422,
+    title: "A file's digest or size differs from the manifest",
+  },
+  EXPORT_EVENT_INVALID: { status: 422, title: 'An exported event is malformed or misplaced' },
+  EXPORT_CONTENT_DIGEST_MISMATCH: {
+    status: 422,
+    title: "An exported event's content does not match its digest",
+  },
+  EXPORT_CHAIN_BROKEN: {
+    status: 422,
+    title: 'Exported stream chain is broken (event missing, reordered or altered)',
+  },
+  EXPORT_KEY_MISSING: { status: 422, title: 'No exported key verifies an attestation' },
+  EXPORT_KEY_INVALID: { status: 422, title: 'Exported key file is not the key it is named for' },
+  EXPORT_ATTESTATION_INVALID: {
+    status: 422,
+    title: 'Exported attestation does not verify or is not the one issued',
+  },
+  EXPORT_EVIDENCE_MISSING: {
+    status: 422,
+    title: 'An attestation refers to evidence the export lacks or that differs',
+  },
+  EXPORT_EVIDENCE_REVOKED: {
+    status: 422,
+    title: 'An attestation relies on a receipt revoked later',
+  },
+  EXPORT_POLICY_MISMATCH: {
+    status: 422,
+    title: "A VSA's policy digest does not match the exported definitions",
+  },
+
   // Configuration and command line (src/cli, src/config.ts)
   CONFIG_INVALID: { status: 500, title: 'Invalid configuration' },
 } as const satisfies Record<string, ErrorCodeInfo>;

@@ -7,6 +7,7 @@
 // CONFIG_INVALID, printed as one line without a stack trace.
 import { Command, CommanderError } from 'commander';
 import { isProvenantError } from '../errors.js';
+import { exportCommand, verifyExportCommand } from './commands/export.js';
 import { keysCommand } from './commands/keys.js';
 import { logCommand } from './commands/log.js';
 import { projectionsCommand } from './commands/projections.js';
@@ -28,6 +29,8 @@ export function buildProgram(): Command {
     .addCommand(verifyCommand())
     .addCommand(keysCommand())
     .addCommand(verifyBundleCommand())
+    .addCommand(exportCommand())
+    .addCommand(verifyExportCommand())
     .addHelpText(
       'after',
       `
@@ -37,7 +40,10 @@ options, environment and exit codes.
 
 ${exitCodesHelp([
   [0, 'success'],
-  [1, 'the command found a problem (e.g. log verify: a broken link; verify: invalid)'],
+  [
+    1,
+    'the command found a problem (e.g. log verify: a broken link; verify, verify-bundle, verify-export: invalid)',
+  ],
   [2, 'usage or configuration error'],
   [3, 'verify: could not check (the store cannot be reached)'],
 ])}

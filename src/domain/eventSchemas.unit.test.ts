@@ -7,7 +7,8 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { UNIT, definitionsOf, receipt } from '../../test/support/domainFixtures.js';
 import { attestationIssued } from './attestation.js';
-import { EventTypes, type DomainEvent } from './events.js';
+import { unitExported } from './unitExport.js';
+import { EXPORT_FORMAT, EventTypes, type DomainEvent } from './events.js';
 import { decideGate, initialGateState } from './gate.js';
 import { decideStage, initialStageState } from './stage.js';
 import { unitDecider, type UnitCommand } from './unit.js';
@@ -148,7 +149,24 @@ describe('event schemas', () => {
       trigger: { kind: 'request', requestedBy: 'alice' },
       bundle: { mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json' },
     });
-    for (const event of [...gate, ...disabledGate, ...stage, ...disabledStage, attestation]) {
+    const exported = unitExported({
+      unit: UNIT,
+      format: EXPORT_FORMAT,
+      exportedAt: '2026-01-02T03:04:05.678Z',
+      exportedBy: 'auditor@example.com',
+      manifestDigest: 'f'.repeat(64),
+      headPosition: '42',
+      unitRevision: 7,
+      files: 5,
+    });
+    for (const event of [
+      ...gate,
+      ...disabledGate,
+      ...stage,
+      ...disabledStage,
+      attestation,
+      exported,
+    ]) {
       assertValid(event);
       seen.add(event.type);
     }
@@ -167,5 +185,17 @@ describe('event schemas', () => {
       false,
     );
     assert.equal(validators.get(EventTypes.GatePassed)?.({ unit: UNIT }), false);
+    assert.equal(
+      validators.get(EventTypes.UnitExported)?.({
+        unit: UNIT,
+        format: EXPORT_FORMAT,
+        exportedAt: 'yesterday',
+        manifestDigest: 'f'.repeat(64),
+        headPosition: '42',
+        unitRevision: 7,
+        files: 5,
+      }),
+      false,
+    );
   });
 });

@@ -23,6 +23,7 @@ export const EventTypes = {
   StagePassed: 'StagePassed.v1',
   StageReopened: 'StageReopened.v1',
   AttestationIssued: 'AttestationIssued.v1',
+  UnitExported: 'UnitExported.v1',
 } as const;
 
 /** Every domain event type this module defines. */
@@ -220,6 +221,35 @@ export type AttestationIssued = DomainEvent<
   typeof EventTypes.AttestationIssued,
   AttestationIssuedData
 >;
+
+// ---------------------------------------------------------------- exports
+
+/** Name of the export format: `manifest.json`'s `format` (docs/export.md). */
+export const EXPORT_FORMAT = 'provenant-export/v1';
+
+/**
+ * `UnitExported.v1`, in the unit's stream: the unit's evidence was exported (a
+ * folder or archive that `provenant verify-export` checks offline). Says who and
+ * when, and names the export by the digest of its manifest.
+ */
+export interface UnitExportedData {
+  unit: string;
+  format: typeof EXPORT_FORMAT;
+  /** RFC 3339 time of the export (the manifest's `exportedAt`). */
+  exportedAt: string;
+  /** The principal that asked for it, when known. */
+  exportedBy?: string;
+  /** Hex SHA-256 of the bytes of `manifest.json`. */
+  manifestDigest: string;
+  /** Global position of the log's last event when exported, in decimal. */
+  headPosition: string;
+  /** Revision of the unit stream's last exported event. */
+  unitRevision: number;
+  /** Files the manifest lists. */
+  files: number;
+}
+
+export type UnitExported = DomainEvent<typeof EventTypes.UnitExported, UnitExportedData>;
 
 /** Events of a gate stream. */
 export type GateEvent = GateDefined | GateDisabled;

@@ -20,7 +20,7 @@ export {
   GATE_STREAM_PREFIX,
   STAGE_STREAM_PREFIX,
 } from './names.js';
-export { EventTypes, isUnitEvent, isGateEvent, isStageEvent } from './events.js';
+export { EventTypes, EXPORT_FORMAT, isUnitEvent, isGateEvent, isStageEvent } from './events.js';
 export type {
   DomainEvent,
   EventTypeName,
@@ -33,6 +33,8 @@ export type {
   ReceiptRevokedData,
   AttestationIssued,
   AttestationIssuedData,
+  UnitExported,
+  UnitExportedData,
   AttestationKind,
   GateDefinitionBody,
   GateDefinedData,
@@ -106,3 +108,4 @@ export type {
   DigestSet,
 } from './receiptInput.js';
 export { attestationIssued } from './attestation.js';
+export { unitExported } from './unitExport.js';

@@ -25,6 +25,7 @@ import { stageRoutes } from './routes/stages.js';
 import { unitRoutes } from './routes/units.js';
 import { attestationRoutes } from './routes/attestations.js';
 import { verifyRoutes } from './routes/verify.js';
+import { exportRoutes } from './routes/export.js';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const limits = deps.limits ?? DEFAULT_LIMITS;
@@ -149,6 +150,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     unitRoutes,
     attestationRoutes,
     verifyRoutes,
+    exportRoutes,
   ];
   for (const plugin of routes)
     await app.register((scope, _options, done) => {

@@ -22,6 +22,11 @@ export interface AppDeps {
   /** True once a graceful shutdown has begun (readiness goes false). */
   isShuttingDown?: () => boolean;
   version?: string;
+  /**
+   * Public keys (SPKI PEM) of the store's attestation signers: exports include
+   * the ones that signed the exported attestations, so that they verify offline.
+   */
+  attestationPublicKeys?: readonly string[];
 }
 
 /** What route plugins receive: the deps with defaults filled in. */

@@ -13,16 +13,26 @@ import type { Config } from '../config.js';
 import type { EventStore } from '../eventStore/types.js';
 import { createProjectionRunner, type ProjectionRunner } from '../readModels/runner.js';
 import { buildApp } from './app.js';
+import type { AppDeps } from './deps.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   /** The address actually bound (useful with port 0). */
   url: string;
+  /** The store it serves (closed by shutdown), for in-process tools such as the demo. */
+  store: EventStore;
   /** Graceful shutdown; resolves when everything is closed. Idempotent. */
   shutdown(reason?: string): Promise<void>;
 }
 
-export async function startServer(config: Config, version = '0.0.0'): Promise<RunningServer> {
+/** What a caller may add to the app's deps beyond the configuration. */
+export type ServerExtras = Pick<AppDeps, 'attestationPublicKeys'>;
+
+export async function startServer(
+  config: Config,
+  version = '0.0.0',
+  extras: ServerExtras = {},
+): Promise<RunningServer> {
   // The key first: a missing or unreadable key refuses to start before the store opens.
   const { signing, generated } = loadSigning(config);
   const { store, description } = openEventStore(config);
@@ -35,7 +45,17 @@ export async function startServer(config: Config, version = '0.0.0'): Promise<Ru
     version,
     maxEventBytes: config.limits.eventBytes,
   });
+  // Exports carry the public keys that verify the store's attestations: this
+  // store's own, and any the caller adds (keys of earlier signers).
+  const attestationPublicKeys = [
+    ...new Set([
+      ...(extras.attestationPublicKeys ?? []),
+      ...(signing.publicKeyPem === undefined ? [] : [signing.publicKeyPem]),
+    ]),
+  ];
   const app = await buildApp({
+    ...extras,
+    attestationPublicKeys,
     store,
     attestations,
     storeDescription: description,
@@ -99,7 +119,7 @@ export async function startServer(config: Config, version = '0.0.0'): Promise<Ru
     })();
     return closing;
   };
-  return { app, url, shutdown };
+  return { app, url, store, shutdown };
 }
 
 /**

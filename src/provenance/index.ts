@@ -55,7 +55,13 @@ export {
 export type { UnitReceiptChain, ChainReceipt, ReceiptRevocation } from './chain.js';
 export { buildProvenance, RECEIPT_CHAIN_BUILD_TYPE } from './builders.js';
 export type { ProvenanceOptions, SourceRef } from './builders.js';
-export { buildVsa, stagePolicyDigest, stageLevel, STAGE_POLICY_URI_PREFIX } from './vsaBuilder.js';
+export {
+  buildVsa,
+  definitionDigest,
+  stagePolicyDigest,
+  stageLevel,
+  STAGE_POLICY_URI_PREFIX,
+} from './vsaBuilder.js';
 export type { VsaInput, VsaGate } from './vsaBuilder.js';
 export { buildTestResult } from './testResultBuilder.js';
 export type { TestResultOptions } from './testResultBuilder.js';

@@ -3,6 +3,7 @@
 // the strength of the receipts it counted. Pure: the time comes from the verdict.
 // Conventions (levels, policy URI and digest): docs/provenance.md.
 import { createHash } from 'node:crypto';
+import type { GateDefinedData, StageDefinedData } from '../domain/events.js';
 import { canonicalize } from '../encoding/canonicalJson.js';
 import { receiptUri, requireUri, unitUri } from './chain.js';
 import { ProvenanceError, invalidInput } from './errors.js';
@@ -51,6 +52,14 @@ const checkSha256 = (what: string, value: string): void => {
   if (problem !== undefined)
     throw new ProvenanceError('PROVENANCE_BAD_DIGEST', `${what}: ${problem}`);
 };
+
+/**
+ * The definition digest of a gate or stage version: hex SHA-256 of the RFC 8785
+ * canonical JSON of its `GateDefined.v1` or `StageDefined.v1` event data (id and
+ * version included), so that anyone holding the definition events recomputes it.
+ */
+export const definitionDigest = (definition: GateDefinedData | StageDefinedData): string =>
+  createHash('sha256').update(canonicalize(definition), 'utf8').digest('hex');
 
 /**
  * The policy digest of a stage verdict: hex SHA-256 of the canonical JSON of

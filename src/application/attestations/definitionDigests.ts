@@ -4,7 +4,6 @@
 // stage verdict they come from the gate and stage streams (the versions the
 // verdict names); for "the current definitions" from the definitions snapshot,
 // which holds the same event data.
-import { createHash } from 'node:crypto';
 import {
   EventTypes,
   type GateDefinedData,
@@ -12,19 +11,17 @@ import {
   type StageVerdictData,
 } from '../../domain/events.js';
 import { gateStreamName, stageStreamName } from '../../domain/names.js';
-import { canonicalize } from '../../encoding/canonicalJson.js';
 import { ProvenantError } from '../../errors.js';
 import type { EventStore } from '../../eventStore/types.js';
 import {
   STAGE_POLICY_URI_PREFIX,
+  definitionDigest,
   stagePolicyDigest,
   type VsaGate,
 } from '../../provenance/index.js';
 import type { DefinitionsSnapshot } from '../definitionsStore.js';
 
-/** Hex SHA-256 of a definition event's data as canonical JSON. */
-export const definitionDigest = (data: GateDefinedData | StageDefinedData): string =>
-  createHash('sha256').update(canonicalize(data), 'utf8').digest('hex');
+export { definitionDigest };
 
 /** What `stagePolicyDigest` needs for one stage version. */
 export interface StagePolicyInput {

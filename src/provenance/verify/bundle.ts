@@ -50,23 +50,35 @@ const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 const isBase64 = (text: string): boolean =>
   BASE64.test(text) && text.replace(/=+$/, '').length % 4 !== 1;
 
-function* valuesAt(
+/**
+ * Calls `visit` with each value at `path` (`*` = every array item) and where it
+ * is; stops at the first `false`. A plain recursion, not a generator: it runs
+ * on every verification.
+ */
+function everyValueAt(
   value: unknown,
   path: readonly string[],
+  depth: number,
   at: string,
-): Generator<[string, unknown]> {
-  if (path.length === 0) {
-    yield [at, value];
-    return;
-  }
-  const [key, ...rest] = path as [string, ...string[]];
+  visit: (at: string, value: unknown) => boolean,
+): boolean {
+  if (depth === path.length) return visit(at, value);
+  const key = path[depth] as string;
   if (key === '*') {
-    if (Array.isArray(value)) {
-      for (const [i, item] of value.entries()) yield* valuesAt(item, rest, `${at}[${i}]`);
-    }
-  } else if (typeof value === 'object' && value !== null && Object.hasOwn(value, key)) {
-    yield* valuesAt((value as Record<string, unknown>)[key], rest, at ? `${at}.${key}` : key);
+    if (!Array.isArray(value)) return true;
+    for (let i = 0; i < value.length; i++)
+      if (!everyValueAt(value[i], path, depth + 1, `${at}[${i}]`, visit)) return false;
+    return true;
   }
+  if (typeof value === 'object' && value !== null && Object.hasOwn(value, key))
+    return everyValueAt(
+      (value as Record<string, unknown>)[key],
+      path,
+      depth + 1,
+      at ? `${at}.${key}` : key,
+      visit,
+    );
+  return true;
 }
 
 /**
@@ -99,11 +111,12 @@ export function parseBundle(input: unknown): Bundle {
     );
   }
   for (const path of BASE64_FIELDS) {
-    for (const [at, value] of valuesAt(json, path, '')) {
+    everyValueAt(json, path, 0, '', (at, value) => {
       if (typeof value !== 'string' || !isBase64(value)) {
         throw new BundleVerificationError('VERIFY_BAD_BASE64', `${at} is not base64`);
       }
-    }
+      return true;
+    });
   }
   try {
     // Also checks the version's required fields (e.g. v0.2+ needs inclusion proofs).

@@ -90,12 +90,22 @@ export function parseTrustedRoot(json: unknown, source = 'trusted root'): Truste
   return root;
 }
 
+/** Roots that passed checkTrustedRoot: a root object is checked once, not on every verification. */
+const checkedRoots = new WeakSet<TrustedRoot>();
+
 /**
  * What @sigstore/verify does not check in a root: every authority has key or
  * certificate material and a validity start (a missing start would make the
  * library trust the key since the epoch), and no validity ends before it starts.
+ * A root object is checked once (roots are not changed after they are parsed).
  */
 export function checkTrustedRoot(root: TrustedRoot, source = 'trusted root'): void {
+  if (checkedRoots.has(root)) return;
+  checkTrustedRootOnce(root, source);
+  checkedRoots.add(root);
+}
+
+function checkTrustedRootOnce(root: TrustedRoot, source: string): void {
   const fail = (what: string): never => {
     throw new BundleVerificationError('VERIFY_TRUST_MATERIAL', `${source}: ${what}`);
   };

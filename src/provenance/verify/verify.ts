@@ -109,29 +109,28 @@ export function verifyBundle(
   let verifierOptions: VerifierOptions;
   if (keyBased) {
     const key = toPublicKey(policy.publicKey);
-    const keyId = createHash('sha256')
-      .update(key.export({ type: 'spki', format: 'der' }))
-      .digest();
-    verifiedKeyId = keyId.toString('hex');
-    // The hint names the key; Provenant writes the hex key id, other clients the
-    // base64 of the same digest; an empty hint leaves the choice to the caller.
-    const acceptedHints = new Set(['', keyId.toString('hex'), keyId.toString('base64')]);
-    trust = libraryCall(() =>
-      toTrustMaterial(root, (hint) => {
+    const keyId = keyIdBytes(key);
+    const keyIdHex = keyId.toString('hex');
+    verifiedKeyId = keyIdHex;
+    trust = trustMaterial(root, keyIdHex, () => {
+      // The hint names the key; Provenant writes the hex key id, other clients the
+      // base64 of the same digest; an empty hint leaves the choice to the caller.
+      const acceptedHints = new Set(['', keyIdHex, keyId.toString('base64')]);
+      return toTrustMaterial(root, (hint) => {
         if (!acceptedHints.has(hint)) {
           throw new BundleVerificationError(
             'VERIFY_UNKNOWN_KEY',
-            `the bundle names key ${hint}, not the given key ${verifiedKeyId}`,
+            `the bundle names key ${hint}, not the given key ${keyIdHex}`,
           );
         }
         return { publicKey: key, validFor: () => true };
-      }),
-    );
+      });
+    });
     // A local key needs no witnesses; tlog entries and timestamps that are
     // present are still verified against the trusted root.
     verifierOptions = { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 };
   } else {
-    trust = libraryCall(() => toTrustMaterial(root));
+    trust = trustMaterial(root, '', () => toTrustMaterial(root));
     verifierOptions = { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 };
   }
 
@@ -203,6 +202,47 @@ function libraryCall<T>(call: () => T): T {
       { cause: error },
     );
   }
+}
+
+/** Key ids (SHA-256 of the DER SPKI) of the key objects verified with, each computed once. */
+const keyIds = new WeakMap<KeyObject, Buffer>();
+
+function keyIdBytes(key: KeyObject): Buffer {
+  let id = keyIds.get(key);
+  if (id === undefined) {
+    id = createHash('sha256')
+      .update(key.export({ type: 'spki', format: 'der' }))
+      .digest();
+    keyIds.set(key, id);
+  }
+  return id;
+}
+
+/**
+ * Trust material per trusted root and signing key ('' for certificates), built
+ * once: building it parses every key and certificate of the root, which costs
+ * far more than verifying one signature.
+ */
+const trustCache = new WeakMap<TrustedRoot, Map<string, TrustMaterial>>();
+
+function trustMaterial(
+  root: TrustedRoot,
+  keyIdHex: string,
+  build: () => TrustMaterial,
+): TrustMaterial {
+  let byKey = trustCache.get(root);
+  if (byKey === undefined) {
+    byKey = new Map();
+    trustCache.set(root, byKey);
+  }
+  let trust = byKey.get(keyIdHex);
+  if (trust === undefined) {
+    trust = libraryCall(build);
+    // Bounded: one entry per key a caller verifies with.
+    if (byKey.size >= 64) byKey.clear();
+    byKey.set(keyIdHex, trust);
+  }
+  return trust;
 }
 
 function toPublicKey(key: string | Buffer | KeyObject): KeyObject {

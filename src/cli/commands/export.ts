@@ -1,0 +1,128 @@
+// `provenant export` and `provenant verify-export`: a unit's evidence as a
+// self-contained folder or .tar.gz (events, definitions, attestations, keys, a
+// manifest), and its offline verification (docs/export.md).
+import { userInfo } from 'node:os';
+import { Command } from 'commander';
+import {
+  exportUnit,
+  verifyExport,
+  type VerifyExportResult,
+} from '../../application/export/index.js';
+import { openEventStore } from '../../composition.js';
+import { loadConfig } from '../../config.js';
+import { envHelp, exitCodesHelp } from '../shared.js';
+import { SIGNING_KEY_VARIABLE, signingPublicKeys } from '../signingKey.js';
+
+interface ExportOptions {
+  out: string;
+  publicKey: string[];
+  principal?: string;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function exportCommand(): Command {
+  return new Command('export')
+    .summary("Export a unit's evidence for offline verification")
+    .description(
+      `Writes every event of the unit's stream (events.jsonl, with digests and chain), the gate and stage definition events its verdicts name (definitions.jsonl), each issued attestation (attestations/<id>.intoto.jsonl and .sigstore.json), the public keys that verify them (keys/<keyid>.pub.pem) and manifest.json (the SHA-256 and size of every other file). --out names a folder (created; it must not exist or be empty) or, ending in .tar.gz or .tgz, an archive of the same folder. The export is recorded as UnitExported.v1 in the unit's stream. Check it with 'provenant verify-export'.`,
+    )
+    .argument('<unitKey>', 'unit key, NVRPP name/version/release/platform/packageType')
+    .requiredOption('--out <dir|file.tar.gz>', 'where to write the export')
+    .option(
+      '--public-key <file>',
+      `a public key (PEM) that signed attestations; repeatable (the key of $${SIGNING_KEY_VARIABLE} is added)`,
+      collect,
+      [],
+    )
+    .option('--principal <name>', 'who exports, for the record (default: cli:<user>)')
+    .option('--json', 'print the result as JSON')
+    .addHelpText(
+      'after',
+      `
+${exitCodesHelp([
+  [0, 'exported (and recorded)'],
+  [2, 'usage or configuration error, unknown unit (DOMAIN_UNIT_NOT_FOUND), target not empty'],
+])}
+
+${envHelp()}
+`,
+    )
+    .action(async (unitKey: string, options: ExportOptions) => {
+      const config = loadConfig();
+      const keys = signingPublicKeys(options.publicKey, config.attestation.signingKeyPath);
+      const { store } = openEventStore(config);
+      try {
+        const result = await exportUnit(store, unitKey, {
+          out: options.out,
+          publicKeys: keys,
+          principal: options.principal ?? `cli:${userInfo().username}`,
+        });
+        if (options.json) {
+          console.log(
+            JSON.stringify(result, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+          );
+        } else {
+          console.log(
+            `exported ${result.manifest.unit} to ${result.out} (${result.form}): ${result.events} events, ${result.definitions} definition events, ${result.attestations} attestations, ${result.manifest.files.length + 1} files`,
+          );
+          console.log(
+            `manifest sha256 ${result.manifestDigest} (recorded as event ${result.event.id})`,
+          );
+        }
+        for (const keyId of result.missingKeys)
+          console.error(
+            `warning: no public key ${keyId} given (--public-key or $${SIGNING_KEY_VARIABLE}): its attestations will not verify offline`,
+          );
+        for (const id of result.withoutBundle)
+          console.error(`warning: attestation ${id} was recorded without its bundle; not exported`);
+      } finally {
+        await store.close();
+      }
+    });
+}
+
+/** One line per problem, the first as the headline. */
+export function describeVerification(result: VerifyExportResult): string {
+  if (result.ok)
+    return [
+      `ok: export of ${result.unit ?? '?'} verified: ${result.checked.files} files, ${result.checked.events} events, ${result.checked.definitions} definition events, ${result.checked.attestations} attestations`,
+      `manifest sha256 ${result.manifestSha256 ?? '?'}`,
+      ...result.notes.map((n) => `note: ${n}`),
+    ].join('\n');
+  const [first, ...rest] = result.problems;
+  return [
+    `INVALID: ${first?.code ?? '?'}: ${first?.message ?? ''}`,
+    ...(rest.length === 0
+      ? []
+      : [
+          `  and ${rest.length} more problem${rest.length === 1 ? '' : 's'} (--json lists them all)`,
+        ]),
+  ].join('\n');
+}
+
+export function verifyExportCommand(): Command {
+  return new Command('verify-export')
+    .summary('Verify an export offline (folder or .tar.gz)')
+    .description(
+      "Checks an export with nothing but its own files: the manifest; every file it lists present with its SHA-256 and size, and nothing else; each event's content digest and each stream's hash chain (revisions contiguous from 0, one unit stream); every attestation's Sigstore bundle against its AttestationIssued event and a key in keys/; the receipts and subjects it names present in events.jsonl with matching digests and not revoked later; each VSA's policy digest recomputed from definitions.jsonl. Prints the first problem with its EXPORT_* code; --json lists every problem.",
+    )
+    .argument('<path>', 'export folder, or .tar.gz / .tgz archive')
+    .option('--json', 'print the full result as JSON')
+    .addHelpText(
+      'after',
+      `
+${exitCodesHelp([
+  [0, 'the export is intact and every attestation verifies'],
+  [1, 'tampered or invalid: the first problem with its EXPORT_* code'],
+  [2, 'usage error, or the path is neither a folder nor a .tar.gz file'],
+])}
+`,
+    )
+    .action(async (path: string, options: { json?: boolean }) => {
+      const result = await verifyExport(path);
+      console.log(options.json ? JSON.stringify(result) : describeVerification(result));
+      process.exitCode = result.ok ? 0 : 1;
+    });
+}

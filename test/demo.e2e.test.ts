@@ -1,0 +1,30 @@
+// `npm run demo` runs the whole story and exits 0, printing each step with ✓.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const demo = fileURLToPath(new URL('../scripts/demo.ts', import.meta.url));
+
+describe('npm run demo', () => {
+  it('plays every step and exits 0', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', demo], {
+      timeout: 120_000,
+      maxBuffer: 4 * 1024 * 1024,
+    });
+    assert.doesNotMatch(stdout, /\u2717/);
+    for (const line of [
+      /1\. Start Provenant on a fresh embedded store\n\s+\u2713 http:\/\/127\.0\.0\.1:\d+/,
+      /security gate failed, release blocked/,
+      /security gate passed, release passed/,
+      /\u2713 4 attestations verified/,
+      /zlib\/1\.3\.1\/1\.el9\/x86_64\/rpm: VSA PASSED \(PROVENANT_STAGE_RELEASE\)/,
+      /\u2713 intact: \d+ files, \d+ events/,
+      /caught: EXPORT_CONTENT_DIGEST_MISMATCH/,
+      /\u2713 demo complete: every step passed/,
+    ])
+      assert.match(stdout, line);
+  });
+});
