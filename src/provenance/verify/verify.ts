@@ -130,7 +130,10 @@ export function verifyBundle(
     // present are still verified against the trusted root.
     verifierOptions = { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 };
   } else {
-    trust = trustMaterial(root, '', () => toTrustMaterial(root));
+    // Built per verification: a cached certificate-based trust material made a
+    // later keyless verification fail ("invalid time"), so only key-based trust
+    // material, which a release gate verifies with over and over, is cached.
+    trust = libraryCall(() => toTrustMaterial(root));
     verifierOptions = { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 };
   }
 
@@ -219,8 +222,7 @@ function keyIdBytes(key: KeyObject): Buffer {
 }
 
 /**
- * Trust material per trusted root and signing key ('' for certificates), built
- * once: building it parses every key and certificate of the root, which costs
+ * Key-based trust material per trusted root and signing key, built once: building it parses every key and certificate of the root, which costs
  * far more than verifying one signature.
  */
 const trustCache = new WeakMap<TrustedRoot, Map<string, TrustMaterial>>();
