@@ -96,9 +96,25 @@ describe('keyless signing configured on the server', () => {
     const tlogKeys = p256();
     const tsaKeys = p256();
     const ctLog = await initializeCTLog(ctKeys);
-    const ca = await initializeCA(caKeys, ctLog);
+    const mockEpoch = new Date(Math.floor(Date.now() / 1000) * 1000 - 1000);
+    const ca = await initializeCA(
+      caKeys,
+      ctLog,
+      // The mock Rekor floors its integrated time to the second while the mock
+      // Fulcio stamps notBefore to the millisecond: a certificate issued in the
+      // same second would start after its own log entry. Its validity starts on
+      // a whole second, a second ago.
+      mockEpoch,
+    );
     const tlog = await initializeTLog(rekor.url, tlogKeys);
-    const timestamps = await initializeTSA(tsaKeys);
+    // The mock TSA writes its time's milliseconds with DER's trailing zeros
+    // dropped (".12Z"), which @sigstore/core's parser refuses ("invalid time")
+    // whenever they end in 0; its certificates start when it is created. So its
+    // clock is fixed just after that, at a millisecond that does not end in 0.
+    const tsaClock = new Date(0);
+    const timestamps = await initializeTSA(tsaKeys, tsaClock);
+    const tsaTime = Date.now() + 5;
+    tsaClock.setTime(tsaTime % 10 === 0 ? tsaTime + 1 : tsaTime);
     for (const [target, handler] of [
       [fulcio, fulcioHandler(ca)],
       [rekor, rekorHandler(tlog)],
