@@ -22,6 +22,10 @@ import { gateRoutes } from './routes/gates.js';
 import { receiptRoutes } from './routes/receipts.js';
 import { stageRoutes } from './routes/stages.js';
 import { unitRoutes } from './routes/units.js';
+import { createMetrics, installMetricHooks } from './metrics.js';
+import { queryRoutes } from './routes/queries.js';
+import { liveFeedRoutes } from './routes/liveFeed.js';
+import { metricsRoutes } from './routes/metrics.js';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const limits = deps.limits ?? DEFAULT_LIMITS;
@@ -116,10 +120,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  const metrics = createMetrics(deps.projectionStatus);
+  installMetricHooks(app, metrics.registry);
+  const store = metrics.timedStore(deps.store);
   const routeDeps: RouteDeps = {
     ...deps,
-    domain: deps.domain ?? createDomainService({ eventStore: deps.store }),
+    store,
+    domain: deps.domain ?? createDomainService({ eventStore: store }),
     limits,
+    metrics: metrics.registry,
   };
   // The API's shared schemas (bodies, problem details) are visible to every scope.
   registerApiSchemas(app);
@@ -134,6 +143,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     stageRoutes,
     receiptRoutes,
     unitRoutes,
+    queryRoutes,
+    liveFeedRoutes,
+    metricsRoutes,
   ];
   for (const plugin of routes)
     await app.register((scope, _options, done) => {

@@ -5,7 +5,6 @@ import type { FastifyInstance } from 'fastify';
 import { projections } from '../../projections/index.js';
 import { openEventStore, openReadModels } from '../composition.js';
 import type { Config } from '../config.js';
-import type { EventStore } from '../eventStore/types.js';
 import { createProjectionRunner, type ProjectionRunner } from '../readModels/runner.js';
 import { buildApp } from './app.js';
 
@@ -20,35 +19,62 @@ export interface RunningServer {
 export async function startServer(config: Config, version = '0.0.0'): Promise<RunningServer> {
   const { store, description } = openEventStore(config);
   let shuttingDown = false;
-  const app = await buildApp({
+  // The read models serve the query API in every mode; the runner keeps them
+  // current in this process unless PROVENANT_PROJECTIONS=off (then another does).
+  const warnings: string[] = [];
+  const { readModels, description: readModelsDescription } = openReadModels(config, (message) =>
+    warnings.push(message),
+  );
+  // The runner logs through the app, built after it.
+  const logTo: { app?: FastifyInstance } = {};
+  const runner: ProjectionRunner | undefined =
+    config.readModels.projections === 'off'
+      ? undefined
+      : createProjectionRunner({
+          eventStore: store,
+          readModels,
+          projections,
+          log: (level, message, fields) => logTo.app?.log[level](fields ?? {}, message),
+        });
+  const server = await buildApp({
     store,
     storeDescription: description,
     limits: config.limits,
     ownsStore: true,
     isShuttingDown: () => shuttingDown,
     version,
+    readModels,
+    ...(runner === undefined ? {} : { projectionStatus: () => runner.status() }),
     logger: {
       level: config.logLevel,
       redact: ['req.headers.authorization', 'req.headers.cookie'],
     },
   });
+  logTo.app = server;
+  for (const warning of warnings) server.log.warn(warning);
+  server.addHook('onClose', async () => readModels.close());
   try {
-    await app.listen({ host: config.host, port: config.port });
+    await server.listen({ host: config.host, port: config.port });
   } catch (error) {
-    await app.close();
+    await server.close();
     throw error;
   }
-  const address = app.server.address();
+  const address = server.server.address();
   const url =
     typeof address === 'object' && address !== null
       ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
       : String(address);
-  app.log.info({ store: description, url }, 'provenant is serving');
-  let stopProjections: () => Promise<void>;
+  server.log.info({ store: description, url }, 'provenant is serving');
   try {
-    stopProjections = await startProjections(config, store, app);
+    if (runner !== undefined) {
+      await runner.start();
+      server.log.info(
+        { readModels: readModelsDescription, projections: projections.length },
+        'projections running',
+      );
+    }
   } catch (error) {
-    await app.close();
+    await server.close();
     throw error;
   }
 
@@ -56,43 +82,18 @@ export async function startServer(config: Config, version = '0.0.0'): Promise<Ru
   const shutdown = (reason = 'shutdown'): Promise<void> => {
     closing ??= (async () => {
       shuttingDown = true;
-      app.log.info({ reason }, 'shutting down: finishing in-flight requests and appends');
+      server.log.info({ reason }, 'shutting down: finishing in-flight requests and appends');
       const timer = setTimeout(() => {
-        app.log.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out; exiting');
+        server.log.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out; exiting');
         process.exit(1);
       }, config.shutdownTimeoutMs);
       timer.unref();
-      await stopProjections(); // the in-flight batch commits before the log closes
-      await app.close(); // stops listening, waits for in-flight requests, then closes the store (onClose)
+      await runner?.stop(); // the in-flight batch commits before the log closes
+      await server.close(); // stops listening, ends live feeds, waits for in-flight requests, then closes the read models and the store
       clearTimeout(timer);
-      app.log.info('stopped');
+      server.log.info('stopped');
     })();
     return closing;
   };
-  return { app, url, shutdown };
-}
-
-/**
- * Runs the projections in this process (`PROVENANT_PROJECTIONS=inline`, the
- * default) on the app's event store; returns what stops them.
- */
-async function startProjections(
-  config: Config,
-  store: EventStore,
-  app: FastifyInstance,
-): Promise<() => Promise<void>> {
-  if (config.readModels.projections === 'off') return () => Promise.resolve();
-  const { readModels, description } = openReadModels(config, (message) => app.log.warn(message));
-  const runner: ProjectionRunner = createProjectionRunner({
-    eventStore: store,
-    readModels,
-    projections,
-    log: (level, message, fields) => app.log[level](fields ?? {}, message),
-  });
-  await runner.start();
-  app.log.info({ readModels: description, projections: projections.length }, 'projections running');
-  return async () => {
-    await runner.stop();
-    await readModels.close();
-  };
+  return { app: server, url, shutdown };
 }

@@ -150,8 +150,8 @@ export interface VerdictDiff {
   type: string;
   gateId?: string;
   stageId?: string;
-  /** Gates: `pending`, `passed`, `failed`; stages: `passed`, `not-passed`. Null when none was recorded. */
-  before: string | null;
+  /** Gates: `pending` (also before any verdict), `passed`, `failed`; stages: `passed`, `not-passed`. */
+  before: string;
   after: string;
   trigger: VerdictTrigger;
 }
@@ -180,6 +180,9 @@ const verdictOf = (event: RecordedEvent): { id: string; verdict: string } | unde
       return undefined;
   }
 };
+
+/** What a gate or stage is before any verdict is recorded: pending, not passed. */
+const initialVerdict = (id: string): string => (id.startsWith('gate:') ? 'pending' : 'not-passed');
 
 const comparable = (a: LogPoint, b: LogPoint): boolean =>
   'position' in a ? 'position' in b : 'time' in b;
@@ -222,7 +225,7 @@ export async function unitDiff(
     if (!atOrBefore(event, end)) break;
     const verdict = verdictOf(event);
     if (verdict === undefined) continue;
-    const before = current.get(verdict.id) ?? null;
+    const before = current.get(verdict.id) ?? initialVerdict(verdict.id);
     current.set(verdict.id, verdict.verdict);
     if (atOrBefore(event, from) || before === verdict.verdict) continue;
     const [kind, id] = [verdict.id.slice(0, 4), verdict.id.slice(verdict.id.indexOf(':') + 1)];
@@ -255,7 +258,7 @@ export interface HistoryEntry {
   verdict?: {
     gateId?: string;
     stageId?: string;
-    before: string | null;
+    before: string;
     after: string;
     trigger: VerdictTrigger;
   };
@@ -302,7 +305,7 @@ export async function unitHistory(
     } else {
       const verdict = verdictOf(event);
       if (verdict !== undefined) {
-        const before = current.get(verdict.id) ?? null;
+        const before = current.get(verdict.id) ?? initialVerdict(verdict.id);
         current.set(verdict.id, verdict.verdict);
         const id = verdict.id.slice(verdict.id.indexOf(':') + 1);
         entry.verdict = {
