@@ -105,8 +105,12 @@ export async function liveFeedRoutes(app: FastifyInstance, deps: RouteDeps): Pro
       open.add(end);
       reply.sse.keepAlive();
       reply.sse.onClose(end);
-      // The stream's headers go out at once, so a client knows it is subscribed.
+      // The stream's headers go out at once, so a client knows it is subscribed;
+      // the connection ends with the stream (nothing to reuse it for), so a
+      // shutdown is not kept waiting by an idle keep-alive socket.
+      void reply.header('connection', 'close');
       reply.sse.sendHeaders();
+      reply.raw.write(`: subscribed after position ${from}\n\n`);
 
       const pump = (async () => {
         try {
@@ -154,8 +158,8 @@ export async function liveFeedRoutes(app: FastifyInstance, deps: RouteDeps): Pro
       } finally {
         open.delete(end);
         end();
-        await pump;
         reply.sse.close();
+        void pump.then(() => request.log.debug('live feed subscription ended'));
       }
     },
   );
