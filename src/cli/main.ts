@@ -10,6 +10,7 @@ import { isProvenantError } from '../errors.js';
 import { keysCommand } from './commands/keys.js';
 import { logCommand, verifyAliasCommand } from './commands/log.js';
 import { projectionsCommand } from './commands/projections.js';
+import { replayCommand } from './commands/replay.js';
 import { serveCommand } from './commands/serve.js';
 import { verifyBundleCommand } from './commands/verifyBundle.js';
 import { configureTree, exitCodesHelp, USAGE_ERROR, version } from './shared.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
     .addCommand(verifyAliasCommand())
     .addCommand(keysCommand())
     .addCommand(verifyBundleCommand())
+    .addCommand(replayCommand())
     .addHelpText(
       'after',
       `
