@@ -35,13 +35,13 @@ describe('provenant replay', () => {
       action: 'build',
       multipass: true,
       producer: 'ci-a',
-    } as never);
+    });
     firstPosition = first.position;
     const second = await domain.recordReceipt({
       unit: UNIT,
       action: 'test',
       multipass: true,
-    } as never);
+    });
     await domain.revokeReceipt(second.receiptId, 'flaky run', { revokedBy: 'alice' });
     await store.close();
   });
