@@ -6,6 +6,7 @@ import { benchAppend } from './append.js';
 import { benchGrowth } from './growth.js';
 import { benchIngest } from './ingest.js';
 import { benchIngestParse } from './ingestParse.js';
+import { benchProjections } from './projections.js';
 import type { BenchContext } from './support.js';
 
 type Bench = (ctx: BenchContext) => Promise<Record<string, number>>;
@@ -14,6 +15,7 @@ const benches: Record<string, Bench> = {
   ingest: benchIngest,
   'ingest-parse': benchIngestParse,
   growth: benchGrowth,
+  projections: benchProjections,
 };
 
 const parsed = (() => {
@@ -45,6 +47,9 @@ if (values.help) {
   growth        API operations (ingest, revocation, unit reads, first request after a
                 start) on a 1,000,000-event log vs a 10,000-event one, and on a unit of
                 10,000 receipts vs one of 100 (fill progress on stderr)
+  projections   rebuilding every read model over a 1,000,000-event log vs a raw read +
+                JSON.parse of it (rate, peak RSS); asOf on a unit of 10,000 events;
+                GET /v1/units/{key} vs a bare fastify route with the same JSON
 
   --json     print one JSON object with every figure (ratios end in "Ratio"; the
              ones the table marks informative are not targets)
