@@ -102,13 +102,43 @@ export async function definitionsAt(store: EventStore, point: LogPoint): Promise
   return buildDefinitions(gates.values(), stages.values());
 }
 
-async function readUnit(store: EventStore, unit: string): Promise<RecordedEvent[]> {
-  const { events, currentRevision } = await store.readStream(unitStreamName(unit));
-  if (currentRevision === 'no_stream')
-    throw new ProvenantError('DOMAIN_UNIT_NOT_FOUND', `Unit '${unit}' has no receipts`, {
-      details: { unit },
+/** Events of a unit stream read per page. */
+const STREAM_PAGE = 1000;
+
+/**
+ * The unit's events, up to `point` when it is a position (pages stop there: the
+ * stream is in log order). Throws DOMAIN_UNIT_NOT_FOUND for a unit with no stream.
+ */
+async function readUnit(
+  store: EventStore,
+  unit: string,
+  point?: LogPoint,
+): Promise<RecordedEvent[]> {
+  const stream = unitStreamName(unit);
+  if (point === undefined || !('position' in point)) {
+    const { events, currentRevision } = await store.readStream(stream);
+    if (currentRevision === 'no_stream')
+      throw new ProvenantError('DOMAIN_UNIT_NOT_FOUND', `Unit '${unit}' has no receipts`, {
+        details: { unit },
+      });
+    return events;
+  }
+  const out: RecordedEvent[] = [];
+  for (let from = 0; ; from += STREAM_PAGE) {
+    const { events, currentRevision } = await store.readStream(stream, {
+      from,
+      maxCount: STREAM_PAGE,
     });
-  return events;
+    if (currentRevision === 'no_stream')
+      throw new ProvenantError('DOMAIN_UNIT_NOT_FOUND', `Unit '${unit}' has no receipts`, {
+        details: { unit },
+      });
+    for (const event of events) {
+      if (event.position > point.position) return out;
+      out.push(event);
+    }
+    if (events.length < STREAM_PAGE) return out;
+  }
 }
 
 /** The point as the API shows it. */
@@ -125,7 +155,7 @@ export async function unitStatusAsOf(
 ): Promise<UnitStatusAsOf> {
   const unit = normalizeUnitKey(unitKey);
   await assertNotFuture(store, point, 'asOf');
-  const events = (await readUnit(store, unit)).filter((e) => atOrBefore(e, point));
+  const events = (await readUnit(store, unit, point)).filter((e) => atOrBefore(e, point));
   const last = events.at(-1);
   if (last === undefined)
     throw new ProvenantError(
