@@ -87,7 +87,8 @@ export function unitRoutes(app: FastifyInstance, deps: RouteDeps): void {
         tags: ['units'],
         summary: "A unit's receipts and gate and stage verdicts",
         description:
-          'Computed from the unit stream (until read models arrive). For each gate and stage: the `recorded` verdict ' +
+          'Folded from the unit stream (not from read models); with `asOf`, up to that time or position under the ' +
+          'definitions of then (time travel). For each gate and stage: the `recorded` verdict ' +
           '(last verdict event in the log), the `current` one under the current definitions, and `upToDate: false` ' +
           'where they differ (POST /v1/units/{key}/evaluate records the change). ' +
           KEY_DESCRIPTION,
