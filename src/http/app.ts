@@ -36,6 +36,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     forceCloseConnections: 'idle',
+    // A unit key URL-encoded as one path parameter (sub-resources) can pass the
+    // default 100 characters; the route schemas bound each parameter.
+    routerOptions: { maxParamLength: 1024 },
     // Errors of the router itself (bad percent-escapes, over-long parameters)
     // leave as problem+json like every other error.
     frameworkErrors: (error, request, reply) => {

@@ -25,6 +25,8 @@ export async function startServer(config: Config, version = '0.0.0'): Promise<Ru
   const { readModels, description: readModelsDescription } = openReadModels(config, (message) =>
     warnings.push(message),
   );
+  // The tables exist before the first query (the runner fills them once started).
+  for (const projection of projections) await readModels.ensureProjection(projection);
   // The runner logs through the app, built after it.
   const logTo: { app?: FastifyInstance } = {};
   const runner: ProjectionRunner | undefined =

@@ -177,6 +177,10 @@ describe('query API', () => {
     // Plain segments are the unit status route's: a clear 404, not a bad key.
     problem(await get(`/v1/units/${A}/receipts`), 404, 'HTTP_NOT_FOUND');
     problem(await get(`/v1/units/${enc('not-a-key')}/receipts`), 400, 'DOMAIN_INVALID_UNIT_KEY');
+    // A long key, encoded, is one path parameter too (over fastify's default 100 characters).
+    const long = `${'a'.repeat(95)}/1.0/1/x86_64/rpm`;
+    assert.equal((await get(`/v1/units/${enc(long)}/receipts`)).statusCode, 200);
+    problem(await get(`/v1/units/${enc(long)}/diff`), 404, 'DOMAIN_UNIT_NOT_FOUND');
     // An unknown unit has no receipts.
     const none = (await fresh(`/v1/units/${enc('x/1/1/noarch/rpm')}/receipts`)).json<PageBody>();
     assert.deepEqual(none, { items: [], next: null });
