@@ -212,7 +212,8 @@ export async function benchProjections(ctx: BenchContext): Promise<Record<string
       rebuildEventsPerSec,
       rebuildRatio: raw.seconds / rebuild.seconds,
       rebuildPeakRssMb: peakRss / 1024 / 1024,
-      rebuildRssGrowthMb: Math.max(0.01, (peakRss - rssBefore) / 1024 / 1024),
+      /** RSS when the rebuild started (the log was filled by this process, just before). */
+      rssBeforeRebuildMb: rssBefore / 1024 / 1024,
       asOfUnitEvents: bigEvents,
       asOfMedianMs,
       bareUnitReadsPerSec: bareRate,
@@ -227,7 +228,7 @@ export async function benchProjections(ctx: BenchContext): Promise<Record<string
       ['rebuild >= 50,000 events/s', rebuildEventsPerSec >= 50_000 ? 'met' : 'NOT met'],
       [
         'peak RSS during rebuild',
-        `${figures.rebuildPeakRssMb.toFixed(0)} MB (target < 300 MB: ${figures.rebuildPeakRssMb < 300 ? 'met' : 'NOT met'})`,
+        `${figures.rebuildPeakRssMb.toFixed(0)} MB, from ${figures.rssBeforeRebuildMb.toFixed(0)} MB at its start (target < 300 MB: ${figures.rebuildPeakRssMb < 300 ? 'met' : 'NOT met'})`,
       ],
       [
         `asOf, unit of ${bigEvents.toLocaleString('en-US')} events`,
