@@ -50,6 +50,16 @@ describe('npm run bench', () => {
         'unitRecordGrowthRatio',
       ],
       provenance: ['buildSignMs', 'signRatio', 'verifyRatio'],
+      projections: [
+        'logEvents',
+        'rawReadEventsPerSec',
+        'rebuildEventsPerSec',
+        'rebuildRatio',
+        'rebuildPeakRssMb',
+        'asOfUnitEvents',
+        'asOfMedianMs',
+        'unitReadRatio',
+      ],
     };
     const growth = report['growth'] as Record<string, number> | undefined;
     assert.equal(growth?.['largeLogEvents'], 100 * 200 + 3, 'growth: 100x the small log');
@@ -72,9 +82,10 @@ describe('npm run bench', () => {
     const help = await bench('--help');
     assert.match(
       help.stdout,
-      /usage: npm run bench -- \[append\|ingest\|ingest-parse\|growth\|provenance\|all\]/,
+      /usage: npm run bench -- \[append\|ingest\|ingest-parse\|growth\|provenance\|projections\|all\]/,
     );
     assert.match(help.stdout, /growth\s+API operations/);
+    assert.match(help.stdout, /projections\s+rebuilding every read model/);
   });
 
   it('refuses an unknown benchmark and a bad scale, exiting 2', async () => {

@@ -7,6 +7,7 @@ import { benchGrowth } from './growth.js';
 import { benchIngest } from './ingest.js';
 import { benchIngestParse } from './ingestParse.js';
 import { benchProvenance } from './provenance.js';
+import { benchProjections } from './projections.js';
 import type { BenchContext } from './support.js';
 
 type Bench = (ctx: BenchContext) => Promise<Record<string, number>>;
@@ -16,6 +17,7 @@ const benches: Record<string, Bench> = {
   'ingest-parse': benchIngestParse,
   growth: benchGrowth,
   provenance: benchProvenance,
+  projections: benchProjections,
 };
 
 const parsed = (() => {
@@ -49,6 +51,9 @@ if (values.help) {
                 10,000 receipts vs one of 100 (fill progress on stderr)
   provenance    provenance build + sign for a 1,000-receipt unit (ms); signDsse vs raw
                 crypto.sign and verifyBundle vs raw crypto.verify of the same bytes
+  projections   rebuilding every read model over a 1,000,000-event log vs a raw read +
+                JSON.parse of it (rate, peak RSS); asOf on a unit of 10,000 events;
+                GET /v1/units/{key} vs a bare fastify route with the same JSON
 
   --json     print one JSON object with every figure (ratios end in "Ratio"; the
              ones the table marks informative are not targets)

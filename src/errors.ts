@@ -202,6 +202,16 @@ export const errorCodes = {
     title: "A VSA's policy digest does not match the exported definitions",
   },
 
+  // Queries (src/application/queries, src/http/routes/queries.ts)
+  QUERY_BAD_CURSOR: { status: 400, title: 'Malformed or foreign page cursor' },
+  QUERY_POSITION_BEYOND_HEAD: { status: 400, title: 'Position is beyond the head of the log' },
+  QUERY_POSITION_TIMEOUT: { status: 503, title: 'Read models did not reach the position in time' },
+  QUERY_READ_MODELS_UNAVAILABLE: { status: 503, title: 'Read models are not available here' },
+  QUERY_RECEIPT_NOT_FOUND: { status: 404, title: 'No receipt has this id' },
+  QUERY_BAD_AS_OF: { status: 400, title: 'asOf is neither an RFC 3339 time nor a position' },
+  QUERY_AS_OF_IN_FUTURE: { status: 400, title: 'asOf lies in the future' },
+  QUERY_BAD_RANGE: { status: 400, title: 'Range is malformed or from is after to' },
+
   // Configuration and command line (src/cli, src/config.ts)
   CONFIG_INVALID: { status: 500, title: 'Invalid configuration' },
 } as const satisfies Record<string, ErrorCodeInfo>;

@@ -11,6 +11,7 @@ import { exportCommand, verifyExportCommand } from './commands/export.js';
 import { keysCommand } from './commands/keys.js';
 import { logCommand } from './commands/log.js';
 import { projectionsCommand } from './commands/projections.js';
+import { replayCommand } from './commands/replay.js';
 import { serveCommand } from './commands/serve.js';
 import { verifyCommand } from './commands/verify.js';
 import { verifyBundleCommand } from './commands/verifyBundle.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
     .addCommand(verifyBundleCommand())
     .addCommand(exportCommand())
     .addCommand(verifyExportCommand())
+    .addCommand(replayCommand())
     .addHelpText(
       'after',
       `

@@ -26,6 +26,10 @@ import { unitRoutes } from './routes/units.js';
 import { attestationRoutes } from './routes/attestations.js';
 import { verifyRoutes } from './routes/verify.js';
 import { exportRoutes } from './routes/export.js';
+import { createMetrics, installMetricHooks } from './metrics.js';
+import { queryRoutes } from './routes/queries.js';
+import { liveFeedRoutes } from './routes/liveFeed.js';
+import { metricsRoutes } from './routes/metrics.js';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const limits = deps.limits ?? DEFAULT_LIMITS;
@@ -127,13 +131,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  const metrics = createMetrics(deps.projectionStatus);
+  installMetricHooks(app, metrics.registry);
+  const store = metrics.timedStore(deps.store);
   const routeDeps: RouteDeps = {
     ...deps,
-    domain: deps.domain ?? createDomainService({ eventStore: deps.store }),
+    store,
+    domain: deps.domain ?? createDomainService({ eventStore: store }),
     attestations:
       deps.attestations ??
-      createAttestationService({ eventStore: deps.store, maxEventBytes: limits.eventBytes }),
+      createAttestationService({ eventStore: store, maxEventBytes: limits.eventBytes }),
     limits,
+    metrics: metrics.registry,
   };
   // The API's shared schemas (bodies, problem details) are visible to every scope.
   registerApiSchemas(app);
@@ -151,6 +160,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     attestationRoutes,
     verifyRoutes,
     exportRoutes,
+    queryRoutes,
+    liveFeedRoutes,
+    metricsRoutes,
   ];
   for (const plugin of routes)
     await app.register((scope, _options, done) => {

@@ -4,6 +4,9 @@ import type { FastifyServerOptions } from 'fastify';
 import type { AttestationService } from '../application/attestations/index.js';
 import type { DomainService } from '../application/index.js';
 import type { EventStore } from '../eventStore/types.js';
+import type { ReadModelStore } from '../readModels/port.js';
+import type { ProjectionStatus } from '../readModels/runner.js';
+import type { Registry } from 'prom-client';
 
 /** What the HTTP layer needs; the composition root provides it. */
 export interface AppDeps {
@@ -27,6 +30,14 @@ export interface AppDeps {
    * the ones that signed the exported attestations, so that they verify offline.
    */
   attestationPublicKeys?: readonly string[];
+  /** The read models the query API reads; without them, those routes answer 503. */
+  readModels?: ReadModelStore;
+  /** The projection runner's status, when it runs in this process (metrics: lag, parked). */
+  projectionStatus?: () => Promise<ProjectionStatus[]>;
+  /** `minPosition` waits: longest wait (default 5,000 ms) and poll interval (default 10 ms). */
+  query?: { waitMs?: number; pollMs?: number };
+  /** `GET /v1/events/stream`: heartbeat (default 15,000 ms), events buffered per client (default 1,000). */
+  liveFeed?: { heartbeatMs?: number; bufferSize?: number };
 }
 
 /** What route plugins receive: the deps with defaults filled in. */
@@ -34,6 +45,8 @@ export interface RouteDeps extends AppDeps {
   domain: DomainService;
   attestations: AttestationService;
   limits: { bodyBytes: number; eventBytes: number };
+  /** This app's metrics registry (never prom-client's global one). */
+  metrics: Registry;
 }
 
 /** Request body and single-event limits unless configured. */

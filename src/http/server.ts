@@ -1,6 +1,9 @@
 // Runs the HTTP server on the configured store until SIGTERM/SIGINT, then shuts
 // down gracefully: readiness goes false, the listener stops, in-flight requests
-// and appends finish, the database closes.
+// and appends finish, the database closes. Alongside the API it runs, in this
+// process, the projection runner (unless PROVENANT_PROJECTIONS=off) and the
+// attestor that issues a VSA for every StagePassed (unless
+// PROVENANT_ATTEST_ON_STAGE_PASSED=false).
 import type { FastifyInstance } from 'fastify';
 import { projections } from '../../projections/index.js';
 import {
@@ -53,6 +56,25 @@ export async function startServer(
       ...(signing.publicKeyPem === undefined ? [] : [signing.publicKeyPem]),
     ]),
   ];
+  // The read models serve the query API in every mode; the runner keeps them
+  // current in this process unless PROVENANT_PROJECTIONS=off (then another does).
+  const warnings: string[] = [];
+  const { readModels, description: readModelsDescription } = openReadModels(config, (message) =>
+    warnings.push(message),
+  );
+  // The tables exist before the first query (the runner fills them once started).
+  for (const projection of projections) await readModels.ensureProjection(projection);
+  // The runner logs through the app, built after it.
+  const logTo: { app?: FastifyInstance } = {};
+  const runner: ProjectionRunner | undefined =
+    config.readModels.projections === 'off'
+      ? undefined
+      : createProjectionRunner({
+          eventStore: store,
+          readModels,
+          projections,
+          log: (level, message, fields) => logTo.app?.log[level](fields ?? {}, message),
+        });
   const app = await buildApp({
     ...extras,
     attestationPublicKeys,
@@ -63,11 +85,16 @@ export async function startServer(
     ownsStore: true,
     isShuttingDown: () => shuttingDown,
     version,
+    readModels,
+    ...(runner === undefined ? {} : { projectionStatus: () => runner.status() }),
     logger: {
       level: config.logLevel,
       redact: ['req.headers.authorization', 'req.headers.cookie'],
     },
   });
+  logTo.app = app;
+  for (const warning of warnings) app.log.warn(warning);
+  app.addHook('onClose', async () => readModels.close());
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
@@ -93,10 +120,16 @@ export async function startServer(
   let attestor: Attestor | undefined;
   if (config.attestation.attestOnStagePassed)
     attestor = startAttestor({ store, attestations, logger: app.log });
-  let stopProjections: () => Promise<void>;
   try {
-    stopProjections = await startProjections(config, store, app);
+    if (runner !== undefined) {
+      await runner.start();
+      app.log.info(
+        { readModels: readModelsDescription, projections: projections.length },
+        'projections running',
+      );
+    }
   } catch (error) {
+    await attestor?.stop();
     await app.close();
     throw error;
   }
@@ -112,37 +145,12 @@ export async function startServer(
       }, config.shutdownTimeoutMs);
       timer.unref();
       await attestor?.stop();
-      await stopProjections(); // the in-flight batch commits before the log closes
-      await app.close(); // stops listening, waits for in-flight requests, then closes the store (onClose)
+      await runner?.stop(); // the in-flight batch commits before the log closes
+      await app.close(); // stops listening, ends live feeds, waits for in-flight requests, then closes the read models and the store
       clearTimeout(timer);
       app.log.info('stopped');
     })();
     return closing;
   };
   return { app, url, store, shutdown };
-}
-
-/**
- * Runs the projections in this process (`PROVENANT_PROJECTIONS=inline`, the
- * default) on the app's event store; returns what stops them.
- */
-async function startProjections(
-  config: Config,
-  store: EventStore,
-  app: FastifyInstance,
-): Promise<() => Promise<void>> {
-  if (config.readModels.projections === 'off') return () => Promise.resolve();
-  const { readModels, description } = openReadModels(config, (message) => app.log.warn(message));
-  const runner: ProjectionRunner = createProjectionRunner({
-    eventStore: store,
-    readModels,
-    projections,
-    log: (level, message, fields) => app.log[level](fields ?? {}, message),
-  });
-  await runner.start();
-  app.log.info({ readModels: description, projections: projections.length }, 'projections running');
-  return async () => {
-    await runner.stop();
-    await readModels.close();
-  };
 }

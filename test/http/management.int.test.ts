@@ -748,7 +748,10 @@ describe('management API', () => {
       assert.equal(doc.paths['/v1/units/*'], undefined);
       assert.deepEqual(
         doc.paths['/v1/units/{key}']?.['get']?.parameters?.map((p) => [p.name, p.in]),
-        [['key', 'path']],
+        [
+          ['asOf', 'query'],
+          ['key', 'path'],
+        ],
       );
     });
 

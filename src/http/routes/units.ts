@@ -11,6 +11,7 @@
 // A malformed key is a 400 with the domain's DOMAIN_INVALID_UNIT_KEY.
 import type { FastifyInstance } from 'fastify';
 import { MAX_UNIT_KEY_LENGTH, normalizeUnitKey } from '../../domain/index.js';
+import { parseLogPoint, unitStatusAsOf } from '../../application/queries/timeTravel.js';
 import { ProvenantError } from '../../errors.js';
 import type { RouteDeps } from '../deps.js';
 import {
@@ -20,6 +21,21 @@ import {
   unitStatusSchema,
   validationErrors,
 } from '../schemas.js';
+
+/** Sub-resources of a unit, served elsewhere with the key URL-encoded as one segment. */
+const SUB_RESOURCES = /\/(receipts|diff)$/;
+
+const unitStatusAsOfSchema = {
+  ...unitStatusSchema,
+  properties: {
+    ...unitStatusSchema.properties,
+    asOf: {
+      type: 'object',
+      description: 'With ?asOf: the point the status was computed at (a time or a position)',
+      properties: { time: { type: 'string' }, position: { type: 'string' } },
+    },
+  },
+} as const;
 
 const EVALUATE_SUFFIX = '/evaluate';
 
@@ -62,7 +78,7 @@ const asKeyRoute =
 export function unitRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const schemaErrorFormatter = validationErrors({ params: 'DOMAIN_INVALID_UNIT_KEY' });
 
-  app.get<{ Params: { '*': string } }>(
+  app.get<{ Params: { '*': string }; Querystring: { asOf?: string } }>(
     '/v1/units/*',
     {
       schemaErrorFormatter,
@@ -71,19 +87,57 @@ export function unitRoutes(app: FastifyInstance, deps: RouteDeps): void {
         tags: ['units'],
         summary: "A unit's receipts and gate and stage verdicts",
         description:
-          'Computed from the unit stream (until read models arrive). For each gate and stage: the `recorded` verdict ' +
+          'Folded from the unit stream (not from read models); with `asOf`, up to that time or position under the ' +
+          'definitions of then (time travel). For each gate and stage: the `recorded` verdict ' +
           '(last verdict event in the log), the `current` one under the current definitions, and `upToDate: false` ' +
           'where they differ (POST /v1/units/{key}/evaluate records the change). ' +
           KEY_DESCRIPTION,
-        params: wildcardParams(MAX_UNIT_KEY_LENGTH),
+        params: wildcardParams(MAX_UNIT_KEY_LENGTH + '/receipts'.length),
+        querystring: {
+          type: 'object',
+          properties: {
+            asOf: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 64,
+              description:
+                'Time travel: the status as of an RFC 3339 time or a log position, folded from the log up to ' +
+                'that point under the definitions of then',
+            },
+          },
+        },
         response: {
-          200: unitStatusSchema,
-          400: problemResponse('Malformed unit key (DOMAIN_INVALID_UNIT_KEY)'),
+          200: unitStatusAsOfSchema,
+          400: problemResponse(
+            'Malformed unit key (DOMAIN_INVALID_UNIT_KEY), unparseable asOf (QUERY_BAD_AS_OF), asOf in the future (QUERY_AS_OF_IN_FUTURE)',
+          ),
           404: problemResponse('The unit has no receipts (DOMAIN_UNIT_NOT_FOUND)'),
         },
       },
     },
-    async (request) => deps.domain.getUnitStatus(normalizeUnitKey(request.params['*'])),
+    async (request, reply) => {
+      const path = request.params['*'];
+      if (SUB_RESOURCES.test(path) && path.split('/').length === 6)
+        throw new ProvenantError(
+          'HTTP_NOT_FOUND',
+          `No route for GET ${request.url}: sub-resources of a unit take its key URL-encoded as one segment`,
+        );
+      const { asOf } = request.query;
+      // Folded from the log: it reflects every event up to the head read first.
+      const head = await deps.store.headPosition();
+      if (asOf !== undefined) {
+        const point = parseLogPoint(asOf, 'asOf', 'QUERY_BAD_AS_OF');
+        const status = await unitStatusAsOf(deps.store, path, point);
+        void reply.header(
+          'provenant-position',
+          'position' in point ? point.position.toString() : head.toString(),
+        );
+        return status;
+      }
+      void reply.header('provenant-position', head.toString());
+      const status = await deps.domain.getUnitStatus(normalizeUnitKey(path));
+      return status;
+    },
   );
 
   app.post<{ Params: { '*': string } }>(

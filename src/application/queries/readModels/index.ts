@@ -1,0 +1,19 @@
+// Queries over read models (hand-picked exports).
+export { createReadModelQueries } from './queries.js';
+export type {
+  Answer,
+  GateUnitView,
+  LedgerReceiptView,
+  PageRequest,
+  ReadModelQueries,
+  ReadModelQueryDeps,
+  ReceiptFilter,
+  Since,
+  StageUnitView,
+  TraceItem,
+  UnitFilter,
+  UnitSummaryView,
+} from './queries.js';
+export type { Page } from './scan.js';
+export { DEFAULT_QUERY_WAIT_MS, RETRY_AFTER_SECONDS, positionOf } from './position.js';
+export type { ProjectionName } from './position.js';

@@ -1,0 +1,166 @@
+// GET /v1/events/stream: the log as server-sent events (DESIGN.md §5), so a
+// watcher subscribes without a broker client. From `?from=<position>` (exclusive)
+// or, on a reconnection, from the `Last-Event-ID` the client sends (each event's
+// SSE `id` is its position), else from now; the same filters as GET /v1/events.
+// A comment every `heartbeatMs` keeps proxies from closing an idle stream. Each
+// client has a bounded buffer: when it holds `bufferSize` events the client is too
+// slow, and is sent `event: overflow` (with the position to resume after) and
+// disconnected, so a slow client never costs unbounded memory. Streams end
+// cleanly when the server shuts down.
+import { fastifySSE } from '@fastify/sse';
+import type { FastifyInstance } from 'fastify';
+import { ProvenantError } from '../../errors.js';
+import type { EventFilter, RecordedEvent } from '../../eventStore/types.js';
+import type { RouteDeps } from '../deps.js';
+import { toEventView } from '../json.js';
+
+interface StreamQuery {
+  from?: string;
+  stream_prefix?: string;
+  type_prefix?: string;
+}
+
+const POSITION = /^[0-9]{1,19}$/;
+/** How long an overflowing client has to take its last message before its socket is destroyed. */
+const OVERFLOW_GRACE_MS = 5000;
+
+export async function liveFeedRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
+  const heartbeatMs = deps.liveFeed?.heartbeatMs ?? 15_000;
+  const bufferSize = deps.liveFeed?.bufferSize ?? 1000;
+  await app.register(fastifySSE, { heartbeatInterval: heartbeatMs });
+  /** What ends each open stream, for shutdown. */
+  const open = new Set<() => void>();
+  app.addHook('preClose', (done) => {
+    for (const end of open) end();
+    done();
+  });
+
+  app.get<{ Querystring: StreamQuery }>(
+    '/v1/events/stream',
+    {
+      sse: { kind: 'only' },
+      schema: {
+        tags: ['log'],
+        summary: 'The log as server-sent events, live, resumable from a position',
+        description:
+          'Each event is one SSE message: `id` its position, `data` the event as GET /v1/events shows it. Resume ' +
+          'with `Last-Event-ID` (browsers send it on reconnection) or `?from=<position>` (exclusive); without either ' +
+          'the stream starts at the head. Heartbeat comments keep it open; a client that falls `bufferSize` events ' +
+          'behind receives `event: overflow` (data: the position to resume after) and is disconnected.',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            from: {
+              type: 'string',
+              pattern: '^[0-9]{1,19}$',
+              description: 'Start after this position',
+            },
+            stream_prefix: { type: 'string', minLength: 1, maxLength: 256 },
+            type_prefix: { type: 'string', minLength: 1, maxLength: 256 },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { stream_prefix, type_prefix } = request.query;
+      if (stream_prefix !== undefined && type_prefix !== undefined)
+        throw new ProvenantError(
+          'HTTP_BAD_REQUEST',
+          'Filter by stream_prefix or by type_prefix, not both',
+        );
+      const lastEventId = request.headers['last-event-id'];
+      const resume =
+        typeof lastEventId === 'string' && POSITION.test(lastEventId)
+          ? lastEventId
+          : request.query.from;
+      const from = resume !== undefined ? BigInt(resume) : await deps.store.headPosition();
+      const filter: EventFilter | undefined =
+        stream_prefix !== undefined
+          ? { streamPrefix: [stream_prefix] }
+          : type_prefix !== undefined
+            ? { eventTypePrefix: [type_prefix] }
+            : undefined;
+      const subscription = deps.store.subscribeToAll({
+        from,
+        ...(filter === undefined ? {} : { filter }),
+      });
+
+      const queue: RecordedEvent[] = [];
+      let closed = false;
+      let overflowed = false;
+      let ended = false;
+      let wake: (() => void) | undefined;
+      const signal = (): void => {
+        const w = wake;
+        wake = undefined;
+        w?.();
+      };
+      const end = (): void => {
+        if (closed) return;
+        closed = true;
+        void subscription.close();
+        signal();
+      };
+      open.add(end);
+      reply.sse.keepAlive();
+      reply.sse.onClose(end);
+      // The stream's headers go out at once, so a client knows it is subscribed;
+      // the connection ends with the stream (nothing to reuse it for), so a
+      // shutdown is not kept waiting by an idle keep-alive socket.
+      void reply.header('connection', 'close');
+      reply.sse.sendHeaders();
+      reply.raw.write(`: subscribed after position ${from}\n\n`);
+
+      const pump = (async () => {
+        try {
+          for await (const event of subscription) {
+            if (closed) break;
+            queue.push(event);
+            if (queue.length >= bufferSize) {
+              overflowed = true;
+              break;
+            }
+            signal();
+          }
+        } catch (error) {
+          request.log.warn({ err: error }, 'live feed subscription failed');
+        } finally {
+          ended = true;
+          signal();
+        }
+      })();
+
+      let lastSent = from;
+      try {
+        while (!closed) {
+          const event = queue.shift();
+          if (event !== undefined) {
+            await reply.sse.send({ id: event.position.toString(), data: toEventView(event) });
+            lastSent = event.position;
+            continue;
+          }
+          if (overflowed) {
+            request.log.warn(
+              { bufferSize, lastSent: lastSent.toString() },
+              'live feed client too slow: disconnected',
+            );
+            void reply.sse.send({
+              event: 'overflow',
+              data: { resumeAfter: lastSent.toString(), bufferSize },
+            });
+            setTimeout(() => reply.raw.destroy(), OVERFLOW_GRACE_MS).unref();
+            break;
+          }
+          if (ended) break;
+          await new Promise<void>((resolve) => (wake = resolve));
+        }
+      } finally {
+        open.delete(end);
+        end();
+        reply.sse.close();
+        void pump.then(() => request.log.debug('live feed subscription ended'));
+      }
+    },
+  );
+}

@@ -1,0 +1,23 @@
+// GET /metrics: this app's Prometheus registry in the text exposition format
+// (src/http/metrics.ts names what it holds).
+import type { FastifyInstance } from 'fastify';
+import type { RouteDeps } from '../deps.js';
+
+export function metricsRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Prometheus metrics',
+        description:
+          'Request durations by route, ingest requests by outcome and problem code, event-store append latency, ' +
+          'and per projection (when the runner runs in this process) lag, parked events and checkpoint.',
+      },
+    },
+    async (_request, reply) => {
+      const body = await deps.metrics.metrics();
+      return reply.type(deps.metrics.contentType).send(body);
+    },
+  );
+}

@@ -1,0 +1,375 @@
+// The query API over read models (issue 13, docs/queries.md): units filtered by
+// name, version, current stage, gate verdict or last activity; a unit's receipts;
+// one receipt; the units of a gate or a stage; the trail of a correlation id; and
+// a unit's verdict changes between two points (from the log). Lists page with an
+// opaque `cursor` (`{ items, next }`); every answer names the log position it
+// reflects in `Provenant-Position`, and `minPosition` waits (bounded) for it.
+//
+// Sub-resources of a unit take the key URL-encoded as ONE segment
+// (`/v1/units/openssl%2F3.2.1%2F2.el9%2Fx86_64%2Frpm/receipts`).
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyError } from 'fastify';
+import {
+  createReadModelQueries,
+  RETRY_AFTER_SECONDS,
+  type ReadModelQueries,
+} from '../../application/queries/readModels/index.js';
+import { parseLogPoint, unitDiff } from '../../application/queries/timeTravel.js';
+import type { GateVerdict } from '../../domain/events.js';
+import { MAX_UNIT_KEY_LENGTH } from '../../domain/index.js';
+import { ProvenantError, isProvenantError } from '../../errors.js';
+import type { RouteDeps } from '../deps.js';
+import { handleError } from '../problem.js';
+import { problemResponse, validationErrors } from '../schemas.js';
+
+export const POSITION_HEADER = 'provenant-position';
+const MAX_LIMIT = 1000;
+
+interface PageQuery {
+  limit?: number;
+  cursor?: string;
+  minPosition?: string;
+}
+
+const pageProperties = {
+  limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 100 },
+  cursor: {
+    type: 'string',
+    minLength: 1,
+    maxLength: 4096,
+    description: 'The `next` of the previous page (opaque)',
+  },
+  minPosition: {
+    type: 'string',
+    pattern: '^[0-9]{1,19}$',
+    description:
+      'Wait (bounded) until the read models this query reads have applied the log up to this position',
+  },
+} as const;
+
+const item = { type: 'object', additionalProperties: true } as const;
+
+const pageResponse = (description: string) =>
+  ({
+    description,
+    type: 'object',
+    required: ['items', 'next'],
+    properties: {
+      items: { type: 'array', items: item },
+      next: { type: ['string', 'null'], description: 'Cursor of the next page; null at the end' },
+    },
+  }) as const;
+
+const errors = {
+  400: problemResponse(
+    'Bad parameter, malformed cursor (QUERY_BAD_CURSOR), minPosition beyond the head (QUERY_POSITION_BEYOND_HEAD)',
+  ),
+  503: problemResponse(
+    'minPosition not reached in time (QUERY_POSITION_TIMEOUT, with Retry-After), or no read models (QUERY_READ_MODELS_UNAVAILABLE)',
+  ),
+};
+
+const keyParams = {
+  type: 'object',
+  required: ['key'],
+  properties: {
+    key: {
+      type: 'string',
+      minLength: 1,
+      maxLength: MAX_UNIT_KEY_LENGTH,
+      description:
+        'Unit key, URL-encoded as one segment (`openssl%2F3.2.1%2F2.el9%2Fx86_64%2Frpm`)',
+    },
+  },
+} as const;
+
+const idParams = (name: string, description: string) =>
+  ({
+    type: 'object',
+    required: [name],
+    properties: { [name]: { type: 'string', minLength: 1, maxLength: 256, description } },
+  }) as const;
+
+const page = (query: PageQuery) => ({
+  limit: query.limit ?? 100,
+  ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+  ...(query.minPosition === undefined ? {} : { minPosition: BigInt(query.minPosition) }),
+});
+
+/** Sends an answer with the position it reflects. */
+const answer = <T extends { position: bigint }>(
+  reply: FastifyReply,
+  { position, ...body }: T,
+): Omit<T, 'position'> => {
+  void reply.header(POSITION_HEADER, position.toString());
+  return body;
+};
+
+export function queryRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const queries: ReadModelQueries | undefined =
+    deps.readModels === undefined
+      ? undefined
+      : createReadModelQueries({
+          readModels: deps.readModels,
+          eventStore: deps.store,
+          ...deps.query,
+        });
+  const q = (): ReadModelQueries => {
+    if (queries === undefined)
+      throw new ProvenantError(
+        'QUERY_READ_MODELS_UNAVAILABLE',
+        'this server has no read models (see PROVENANT_PROJECTIONS)',
+      );
+    return queries;
+  };
+  // A timeout tells the client when to come back.
+  app.setErrorHandler(function (error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+    if (isProvenantError(error) && error.code === 'QUERY_POSITION_TIMEOUT')
+      void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    return handleError.call(this, error, request, reply);
+  });
+  const schemaErrorFormatter = validationErrors({ params: 'DOMAIN_INVALID_UNIT_KEY' });
+
+  app.get<{
+    Querystring: PageQuery & {
+      name?: string;
+      version?: string;
+      stage?: string;
+      gate?: string;
+      gateStatus?: GateVerdict;
+      updatedSince?: string;
+    };
+  }>(
+    '/v1/units',
+    {
+      schema: {
+        tags: ['units'],
+        summary: 'Units, filtered, in key order (read model unit_summary)',
+        description:
+          '`gateStatus`: units with any gate in that verdict, or with `gate`, that gate. `updatedSince`: last activity ' +
+          'at or after an RFC 3339 time, or after a log position.',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            ...pageProperties,
+            name: { type: 'string', minLength: 1, maxLength: 100 },
+            version: { type: 'string', minLength: 1, maxLength: 100 },
+            stage: { type: 'string', minLength: 1, maxLength: 256, description: 'Current stage' },
+            gate: { type: 'string', minLength: 1, maxLength: 256 },
+            gateStatus: { type: 'string', enum: ['passed', 'failed', 'pending'] },
+            updatedSince: { type: 'string', minLength: 1, maxLength: 64 },
+          },
+        },
+        response: { 200: pageResponse('Unit summaries'), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { name, version, stage, gate, gateStatus, updatedSince } = request.query;
+      const since =
+        updatedSince === undefined
+          ? undefined
+          : parseLogPoint(updatedSince, 'updatedSince', 'HTTP_BAD_REQUEST');
+      return answer(
+        reply,
+        await q().listUnits(
+          {
+            ...(name === undefined ? {} : { name }),
+            ...(version === undefined ? {} : { version }),
+            ...(stage === undefined ? {} : { stage }),
+            ...(gate === undefined ? {} : { gate }),
+            ...(gateStatus === undefined ? {} : { gateStatus }),
+            ...(since === undefined ? {} : { updatedSince: since }),
+          },
+          page(request.query),
+        ),
+      );
+    },
+  );
+
+  app.get<{
+    Params: { key: string };
+    Querystring: PageQuery & { action?: string; producer?: string; revoked?: boolean };
+  }>(
+    '/v1/units/:key/receipts',
+    {
+      schemaErrorFormatter,
+      schema: {
+        tags: ['units'],
+        summary: "A unit's receipts in log order (read model receipts_ledger)",
+        params: keyParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            ...pageProperties,
+            action: { type: 'string', minLength: 1, maxLength: 256 },
+            producer: { type: 'string', minLength: 1, maxLength: 2048 },
+            revoked: { type: 'boolean' },
+          },
+        },
+        response: { 200: pageResponse('Receipts'), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { action, producer, revoked } = request.query;
+      return answer(
+        reply,
+        await q().unitReceipts(
+          request.params.key,
+          {
+            ...(action === undefined ? {} : { action }),
+            ...(producer === undefined ? {} : { producer }),
+            ...(revoked === undefined ? {} : { revoked }),
+          },
+          page(request.query),
+        ),
+      );
+    },
+  );
+
+  app.get<{ Params: { key: string }; Querystring: { from?: string; to?: string } }>(
+    '/v1/units/:key/diff',
+    {
+      schemaErrorFormatter,
+      schema: {
+        tags: ['units'],
+        summary: 'The verdict changes of a unit between two points of the log (from the log)',
+        description:
+          '`from` (exclusive, default the start) and `to` (inclusive, default now): both RFC 3339 times or both ' +
+          'positions. Each change names the gate or stage and its verdict before and after.',
+        params: keyParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            from: { type: 'string', minLength: 1, maxLength: 64 },
+            to: { type: 'string', minLength: 1, maxLength: 64 },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['unit', 'from', 'to', 'changes'],
+            properties: {
+              unit: { type: 'string' },
+              from: item,
+              to: item,
+              changes: { type: 'array', items: item },
+            },
+          },
+          400: problemResponse('Unparseable point or from after to (QUERY_BAD_RANGE)'),
+          404: problemResponse('The unit has no receipts (DOMAIN_UNIT_NOT_FOUND)'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { from, to } = request.query;
+      const head = await deps.store.headPosition();
+      const result = await unitDiff(
+        deps.store,
+        request.params.key,
+        from === undefined ? undefined : parseLogPoint(from, 'from', 'QUERY_BAD_RANGE'),
+        to === undefined ? undefined : parseLogPoint(to, 'to', 'QUERY_BAD_RANGE'),
+      );
+      void reply.header(POSITION_HEADER, head.toString());
+      return result;
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { minPosition?: string } }>(
+    '/v1/receipts/:id',
+    {
+      schema: {
+        tags: ['receipts'],
+        summary: 'One receipt as the ledger holds it (read model receipts_ledger)',
+        params: idParams('id', 'Receipt id'),
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { minPosition: pageProperties.minPosition },
+        },
+        response: {
+          200: item,
+          404: problemResponse('No such receipt (QUERY_RECEIPT_NOT_FOUND)'),
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { minPosition } = request.query;
+      const { receipt, position } = await q().getReceipt(
+        request.params.id,
+        minPosition === undefined ? undefined : BigInt(minPosition),
+      );
+      void reply.header(POSITION_HEADER, position.toString());
+      return receipt;
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: PageQuery & { status?: GateVerdict } }>(
+    '/v1/gates/:id/units',
+    {
+      schema: {
+        tags: ['gates'],
+        summary:
+          'Units with a recorded verdict of this gate, in key order (read model gate_status)',
+        params: idParams('id', 'Gate id'),
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            ...pageProperties,
+            status: { type: 'string', enum: ['passed', 'failed', 'pending'] },
+          },
+        },
+        response: { 200: pageResponse('Gate verdicts per unit'), ...errors },
+      },
+    },
+    async (request, reply) =>
+      answer(
+        reply,
+        await q().gateUnits(request.params.id, request.query.status, page(request.query)),
+      ),
+  );
+
+  app.get<{ Params: { id: string }; Querystring: PageQuery & { passed?: boolean } }>(
+    '/v1/stages/:id/units',
+    {
+      schema: {
+        tags: ['stages'],
+        summary:
+          'Units with a recorded verdict of this stage, in key order (read model stage_status)',
+        params: idParams('id', 'Stage id'),
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { ...pageProperties, passed: { type: 'boolean' } },
+        },
+        response: { 200: pageResponse('Stage verdicts per unit'), ...errors },
+      },
+    },
+    async (request, reply) =>
+      answer(
+        reply,
+        await q().stageUnits(request.params.id, request.query.passed, page(request.query)),
+      ),
+  );
+
+  app.get<{ Params: { correlationId: string }; Querystring: PageQuery }>(
+    '/v1/traces/:correlationId',
+    {
+      schema: {
+        tags: ['log'],
+        summary: 'The receipts and pipeline events of a correlation id, in log order',
+        params: idParams('correlationId', 'Correlation id'),
+        querystring: { type: 'object', additionalProperties: false, properties: pageProperties },
+        response: {
+          200: pageResponse('Receipts (kind receipt) and pipeline events (kind pipelineEvent)'),
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) =>
+      answer(reply, await q().trace(request.params.correlationId, page(request.query))),
+  );
+}

@@ -1,0 +1,451 @@
+// The query API over read models, time travel and metrics, through inject(): every
+// filter, cursor paging to the end, bad input with its own code, minPosition (wait,
+// beyond the head, timeout), unit keys URL-encoded in sub-resources, `asOf` equal
+// to the read models' state at the same position, the diff, and /metrics.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import {
+  gateStatusTable,
+  projections,
+  stageStatusTable,
+  unitSummaryTable,
+} from '../../projections/index.js';
+import { createDomainService, type DomainService } from '../../src/application/index.js';
+import { getSQLiteEventStore, type SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
+import { buildApp } from '../../src/http/app.js';
+import {
+  applyChanges,
+  createProjectionRunner,
+  type ProjectionRunner,
+  type ReadModelStore,
+} from '../../src/readModels/index.js';
+import { getSQLiteReadModelStore } from '../../src/readModels/sqlite/index.js';
+
+const A = 'openssl/3.2.1/2.el9/x86_64/rpm';
+const B = 'openssl/3.3.0/1.el9/x86_64/rpm';
+const C = 'zlib/1.3/1.el9/x86_64/rpm';
+const enc = encodeURIComponent;
+
+interface PageBody {
+  items: Record<string, unknown>[];
+  next: string | null;
+}
+
+function problem(res: LightMyRequestResponse, status: number, code: string): void {
+  assert.equal(res.statusCode, status, res.body);
+  assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+  assert.equal(res.json<{ code: string }>().code, code, res.body);
+}
+
+const units = (body: PageBody): unknown[] => body.items.map((i) => i['unit']);
+
+describe('query API', () => {
+  let store: SQLiteEventStore;
+  let domain: DomainService;
+  let readModels: ReadModelStore;
+  let runner: ProjectionRunner;
+  let app: FastifyInstance;
+  let head: bigint;
+  const ids: Record<string, string> = {};
+  const positions: Record<string, bigint> = {};
+
+  before(async () => {
+    store = getSQLiteEventStore({ path: ':memory:' });
+    domain = createDomainService({ eventStore: store });
+    readModels = getSQLiteReadModelStore({ path: ':memory:' });
+    runner = createProjectionRunner({
+      eventStore: store,
+      readModels,
+      projections,
+      batchWindowMs: 5,
+    });
+    app = await buildApp({
+      store,
+      domain,
+      storeDescription: 'sqlite :memory:',
+      readModels,
+      projectionStatus: () => runner.status(),
+      query: { waitMs: 3000, pollMs: 5 },
+    });
+    await domain.defineGate('build', { requiredActions: ['build', 'test'] });
+    await domain.defineGate('scan', { requiredActions: ['sast'] });
+    await domain.defineStage('ship', { gates: ['build'] });
+    const record = async (name: string, input: Record<string, unknown>, correlationId?: string) => {
+      const result = await domain.recordReceipt(
+        { multipass: true, ...input } as never,
+        correlationId === undefined ? {} : { metadata: { correlationId } },
+      );
+      ids[name] = result.receiptId;
+      positions[name] = BigInt(result.position);
+    };
+    await record('aBuild', { unit: A, action: 'build', producer: 'ci-a' }, 'trace-1');
+    await record('aTest', { unit: A, action: 'test', producer: 'ci-a' }, 'trace-1');
+    await record('bBuild', { unit: B, action: 'build', producer: 'ci-b' });
+    await record('bTest', { unit: B, action: 'test', producer: 'ci-b' });
+    await domain.revokeReceipt(ids['bTest'] as string, 'flaky run');
+    await record('cSast', { unit: C, action: 'sast', multipass: false, producer: 'ci-c' });
+    head = await store.headPosition();
+    await runner.start();
+  });
+  after(async () => {
+    await runner.stop();
+    await app.close();
+    await readModels.close();
+    await store.close();
+  });
+
+  const get = (url: string) => app.inject({ method: 'GET', url });
+  const fresh = (url: string) => get(`${url}${url.includes('?') ? '&' : '?'}minPosition=${head}`);
+
+  it('lists units with minPosition, and names the position it reflects', async () => {
+    const res = await fresh('/v1/units');
+    assert.equal(res.statusCode, 200, res.body);
+    assert.ok(BigInt(String(res.headers['provenant-position'])) >= head);
+    const body = res.json<PageBody>();
+    assert.deepEqual(units(body), [A, B, C]);
+    assert.equal(body.next, null);
+    const a = body.items[0] as Record<string, unknown>;
+    assert.equal(a['currentStage'], 'ship');
+    assert.deepEqual(
+      a['openGates'],
+      ['scan'].filter(() => false),
+    );
+    assert.equal(a['receiptCount'], 2);
+  });
+
+  it('filters units by name, version, stage, gate verdict and last activity', async () => {
+    const list = async (q: string) => units((await fresh(`/v1/units?${q}`)).json<PageBody>());
+    assert.deepEqual(await list('name=openssl'), [A, B]);
+    assert.deepEqual(await list('version=3.3.0'), [B]);
+    assert.deepEqual(await list('stage=ship'), [A]);
+    assert.deepEqual(await list('gateStatus=failed'), [C]);
+    assert.deepEqual(await list('gateStatus=passed'), [A]);
+    assert.deepEqual(await list('gate=build&gateStatus=passed'), [A]);
+    assert.deepEqual(await list('gate=build&gateStatus=passed&name=zlib'), []);
+    assert.deepEqual(await list(`updatedSince=${positions['bTest']}`), [B, C]);
+    assert.deepEqual(await list('updatedSince=2000-01-01T00:00:00Z'), [A, B, C]);
+    assert.deepEqual(await list('updatedSince=2999-01-01T00:00:00Z'), []);
+    problem(await get('/v1/units?updatedSince=yesterday'), 400, 'HTTP_BAD_REQUEST');
+    problem(await get('/v1/units?gate=build'), 400, 'HTTP_BAD_REQUEST');
+    problem(await get('/v1/units?gateStatus=maybe'), 400, 'HTTP_VALIDATION');
+  });
+
+  it('pages with an opaque cursor to the end, filtered or not; refuses a bad cursor', async () => {
+    for (const filter of ['', '&name=openssl']) {
+      const seen: unknown[] = [];
+      let url = `/v1/units?limit=1${filter}`;
+      for (let i = 0; i < 10; i++) {
+        const body = (await fresh(url)).json<PageBody>();
+        seen.push(...units(body));
+        if (body.next === null) break;
+        url = `/v1/units?limit=1${filter}&cursor=${body.next}`;
+      }
+      assert.deepEqual(seen, filter === '' ? [A, B, C] : [A, B]);
+    }
+    problem(await get('/v1/units?cursor=!!notacursor'), 400, 'QUERY_BAD_CURSOR');
+    problem(await get('/v1/units?cursor=bm9wZQ'), 400, 'QUERY_BAD_CURSOR');
+    const page = (await fresh(`/v1/units/${enc(A)}/receipts?limit=1`)).json<PageBody>();
+    assert.ok(page.next !== null);
+    problem(await get(`/v1/units?cursor=${page.next}`), 400, 'QUERY_BAD_CURSOR');
+    const tampered = Buffer.from(JSON.stringify({ q: 'units', c: 'xx' })).toString('base64url');
+    problem(await get(`/v1/units?cursor=${tampered}`), 400, 'QUERY_BAD_CURSOR');
+    problem(await get('/v1/units?limit=1001'), 400, 'HTTP_VALIDATION');
+    problem(await get('/v1/units?limit=0'), 400, 'HTTP_VALIDATION');
+  });
+
+  it("lists a unit's receipts (key URL-encoded), with filters", async () => {
+    const res = await fresh(`/v1/units/${enc(A)}/receipts`);
+    assert.equal(res.statusCode, 200, res.body);
+    const body = res.json<PageBody>();
+    assert.deepEqual(
+      body.items.map((r) => r['receiptId']),
+      [ids['aBuild'], ids['aTest']],
+    );
+    assert.equal(body.items[0]?.['producer'], 'ci-a');
+    assert.equal(body.items[0]?.['correlationId'], 'trace-1');
+    const ofB = async (q: string) =>
+      (await fresh(`/v1/units/${enc(B)}/receipts?${q}`))
+        .json<PageBody>()
+        .items.map((r) => r['receiptId']);
+    assert.deepEqual(await ofB('action=test'), [ids['bTest']]);
+    assert.deepEqual(await ofB('revoked=true'), [ids['bTest']]);
+    assert.deepEqual(await ofB('revoked=false'), [ids['bBuild']]);
+    assert.deepEqual(await ofB('producer=ci-a'), []);
+    const revoked = (await fresh(`/v1/units/${enc(B)}/receipts?revoked=true`)).json<PageBody>();
+    assert.deepEqual((revoked.items[0]?.['revocation'] as { reason: string }).reason, 'flaky run');
+    // Plain segments are the unit status route's: a clear 404, not a bad key.
+    problem(await get(`/v1/units/${A}/receipts`), 404, 'HTTP_NOT_FOUND');
+    problem(await get(`/v1/units/${enc('not-a-key')}/receipts`), 400, 'DOMAIN_INVALID_UNIT_KEY');
+    // A long key, encoded, is one path parameter too (over fastify's default 100 characters).
+    const long = `${'a'.repeat(95)}/1.0/1/x86_64/rpm`;
+    assert.equal((await get(`/v1/units/${enc(long)}/receipts`)).statusCode, 200);
+    problem(await get(`/v1/units/${enc(long)}/diff`), 404, 'DOMAIN_UNIT_NOT_FOUND');
+    // An unknown unit has no receipts.
+    const none = (await fresh(`/v1/units/${enc('x/1/1/noarch/rpm')}/receipts`)).json<PageBody>();
+    assert.deepEqual(none, { items: [], next: null });
+  });
+
+  it('reads one receipt; 404 problem+json when unknown', async () => {
+    const res = await fresh(`/v1/receipts/${ids['aBuild']}`);
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.json<{ unit: string }>().unit, A);
+    assert.ok(res.headers['provenant-position']);
+    problem(await get('/v1/receipts/01ARZ3NDEKTSV4RRFFQ69G5FAV'), 404, 'QUERY_RECEIPT_NOT_FOUND');
+  });
+
+  it('lists the units of a gate by status and of a stage', async () => {
+    const gate = async (q: string) =>
+      units((await fresh(`/v1/gates/build/units${q}`)).json<PageBody>());
+    assert.deepEqual(await gate('?status=passed'), [A]);
+    assert.deepEqual(await gate('?status=failed'), []);
+    assert.deepEqual(units((await fresh('/v1/gates/scan/units?status=failed')).json<PageBody>()), [
+      C,
+    ]);
+    problem(await get('/v1/gates/build/units?status=nope'), 400, 'HTTP_VALIDATION');
+    const stage = (await fresh('/v1/stages/ship/units')).json<PageBody>();
+    assert.deepEqual(units(stage), [A, B]);
+    assert.deepEqual(
+      stage.items.map((i) => i['passed']),
+      [true, false],
+    );
+    assert.deepEqual(units((await fresh('/v1/stages/ship/units?passed=true')).json<PageBody>()), [
+      A,
+    ]);
+  });
+
+  it('traces a correlation id in log order', async () => {
+    const body = (await fresh('/v1/traces/trace-1')).json<PageBody>();
+    assert.deepEqual(
+      body.items.map((i) => [i['kind'], i['receiptId']]),
+      [
+        ['receipt', ids['aBuild']],
+        ['receipt', ids['aTest']],
+      ],
+    );
+    const first = (await fresh('/v1/traces/trace-1?limit=1')).json<PageBody>();
+    assert.ok(first.next !== null);
+    const second = (
+      await fresh(`/v1/traces/trace-1?limit=1&cursor=${first.next}`)
+    ).json<PageBody>();
+    assert.deepEqual(
+      second.items.map((i) => i['receiptId']),
+      [ids['aTest']],
+    );
+    assert.equal(second.next, null);
+    assert.deepEqual((await fresh('/v1/traces/none')).json<PageBody>(), { items: [], next: null });
+  });
+
+  it('refuses a minPosition beyond the head, and times out (503, Retry-After) when not reached', async () => {
+    problem(await get(`/v1/units?minPosition=${head + 1000n}`), 400, 'QUERY_POSITION_BEYOND_HEAD');
+    problem(await get('/v1/units?minPosition=x'), 400, 'HTTP_VALIDATION');
+    const idle = getSQLiteReadModelStore({ path: ':memory:' });
+    for (const p of projections) await idle.ensureProjection(p);
+    const stale = await buildApp({
+      store,
+      domain,
+      storeDescription: 'sqlite :memory:',
+      readModels: idle,
+      query: { waitMs: 50, pollMs: 5 },
+    });
+    try {
+      const res = await stale.inject({ method: 'GET', url: `/v1/units?minPosition=${head}` });
+      problem(res, 503, 'QUERY_POSITION_TIMEOUT');
+      assert.equal(res.headers['retry-after'], '1');
+      const now = await stale.inject({ method: 'GET', url: '/v1/units' });
+      assert.equal(now.headers['provenant-position'], '0');
+    } finally {
+      await stale.close();
+      await idle.close();
+    }
+    const bare = await buildApp({ store, domain, storeDescription: 'sqlite :memory:' });
+    try {
+      problem(await bare.inject('/v1/units'), 503, 'QUERY_READ_MODELS_UNAVAILABLE');
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('keeps GET /v1/units/{key} as it was (folded from the log), with the position', async () => {
+    const res = await get(`/v1/units/${enc(A)}`);
+    assert.equal(res.statusCode, 200, res.body);
+    const body = res.json<Record<string, unknown>>();
+    assert.deepEqual(Object.keys(body).sort(), ['gates', 'receipts', 'revision', 'stages', 'unit']);
+    assert.deepEqual(body, JSON.parse(JSON.stringify(await domain.getUnitStatus(A))));
+    assert.ok(res.headers['provenant-position']);
+    problem(await get(`/v1/units/${enc('x/1/1/noarch/rpm')}`), 404, 'DOMAIN_UNIT_NOT_FOUND');
+  });
+
+  describe('time travel', () => {
+    interface Status {
+      revision: number;
+      receipts: { receiptId: string; revoked?: unknown }[];
+      gates: {
+        gateId: string;
+        recorded: { verdict: string } | null;
+        current: { verdict: string } | null;
+      }[];
+      stages: { stageId: string; recorded: { passed: boolean } | null }[];
+      asOf?: Record<string, string>;
+    }
+    const asOf = async (unit: string, point: string): Promise<Status> => {
+      const res = await get(`/v1/units/${enc(unit)}?asOf=${enc(point)}`);
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json<Status>();
+    };
+
+    it('folds the unit up to a position, under the definitions of then', async () => {
+      const early = await asOf(A, String(positions['aBuild']));
+      assert.deepEqual(early.asOf, { position: String(positions['aBuild']) });
+      assert.deepEqual(
+        early.receipts.map((r) => r.receiptId),
+        [ids['aBuild']],
+      );
+      const build = early.gates.find((g) => g.gateId === 'build');
+      assert.equal(build?.current?.verdict, 'pending');
+      const now = await asOf(A, String(head));
+      const { asOf: _a, ...rest } = now;
+      assert.deepEqual(rest, JSON.parse(JSON.stringify(await domain.getUnitStatus(A))));
+      // B before its revocation: both receipts count.
+      const b = await asOf(B, String(positions['bTest']));
+      assert.equal(b.receipts.find((r) => r.receiptId === ids['bTest'])?.revoked, undefined);
+      // Before the gates existed, nothing was evaluated.
+      const definitionsLater = await store.readAll({ maxCount: 1 });
+      assert.ok(definitionsLater.length === 1);
+    });
+
+    it('accepts an RFC 3339 time and refuses bad, future or pre-history points', async () => {
+      const t = new Date(Date.now() - 1).toISOString();
+      const byTime = await asOf(A, t);
+      assert.deepEqual(byTime.asOf, { time: t });
+      assert.equal(byTime.receipts.length, 2);
+      problem(await get(`/v1/units/${enc(A)}?asOf=yesterday`), 400, 'QUERY_BAD_AS_OF');
+      problem(await get(`/v1/units/${enc(A)}?asOf=2026-13-45T00:00:00Z`), 400, 'QUERY_BAD_AS_OF');
+      problem(
+        await get(`/v1/units/${enc(A)}?asOf=2999-01-01T00:00:00Z`),
+        400,
+        'QUERY_AS_OF_IN_FUTURE',
+      );
+      problem(await get(`/v1/units/${enc(A)}?asOf=${head + 10n}`), 400, 'QUERY_AS_OF_IN_FUTURE');
+      problem(await get(`/v1/units/${enc(A)}?asOf=1`), 404, 'DOMAIN_UNIT_NOT_FOUND');
+      problem(
+        await get(`/v1/units/${enc(A)}?asOf=2000-01-01T00:00:00Z`),
+        404,
+        'DOMAIN_UNIT_NOT_FOUND',
+      );
+    });
+
+    it('equals the read models applied up to the same position', async () => {
+      for (const point of [positions['aBuild'], positions['aTest'], positions['bTest'], head]) {
+        const p = point as bigint;
+        // The read models as of p: every projection applied to $all up to p.
+        const then = getSQLiteReadModelStore({ path: ':memory:' });
+        try {
+          const events = (await store.readAll({ maxCount: 10_000 })).filter((e) => e.position <= p);
+          for (const projection of projections) {
+            await then.ensureProjection(projection);
+            const handled = events.filter((e) => projection.canHandle.includes(e.type));
+            const changes = handled.length === 0 ? [] : await projection.handle(handled, then);
+            await then.transaction((tx) => applyChanges(tx, changes));
+          }
+          for (const unit of [A, B]) {
+            const res = await get(`/v1/units/${enc(unit)}?asOf=${p}`);
+            if (res.statusCode === 404) {
+              assert.equal(await then.get(unitSummaryTable, { unit }), undefined);
+              continue;
+            }
+            const status = res.json<Status>();
+            const summary = await then.get(unitSummaryTable, { unit });
+            assert.equal(summary?.receiptCount, status.receipts.length, `${unit}@${p}`);
+            const gates = (await then.find(gateStatusTable, { unit })).rows;
+            assert.deepEqual(
+              Object.fromEntries(gates.map((g) => [g.gateId, g.verdict])),
+              Object.fromEntries(
+                status.gates
+                  .filter((g) => g.recorded !== null)
+                  .map((g) => [g.gateId, g.recorded?.verdict]),
+              ),
+              `gates of ${unit}@${p}`,
+            );
+            const stages = (await then.find(stageStatusTable, { unit })).rows;
+            assert.deepEqual(
+              Object.fromEntries(stages.map((s) => [s.stageId, s.passed])),
+              Object.fromEntries(
+                status.stages
+                  .filter((s) => s.recorded !== null)
+                  .map((s) => [s.stageId, s.recorded?.passed]),
+              ),
+              `stages of ${unit}@${p}`,
+            );
+          }
+        } finally {
+          await then.close();
+        }
+      }
+    });
+
+    it('diffs the verdict changes between two points', async () => {
+      const res = await get(`/v1/units/${enc(A)}/diff`);
+      assert.equal(res.statusCode, 200, res.body);
+      const all = res.json<{
+        changes: { gateId?: string; stageId?: string; before: string | null; after: string }[];
+      }>();
+      assert.deepEqual(
+        all.changes.map((c) => [c.gateId ?? c.stageId, c.before, c.after]),
+        [
+          ['build', 'pending', 'passed'],
+          ['ship', 'not-passed', 'passed'],
+        ],
+      );
+      assert.ok(all.changes.some((c) => c.gateId === 'build' && c.after === 'passed'));
+      const later = await get(`/v1/units/${enc(A)}/diff?from=${positions['bBuild']}&to=${head}`);
+      assert.deepEqual(later.json<{ changes: unknown[] }>().changes, []);
+      const b = (await get(`/v1/units/${enc(B)}/diff?from=${positions['bTest']}`)).json<{
+        changes: { gateId?: string; before: string | null; after: string }[];
+      }>();
+      assert.ok(b.changes.every((c) => c.before !== c.after));
+      problem(await get(`/v1/units/${enc(A)}/diff?from=10&to=5`), 400, 'QUERY_BAD_RANGE');
+      problem(
+        await get(`/v1/units/${enc(A)}/diff?from=5&to=2026-01-01T00:00:00Z`),
+        400,
+        'QUERY_BAD_RANGE',
+      );
+      problem(await get(`/v1/units/${enc(A)}/diff?from=soon`), 400, 'QUERY_BAD_RANGE');
+      problem(await get(`/v1/units/${enc('x/1/1/noarch/rpm')}/diff`), 404, 'DOMAIN_UNIT_NOT_FOUND');
+    });
+  });
+
+  it('exposes the named metrics', async () => {
+    // Built on the store alone, as the server builds it: its appends are timed.
+    const own = await buildApp({
+      store,
+      storeDescription: 'sqlite :memory:',
+      readModels,
+      projectionStatus: () => runner.status(),
+    });
+    try {
+      await own.inject({ method: 'POST', url: '/v1/events', payload: { nope: true } });
+      const put = await own.inject({
+        method: 'PUT',
+        url: '/v1/gates/lint',
+        payload: { requiredActions: ['lint'] },
+      });
+      assert.equal(put.statusCode, 201, put.body);
+      const res = await own.inject('/metrics');
+      assert.equal(res.statusCode, 200);
+      assert.match(String(res.headers['content-type']), /^text\/plain/);
+      for (const name of [
+        'provenant_projection_lag{projection="unitSummary"}',
+        'provenant_projection_parked{projection="receiptsLedger"}',
+        'provenant_ingest_requests_total{route="/v1/events",outcome="rejected",code="',
+        'provenant_http_request_duration_seconds_bucket{',
+        'provenant_event_store_append_seconds_bucket{',
+      ])
+        assert.ok(res.body.includes(name), `metrics lack ${name}`);
+      // One registry per app: the other app's counters are not here.
+      assert.doesNotMatch((await app.inject('/metrics')).body, /route="\/v1\/gates\/:id"/);
+    } finally {
+      await own.close();
+    }
+  });
+});

@@ -1,0 +1,75 @@
+// `provenant replay <unitKey>` as a child process on a seeded log: the timeline
+// (receipts, verdict changes with before -> after, a revocation and its reason),
+// --as-of, --json, and the exit codes.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createDomainService } from '../src/application/index.js';
+import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
+
+const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'provenant-replay-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const UNIT = 'openssl/3.2.1/2.el9/x86_64/rpm';
+const env = { PROVENANT_SQLITE_PATH: join(dir, 'log.db'), PROVENANT_DATA_DIR: dir };
+
+const run = (args: string[]) =>
+  spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 60_000,
+  });
+
+describe('provenant replay', () => {
+  let firstPosition = '';
+  before(async () => {
+    const store = getSQLiteEventStore({ path: env.PROVENANT_SQLITE_PATH });
+    const domain = createDomainService({ eventStore: store });
+    await domain.defineGate('build', { requiredActions: ['build', 'test'] });
+    const first = await domain.recordReceipt({
+      unit: UNIT,
+      action: 'build',
+      multipass: true,
+      producer: 'ci-a',
+    });
+    firstPosition = first.position;
+    const second = await domain.recordReceipt({
+      unit: UNIT,
+      action: 'test',
+      multipass: true,
+    });
+    await domain.revokeReceipt(second.receiptId, 'flaky run', { revokedBy: 'alice' });
+    await store.close();
+  });
+
+  it('prints the timeline: receipts, verdict changes, revocations and why', () => {
+    const res = run(['replay', UNIT]);
+    assert.equal(res.status, 0, res.stderr);
+    assert.match(res.stdout, new RegExp(`^${UNIT}: \\d+ events`));
+    assert.match(res.stdout, /ReceiptRecorded\.v1 +receipt \S+ \[build\] from ci-a/);
+    assert.match(res.stdout, /gate build: pending -> passed \(receipt-recorded \S+\)/);
+    assert.match(res.stdout, /receipt \S+ \[test\] revoked \(by alice\): flaky run/);
+    assert.match(res.stdout, /gate build: passed -> pending \(receipt-revoked \S+\)/);
+  });
+
+  it('stops at --as-of, prints JSON, and exits 1 for an unknown unit, 2 for a bad point', () => {
+    const res = run(['replay', UNIT, '--as-of', firstPosition, '--json']);
+    assert.equal(res.status, 0, res.stderr);
+    const body = JSON.parse(res.stdout) as { unit: string; entries: { type: string }[] };
+    assert.equal(body.unit, UNIT);
+    assert.deepEqual(
+      body.entries.map((e) => e.type),
+      ['ReceiptRecorded.v1'],
+    );
+    assert.equal(run(['replay', 'zlib/1/1/noarch/rpm']).status, 1);
+    const bad = run(['replay', UNIT, '--as-of', 'yesterday']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /QUERY_BAD_AS_OF/);
+    assert.equal(run(['replay', 'not-a-key']).status, 2);
+    assert.match(run(['replay', '--help']).stdout, /--as-of/);
+  });
+});
