@@ -28,6 +28,16 @@
 // /v1/events, one at a time, receipts/s). `unitReadGrowthRatio` and
 // `unitRecordGrowthRatio` = on the large unit ÷ on the small one. Target >= 0.5.
 //
+// The servers run without the inline projection runner and attestor
+// (PROVENANT_PROJECTIONS=off, PROVENANT_ATTEST_ON_STAGE_PASSED=false), as API nodes
+// do when projections run as their own process: the bulk of each log goes
+// through the port, so inline projections would spend the whole run catching up
+// on a million events (about 5,000 events/s today, `bench projections`) and the
+// figures would measure that catch-up, not the API. With them on, the first
+// request on the large log took about 1 s, and recording on the 10,000-receipt
+// unit slowed to a few receipts/s because the unit summary projection rewrites
+// the unit's whole artifact list on every receipt (see docs/costs.md).
+//
 // Every measurement stops issuing requests after a time budget (2-20 s by scale)
 // once one has started, so a cost that grows with the log bounds the run's length
 // rather than its count of operations. The machine's speed drifts (other work,
@@ -79,6 +89,12 @@ const configFor = (dir: string, file: string): Config =>
       PROVENANT_HOST: '127.0.0.1',
       PROVENANT_PORT: '0',
       PROVENANT_LOG_LEVEL: 'silent',
+      // The API's own costs, as on the API nodes of a multi-process install: the
+      // bulk of each log is appended through the port, behind the projections'
+      // back, so inline projections would spend the whole run catching up on it
+      // (`bench projections` measures them). See the header.
+      PROVENANT_PROJECTIONS: 'off',
+      PROVENANT_ATTEST_ON_STAGE_PASSED: 'false',
     },
     dir,
   );
