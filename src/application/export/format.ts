@@ -77,7 +77,7 @@ export function eventLine(event: RecordedEvent): string {
   return `${JSON.stringify(line)}\n`;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const DECIMAL = /^(?:0|[1-9][0-9]*)$/;
