@@ -10,9 +10,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { createAttestationService } from '../application/attestations/index.js';
 import { createDomainService } from '../application/index.js';
 import { ProvenantError } from '../errors.js';
-import { DEFAULT_INGEST_LIMITS } from '../ingest/index.js';
-import { parseJsonSafely } from '../ingest/jsonGuard.js';
 import { DEFAULT_LIMITS, type AppDeps, type RouteDeps } from './deps.js';
+import { useGuardedJson } from './jsonBody.js';
 import { fromFastifyError, handleError, sendProblem } from './problem.js';
 import { registerApiSchemas } from './schemas.js';
 import { healthRoutes } from './routes/health.js';
@@ -64,23 +63,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler(handleError);
-  // Every JSON body goes through the same guarded path as ingest: nesting depth
-  // checked before parsing, strict UTF-8, `__proto__`/`constructor`/`prototype`
-  // keys and inline binary refused, each with its own code.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
-    try {
-      done(
-        null,
-        parseJsonSafely(body as Buffer, {
-          maxDepth: DEFAULT_INGEST_LIMITS.maxDepth,
-          maxInlineBinaryChars: DEFAULT_INGEST_LIMITS.maxInlineBinaryChars,
-        }),
-      );
-    } catch (error) {
-      done(error as Error, undefined);
-    }
-  });
+  useGuardedJson(app);
   app.setNotFoundHandler((request, reply) =>
     sendProblem(
       reply,

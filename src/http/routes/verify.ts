@@ -6,10 +6,9 @@
 // verifier elsewhere (`provenant verify --store URL`) can make the same checks.
 import type { FastifyInstance } from 'fastify';
 import type { SignerPolicy } from '../../provenance/verify/index.js';
-import { DEFAULT_INGEST_LIMITS } from '../../ingest/index.js';
-import { parseJsonSafely } from '../../ingest/jsonGuard.js';
 import { ProvenantError } from '../../errors.js';
 import type { RouteDeps } from '../deps.js';
+import { useGuardedJson } from '../jsonBody.js';
 import { problemResponse, validationErrors } from '../schemas.js';
 
 const kinds = ['provenance', 'vsa', 'test-result'] as const;
@@ -129,20 +128,7 @@ export function verifyRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const { attestations } = deps;
   // Bundles carry their payload and signature in base64: this scope's JSON parser
   // keeps every other guard but lets long base64 strings through.
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
-    try {
-      done(
-        null,
-        parseJsonSafely(body as Buffer, {
-          maxDepth: DEFAULT_INGEST_LIMITS.maxDepth,
-          maxInlineBinaryChars: Number.MAX_SAFE_INTEGER,
-        }),
-      );
-    } catch (error) {
-      done(error as Error, undefined);
-    }
-  });
+  useGuardedJson(app, { maxInlineBinaryChars: Number.MAX_SAFE_INTEGER });
 
   app.post<{ Body: VerifyBody }>(
     '/v1/verify',
