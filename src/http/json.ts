@@ -1,29 +1,11 @@
 // JSON views of stored events for the HTTP API. Positions are decimal strings:
 // they are 64-bit on some backends and must survive JavaScript clients.
-import type { RecordedEvent } from '../eventStore/types.js';
+import { toEventJson, type EventJson } from '../eventStore/eventJson.js';
 import { positionSchema } from './schemas.js';
 
-export interface EventView {
-  id: string;
-  type: string;
-  stream: string;
-  revision: number;
-  position: string;
-  recordedAt: string;
-  data: unknown;
-  metadata: Record<string, unknown>;
-}
-
-export const toEventView = (event: RecordedEvent): EventView => ({
-  id: event.id,
-  type: event.type,
-  stream: event.stream,
-  revision: event.revision,
-  position: event.position.toString(),
-  recordedAt: event.recordedAt,
-  data: event.data,
-  metadata: event.metadata,
-});
+/** An event as the API serves it (see eventStore/eventJson.ts). */
+export type EventView = EventJson;
+export const toEventView = toEventJson;
 
 /** JSON Schema of `EventView`, shared by routes and the OpenAPI document. */
 export const eventViewSchema = {

@@ -4,6 +4,7 @@
 // (verifyExport.ts), so that both agree on every name and field.
 import { createHash } from 'node:crypto';
 import { EXPORT_FORMAT } from '../../domain/events.js';
+import { toEventJson, type EventJson } from '../../eventStore/eventJson.js';
 import type { RecordedEvent, RecordedMetadata } from '../../eventStore/types.js';
 
 export { EXPORT_FORMAT };
@@ -47,35 +48,15 @@ export interface ExportManifest {
   files: ManifestFile[];
 }
 
-/** An event as one line of `events.jsonl` / `definitions.jsonl`: the stored event, position in decimal. */
-export interface EventLine {
-  id: string;
-  type: string;
-  stream: string;
-  revision: number;
-  position: string;
-  recordedAt: string;
-  data: unknown;
-  metadata: RecordedMetadata;
-}
+/** An event as one line of `events.jsonl` / `definitions.jsonl`: the stored event as JSON. */
+export type EventLine = EventJson;
 
 export const sha256Hex = (bytes: Buffer | string): string =>
   createHash('sha256').update(bytes).digest('hex');
 
 /** The JSON line of a stored event (fields in a fixed order, ending in a newline). */
-export function eventLine(event: RecordedEvent): string {
-  const line: EventLine = {
-    id: event.id,
-    type: event.type,
-    stream: event.stream,
-    revision: event.revision,
-    position: event.position.toString(),
-    recordedAt: event.recordedAt,
-    data: event.data,
-    metadata: event.metadata,
-  };
-  return `${JSON.stringify(line)}\n`;
-}
+export const eventLine = (event: RecordedEvent): string =>
+  `${JSON.stringify(toEventJson(event))}\n`;
 
 export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
