@@ -39,6 +39,9 @@ const args = [
   '--test',
   `--test-concurrency=${process.env.TEST_CONCURRENCY ?? '2'}`,
   '--test-timeout=300000',
+  // A file whose tests have all ended must not keep the run waiting on a handle
+  // it left open (seen once on Node 24: test/readModels/runner.int.test.ts).
+  '--test-force-exit',
   ...(process.env.TEST_REPORTER ? [`--test-reporter=${process.env.TEST_REPORTER}`] : []),
   ...files.map((f) => relative(process.cwd(), join(root, f))),
 ];
