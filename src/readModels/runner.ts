@@ -173,14 +173,18 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       const out: ProjectionStatus[] = [];
       for (const [name, loop] of loops) {
         const checkpoint = (await readModels.getCheckpoint(name)) ?? 0n;
+        const lag = head > checkpoint ? head - checkpoint : 0n;
+        // A loop whose last batch filled up reports `running` until the next
+        // batch; with nothing left to read it is caught up, whatever it last said.
+        const state = loop.state === 'running' && lag === 0n ? 'caught-up' : loop.state;
         out.push({
           name,
           version: loop.ctx.definition.version,
           checkpoint,
           head,
-          lag: head > checkpoint ? head - checkpoint : 0n,
+          lag,
           parked: (await readModels.listParked(name)).length,
-          state: loop.state,
+          state,
           ...(loop.lastError === undefined ? {} : { lastError: loop.lastError }),
         });
       }
