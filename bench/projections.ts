@@ -11,13 +11,14 @@
 // - GET /v1/units/{key} through the app ÷ a bare fastify route returning the same
 //   JSON, both through inject() (`unitReadRatio`, target >= 0.5).
 import Fastify from 'fastify';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { projections } from '../projections/index.js';
 import { createDomainService } from '../src/application/index.js';
 import { unitStatusAsOf } from '../src/application/queries/timeTravel.js';
 import { openDatabase } from '../src/eventStore/sqlite/database.js';
 import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
-import type { EventStore, EventToAppend } from '../src/eventStore/types.js';
 import { buildApp } from '../src/http/app.js';
 import { createProjectionRunner } from '../src/readModels/index.js';
 import { getSQLiteReadModelStore } from '../src/readModels/sqlite/index.js';
@@ -32,67 +33,6 @@ import {
   timed,
   type BenchContext,
 } from './support.js';
-
-/** Events per unit in the bulk log: 16 receipts, 2 gate verdicts, 1 stage verdict, 1 pipeline event. */
-const PER_UNIT = 20;
-const PARALLEL_UNITS = 100;
-
-function unitEvents(u: number): { unit: string; events: EventToAppend[]; pipeline: EventToAppend } {
-  const unit = `pkg${u % 5000}/1.${Math.floor(u / 5000)}.0/1.el9/x86_64/rpm`;
-  const receiptIds: string[] = [];
-  const events: EventToAppend[] = [];
-  for (let k = 0; k < 16; k++) {
-    const data = { ...sampleEvent(u * PER_UNIT + k), unit, receiptId: `r-${u}-${k}` };
-    receiptIds.push(data.receiptId);
-    events.push({ type: 'ReceiptRecorded.v1', data });
-  }
-  const trigger = { kind: 'receipt-recorded', receiptId: receiptIds.at(-1) };
-  for (const [gateId, verdict] of [
-    ['build', 'passed'],
-    ['security', u % 3 === 0 ? 'failed' : 'passed'],
-  ] as const)
-    events.push({
-      type: verdict === 'passed' ? 'GatePassed.v1' : 'GateFailed.v1',
-      data: { unit, gateId, gateVersion: 1, verdict, receiptIds, missingActions: [], trigger },
-    });
-  events.push({
-    type: 'StagePassed.v1',
-    data: { unit, stageId: 'release', stageVersion: 1, passed: true, receiptIds, trigger },
-  });
-  const pipeline: EventToAppend = {
-    type: 'PipelineEventRecorded.v1',
-    data: {
-      cloudEvent: {
-        source: 'https://ci.example.com/pipelines/openssl',
-        type: 'dev.cdevents.pipelinerun.finished.0.2.0',
-        subject: unit,
-        time: '2024-05-01T12:00:00Z',
-      },
-    },
-    metadata: { correlationId: `run-${u}` },
-  };
-  return { unit, events, pipeline };
-}
-
-async function fillLog(store: EventStore, total: number): Promise<void> {
-  const units = Math.ceil(total / PER_UNIT);
-  for (let first = 0; first < units; first += PARALLEL_UNITS) {
-    const batch = Array.from({ length: Math.min(PARALLEL_UNITS, units - first) }, (_, k) =>
-      unitEvents(first + k),
-    );
-    await Promise.all([
-      ...batch.map(({ unit, events }) => store.append(`unit-${unit}`, events.slice(0, 19))),
-      store.append(
-        'pipeline-bench',
-        batch.map((b) => b.pipeline),
-      ),
-    ]);
-    if (!process.stderr.isTTY && first % (PARALLEL_UNITS * 100) === 0 && first > 0)
-      process.stderr.write(
-        `projections: filled ${(first * PER_UNIT).toLocaleString('en-US')} events\n`,
-      );
-  }
-}
 
 /** Reads every row of the log file and parses data and metadata: the floor of any replay. */
 function rawRead(path: string): number {
@@ -115,15 +55,29 @@ function rawRead(path: string): number {
   }
 }
 
+/** Fills the log in a child process (see projectionsLog.ts), its progress on our stderr. */
+function fillLogInChild(path: string, events: number): Promise<void> {
+  const script = fileURLToPath(new URL('./projectionsLog.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, path, String(events)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`filling the log exited with ${code}`)),
+    );
+  });
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function benchProjections(ctx: BenchContext): Promise<Record<string, number>> {
   const tmp = tempDir('projections');
   try {
     const logPath = join(tmp.dir, 'log.db');
-    const store = getSQLiteEventStore({ path: logPath, synchronous: 'NORMAL' });
     const target = scaled(ctx, 1_000_000, 1000);
-    const fill = await timed(() => fillLog(store, target));
+    const fill = await timed(() => fillLogInChild(logPath, target));
+    const store = getSQLiteEventStore({ path: logPath, synchronous: 'NORMAL' });
     const head = await store.headPosition();
     const logEvents = Number(head);
 
@@ -212,7 +166,7 @@ export async function benchProjections(ctx: BenchContext): Promise<Record<string
       rebuildEventsPerSec,
       rebuildRatio: raw.seconds / rebuild.seconds,
       rebuildPeakRssMb: peakRss / 1024 / 1024,
-      /** RSS when the rebuild started (the log was filled by this process, just before). */
+      /** RSS when the rebuild started (the log was filled by a child process). */
       rssBeforeRebuildMb: rssBefore / 1024 / 1024,
       asOfUnitEvents: bigEvents,
       asOfMedianMs,

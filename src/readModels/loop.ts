@@ -1,11 +1,14 @@
-// One projection's loop: subscribe to `$all` from the checkpoint, apply batch
-// after batch, until stopped. A poison event under the `stop` policy ends the
-// loop (state `failed`); any other failure (the log or the read-model store
+// The runner's loop: ONE subscription to `$all`, from the lowest checkpoint of
+// the projections it feeds, cut into batches; each batch goes to every
+// projection (sharedBatch.ts), so the log is read once however many read models
+// there are. A poison event under the `stop` policy ends that projection only
+// (state `failed`); any other failure (the log or the read-model store
 // unavailable, a busy database) is logged and the loop starts again from the
-// checkpoint after a growing delay, so a transient fault heals by itself.
+// checkpoints after a growing delay, so a transient fault heals by itself.
 import type { EventStore, Subscription } from '../eventStore/types.js';
-import { applyBatch, errorText, type BatchContext } from './applyBatch.js';
+import { errorText, type BatchContext, type Log } from './applyBatch.js';
 import { Batches } from './batches.js';
+import { applyToAll, type Follower } from './sharedBatch.js';
 
 export type ProjectionState = 'running' | 'caught-up' | 'stopped' | 'failed';
 
@@ -15,12 +18,21 @@ export interface LoopOptions {
   batchWindowMs: number;
   /** First delay before restarting after a failure; doubles up to 30 s. */
   restartDelayMs: number;
+  log: Log;
 }
 
-export interface Loop {
+/** One projection as the loop feeds it. */
+export interface Projection extends Follower {
   ctx: BatchContext;
   state: ProjectionState;
   lastError?: string;
+  /** Stopped at a poison event (policy `stop`): the loop no longer feeds it. */
+  poisoned: boolean;
+}
+
+/** The loop and what it feeds. */
+export interface Loop {
+  projections: readonly Projection[];
   stopping: boolean;
   subscription?: Subscription;
   wake?: () => void;
@@ -29,25 +41,37 @@ export interface Loop {
 
 const MAX_RESTART_DELAY_MS = 30_000;
 
-/** Follows the log until stopped, or until a poison event stops it. */
-async function followOnce(loop: Loop, options: LoopOptions): Promise<'ended' | 'poisoned'> {
-  const { name } = loop.ctx.definition;
-  const from = (await loop.ctx.readModels.getCheckpoint(name)) ?? 'start';
+const fed = (loop: Loop): Projection[] => loop.projections.filter((p) => !p.poisoned);
+
+/** Follows the log until stopped, or until no projection is left to feed. */
+async function followOnce(loop: Loop, options: LoopOptions): Promise<'ended' | 'none-left'> {
+  let from = -1n;
+  for (const projection of fed(loop)) {
+    const { name } = projection.ctx.definition;
+    projection.checkpoint = (await projection.ctx.readModels.getCheckpoint(name)) ?? 0n;
+    if (from < 0n || projection.checkpoint < from) from = projection.checkpoint;
+  }
+  if (from < 0n) return 'none-left';
   if (loop.stopping) return 'ended';
-  loop.subscription = options.eventStore.subscribeToAll({ from });
+  loop.subscription = options.eventStore.subscribeToAll({ from: from === 0n ? 'start' : from });
   try {
     const iterator = loop.subscription[Symbol.asyncIterator]();
     const batches = new Batches(iterator, options.batchSize, options.batchWindowMs);
     for (;;) {
       const batch = await batches.next();
       if (batch.length === 0) return 'ended';
-      const outcome = await applyBatch(loop.ctx, batch);
-      if (!outcome.ok) {
-        loop.state = 'failed';
-        loop.lastError = `stopped at position ${outcome.event.position} (${outcome.event.type}): ${outcome.error}`;
-        return 'poisoned';
+      const projections = fed(loop);
+      if (projections.length === 0) return 'none-left';
+      const outcomes = await applyToAll(projections, batch);
+      for (const [index, projection] of projections.entries()) {
+        const outcome = outcomes[index];
+        if (outcome?.ok === false) {
+          projection.poisoned = true;
+          projection.state = 'failed';
+          projection.lastError = `stopped at position ${outcome.event.position} (${outcome.event.type}): ${outcome.error}`;
+        } else if (!loop.stopping)
+          projection.state = batch.length < options.batchSize ? 'caught-up' : 'running';
       }
-      if (!loop.stopping) loop.state = batch.length < options.batchSize ? 'caught-up' : 'running';
     }
   } finally {
     await loop.subscription.close();
@@ -55,21 +79,24 @@ async function followOnce(loop: Loop, options: LoopOptions): Promise<'ended' | '
   }
 }
 
-/** Runs the loop, restarting it after failures, until `loop.stopping` or a poison stop. */
+/** Runs the loop, restarting it after failures, until `loop.stopping` or no projection is left. */
 export async function follow(loop: Loop, options: LoopOptions): Promise<void> {
   let delay = options.restartDelayMs;
   while (!loop.stopping) {
     try {
-      if ((await followOnce(loop, options)) === 'poisoned') return;
+      if ((await followOnce(loop, options)) === 'none-left') return;
       if (loop.stopping) break;
       throw new Error('the subscription to $all ended');
     } catch (error) {
       if (loop.stopping) break;
-      loop.state = 'failed';
-      loop.lastError = errorText(error);
-      loop.ctx.log('error', 'projection failed; restarting from its checkpoint', {
-        projection: loop.ctx.definition.name,
-        error: loop.lastError,
+      const projections = fed(loop);
+      for (const projection of projections) {
+        projection.state = 'failed';
+        projection.lastError = errorText(error);
+      }
+      options.log('error', 'projections failed; each restarting from its checkpoint', {
+        projections: projections.map((p) => p.ctx.definition.name),
+        error: errorText(error),
         restartInMs: delay,
       });
     }
@@ -82,7 +109,7 @@ export async function follow(loop: Loop, options: LoopOptions): Promise<void> {
     });
     loop.wake = undefined;
     delay = Math.min(delay * 2, MAX_RESTART_DELAY_MS);
-    if (!loop.stopping) loop.state = 'running';
+    if (!loop.stopping) for (const projection of fed(loop)) projection.state = 'running';
   }
-  loop.state = 'stopped';
+  for (const projection of fed(loop)) projection.state = 'stopped';
 }

@@ -1,15 +1,23 @@
 // The projection runner (DESIGN.md §5): every projection follows `$all` from its
-// own checkpoint through the event-store port, in batches, on its own loop, so
-// one failing projection never stops the others. Delivery is at-least-once and
+// own checkpoint through the event-store port, in batches; one loop reads the
+// log once for all of them (loop.ts) and a projection that fails never stops
+// the others (sharedBatch.ts). Delivery is at-least-once and
 // the checkpoint commits with the batch's changes, so each read model sees each
 // event effectively once. The runner shares nothing with the API but the two
 // ports: it runs inside the server or as its own process.
 import { ProvenantError } from '../errors.js';
 import type { EventStore, RecordedEvent } from '../eventStore/types.js';
-import { applyBatch, DEFAULT_RETRY, type Log, type RetryPolicy } from './applyBatch.js';
-import { follow, type Loop, type LoopOptions, type ProjectionState } from './loop.js';
+import { DEFAULT_RETRY, type Log, type RetryPolicy } from './applyBatch.js';
+import {
+  follow,
+  type Loop,
+  type LoopOptions,
+  type Projection,
+  type ProjectionState,
+} from './loop.js';
 import type { ParkedEvent, ReadModelStore } from './port.js';
 import { applyChanges, type PoisonPolicy, type ProjectionDefinition } from './projection.js';
+import { applyToAll } from './sharedBatch.js';
 
 export interface ProjectionStatus {
   name: string;
@@ -67,9 +75,12 @@ export interface ProjectionRunner {
   /** Ends every loop after its in-flight batch. Idempotent. */
   stop(): Promise<void>;
   status(): Promise<ProjectionStatus[]>;
-  /** Drops one read model and replays it from position 0 (restarting its loop if it ran). */
+  /**
+   * Drops one read model (every one without a name) and replays the log into it
+   * from position 0, in one read (restarting the loop if it ran).
+   */
   rebuild(
-    name: string,
+    name?: string,
     options?: { onProgress?: (p: RebuildProgress) => void },
   ): Promise<RebuildResult>;
   /** Applies one parked event again and removes it from the dead-letter table. */
@@ -79,19 +90,19 @@ export interface ProjectionRunner {
 export function createProjectionRunner(options: ProjectionRunnerOptions): ProjectionRunner {
   const { eventStore, readModels } = options;
   const batchSize = options.batchSize ?? 500;
-  const windowMs = options.batchWindowMs ?? 50;
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const log: Log = options.log ?? (() => undefined);
-  const loops = new Map<string, Loop>();
+  const byName = new Map<string, Projection>();
   for (const definition of options.projections) {
-    if (loops.has(definition.name))
+    if (byName.has(definition.name))
       throw new ProvenantError(
         'READ_MODEL_INVALID',
         `two projections are named ${definition.name}`,
       );
-    loops.set(definition.name, {
+    byName.set(definition.name, {
       state: 'stopped',
-      stopping: false,
+      poisoned: false,
+      checkpoint: 0n,
       ctx: {
         readModels,
         definition,
@@ -101,41 +112,39 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       },
     });
   }
+  const loop: Loop = { projections: [...byName.values()], stopping: false };
   let started = false;
 
-  const loopOf = (name: string): Loop => {
-    const loop = loops.get(name);
-    if (loop === undefined)
+  const projectionOf = (name: string): Projection => {
+    const projection = byName.get(name);
+    if (projection === undefined)
       throw new ProvenantError(
         'READ_MODEL_UNKNOWN_PROJECTION',
         `no projection is named '${name}'`,
-        {
-          details: { known: [...loops.keys()] },
-        },
+        { details: { known: [...byName.keys()] } },
       );
-    return loop;
-  };
-
-  const fail = (loop: Loop, message: string): void => {
-    loop.state = 'failed';
-    loop.lastError = message;
+    return projection;
   };
 
   const loopOptions: LoopOptions = {
     eventStore,
     batchSize,
-    batchWindowMs: windowMs,
+    batchWindowMs: options.batchWindowMs ?? 50,
     restartDelayMs: options.restartDelayMs ?? 1000,
+    log,
   };
 
-  const startLoop = (loop: Loop): void => {
-    loop.state = 'running';
+  const startLoop = (): void => {
     loop.stopping = false;
-    delete loop.lastError;
+    for (const projection of loop.projections) {
+      projection.state = 'running';
+      projection.poisoned = false;
+      delete projection.lastError;
+    }
     loop.done = follow(loop, loopOptions);
   };
 
-  const stopLoop = async (loop: Loop): Promise<void> => {
+  const stopLoop = async (): Promise<void> => {
     if (loop.done === undefined) return;
     loop.stopping = true;
     loop.wake?.();
@@ -144,101 +153,116 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     loop.done = undefined;
   };
 
+  /** Replays the log from position 0 into `targets` (dropped first), in one read. */
+  async function replay(
+    targets: readonly Projection[],
+    onProgress?: (p: RebuildProgress) => void,
+  ): Promise<RebuildResult> {
+    for (const target of targets) {
+      await readModels.dropProjection(target.ctx.definition.name);
+      await readModels.ensureProjection(target.ctx.definition);
+      target.checkpoint = 0n;
+      target.poisoned = false;
+      target.state = 'stopped';
+      delete target.lastError;
+    }
+    const startedAt = Date.now();
+    const total = await eventStore.headPosition();
+    let processed = 0;
+    let parked = 0;
+    let from: bigint | 'start' = 'start';
+    for (;;) {
+      const page: RecordedEvent[] = await eventStore.readAll({ from, maxCount: batchSize });
+      const last = page.at(-1);
+      if (last === undefined) break;
+      const outcomes = await applyToAll(targets, page);
+      for (const [index, outcome] of outcomes.entries()) {
+        const target = targets[index] as Projection;
+        if (outcome.ok) {
+          parked += outcome.parked;
+          continue;
+        }
+        target.state = 'failed';
+        target.lastError = `stopped at position ${outcome.event.position}: ${outcome.error}`;
+        throw new ProvenantError(
+          'READ_MODEL_INVALID',
+          `rebuild of ${target.ctx.definition.name} ${target.lastError}`,
+        );
+      }
+      processed += page.length;
+      from = last.position;
+      const seconds = Math.max((Date.now() - startedAt) / 1000, 1e-3);
+      onProgress?.({ processed, position: from, total, rate: processed / seconds });
+      if (page.length < batchSize) break;
+    }
+    return {
+      processed,
+      position: from === 'start' ? 0n : from,
+      parked,
+      durationMs: Date.now() - startedAt,
+    };
+  }
+
   return {
     async start() {
       if (started) return;
       started = true;
-      for (const loop of loops.values()) {
-        const result = await readModels.ensureProjection(loop.ctx.definition);
+      for (const { ctx } of loop.projections) {
+        const result = await readModels.ensureProjection(ctx.definition);
         if (result === 'rebuilt')
           log(
             'warn',
             'projection version changed: its tables were dropped and rebuild from the log',
-            {
-              projection: loop.ctx.definition.name,
-              version: loop.ctx.definition.version,
-            },
+            { projection: ctx.definition.name, version: ctx.definition.version },
           );
       }
-      for (const loop of loops.values()) startLoop(loop);
+      startLoop();
     },
 
     async stop() {
       started = false;
-      await Promise.all([...loops.values()].map(stopLoop));
+      await stopLoop();
     },
 
     async status() {
       const head = await eventStore.headPosition();
       const out: ProjectionStatus[] = [];
-      for (const [name, loop] of loops) {
+      for (const [name, projection] of byName) {
         const checkpoint = (await readModels.getCheckpoint(name)) ?? 0n;
         const lag = head > checkpoint ? head - checkpoint : 0n;
-        // A loop whose last batch filled up reports `running` until the next
+        // A projection whose last batch filled up reports `running` until the next
         // batch; with nothing left to read it is caught up, whatever it last said.
-        const state = loop.state === 'running' && lag === 0n ? 'caught-up' : loop.state;
+        const state = projection.state === 'running' && lag === 0n ? 'caught-up' : projection.state;
         out.push({
           name,
-          version: loop.ctx.definition.version,
+          version: projection.ctx.definition.version,
           checkpoint,
           head,
           lag,
           parked: (await readModels.listParked(name)).length,
           state,
-          ...(loop.lastError === undefined ? {} : { lastError: loop.lastError }),
+          ...(projection.lastError === undefined ? {} : { lastError: projection.lastError }),
         });
       }
       return out;
     },
 
     async rebuild(name, rebuildOptions = {}) {
-      const loop = loopOf(name);
+      const targets = name === undefined ? loop.projections : [projectionOf(name)];
       const wasRunning = loop.done !== undefined;
-      await stopLoop(loop);
-      delete loop.lastError;
-      loop.state = 'stopped';
-      await readModels.dropProjection(name);
-      await readModels.ensureProjection(loop.ctx.definition);
-      const startedAt = Date.now();
-      const total = await eventStore.headPosition();
-      let processed = 0;
-      let parked = 0;
-      let from: bigint | 'start' = 'start';
-      for (;;) {
-        const page: RecordedEvent[] = await eventStore.readAll({ from, maxCount: batchSize });
-        const last = page.at(-1);
-        if (last === undefined) break;
-        const outcome = await applyBatch(loop.ctx, page);
-        if (!outcome.ok) {
-          fail(loop, `stopped at position ${outcome.event.position}: ${outcome.error}`);
-          throw new ProvenantError('READ_MODEL_INVALID', `rebuild of ${name} ${loop.lastError}`);
-        }
-        parked += outcome.parked;
-        processed += page.length;
-        from = last.position;
-        const seconds = Math.max((Date.now() - startedAt) / 1000, 1e-3);
-        rebuildOptions.onProgress?.({
-          processed,
-          position: from,
-          total,
-          rate: processed / seconds,
-        });
-        if (page.length < batchSize) break;
+      await stopLoop();
+      try {
+        return await replay(targets, rebuildOptions.onProgress);
+      } finally {
+        if (wasRunning && started) startLoop();
       }
-      if (wasRunning && started) startLoop(loop);
-      return {
-        processed,
-        position: from === 'start' ? 0n : from,
-        parked,
-        durationMs: Date.now() - startedAt,
-      };
     },
 
     async retryParked(id) {
       const parked = await readModels.getParked(id);
       if (parked === undefined)
         throw new ProvenantError('READ_MODEL_PARKED_NOT_FOUND', `no parked event has id ${id}`);
-      const { definition } = loopOf(parked.projection).ctx;
+      const { definition } = projectionOf(parked.projection).ctx;
       const [event] = await eventStore.readAll({ from: parked.position - 1n, maxCount: 1 });
       if (event?.id !== parked.eventId)
         throw new ProvenantError(

@@ -166,22 +166,21 @@ elsewhere first (a server with PROVENANT_PROJECTIONS=inline, or 'projections run
     )
     .action(async (name: string | undefined, options: JsonOption) => {
       await withRunner(async (runner) => {
-        const names = name === undefined ? projections.map((p) => p.name) : [name];
-        const results = [];
-        for (const one of names) {
-          const progress = progressReporter(one, options.json === true);
-          try {
-            const result = await runner.rebuild(one, { onProgress: progress.update });
-            results.push({ name: one, ...result });
-          } finally {
-            progress.stop();
-          }
-          const r = results.at(-1);
-          if (!options.json && r)
-            console.log(
-              `${one}: rebuilt from ${r.processed} events in ${r.durationMs} ms${r.parked > 0 ? `, ${r.parked} parked` : ''}`,
-            );
+        // Every read model at once: one read of the log feeds them all.
+        const label = name ?? 'all projections';
+        const progress = progressReporter(label, options.json === true);
+        let result;
+        try {
+          result = await runner.rebuild(name, { onProgress: progress.update });
+        } finally {
+          progress.stop();
         }
+        const names = name === undefined ? projections.map((p) => p.name) : [name];
+        const results = names.map((one) => ({ name: one, ...result }));
+        if (!options.json)
+          console.log(
+            `${label}: rebuilt from ${result.processed} events in ${result.durationMs} ms${result.parked > 0 ? `, ${result.parked} parked` : ''}`,
+          );
         if (options.json) console.log(toJson(results));
       });
     });
