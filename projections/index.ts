@@ -19,5 +19,12 @@ export { gateStatus, pipelineEvents, receiptsLedger, stageStatus, unitSummary };
 export { receipts, type ReceiptRow } from './receiptsLedger.js';
 export { gateStatusTable, type GateStatusRow } from './gateStatus.js';
 export { stageStatusTable, type StageStatusRow } from './stageStatus.js';
-export { unitSummaryTable, type UnitSummaryRow, type UnitArtifact } from './unitSummary.js';
+export {
+  artifactView,
+  unitArtifactsTable,
+  unitSummaryTable,
+  type UnitArtifact,
+  type UnitArtifactRow,
+  type UnitSummaryRow,
+} from './unitSummary.js';
 export { pipelineEventsTable, type PipelineEventRow } from './pipelineEvents.js';

@@ -1,8 +1,10 @@
-// Unit summary: one row per unit — its artifacts (deduplicated), the current
-// stage (the last stage passed, by position, that has not been reopened since),
-// its last activity, the gates whose latest verdict is not `passed`, and how
-// many receipts were recorded for it. The handler folds each unit's events of
-// the batch onto the unit's committed row.
+// Unit summary: one row per unit — the current stage (the last stage passed,
+// by position, that has not been reopened since), its last activity and stream
+// revision, the gates whose latest verdict is not `passed`, and how many
+// receipts were recorded for it — plus one row per distinct artifact of the
+// unit in its own table (so a receipt costs one small row, not a rewrite of the
+// unit's artifact list). The handler folds each unit's events of the batch onto
+// the unit's committed row.
 import type { ArtifactRef } from '../src/domain/receiptInput.js';
 import {
   EventTypes,
@@ -21,15 +23,39 @@ export interface UnitArtifact {
   digest: Record<string, string>;
 }
 
+/** One artifact of a unit (deduplicated on name, uri and digest). */
+export interface UnitArtifactRow extends Record<string, unknown> {
+  unit: string;
+  /** Canonical JSON of `[name, uri, digest entries sorted]`: the dedup key and listing order. */
+  artifact: string;
+  name: string | null;
+  uri: string | null;
+  digest: Record<string, string>;
+}
+
+export const unitArtifactsTable = defineTable<UnitArtifactRow>({
+  name: 'unit_artifacts',
+  columns: { unit: 'TEXT', artifact: 'TEXT', name: 'TEXT', uri: 'TEXT', digest: 'JSON' },
+  primaryKey: ['unit', 'artifact'],
+});
+
+/** A stored artifact row as the API shows it. */
+export const artifactView = (row: UnitArtifactRow): UnitArtifact => ({
+  ...(row.name === null ? {} : { name: row.name }),
+  ...(row.uri === null ? {} : { uri: row.uri }),
+  digest: row.digest,
+});
+
 export interface UnitSummaryRow extends Record<string, unknown> {
   unit: string;
-  artifacts: UnitArtifact[];
   currentStage: string | null;
   lastPosition: number;
   lastRecordedAt: string;
   /** Gate ids whose latest verdict is not `passed`, sorted. */
   openGates: string[];
   receiptCount: number;
+  /** Revision of the unit stream's last event applied. */
+  revision: number;
   /** Latest verdict per gate id (what `openGates` is computed from). */
   gateVerdicts: Record<string, GateVerdict>;
   /** Position at which each currently passed stage passed (what `currentStage` is computed from). */
@@ -40,12 +66,12 @@ export const unitSummaryTable = defineTable<UnitSummaryRow>({
   name: 'unit_summary',
   columns: {
     unit: 'TEXT',
-    artifacts: 'JSON',
     currentStage: 'TEXT',
     lastPosition: 'INTEGER',
     lastRecordedAt: 'TEXT',
     openGates: 'JSON',
     receiptCount: 'INTEGER',
+    revision: 'INTEGER',
     gateVerdicts: 'JSON',
     passedStages: 'JSON',
   },
@@ -60,20 +86,22 @@ const artifactKey = (a: UnitArtifact): string =>
     Object.entries(a.digest).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)),
   ]);
 
-const toArtifact = (a: ArtifactRef): UnitArtifact => ({
-  ...(a.name === undefined ? {} : { name: a.name }),
-  ...(a.uri === undefined ? {} : { uri: a.uri }),
+const artifactRow = (unit: string, a: ArtifactRef): UnitArtifactRow => ({
+  unit,
+  artifact: artifactKey(a),
+  name: a.name ?? null,
+  uri: a.uri ?? null,
   digest: { ...a.digest },
 });
 
 const empty = (unit: string): UnitSummaryRow => ({
   unit,
-  artifacts: [],
   currentStage: null,
   lastPosition: 0,
   lastRecordedAt: '',
   openGates: [],
   receiptCount: 0,
+  revision: 0,
   gateVerdicts: {},
   passedStages: {},
 });
@@ -83,20 +111,16 @@ export function evolveSummary(row: UnitSummaryRow, event: RecordedEvent): UnitSu
   // A parked event retried later is older than the row: last activity stays the latest.
   const later = Number(event.position) > row.lastPosition;
   const next: UnitSummaryRow = later
-    ? { ...row, lastPosition: Number(event.position), lastRecordedAt: event.recordedAt }
+    ? {
+        ...row,
+        lastPosition: Number(event.position),
+        lastRecordedAt: event.recordedAt,
+        revision: event.revision,
+      }
     : row;
   switch (event.type) {
-    case EventTypes.ReceiptRecorded: {
-      const data = event.data as ReceiptRecordedData;
-      const seen = new Set(row.artifacts.map(artifactKey));
-      const artifacts = [...row.artifacts];
-      for (const artifact of (data.artifacts ?? []).map(toArtifact)) {
-        const key = artifactKey(artifact);
-        if (!seen.has(key)) artifacts.push(artifact);
-        seen.add(key);
-      }
-      return { ...next, artifacts, receiptCount: row.receiptCount + 1 };
-    }
+    case EventTypes.ReceiptRecorded:
+      return { ...next, receiptCount: row.receiptCount + 1 };
     case EventTypes.GatePassed:
     case EventTypes.GateFailed:
     case EventTypes.GateReopened: {
@@ -132,9 +156,17 @@ async function handle(
   for (const event of events) {
     const unit = (event.data as { unit?: unknown }).unit;
     if (typeof unit !== 'string') throw new Error(`${event.type} ${event.id} names no unit`);
-    byUnit.set(unit, [...(byUnit.get(unit) ?? []), event]);
+    const unitEvents = byUnit.get(unit);
+    if (unitEvents === undefined) byUnit.set(unit, [event]);
+    else unitEvents.push(event);
   }
   const changes: ReadModelChange[] = [];
+  for (const event of events)
+    if (event.type === EventTypes.ReceiptRecorded) {
+      const data = event.data as ReceiptRecordedData;
+      for (const artifact of data.artifacts ?? [])
+        changes.push(upsert(unitArtifactsTable, artifactRow(data.unit, artifact)));
+    }
   for (const [unit, unitEvents] of byUnit) {
     const current = (await ctx.get(unitSummaryTable, { unit })) ?? empty(unit);
     changes.push(upsert(unitSummaryTable, unitEvents.reduce(evolveSummary, current)));
@@ -144,8 +176,8 @@ async function handle(
 
 export const unitSummary = defineProjection({
   name: 'unitSummary',
-  version: 1,
-  tables: [unitSummaryTable],
+  version: 2,
+  tables: [unitSummaryTable, unitArtifactsTable],
   canHandle: [
     EventTypes.ReceiptRecorded,
     EventTypes.ReceiptRevoked,

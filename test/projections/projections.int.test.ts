@@ -9,6 +9,7 @@ import {
   receiptsLedger,
   stageStatus,
   stageStatusTable,
+  unitArtifactsTable,
   unitSummary,
   unitSummaryTable,
   type ReceiptRow,
@@ -146,17 +147,50 @@ describe('unitSummary', () => {
     await spec(events).then(unitSummaryTable, [
       {
         unit: U,
-        artifacts: [
-          { name: 'openssl.rpm', digest },
-          { name: 'openssl-devel.rpm', digest: { sha256: 'b'.repeat(64) } },
-        ],
         currentStage: 'qa',
         lastPosition: Number(last.position),
         lastRecordedAt: last.recordedAt,
         openGates: ['sast'],
         receiptCount: 2,
+        revision: last.revision,
         gateVerdicts: { tests: 'passed', sast: 'failed' },
         passedStages: { qa: Number(last.position) - 3 },
+      },
+    ]);
+  });
+
+  it('keeps each distinct artifact of a unit once, in its own rows (by name, uri, digest)', async () => {
+    const events = [
+      receiptRecorded('r1', U, { artifacts: [{ name: 'openssl.rpm', digest }] }),
+      receiptRecorded('r2', U, {
+        artifacts: [
+          { name: 'openssl.rpm', digest: { ...digest } },
+          { name: 'openssl-devel.rpm', digest: { sha256: 'b'.repeat(64) } },
+        ],
+      }),
+      receiptRecorded('r3', V, { artifacts: [{ uri: 'https://x.example/z.rpm', digest }] }),
+    ];
+    await spec(events).then(unitArtifactsTable, [
+      {
+        unit: U,
+        artifact: JSON.stringify(['openssl-devel.rpm', null, [['sha256', 'b'.repeat(64)]]]),
+        name: 'openssl-devel.rpm',
+        uri: null,
+        digest: { sha256: 'b'.repeat(64) },
+      },
+      {
+        unit: U,
+        artifact: JSON.stringify(['openssl.rpm', null, [['sha256', 'a'.repeat(64)]]]),
+        name: 'openssl.rpm',
+        uri: null,
+        digest,
+      },
+      {
+        unit: V,
+        artifact: JSON.stringify([null, 'https://x.example/z.rpm', [['sha256', 'a'.repeat(64)]]]),
+        name: null,
+        uri: 'https://x.example/z.rpm',
+        digest,
       },
     ]);
   });
@@ -167,12 +201,12 @@ describe('unitSummary', () => {
     await spec([first, last]).then(unitSummaryTable, [
       {
         unit: V,
-        artifacts: [],
         currentStage: null,
         lastPosition: Number(last.position),
         lastRecordedAt: last.recordedAt,
         openGates: [],
         receiptCount: 0,
+        revision: last.revision,
         gateVerdicts: {},
         passedStages: {},
       },

@@ -4,10 +4,12 @@
 // answer carries the position it reflects (the lowest checkpoint of the read
 // models it read), and waits, bounded, for a `minPosition` first.
 import {
+  artifactView,
   gateStatusTable,
   pipelineEventsTable,
   receipts,
   stageStatusTable,
+  unitArtifactsTable,
   unitSummaryTable,
   type GateStatusRow,
   type PipelineEventRow,
@@ -120,13 +122,13 @@ export interface ReceiptFilter {
   revoked?: boolean;
 }
 
-const unitView = (row: UnitSummaryRow): UnitSummaryView => ({
+const unitView = (row: UnitSummaryRow, artifacts: UnitArtifact[]): UnitSummaryView => ({
   unit: row.unit,
   currentStage: row.currentStage,
   openGates: row.openGates,
   gateVerdicts: row.gateVerdicts,
   receiptCount: row.receiptCount,
-  artifacts: row.artifacts,
+  artifacts,
   lastPosition: String(row.lastPosition),
   lastRecordedAt: row.lastRecordedAt,
 });
@@ -210,6 +212,12 @@ export function createReadModelQueries(deps: ReadModelQueryDeps) {
     };
   };
 
+  /** A unit summary with its artifacts (their own rows, in key order). */
+  const withArtifacts = async (row: UnitSummaryRow): Promise<UnitSummaryView> => {
+    const { rows } = await readModels.find(unitArtifactsTable, { unit: row.unit });
+    return unitView(row, rows.map(artifactView));
+  };
+
   return {
     /** `GET /v1/units`: unit summaries in key order, filtered. */
     async listUnits(filter: UnitFilter, page: PageRequest): Promise<Answer<Page<UnitSummaryView>>> {
@@ -227,7 +235,7 @@ export function createReadModelQueries(deps: ReadModelQueryDeps) {
           filtered: true,
           map: async (row) => {
             const summary = await readModels.get(unitSummaryTable, { unit: row.unit });
-            return summary !== undefined && matches(summary) ? unitView(summary) : undefined;
+            return summary !== undefined && matches(summary) ? withArtifacts(summary) : undefined;
           },
         });
         return { ...result, position };
@@ -247,7 +255,7 @@ export function createReadModelQueries(deps: ReadModelQueryDeps) {
         limit: page.limit,
         ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
         filtered,
-        map: (row) => (matches(row) ? unitView(row) : undefined),
+        map: (row) => (matches(row) ? withArtifacts(row) : undefined),
       });
       return { ...result, position };
     },
