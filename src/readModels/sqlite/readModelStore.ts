@@ -71,6 +71,32 @@ export function getSQLiteReadModelStore(
   };
   const bigStmt = (sql: string): Database.Statement => stmt(sql).safeIntegers(true);
 
+  /**
+   * How rows of a table are upserted, worked out once per table: the statement and
+   * an encoder per column (the hot path of a rebuild writes hundreds of thousands).
+   */
+  interface UpsertPlan {
+    columns: ReadonlySet<string>;
+    statement: Database.Statement;
+    encode: (row: Row) => unknown[];
+  }
+  const upsertPlans = new WeakMap<TableDefinition, UpsertPlan>();
+  const upsertPlan = (table: TableDefinition): UpsertPlan => {
+    let plan = upsertPlans.get(table);
+    if (plan === undefined) {
+      const columns = Object.keys(table.columns);
+      plan = {
+        columns: new Set(columns),
+        statement: stmt(
+          `INSERT OR REPLACE INTO ${quote(table.name)} (${columns.map(quote).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
+        ),
+        encode: (row) => columns.map((c) => encode(table, c, row[c])),
+      };
+      upsertPlans.set(table, plan);
+    }
+    return plan;
+  };
+
   let queue: Promise<unknown> = Promise.resolve();
   const insideTransaction = new AsyncLocalStorage<boolean>();
   let closed = false;
@@ -207,12 +233,11 @@ export function getSQLiteReadModelStore(
       find: guard(find),
       getCheckpoint: guard(getCheckpoint),
       upsert: guard((table: TableDefinition, row: Row) => {
-        const columns = Object.keys(table.columns);
-        keySql(table, row);
-        for (const column of Object.keys(row)) columnType(table, column);
-        stmt(
-          `INSERT OR REPLACE INTO ${quote(table.name)} (${columns.map(quote).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
-        ).run(...columns.map((c) => encode(table, c, row[c])));
+        const plan = upsertPlan(table);
+        for (const column in row) if (!plan.columns.has(column)) columnType(table, column); // throws: no such column
+        for (const column of table.primaryKey)
+          if (row[column] === undefined || row[column] === null) keySql(table, row); // throws
+        plan.statement.run(...plan.encode(row));
       }),
       update: guard((table: TableDefinition, key: Row, patch: Row) => {
         const k = keySql(table, key);
