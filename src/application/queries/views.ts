@@ -121,7 +121,10 @@ export const byId =
 
 /** The receipts of a unit stream in log order, each with its revocation and whether it counts. */
 function receiptViews(state: UnitState, recorded: readonly RecordedEvent[]): ReceiptView[] {
-  const counted = countedIn(state);
+  // The counted receipt of each action, looked up once per action, not per receipt.
+  const lookup = countedIn(state);
+  const counted = new Set<string | undefined>();
+  for (const action of state.receiptsByAction.keys()) counted.add(lookup.get(action)?.receiptId);
   return recorded
     .filter((e) => e.type === EventTypes.ReceiptRecorded)
     .map((e) => {
@@ -133,7 +136,7 @@ function receiptViews(state: UnitState, recorded: readonly RecordedEvent[]): Rec
         position: e.position.toString(),
         recordedAt: e.recordedAt,
         ...(revoked === undefined ? {} : { revoked }),
-        counted: counted.get(data.action)?.receiptId === data.receiptId,
+        counted: counted.has(data.receiptId),
       };
     });
 }
