@@ -23,6 +23,8 @@ export interface ReceiptRow extends Record<string, unknown> {
   revokedBy: string | null;
   /** Position of the ReceiptRevoked event. */
   revokedAt: number | null;
+  /** The receipt as recorded (what `GET /v1/units/{key}` lists). */
+  data: ReceiptRecordedData;
 }
 
 export const receipts = defineTable<ReceiptRow>({
@@ -41,6 +43,7 @@ export const receipts = defineTable<ReceiptRow>({
     revokedReason: 'TEXT',
     revokedBy: 'TEXT',
     revokedAt: 'INTEGER',
+    data: 'JSON',
   },
   primaryKey: ['receiptId'],
   indexes: [
@@ -52,7 +55,7 @@ export const receipts = defineTable<ReceiptRow>({
 
 export const receiptsLedger = defineProjection({
   name: 'receiptsLedger',
-  version: 1,
+  version: 2,
   tables: [receipts],
   canHandle: [EventTypes.ReceiptRecorded, EventTypes.ReceiptRevoked],
   handle: (events) =>
@@ -85,6 +88,7 @@ export const receiptsLedger = defineProjection({
         revokedReason: null,
         revokedBy: null,
         revokedAt: null,
+        data,
       });
     }),
 });

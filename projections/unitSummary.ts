@@ -60,6 +60,22 @@ export interface UnitSummaryRow extends Record<string, unknown> {
   gateVerdicts: Record<string, GateVerdict>;
   /** Position at which each currently passed stage passed (what `currentStage` is computed from). */
   passedStages: Record<string, number>;
+  /** The last verdict recorded per gate, as `GET /v1/units/{key}` shows it. */
+  recordedGates: Record<string, RecordedGate>;
+  /** The last verdict recorded per stage, as `GET /v1/units/{key}` shows it. */
+  recordedStages: Record<string, RecordedStage>;
+}
+
+export interface RecordedGate {
+  verdict: GateVerdict;
+  gateVersion: number;
+  receiptIds: string[];
+}
+
+export interface RecordedStage {
+  passed: boolean;
+  stageVersion: number;
+  receiptIds: string[];
 }
 
 export const unitSummaryTable = defineTable<UnitSummaryRow>({
@@ -74,6 +90,8 @@ export const unitSummaryTable = defineTable<UnitSummaryRow>({
     revision: 'INTEGER',
     gateVerdicts: 'JSON',
     passedStages: 'JSON',
+    recordedGates: 'JSON',
+    recordedStages: 'JSON',
   },
   primaryKey: ['unit'],
   indexes: [['currentStage'], ['lastPosition']],
@@ -104,6 +122,8 @@ const empty = (unit: string): UnitSummaryRow => ({
   revision: 0,
   gateVerdicts: {},
   passedStages: {},
+  recordedGates: {},
+  recordedStages: {},
 });
 
 /** Folds one event onto a unit's summary. */
@@ -129,7 +149,13 @@ export function evolveSummary(row: UnitSummaryRow, event: RecordedEvent): UnitSu
       const openGates = Object.keys(gateVerdicts)
         .filter((id) => gateVerdicts[id] !== 'passed')
         .sort();
-      return { ...next, gateVerdicts, openGates };
+      const recorded: RecordedGate = {
+        verdict: data.verdict,
+        gateVersion: data.gateVersion,
+        receiptIds: data.receiptIds,
+      };
+      const recordedGates = { ...row.recordedGates, [data.gateId]: recorded };
+      return { ...next, gateVerdicts, openGates, recordedGates };
     }
     case EventTypes.StagePassed:
     case EventTypes.StageReopened: {
@@ -141,7 +167,13 @@ export function evolveSummary(row: UnitSummaryRow, event: RecordedEvent): UnitSu
       let at = -1;
       for (const [stageId, position] of Object.entries(passedStages))
         if (position > at) [currentStage, at] = [stageId, position];
-      return { ...next, passedStages, currentStage };
+      const recorded: RecordedStage = {
+        passed: data.passed,
+        stageVersion: data.stageVersion,
+        receiptIds: data.receiptIds,
+      };
+      const recordedStages = { ...row.recordedStages, [data.stageId]: recorded };
+      return { ...next, passedStages, currentStage, recordedStages };
     }
     default:
       return next;

@@ -49,7 +49,10 @@ export interface RebuildProgress {
 export interface RebuildResult {
   processed: number;
   position: bigint;
+  /** Events parked, in all the rebuilt projections. */
   parked: number;
+  /** Events parked, per rebuilt projection. */
+  parkedBy: Record<string, number>;
   durationMs: number;
 }
 
@@ -169,7 +172,8 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     const startedAt = Date.now();
     const total = await eventStore.headPosition();
     let processed = 0;
-    let parked = 0;
+    const parkedBy: Record<string, number> = {};
+    for (const { ctx } of targets) parkedBy[ctx.definition.name] = 0;
     let from: bigint | 'start' = 'start';
     for (;;) {
       const page: RecordedEvent[] = await eventStore.readAll({ from, maxCount: batchSize });
@@ -178,16 +182,14 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       const outcomes = await applyToAll(targets, page);
       for (const [index, outcome] of outcomes.entries()) {
         const target = targets[index] as Projection;
+        const { name } = target.ctx.definition;
         if (outcome.ok) {
-          parked += outcome.parked;
+          parkedBy[name] = (parkedBy[name] ?? 0) + outcome.parked;
           continue;
         }
         target.state = 'failed';
         target.lastError = `stopped at position ${outcome.event.position}: ${outcome.error}`;
-        throw new ProvenantError(
-          'READ_MODEL_INVALID',
-          `rebuild of ${target.ctx.definition.name} ${target.lastError}`,
-        );
+        throw new ProvenantError('READ_MODEL_INVALID', `rebuild of ${name} ${target.lastError}`);
       }
       processed += page.length;
       from = last.position;
@@ -198,7 +200,8 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     return {
       processed,
       position: from === 'start' ? 0n : from,
-      parked,
+      parked: Object.values(parkedBy).reduce((sum, n) => sum + n, 0),
+      parkedBy,
       durationMs: Date.now() - startedAt,
     };
   }

@@ -47,6 +47,7 @@ describe('receiptsLedger', () => {
       revokedReason: null,
       revokedBy: null,
       revokedAt: null,
+      data: e.data as ReceiptRow['data'],
       ...extra,
     });
     await spec([r1, r2, revoked, gateVerdict(U, 'g', 'passed')]).then(receipts, [
@@ -155,6 +156,14 @@ describe('unitSummary', () => {
         revision: last.revision,
         gateVerdicts: { tests: 'passed', sast: 'failed' },
         passedStages: { qa: Number(last.position) - 3 },
+        recordedGates: {
+          tests: { verdict: 'passed', gateVersion: 1, receiptIds: ['r1'] },
+          sast: { verdict: 'failed', gateVersion: 1, receiptIds: [] },
+        },
+        recordedStages: {
+          qa: { passed: true, stageVersion: 1, receiptIds: [] },
+          staging: { passed: false, stageVersion: 1, receiptIds: [] },
+        },
       },
     ]);
   });
@@ -209,6 +218,8 @@ describe('unitSummary', () => {
         revision: last.revision,
         gateVerdicts: {},
         passedStages: {},
+        recordedGates: {},
+        recordedStages: { qa: { passed: false, stageVersion: 1, receiptIds: [] } },
       },
     ]);
   });

@@ -10,7 +10,8 @@ import {
 } from '../../domain/events.js';
 import type { GateState } from '../../domain/gate.js';
 import type { StageState } from '../../domain/stage.js';
-import { countedIn, evaluateUnitState, type UnitState } from '../../domain/unit.js';
+import { evaluateCounted, type CountedLookup } from '../../domain/evaluation.js';
+import { countedIn, type UnitState } from '../../domain/unit.js';
 import type { RecordedEvent } from '../../eventStore/types.js';
 import type {
   GateStatus,
@@ -142,6 +143,20 @@ function receiptViews(state: UnitState, recorded: readonly RecordedEvent[]): Rec
 }
 
 /**
+ * What a unit's status is computed from, whether folded from its stream or read
+ * from read models: its receipts (in log order), the counted receipt per action,
+ * and the last verdict recorded per gate and stage.
+ */
+export interface UnitStatusSource {
+  unit: string;
+  revision: number;
+  receipts: ReceiptView[];
+  counted: CountedLookup;
+  gateVerdicts: ReadonlyMap<string, NonNullable<GateStatus['recorded']>>;
+  stageVerdicts: ReadonlyMap<string, NonNullable<StageStatus['recorded']>>;
+}
+
+/**
  * A unit's status: its receipts, and each gate's and stage's verdict as recorded in
  * its stream and as evaluated under `defs` now.
  */
@@ -152,10 +167,26 @@ export function unitStatusOf(
   recorded: readonly RecordedEvent[],
   defs: Definitions,
 ): UnitStatus {
-  const evaluation = evaluateUnitState(state, defs);
-  const gateIds = [...new Set([...defs.gates.keys(), ...state.gateVerdicts.keys()])].sort();
+  return unitStatusFrom(
+    {
+      unit,
+      revision,
+      receipts: receiptViews(state, recorded),
+      counted: countedIn(state),
+      gateVerdicts: state.gateVerdicts,
+      stageVerdicts: state.stageVerdicts,
+    },
+    defs,
+  );
+}
+
+/** The status of `source` with each gate and stage evaluated under `defs`. */
+export function unitStatusFrom(source: UnitStatusSource, defs: Definitions): UnitStatus {
+  const { unit, revision, receipts } = source;
+  const evaluation = evaluateCounted(source.counted, defs);
+  const gateIds = [...new Set([...defs.gates.keys(), ...source.gateVerdicts.keys()])].sort();
   const gates: GateStatus[] = gateIds.map((gateId) => {
-    const recordedVerdict = state.gateVerdicts.get(gateId);
+    const recordedVerdict = source.gateVerdicts.get(gateId);
     const current = evaluation.gates.get(gateId);
     return {
       gateId,
@@ -179,9 +210,9 @@ export function unitStatusOf(
         current === undefined || current.verdict === (recordedVerdict?.verdict ?? 'pending'),
     };
   });
-  const stageIds = [...new Set([...defs.stages.keys(), ...state.stageVerdicts.keys()])].sort();
+  const stageIds = [...new Set([...defs.stages.keys(), ...source.stageVerdicts.keys()])].sort();
   const stages: StageStatus[] = stageIds.map((stageId) => {
-    const recordedVerdict = state.stageVerdicts.get(stageId);
+    const recordedVerdict = source.stageVerdicts.get(stageId);
     const current = evaluation.stages.get(stageId);
     return {
       stageId,
@@ -203,5 +234,5 @@ export function unitStatusOf(
       upToDate: current === undefined || current.passed === (recordedVerdict?.passed ?? false),
     };
   });
-  return { unit, revision, receipts: receiptViews(state, recorded), gates, stages };
+  return { unit, revision, receipts, gates, stages };
 }

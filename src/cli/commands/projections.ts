@@ -176,7 +176,8 @@ elsewhere first (a server with PROVENANT_PROJECTIONS=inline, or 'projections run
           progress.stop();
         }
         const names = name === undefined ? projections.map((p) => p.name) : [name];
-        const results = names.map((one) => ({ name: one, ...result }));
+        const { parkedBy, ...common } = result;
+        const results = names.map((one) => ({ name: one, ...common, parked: parkedBy[one] ?? 0 }));
         if (!options.json)
           console.log(
             `${label}: rebuilt from ${result.processed} events in ${result.durationMs} ms${result.parked > 0 ? `, ${result.parked} parked` : ''}`,

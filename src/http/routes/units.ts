@@ -1,6 +1,8 @@
-// Units over HTTP (issue 4 §3): a unit's status, computed from its stream until
-// read models arrive (DESIGN.md §5), and explicit re-evaluation under the current
-// definitions (docs/evaluation.md, "Definition changes apply from then on").
+// Units over HTTP (issue 4 §3): a unit's status — from the read models when they
+// have applied the log up to its head, else folded from its stream (DESIGN.md §5;
+// both answer alike, application/queries/readModels/unitStatus.ts) — and explicit
+// re-evaluation under the current definitions (docs/evaluation.md, "Definition
+// changes apply from then on").
 //
 // Unit keys are NVRPP and contain `/` (`openssl/3.2.1/2.el9/x86_64/rpm`). The
 // routes are wildcards, so a key is accepted both URL-encoded in one segment
@@ -11,6 +13,7 @@
 // A malformed key is a 400 with the domain's DOMAIN_INVALID_UNIT_KEY.
 import type { FastifyInstance } from 'fastify';
 import { MAX_UNIT_KEY_LENGTH, normalizeUnitKey } from '../../domain/index.js';
+import { unitStatusFromReadModels } from '../../application/queries/readModels/unitStatus.js';
 import { parseLogPoint, unitStatusAsOf } from '../../application/queries/timeTravel.js';
 import { ProvenantError } from '../../errors.js';
 import type { RouteDeps } from '../deps.js';
@@ -87,7 +90,8 @@ export function unitRoutes(app: FastifyInstance, deps: RouteDeps): void {
         tags: ['units'],
         summary: "A unit's receipts and gate and stage verdicts",
         description:
-          'Folded from the unit stream (not from read models); with `asOf`, up to that time or position under the ' +
+          'From the read models when they have applied the log up to its head, else folded from the unit stream ' +
+          '(the same answer either way); with `asOf`, folded from the log up to that time or position under the ' +
           'definitions of then (time travel). For each gate and stage: the `recorded` verdict ' +
           '(last verdict event in the log), the `current` one under the current definitions, and `upToDate: false` ' +
           'where they differ (POST /v1/units/{key}/evaluate records the change). ' +
@@ -135,8 +139,14 @@ export function unitRoutes(app: FastifyInstance, deps: RouteDeps): void {
         return status;
       }
       void reply.header('provenant-position', head.toString());
-      const status = await deps.domain.getUnitStatus(normalizeUnitKey(path));
-      return status;
+      // From the read models when they have applied the log up to that head; else folded.
+      const fromReadModels =
+        deps.readModels === undefined
+          ? undefined
+          : await unitStatusFromReadModels(deps.readModels, path, head, () =>
+              deps.domain.currentDefinitions(),
+            );
+      return fromReadModels ?? deps.domain.getUnitStatus(normalizeUnitKey(path));
     },
   );
 
