@@ -46,7 +46,7 @@ describe('GET /v1/units/{key} from the read models', () => {
     await domain.defineGate('scan', { requiredActions: ['sast'] });
     await domain.defineStage('ship', { gates: ['build'] });
     const record = (unit: string, action: string, extra: Record<string, unknown> = {}) =>
-      domain.recordReceipt({ unit, action, multipass: true, ...extra } as never);
+      domain.recordReceipt({ unit, action, multipass: true, ...extra });
     await record(A, 'build', { producer: 'ci', artifacts: [{ name: 'a.rpm', digest }] });
     const flaky = await record(A, 'test');
     await domain.revokeReceipt(flaky.receiptId, 'flaky run', { revokedBy: 'alice' });
