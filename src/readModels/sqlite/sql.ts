@@ -21,7 +21,14 @@ const sqlType: Record<ColumnType, string> = {
   JSON: 'TEXT',
 };
 
-/** CREATE TABLE and CREATE INDEX statements of a table. */
+/**
+ * CREATE TABLE and CREATE INDEX statements of a table. Ordinary rowid tables, the
+ * declared key a unique index: rows are appended in insert order, and the key
+ * index stays small. Read-model rows can be large (a receipt's data, ~1 KB),
+ * which SQLite advises against in WITHOUT ROWID tables (rows stored in the key's
+ * B-tree, so random keys split and rewrite big pages); the rebuild measured less
+ * CPU and I/O this way (docs/projections.md, "Costs, measured").
+ */
 export function createTableSql(table: TableDefinition): string[] {
   const columns = Object.entries<ColumnType>(table.columns);
   if (table.primaryKey.length === 0)
@@ -30,7 +37,7 @@ export function createTableSql(table: TableDefinition): string[] {
     columnType(table, column);
   const t = quote(table.name);
   const statements = [
-    `CREATE TABLE ${t} (${columns.map(([name, type]) => `${quote(name)} ${sqlType[type]}`).join(', ')}, PRIMARY KEY (${table.primaryKey.map(quote).join(', ')})) WITHOUT ROWID`,
+    `CREATE TABLE ${t} (${columns.map(([name, type]) => `${quote(name)} ${sqlType[type]}`).join(', ')}, PRIMARY KEY (${table.primaryKey.map(quote).join(', ')}))`,
   ];
   for (const index of table.indexes ?? [])
     statements.push(
