@@ -19,6 +19,7 @@ import { openDatabase } from '../src/eventStore/sqlite/database.js';
 import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
 import type { EventStore, EventToAppend } from '../src/eventStore/types.js';
 import { buildApp } from '../src/http/app.js';
+import { anonymousAuth } from '../src/security/index.js';
 import { createProjectionRunner } from '../src/readModels/index.js';
 import { getSQLiteReadModelStore } from '../src/readModels/sqlite/index.js';
 import {
@@ -184,7 +185,7 @@ export async function benchProjections(ctx: BenchContext): Promise<Record<string
     const unit = 'openssl/3.2.1/2.el9/x86_64/rpm';
     for (const action of ['build', 'unit-test', 'sast', 'sca', 'image-scan'])
       await domain.recordReceipt({ unit, action, multipass: true });
-    const app = await buildApp({ store, storeDescription: 'bench' });
+    const app = await buildApp({ auth: anonymousAuth(), store, storeDescription: 'bench' });
     const url = `/v1/units/${encodeURIComponent(unit)}`;
     const body = (await app.inject(url)).json<unknown>();
     const bare = Fastify();

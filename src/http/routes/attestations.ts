@@ -164,6 +164,7 @@ export function attestationRoutes(app: FastifyInstance, deps: RouteDeps): void {
   }>(
     '/v1/units/:key/attestations',
     {
+      config: { permission: 'attest' },
       schemaErrorFormatter: keyErrors,
       schema: {
         tags: ['attestations'],
@@ -215,6 +216,7 @@ export function attestationRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get<{ Params: { key: string } }>(
     '/v1/units/:key/attestations',
     {
+      config: { permission: 'read' },
       schemaErrorFormatter: keyErrors,
       schema: {
         tags: ['attestations'],
@@ -243,6 +245,7 @@ export function attestationRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get<{ Params: { id: string } }>(
     '/v1/attestations/:id',
     {
+      config: { permission: 'read' },
       schemaErrorFormatter: idErrors,
       schema: {
         tags: ['attestations'],
@@ -265,6 +268,7 @@ export function attestationRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get<{ Params: { id: string } }>(
     '/v1/attestations/:id/intoto.jsonl',
     {
+      config: { permission: 'read' },
       schemaErrorFormatter: idErrors,
       schema: {
         tags: ['attestations'],

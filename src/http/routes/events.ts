@@ -34,6 +34,7 @@ export async function eventRoutes(app: FastifyInstance, deps: RouteDeps): Promis
     scope.post(
       '/v1/events',
       {
+        config: { permission: 'ingest' },
         schema: {
           tags: ['ingest'],
           summary: 'Ingest CloudEvents (structured, binary or batch mode)',

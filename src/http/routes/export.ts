@@ -16,6 +16,7 @@ export function exportRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get<{ Params: { key: string } }>(
     '/v1/units/:key/export',
     {
+      config: { permission: 'export' },
       schema: {
         tags: ['units'],
         summary: "Export a unit's evidence as a .tar.gz, for offline verification",

@@ -35,6 +35,7 @@ export async function junitRoutes(app: FastifyInstance, deps: RouteDeps): Promis
     scope.post<{ Params: JUnitParams; Querystring: JUnitQuery }>(
       '/v1/units/:key/actions/:action/junit',
       {
+        config: { permission: 'ingest' },
         schema: {
           tags: ['ingest'],
           summary: 'Record a JUnit/xUnit XML report as a receipt',
