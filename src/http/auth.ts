@@ -16,8 +16,10 @@ import { BlockList, isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ProvenantError } from '../errors.js';
+import type { Actor } from '../application/ingest/types.js';
 import {
   allows,
+  ingestScopeOf,
   permissions,
   type Authenticator,
   type Credentials,
@@ -169,4 +171,12 @@ export function installAuth(app: FastifyInstance, options: HttpAuthOptions): voi
         ),
       );
   });
+}
+
+/** The request's principal as the application takes it: its id, and the scope ingest must hold it to. */
+export function actorOf(request: FastifyRequest): Actor | undefined {
+  const { principal } = request;
+  if (principal === undefined) return undefined;
+  const scope = ingestScopeOf(principal);
+  return { principal: principal.id, ...(scope === undefined ? {} : { scope }) };
 }

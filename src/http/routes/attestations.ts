@@ -201,11 +201,15 @@ export function attestationRoutes(app: FastifyInstance, deps: RouteDeps): void {
           'ATTEST_INVALID_REQUEST',
           'A test-result request names its receiptId',
         );
-      const issued = await attestations.issueAttestation(unitOf(request.params.key), {
-        kind,
-        ...(stageId === undefined ? {} : { stageId }),
-        ...(receiptId === undefined ? {} : { receiptId }),
-      });
+      const issued = await attestations.issueAttestation(
+        unitOf(request.params.key),
+        {
+          kind,
+          ...(stageId === undefined ? {} : { stageId }),
+          ...(receiptId === undefined ? {} : { receiptId }),
+        },
+        request.principal === undefined ? {} : { requestedBy: request.principal.id },
+      );
       return reply
         .code(201)
         .header('location', `/v1/attestations/${issued.attestationId}`)
