@@ -7,6 +7,7 @@ import { envHelp, exitCodesHelp, version } from '../shared.js';
 interface ServeOptions {
   host?: string;
   port?: string;
+  devAnonymous?: boolean;
 }
 
 export function serveCommand(): Command {
@@ -21,6 +22,10 @@ batches commit before it stops. Options override the environment.`,
     )
     .option('--host <host>', 'address to listen on (overrides PROVENANT_HOST)')
     .option('--port <port>', 'port to listen on, 0 for a free one (overrides PROVENANT_PORT)')
+    .option(
+      '--dev-anonymous',
+      'DEVELOPMENT ONLY (npm start): requests without credentials are the admin "anonymous"; PROVENANT_AUTH_ANONYMOUS=false still turns it off',
+    )
     .addHelpText(
       'after',
       `
@@ -37,6 +42,9 @@ ${envHelp()}
       const env = { ...process.env };
       if (options.host !== undefined) env.PROVENANT_HOST = options.host;
       if (options.port !== undefined) env.PROVENANT_PORT = options.port;
+      // A default, not an override: PROVENANT_AUTH_ANONYMOUS=false npm start serves with authentication.
+      if (options.devAnonymous === true && (env.PROVENANT_AUTH_ANONYMOUS ?? '').trim() === '')
+        env.PROVENANT_AUTH_ANONYMOUS = 'true';
       const server = await startServer(loadConfig(env), version);
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals): void => {
