@@ -105,21 +105,38 @@ function refuse(request: FastifyRequest, reply: FastifyReply, error: ProvenantEr
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
 }
 
+/** A registered route and the permission it declared. */
+export interface DeclaredRoute {
+  readonly method: string;
+  readonly url: string;
+  readonly permission: Permission;
+}
+
+const declared = new WeakMap<FastifyInstance, DeclaredRoute[]>();
+
+/** Every route registered on `app` (as its onRoute hook saw them) with its permission. */
+export const declaredRoutes = (app: FastifyInstance): readonly DeclaredRoute[] =>
+  declared.get(app) ?? [];
+
 /** Installs the permission check of every route and the authentication hook. Call before any route. */
 export function installAuth(app: FastifyInstance, options: HttpAuthOptions): void {
   const { authenticator } = options;
   const trusted = trustedProxyList(options.trustedProxies ?? []);
+  const routes: DeclaredRoute[] = [];
+  declared.set(app, routes);
 
   app.addHook('onRoute', (route) => {
-    const permission: unknown = route.config?.permission;
+    let permission: unknown = route.config?.permission;
     if (permission === undefined && route.url.startsWith(DOCS_PREFIX)) {
+      permission = 'public';
       route.config = { ...route.config, permission: 'public' };
-      return;
     }
     if (typeof permission !== 'string' || !(permissions as readonly string[]).includes(permission))
       throw new Error(
         `Route ${String(route.method)} ${route.url} must declare config.permission (one of ${permissions.join(', ')})`,
       );
+    for (const method of [route.method].flat())
+      routes.push({ method, url: route.url, permission: permission as Permission });
   });
 
   app.addHook('onRequest', async (request, reply) => {
