@@ -164,7 +164,8 @@ describe('authorization: every route × every role', () => {
           headers: { ...body.headers, authorization: `Bearer ${tokens.get(role) ?? ''}` },
         });
         const code =
-          route.method !== 'HEAD' && response.headers['content-type']?.includes('problem+json')
+          route.method !== 'HEAD' &&
+          String(response.headers['content-type']).includes('problem+json')
             ? response.json<{ code: string }>().code
             : undefined;
         if (allowedRoles[permission].includes(role))
