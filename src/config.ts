@@ -193,6 +193,11 @@ export const configVariables = [
     'PEM CA of client certificates: clients may then authenticate with a certificate whose subject `PROVENANT_AUTH_FILE` maps to a principal (mTLS).',
   ],
   [
+    'PROVENANT_API_TOKEN',
+    '(none)',
+    'Client side: the bearer token `provenant verify --store` sends to the store (a static token or a JWT). Never logged.',
+  ],
+  [
     'PROVENANT_TRUSTED_PROXIES',
     '(none)',
     'Comma-separated addresses or CIDR ranges of the proxies whose `X-Forwarded-*` headers are believed; such headers from any other peer are refused (400).',
@@ -431,3 +436,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
   };
 }
+
+/** The bearer token CLI commands send to a store (`verify --store`), if any. */
+export const apiToken = (env: Env = process.env): string | undefined =>
+  optional(env, 'PROVENANT_API_TOKEN');

@@ -140,7 +140,7 @@ export function installAuth(app: FastifyInstance, options: HttpAuthOptions): voi
   });
 
   app.addHook('onRequest', async (request, reply) => {
-    const permission = request.routeOptions.config.permission as Permission | undefined;
+    const permission = request.routeOptions.config.permission;
     // No route matched: the not-found handler answers 404 without asking who it is.
     if (permission === undefined) return;
     if (
