@@ -10,7 +10,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { createAttestationService } from '../application/attestations/index.js';
 import { createDomainService } from '../application/index.js';
 import { ProvenantError } from '../errors.js';
-import { installAuth } from './auth.js';
+import { installAuth, withSafeRequestLogs } from './auth.js';
 import { DEFAULT_LIMITS, type AppDeps, type RouteDeps } from './deps.js';
 import { useGuardedJson } from './jsonBody.js';
 import { fromFastifyError, handleError, sendProblem } from './problem.js';
@@ -43,7 +43,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.https === undefined ? {} : { https: deps.https }),
     // X-Forwarded-* count only from these peers; from any other, auth.ts refuses them.
     ...(trustedProxies.length === 0 ? {} : { trustProxy: [...trustedProxies] }),
-    logger: deps.logger ?? false,
+    logger: withSafeRequestLogs(deps.logger ?? false),
     bodyLimit: limits.bodyBytes,
     // Defence in depth: the JSON parser below already refuses these keys.
     onProtoPoisoning: 'error',

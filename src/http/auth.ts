@@ -14,7 +14,7 @@
 // query string is never echoed back.
 import { BlockList, isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { ProvenantError } from '../errors.js';
 import type { Actor } from '../application/ingest/types.js';
 import {
@@ -196,4 +196,53 @@ export function actorOf(request: FastifyRequest): Actor | undefined {
   if (principal === undefined) return undefined;
   const scope = ingestScopeOf(principal);
   return { principal: principal.id, ...(scope === undefined ? {} : { scope }) };
+}
+
+/** `url` with the value of every credential-looking query parameter replaced by `[redacted]`. */
+export function redactCredentials(url: string): string {
+  const query = url.indexOf('?');
+  if (query < 0) return url;
+  const params = url
+    .slice(query + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = decodeURIComponentSafe(eq < 0 ? pair : pair.slice(0, eq)).toLowerCase();
+      return eq >= 0 && (CREDENTIAL_QUERY_PARAMETERS as readonly string[]).includes(name)
+        ? `${pair.slice(0, eq)}=[redacted]`
+        : pair;
+    });
+  return `${url.slice(0, query)}?${params.join('&')}`;
+}
+
+const decodeURIComponentSafe = (text: string): string => {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+};
+
+/**
+ * The logger options with a request serializer that never writes a credential
+ * sent in the query string (refused, but the request line is logged first).
+ */
+export function withSafeRequestLogs(
+  logger: FastifyServerOptions['logger'],
+): FastifyServerOptions['logger'] {
+  if (logger === false || logger === undefined) return logger;
+  const options = logger === true ? {} : logger;
+  return {
+    ...options,
+    serializers: {
+      ...options.serializers,
+      req: (request: FastifyRequest) => ({
+        method: request.method,
+        url: redactCredentials(request.url),
+        host: request.host,
+        remoteAddress: request.ip,
+        remotePort: request.socket.remotePort,
+      }),
+    },
+  };
 }

@@ -143,6 +143,28 @@ describe('static tokens, bad input and who did what', () => {
     assert.ok(!read.body.includes(reader.token));
   });
 
+  it('never writes a credential sent in the query string to the log', async () => {
+    const lines: string[] = [];
+    const logged = await buildApp({
+      auth: auth(),
+      store: f.store,
+      storeDescription: 'x',
+      logger: { level: 'trace', stream: { write: (line: string) => void lines.push(line) } },
+    });
+    try {
+      const response = await logged.inject({
+        url: `/v1/gates?limit=1&access_token=${admin.token}&API_KEY=${reader.token}`,
+        headers: { authorization: `Bearer ${ci.token}` },
+      });
+      assert.equal(response.statusCode, 400);
+      const log = lines.join('');
+      assert.match(log, /access_token=\[redacted\]&API_KEY=\[redacted\]/);
+      for (const secret of [admin.token, reader.token, ci.token]) assert.ok(!log.includes(secret));
+    } finally {
+      await logged.close();
+    }
+  });
+
   it('refuses X-Forwarded-* and Forwarded headers when no trusted proxy sent them', async () => {
     for (const [name, value] of [
       ['x-forwarded-for', '203.0.113.9'],
