@@ -54,6 +54,7 @@ import { openEventStore } from '../src/composition.js';
 import { loadConfig, type Config } from '../src/config.js';
 import type { EventStore, EventToAppend } from '../src/eventStore/types.js';
 import { buildApp } from '../src/http/app.js';
+import { anonymousAuth } from '../src/security/index.js';
 import { startServer } from '../src/http/server.js';
 import {
   fmtRatio,
@@ -183,7 +184,7 @@ async function prepareStore(
   fill: (store: EventStore) => Promise<number>,
 ): Promise<number> {
   const { store, description } = openEventStore(config);
-  const app = await buildApp({ store, storeDescription: description });
+  const app = await buildApp({ auth: anonymousAuth(), store, storeDescription: description });
   try {
     const define = async (url: string, payload: Record<string, unknown>): Promise<void> => {
       const res = await app.inject({ method: 'PUT', url, payload });

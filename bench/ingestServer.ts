@@ -9,6 +9,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
 import { buildApp } from '../src/http/app.js';
+import { anonymousAuth } from '../src/security/index.js';
 
 export type ServerMode = 'store' | 'bare';
 
@@ -54,7 +55,12 @@ const store = mode === 'store' ? getSQLiteEventStore({ path, synchronous: 'FULL'
 const app =
   store === undefined
     ? bareApp()
-    : await buildApp({ store, storeDescription: `bench ${path}`, ownsStore: true });
+    : await buildApp({
+        auth: anonymousAuth(),
+        store,
+        storeDescription: `bench ${path}`,
+        ownsStore: true,
+      });
 await app.listen({ host: '127.0.0.1', port: 0 });
 const address = app.server.address();
 send({ kind: 'listening', port: typeof address === 'object' && address ? address.port : 0 });

@@ -21,6 +21,7 @@ import { unitStatusAsOf } from '../src/application/queries/timeTravel.js';
 import { openDatabase } from '../src/eventStore/sqlite/database.js';
 import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
 import { buildApp } from '../src/http/app.js';
+import { anonymousAuth } from '../src/security/index.js';
 import { createProjectionRunner } from '../src/readModels/index.js';
 import { getSQLiteReadModelStore } from '../src/readModels/sqlite/index.js';
 import {
@@ -142,7 +143,12 @@ export async function benchProjections(ctx: BenchContext): Promise<Record<string
     await runner.start();
     const unitHead = await store.headPosition();
     while ((await runner.status()).some((s) => s.checkpoint < unitHead)) await sleep(10);
-    const app = await buildApp({ store, storeDescription: 'bench', readModels });
+    const app = await buildApp({
+      auth: anonymousAuth(),
+      store,
+      storeDescription: 'bench',
+      readModels,
+    });
     const url = `/v1/units/${encodeURIComponent(unit)}`;
     const body = (await app.inject(url)).json<unknown>();
     const bare = Fastify();

@@ -23,6 +23,7 @@ import {
   parseStatement,
 } from '../src/provenance/index.js';
 import { LocalKeySigner, writeSigningKeyPair } from '../src/provenance/signing/index.js';
+import { createStaticToken } from '../src/security/index.js';
 import { verifyBundle } from '../src/provenance/verify/index.js';
 
 const OK = '\u2713';
@@ -62,6 +63,28 @@ const rpmDigest = (unit: string): string => digestOf(`${unit}#rpm`);
 let server: RunningServer | undefined;
 const dir = mkdtempSync(join(tmpdir(), 'provenant-demo-'));
 
+// Who calls (docs/security.md): an admin defines gates and exports; the CI's
+// producer token may only record receipts from its own source. Configuration
+// keeps only the tokens' SHA-256, as `provenant tokens create` prints it.
+const adminToken = createStaticToken();
+const ciToken = createStaticToken();
+const authFile = join(dir, 'principals.json');
+writeFileSync(
+  authFile,
+  JSON.stringify({
+    tokens: [
+      { name: 'release-admin', sha256: adminToken.sha256, roles: ['admin'] },
+      {
+        name: 'ci-el9',
+        sha256: ciToken.sha256,
+        roles: ['producer'],
+        scope: { sources: ['https://ci.example.com/*'], types: ['dev.provenant.receipt.v1'] },
+      },
+    ],
+  }),
+);
+const asAdmin = { authorization: `Bearer ${adminToken.token}` };
+
 async function api(
   method: string,
   path: string,
@@ -70,7 +93,11 @@ async function api(
 ): Promise<unknown> {
   const response = await fetch(`${server?.url ?? ''}${path}`, {
     method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    headers: {
+      ...asAdmin,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...headers,
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await response.text();
@@ -88,7 +115,10 @@ async function receipt(
 ): Promise<void> {
   const response = await fetch(`${server?.url ?? ''}/v1/events`, {
     method: 'POST',
-    headers: { 'content-type': 'application/cloudevents+json' },
+    headers: {
+      'content-type': 'application/cloudevents+json',
+      authorization: `Bearer ${ciToken.token}`,
+    },
     body: JSON.stringify({
       specversion: '1.0',
       id: `job-${++eventCounter}`,
@@ -174,6 +204,7 @@ async function main(): Promise<void> {
           PROVENANT_PORT: '0',
           PROVENANT_LOG_LEVEL: 'silent',
           PROVENANT_SIGNING_KEY: keys.privateKeyPath,
+          PROVENANT_AUTH_FILE: authFile,
         }),
         'demo',
       ),
@@ -322,6 +353,7 @@ async function main(): Promise<void> {
     async () => {
       const response = await fetch(
         `${server?.url ?? ''}/v1/units/${encodeURIComponent(ZLIB)}/export`,
+        { headers: asAdmin },
       );
       check(response.status === 200, `export: ${response.status}`);
       writeFileSync(archive, Buffer.from(await response.arrayBuffer()));

@@ -1,5 +1,8 @@
 // Configuration from the environment: one table, one parser, clear errors. The
 // README's configuration table lists exactly these variables (a test checks it).
+// One file on purpose, though past 400 lines: the table and the parsers that read
+// it are kept together so that no variable is read anywhere else.
+import { isIP } from 'node:net';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { DEFAULT_BUILDER_ID, DEFAULT_VERIFIER_ID } from './application/attestations/types.js';
 import { ProvenantError } from './errors.js';
@@ -21,6 +24,26 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   limits: { bodyBytes: number; eventBytes: number };
   shutdownTimeoutMs: number;
+  /** Who may call (docs/security.md). */
+  auth: {
+    /** Development only: requests without credentials are the admin `anonymous`. */
+    anonymous: boolean;
+    /** JSON file of principals: token hashes, certificate subjects, OIDC subject rules. */
+    file: string | undefined;
+    oidc:
+      | {
+          issuer: string;
+          audience: string[];
+          jwksUrl: string | undefined;
+          algorithms: string[];
+          clockToleranceSeconds: number;
+        }
+      | undefined;
+  };
+  /** Serve HTTPS with these PEM files; a client CA turns on client certificates (mTLS). */
+  tls: { certFile: string; keyFile: string; clientCaFile: string | undefined } | undefined;
+  /** Proxies whose X-Forwarded-* headers are believed (addresses or CIDR ranges). */
+  trustedProxies: string[];
   attestation: {
     /** PEM file of the ECDSA P-256 signing key. */
     signingKeyPath: string;
@@ -126,6 +149,62 @@ export const configVariables = [
     'File holding the OIDC identity token for keyless signing, read at each signature (so a rotated token is picked up).',
   ],
   [
+    'PROVENANT_AUTH_ANONYMOUS',
+    'false',
+    'DEVELOPMENT ONLY: `true` makes every request without credentials the admin `anonymous` (warned at start and in `/readyz`). `npm start` sets it unless this variable says `false`.',
+  ],
+  [
+    'PROVENANT_AUTH_FILE',
+    '(none)',
+    'JSON file of principals: static token hashes (`provenant tokens create`), client-certificate subjects and OIDC subject rules, each with roles and, for producers, a scope (docs/security.md).',
+  ],
+  [
+    'PROVENANT_AUTH_OIDC_ISSUER',
+    '(none)',
+    'Accept OIDC bearer JWTs from this issuer (`iss`, exactly); needs `PROVENANT_AUTH_OIDC_AUDIENCE`.',
+  ],
+  [
+    'PROVENANT_AUTH_OIDC_AUDIENCE',
+    '(none)',
+    'Audience(s) the JWTs must name (`aud`), comma-separated.',
+  ],
+  [
+    'PROVENANT_AUTH_OIDC_JWKS_URL',
+    '<from discovery>',
+    "The issuer's JWKS URL; when unset, `jwks_uri` from `<issuer>/.well-known/openid-configuration`.",
+  ],
+  [
+    'PROVENANT_AUTH_OIDC_ALGORITHMS',
+    'RS256,PS256,ES256,ES384,EdDSA',
+    'JWS algorithms accepted, comma-separated (`none` and HMAC are refused).',
+  ],
+  [
+    'PROVENANT_AUTH_OIDC_CLOCK_TOLERANCE',
+    '30',
+    'Clock skew tolerated on `exp` and `nbf`, in seconds.',
+  ],
+  [
+    'PROVENANT_TLS_CERT',
+    '(none)',
+    'PEM certificate (chain): serve HTTPS; needs `PROVENANT_TLS_KEY`.',
+  ],
+  ['PROVENANT_TLS_KEY', '(none)', 'PEM private key of `PROVENANT_TLS_CERT`. Never logged.'],
+  [
+    'PROVENANT_TLS_CLIENT_CA',
+    '(none)',
+    'PEM CA of client certificates: clients may then authenticate with a certificate whose subject `PROVENANT_AUTH_FILE` maps to a principal (mTLS).',
+  ],
+  [
+    'PROVENANT_API_TOKEN',
+    '(none)',
+    'Client side: the bearer token `provenant verify --store` sends to the store (a static token or a JWT). Never logged.',
+  ],
+  [
+    'PROVENANT_TRUSTED_PROXIES',
+    '(none)',
+    'Comma-separated addresses or CIDR ranges of the proxies whose `X-Forwarded-*` headers are believed; such headers from any other peer are refused (400).',
+  ],
+  [
     'PROVENANT_ATTEST_ON_STAGE_PASSED',
     'true',
     'Issue a VSA automatically for every `StagePassed` (`true` or `false`).',
@@ -213,6 +292,81 @@ function keylessConfig(env: Env, cwd: string): Config['attestation']['keyless'] 
   };
 }
 
+const list = (env: Env, name: ConfigVariable): string[] =>
+  (optional(env, name) ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+
+function authConfig(env: Env, cwd: string): Config['auth'] {
+  const file = optional(env, 'PROVENANT_AUTH_FILE');
+  const issuer = optional(env, 'PROVENANT_AUTH_OIDC_ISSUER');
+  if (issuer !== undefined && !/^https?:\/\/[^/\s]+/.test(issuer))
+    throw invalid('PROVENANT_AUTH_OIDC_ISSUER', `must be an http(s) URL, got '${issuer}'`);
+  const audience = list(env, 'PROVENANT_AUTH_OIDC_AUDIENCE');
+  if (issuer !== undefined && audience.length === 0)
+    throw invalid(
+      'PROVENANT_AUTH_OIDC_AUDIENCE',
+      'is required when PROVENANT_AUTH_OIDC_ISSUER is set',
+    );
+  const algorithms = list(env, 'PROVENANT_AUTH_OIDC_ALGORITHMS');
+  const refused = algorithms.find((alg) => alg.toLowerCase() === 'none' || /^HS/i.test(alg));
+  if (refused !== undefined)
+    throw invalid('PROVENANT_AUTH_OIDC_ALGORITHMS', `${refused} is never accepted`);
+  return {
+    anonymous: boolean(env, 'PROVENANT_AUTH_ANONYMOUS', false),
+    file: file === undefined ? undefined : resolve(cwd, file),
+    oidc:
+      issuer === undefined
+        ? undefined
+        : {
+            issuer,
+            audience,
+            jwksUrl: httpUrl(env, 'PROVENANT_AUTH_OIDC_JWKS_URL'),
+            algorithms:
+              algorithms.length > 0 ? algorithms : ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'],
+            clockToleranceSeconds: integer(env, 'PROVENANT_AUTH_OIDC_CLOCK_TOLERANCE', 30, 0, 3600),
+          },
+  };
+}
+
+function tlsConfig(env: Env, cwd: string): Config['tls'] {
+  const cert = optional(env, 'PROVENANT_TLS_CERT');
+  const key = optional(env, 'PROVENANT_TLS_KEY');
+  const clientCa = optional(env, 'PROVENANT_TLS_CLIENT_CA');
+  if (cert === undefined && key === undefined) {
+    if (clientCa !== undefined)
+      throw invalid('PROVENANT_TLS_CLIENT_CA', 'needs PROVENANT_TLS_CERT and PROVENANT_TLS_KEY');
+    return undefined;
+  }
+  if (cert === undefined || key === undefined)
+    throw invalid(
+      cert === undefined ? 'PROVENANT_TLS_CERT' : 'PROVENANT_TLS_KEY',
+      'PROVENANT_TLS_CERT and PROVENANT_TLS_KEY go together',
+    );
+  return {
+    certFile: resolve(cwd, cert),
+    keyFile: resolve(cwd, key),
+    clientCaFile: clientCa === undefined ? undefined : resolve(cwd, clientCa),
+  };
+}
+
+function trustedProxies(env: Env): string[] {
+  const entries = list(env, 'PROVENANT_TRUSTED_PROXIES');
+  for (const entry of entries) {
+    const [address = '', prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const bits = family === 6 ? 128 : 32;
+    if (
+      family === 0 ||
+      extra !== undefined ||
+      (prefix !== undefined && (!/^\d+$/.test(prefix) || Number(prefix) > bits))
+    )
+      throw invalid('PROVENANT_TRUSTED_PROXIES', `not an IP address or CIDR range: '${entry}'`);
+  }
+  return entries;
+}
+
 const optional = (env: Env, name: ConfigVariable): string | undefined => {
   const raw = env[name];
   return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
@@ -271,6 +425,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       eventBytes: integer(env, 'PROVENANT_EVENT_LIMIT', 256 * 1024, 256, 64 * 1024 * 1024),
     },
     shutdownTimeoutMs: integer(env, 'PROVENANT_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
+    auth: authConfig(env, cwd),
+    tls: tlsConfig(env, cwd),
+    trustedProxies: trustedProxies(env),
     attestation: {
       signingKeyPath: resolve(dataDir, optional(env, 'PROVENANT_SIGNING_KEY') ?? 'signing-key.pem'),
       signingKeyExplicit: optional(env, 'PROVENANT_SIGNING_KEY') !== undefined,
@@ -281,3 +438,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
   };
 }
+
+/** The bearer token CLI commands send to a store (`verify --store`), if any. */
+export const apiToken = (env: Env = process.env): string | undefined =>
+  optional(env, 'PROVENANT_API_TOKEN');

@@ -212,6 +212,35 @@ export const errorCodes = {
   QUERY_AS_OF_IN_FUTURE: { status: 400, title: 'asOf lies in the future' },
   QUERY_BAD_RANGE: { status: 400, title: 'Range is malformed or from is after to' },
 
+  // Authentication and authorization (src/security, docs/security.md)
+  AUTH_MISSING: { status: 401, title: 'Authentication required' },
+  AUTH_MALFORMED: { status: 401, title: 'Authorization header is malformed' },
+  AUTH_HEADER_TOO_LARGE: { status: 400, title: 'Authorization header is too large' },
+  AUTH_TOKEN_IN_QUERY: { status: 400, title: 'Credentials are not accepted in the query string' },
+  AUTH_TOKEN_UNKNOWN: { status: 401, title: 'Token is not recognised' },
+  AUTH_TOKEN_INVALID: { status: 401, title: 'Token is not a well-formed JWT' },
+  AUTH_TOKEN_EXPIRED: { status: 401, title: 'Token has expired' },
+  AUTH_TOKEN_NOT_YET_VALID: { status: 401, title: 'Token is not yet valid' },
+  AUTH_TOKEN_AUDIENCE: { status: 401, title: 'Token is for another audience' },
+  AUTH_TOKEN_ISSUER: { status: 401, title: 'Token is from another issuer' },
+  AUTH_TOKEN_CLAIMS: { status: 401, title: 'Token claims are missing or invalid' },
+  AUTH_TOKEN_UNKNOWN_KEY: { status: 401, title: "Token's key is not in the issuer's key set" },
+  AUTH_TOKEN_UNSIGNED: { status: 401, title: 'Unsigned token (alg none)' },
+  AUTH_TOKEN_ALGORITHM: { status: 401, title: "Token's algorithm is not allowed" },
+  AUTH_TOKEN_SIGNATURE: { status: 401, title: 'Token signature does not verify' },
+  AUTH_ISSUER_UNAVAILABLE: { status: 503, title: "The OIDC issuer's keys cannot be fetched" },
+  AUTH_CLIENT_CERT_INVALID: {
+    status: 401,
+    title: 'Client certificate does not chain to the trusted CA',
+  },
+  AUTH_CLIENT_CERT_UNKNOWN: { status: 401, title: 'Client certificate maps to no principal' },
+  AUTH_FORBIDDEN: { status: 403, title: "The principal's roles do not allow this" },
+  AUTH_PRODUCER_SCOPE: { status: 403, title: "The event is outside the producer's scope" },
+  HTTP_FORWARDED_UNTRUSTED: {
+    status: 400,
+    title: 'X-Forwarded-* or Forwarded header from an untrusted peer',
+  },
+
   // Configuration and command line (src/cli, src/config.ts)
   CONFIG_INVALID: { status: 500, title: 'Invalid configuration' },
 } as const satisfies Record<string, ErrorCodeInfo>;

@@ -112,7 +112,8 @@ describe('provenant command line', () => {
 
   it('serves on loopback and shuts down cleanly on SIGTERM', async () => {
     const dataDir = join(dir, 'serve');
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve'], {
+    // As `npm start` runs it: development mode, warned about at start and in /readyz.
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--dev-anonymous'], {
       env: {
         ...process.env,
         PROVENANT_DATA_DIR: dataDir,
@@ -135,6 +136,10 @@ describe('provenant command line', () => {
       assert.deepEqual(await (await fetch(`${url}/healthz`)).json(), { status: 'ok' });
       const ready = await fetch(`${url}/readyz`);
       assert.equal(ready.status, 200);
+      const readiness = (await ready.json()) as { auth: string[]; warning?: string };
+      assert.deepEqual(readiness.auth, ['anonymous']);
+      assert.match(readiness.warning ?? '', /DEVELOPMENT MODE/);
+      assert.match(log, /DEVELOPMENT MODE/);
       const events = (await (await fetch(`${url}/v1/events`)).json()) as { events: unknown[] };
       assert.deepEqual(events.events, []);
       assert.ok(

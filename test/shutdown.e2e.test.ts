@@ -22,6 +22,8 @@ describe('graceful shutdown under load', () => {
         ...process.env,
         PROVENANT_DATA_DIR: dir,
         PROVENANT_PORT: '0',
+        // Load, not authentication, is under test here.
+        PROVENANT_AUTH_ANONYMOUS: 'true',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

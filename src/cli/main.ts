@@ -13,6 +13,7 @@ import { logCommand } from './commands/log.js';
 import { projectionsCommand } from './commands/projections.js';
 import { replayCommand } from './commands/replay.js';
 import { serveCommand } from './commands/serve.js';
+import { tokensCommand } from './commands/tokens.js';
 import { verifyCommand } from './commands/verify.js';
 import { verifyBundleCommand } from './commands/verifyBundle.js';
 import { configureTree, exitCodesHelp, USAGE_ERROR, version } from './shared.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
     .addCommand(projectionsCommand())
     .addCommand(verifyCommand())
     .addCommand(keysCommand())
+    .addCommand(tokensCommand())
     .addCommand(verifyBundleCommand())
     .addCommand(exportCommand())
     .addCommand(verifyExportCommand())

@@ -36,13 +36,17 @@ export interface StoreClient extends VerificationStore {
   getBundle(attestationId: string): Promise<unknown>;
 }
 
-export function storeClient(baseUrl: string): StoreClient {
+export function storeClient(baseUrl: string, token?: string): StoreClient {
   const base = baseUrl.replace(/\/+$/, '');
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+  };
   async function get(path: string): Promise<unknown> {
     let response: Response;
     try {
       response = await fetch(`${base}${path}`, {
-        headers: { accept: 'application/json' },
+        headers,
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
     } catch (error) {

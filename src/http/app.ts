@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { createAttestationService } from '../application/attestations/index.js';
 import { createDomainService } from '../application/index.js';
 import { ProvenantError } from '../errors.js';
+import { installAuth, withSafeRequestLogs } from './auth.js';
 import { DEFAULT_LIMITS, type AppDeps, type RouteDeps } from './deps.js';
 import { useGuardedJson } from './jsonBody.js';
 import { fromFastifyError, handleError, sendProblem } from './problem.js';
@@ -31,9 +32,18 @@ import { liveFeedRoutes } from './routes/liveFeed.js';
 import { metricsRoutes } from './routes/metrics.js';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  // Explicit, never implied: tests and tools that do not test auth pass anonymousAuth().
+  if ((deps.auth as AppDeps['auth'] | undefined) === undefined)
+    throw new Error('buildApp: deps.auth is required (anonymousAuth() for development)');
   const limits = deps.limits ?? DEFAULT_LIMITS;
+  const trustedProxies = deps.trustedProxies ?? [];
   const app = Fastify({
-    logger: deps.logger ?? false,
+    // HTTPS when given a certificate (the client certificate, if any, is checked
+    // by authentication, so that a missing one is a 401 problem, not a TLS alert).
+    ...(deps.https === undefined ? {} : { https: deps.https }),
+    // X-Forwarded-* count only from these peers; from any other, auth.ts refuses them.
+    ...(trustedProxies.length === 0 ? {} : { trustProxy: [...trustedProxies] }),
+    logger: withSafeRequestLogs(deps.logger ?? false),
     bodyLimit: limits.bodyBytes,
     // Defence in depth: the JSON parser below already refuses these keys.
     onProtoPoisoning: 'error',
@@ -60,9 +70,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         allErrors: false,
       },
     },
-  });
+  }) as unknown as FastifyInstance;
 
   app.setErrorHandler(handleError);
+  // Before any route: every route must declare its permission, every request is checked.
+  installAuth(app, { authenticator: deps.auth, trustedProxies });
   useGuardedJson(app);
   app.setNotFoundHandler((request, reply) =>
     sendProblem(

@@ -90,6 +90,7 @@ export function definitionRoutes<Body, View extends { version: number }>(
   app.put<{ Params: IdParams; Body: Body }>(
     `${base}/:id`,
     {
+      config: { permission: 'define' },
       schemaErrorFormatter,
       schema: {
         tags: [tag],
@@ -121,6 +122,7 @@ export function definitionRoutes<Body, View extends { version: number }>(
   app.get(
     base,
     {
+      config: { permission: 'read' },
       schema: {
         tags: [tag],
         summary: `List every ${kind}, enabled or not, by id`,
@@ -139,6 +141,7 @@ export function definitionRoutes<Body, View extends { version: number }>(
   app.get<{ Params: IdParams }>(
     `${base}/:id`,
     {
+      config: { permission: 'read' },
       schemaErrorFormatter,
       schema: {
         tags: [tag],
@@ -157,6 +160,7 @@ export function definitionRoutes<Body, View extends { version: number }>(
   app.post<{ Params: IdParams; Body: { reason?: string } }>(
     `${base}/:id/disable`,
     {
+      config: { permission: 'define' },
       schemaErrorFormatter,
       preValidation: absentBodyAsEmpty,
       schema: {

@@ -7,10 +7,26 @@ import type { EventStore } from '../eventStore/types.js';
 import type { ReadModelStore } from '../readModels/port.js';
 import type { ProjectionStatus } from '../readModels/runner.js';
 import type { Registry } from 'prom-client';
+import type { Authenticator } from '../security/index.js';
 
 /** What the HTTP layer needs; the composition root provides it. */
 export interface AppDeps {
   store: EventStore;
+  /**
+   * Who may call (docs/security.md): static tokens, OIDC, client certificates, or
+   * development mode (`anonymousAuth()`). Required, so that no app is open by accident.
+   */
+  auth: Authenticator;
+  /** Proxies (addresses, CIDR ranges) whose X-Forwarded-* headers are believed; others' are refused. */
+  trustedProxies?: readonly string[];
+  /** Serve HTTPS: PEM certificate and key; `ca` + `requestCert` to ask for client certificates (mTLS). */
+  https?: {
+    key: string | Buffer;
+    cert: string | Buffer;
+    ca?: string | Buffer;
+    requestCert?: boolean;
+    rejectUnauthorized?: boolean;
+  };
   /** The command handlers and queries of the domain; built on `store` when not given. */
   domain?: DomainService;
   /** Issuing, reading and verifying attestations; built on `store` (without a signer) when not given. */

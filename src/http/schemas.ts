@@ -153,10 +153,11 @@ const header = (request: FastifyRequest, name: string): string | undefined => {
 /**
  * What a command records about the request that caused it: the W3C `traceparent`
  * and an `x-correlation-id`, when present and well-formed (malformed ones are
- * ignored, as Trace Context asks). No principal until authentication exists.
+ * ignored, as Trace Context asks), and the authenticated principal who asked.
  */
 export function commandOptions(request: FastifyRequest): CommandOptions {
   const metadata: EventMetadata = {};
+  if (request.principal !== undefined) metadata.principal = request.principal.id;
   const traceparent = header(request, 'traceparent');
   if (traceparent !== undefined && TRACEPARENT_RE.test(traceparent))
     metadata.traceparent = traceparent;

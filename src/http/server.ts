@@ -12,11 +12,13 @@ import {
   type Attestor,
 } from '../application/attestations/index.js';
 import { loadSigning, openEventStore, openReadModels } from '../composition.js';
+import { loadAuthenticator, loadTls } from '../compositionAuth.js';
 import type { Config } from '../config.js';
 import type { EventStore } from '../eventStore/types.js';
 import { createProjectionRunner, type ProjectionRunner } from '../readModels/runner.js';
 import { buildApp } from './app.js';
 import type { AppDeps } from './deps.js';
+import { logAuthMode } from './authMode.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -38,6 +40,9 @@ export async function startServer(
 ): Promise<RunningServer> {
   // The key first: a missing or unreadable key refuses to start before the store opens.
   const { signing, generated } = loadSigning(config);
+  // Then who may call: a bad principals file or TLS file refuses to start too.
+  const auth = loadAuthenticator(config);
+  const https = loadTls(config);
   const { store, description } = openEventStore(config);
   let shuttingDown = false;
   const attestations = createAttestationService({
@@ -77,6 +82,9 @@ export async function startServer(
         });
   const app = await buildApp({
     ...extras,
+    auth,
+    trustedProxies: config.trustedProxies,
+    ...(https === undefined ? {} : { https }),
     attestationPublicKeys,
     store,
     attestations,
@@ -104,9 +112,10 @@ export async function startServer(
   const address = app.server.address();
   const url =
     typeof address === 'object' && address !== null
-      ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+      ? `${https === undefined ? 'http' : 'https'}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
       : String(address);
   app.log.info({ store: description, url }, 'provenant is serving');
+  logAuthMode(app, auth);
   if (generated !== undefined)
     app.log.info(
       { keyId: generated.keyId, publicKey: generated.publicKeyPath },

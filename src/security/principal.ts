@@ -2,6 +2,7 @@
 // route can declare. Shared by the HTTP edge (authentication sets
 // `request.principal`, authorization checks the route's declared permission)
 // and by the application (events record who asked).
+import type { ProducerScope } from './scope.js';
 
 /** What a route may declare as its permission (`config: { permission }`). */
 export const permissions = [
@@ -37,6 +38,11 @@ export interface Principal {
   /** How the caller authenticated. */
   readonly via: 'oidc' | 'token' | 'mtls' | 'anonymous';
   readonly roles: readonly Role[];
+  /**
+   * What a producer may ingest (src/security/scope.ts). Set for principals with
+   * the `producer` role; ignored when another role (admin) grants `ingest` too.
+   */
+  readonly scope?: ProducerScope;
 }
 
 declare module 'fastify' {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.js';
+import { anonymousAuth } from '../../src/security/index.js';
 import {
   LocalKeySigner,
   generateSigningKeyPair,
@@ -45,6 +46,7 @@ describe('attestations API', () => {
   before(async () => {
     f = await fixture();
     app = await buildApp({
+      auth: anonymousAuth(),
       store: f.store,
       domain: f.domain,
       attestations: f.attestations,

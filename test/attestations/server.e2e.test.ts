@@ -16,7 +16,12 @@ const ENCODED = encodeURIComponent(UNIT);
 
 const start = (): Promise<RunningServer> =>
   startServer(
-    loadConfig({ PROVENANT_DATA_DIR: dir, PROVENANT_PORT: '0', PROVENANT_LOG_LEVEL: 'silent' }),
+    loadConfig({
+      PROVENANT_DATA_DIR: dir,
+      PROVENANT_PORT: '0',
+      PROVENANT_LOG_LEVEL: 'silent',
+      PROVENANT_AUTH_ANONYMOUS: 'true',
+    }),
   );
 
 const receipt = (id: string, action: string, extra: Record<string, unknown> = {}) => ({

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.js';
+import { anonymousAuth } from '../../src/security/index.js';
 import {
   ARTIFACT,
   ARTIFACT_SHA256,
@@ -65,6 +66,7 @@ describe('provenant verify', () => {
   before(async () => {
     f = await fixture();
     app = await buildApp({
+      auth: anonymousAuth(),
       store: f.store,
       domain: f.domain,
       attestations: f.attestations,

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { getSQLiteEventStore, type SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { buildApp } from '../../src/http/app.js';
+import { anonymousAuth } from '../../src/security/index.js';
 
 interface Page {
   events: { id: string; type: string; stream: string; position: string; data: { i: number } }[];
@@ -23,6 +24,7 @@ describe('HTTP foundation', () => {
         { type: i % 5 === 0 ? 'Five.v1' : 'Other.v1', data: { i } },
       ]);
     app = await buildApp({
+      auth: anonymousAuth(),
       store,
       storeDescription: 'sqlite :memory:',
       ownsStore: true,
@@ -37,7 +39,10 @@ describe('HTTP foundation', () => {
     assert.deepEqual(live.json(), { status: 'ok' });
     const ready = await app.inject('/readyz');
     assert.equal(ready.statusCode, 200);
-    assert.deepEqual(ready.json(), { status: 'ready', store: 'sqlite :memory:' });
+    // Development mode (anonymousAuth) says so, loudly, in /readyz.
+    const { warning, ...readiness } = ready.json<Record<string, unknown>>();
+    assert.deepEqual(readiness, { status: 'ready', store: 'sqlite :memory:', auth: ['anonymous'] });
+    assert.match(String(warning), /DEVELOPMENT MODE/);
     shuttingDown = true;
     const draining = await app.inject('/readyz');
     shuttingDown = false;
@@ -138,7 +143,7 @@ describe('HTTP foundation', () => {
 
   it('reports not ready once the store is closed, and hides internal errors', async () => {
     const local = getSQLiteEventStore({ path: ':memory:' });
-    const localApp = await buildApp({ store: local, storeDescription: 'x' });
+    const localApp = await buildApp({ auth: anonymousAuth(), store: local, storeDescription: 'x' });
     try {
       await local.close();
       const ready = await localApp.inject('/readyz');

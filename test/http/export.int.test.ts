@@ -12,6 +12,7 @@ import { EventTypes, unitStreamName, type UnitExportedData } from '../../src/dom
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import type { EventStore } from '../../src/eventStore/types.js';
 import { buildApp } from '../../src/http/app.js';
+import { anonymousAuth } from '../../src/security/index.js';
 import { LocalKeySigner, generateSigningKeyPair } from '../../src/provenance/signing/index.js';
 import { issueLocally } from '../support/localAttestations.js';
 import { definePipeline, passingReceipts } from '../support/pipeline.js';
@@ -33,6 +34,7 @@ before(async () => {
   await issueLocally(store, UNIT, { signer, kind: 'provenance' });
   await issueLocally(store, UNIT, { signer, kind: { vsaOf: 'release' } });
   app = await buildApp({
+    auth: anonymousAuth(),
     store,
     domain: service,
     storeDescription: 'test',

@@ -15,6 +15,7 @@ import type { FastifyInstance } from 'fastify';
 import { createDomainService, type DomainService } from '../../src/application/index.js';
 import { getSQLiteEventStore, type SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { buildApp } from '../../src/http/app.js';
+import { anonymousAuth } from '../../src/security/index.js';
 import type { ReceiptOutcome } from '../../src/application/index.js';
 import type { BatchReport } from '../../src/http/ingestReply.js';
 
@@ -37,7 +38,13 @@ describe('ingest end to end', () => {
   before(async () => {
     store = getSQLiteEventStore({ path: join(dir, 'provenant.db') });
     domain = createDomainService({ eventStore: store });
-    app = await buildApp({ store, domain, storeDescription: 'sqlite e2e', ownsStore: true });
+    app = await buildApp({
+      auth: anonymousAuth(),
+      store,
+      domain,
+      storeDescription: 'sqlite e2e',
+      ownsStore: true,
+    });
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   });

@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { createDomainService, type DomainService } from '../../src/application/index.js';
 import { getSQLiteEventStore, type SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { buildApp } from '../../src/http/app.js';
+import { anonymousAuth } from '../../src/security/index.js';
 import type { IngestOutcome, ReceiptOutcome } from '../../src/application/index.js';
 import type { BatchReport } from '../../src/http/ingestReply.js';
 import type { Problem } from '../../src/http/problem.js';
@@ -48,7 +49,13 @@ describe('ingest over loopback', () => {
   before(async () => {
     store = getSQLiteEventStore({ path: ':memory:' });
     domain = createDomainService({ eventStore: store });
-    app = await buildApp({ store, domain, storeDescription: 'sqlite :memory:', ownsStore: true });
+    app = await buildApp({
+      auth: anonymousAuth(),
+      store,
+      domain,
+      storeDescription: 'sqlite :memory:',
+      ownsStore: true,
+    });
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   });
@@ -738,7 +745,13 @@ describe('ingest when the domain fails unexpectedly', () => {
         );
       },
     };
-    app = await buildApp({ store, domain, storeDescription: 'sqlite :memory:', ownsStore: true });
+    app = await buildApp({
+      auth: anonymousAuth(),
+      store,
+      domain,
+      storeDescription: 'sqlite :memory:',
+      ownsStore: true,
+    });
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   });

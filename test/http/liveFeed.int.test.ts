@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { getSQLiteEventStore, type SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { buildApp } from '../../src/http/app.js';
+import { anonymousAuth } from '../../src/security/index.js';
 
 interface SseMessage {
   id?: string;
@@ -100,6 +101,7 @@ describe('GET /v1/events/stream', () => {
   before(async () => {
     store = getSQLiteEventStore({ path: ':memory:', pollIntervalMs: 20 });
     app = await buildApp({
+      auth: anonymousAuth(),
       store,
       storeDescription: 'sqlite :memory:',
       liveFeed: { heartbeatMs: 100, bufferSize: 20 },
@@ -189,7 +191,11 @@ describe('GET /v1/events/stream', () => {
   });
 
   it('ends open streams when the server shuts down', async () => {
-    const local = await buildApp({ store, storeDescription: 'sqlite :memory:' });
+    const local = await buildApp({
+      auth: anonymousAuth(),
+      store,
+      storeDescription: 'sqlite :memory:',
+    });
     const url = await local.listen({ host: '127.0.0.1', port: 0 });
     const client = await connect(`${url}/v1/events/stream`);
     const started = Date.now();

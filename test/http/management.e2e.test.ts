@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { createDomainService, type DomainService } from '../../src/application/index.js';
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { buildApp } from '../../src/http/app.js';
+import { anonymousAuth } from '../../src/security/index.js';
 
 const UNIT = 'openssl/3.2.1/2.el9/x86_64/rpm';
 
@@ -34,7 +35,13 @@ describe('management API over a loopback socket', () => {
   before(async () => {
     const store = getSQLiteEventStore({ path: ':memory:' });
     domain = createDomainService({ eventStore: store });
-    app = await buildApp({ store, domain, storeDescription: 'sqlite :memory:', ownsStore: true });
+    app = await buildApp({
+      auth: anonymousAuth(),
+      store,
+      domain,
+      storeDescription: 'sqlite :memory:',
+      ownsStore: true,
+    });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
   });
   after(() => app.close());

@@ -9,6 +9,7 @@ import { createDomainService, type DomainService } from '../../src/application/i
 import type { ReceiptInput } from '../../src/domain/index.js';
 import { getSQLiteEventStore, type SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { buildApp } from '../../src/http/app.js';
+import { anonymousAuth } from '../../src/security/index.js';
 
 const UNIT = 'openssl/3.2.1/2.el9/x86_64/rpm';
 const ENCODED = encodeURIComponent(UNIT);
@@ -102,7 +103,13 @@ describe('management API', () => {
     before(async () => {
       store = getSQLiteEventStore({ path: ':memory:' });
       domain = createDomainService({ eventStore: store });
-      app = await buildApp({ store, domain, storeDescription: 'sqlite :memory:', ownsStore: true });
+      app = await buildApp({
+        auth: anonymousAuth(),
+        store,
+        domain,
+        storeDescription: 'sqlite :memory:',
+        ownsStore: true,
+      });
     });
     after(() => app.close());
   }

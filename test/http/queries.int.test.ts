@@ -14,6 +14,7 @@ import {
 import { createDomainService, type DomainService } from '../../src/application/index.js';
 import { getSQLiteEventStore, type SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { buildApp } from '../../src/http/app.js';
+import { anonymousAuth } from '../../src/security/index.js';
 import {
   applyChanges,
   createProjectionRunner,
@@ -61,6 +62,7 @@ describe('query API', () => {
       batchWindowMs: 5,
     });
     app = await buildApp({
+      auth: anonymousAuth(),
       store,
       domain,
       storeDescription: 'sqlite :memory:',
@@ -242,6 +244,7 @@ describe('query API', () => {
     const idle = getSQLiteReadModelStore({ path: ':memory:' });
     for (const p of projections) await idle.ensureProjection(p);
     const stale = await buildApp({
+      auth: anonymousAuth(),
       store,
       domain,
       storeDescription: 'sqlite :memory:',
@@ -258,7 +261,12 @@ describe('query API', () => {
       await stale.close();
       await idle.close();
     }
-    const bare = await buildApp({ store, domain, storeDescription: 'sqlite :memory:' });
+    const bare = await buildApp({
+      auth: anonymousAuth(),
+      store,
+      domain,
+      storeDescription: 'sqlite :memory:',
+    });
     try {
       problem(await bare.inject('/v1/units'), 503, 'QUERY_READ_MODELS_UNAVAILABLE');
     } finally {
@@ -418,6 +426,7 @@ describe('query API', () => {
   it('exposes the named metrics', async () => {
     // Built on the store alone, as the server builds it: its appends are timed.
     const own = await buildApp({
+      auth: anonymousAuth(),
       store,
       storeDescription: 'sqlite :memory:',
       readModels,

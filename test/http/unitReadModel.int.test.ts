@@ -17,6 +17,7 @@ import {
   type ReadModelStore,
 } from '../../src/readModels/index.js';
 import { getSQLiteReadModelStore } from '../../src/readModels/sqlite/index.js';
+import { anonymousAuth } from '../../src/security/index.js';
 
 const A = 'openssl/3.2.1/2.el9/x86_64/rpm';
 const B = 'zlib/1.3/1.el9/x86_64/rpm';
@@ -40,8 +41,14 @@ describe('GET /v1/units/{key} from the read models', () => {
       projections,
       batchWindowMs: 5,
     });
-    served = await buildApp({ store, domain, storeDescription: 'memory', readModels });
-    folded = await buildApp({ store, domain, storeDescription: 'memory' });
+    served = await buildApp({
+      auth: anonymousAuth(),
+      store,
+      domain,
+      storeDescription: 'memory',
+      readModels,
+    });
+    folded = await buildApp({ auth: anonymousAuth(), store, domain, storeDescription: 'memory' });
     await domain.defineGate('build', { requiredActions: ['build', 'test'] });
     await domain.defineGate('scan', { requiredActions: ['sast'] });
     await domain.defineStage('ship', { gates: ['build'] });

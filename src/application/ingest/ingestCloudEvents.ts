@@ -15,9 +15,11 @@ import {
   type IngestResult,
   type ReceiptCommand,
 } from '../../ingest/index.js';
+import { assertInScope } from '../../security/scope.js';
 import { recordPipelineEvent } from '../commands/recordPipelineEvent.js';
 import type { ReceiptCommands, RecordReceiptOptions, RecordReceiptResult } from '../types.js';
 import type {
+  Actor,
   BatchItem,
   CloudEventsRequest,
   IngestEventsResult,
@@ -50,10 +52,40 @@ export const receiptOutcome = (result: RecordReceiptResult): ReceiptOutcome => (
   verdicts: result.verdicts,
 });
 
-const metadataOf = (command: IngestCommand, traceparent: string | undefined): EventMetadata => ({
+const metadataOf = (
+  command: IngestCommand,
+  traceparent: string | undefined,
+  actor: Actor | undefined,
+): EventMetadata => ({
   context: command.context,
   ...(traceparent === undefined ? {} : { traceparent }),
+  ...(actor === undefined ? {} : { principal: actor.principal }),
 });
+
+/** The result, or its rejection with AUTH_PRODUCER_SCOPE when the actor may not record it. */
+function withinScope(result: IngestResult, actor: Actor | undefined): IngestResult {
+  if (!result.ok || actor?.scope === undefined) return result;
+  const { command } = result;
+  try {
+    assertInScope(actor.principal, actor.scope, {
+      source: command.context.source,
+      type: command.context.type,
+      ...(command.kind === 'receipt'
+        ? { action: command.input.action, unit: command.input.unit }
+        : {}),
+    });
+    return result;
+  } catch (error) {
+    if (!isProvenantError(error)) throw error;
+    return {
+      ok: false,
+      index: result.index,
+      ...(command.context.id === undefined ? {} : { id: command.context.id }),
+      ...(command.context.source === undefined ? {} : { source: command.context.source }),
+      error,
+    };
+  }
+}
 
 const receiptOptions = (
   command: ReceiptCommand,
@@ -79,8 +111,9 @@ export function ingestCloudEvents(deps: IngestDeps) {
   function execute(
     command: IngestCommand,
     traceparent: string | undefined,
+    actor: Actor | undefined,
   ): Promise<IngestOutcome> {
-    const metadata = metadataOf(command, traceparent);
+    const metadata = metadataOf(command, traceparent, actor);
     return command.kind === 'receipt'
       ? receipts
           .recordReceipt(command.input, receiptOptions(command, metadata))
@@ -109,6 +142,7 @@ export function ingestCloudEvents(deps: IngestDeps) {
   async function executeBatch(
     results: readonly IngestResult[],
     traceparent: string | undefined,
+    actor: Actor | undefined,
   ): Promise<BatchItem[]> {
     const receiptCommands: ReceiptCommand[] = [];
     const slot = new Map<number, number>();
@@ -121,7 +155,7 @@ export function ingestCloudEvents(deps: IngestDeps) {
       .recordReceipts(
         receiptCommands.map((command) => ({
           input: command.input,
-          options: receiptOptions(command, metadataOf(command, traceparent)),
+          options: receiptOptions(command, metadataOf(command, traceparent, actor)),
         })),
       )
       .catch((error: unknown) => receiptCommands.map(() => ({ ok: false as const, error })));
@@ -140,7 +174,9 @@ export function ingestCloudEvents(deps: IngestDeps) {
           return itemOf(
             result.index,
             command,
-            await settled(recordPipelineEvent(store, command, metadataOf(command, traceparent))),
+            await settled(
+              recordPipelineEvent(store, command, metadataOf(command, traceparent, actor)),
+            ),
           );
         const item = (await recorded)[slot.get(result.index) ?? -1];
         return itemOf(
@@ -157,15 +193,18 @@ export function ingestCloudEvents(deps: IngestDeps) {
   }
 
   return async (request: CloudEventsRequest): Promise<IngestEventsResult> => {
-    const { mode, results } = ingestRequest(request, limits);
+    const parsed = ingestRequest(request, limits);
+    const { mode } = parsed;
+    const { actor } = request;
+    const results = parsed.results.map((result) => withinScope(result, actor));
     const traceparent = traceparentOf(request.headers);
-    if (mode === 'batch') return { mode, items: await executeBatch(results, traceparent) };
+    if (mode === 'batch') return { mode, items: await executeBatch(results, traceparent, actor) };
     const [only] = results;
     // Structured and binary requests carry one event; ingest throws when it is invalid.
     if (only === undefined || !only.ok || results.length !== 1)
       throw only !== undefined && !only.ok
         ? only.error
         : new ProvenantError('INTERNAL', `A ${mode} request must yield exactly one event`);
-    return { mode, outcome: await execute(only.command, traceparent) };
+    return { mode, outcome: await execute(only.command, traceparent, actor) };
   };
 }

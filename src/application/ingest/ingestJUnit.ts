@@ -4,7 +4,13 @@
 // receipt: a redelivery returns the original result.
 import { assertActionName, normalizeUnitKey } from '../../domain/index.js';
 import { ProvenantError } from '../../errors.js';
-import { junitToReceiptInput, parseJUnitXml, type IngestLimits } from '../../ingest/index.js';
+import {
+  RECEIPT_EVENT_TYPE,
+  junitToReceiptInput,
+  parseJUnitXml,
+  type IngestLimits,
+} from '../../ingest/index.js';
+import { assertInScope } from '../../security/scope.js';
 import { isUtf8Charset, parseMediaType } from '../../ingest/mediaType.js';
 import type { ReceiptCommands } from '../types.js';
 import { receiptOutcome } from './ingestCloudEvents.js';
@@ -52,6 +58,10 @@ export const ingestJUnit =
     // Cheap checks first: the URL, then the media type, then the report.
     const unit = normalizeUnitKey(request.unit);
     const action = assertActionName(request.action);
+    // A JUnit report becomes a receipt for this unit and action; it has no CloudEvent source.
+    const { actor } = request;
+    if (actor !== undefined)
+      assertInScope(actor.principal, actor.scope, { type: RECEIPT_EVENT_TYPE, action, unit });
     assertJUnitMediaType(request.contentType);
     const summary = parseJUnitXml(request.body, deps.limits);
     const input = junitToReceiptInput(summary, {
@@ -60,11 +70,13 @@ export const ingestJUnit =
       ...(request.producer === undefined ? {} : { producer: request.producer }),
       ...(request.correlationId === undefined ? {} : { correlationId: request.correlationId }),
     });
+    const metadata = {
+      ...(request.traceparent === undefined ? {} : { traceparent: request.traceparent }),
+      ...(actor === undefined ? {} : { principal: actor.principal }),
+    };
     const result = await deps.receipts.recordReceipt(input, {
       idempotencyKey: junitIdempotencyKey(unit, action, summary.sha256),
-      ...(request.traceparent === undefined
-        ? {}
-        : { metadata: { traceparent: request.traceparent } }),
+      ...(Object.keys(metadata).length === 0 ? {} : { metadata }),
     });
     return receiptOutcome(result);
   };

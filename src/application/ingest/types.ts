@@ -3,7 +3,17 @@
 // parses) and shapes the reply from these outcomes.
 import type { HttpHeaders } from '../../ingest/index.js';
 import type { ProvenantError } from '../../errors.js';
+import type { ProducerScope } from '../../security/scope.js';
 import type { VerdictChange } from '../types.js';
+
+/**
+ * Who sends a request, as data (the HTTP edge authenticates): the principal the
+ * stored events name, and the scope a producer is held to (none: not limited).
+ */
+export interface Actor {
+  readonly principal: string;
+  readonly scope?: ProducerScope | undefined;
+}
 
 /** Where a receipt landed: the receipt, its unit stream and the verdicts it caused. */
 export interface ReceiptOutcome {
@@ -54,6 +64,8 @@ export type IngestEventsResult =
 export interface CloudEventsRequest {
   readonly headers: HttpHeaders;
   readonly body: Uint8Array;
+  /** Who sends it; every event is checked against its scope and names its principal. */
+  readonly actor?: Actor;
 }
 
 /** A JUnit/xUnit report posted for one unit and action. */
@@ -67,4 +79,6 @@ export interface JUnitReportRequest {
   readonly correlationId?: string;
   /** W3C `traceparent` of the request, when valid. */
   readonly traceparent?: string;
+  /** Who sends it; the receipt is checked against its scope and names its principal. */
+  readonly actor?: Actor;
 }

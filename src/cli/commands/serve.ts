@@ -4,9 +4,27 @@ import { loadConfig } from '../../config.js';
 import { startServer } from '../../http/server.js';
 import { envHelp, exitCodesHelp, version } from '../shared.js';
 
-interface ServeOptions {
+export interface ServeOptions {
   host?: string;
   port?: string;
+  devAnonymous?: boolean;
+}
+
+/**
+ * The environment `serve` runs with: --host and --port override it; --dev-anonymous
+ * is a default that an explicit PROVENANT_AUTH_ANONYMOUS (say `false`) overrides,
+ * so that `PROVENANT_AUTH_ANONYMOUS=false npm start` serves with authentication.
+ */
+export function serveEnvironment(
+  env: Partial<Record<string, string>>,
+  options: ServeOptions,
+): Partial<Record<string, string>> {
+  const result = { ...env };
+  if (options.host !== undefined) result.PROVENANT_HOST = options.host;
+  if (options.port !== undefined) result.PROVENANT_PORT = options.port;
+  if (options.devAnonymous === true && (result.PROVENANT_AUTH_ANONYMOUS ?? '').trim() === '')
+    result.PROVENANT_AUTH_ANONYMOUS = 'true';
+  return result;
 }
 
 export function serveCommand(): Command {
@@ -21,6 +39,10 @@ batches commit before it stops. Options override the environment.`,
     )
     .option('--host <host>', 'address to listen on (overrides PROVENANT_HOST)')
     .option('--port <port>', 'port to listen on, 0 for a free one (overrides PROVENANT_PORT)')
+    .option(
+      '--dev-anonymous',
+      'DEVELOPMENT ONLY (npm start): requests without credentials are the admin "anonymous"; PROVENANT_AUTH_ANONYMOUS=false still turns it off',
+    )
     .addHelpText(
       'after',
       `
@@ -34,10 +56,7 @@ ${envHelp()}
 `,
     )
     .action(async (options: ServeOptions) => {
-      const env = { ...process.env };
-      if (options.host !== undefined) env.PROVENANT_HOST = options.host;
-      if (options.port !== undefined) env.PROVENANT_PORT = options.port;
-      const server = await startServer(loadConfig(env), version);
+      const server = await startServer(loadConfig(serveEnvironment(process.env, options)), version);
       await new Promise<void>((resolve) => {
         const stop = (signal: NodeJS.Signals): void => {
           void server.shutdown(signal).then(resolve, (error: unknown) => {

@@ -21,6 +21,7 @@ import {
   type TrustedRoot,
 } from '../../provenance/verify/index.js';
 import { exitCodesHelp, USAGE_ERROR } from '../shared.js';
+import { apiToken } from '../../config.js';
 import { storeClient, StoreProblem, type StoreClient } from '../storeClient.js';
 
 interface VerifyOptions {
@@ -223,7 +224,8 @@ ${exitCodesHelp([
         process.exitCode = USAGE_ERROR;
         return;
       }
-      const client = options.store === undefined ? undefined : storeClient(options.store);
+      const client =
+        options.store === undefined ? undefined : storeClient(options.store, apiToken());
       const kind = options.kind ?? (options.stage !== undefined ? 'vsa' : undefined);
       const expected: VerifyExpectations = {
         ...(kind === undefined ? {} : { kind }),

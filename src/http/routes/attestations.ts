@@ -164,6 +164,7 @@ export function attestationRoutes(app: FastifyInstance, deps: RouteDeps): void {
   }>(
     '/v1/units/:key/attestations',
     {
+      config: { permission: 'attest' },
       schemaErrorFormatter: keyErrors,
       schema: {
         tags: ['attestations'],
@@ -200,11 +201,15 @@ export function attestationRoutes(app: FastifyInstance, deps: RouteDeps): void {
           'ATTEST_INVALID_REQUEST',
           'A test-result request names its receiptId',
         );
-      const issued = await attestations.issueAttestation(unitOf(request.params.key), {
-        kind,
-        ...(stageId === undefined ? {} : { stageId }),
-        ...(receiptId === undefined ? {} : { receiptId }),
-      });
+      const issued = await attestations.issueAttestation(
+        unitOf(request.params.key),
+        {
+          kind,
+          ...(stageId === undefined ? {} : { stageId }),
+          ...(receiptId === undefined ? {} : { receiptId }),
+        },
+        request.principal === undefined ? {} : { requestedBy: request.principal.id },
+      );
       return reply
         .code(201)
         .header('location', `/v1/attestations/${issued.attestationId}`)
@@ -215,6 +220,7 @@ export function attestationRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get<{ Params: { key: string } }>(
     '/v1/units/:key/attestations',
     {
+      config: { permission: 'read' },
       schemaErrorFormatter: keyErrors,
       schema: {
         tags: ['attestations'],
@@ -243,6 +249,7 @@ export function attestationRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get<{ Params: { id: string } }>(
     '/v1/attestations/:id',
     {
+      config: { permission: 'read' },
       schemaErrorFormatter: idErrors,
       schema: {
         tags: ['attestations'],
@@ -265,6 +272,7 @@ export function attestationRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get<{ Params: { id: string } }>(
     '/v1/attestations/:id/intoto.jsonl',
     {
+      config: { permission: 'read' },
       schemaErrorFormatter: idErrors,
       schema: {
         tags: ['attestations'],

@@ -13,6 +13,7 @@
 //                        `{ index, ok: false, status, id?, source?, problem }`
 import type { FastifyInstance } from 'fastify';
 import { ingestCloudEvents } from '../../application/index.js';
+import { actorOf } from '../auth.js';
 import type { RouteDeps } from '../deps.js';
 import { batchReport, statusOf } from '../ingestReply.js';
 import { batchSchema, outcomeSchema } from '../ingestSchemas.js';
@@ -34,6 +35,7 @@ export async function eventRoutes(app: FastifyInstance, deps: RouteDeps): Promis
     scope.post(
       '/v1/events',
       {
+        config: { permission: 'ingest' },
         schema: {
           tags: ['ingest'],
           summary: 'Ingest CloudEvents (structured, binary or batch mode)',
@@ -56,7 +58,12 @@ export async function eventRoutes(app: FastifyInstance, deps: RouteDeps): Promis
         },
       },
       async (request, reply) => {
-        const result = await ingest({ headers: request.headers, body: rawBody(request) });
+        const actor = actorOf(request);
+        const result = await ingest({
+          headers: request.headers,
+          body: rawBody(request),
+          ...(actor === undefined ? {} : { actor }),
+        });
         if (result.mode === 'batch') return reply.code(200).send(batchReport(result.items));
         return reply.code(statusOf(result.outcome)).send(result.outcome);
       },

@@ -16,6 +16,7 @@ export function exportRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get<{ Params: { key: string } }>(
     '/v1/units/:key/export',
     {
+      config: { permission: 'export' },
       schema: {
         tags: ['units'],
         summary: "Export a unit's evidence as a .tar.gz, for offline verification",
@@ -49,11 +50,13 @@ export function exportRoutes(app: FastifyInstance, deps: RouteDeps): void {
     },
     async (request, reply) => {
       const unit = normalizeUnitKey(request.params.key);
+      const principal = request.principal?.id;
       const built = await buildExport(deps.store, unit, {
         publicKeys: deps.attestationPublicKeys ?? [],
+        ...(principal === undefined ? {} : { principal }),
       });
       const archive = await packExport(built);
-      await recordExport(deps.store, built);
+      await recordExport(deps.store, built, principal);
       return reply
         .header('content-type', 'application/gzip')
         .header('content-disposition', `attachment; filename="${archiveName(unit)}"`)

@@ -1,12 +1,15 @@
 // Liveness and readiness. /healthz: the process serves HTTP. /readyz: the log
-// answers and the server is not shutting down (load balancers stop routing here).
+// answers and the server is not shutting down (load balancers stop routing here);
+// it names the authentication methods and warns of development mode.
 import type { FastifyInstance } from 'fastify';
+import { ANONYMOUS_WARNING } from '../authMode.js';
 import type { RouteDeps } from '../deps.js';
 
 export function healthRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get(
     '/healthz',
     {
+      config: { permission: 'public' },
       schema: {
         tags: ['operations'],
         summary: 'Liveness',
@@ -19,13 +22,19 @@ export function healthRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get(
     '/readyz',
     {
+      config: { permission: 'public' },
       schema: {
         tags: ['operations'],
         summary: 'Readiness: the event log answers and the server is not shutting down',
         response: {
           200: {
             type: 'object',
-            properties: { status: { type: 'string' }, store: { type: 'string' } },
+            properties: {
+              status: { type: 'string' },
+              store: { type: 'string' },
+              auth: { type: 'array', items: { type: 'string' } },
+              warning: { type: 'string' },
+            },
           },
           503: {
             type: 'object',
@@ -50,7 +59,14 @@ export function healthRoutes(app: FastifyInstance, deps: RouteDeps): void {
           store: deps.storeDescription,
           reason: 'event store unreachable',
         });
-      return { status: 'ready', store: deps.storeDescription };
+      // How callers authenticate, and the development-mode warning when anyone is admin.
+      const { anonymous, methods } = deps.auth.mode;
+      return {
+        status: 'ready',
+        store: deps.storeDescription,
+        auth: anonymous ? [...methods, 'anonymous'] : methods,
+        ...(anonymous ? { warning: ANONYMOUS_WARNING } : {}),
+      };
     },
   );
 }

@@ -9,6 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import { JUNIT_MEDIA_TYPES, ingestJUnit } from '../../application/index.js';
 import { traceparentOf } from '../../ingest/index.js';
+import { actorOf } from '../auth.js';
 import type { RouteDeps } from '../deps.js';
 import { statusOf } from '../ingestReply.js';
 import { outcomeSchema } from '../ingestSchemas.js';
@@ -35,6 +36,7 @@ export async function junitRoutes(app: FastifyInstance, deps: RouteDeps): Promis
     scope.post<{ Params: JUnitParams; Querystring: JUnitQuery }>(
       '/v1/units/:key/actions/:action/junit',
       {
+        config: { permission: 'ingest' },
         schema: {
           tags: ['ingest'],
           summary: 'Record a JUnit/xUnit XML report as a receipt',
@@ -73,6 +75,7 @@ export async function junitRoutes(app: FastifyInstance, deps: RouteDeps): Promis
       async (request, reply) => {
         const { producer, correlation_id: correlationId } = request.query;
         const traceparent = traceparentOf(request.headers);
+        const actor = actorOf(request);
         const outcome = await ingest({
           unit: request.params.key,
           action: request.params.action,
@@ -81,6 +84,7 @@ export async function junitRoutes(app: FastifyInstance, deps: RouteDeps): Promis
           ...(producer === undefined ? {} : { producer }),
           ...(correlationId === undefined ? {} : { correlationId }),
           ...(traceparent === undefined ? {} : { traceparent }),
+          ...(actor === undefined ? {} : { actor }),
         });
         return reply.code(statusOf(outcome)).send(outcome);
       },

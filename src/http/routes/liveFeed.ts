@@ -38,6 +38,7 @@ export async function liveFeedRoutes(app: FastifyInstance, deps: RouteDeps): Pro
   app.get<{ Querystring: StreamQuery }>(
     '/v1/events/stream',
     {
+      config: { permission: 'read' },
       sse: { kind: 'only' },
       schema: {
         tags: ['log'],

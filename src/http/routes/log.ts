@@ -20,6 +20,7 @@ export function logRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get<{ Querystring: LogQuery }>(
     '/v1/events',
     {
+      config: { permission: 'read' },
       schema: {
         tags: ['log'],
         summary: 'Read the global log ($all) from a position, one page at a time',

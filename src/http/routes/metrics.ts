@@ -7,6 +7,7 @@ export function metricsRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get(
     '/metrics',
     {
+      config: { permission: 'operate' },
       schema: {
         tags: ['operations'],
         summary: 'Prometheus metrics',

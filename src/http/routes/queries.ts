@@ -141,6 +141,7 @@ export function queryRoutes(app: FastifyInstance, deps: RouteDeps): void {
   }>(
     '/v1/units',
     {
+      config: { permission: 'read' },
       schema: {
         tags: ['units'],
         summary: 'Units, filtered, in key order (read model unit_summary)',
@@ -192,6 +193,7 @@ export function queryRoutes(app: FastifyInstance, deps: RouteDeps): void {
   }>(
     '/v1/units/:key/receipts',
     {
+      config: { permission: 'read' },
       schemaErrorFormatter,
       schema: {
         tags: ['units'],
@@ -230,6 +232,7 @@ export function queryRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get<{ Params: { key: string }; Querystring: { from?: string; to?: string } }>(
     '/v1/units/:key/diff',
     {
+      config: { permission: 'read' },
       schemaErrorFormatter,
       schema: {
         tags: ['units'],
@@ -279,6 +282,7 @@ export function queryRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get<{ Params: { id: string }; Querystring: { minPosition?: string } }>(
     '/v1/receipts/:id',
     {
+      config: { permission: 'read' },
       schema: {
         tags: ['receipts'],
         summary: 'One receipt as the ledger holds it (read model receipts_ledger)',
@@ -309,6 +313,7 @@ export function queryRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get<{ Params: { id: string }; Querystring: PageQuery & { status?: GateVerdict } }>(
     '/v1/gates/:id/units',
     {
+      config: { permission: 'read' },
       schema: {
         tags: ['gates'],
         summary:
@@ -335,6 +340,7 @@ export function queryRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get<{ Params: { id: string }; Querystring: PageQuery & { passed?: boolean } }>(
     '/v1/stages/:id/units',
     {
+      config: { permission: 'read' },
       schema: {
         tags: ['stages'],
         summary:
@@ -358,6 +364,7 @@ export function queryRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get<{ Params: { correlationId: string }; Querystring: PageQuery }>(
     '/v1/traces/:correlationId',
     {
+      config: { permission: 'read' },
       schema: {
         tags: ['log'],
         summary: 'The receipts and pipeline events of a correlation id, in log order',

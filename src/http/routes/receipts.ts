@@ -33,6 +33,7 @@ export function receiptRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.post<{ Params: { id: string }; Body: { reason: string } }>(
     '/v1/receipts/:id/revoke',
     {
+      config: { permission: 'revoke' },
       schemaErrorFormatter: validationErrors(),
       schema: {
         tags: ['receipts'],

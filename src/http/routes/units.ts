@@ -85,7 +85,7 @@ export function unitRoutes(app: FastifyInstance, deps: RouteDeps): void {
     '/v1/units/*',
     {
       schemaErrorFormatter,
-      config: { swaggerTransform: asKeyRoute('/v1/units/{key}') },
+      config: { permission: 'read', swaggerTransform: asKeyRoute('/v1/units/{key}') },
       schema: {
         tags: ['units'],
         summary: "A unit's receipts and gate and stage verdicts",
@@ -154,7 +154,7 @@ export function unitRoutes(app: FastifyInstance, deps: RouteDeps): void {
     '/v1/units/*',
     {
       schemaErrorFormatter,
-      config: { swaggerTransform: asKeyRoute('/v1/units/{key}/evaluate') },
+      config: { permission: 'define', swaggerTransform: asKeyRoute('/v1/units/{key}/evaluate') },
       schema: {
         tags: ['units'],
         summary: 'Re-evaluate a unit under the current definitions',

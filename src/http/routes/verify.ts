@@ -133,6 +133,7 @@ export function verifyRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.post<{ Body: VerifyBody }>(
     '/v1/verify',
     {
+      config: { permission: 'verify' },
       schemaErrorFormatter: validationErrors(),
       schema: {
         tags: ['attestations'],
@@ -182,6 +183,7 @@ export function verifyRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get<{ Params: { id: string } }>(
     '/v1/stages/:id/policy',
     {
+      config: { permission: 'read' },
       schemaErrorFormatter: validationErrors({ params: 'DOMAIN_STAGE_NOT_FOUND' }),
       schema: {
         tags: ['attestations'],
@@ -207,6 +209,7 @@ export function verifyRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get<{ Params: { id: string } }>(
     '/v1/receipts/:id/evidence',
     {
+      config: { permission: 'read' },
       schemaErrorFormatter: validationErrors({ params: 'DOMAIN_RECEIPT_NOT_FOUND' }),
       schema: {
         tags: ['attestations'],

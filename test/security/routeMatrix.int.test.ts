@@ -1,0 +1,205 @@
+// Every registered route × every role (and nobody): allowed or refused, as the
+// tables below say. The routes are the ones the app's onRoute hook saw, so a new
+// route fails here until it is added to `expectedPermission`; a route that
+// declares no permission cannot even be registered.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/http/app.js';
+import { declaredRoutes, installAuth } from '../../src/http/auth.js';
+import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
+import {
+  anonymousAuth,
+  createAuthenticator,
+  createStaticToken,
+  roles,
+  type Permission,
+  type Role,
+} from '../../src/security/index.js';
+
+/** What each route must declare (HEAD routes: the same as their GET). */
+const expectedPermission: Record<string, Permission> = {
+  'GET /docs': 'public',
+  'GET /docs/': 'public', // registered as HEAD only
+  'GET /docs/static/index.html': 'public',
+  'GET /docs/static/swagger-initializer.js': 'public',
+  'GET /docs/json': 'public',
+  'GET /docs/yaml': 'public',
+  'GET /docs/static/*': 'public',
+  'GET /healthz': 'public',
+  'GET /readyz': 'public',
+  'GET /v1/events': 'read',
+  'POST /v1/events': 'ingest',
+  'POST /v1/units/:key/actions/:action/junit': 'ingest',
+  'PUT /v1/gates/:id': 'define',
+  'GET /v1/gates': 'read',
+  'GET /v1/gates/:id': 'read',
+  'POST /v1/gates/:id/disable': 'define',
+  'PUT /v1/stages/:id': 'define',
+  'GET /v1/stages': 'read',
+  'GET /v1/stages/:id': 'read',
+  'POST /v1/stages/:id/disable': 'define',
+  'POST /v1/receipts/:id/revoke': 'revoke',
+  'GET /v1/units/*': 'read',
+  'POST /v1/units/*': 'define',
+  'POST /v1/units/:key/attestations': 'attest',
+  'GET /v1/units/:key/attestations': 'read',
+  'GET /v1/attestations/:id': 'read',
+  'GET /v1/attestations/:id/intoto.jsonl': 'read',
+  'POST /v1/verify': 'verify',
+  'GET /v1/stages/:id/policy': 'read',
+  'GET /v1/receipts/:id/evidence': 'read',
+  'GET /v1/units/:key/export': 'export',
+  'GET /v1/units': 'read',
+  'GET /v1/units/:key/receipts': 'read',
+  'GET /v1/units/:key/diff': 'read',
+  'GET /v1/receipts/:id': 'read',
+  'GET /v1/gates/:id/units': 'read',
+  'GET /v1/stages/:id/units': 'read',
+  'GET /v1/traces/:correlationId': 'read',
+  'GET /v1/events/stream': 'read',
+  'GET /metrics': 'operate',
+};
+
+/** Who may use a route of each permission (written out here, apart from src/security/permissions.ts). */
+const allowedRoles: Record<Permission, readonly Role[]> = {
+  public: ['producer', 'reader', 'auditor', 'admin'],
+  read: ['reader', 'auditor', 'admin'],
+  ingest: ['producer', 'admin'],
+  revoke: ['admin'],
+  define: ['admin'],
+  attest: ['admin'],
+  export: ['auditor', 'admin'],
+  verify: ['auditor', 'admin'],
+  operate: ['auditor', 'admin'],
+};
+
+const UNIT = encodeURIComponent('zlib/1.3.1/1.el9/x86_64/rpm');
+const ID = '01J00000000000000000000000';
+
+/** A concrete URL for a route pattern. */
+function urlOf(method: string, pattern: string): string {
+  let url = pattern
+    .replace(':key', UNIT)
+    .replace(':id', ID)
+    .replace(':action', 'build')
+    .replace(':correlationId', 'c-1');
+  if (url === '/v1/units/*')
+    url = method === 'POST' ? `/v1/units/${UNIT}/evaluate` : `/v1/units/${UNIT}`;
+  if (url.endsWith('/*')) url = `${url.slice(0, -1)}index.css`;
+  // The live feed would stream: an unknown query parameter makes an allowed request a quick 400.
+  if (url === '/v1/events/stream') url += '?matrix=1';
+  return url;
+}
+
+const keyOf = (method: string, url: string): string =>
+  `${method === 'HEAD' ? 'GET' : method} ${url}`;
+
+describe('authorization: every route × every role', () => {
+  let app: FastifyInstance;
+  const tokens = new Map<Role, string>();
+
+  before(async () => {
+    const entries = roles.map((role) => {
+      const { token, sha256 } = createStaticToken();
+      tokens.set(role, token);
+      return {
+        name: `matrix-${role}`,
+        sha256,
+        roles: [role],
+        ...(role === 'producer'
+          ? { scope: { sources: ['*'], types: ['*'], actions: ['*'], units: ['*'] } }
+          : {}),
+      };
+    });
+    app = await buildApp({
+      auth: createAuthenticator({ principals: { tokens: entries, certificates: [], oidc: [] } }),
+      store: getSQLiteEventStore({ path: ':memory:' }),
+      storeDescription: 'sqlite :memory:',
+      ownsStore: true,
+    });
+    await app.ready();
+  });
+  after(() => app.close());
+
+  it('knows every registered route, and every route of the table is registered', () => {
+    const registered = declaredRoutes(app);
+    assert.ok(registered.length >= Object.keys(expectedPermission).length);
+    const unknown = registered
+      .filter((r) => expectedPermission[keyOf(r.method, r.url)] === undefined)
+      .map((r) => `${r.method} ${r.url}`);
+    assert.deepEqual(unknown, [], 'routes missing from the table of this test');
+    for (const key of Object.keys(expectedPermission))
+      assert.ok(
+        registered.some((r) => keyOf(r.method, r.url) === key),
+        `${key} is in the table but not registered`,
+      );
+    for (const route of registered) {
+      const expected = expectedPermission[keyOf(route.method, route.url)];
+      if (expected !== undefined)
+        assert.equal(route.permission, expected, `${route.method} ${route.url}`);
+    }
+  });
+
+  it('allows and refuses each role as the table says, and asks nobody for public routes only', async () => {
+    let checked = 0;
+    for (const route of declaredRoutes(app)) {
+      const permission = route.permission;
+      const url = urlOf(route.method, route.url);
+      const body = ['POST', 'PUT'].includes(route.method)
+        ? {
+            payload: '{}',
+            headers: {
+              'content-type':
+                route.url === '/v1/events' ? 'application/cloudevents+json' : 'application/json',
+            },
+          }
+        : { headers: {} };
+      const label = `${route.method} ${route.url}`;
+      for (const role of roles) {
+        const response = await app.inject({
+          method: route.method as 'GET',
+          url,
+          ...body,
+          headers: { ...body.headers, authorization: `Bearer ${tokens.get(role) ?? ''}` },
+        });
+        const code =
+          route.method !== 'HEAD' &&
+          String(response.headers['content-type']).includes('problem+json')
+            ? response.json<{ code: string }>().code
+            : undefined;
+        if (allowedRoles[permission].includes(role))
+          assert.ok(
+            ![401, 403].includes(response.statusCode),
+            `${role} should be allowed ${label}: ${response.statusCode} ${code ?? ''}`,
+          );
+        else {
+          assert.equal(response.statusCode, 403, `${role} should be refused ${label}`);
+          if (route.method !== 'HEAD') assert.equal(code, 'AUTH_FORBIDDEN', label);
+        }
+        checked++;
+      }
+      const nobody = await app.inject({ method: route.method as 'GET', url, ...body });
+      if (permission === 'public') assert.notEqual(nobody.statusCode, 401, `${label} is public`);
+      else {
+        assert.equal(nobody.statusCode, 401, `${label} needs authentication`);
+        if (route.method !== 'HEAD')
+          assert.equal(nobody.json<{ code: string }>().code, 'AUTH_MISSING');
+        assert.match(String(nobody.headers['www-authenticate']), /^Bearer realm="provenant"/);
+      }
+    }
+    assert.ok(checked >= 4 * 60, `only ${checked} checks`);
+  });
+
+  it('refuses to register a route that declares no permission (or an unknown one)', async () => {
+    for (const config of [{}, { permission: 'root' }]) {
+      const bare = Fastify();
+      installAuth(bare, { authenticator: anonymousAuth() });
+      assert.throws(
+        () => bare.get('/undeclared', { config: config as { permission?: Permission } }, () => 'x'),
+        /Route GET \/undeclared must declare config\.permission/,
+      );
+      await bare.close();
+    }
+  });
+});
