@@ -91,4 +91,6 @@ export function isConnectionError(error: unknown): boolean {
 
 /** The error's message without secrets (pg never puts the password in its messages). */
 export const describeError = (error: unknown): string =>
-  error instanceof Error ? error.message || String((error as { code?: unknown }).code) : String(error);
+  error instanceof Error
+    ? error.message || String((error as { code?: unknown }).code)
+    : String(error);

@@ -7,7 +7,9 @@ import { after, describe, it } from 'node:test';
 import pg from 'pg';
 
 export const postgresUrl: string | undefined =
-  process.env.PROVENANT_TEST_POSTGRES_URL === '' ? undefined : process.env.PROVENANT_TEST_POSTGRES_URL;
+  process.env.PROVENANT_TEST_POSTGRES_URL === ''
+    ? undefined
+    : process.env.PROVENANT_TEST_POSTGRES_URL;
 
 export const SKIP_REASON =
   'PROVENANT_TEST_POSTGRES_URL is not set (e.g. postgres://postgres@127.0.0.1:5432/test)';

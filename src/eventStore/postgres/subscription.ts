@@ -125,7 +125,8 @@ export function createPgSubscriptions(deps: PgSubscriptionDeps): PgSubscriptions
         try {
           await deps.ready();
           void ensureListener();
-          let after = from === 'start' ? 0n : from === 'end' ? await (endAtStart as Promise<bigint>) : from;
+          let after =
+            from === 'start' ? 0n : from === 'end' ? await (endAtStart as Promise<bigint>) : from;
           while (!closed && !deps.isClosed()) {
             const seen = seq;
             let rows;

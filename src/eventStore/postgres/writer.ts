@@ -24,7 +24,12 @@ import {
 } from '../expectedRevision.js';
 import { ZERO_DIGEST, eventDigest } from '../integrity.js';
 import type { AppendResult, AppendedEvent } from '../types.js';
-import { describeError, isConnectionError, type Pool, type PoolClient } from '../../postgres/index.js';
+import {
+  describeError,
+  isConnectionError,
+  type Pool,
+  type PoolClient,
+} from '../../postgres/index.js';
 
 /** One event ready to insert (serialised by the caller). */
 export interface PgRow {
@@ -310,7 +315,11 @@ function duplicateOf(
     const found = stored.get(key);
     if (found === undefined) continue;
     if (found.stream !== append.stream)
-      throw new IdempotencyConflictError(key, found.id, `already stored in stream '${found.stream}'`);
+      throw new IdempotencyConflictError(
+        key,
+        found.id,
+        `already stored in stream '${found.stream}'`,
+      );
     if (found.digest !== digest)
       throw new IdempotencyConflictError(key, found.id, 'stored with different content');
     originals.push({ id: found.id, revision: found.revision, position: found.position });

@@ -1,0 +1,7 @@
+// The PostgreSQL read-model adapter (hand-picked exports).
+export {
+  getPostgresReadModelStore,
+  readModelMigrations,
+  READ_MODEL_MIGRATIONS_TABLE,
+  type PostgresReadModelStore,
+} from './readModelStore.js';

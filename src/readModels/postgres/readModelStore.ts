@@ -1,0 +1,442 @@
+// The PostgreSQL read-model store (DESIGN.md §5, §9): read models on a shared
+// server, so that any number of API nodes query what the projection workers
+// (one leader per projection, see src/readModels/postgres/leader.ts) write.
+// The store's own tables come from versioned migrations applied at first use
+// under an advisory lock; projection tables are created by `ensureProjection`
+// under a transaction-scoped advisory lock, so nodes starting together agree.
+// Transactions of one store run one at a time on one pooled connection; reads
+// outside a transaction use the pool and see committed state.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { ProvenantError } from '../../errors.js';
+import {
+  createPool,
+  describeError,
+  isConnectionError,
+  lockKey,
+  migrate,
+  type Pool,
+  type PoolClient,
+  type PostgresOptions,
+} from '../../postgres/index.js';
+import type {
+  EnsureResult,
+  FindOptions,
+  FindResult,
+  ParkedEvent,
+  ParkedEventInput,
+  ProjectionSchema,
+  ReadModelStore,
+  ReadModelTransaction,
+  Row,
+  TableDefinition,
+  Where,
+} from '../port.js';
+import {
+  Params,
+  columnType,
+  createTableSql,
+  decodeCursor,
+  decodeRow,
+  encode,
+  encodeCursor,
+  keySql,
+  quote,
+  whereSql,
+} from './sql.js';
+
+export interface PostgresReadModelStore extends ReadModelStore {
+  readonly schema: string;
+  /** Applies the migrations now; rejects with POSTGRES_SCHEMA_NEWER or READ_MODEL_UNAVAILABLE. */
+  start(): Promise<void>;
+  /** The pool (the leader election borrows its connection settings). */
+  readonly options: PostgresOptions;
+}
+
+export const READ_MODEL_MIGRATIONS_TABLE = 'read_model_migrations';
+
+export const readModelMigrations = [
+  {
+    version: 1,
+    name: 'store tables',
+    up: `
+CREATE TABLE rm_projections (name text PRIMARY KEY, version integer NOT NULL, tables text NOT NULL);
+CREATE TABLE rm_checkpoints (
+  projection text PRIMARY KEY, position bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE rm_dead_letters (
+  id bigserial PRIMARY KEY, projection text NOT NULL, position bigint NOT NULL,
+  event_id text NOT NULL, type text NOT NULL, error text NOT NULL,
+  attempts integer NOT NULL, parked_at text NOT NULL);
+CREATE INDEX rm_dead_letters_by_projection ON rm_dead_letters (projection, id);
+`,
+  },
+] as const;
+
+type Queryable = Pick<Pool, 'query'>;
+
+interface ParkedRow {
+  id: string;
+  projection: string;
+  position: string;
+  event_id: string;
+  type: string;
+  error: string;
+  attempts: number;
+  parked_at: string;
+}
+
+const toParked = (r: ParkedRow): ParkedEvent => ({
+  id: Number(r.id),
+  projection: r.projection,
+  position: BigInt(r.position),
+  eventId: r.event_id,
+  type: r.type,
+  error: r.error,
+  attempts: r.attempts,
+  parkedAt: r.parked_at,
+});
+
+const PARKED =
+  'id::text AS id, projection, position::text AS position, event_id, type, error, attempts, parked_at';
+
+/** The reads and writes of the port on one connection (or the pool). */
+function operations(q: Queryable) {
+  const get = async <R extends Row>(table: TableDefinition<R>, key: Partial<R>) => {
+    const params = new Params();
+    const where = keySql(table, key, params);
+    const columns = Object.keys(table.columns).map(quote).join(', ');
+    const { rows } = await q.query(
+      `SELECT ${columns} FROM ${quote(table.name)} WHERE ${where}`,
+      params.values,
+    );
+    return rows[0] === undefined ? undefined : decodeRow(table, rows[0] as Row);
+  };
+
+  const find = async <R extends Row>(
+    table: TableDefinition<R>,
+    where: Where<R> = {},
+    options: FindOptions<R> = {},
+  ): Promise<FindResult<R>> => {
+    const params = new Params();
+    const w = whereSql(table, where, params);
+    const sort = [...(options.orderBy ?? [])];
+    for (const column of table.primaryKey) if (!sort.includes(column)) sort.push(column);
+    for (const column of sort) columnType(table, column);
+    const desc = options.direction === 'desc';
+    const conditions = w === '' ? [] : [w];
+    if (options.after !== undefined) {
+      const values = decodeCursor(options.after, sort.length);
+      const placeholders = sort.map((c, i) => `${params.add(encode(table, c, values[i]))}`);
+      conditions.push(
+        `(${sort.map(quote).join(', ')}) ${desc ? '<' : '>'} (${placeholders.join(', ')})`,
+      );
+    }
+    const limit = options.limit;
+    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
+      throw new ProvenantError(
+        'READ_MODEL_INVALID',
+        `limit must be a positive integer, got ${limit}`,
+      );
+    const columns = Object.keys(table.columns).map(quote).join(', ');
+    const sql =
+      `SELECT ${columns} FROM ${quote(table.name)}` +
+      (conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '') +
+      ` ORDER BY ${sort.map((c) => `${quote(c)} ${desc ? 'DESC NULLS LAST' : 'ASC NULLS FIRST'}`).join(', ')}` +
+      (limit === undefined ? '' : ` LIMIT ${params.add(limit)}`);
+    const { rows: raws } = await q.query(sql, params.values);
+    const rows = raws.map((raw) => decodeRow(table, raw as Row));
+    const last = rows.at(-1);
+    return limit !== undefined && rows.length === limit && last !== undefined
+      ? { rows, next: encodeCursor(sort.map((c) => last[c])) }
+      : { rows };
+  };
+
+  const getCheckpoint = async (projection: string): Promise<bigint | undefined> => {
+    const { rows } = await q.query<{ p: string }>(
+      'SELECT position::text AS p FROM rm_checkpoints WHERE projection = $1',
+      [projection],
+    );
+    return rows[0] === undefined ? undefined : BigInt(rows[0].p);
+  };
+
+  const getParked = async (id: number): Promise<ParkedEvent | undefined> => {
+    if (!Number.isSafeInteger(id)) return undefined;
+    const { rows } = await q.query<ParkedRow>(
+      `SELECT ${PARKED} FROM rm_dead_letters WHERE id = $1`,
+      [id],
+    );
+    return rows[0] === undefined ? undefined : toParked(rows[0]);
+  };
+
+  const listParked = async (projection?: string): Promise<ParkedEvent[]> => {
+    const { rows } =
+      projection === undefined
+        ? await q.query<ParkedRow>(`SELECT ${PARKED} FROM rm_dead_letters ORDER BY id`)
+        : await q.query<ParkedRow>(
+            `SELECT ${PARKED} FROM rm_dead_letters WHERE projection = $1 ORDER BY id`,
+            [projection],
+          );
+    return rows.map(toParked);
+  };
+
+  return { get, find, getCheckpoint, getParked, listParked };
+}
+
+/** Writes of a transaction on its connection. */
+function writes(c: PoolClient) {
+  return {
+    upsert: async (table: TableDefinition, row: Row) => {
+      const params = new Params();
+      keySql(table, row, new Params());
+      for (const column of Object.keys(row)) columnType(table, column);
+      const columns = Object.keys(table.columns);
+      const values = columns.map((col) => params.add(encode(table, col, row[col])));
+      const rest = columns.filter((col) => !table.primaryKey.includes(col));
+      const onConflict =
+        rest.length === 0
+          ? 'DO NOTHING'
+          : `DO UPDATE SET ${rest.map((col) => `${quote(col)} = EXCLUDED.${quote(col)}`).join(', ')}`;
+      await c.query(
+        `INSERT INTO ${quote(table.name)} (${columns.map(quote).join(', ')}) VALUES (${values.join(', ')})
+         ON CONFLICT (${table.primaryKey.map(quote).join(', ')}) ${onConflict}`,
+        params.values,
+      );
+    },
+    update: async (table: TableDefinition, key: Row, patch: Row) => {
+      const params = new Params();
+      const order = Object.keys(table.columns);
+      const columns = Object.keys(patch)
+        .filter((col) => patch[col] !== undefined)
+        .sort((a, b) => order.indexOf(a) - order.indexOf(b));
+      const sets = columns.map(
+        (col) => `${quote(col)} = ${params.add(encode(table, col, patch[col]))}`,
+      );
+      const where = keySql(table, key, params);
+      if (sets.length === 0) return;
+      await c.query(
+        `UPDATE ${quote(table.name)} SET ${sets.join(', ')} WHERE ${where}`,
+        params.values,
+      );
+    },
+    delete: async (table: TableDefinition, key: Row) => {
+      const params = new Params();
+      const where = keySql(table, key, params);
+      await c.query(`DELETE FROM ${quote(table.name)} WHERE ${where}`, params.values);
+    },
+    setCheckpoint: async (projection: string, position: bigint) => {
+      await c.query(
+        `INSERT INTO rm_checkpoints (projection, position, updated_at) VALUES ($1, $2, now())
+         ON CONFLICT (projection) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
+        [projection, position.toString()],
+      );
+    },
+    park: async (entry: ParkedEventInput) => {
+      const { rows } = await c.query<{ id: string }>(
+        `INSERT INTO rm_dead_letters (projection, position, event_id, type, error, attempts, parked_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id::text AS id`,
+        [
+          entry.projection,
+          entry.position.toString(),
+          entry.eventId,
+          entry.type,
+          entry.error,
+          entry.attempts,
+          entry.parkedAt,
+        ],
+      );
+      return Number(rows[0]?.id);
+    },
+    takeParked: async (id: number) => {
+      const { rows } = await c.query<ParkedRow>(
+        `DELETE FROM rm_dead_letters WHERE id = $1 RETURNING ${PARKED}`,
+        [id],
+      );
+      return rows[0] === undefined ? undefined : toParked(rows[0]);
+    },
+  };
+}
+
+/** Drops a projection's tables and forgets it (inside the caller's transaction). */
+async function dropTables(c: PoolClient, name: string): Promise<void> {
+  const { rows } = await c.query<{ tables: string }>(
+    'SELECT tables FROM rm_projections WHERE name = $1',
+    [name],
+  );
+  const tables = rows[0] === undefined ? [] : (JSON.parse(rows[0].tables) as TableDefinition[]);
+  for (const table of tables) await c.query(`DROP TABLE IF EXISTS ${quote(table.name)}`);
+  await c.query('DELETE FROM rm_projections WHERE name = $1', [name]);
+  await c.query('DELETE FROM rm_checkpoints WHERE projection = $1', [name]);
+  await c.query('DELETE FROM rm_dead_letters WHERE projection = $1', [name]);
+}
+
+export function getPostgresReadModelStore(options: PostgresOptions): PostgresReadModelStore {
+  const schema = options.schema ?? 'public';
+  const pool = createPool(options, 'readmodels');
+  const ddlLock = lockKey(schema, 'read-model-ddl');
+  const reads = operations(pool);
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+  const inside = new AsyncLocalStorage<boolean>();
+
+  let schemaReady: Promise<void> | undefined;
+  const ready = (): Promise<void> => {
+    schemaReady ??= migrate(pool, {
+      schema,
+      table: READ_MODEL_MIGRATIONS_TABLE,
+      component: 'read-model',
+      migrations: readModelMigrations,
+    }).then(
+      () => undefined,
+      (error: unknown) => {
+        if (!(error instanceof ProvenantError && error.code === 'POSTGRES_SCHEMA_NEWER'))
+          schemaReady = undefined;
+        throw error;
+      },
+    );
+    return schemaReady;
+  };
+
+  /** Runs `work` once the store is open and its schema in place; maps a lost server to READ_MODEL_UNAVAILABLE. */
+  const run = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (closed) throw new ProvenantError('READ_MODEL_CLOSED', 'read-model store is closed');
+    try {
+      await ready();
+      return await work();
+    } catch (error) {
+      if (!isConnectionError(error)) throw error;
+      throw new ProvenantError(
+        'READ_MODEL_UNAVAILABLE',
+        `PostgreSQL is unavailable: ${describeError(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  };
+
+  /** One transaction at a time per store, on one pooled connection. */
+  const transact = <T>(fn: (c: PoolClient) => Promise<T>): Promise<T> => {
+    if (inside.getStore() === true)
+      return Promise.reject(
+        new ProvenantError(
+          'READ_MODEL_INVALID',
+          'the store was called inside its own transaction: use the transaction object',
+        ),
+      );
+    const exec = () =>
+      run(async () => {
+        const c = await pool.connect();
+        let broken: Error | undefined;
+        try {
+          await c.query('BEGIN');
+          const result = await inside.run(true, () => fn(c));
+          await c.query('COMMIT');
+          return result;
+        } catch (error) {
+          if (isConnectionError(error)) broken = error as Error;
+          else await c.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        } finally {
+          c.release(broken);
+        }
+      });
+    const next = queue.then(exec, exec);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
+  const assertOwnTables = async (c: PoolClient, s: ProjectionSchema): Promise<void> => {
+    const owners = new Map<string, string>();
+    const { rows } = await c.query<{ name: string; tables: string }>(
+      'SELECT name, tables FROM rm_projections WHERE name <> $1',
+      [s.name],
+    );
+    for (const { name, tables } of rows)
+      for (const table of JSON.parse(tables) as TableDefinition[]) owners.set(table.name, name);
+    for (const { name } of s.tables) {
+      const owner = owners.get(name);
+      if (
+        /^(rm_|pg_|events$|event_keys$|log_migrations$|read_model_migrations$)/i.test(name) ||
+        owner !== undefined
+      )
+        throw new ProvenantError(
+          'READ_MODEL_INVALID',
+          `projection ${s.name} cannot own table ${name}${owner ? ` (it belongs to ${owner})` : ' (reserved)'}`,
+        );
+    }
+  };
+
+  return {
+    schema,
+    options,
+    start: () => run(() => Promise.resolve()),
+    get: (table, key) => run(() => reads.get(table, key)),
+    find: (table, where, opts) => run(() => reads.find(table, where, opts)),
+    getCheckpoint: (projection) => run(() => reads.getCheckpoint(projection)),
+    getParked: (id) => run(() => reads.getParked(id)),
+    listParked: (projection) => run(() => reads.listParked(projection)),
+    ensureProjection: (s) =>
+      transact(async (c): Promise<EnsureResult> => {
+        await c.query('SELECT pg_advisory_xact_lock($1)', [ddlLock]);
+        const declaration = JSON.stringify(s.tables);
+        const { rows } = await c.query<{ version: number; tables: string }>(
+          'SELECT version, tables FROM rm_projections WHERE name = $1',
+          [s.name],
+        );
+        const stored = rows[0];
+        if (stored?.version === s.version && stored.tables === declaration) return 'unchanged';
+        await assertOwnTables(c, s);
+        await dropTables(c, s.name);
+        for (const table of s.tables) {
+          await c.query(`DROP TABLE IF EXISTS ${quote(table.name)}`);
+          for (const statement of createTableSql(table)) await c.query(statement);
+        }
+        await c.query('INSERT INTO rm_projections (name, version, tables) VALUES ($1, $2, $3)', [
+          s.name,
+          s.version,
+          declaration,
+        ]);
+        return stored === undefined ? 'created' : 'rebuilt';
+      }),
+    dropProjection: (name) =>
+      transact(async (c) => {
+        await c.query('SELECT pg_advisory_xact_lock($1)', [ddlLock]);
+        await dropTables(c, name);
+      }),
+    transaction: <T>(fn: (tx: ReadModelTransaction) => Promise<T>) =>
+      transact(async (c) => {
+        let open = true;
+        const guard =
+          <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
+          async (...args: A): Promise<R> => {
+            if (!open) throw new ProvenantError('READ_MODEL_CLOSED', 'the transaction has ended');
+            return f(...args);
+          };
+        const own = operations(c);
+        const w = writes(c);
+        const tx: ReadModelTransaction = {
+          get: guard(own.get),
+          find: guard(own.find),
+          getCheckpoint: guard(own.getCheckpoint),
+          upsert: guard(w.upsert),
+          update: guard(w.update),
+          delete: guard(w.delete),
+          setCheckpoint: guard(w.setCheckpoint),
+          park: guard(w.park),
+          takeParked: guard(w.takeParked),
+        } as ReadModelTransaction;
+        try {
+          return await fn(tx);
+        } finally {
+          open = false;
+        }
+      }),
+    close() {
+      if (!closed) {
+        closed = true;
+        closing = queue.then(() => pool.end().catch(() => undefined));
+      }
+      return closing ?? Promise.resolve();
+    },
+  };
+}
