@@ -48,9 +48,12 @@ export function healthRoutes(app: FastifyInstance, deps: RouteDeps): void {
         return reply.code(503).send({
           status: 'unavailable',
           store: deps.storeDescription,
-          reason: 'event store unreachable',
+          reason: `event store unreachable${describeProblem(deps.store.problem?.())}`,
         });
       return { status: 'ready', store: deps.storeDescription };
     },
   );
 }
+
+const describeProblem = (problem: string | undefined): string =>
+  problem === undefined ? '' : `: ${problem}`;

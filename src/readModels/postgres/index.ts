@@ -5,3 +5,8 @@ export {
   READ_MODEL_MIGRATIONS_TABLE,
   type PostgresReadModelStore,
 } from './readModelStore.js';
+export {
+  electProjectionLeaders,
+  type ElectedProjections,
+  type ElectedProjectionsOptions,
+} from './leader.js';

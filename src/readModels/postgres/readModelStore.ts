@@ -48,9 +48,18 @@ export interface PostgresReadModelStore extends ReadModelStore {
   readonly schema: string;
   /** Applies the migrations now; rejects with POSTGRES_SCHEMA_NEWER or READ_MODEL_UNAVAILABLE. */
   start(): Promise<void>;
-  /** The pool (the leader election borrows its connection settings). */
+  /** The connection settings (the leader election opens its own connections with them). */
   readonly options: PostgresOptions;
+  /**
+   * The same store with every transaction run on `connection` (which the
+   * caller owns): the projection leader's connection, so that a leader whose
+   * lock session ends can commit nothing more (see leader.ts).
+   */
+  pinnedTo(connection: Connection): ReadModelStore;
 }
+
+/** A connection a store can run its transactions on. */
+export type Connection = Pick<PoolClient, 'query'>;
 
 export const READ_MODEL_MIGRATIONS_TABLE = 'read_model_migrations';
 
@@ -182,7 +191,7 @@ function operations(q: Queryable) {
 }
 
 /** Writes of a transaction on its connection. */
-function writes(c: PoolClient) {
+function writes(c: Connection) {
   return {
     upsert: async (table: TableDefinition, row: Row) => {
       const params = new Params();
@@ -256,7 +265,7 @@ function writes(c: PoolClient) {
 }
 
 /** Drops a projection's tables and forgets it (inside the caller's transaction). */
-async function dropTables(c: PoolClient, name: string): Promise<void> {
+async function dropTables(c: Connection, name: string): Promise<void> {
   const { rows } = await c.query<{ tables: string }>(
     'SELECT tables FROM rm_projections WHERE name = $1',
     [name],
@@ -271,12 +280,8 @@ async function dropTables(c: PoolClient, name: string): Promise<void> {
 export function getPostgresReadModelStore(options: PostgresOptions): PostgresReadModelStore {
   const schema = options.schema ?? 'public';
   const pool = createPool(options, 'readmodels');
-  const ddlLock = lockKey(schema, 'read-model-ddl');
-  const reads = operations(pool);
   let closed = false;
   let closing: Promise<void> | undefined;
-  let queue: Promise<unknown> = Promise.resolve();
-  const inside = new AsyncLocalStorage<boolean>();
 
   let schemaReady: Promise<void> | undefined;
   const ready = (): Promise<void> => {
@@ -296,9 +301,62 @@ export function getPostgresReadModelStore(options: PostgresOptions): PostgresRea
     return schemaReady;
   };
 
+  const base = buildStore({
+    pool,
+    schema,
+    ready,
+    isClosed: () => closed,
+    acquire: async () => {
+      const c = await pool.connect();
+      return { c, release: (error?: Error) => c.release(error) };
+    },
+  });
+  return {
+    ...base,
+    schema,
+    options,
+    start: () => base.run(() => Promise.resolve()),
+    pinnedTo: (connection) =>
+      buildStore({
+        pool,
+        schema,
+        ready,
+        isClosed: () => closed,
+        acquire: () => Promise.resolve({ c: connection, release: () => undefined }),
+      }),
+    close() {
+      if (!closed) {
+        closed = true;
+        closing = base.idle().then(() => pool.end().catch(() => undefined));
+      }
+      return closing ?? Promise.resolve();
+    },
+  };
+}
+
+interface StoreParts {
+  pool: Pool;
+  schema: string;
+  ready: () => Promise<void>;
+  isClosed: () => boolean;
+  acquire: () => Promise<{ c: Connection; release: (error?: Error) => void }>;
+}
+
+/** The port over `parts`: reads on the pool, transactions on connections from `acquire`. */
+function buildStore(parts: StoreParts): ReadModelStore & {
+  run: <T>(work: () => Promise<T>) => Promise<T>;
+  idle: () => Promise<unknown>;
+} {
+  const { pool, schema, ready } = parts;
+  const ddlLock = lockKey(schema, 'read-model-ddl');
+  const reads = operations(pool);
+  let queue: Promise<unknown> = Promise.resolve();
+  const inside = new AsyncLocalStorage<boolean>();
+
   /** Runs `work` once the store is open and its schema in place; maps a lost server to READ_MODEL_UNAVAILABLE. */
   const run = async <T>(work: () => Promise<T>): Promise<T> => {
-    if (closed) throw new ProvenantError('READ_MODEL_CLOSED', 'read-model store is closed');
+    if (parts.isClosed())
+      throw new ProvenantError('READ_MODEL_CLOSED', 'read-model store is closed');
     try {
       await ready();
       return await work();
@@ -315,7 +373,7 @@ export function getPostgresReadModelStore(options: PostgresOptions): PostgresRea
   };
 
   /** One transaction at a time per store, on one pooled connection. */
-  const transact = <T>(fn: (c: PoolClient) => Promise<T>): Promise<T> => {
+  const transact = <T>(fn: (c: Connection) => Promise<T>): Promise<T> => {
     if (inside.getStore() === true)
       return Promise.reject(
         new ProvenantError(
@@ -325,7 +383,7 @@ export function getPostgresReadModelStore(options: PostgresOptions): PostgresRea
       );
     const exec = () =>
       run(async () => {
-        const c = await pool.connect();
+        const { c, release } = await parts.acquire();
         let broken: Error | undefined;
         try {
           await c.query('BEGIN');
@@ -337,7 +395,7 @@ export function getPostgresReadModelStore(options: PostgresOptions): PostgresRea
           else await c.query('ROLLBACK').catch(() => undefined);
           throw error;
         } finally {
-          c.release(broken);
+          release(broken);
         }
       });
     const next = queue.then(exec, exec);
@@ -345,7 +403,7 @@ export function getPostgresReadModelStore(options: PostgresOptions): PostgresRea
     return next;
   };
 
-  const assertOwnTables = async (c: PoolClient, s: ProjectionSchema): Promise<void> => {
+  const assertOwnTables = async (c: Connection, s: ProjectionSchema): Promise<void> => {
     const owners = new Map<string, string>();
     const { rows } = await c.query<{ name: string; tables: string }>(
       'SELECT name, tables FROM rm_projections WHERE name <> $1',
@@ -367,9 +425,8 @@ export function getPostgresReadModelStore(options: PostgresOptions): PostgresRea
   };
 
   return {
-    schema,
-    options,
-    start: () => run(() => Promise.resolve()),
+    run,
+    idle: () => queue,
     get: (table, key) => run(() => reads.get(table, key)),
     find: (table, where, opts) => run(() => reads.find(table, where, opts)),
     getCheckpoint: (projection) => run(() => reads.getCheckpoint(projection)),
@@ -431,12 +488,6 @@ export function getPostgresReadModelStore(options: PostgresOptions): PostgresRea
           open = false;
         }
       }),
-    close() {
-      if (!closed) {
-        closed = true;
-        closing = queue.then(() => pool.end().catch(() => undefined));
-      }
-      return closing ?? Promise.resolve();
-    },
+    close: () => Promise.resolve(),
   };
 }
