@@ -61,7 +61,7 @@ export function openReadModels(
   config: Config,
   onWarning?: (message: string) => void,
 ): { readModels: ReadModelStore; description: string } {
-  if (config.readModels.backend === 'postgres') {
+  if (config.readModelBackend === 'postgres') {
     const readModels = getPostgresReadModelStore({
       connectionString: config.postgres.url ?? '',
       schema: config.postgres.schema,

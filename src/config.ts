@@ -11,7 +11,9 @@ export interface Config {
   store: 'sqlite' | 'eventstore' | 'postgres';
   sqlite: { path: string; synchronous: 'FULL' | 'NORMAL'; writer: 'inline' | 'worker' };
   /** The read-model database (a file apart from the log's) and where projections run. */
-  readModels: { backend: 'sqlite' | 'postgres'; path: string; projections: 'inline' | 'off' };
+  readModels: { path: string; projections: 'inline' | 'off' };
+  /** Where the read models live: the SQLite file above, or PostgreSQL. */
+  readModelBackend: 'sqlite' | 'postgres';
   /** The shared PostgreSQL server of the log and/or the read models. */
   postgres: { url: string | undefined; schema: string };
   eventstore: {
@@ -287,8 +289,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       synchronous: oneOf(env, 'PROVENANT_SQLITE_SYNCHRONOUS', ['FULL', 'NORMAL'] as const, 'FULL'),
       writer: oneOf(env, 'PROVENANT_SQLITE_WRITER', ['inline', 'worker'] as const, 'inline'),
     },
+    readModelBackend: readModelsBackend,
     readModels: {
-      backend: readModelsBackend,
       path:
         readModelsPath === undefined
           ? besideLog(sqlitePath)
