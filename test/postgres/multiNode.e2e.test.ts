@@ -119,16 +119,23 @@ if (url !== undefined)
       t.diagnostic(`nodes up`);
       const load = Promise.all(Array.from({ length: 6 }, (_, c) => client(c)));
 
-      // Kill whichever worker leads, three times; a fresh worker replaces it each time.
+      // Kill whichever worker leads, three times; a fresh worker is started in
+      // its place (in the background: a standby takes over meanwhile).
       let kills = 0;
+      const replacements: Promise<Node>[] = [];
       for (let round = 0; round < 3; round++) {
         await new Promise((r) => setTimeout(r, 1500));
-        const leader = workers.find((w) => /leading projection/.test(w.log));
+        const leader = workers.find(
+          (w) => w.child.exitCode === null && /leading projection/.test(w.log),
+        );
         if (leader === undefined) continue;
         leader.child.kill('SIGKILL');
         await leader.exited;
         kills++;
-        workers = [...workers.filter((w) => w !== leader), await startWorker()];
+        workers = workers.filter((w) => w !== leader);
+        const next = startWorker();
+        replacements.push(next);
+        void next.then((w) => workers.push(w));
       }
       stop = true;
       await load.catch((error: unknown) => {
@@ -137,6 +144,7 @@ if (url !== undefined)
         );
       });
       t.diagnostic(`load ran ${Date.now() - t0} ms`);
+      await Promise.all(replacements);
       assert.ok(kills >= 2, `killed the leader ${kills} times`);
       t.diagnostic(`${acknowledged.size} events acknowledged, leader killed ${kills} times`);
 
