@@ -6,6 +6,7 @@ import { benchAppend } from './append.js';
 import { benchGrowth } from './growth.js';
 import { benchIngest } from './ingest.js';
 import { benchIngestParse } from './ingestParse.js';
+import { benchPostgres } from './postgres.js';
 import { benchProvenance } from './provenance.js';
 import { benchProjections } from './projections.js';
 import type { BenchContext } from './support.js';
@@ -18,6 +19,7 @@ const benches: Record<string, Bench> = {
   growth: benchGrowth,
   provenance: benchProvenance,
   projections: benchProjections,
+  postgres: benchPostgres,
 };
 
 const parsed = (() => {
@@ -54,6 +56,10 @@ if (values.help) {
   projections   rebuilding every read model over a 1,000,000-event log vs a raw read +
                 JSON.parse of it (rate, peak RSS); asOf on a unit of 10,000 events;
                 GET /v1/units/{key} vs a bare fastify route with the same JSON
+  postgres      (a PostgreSQL server: PROVENANT_BENCH_POSTGRES_URL, default the local test
+                server) 32 concurrent appends on the PostgreSQL log vs raw pg INSERTs;
+                rebuilding every read model into PostgreSQL vs SQLite (1,000,000 events);
+                ingest with two API node processes vs one
 
   --json     print one JSON object with every figure (ratios end in "Ratio"; the
              ones the table marks informative are not targets)

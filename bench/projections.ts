@@ -74,7 +74,7 @@ function unitEvents(u: number): { unit: string; events: EventToAppend[]; pipelin
   return { unit, events, pipeline };
 }
 
-async function fillLog(store: EventStore, total: number): Promise<void> {
+export async function fillLog(store: EventStore, total: number): Promise<void> {
   const units = Math.ceil(total / PER_UNIT);
   for (let first = 0; first < units; first += PARALLEL_UNITS) {
     const batch = Array.from({ length: Math.min(PARALLEL_UNITS, units - first) }, (_, k) =>
