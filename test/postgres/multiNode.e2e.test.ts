@@ -177,7 +177,10 @@ if (url !== undefined)
             projections.map(async (p) => (await readModels.getCheckpoint(p.name)) ?? 0n),
           );
           if (checkpoints.every((c) => c === head)) break;
-          assert.ok(Date.now() < deadline, `lag did not return to 0: ${checkpoints} vs ${head}`);
+          assert.ok(
+            Date.now() < deadline,
+            `lag did not return to 0: ${checkpoints.join(',')} vs ${head}`,
+          );
           await new Promise((r) => setTimeout(r, 100));
         }
 

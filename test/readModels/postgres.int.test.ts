@@ -29,9 +29,7 @@ if (url !== undefined) {
       const projection = {
         name: 'p',
         version: 1,
-        tables: [
-          { name: 'p_rows', columns: { id: 'TEXT' as const }, primaryKey: ['id'] as const },
-        ],
+        tables: [{ name: 'p_rows', columns: { id: 'TEXT' as const }, primaryKey: ['id'] as const }],
       };
       await Promise.all(stores.map((s) => s.start()));
       const results = await Promise.all(stores.map((s) => s.ensureProjection(projection)));
