@@ -141,6 +141,10 @@ async function startNode(env: NodeJS.ProcessEnv): Promise<{ url: string; child: 
     child.stdout.setEncoding('utf8').on('data', onData);
     child.stderr.setEncoding('utf8').on('data', onData);
     child.on('exit', () => reject(new Error(`node exited: ${log.slice(-2000)}`)));
+    setTimeout(
+      () => reject(new Error(`node did not start in 120 s: ${log.slice(-2000)}`)),
+      120_000,
+    ).unref();
   });
   return { url, child };
 }

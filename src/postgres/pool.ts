@@ -17,6 +17,8 @@ export interface PostgresOptions {
   maxConnections?: number;
   /** How long a new connection may take before the call fails (ms, default 5000). */
   connectTimeoutMs?: number;
+  /** Prefix of the connections' `application_name` (default `provenant`), shown in pg_stat_activity. */
+  applicationName?: string;
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -40,7 +42,7 @@ export function createPool(options: PostgresOptions, purpose: string): Pool {
     max: options.maxConnections ?? 10,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
     idleTimeoutMillis: 30_000,
-    application_name: `provenant-${purpose}`,
+    application_name: `${options.applicationName ?? 'provenant'}-${purpose}`,
     options: `-c search_path=${schema}`,
   });
   // An idle connection the server ends (restart, pg_terminate_backend) is

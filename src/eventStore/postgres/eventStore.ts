@@ -127,6 +127,7 @@ export function getPostgresEventStore(options: PostgresEventStoreOptions): Postg
   const subscriptions = createPgSubscriptions({
     pool,
     connectionString: options.connectionString,
+    applicationName: `${options.applicationName ?? 'provenant'}-listen`,
     channel: channelName(schema, 'log'),
     ready,
     assertOpen,

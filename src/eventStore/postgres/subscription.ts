@@ -19,6 +19,8 @@ const POLL_WHILE_DISCONNECTED_MS = 1000;
 export interface PgSubscriptionDeps {
   pool: Pool;
   connectionString: string;
+  /** `application_name` of the listening connection. */
+  applicationName: string;
   channel: string;
   /** Waits for the schema; throws when the store is not open. */
   ready: () => Promise<void>;
@@ -65,7 +67,7 @@ export function createPgSubscriptions(deps: PgSubscriptionDeps): PgSubscriptions
     connecting ??= (async () => {
       const client = new pg.Client({
         connectionString: deps.connectionString,
-        application_name: 'provenant-listen',
+        application_name: deps.applicationName,
         connectionTimeoutMillis: 5000,
       });
       const lost = (): void => {
