@@ -1,4 +1,5 @@
-// Benchmark entry point: `npm run bench -- [append|ingest|ingest-parse|growth|all] [--json] [--scale N]`.
+// Benchmark entry point: `npm run bench -- [append|ingest|ingest-parse|growth|all] [--json] [--scale N]`,
+// and `npm run bench -- postgres` (needs a server, so not part of `all`).
 // Every figure is measured against a raw baseline in the same run; ratios are
 // printed under keys ending in `Ratio`.
 import { parseArgs } from 'node:util';
@@ -6,6 +7,7 @@ import { benchAppend } from './append.js';
 import { benchGrowth } from './growth.js';
 import { benchIngest } from './ingest.js';
 import { benchIngestParse } from './ingestParse.js';
+import { benchPostgres } from './postgres.js';
 import { benchProvenance } from './provenance.js';
 import { benchProjections } from './projections.js';
 import type { BenchContext } from './support.js';
@@ -19,6 +21,8 @@ const benches: Record<string, Bench> = {
   provenance: benchProvenance,
   projections: benchProjections,
 };
+/** Benchmarks that need an external server: run by name only, never by `all`. */
+const serverBenches: Record<string, Bench> = { postgres: benchPostgres };
 
 const parsed = (() => {
   try {
@@ -39,6 +43,7 @@ const parsed = (() => {
 const { values, positionals } = parsed;
 if (values.help) {
   console.log(`usage: npm run bench -- [${Object.keys(benches).join('|')}|all] [--json] [--scale N]
+       npm run bench -- postgres [--json] [--scale N]   (needs a PostgreSQL server; not in 'all')
 
   append        the port's SQLite appends vs raw better-sqlite3 inserts (batches of 100;
                 32 concurrent single-event appends vs one row per transaction)
@@ -54,6 +59,10 @@ if (values.help) {
   projections   rebuilding every read model over a 1,000,000-event log vs a raw read +
                 JSON.parse of it (rate, peak RSS); asOf on a unit of 10,000 events;
                 GET /v1/units/{key} vs a bare fastify route with the same JSON
+  postgres      (a PostgreSQL server: PROVENANT_BENCH_POSTGRES_URL, default the local test
+                server) 32 concurrent appends on the PostgreSQL log vs raw pg INSERTs;
+                rebuilding every read model into PostgreSQL vs SQLite (1,000,000 events);
+                ingest with two API node processes vs one
 
   --json     print one JSON object with every figure (ratios end in "Ratio"; the
              ones the table marks informative are not targets)
@@ -68,15 +77,16 @@ if (!Number.isFinite(scale) || scale <= 0) {
 }
 const names =
   positionals.length === 0 || positionals.includes('all') ? Object.keys(benches) : positionals;
+const known = { ...benches, ...serverBenches };
 for (const name of names)
-  if (!(name in benches)) {
-    console.error(`unknown benchmark '${name}'; known: ${Object.keys(benches).join(', ')}`);
+  if (!(name in known)) {
+    console.error(`unknown benchmark '${name}'; known: ${Object.keys(known).join(', ')}`);
     process.exit(2);
   }
 const ctx: BenchContext = { json: values.json, scale, log: (line) => console.log(line) };
 const figures: Record<string, Record<string, number>> = {};
 for (const name of names) {
-  const bench = benches[name] as Bench;
+  const bench = known[name] as Bench;
   figures[name] = await bench(ctx);
 }
 if (values.json) {

@@ -8,8 +8,17 @@ import type { Config } from './config.js';
 import { ProvenantError } from './errors.js';
 import { getEventStoreDBEventStore } from './eventStore/esdb/index.js';
 import { getSQLiteEventStore } from './eventStore/sqlite/index.js';
+import { getPostgresEventStore } from './eventStore/postgres/index.js';
 import type { EventStore } from './eventStore/types.js';
+import type { Log } from './readModels/applyBatch.js';
 import type { ReadModelStore } from './readModels/port.js';
+import {
+  electProjectionLeaders,
+  getPostgresReadModelStore,
+  type PostgresReadModelStore,
+} from './readModels/postgres/index.js';
+import type { ProjectionDefinition } from './readModels/projection.js';
+import { createProjectionRunner, type ProjectionStatus } from './readModels/runner.js';
 import { getSQLiteReadModelStore } from './readModels/sqlite/index.js';
 import {
   keylessSigning,
@@ -30,6 +39,13 @@ export function openEventStore(config: Config): { store: EventStore; description
     });
     return { store, description: `eventstore ${store.description}` };
   }
+  if (config.store === 'postgres') {
+    const store = getPostgresEventStore({
+      connectionString: config.postgres.url ?? '',
+      schema: config.postgres.schema,
+    });
+    return { store, description: `postgres ${describePostgres(config)}` };
+  }
   if (config.sqlite.path !== ':memory:')
     mkdirSync(dirname(config.sqlite.path), { recursive: true });
   const { path, synchronous, writer } = config.sqlite;
@@ -45,10 +61,78 @@ export function openReadModels(
   config: Config,
   onWarning?: (message: string) => void,
 ): { readModels: ReadModelStore; description: string } {
+  if (config.readModelBackend === 'postgres') {
+    const readModels = getPostgresReadModelStore({
+      connectionString: config.postgres.url ?? '',
+      schema: config.postgres.schema,
+    });
+    return { readModels, description: `postgres ${describePostgres(config)}` };
+  }
   const { path } = config.readModels;
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const readModels = getSQLiteReadModelStore({ path, ...(onWarning ? { onWarning } : {}) });
   return { readModels, description: `sqlite ${path}` };
+}
+
+/** Where PostgreSQL is, without the user or password. */
+function describePostgres(config: Config): string {
+  try {
+    const url = new URL(config.postgres.url ?? '');
+    return `${url.host}${url.pathname} schema ${config.postgres.schema}`;
+  } catch {
+    return `(unparsable URL) schema ${config.postgres.schema}`;
+  }
+}
+
+/**
+ * Checks the schemas of backends that have one to apply (PostgreSQL) before a
+ * process starts serving: a schema newer than the code is refused (the error
+ * is thrown); an unreachable server is only reported through `warn`, since the
+ * stores retry by themselves and the node answers 503 until it returns.
+ */
+export async function prepareBackends(
+  stores: readonly (EventStore | ReadModelStore)[],
+  warn: (message: string) => void,
+): Promise<void> {
+  for (const store of stores) {
+    const start = (store as { start?: () => Promise<void> }).start;
+    if (start === undefined) continue;
+    try {
+      await start.call(store);
+    } catch (error) {
+      if (error instanceof ProvenantError && error.code === 'POSTGRES_SCHEMA_NEWER') throw error;
+      warn(
+        `PostgreSQL is not reachable yet (${error instanceof Error ? error.message : String(error)}); retrying on use`,
+      );
+    }
+  }
+}
+
+/** What runs the projections of a process: one runner, or one elected leader per projection. */
+export interface ProjectionWorkers {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  status(): Promise<ProjectionStatus[]>;
+}
+
+/**
+ * The projection runner of a process. With read models on PostgreSQL, several
+ * processes may run projections at once: each projection is then run by the
+ * one process that wins its advisory lock (readModels/postgres/leader.ts).
+ */
+export function createProjectionWorkers(options: {
+  eventStore: EventStore;
+  readModels: ReadModelStore;
+  projections: readonly ProjectionDefinition[];
+  log: Log;
+}): ProjectionWorkers {
+  const pgStore = options.readModels as Partial<PostgresReadModelStore>;
+  if (typeof pgStore.pinnedTo === 'function')
+    return electProjectionLeaders({
+      ...options,
+      readModels: options.readModels as PostgresReadModelStore,
+    });
+  return createProjectionRunner(options);
 }
 
 /** The signing key attestations are signed with, and whether it was just generated. */

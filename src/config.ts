@@ -11,10 +11,14 @@ export interface Config {
   host: string;
   port: number;
   dataDir: string;
-  store: 'sqlite' | 'eventstore';
+  store: 'sqlite' | 'eventstore' | 'postgres';
   sqlite: { path: string; synchronous: 'FULL' | 'NORMAL'; writer: 'inline' | 'worker' };
   /** The read-model database (a file apart from the log's) and where projections run. */
   readModels: { path: string; projections: 'inline' | 'off' };
+  /** Where the read models live: the SQLite file above, or PostgreSQL. */
+  readModelBackend: 'sqlite' | 'postgres';
+  /** The shared PostgreSQL server of the log and/or the read models. */
+  postgres: { url: string | undefined; schema: string };
   eventstore: {
     connectionString: string | undefined;
     caFile: string | undefined;
@@ -66,7 +70,22 @@ export const configVariables = [
   [
     'PROVENANT_STORE',
     'sqlite',
-    'Event-store backend: `sqlite` (embedded) or `eventstore` (KurrentDB/EventStoreDB).',
+    'Event-store backend: `sqlite` (embedded), `postgres` (shared by several nodes, see docs/postgres.md) or `eventstore` (KurrentDB/EventStoreDB).',
+  ],
+  [
+    'PROVENANT_READ_MODELS',
+    'sqlite',
+    'Read-model backend: `sqlite` (a file beside the log) or `postgres` (shared by several API nodes and leader-elected projection workers).',
+  ],
+  [
+    'PROVENANT_POSTGRES_URL',
+    '(none)',
+    'PostgreSQL connection URL (`postgres://user:password@host:5432/db`); required when `PROVENANT_STORE` or `PROVENANT_READ_MODELS` is `postgres`. Never logged.',
+  ],
+  [
+    'PROVENANT_POSTGRES_SCHEMA',
+    'public',
+    'PostgreSQL schema that holds the log and read-model tables (created at start when missing).',
   ],
   ['PROVENANT_SQLITE_PATH', '<data dir>/provenant.db', 'SQLite database file.'],
   [
@@ -382,7 +401,32 @@ function besideLog(logPath: string): string {
 /** Reads and checks the configuration; throws `CONFIG_INVALID` naming the variable. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const dataDir = resolve(cwd, optional(env, 'PROVENANT_DATA_DIR') ?? './data');
-  const store = oneOf(env, 'PROVENANT_STORE', ['sqlite', 'eventstore'] as const, 'sqlite');
+  const store = oneOf(
+    env,
+    'PROVENANT_STORE',
+    ['sqlite', 'eventstore', 'postgres'] as const,
+    'sqlite',
+  );
+  const readModelsBackend = oneOf(
+    env,
+    'PROVENANT_READ_MODELS',
+    ['sqlite', 'postgres'] as const,
+    'sqlite',
+  );
+  const postgresUrl = optional(env, 'PROVENANT_POSTGRES_URL');
+  if ((store === 'postgres' || readModelsBackend === 'postgres') && postgresUrl === undefined)
+    throw invalid(
+      'PROVENANT_POSTGRES_URL',
+      'is required when PROVENANT_STORE or PROVENANT_READ_MODELS is postgres',
+    );
+  if (postgresUrl !== undefined && !/^postgres(ql)?:\/\/\S+$/.test(postgresUrl))
+    throw invalid('PROVENANT_POSTGRES_URL', 'must be a postgres:// URL');
+  const postgresSchema = optional(env, 'PROVENANT_POSTGRES_SCHEMA') ?? 'public';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(postgresSchema))
+    throw invalid(
+      'PROVENANT_POSTGRES_SCHEMA',
+      `must be a lower-case identifier, got '${postgresSchema}'`,
+    );
   const connectionString = optional(env, 'EVENTSTORE_CONNECTION_STRING');
   if (store === 'eventstore' && connectionString === undefined)
     throw invalid('EVENTSTORE_CONNECTION_STRING', 'is required when PROVENANT_STORE=eventstore');
@@ -399,6 +443,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       synchronous: oneOf(env, 'PROVENANT_SQLITE_SYNCHRONOUS', ['FULL', 'NORMAL'] as const, 'FULL'),
       writer: oneOf(env, 'PROVENANT_SQLITE_WRITER', ['inline', 'worker'] as const, 'inline'),
     },
+    readModelBackend: readModelsBackend,
     readModels: {
       path:
         readModelsPath === undefined
@@ -408,6 +453,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
             : resolve(dataDir, readModelsPath),
       projections: oneOf(env, 'PROVENANT_PROJECTIONS', ['inline', 'off'] as const, 'inline'),
     },
+    postgres: { url: postgresUrl, schema: postgresSchema },
     eventstore: {
       connectionString,
       caFile: optional(env, 'EVENTSTORE_CA_FILE'),

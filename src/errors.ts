@@ -132,6 +132,13 @@ export const errorCodes = {
   READ_MODEL_UNKNOWN_PROJECTION: { status: 404, title: 'No projection has this name' },
   READ_MODEL_PARKED_NOT_FOUND: { status: 404, title: 'No parked event has this id' },
   READ_MODEL_CLOSED: { status: 503, title: 'Read-model store is closed' },
+  READ_MODEL_UNAVAILABLE: { status: 503, title: 'Read-model database unavailable' },
+
+  // PostgreSQL adapters (src/postgres, src/eventStore/postgres, src/readModels/postgres)
+  POSTGRES_SCHEMA_NEWER: {
+    status: 500,
+    title: 'PostgreSQL schema is newer than this Provenant',
+  },
 
   // Attestations: issuing, reading, verifying (src/application/attestations)
   ATTEST_INVALID_REQUEST: { status: 400, title: 'Attestation request is incomplete' },

@@ -204,6 +204,8 @@ export interface EventStore {
   verifyAll(options?: { onProgress?: (checked: number) => void }): Promise<VerifyResult>;
   /** True when the backend can serve reads and appends right now. */
   isReady(): Promise<boolean>;
+  /** Why the backend is not ready, when it knows (shown by /readyz). Optional. */
+  problem?(): string | undefined;
   /** Waits for in-flight appends, then releases the backend. Idempotent. */
   close(): Promise<void>;
 }

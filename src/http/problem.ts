@@ -5,6 +5,9 @@ import { ProvenantError, errorCodes, isProvenantError, type ErrorCode } from '..
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
+/** Seconds a client is told to wait (Retry-After) after a 503. */
+export const RETRY_AFTER_UNAVAILABLE_SECONDS = 2;
+
 /** The body of an RFC 9457 problem response. */
 export interface Problem {
   type: string;
@@ -78,6 +81,9 @@ export function sendProblem(
   request?: FastifyRequest,
 ): FastifyReply {
   const problem = toProblem(error, request?.url);
+  // A 503 is temporary (a backend away, a position not reached yet): say when to retry.
+  if (problem.status === 503 && !reply.hasHeader('retry-after'))
+    void reply.header('retry-after', String(RETRY_AFTER_UNAVAILABLE_SECONDS));
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
 }
 

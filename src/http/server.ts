@@ -11,11 +11,18 @@ import {
   startAttestor,
   type Attestor,
 } from '../application/attestations/index.js';
-import { loadSigning, openEventStore, openReadModels } from '../composition.js';
+import {
+  createProjectionWorkers,
+  loadSigning,
+  openEventStore,
+  openReadModels,
+  prepareBackends,
+  type ProjectionWorkers,
+} from '../composition.js';
 import { loadAuthenticator, loadTls } from '../compositionAuth.js';
 import type { Config } from '../config.js';
 import type { EventStore } from '../eventStore/types.js';
-import { createProjectionRunner, type ProjectionRunner } from '../readModels/runner.js';
+import { isProvenantError } from '../errors.js';
 import { buildApp } from './app.js';
 import type { AppDeps } from './deps.js';
 import { logAuthMode } from './authMode.js';
@@ -67,14 +74,28 @@ export async function startServer(
   const { readModels, description: readModelsDescription } = openReadModels(config, (message) =>
     warnings.push(message),
   );
-  // The tables exist before the first query (the runner fills them once started).
-  for (const projection of projections) await readModels.ensureProjection(projection);
+  try {
+    // A schema newer than this code refuses to start; an unreachable server does not.
+    await prepareBackends([store, readModels], (message) => warnings.push(message));
+    // The tables exist before the first query (the runner fills them once started).
+    for (const projection of projections) await readModels.ensureProjection(projection);
+  } catch (error) {
+    const unavailable =
+      isProvenantError(error) &&
+      (error.code === 'READ_MODEL_UNAVAILABLE' || error.code === 'STORE_BACKEND_UNAVAILABLE');
+    if (!unavailable) {
+      await readModels.close();
+      await store.close();
+      throw error;
+    }
+    warnings.push(`read-model tables not checked: ${error.message}`);
+  }
   // The runner logs through the app, built after it.
   const logTo: { app?: FastifyInstance } = {};
-  const runner: ProjectionRunner | undefined =
+  const runner: ProjectionWorkers | undefined =
     config.readModels.projections === 'off'
       ? undefined
-      : createProjectionRunner({
+      : createProjectionWorkers({
           eventStore: store,
           readModels,
           projections,

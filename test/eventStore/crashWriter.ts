@@ -1,7 +1,10 @@
-// Child process of the crash test: appends continuously to a few streams and
+// Child process of the crash tests: appends continuously to a few streams and
 // prints the id of each event as soon as its append is acknowledged. The parent
-// kills it with SIGKILL at random moments.
+// kills it with SIGKILL at random moments. The target is a SQLite file, or
+// `postgres:<schema>` on the server named by PROVENANT_TEST_POSTGRES_URL.
+import { getPostgresEventStore } from '../../src/eventStore/postgres/index.js';
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
+import type { EventStore } from '../../src/eventStore/types.js';
 
 const [path, round, writerMode = 'inline'] = process.argv.slice(2);
 if (
@@ -9,10 +12,15 @@ if (
   round === undefined ||
   (writerMode !== 'inline' && writerMode !== 'worker')
 ) {
-  console.error('usage: crashWriter.ts <db path> <round> [inline|worker]');
+  console.error('usage: crashWriter.ts <db path | postgres:<schema>> <round> [inline|worker]');
   process.exit(2);
 }
-const store = getSQLiteEventStore({ path, writer: writerMode });
+const store: EventStore = path.startsWith('postgres:')
+  ? getPostgresEventStore({
+      connectionString: process.env.PROVENANT_TEST_POSTGRES_URL ?? '',
+      schema: path.slice('postgres:'.length),
+    })
+  : getSQLiteEventStore({ path, writer: writerMode });
 let seq = 0;
 const writer = async (w: number): Promise<never> => {
   for (;;) {

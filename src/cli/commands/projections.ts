@@ -4,7 +4,12 @@
 import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import { projections } from '../../../projections/index.js';
-import { openEventStore, openReadModels } from '../../composition.js';
+import {
+  createProjectionWorkers,
+  openEventStore,
+  openReadModels,
+  prepareBackends,
+} from '../../composition.js';
 import { loadConfig } from '../../config.js';
 import { isProvenantError } from '../../errors.js';
 import type { ReadModelStore } from '../../readModels/port.js';
@@ -68,15 +73,29 @@ nothing with the API but the log and the read-model database.`,
       ]),
     )
     .action(async () => {
-      await withRunner(async (runner) => {
-        await runner.start();
+      const config = loadConfig();
+      const { store } = openEventStore(config);
+      const { readModels } = openReadModels(config, (message) =>
+        console.error(`warning: ${message}`),
+      );
+      const log = (level: string, message: string, fields?: Record<string, unknown>) =>
+        console.error(`${level}: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
+      // With read models on PostgreSQL, each projection runs in the one worker that wins its lock.
+      const workers = createProjectionWorkers({ eventStore: store, readModels, projections, log });
+      try {
+        await prepareBackends([store, readModels], (message) => log('warn', message));
+        await workers.start();
         console.error(`projections running: ${projections.map((p) => p.name).join(', ')}`);
         await new Promise<void>((resolve) => {
           process.once('SIGTERM', () => resolve());
           process.once('SIGINT', () => resolve());
         });
         console.error('stopping: finishing in-flight batches');
-      });
+      } finally {
+        await workers.stop();
+        await readModels.close();
+        await store.close();
+      }
       console.error('stopped');
       process.exitCode = 0;
     });

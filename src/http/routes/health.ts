@@ -57,7 +57,7 @@ export function healthRoutes(app: FastifyInstance, deps: RouteDeps): void {
         return reply.code(503).send({
           status: 'unavailable',
           store: deps.storeDescription,
-          reason: 'event store unreachable',
+          reason: `event store unreachable${describeProblem(deps.store.problem?.())}`,
         });
       // How callers authenticate, and the development-mode warning when anyone is admin.
       const { anonymous, methods } = deps.auth.mode;
@@ -70,3 +70,6 @@ export function healthRoutes(app: FastifyInstance, deps: RouteDeps): void {
     },
   );
 }
+
+const describeProblem = (problem: string | undefined): string =>
+  problem === undefined ? '' : `: ${problem}`;

@@ -1,0 +1,13 @@
+// Shared PostgreSQL plumbing of the log and read-model adapters (hand-picked exports).
+export {
+  channelName,
+  createPool,
+  describeError,
+  isConnectionError,
+  lockKey,
+  quoteSchema,
+  type Pool,
+  type PoolClient,
+  type PostgresOptions,
+} from './pool.js';
+export { migrate, type MigrateOptions, type PgMigration } from './migrate.js';

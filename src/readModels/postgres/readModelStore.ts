@@ -1,0 +1,276 @@
+// The PostgreSQL read-model store (DESIGN.md §5, §9): read models on a shared
+// server, so that any number of API nodes query what the projection workers
+// (one leader per projection, see src/readModels/postgres/leader.ts) write.
+// The store's own tables come from versioned migrations applied at first use
+// under an advisory lock; projection tables are created by `ensureProjection`
+// under a transaction-scoped advisory lock, so nodes starting together agree.
+// Transactions of one store run one at a time on one pooled connection; reads
+// outside a transaction use the pool and see committed state.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { ProvenantError } from '../../errors.js';
+import {
+  createPool,
+  describeError,
+  isConnectionError,
+  lockKey,
+  migrate,
+  type Pool,
+  type PostgresOptions,
+} from '../../postgres/index.js';
+import { dropTables, operations, writes, type Connection } from './operations.js';
+import type {
+  EnsureResult,
+  ProjectionSchema,
+  ReadModelStore,
+  ReadModelTransaction,
+  TableDefinition,
+} from '../port.js';
+import { createTableSql, quote } from './sql.js';
+
+export interface PostgresReadModelStore extends ReadModelStore {
+  readonly schema: string;
+  /** Applies the migrations now; rejects with POSTGRES_SCHEMA_NEWER or READ_MODEL_UNAVAILABLE. */
+  start(): Promise<void>;
+  /** The connection settings (the leader election opens its own connections with them). */
+  readonly options: PostgresOptions;
+  /**
+   * The same store with every transaction run on `connection` (which the
+   * caller owns): the projection leader's connection, so that a leader whose
+   * lock session ends can commit nothing more (see leader.ts).
+   */
+  pinnedTo(connection: Connection): ReadModelStore;
+}
+
+export const READ_MODEL_MIGRATIONS_TABLE = 'read_model_migrations';
+
+export const readModelMigrations = [
+  {
+    version: 1,
+    name: 'store tables',
+    up: `
+CREATE TABLE rm_projections (name text PRIMARY KEY, version integer NOT NULL, tables text NOT NULL);
+CREATE TABLE rm_checkpoints (
+  projection text PRIMARY KEY, position bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE rm_dead_letters (
+  id bigserial PRIMARY KEY, projection text NOT NULL, position bigint NOT NULL,
+  event_id text NOT NULL, type text NOT NULL, error text NOT NULL,
+  attempts integer NOT NULL, parked_at text NOT NULL);
+CREATE INDEX rm_dead_letters_by_projection ON rm_dead_letters (projection, id);
+`,
+  },
+] as const;
+
+export function getPostgresReadModelStore(options: PostgresOptions): PostgresReadModelStore {
+  const schema = options.schema ?? 'public';
+  const pool = createPool(options, 'readmodels');
+  let closed = false;
+  let closing: Promise<void> | undefined;
+
+  let schemaReady: Promise<void> | undefined;
+  const ready = (): Promise<void> => {
+    schemaReady ??= migrate(pool, {
+      schema,
+      table: READ_MODEL_MIGRATIONS_TABLE,
+      component: 'read-model',
+      migrations: readModelMigrations,
+    }).then(
+      () => undefined,
+      (error: unknown) => {
+        if (!(error instanceof ProvenantError && error.code === 'POSTGRES_SCHEMA_NEWER'))
+          schemaReady = undefined;
+        throw error;
+      },
+    );
+    return schemaReady;
+  };
+
+  const base = buildStore({
+    pool,
+    schema,
+    ready,
+    isClosed: () => closed,
+    acquire: async () => {
+      const c = await pool.connect();
+      return { c, release: (error?: Error) => c.release(error) };
+    },
+  });
+  return {
+    ...base,
+    schema,
+    options,
+    start: () => base.run(() => Promise.resolve()),
+    pinnedTo: (connection) =>
+      buildStore({
+        pool,
+        schema,
+        ready,
+        isClosed: () => closed,
+        acquire: () => Promise.resolve({ c: connection, release: () => undefined }),
+      }),
+    close() {
+      if (!closed) {
+        closed = true;
+        closing = base.idle().then(() => pool.end().catch(() => undefined));
+      }
+      return closing ?? Promise.resolve();
+    },
+  };
+}
+
+interface StoreParts {
+  pool: Pool;
+  schema: string;
+  ready: () => Promise<void>;
+  isClosed: () => boolean;
+  acquire: () => Promise<{ c: Connection; release: (error?: Error) => void }>;
+}
+
+/** The port over `parts`: reads on the pool, transactions on connections from `acquire`. */
+function buildStore(parts: StoreParts): ReadModelStore & {
+  run: <T>(work: () => Promise<T>) => Promise<T>;
+  idle: () => Promise<unknown>;
+} {
+  const { pool, schema, ready } = parts;
+  const ddlLock = lockKey(schema, 'read-model-ddl');
+  const reads = operations(pool);
+  let queue: Promise<unknown> = Promise.resolve();
+  const inside = new AsyncLocalStorage<boolean>();
+
+  /** Runs `work` once the store is open and its schema in place; maps a lost server to READ_MODEL_UNAVAILABLE. */
+  const run = async <T>(work: () => Promise<T>): Promise<T> => {
+    if (parts.isClosed())
+      throw new ProvenantError('READ_MODEL_CLOSED', 'read-model store is closed');
+    try {
+      await ready();
+      return await work();
+    } catch (error) {
+      if (!isConnectionError(error)) throw error;
+      throw new ProvenantError(
+        'READ_MODEL_UNAVAILABLE',
+        `PostgreSQL is unavailable: ${describeError(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  };
+
+  /** One transaction at a time per store, on one pooled connection. */
+  const transact = <T>(fn: (c: Connection) => Promise<T>): Promise<T> => {
+    if (inside.getStore() === true)
+      return Promise.reject(
+        new ProvenantError(
+          'READ_MODEL_INVALID',
+          'the store was called inside its own transaction: use the transaction object',
+        ),
+      );
+    const exec = () =>
+      run(async () => {
+        const { c, release } = await parts.acquire();
+        let broken: Error | undefined;
+        try {
+          await c.query('BEGIN');
+          const result = await inside.run(true, () => fn(c));
+          await c.query('COMMIT');
+          return result;
+        } catch (error) {
+          if (isConnectionError(error)) broken = error as Error;
+          else await c.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        } finally {
+          release(broken);
+        }
+      });
+    const next = queue.then(exec, exec);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
+  const assertOwnTables = async (c: Connection, s: ProjectionSchema): Promise<void> => {
+    const owners = new Map<string, string>();
+    const { rows } = await c.query<{ name: string; tables: string }>(
+      'SELECT name, tables FROM rm_projections WHERE name <> $1',
+      [s.name],
+    );
+    for (const { name, tables } of rows)
+      for (const table of JSON.parse(tables) as TableDefinition[]) owners.set(table.name, name);
+    for (const { name } of s.tables) {
+      const owner = owners.get(name);
+      if (
+        /^(rm_|pg_|events$|event_keys$|log_migrations$|read_model_migrations$)/i.test(name) ||
+        owner !== undefined
+      )
+        throw new ProvenantError(
+          'READ_MODEL_INVALID',
+          `projection ${s.name} cannot own table ${name}${owner ? ` (it belongs to ${owner})` : ' (reserved)'}`,
+        );
+    }
+  };
+
+  return {
+    run,
+    idle: () => queue,
+    get: (table, key) => run(() => reads.get(table, key)),
+    find: (table, where, opts) => run(() => reads.find(table, where, opts)),
+    getCheckpoint: (projection) => run(() => reads.getCheckpoint(projection)),
+    getParked: (id) => run(() => reads.getParked(id)),
+    listParked: (projection) => run(() => reads.listParked(projection)),
+    ensureProjection: (s) =>
+      transact(async (c): Promise<EnsureResult> => {
+        await c.query('SELECT pg_advisory_xact_lock($1)', [ddlLock]);
+        const declaration = JSON.stringify(s.tables);
+        const { rows } = await c.query<{ version: number; tables: string }>(
+          'SELECT version, tables FROM rm_projections WHERE name = $1',
+          [s.name],
+        );
+        const stored = rows[0];
+        if (stored?.version === s.version && stored.tables === declaration) return 'unchanged';
+        await assertOwnTables(c, s);
+        await dropTables(c, s.name);
+        for (const table of s.tables) {
+          await c.query(`DROP TABLE IF EXISTS ${quote(table.name)}`);
+          for (const statement of createTableSql(table)) await c.query(statement);
+        }
+        await c.query('INSERT INTO rm_projections (name, version, tables) VALUES ($1, $2, $3)', [
+          s.name,
+          s.version,
+          declaration,
+        ]);
+        return stored === undefined ? 'created' : 'rebuilt';
+      }),
+    dropProjection: (name) =>
+      transact(async (c) => {
+        await c.query('SELECT pg_advisory_xact_lock($1)', [ddlLock]);
+        await dropTables(c, name);
+      }),
+    transaction: <T>(fn: (tx: ReadModelTransaction) => Promise<T>) =>
+      transact(async (c) => {
+        let open = true;
+        const guard =
+          <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
+          async (...args: A): Promise<R> => {
+            if (!open) throw new ProvenantError('READ_MODEL_CLOSED', 'the transaction has ended');
+            return f(...args);
+          };
+        const own = operations(c);
+        const w = writes(c);
+        const tx: ReadModelTransaction = {
+          get: guard(own.get),
+          find: guard(own.find),
+          getCheckpoint: guard(own.getCheckpoint),
+          upsert: guard(w.upsert),
+          update: guard(w.update),
+          delete: guard(w.delete),
+          setCheckpoint: guard(w.setCheckpoint),
+          park: guard(w.park),
+          takeParked: guard(w.takeParked),
+        };
+        try {
+          return await fn(tx);
+        } finally {
+          open = false;
+        }
+      }),
+    close: () => Promise.resolve(),
+  };
+}

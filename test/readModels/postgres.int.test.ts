@@ -1,0 +1,71 @@
+// The PostgreSQL read-model adapter against the read-model conformance suite,
+// on the real server named by PROVENANT_TEST_POSTGRES_URL, plus migrations
+// applied once under a lock, a refused newer schema and a server that is gone.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isProvenantError } from '../../src/errors.js';
+import {
+  getPostgresReadModelStore,
+  type PostgresReadModelStore,
+} from '../../src/readModels/postgres/index.js';
+import { readModelConformance } from './conformance.js';
+import { requirePostgres, sql, testSchema } from '../support/postgres.js';
+
+const url = requirePostgres('read-model store: postgres');
+if (url !== undefined) {
+  const schema = testSchema(url, 'rm');
+  const open = (s = schema) =>
+    getPostgresReadModelStore({ connectionString: url, schema: s, maxConnections: 4 });
+
+  readModelConformance('postgres', {
+    createStore: () => Promise.resolve(open()),
+    reopen: (store) => Promise.resolve(open((store as PostgresReadModelStore).schema)),
+  });
+
+  describe('postgres read-model specifics', () => {
+    it('applies its migrations once when nodes start together, and refuses a newer schema', async () => {
+      const fresh = testSchema(url, 'rmmig');
+      const stores = Array.from({ length: 4 }, () => open(fresh));
+      const projection = {
+        name: 'p',
+        version: 1,
+        tables: [{ name: 'p_rows', columns: { id: 'TEXT' as const }, primaryKey: ['id'] as const }],
+      };
+      await Promise.all(stores.map((s) => s.start()));
+      const results = await Promise.all(stores.map((s) => s.ensureProjection(projection)));
+      assert.deepEqual(results.sort(), ['created', 'unchanged', 'unchanged', 'unchanged']);
+      const { rows } = await sql(url, fresh, 'SELECT version FROM read_model_migrations');
+      assert.equal(rows.length, 1);
+      await Promise.all(stores.map((s) => s.close()));
+      await sql(url, fresh, "INSERT INTO read_model_migrations (version, name) VALUES (7, 'x')");
+      const newer = open(fresh);
+      try {
+        await assert.rejects(newer.start(), (error: unknown) => {
+          assert.ok(isProvenantError(error));
+          assert.equal(error.code, 'POSTGRES_SCHEMA_NEWER');
+          return true;
+        });
+      } finally {
+        await newer.close();
+      }
+    });
+
+    it('answers READ_MODEL_UNAVAILABLE (503) for a server that does not answer', async () => {
+      const store = getPostgresReadModelStore({
+        connectionString: 'postgres://postgres@127.0.0.1:1/none',
+        schema,
+        connectTimeoutMs: 500,
+      });
+      try {
+        await assert.rejects(store.getCheckpoint('p'), (error: unknown) => {
+          assert.ok(isProvenantError(error));
+          assert.equal(error.code, 'READ_MODEL_UNAVAILABLE');
+          assert.equal(error.status, 503);
+          return true;
+        });
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}
