@@ -206,3 +206,43 @@ export function resolveUnit(text: unknown): UnitIdentity {
   const nvrpp = [key.name, key.version, key.release, key.platform, key.packageType].join('/');
   return { key: nvrpp, purl: formatPurl(purlOfNvrpp(key)), nvrpp };
 }
+
+/** The parts a unit is found by (`GET /v1/units?name=&type=`), from its key. */
+export interface UnitNameParts {
+  readonly type: string;
+  readonly namespace?: string;
+  readonly name: string;
+  readonly version: string;
+}
+
+/** Name, type and version of a unit key (NVRPP or purl); undefined when it is neither. */
+export function unitNameParts(key: string): UnitNameParts | undefined {
+  try {
+    if (!looksLikePurl(key)) {
+      const nvrpp = parseUnitKey(key);
+      return { type: nvrpp.packageType, name: nvrpp.name, version: nvrpp.version };
+    }
+    const purl = parsePurlStrict(key);
+    return {
+      type: purl.type,
+      ...(purl.namespace === undefined ? {} : { namespace: purl.namespace }),
+      name: purl.name,
+      version: purl.version ?? '',
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The canonical purl and, where it exists, the NVRPP of a unit key, for responses. */
+export function unitNamesOf(key: string): { purl?: string; nvrpp?: string } {
+  try {
+    const identity = resolveUnit(key);
+    return {
+      purl: identity.purl,
+      ...(identity.nvrpp === undefined ? {} : { nvrpp: identity.nvrpp }),
+    };
+  } catch {
+    return {};
+  }
+}

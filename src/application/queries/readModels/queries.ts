@@ -17,7 +17,8 @@ import {
   type UnitSummaryRow,
 } from '../../../../projections/index.js';
 import type { GateVerdict } from '../../../domain/events.js';
-import { normalizeUnitKey, parseUnitKey } from '../../../domain/unitKey.js';
+import { normalizeUnitKey } from '../../../domain/unitKey.js';
+import { parsePurlStrict, unitNameParts, unitNamesOf } from '../../../domain/purl.js';
 import { ProvenantError } from '../../../errors.js';
 import type { EventStore } from '../../../eventStore/types.js';
 import type { ReadModelStore, Where } from '../../../readModels/port.js';
@@ -42,6 +43,10 @@ export type Answer<T> = T & { position: bigint };
 
 export interface UnitSummaryView {
   unit: string;
+  /** The unit's canonical purl (issue 18). */
+  purl?: string;
+  /** Its NVRPP short form, where it has one. */
+  nvrpp?: string;
   currentStage: string | null;
   openGates: string[];
   gateVerdicts: Record<string, GateVerdict>;
@@ -105,6 +110,10 @@ export type Since = { time: string } | { position: bigint };
 
 export interface UnitFilter {
   name?: string;
+  /** Package type (purl type; an NVRPP's packageType). */
+  type?: string;
+  /** A purl: with a version, that unit; without one, every version of the package. */
+  purl?: string;
   version?: string;
   /** Current stage. */
   stage?: string;
@@ -122,6 +131,7 @@ export interface ReceiptFilter {
 
 const unitView = (row: UnitSummaryRow): UnitSummaryView => ({
   unit: row.unit,
+  ...unitNamesOf(row.unit),
   currentStage: row.currentStage,
   openGates: row.openGates,
   gateVerdicts: row.gateVerdicts,
@@ -130,6 +140,29 @@ const unitView = (row: UnitSummaryRow): UnitSummaryView => ({
   lastPosition: String(row.lastPosition),
   lastRecordedAt: row.lastRecordedAt,
 });
+
+/**
+ * The units a `purl` filter selects: with a version, exactly the unit it names
+ * (NVRPP and purl forms alike); without one, every version of the package.
+ */
+function purlFilter(text: string): (unit: string) => boolean {
+  const purl = parsePurlStrict(text);
+  if (purl.version !== undefined) {
+    const key = normalizeUnitKey(text);
+    return (unit) => unit === key;
+  }
+  return (unit) => {
+    const parts = unitNameParts(unit);
+    return (
+      parts !== undefined &&
+      parts.type === purl.type &&
+      parts.name === purl.name &&
+      (purl.namespace === undefined ||
+        !unit.startsWith('pkg:') ||
+        parts.namespace === purl.namespace)
+    );
+  };
+}
 
 const receiptView = (row: ReceiptRow): LedgerReceiptView => ({
   receiptId: row.receiptId,
@@ -187,11 +220,15 @@ export function createReadModelQueries(deps: ReadModelQueryDeps) {
   const matchesUnit = (filter: UnitFilter) => {
     const since = filter.updatedSince;
     const sinceTime = since !== undefined && 'time' in since ? new Date(since.time) : undefined;
+    const wanted = filter.purl === undefined ? undefined : purlFilter(filter.purl);
     return (row: UnitSummaryRow): boolean => {
-      if (filter.name !== undefined || filter.version !== undefined) {
-        const key = parseUnitKey(row.unit);
+      if (wanted !== undefined && !wanted(row.unit)) return false;
+      if (filter.name !== undefined || filter.version !== undefined || filter.type !== undefined) {
+        const key = unitNameParts(row.unit);
+        if (key === undefined) return false;
         if (filter.name !== undefined && key.name !== filter.name) return false;
         if (filter.version !== undefined && key.version !== filter.version) return false;
+        if (filter.type !== undefined && key.type !== filter.type) return false;
       }
       if (filter.stage !== undefined && row.currentStage !== filter.stage) return false;
       if (
@@ -236,6 +273,8 @@ export function createReadModelQueries(deps: ReadModelQueryDeps) {
       const where: Where<UnitSummaryRow> =
         filter.stage === undefined ? {} : { currentStage: filter.stage };
       const filtered =
+        filter.purl !== undefined ||
+        filter.type !== undefined ||
         filter.name !== undefined ||
         filter.version !== undefined ||
         filter.gateStatus !== undefined ||
