@@ -11,7 +11,8 @@ import {
   startAttestor,
   type Attestor,
 } from '../application/attestations/index.js';
-import { loadSigning, openEventStore, openReadModels } from '../composition.js';
+import { loadSigning, openEventStore, openReadModels, startChainBinding } from '../composition.js';
+import { createDomainService } from '../application/index.js';
 import type { Config } from '../config.js';
 import type { EventStore } from '../eventStore/types.js';
 import { createProjectionRunner, type ProjectionRunner } from '../readModels/runner.js';
@@ -75,7 +76,10 @@ export async function startServer(
           projections,
           log: (level, message, fields) => logTo.app?.log[level](fields ?? {}, message),
         });
+  // One domain service for the API and the chain binder (started once listening).
+  const domain = createDomainService({ eventStore: store });
   const app = await buildApp({
+    domain,
     ...extras,
     attestationPublicKeys,
     store,
@@ -107,6 +111,12 @@ export async function startServer(
       ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
       : String(address);
   app.log.info({ store: description, url }, 'provenant is serving');
+  // CDEvents chains are bound by a process manager that follows the log (docs/chains.md).
+  const binder = startChainBinding(store, domain, {
+    info: (obj, message) => app.log.info(obj, message),
+    warn: (obj, message) => app.log.warn(obj, message),
+    error: (obj, message) => app.log.error(obj, message),
+  });
   if (generated !== undefined)
     app.log.info(
       { keyId: generated.keyId, publicKey: generated.publicKeyPath },
@@ -130,6 +140,7 @@ export async function startServer(
     }
   } catch (error) {
     await attestor?.stop();
+    await binder.stop();
     await app.close();
     throw error;
   }
@@ -145,6 +156,7 @@ export async function startServer(
       }, config.shutdownTimeoutMs);
       timer.unref();
       await attestor?.stop();
+      await binder.stop();
       await runner?.stop(); // the in-flight batch commits before the log closes
       await app.close(); // stops listening, ends live feeds, waits for in-flight requests, then closes the read models and the store
       clearTimeout(timer);

@@ -4,6 +4,7 @@
 import type { HttpHeaders } from '../../ingest/index.js';
 import type { ProvenantError } from '../../errors.js';
 import type { VerdictChange } from '../types.js';
+import type { ChainPendingOutcome } from '../chains/recordChained.js';
 
 /** Where a receipt landed: the receipt, its unit stream and the verdicts it caused. */
 export interface ReceiptOutcome {
@@ -32,8 +33,8 @@ export interface PipelineEventOutcome {
   readonly duplicate: boolean;
 }
 
-/** The result of one event accepted by ingest. */
-export type IngestOutcome = ReceiptOutcome | PipelineEventOutcome;
+/** The result of one event accepted by ingest (a chained CDEvent may wait for its chain: 202). */
+export type IngestOutcome = ReceiptOutcome | PipelineEventOutcome | ChainPendingOutcome;
 
 /** One element of a batch: its index and CloudEvent identity, and its outcome or error. */
 export type BatchItem = {
