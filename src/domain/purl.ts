@@ -42,9 +42,13 @@ const printable = (value: string): string =>
   (value.length > 200 ? `${value.slice(0, 200)}…` : value).replace(/[\u0000-\u001f\u007f]/g, '?');
 
 const malformed = (text: string, reason: string): ProvenantError =>
-  new ProvenantError('DOMAIN_INVALID_PURL', `Malformed package URL '${printable(text)}': ${reason}`, {
-    details: { purl: printable(text), reason },
-  });
+  new ProvenantError(
+    'DOMAIN_INVALID_PURL',
+    `Malformed package URL '${printable(text)}': ${reason}`,
+    {
+      details: { purl: printable(text), reason },
+    },
+  );
 
 /** True for text that claims to be a purl (the `pkg:` scheme). */
 export const looksLikePurl = (text: string): boolean => /^pkg:/i.test(text);
@@ -142,9 +146,7 @@ export function purlOfNvrpp(key: UnitKey): Purl {
     type: key.packageType,
     name: key.name,
     version: shortForm ? `${key.version}-${key.release}` : key.version,
-    qualifiers: shortForm
-      ? { arch: key.platform }
-      : { arch: key.platform, release: key.release },
+    qualifiers: shortForm ? { arch: key.platform } : { arch: key.platform, release: key.release },
   };
 }
 

@@ -111,8 +111,7 @@ export async function loadChain(
 }
 
 /** A digest short enough for idempotency keys, of any text. */
-export const keyDigest = (text: string): string =>
-  createHash('sha256').update(text).digest('hex');
+export const keyDigest = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /** Idempotency key of the receipt made for a pending event when its chain binds. */
 export const chainReceiptKey = (idempotencyKey: string): string =>
