@@ -137,7 +137,7 @@ export function buildProvenance(
 ): SlsaProvenanceStatement {
   requireUri('builderId', options.builderId);
   requireUri('buildType', options.buildType);
-  // A unit is an NVRPP or a purl (issue 18): both forms go into the parameters.
+  // A unit is an NVRPP or a purl (issue 18).
   const identity = resolveUnit(chain.unit);
   const nvrpp = identity.nvrpp === undefined ? undefined : parseUnitKey(identity.nvrpp);
   const receipts = checkedReceipts(chain);
@@ -171,8 +171,8 @@ export function buildProvenance(
         buildType: options.buildType ?? RECEIPT_CHAIN_BUILD_TYPE,
         externalParameters: {
           unit: chain.unit,
-          ...(nvrpp === undefined ? {} : { nvrpp: { ...nvrpp } }),
-          purl: identity.purl,
+          // NVRPP units keep the parameters they always had; purl units name their purl.
+          ...(nvrpp === undefined ? { purl: identity.purl } : { nvrpp: { ...nvrpp } }),
           ...(latestSource === undefined ? {} : { source: { ...latestSource } }),
         },
         ...(dependencies.size === 0 ? {} : { resolvedDependencies: [...dependencies.values()] }),
