@@ -40,7 +40,7 @@ export interface ChainReceipt {
 
 /** A unit's receipt chain: every receipt recorded for it, revoked ones included. */
 export interface UnitReceiptChain {
-  /** Unit key, NVRPP `name/version/release/platform/packageType`. */
+  /** Unit key: an NVRPP `name/version/release/platform/packageType`, or a canonical purl. */
   unit: string;
   receipts: readonly ChainReceipt[];
 }
