@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { createDomainService } from '../../src/application/index.js';
 import { unitStream } from '../../src/application/unitStreams.js';
@@ -15,6 +16,7 @@ import type { ChainBinder } from '../../src/application/chains/index.js';
 import { handleChainEvent, type ChainView } from '../../src/application/chains/index.js';
 import { getSQLiteEventStore, type SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { buildApp } from '../../src/http/app.js';
+import { ingestAjv } from '../../src/ingest/ajv.js';
 import { asCloudEvent, conformance, GOLANG_UNIT, OCI_UNIT, type Tag } from './support.js';
 
 const STRUCTURED = { 'content-type': 'application/cloudevents+json' };
@@ -292,5 +294,30 @@ describe('CDEvents chains', () => {
       assert.match(String(status.headers['content-type']), /problem\+json/);
     }
     assert.equal(await running.store.headPosition(), head);
+  });
+
+  it('every chain event stored satisfies its JSON Schema (schemas/events/Chain*.v1.json)', async () => {
+    // The ingest validator: strict, with the CloudEvents formats (media-type).
+    const ajv = ingestAjv;
+    const load = (path: string): object =>
+      JSON.parse(readFileSync(new URL(`../../schemas/${path}`, import.meta.url), 'utf8')) as object;
+    if (ajv.getSchema('https://provenant.dev/schemas/cloudevents/cloudevent.v1.json') === undefined)
+      ajv.addSchema(load('cloudevents/cloudevent.v1.json'));
+    const seen = new Set<string>();
+    for (const event of await running.store.readAll({
+      maxCount: 100_000,
+      filter: { streamPrefix: ['chain-'] },
+    })) {
+      const validate =
+        ajv.getSchema(`https://provenant.dev/schemas/events/${event.type}.json`) ??
+        ajv.compile(load(`events/${event.type}.json`));
+      assert.ok(validate(event.data), `${event.type}: ${JSON.stringify(validate.errors)}`);
+      seen.add(event.type);
+    }
+    assert.deepEqual([...seen].sort(), [
+      'ChainBound.v1',
+      'ChainConflict.v1',
+      'ChainEventPending.v1',
+    ]);
   });
 });
