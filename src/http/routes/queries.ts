@@ -160,7 +160,8 @@ export function queryRoutes(app: FastifyInstance, deps: RouteDeps): void {
               type: 'string',
               minLength: 1,
               maxLength: 100,
-              description: 'Package type: a purl type (oci, npm, maven, rpm…), an NVRPP packageType',
+              description:
+                'Package type: a purl type (oci, npm, maven, rpm…), an NVRPP packageType',
             },
             purl: {
               type: 'string',
