@@ -242,6 +242,16 @@ describe('CDEvents chains', () => {
     assert.equal(other.status, 409);
     assert.equal(other.body['code'], 'INGEST_CHAIN_SOURCE_CONFLICT');
     assert.equal(await running.store.headPosition(), head);
+    // A unit-naming event from the other source keeps its own receipt; the chain
+    // records the conflict and stays with its owner, unbound.
+    const build = await post(ev('v0.5.1', 'build_finished', id, 'https://other.example'));
+    assert.equal(build.status, 201);
+    await until('the conflict', async () => (await chain(id)).conflicts.length === 1);
+    const view = await chain(id);
+    assert.equal(view.unit, null);
+    assert.equal(view.owner, '/event/source/123');
+    assert.equal(view.conflicts[0]?.kind, 'source');
+    assert.equal(view.conflicts[0]?.otherUnit, OCI_UNIT);
   });
 
   it('the NVRPP and purl forms of one RPM are one unit', async () => {
