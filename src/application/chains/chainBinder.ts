@@ -1,8 +1,8 @@
 // The chain binder (docs/chains.md): a process manager that follows the log and
 // binds CDEvents chains to units. It subscribes to `$all` through the port
 // (filtered on the three event types it acts on) and resumes after the position
-// kept in its own checkpoint stream `$checkpoint-chains` (one event after each
-// event it acted on).
+// kept in its own checkpoint stream `$checkpoint-chains` (after each event it
+// recorded something for, and every 100 events it looked at).
 //
 //   ReceiptRecorded.v1 mapped from a CDEvent of a chain (origin type
 //     `dev.cdevents.*`, correlationId = the chain id) → the chain names that unit:
@@ -63,6 +63,7 @@ export interface ChainBinder {
 
 const silent: ChainBinderLogger = { info: () => {}, warn: () => {}, error: () => {} };
 const MAX_ATTEMPTS = 8;
+const CHECKPOINT_EVERY = 100;
 
 async function readCheckpoint(store: EventStore): Promise<bigint | undefined> {
   const { events } = await store.readStream(CHAIN_BINDER_CHECKPOINT_STREAM, {
@@ -184,32 +185,36 @@ async function recordPending(
   return !result.duplicate;
 }
 
-/** Handles one event of the log; true when it was one the binder acts on. Exported for tests. */
+/**
+ * Handles one event of the log: `ignored` when it is none of the binder's,
+ * `appended` when the binder recorded something for it, `seen` otherwise.
+ * Exported for tests.
+ */
 export async function handleChainEvent(
   store: EventStore,
   receipts: Pick<ReceiptCommands, 'recordReceipt'>,
   event: RecordedEvent,
-): Promise<boolean> {
+): Promise<'ignored' | 'seen' | 'appended'> {
   if (event.type === EventTypes.ReceiptRecorded) {
     const naming = chainNaming(event);
-    if (naming === undefined) return false;
-    await chainNamesUnit(store, naming);
-    return true;
+    if (naming === undefined) return 'ignored';
+    return (await chainNamesUnit(store, naming)) === 'unchanged' ? 'seen' : 'appended';
   }
   if (event.type === ChainEventTypes.Bound) {
     const { chainId, unit } = event.data as ChainBoundData;
     const { state } = await loadChain(store, chainId);
+    let appended = false;
     for (const pending of state.pending.values())
-      await recordPendingSafely(receipts, pending, unit);
-    return true;
+      appended = (await recordPendingSafely(receipts, pending, unit)) || appended;
+    return appended ? 'appended' : 'seen';
   }
   if (event.type === ChainEventTypes.Pending) {
     const pending = event.data as ChainEventPendingData;
     const { state } = await loadChain(store, pending.chainId);
-    if (state.unit !== undefined) await recordPendingSafely(receipts, pending, state.unit);
-    return true;
+    if (state.unit === undefined) return 'seen';
+    return (await recordPendingSafely(receipts, pending, state.unit)) ? 'appended' : 'seen';
   }
-  return false;
+  return 'ignored';
 }
 
 // A pending event that cannot become a receipt for good (a gate schema refuses
@@ -218,11 +223,12 @@ async function recordPendingSafely(
   receipts: Pick<ReceiptCommands, 'recordReceipt'>,
   pending: ChainEventPendingData,
   unit: string,
-): Promise<void> {
+): Promise<boolean> {
   try {
-    await recordPending(receipts, pending, unit);
+    return await recordPending(receipts, pending, unit);
   } catch (error) {
     if (!isProvenantError(error) || error.status >= 500) throw error;
+    return false;
   }
 }
 
@@ -262,16 +268,24 @@ export function startChainBinder(options: ChainBinderOptions): ChainBinder {
             ],
           },
         });
+        let sinceCheckpoint = 0;
         for await (const event of subscription) {
           if (stopped) break;
-          if (await handleChainEvent(store, receipts, event)) {
-            await store.append(CHAIN_BINDER_CHECKPOINT_STREAM, [
-              {
-                type: CHAIN_BINDER_CHECKPOINT_TYPE,
-                data: { position: event.position.toString(), eventId: event.id },
-              },
-            ]);
+          const outcome = await handleChainEvent(store, receipts, event);
+          if (outcome !== 'ignored') {
             handled++;
+            sinceCheckpoint++;
+            // Everything is idempotent, so a checkpoint only saves work on restart:
+            // after each event that recorded something, and every 100 events seen.
+            if (outcome === 'appended' || sinceCheckpoint >= CHECKPOINT_EVERY) {
+              await store.append(CHAIN_BINDER_CHECKPOINT_STREAM, [
+                {
+                  type: CHAIN_BINDER_CHECKPOINT_TYPE,
+                  data: { position: event.position.toString(), eventId: event.id },
+                },
+              ]);
+              sinceCheckpoint = 0;
+            }
           }
           position = event.position;
           delay = backoffMs;
