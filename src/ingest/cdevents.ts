@@ -12,7 +12,7 @@ import { ingestAjv, schemaProblems } from './ajv.js';
 import { identity, type CloudEventJson } from './cloudEventSchema.js';
 import { isJsonMediaType, parseMediaType } from './mediaType.js';
 import { looksLikePurl, parsePurlStrict, unitOfPurl, type Purl } from '../domain/purl.js';
-import { digestFromPurl, unitKeyFromPurl } from './purl.js';
+import { digestFromPurl, parsePurl, unitKeyFromPurl } from './purl.js';
 import { RECEIPT_SCHEMA_ID, originOf } from './receipt.js';
 
 /** What a mapped CDEvent type reports on. */
@@ -306,9 +306,12 @@ const named = (value: unknown): string | undefined => {
   const name = str(value);
   return name !== undefined && ACTION_NAME.test(name) ? name : undefined;
 };
-// A CloudEvent subject that has the shape of a unit key (five non-empty parts) or is a purl.
+// A CloudEvent subject that has the shape of a unit key (five non-empty parts), or
+// a well-formed purl with a version (a subject is free text: anything else is not a unit).
 const unitLike = (subject: string | undefined): string | undefined =>
-  subject !== undefined && (/^[^/\s]+(?:\/[^/\s]+){4}$/.test(subject) || looksLikePurl(subject))
+  subject !== undefined &&
+  (/^[^/\s]+(?:\/[^/\s]+){4}$/.test(subject) ||
+    (looksLikePurl(subject) && parsePurl(subject)?.version !== undefined))
     ? subject
     : undefined;
 

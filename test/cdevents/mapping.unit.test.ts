@@ -75,6 +75,16 @@ describe('CDEvents mapping table (conformance examples)', () => {
     assert.equal(command.kind === 'chained-cdevent' && command.chainId, 'linked-chain');
   });
 
+  it('a CloudEvent subject that is a purl names the unit; one without a version does not', () => {
+    const named = asCloudEvent(conformance('v0.5.1', 'taskrun_finished'));
+    named['subject'] = 'pkg:npm/left-pad@1.3.0';
+    const command = classify(named);
+    assert.equal(command.kind === 'receipt' && command.input.unit, 'pkg:npm/left-pad@1.3.0');
+    const unversioned = asCloudEvent(conformance('v0.5.1', 'taskrun_finished'));
+    unversioned['subject'] = 'pkg:npm/left-pad';
+    assert.equal(classify(unversioned).kind, 'chained-cdevent');
+  });
+
   it('a run with no artifact and no chain is still refused with INGEST_CDEVENT_NO_UNIT', () => {
     const event = asCloudEvent(conformance('v0.4.1', 'taskrun_finished'), { chainId: null });
     assert.equal(
