@@ -248,3 +248,26 @@ export function unitNamesOf(key: string): { purl?: string; nvrpp?: string } {
     return {};
   }
 }
+
+/**
+ * The units a purl selects (`GET /v1/units?purl=`): with a version, exactly the
+ * unit it names (NVRPP and purl forms alike); without one, every version of the
+ * package. Throws the purl errors for a malformed purl.
+ */
+export function unitsOfPurl(text: string): (unit: string) => boolean {
+  const purl = parsePurlStrict(text);
+  if (purl.version !== undefined) {
+    const key = unitOfPurl(purl, text).key;
+    return (unit) => unit === key;
+  }
+  return (unit) => {
+    const parts = unitNameParts(unit);
+    return (
+      parts !== undefined &&
+      parts.type === purl.type &&
+      parts.name === purl.name &&
+      // An NVRPP has no namespace: a namespaced purl still finds it.
+      (purl.namespace === undefined || !looksLikePurl(unit) || parts.namespace === purl.namespace)
+    );
+  };
+}

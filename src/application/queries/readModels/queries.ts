@@ -18,7 +18,7 @@ import {
 } from '../../../../projections/index.js';
 import type { GateVerdict } from '../../../domain/events.js';
 import { normalizeUnitKey } from '../../../domain/unitKey.js';
-import { parsePurlStrict, unitNameParts, unitNamesOf } from '../../../domain/purl.js';
+import { unitNameParts, unitNamesOf, unitsOfPurl } from '../../../domain/purl.js';
 import { ProvenantError } from '../../../errors.js';
 import type { EventStore } from '../../../eventStore/types.js';
 import type { ReadModelStore, Where } from '../../../readModels/port.js';
@@ -141,29 +141,6 @@ const unitView = (row: UnitSummaryRow): UnitSummaryView => ({
   lastRecordedAt: row.lastRecordedAt,
 });
 
-/**
- * The units a `purl` filter selects: with a version, exactly the unit it names
- * (NVRPP and purl forms alike); without one, every version of the package.
- */
-function purlFilter(text: string): (unit: string) => boolean {
-  const purl = parsePurlStrict(text);
-  if (purl.version !== undefined) {
-    const key = normalizeUnitKey(text);
-    return (unit) => unit === key;
-  }
-  return (unit) => {
-    const parts = unitNameParts(unit);
-    return (
-      parts !== undefined &&
-      parts.type === purl.type &&
-      parts.name === purl.name &&
-      (purl.namespace === undefined ||
-        !unit.startsWith('pkg:') ||
-        parts.namespace === purl.namespace)
-    );
-  };
-}
-
 const receiptView = (row: ReceiptRow): LedgerReceiptView => ({
   receiptId: row.receiptId,
   unit: row.unit,
@@ -220,7 +197,7 @@ export function createReadModelQueries(deps: ReadModelQueryDeps) {
   const matchesUnit = (filter: UnitFilter) => {
     const since = filter.updatedSince;
     const sinceTime = since !== undefined && 'time' in since ? new Date(since.time) : undefined;
-    const wanted = filter.purl === undefined ? undefined : purlFilter(filter.purl);
+    const wanted = filter.purl === undefined ? undefined : unitsOfPurl(filter.purl);
     return (row: UnitSummaryRow): boolean => {
       if (wanted !== undefined && !wanted(row.unit)) return false;
       if (filter.name !== undefined || filter.version !== undefined || filter.type !== undefined) {
