@@ -4,6 +4,12 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { AttestationSigning } from './application/attestations/index.js';
+import {
+  startChainBinder,
+  type ChainBinder,
+  type ChainBinderLogger,
+} from './application/chains/index.js';
+import type { DomainService } from './application/index.js';
 import type { Config } from './config.js';
 import { ProvenantError } from './errors.js';
 import { getEventStoreDBEventStore } from './eventStore/esdb/index.js';
@@ -192,4 +198,22 @@ export function loadSigning(
     },
     ...(generated === undefined ? {} : { generated }),
   };
+}
+
+/**
+ * The chain binder (issue 18, docs/chains.md): the process manager that binds
+ * CDEvents chains to units and records the receipts of the events that waited.
+ * It follows the log with its own checkpoint; the server runs it by default, on
+ * the domain service it gives the HTTP app.
+ */
+export function startChainBinding(
+  store: EventStore,
+  domain: Pick<DomainService, 'recordReceipt'>,
+  logger?: ChainBinderLogger,
+): ChainBinder {
+  return startChainBinder({
+    store,
+    receipts: domain,
+    ...(logger === undefined ? {} : { logger }),
+  });
 }

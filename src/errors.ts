@@ -44,6 +44,10 @@ export const errorCodes = {
 
   // Domain: units, receipts, gates, stages (src/domain, src/application)
   DOMAIN_INVALID_UNIT_KEY: { status: 400, title: 'Invalid unit key' },
+  DOMAIN_INVALID_PURL: { status: 400, title: 'Malformed package URL' },
+  DOMAIN_PURL_TOO_LONG: { status: 400, title: 'Package URL exceeds the length limit' },
+  DOMAIN_PURL_NO_VERSION: { status: 400, title: 'Package URL names no version' },
+  DOMAIN_INVALID_OCI_DIGEST: { status: 400, title: 'OCI image version is not a digest' },
   DOMAIN_INVALID_RECEIPT: { status: 400, title: 'Invalid receipt' },
   DOMAIN_INVALID_GATE: { status: 400, title: 'Invalid gate definition' },
   DOMAIN_INVALID_GATE_SCHEMA: { status: 400, title: 'Invalid gate custom-section schema' },
@@ -85,6 +89,10 @@ export const errorCodes = {
   INGEST_INVALID_RECEIPT: { status: 422, title: 'Receipt data does not match its schema' },
   INGEST_CDEVENT_INVALID: { status: 422, title: 'CDEvent data is malformed' },
   INGEST_CDEVENT_NO_UNIT: { status: 422, title: 'No unit can be derived from the CDEvent' },
+  INGEST_CHAIN_SOURCE_CONFLICT: {
+    status: 409,
+    title: 'CDEvents chain id already used by another source',
+  },
   INGEST_JUNIT_MALFORMED: { status: 400, title: 'JUnit report is not well-formed XML' },
   INGEST_JUNIT_DTD_FORBIDDEN: { status: 400, title: 'JUnit report declares a DTD or entity' },
   INGEST_JUNIT_TOO_LARGE: { status: 413, title: 'JUnit report exceeds the size limit' },

@@ -176,6 +176,10 @@ export interface StageStatus {
 /** A unit's status, folded from its stream. */
 export interface UnitStatus {
   unit: string;
+  /** The unit's canonical package URL. */
+  purl?: string;
+  /** Its NVRPP short form, where it has one. */
+  nvrpp?: string;
   /** Revision of the unit stream that was folded. */
   revision: number;
   receipts: ReceiptView[];

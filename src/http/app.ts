@@ -30,6 +30,7 @@ import { createMetrics, installMetricHooks } from './metrics.js';
 import { queryRoutes } from './routes/queries.js';
 import { liveFeedRoutes } from './routes/liveFeed.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { chainRoutes } from './routes/chains.js';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Explicit, never implied: tests and tools that do not test auth pass anonymousAuth().
@@ -158,6 +159,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     queryRoutes,
     liveFeedRoutes,
     metricsRoutes,
+    chainRoutes,
   ];
   for (const plugin of routes)
     await app.register((scope, _options, done) => {

@@ -9,8 +9,8 @@ export type BatchItemReport =
   | {
       readonly index: number;
       readonly ok: true;
-      /** 201 when appended, 200 for a redelivery. */
-      readonly status: 200 | 201;
+      /** 201 when appended, 200 for a redelivery, 202 when waiting for its chain. */
+      readonly status: 200 | 201 | 202;
       /** The CloudEvent's `id` and `source`. */
       readonly id?: string;
       readonly source?: string;
@@ -40,8 +40,12 @@ export interface BatchReport {
   readonly results: readonly BatchItemReport[];
 }
 
-/** 201 when the event was appended, 200 when it was a redelivery. */
-export const statusOf = (outcome: IngestOutcome): 200 | 201 => (outcome.duplicate ? 200 : 201);
+/**
+ * 201 when the event was appended, 200 when it was a redelivery, 202 when it waits
+ * for its CDEvents chain to name a unit (docs/chains.md), delivered again or not.
+ */
+export const statusOf = (outcome: IngestOutcome): 200 | 201 | 202 =>
+  outcome.kind === 'chain-pending' ? 202 : outcome.duplicate ? 200 : 201;
 
 function itemReport(item: BatchItem): BatchItemReport {
   const identity = {

@@ -7,10 +7,18 @@ export const outcomeSchema = {
   required: ['kind', 'eventId', 'stream', 'revision', 'position', 'duplicate'],
   additionalProperties: true,
   properties: {
-    kind: { type: 'string', enum: ['receipt', 'pipeline-event'] },
+    kind: { type: 'string', enum: ['receipt', 'pipeline-event', 'chain-pending'] },
     eventId: { type: 'string', description: 'Store id (ULID) of the stored event' },
     receiptId: { type: 'string', description: 'Receipts only' },
-    unit: { type: 'string', description: 'Receipts only: the normalised unit key' },
+    unit: {
+      type: ['string', 'null'],
+      description:
+        'Receipts: the normalised unit key; `chain-pending`: null (the chain names no unit yet)',
+    },
+    chainId: {
+      type: 'string',
+      description: '`chain-pending` only: the CDEvents chain the event waits for (docs/chains.md)',
+    },
     stream: { type: 'string' },
     revision: { type: 'integer', minimum: 0 },
     position: positionSchema,

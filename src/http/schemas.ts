@@ -352,7 +352,9 @@ export const unitStatusSchema = {
   type: 'object',
   required: ['unit', 'revision', 'receipts', 'gates', 'stages'],
   properties: {
-    unit: { type: 'string', description: 'Canonical unit key' },
+    unit: { type: 'string', description: 'Canonical unit key (the NVRPP where the unit has one)' },
+    purl: { type: 'string', description: "The unit's canonical package URL" },
+    nvrpp: { type: 'string', description: 'Its NVRPP short form, where it has one' },
     revision: { type: 'integer', description: 'Revision of the unit stream that was folded' },
     receipts: { type: 'array', items: receiptViewSchema },
     gates: { type: 'array', items: gateStatusSchema },

@@ -17,9 +17,11 @@ import {
   openEventStore,
   openReadModels,
   prepareBackends,
+  startChainBinding,
   type ProjectionWorkers,
 } from '../composition.js';
 import { loadAuthenticator, loadTls } from '../compositionAuth.js';
+import { createDomainService } from '../application/index.js';
 import type { Config } from '../config.js';
 import type { EventStore } from '../eventStore/types.js';
 import { isProvenantError } from '../errors.js';
@@ -101,7 +103,10 @@ export async function startServer(
           projections,
           log: (level, message, fields) => logTo.app?.log[level](fields ?? {}, message),
         });
+  // One domain service for the API and the chain binder (started once listening).
+  const domain = createDomainService({ eventStore: store });
   const app = await buildApp({
+    domain,
     ...extras,
     auth,
     trustedProxies: config.trustedProxies,
@@ -137,6 +142,12 @@ export async function startServer(
       : String(address);
   app.log.info({ store: description, url }, 'provenant is serving');
   logAuthMode(app, auth);
+  // CDEvents chains are bound by a process manager that follows the log (docs/chains.md).
+  const binder = startChainBinding(store, domain, {
+    info: (obj, message) => app.log.info(obj, message),
+    warn: (obj, message) => app.log.warn(obj, message),
+    error: (obj, message) => app.log.error(obj, message),
+  });
   if (generated !== undefined)
     app.log.info(
       { keyId: generated.keyId, publicKey: generated.publicKeyPath },
@@ -160,6 +171,7 @@ export async function startServer(
     }
   } catch (error) {
     await attestor?.stop();
+    await binder.stop();
     await app.close();
     throw error;
   }
@@ -175,6 +187,7 @@ export async function startServer(
       }, config.shutdownTimeoutMs);
       timer.unref();
       await attestor?.stop();
+      await binder.stop();
       await runner?.stop(); // the in-flight batch commits before the log closes
       await app.close(); // stops listening, ends live feeds, waits for in-flight requests, then closes the read models and the store
       clearTimeout(timer);

@@ -11,6 +11,7 @@ import { ProvenantError } from '../errors.js';
 import { ingestAjv, schemaProblems } from './ajv.js';
 import { identity, type CloudEventJson } from './cloudEventSchema.js';
 import { isJsonMediaType, parseMediaType } from './mediaType.js';
+import { looksLikePurl, parsePurlStrict, unitOfPurl, type Purl } from '../domain/purl.js';
 import { digestFromPurl, parsePurl, unitKeyFromPurl } from './purl.js';
 import { RECEIPT_SCHEMA_ID, originOf } from './receipt.js';
 
@@ -79,6 +80,7 @@ interface CDEventEnvelope {
     type: string;
     timestamp?: string;
     chainId?: string;
+    links?: unknown;
   };
   subject: { id: string; content: Record<string, unknown> };
   customData?: { provenant?: ProvenantCustomData } | string;
@@ -103,11 +105,32 @@ const TEST_TYPES = new Set([
 ]);
 
 /**
+ * The chain a CDEvent belongs to: `context.chainId`, else (v0.5) the `chainId` of
+ * its first link. Undefined when it names none or is not a CDEvent envelope.
+ */
+export function cdeventChainId(event: CloudEventJson): string | undefined {
+  const data = record(event.data);
+  const context = record(data?.['context']);
+  const own = str(context?.['chainId']);
+  if (own !== undefined) return own;
+  const links = context?.['links'];
+  if (!Array.isArray(links)) return undefined;
+  for (const link of links) {
+    const id = str(record(link)?.['chainId']);
+    if (id !== undefined) return id;
+  }
+  return undefined;
+}
+
+/**
  * Maps a CloudEvent carrying a mapped CDEvent to a ReceiptInput (see the table in
- * docs/ingest.md). Throws `INGEST_CDEVENT_INVALID` for a malformed CDEvent and
+ * docs/ingest.md). `chainUnit` is the unit of the event's chain, used only when the
+ * event names no unit itself (docs/chains.md). Throws `INGEST_CDEVENT_INVALID` for a
+ * malformed CDEvent, the purl codes (`DOMAIN_INVALID_PURL`, `DOMAIN_PURL_TOO_LONG`,
+ * `DOMAIN_INVALID_OCI_DIGEST`) for a malformed artifact purl, and
  * `INGEST_CDEVENT_NO_UNIT` when no unit can be derived.
  */
-export function cdeventToReceipt(event: CloudEventJson): ReceiptInput {
+export function cdeventToReceipt(event: CloudEventJson, chainUnit?: string): ReceiptInput {
   const mapped = MAPPED.get(event.type);
   if (mapped === undefined) throw invalid(event, `${event.type} is not a mapped CDEvent type`);
   const media =
@@ -145,17 +168,25 @@ export function cdeventToReceipt(event: CloudEventJson): ReceiptInput {
     : mapped.kind === 'build.finished'
       ? str(content['artifactId'])
       : undefined;
-  const purl = purlText === undefined ? undefined : parsePurl(purlText);
+  // An artifact id that claims to be a purl must be one: a malformed purl is refused
+  // with its own code rather than silently dropped.
+  const purl: Purl | undefined =
+    purlText !== undefined && looksLikePurl(purlText) ? parsePurlStrict(purlText) : undefined;
+  const subjectUnit = unitLike(event.subject);
 
   const unit =
     provenant?.unit ??
     (purl && unitKeyFromPurl(purl)) ??
     str(event[UNIT_EXTENSION]) ??
-    unitLike(event.subject);
+    subjectUnit ??
+    (purl?.version !== undefined && purlText !== undefined
+      ? unitOfPurl(purl, purlText).key
+      : undefined) ??
+    chainUnit;
   if (unit === undefined)
     throw new ProvenantError(
       'INGEST_CDEVENT_NO_UNIT',
-      `No unit for ${event.type}: give customData.provenant.unit, an artifact purl with version, release and arch, the '${UNIT_EXTENSION}' extension, or a unit key as the CloudEvent subject`,
+      `No unit for ${event.type}: give customData.provenant.unit, an artifact purl with a version, the '${UNIT_EXTENSION}' extension, a unit key as the CloudEvent subject, or a context.chainId whose chain names a unit`,
       { details: identity(event) },
     );
 
@@ -164,6 +195,7 @@ export function cdeventToReceipt(event: CloudEventJson): ReceiptInput {
   if (purl !== undefined && purlText !== undefined && digest !== undefined)
     artifacts.push({ name: purl.name, uri: purlText, digest });
   artifacts.push(...(provenant?.artifacts ?? []));
+  const chainId = cdeventChainId(event);
 
   return {
     unit,
@@ -174,7 +206,7 @@ export function cdeventToReceipt(event: CloudEventJson): ReceiptInput {
     ...(artifacts.length > 0 ? { artifacts } : {}),
     ...(provenant?.evidence === undefined ? {} : { evidence: provenant.evidence }),
     producer: event.source,
-    ...(cd.context.chainId === undefined ? {} : { correlationId: cd.context.chainId }),
+    ...(chainId === undefined ? {} : { correlationId: chainId }),
     ...(cd.context.timestamp === undefined ? {} : { finishedAt: cd.context.timestamp }),
     origin: originOf(event),
   };
@@ -274,9 +306,14 @@ const named = (value: unknown): string | undefined => {
   const name = str(value);
   return name !== undefined && ACTION_NAME.test(name) ? name : undefined;
 };
-// A CloudEvent subject that has the shape of a unit key (five non-empty parts).
+// A CloudEvent subject that has the shape of a unit key (five non-empty parts), or
+// a well-formed purl with a version (a subject is free text: anything else is not a unit).
 const unitLike = (subject: string | undefined): string | undefined =>
-  subject !== undefined && /^[^/\s]+(?:\/[^/\s]+){4}$/.test(subject) ? subject : undefined;
+  subject !== undefined &&
+  (/^[^/\s]+(?:\/[^/\s]+){4}$/.test(subject) ||
+    (looksLikePurl(subject) && parsePurl(subject)?.version !== undefined))
+    ? subject
+    : undefined;
 
 const invalid = (
   event: CloudEventJson,

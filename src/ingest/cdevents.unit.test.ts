@@ -116,9 +116,18 @@ describe('CDEvents mapping', () => {
       codeOf(() => cdeventToReceipt(event)),
       'INGEST_CDEVENT_NO_UNIT',
     );
+    // Issue 18: an OCI artifact purl names a unit of its own (it used to be refused).
     const oci = mutate('0.4', 'artifact_signed', (_data, ce) => delete ce['subject']);
     assert.equal(
-      codeOf(() => cdeventToReceipt(oci)),
+      cdeventToReceipt(oci).unit,
+      'pkg:oci/myapp@sha256:ccd9ca2e5c433788fdce2bedbb903fdb4580a9818c1f9ff42ea46cb7c6791f68?repository_url=registry.example.com%2Fmyapp',
+    );
+    const noVersion = mutate('0.4', 'artifact_signed', (data, ce) => {
+      delete ce['subject'];
+      data.subject['id'] = 'pkg:oci/myapp?repository_url=registry.example.com/myapp';
+    });
+    assert.equal(
+      codeOf(() => cdeventToReceipt(noVersion)),
       'INGEST_CDEVENT_NO_UNIT',
     );
   });

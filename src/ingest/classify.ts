@@ -8,7 +8,7 @@ import type { ReceiptInput } from '../domain/receiptInput.js';
 import { canonicalize } from '../encoding/canonicalJson.js';
 import { isProvenantError } from '../errors.js';
 import type { EventContext } from '../eventStore/types.js';
-import { cdeventToReceipt, isMappedCDEventType } from './cdevents.js';
+import { cdeventChainId, cdeventToReceipt, isMappedCDEventType } from './cdevents.js';
 import type { CloudEventJson } from './cloudEventSchema.js';
 import {
   parseCloudEventsRequest,
@@ -52,8 +52,19 @@ export interface PipelineEventCommand extends CommandBase {
   readonly data: PipelineEventRecordedData;
 }
 
+/**
+ * A mapped CDEvent that names no unit of its own but belongs to a chain
+ * (`context.chainId`, or a v0.5 link's): it takes the unit of its chain, now if the
+ * chain is bound, else when it binds (docs/chains.md).
+ */
+export interface ChainedCDEventCommand extends CommandBase {
+  readonly kind: 'chained-cdevent';
+  readonly chainId: string;
+  readonly event: CloudEventJson;
+}
+
 /** What the application does with one validated CloudEvent. */
-export type IngestCommand = ReceiptCommand | PipelineEventCommand;
+export type IngestCommand = ReceiptCommand | PipelineEventCommand | ChainedCDEventCommand;
 
 // One-shot hashing of the UTF-8 text (no Hash object per call).
 const sha256Hex = (text: string): string => hash('sha256', text, 'hex');
@@ -95,8 +106,18 @@ export function toIngestCommand(event: CloudEventJson): IngestCommand {
   };
   if (event.type === RECEIPT_EVENT_TYPE)
     return { kind: 'receipt', input: receiptFromCloudEvent(event), ...base };
-  if (isMappedCDEventType(event.type))
-    return { kind: 'receipt', input: cdeventToReceipt(event), ...base };
+  if (isMappedCDEventType(event.type)) {
+    try {
+      return { kind: 'receipt', input: cdeventToReceipt(event), ...base };
+    } catch (error) {
+      const chainId =
+        isProvenantError(error) && error.code === 'INGEST_CDEVENT_NO_UNIT'
+          ? cdeventChainId(event)
+          : undefined;
+      if (chainId === undefined) throw error;
+      return { kind: 'chained-cdevent', chainId, event, ...base };
+    }
+  }
   return {
     kind: 'pipeline-event',
     stream: sourceStreamName(event.source),

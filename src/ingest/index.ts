@@ -21,6 +21,7 @@ export {
   SOURCE_STREAM_PREFIX,
 } from './classify.js';
 export type {
+  ChainedCDEventCommand,
   IngestCommand,
   IngestResult,
   PipelineEventCommand,
@@ -29,6 +30,7 @@ export type {
 } from './classify.js';
 export { RECEIPT_EVENT_TYPE, receiptFromCloudEvent } from './receipt.js';
 export {
+  cdeventChainId,
   cdeventToReceipt,
   isMappedCDEventType,
   MAPPED_CDEVENT_TYPES,

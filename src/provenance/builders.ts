@@ -6,7 +6,7 @@
 // schema before it is returned, so a builder bug throws
 // (PROVENANCE_BUILDER_FAULT) and nothing invalid is ever emitted.
 // Conventions: docs/provenance.md.
-import { parseUnitKey } from '../domain/unitKey.js';
+import { parseUnitKey, resolveUnit } from '../domain/unitKey.js';
 import { canonicalize } from '../encoding/canonicalJson.js';
 import type { ChainReceipt, CheckedReceipt, UnitReceiptChain } from './chain.js';
 import {
@@ -137,7 +137,9 @@ export function buildProvenance(
 ): SlsaProvenanceStatement {
   requireUri('builderId', options.builderId);
   requireUri('buildType', options.buildType);
-  const nvrpp = parseUnitKey(chain.unit);
+  // A unit is an NVRPP or a purl (issue 18).
+  const identity = resolveUnit(chain.unit);
+  const nvrpp = identity.nvrpp === undefined ? undefined : parseUnitKey(identity.nvrpp);
   const receipts = checkedReceipts(chain);
   const live = receipts.filter((r) => r.revoked === undefined);
   const subject = unitSubjects(chain);
@@ -169,7 +171,8 @@ export function buildProvenance(
         buildType: options.buildType ?? RECEIPT_CHAIN_BUILD_TYPE,
         externalParameters: {
           unit: chain.unit,
-          nvrpp: { ...nvrpp },
+          // NVRPP units keep the parameters they always had; purl units name their purl.
+          ...(nvrpp === undefined ? { purl: identity.purl } : { nvrpp: { ...nvrpp } }),
           ...(latestSource === undefined ? {} : { source: { ...latestSource } }),
         },
         ...(dependencies.size === 0 ? {} : { resolvedDependencies: [...dependencies.values()] }),

@@ -40,7 +40,7 @@ export interface ChainReceipt {
 
 /** A unit's receipt chain: every receipt recorded for it, revoked ones included. */
 export interface UnitReceiptChain {
-  /** Unit key, NVRPP `name/version/release/platform/packageType`. */
+  /** Unit key: an NVRPP `name/version/release/platform/packageType`, or a canonical purl. */
   unit: string;
   receipts: readonly ChainReceipt[];
 }
@@ -164,6 +164,12 @@ export function unitSubjects(chain: UnitReceiptChain): DigestedResourceDescripto
     (r) => r.revoked === undefined && !isInputAction(r.data.action),
   );
   const subjects = distinctArtifacts(outputs);
+  // An OCI image unit is named by its digest (issue 18): with no artifact in its
+  // receipts, the image itself is the subject.
+  if (subjects.length === 0) {
+    const image = ociImageSubject(chain.unit);
+    if (image !== undefined) return [image];
+  }
   if (subjects.length === 0)
     throw new ProvenanceError(
       'PROVENANCE_NO_SUBJECT',
@@ -187,4 +193,15 @@ export const receiptUri = (receiptId: string): string =>
 export function requireUri(what: string, value: string | undefined): void {
   if (value !== undefined && !isUri(value))
     throw invalidInput(`${what} '${value}' is not an RFC 3986 URI with a scheme`);
+}
+
+/** The subject an OCI image unit names by its digest (`pkg:oci/name@sha256:…`), if it is one. */
+export function ociImageSubject(unit: string): DigestedResourceDescriptor | undefined {
+  const match = /^pkg:oci\/([^@?#]+)@sha256:([a-f0-9]{64})(?:[?#]|$)/.exec(unit);
+  if (match === null) return undefined;
+  return {
+    name: decodeURIComponent(match[1] ?? ''),
+    uri: unit,
+    digest: { sha256: match[2] ?? '' },
+  };
 }

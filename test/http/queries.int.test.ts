@@ -278,7 +278,16 @@ describe('query API', () => {
     const res = await get(`/v1/units/${enc(A)}`);
     assert.equal(res.statusCode, 200, res.body);
     const body = res.json<Record<string, unknown>>();
-    assert.deepEqual(Object.keys(body).sort(), ['gates', 'receipts', 'revision', 'stages', 'unit']);
+    // Issue 18 added the unit's names: its canonical purl and its NVRPP.
+    assert.deepEqual(Object.keys(body).sort(), [
+      'gates',
+      'nvrpp',
+      'purl',
+      'receipts',
+      'revision',
+      'stages',
+      'unit',
+    ]);
     assert.deepEqual(body, JSON.parse(JSON.stringify(await domain.getUnitStatus(A))));
     assert.ok(res.headers['provenant-position']);
     problem(await get(`/v1/units/${enc('x/1/1/noarch/rpm')}`), 404, 'DOMAIN_UNIT_NOT_FOUND');

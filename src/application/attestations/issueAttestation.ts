@@ -3,6 +3,7 @@
 // envelope in a Sigstore bundle, and append `AttestationIssued.v1` to the unit's
 // stream with the lookup key `attestation:<id>` — the bundle inline when the
 // event stays under the event size limit.
+import { unitStream } from '../unitStreams.js';
 import { createHash, X509Certificate } from 'node:crypto';
 import { attestationIssued } from '../../domain/attestation.js';
 import {
@@ -11,7 +12,7 @@ import {
   type AttestationKind,
   type StageVerdictData,
 } from '../../domain/events.js';
-import { normalizeUnitKey, unitStreamName } from '../../domain/unitKey.js';
+import { normalizeUnitKey } from '../../domain/unitKey.js';
 import { canonicalize } from '../../encoding/canonicalJson.js';
 import { ProvenantError } from '../../errors.js';
 import type { EventStore, RecordedEvent } from '../../eventStore/types.js';
@@ -233,7 +234,7 @@ async function issue(
       `Unknown attestation kind '${String(request.kind)}'; one of ${kinds.join(', ')}`,
     );
   const unit = normalizeUnitKey(unitKey);
-  const stream = unitStreamName(unit);
+  const stream = unitStream(unit);
   const { events, currentRevision } = await config.store.readStream(stream);
   if (currentRevision === 'no_stream')
     throw new ProvenantError('DOMAIN_UNIT_NOT_FOUND', `Unit '${unit}' has no receipts`, {

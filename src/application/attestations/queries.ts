@@ -1,13 +1,14 @@
 // Reading attestations back: a unit's list (from its stream), one by id (by its
 // lookup key, so the cost does not grow with the log), and what verification
 // asks of the store: a stage's current policy and a receipt's evidence.
+import { unitStream } from '../unitStreams.js';
 import {
   EventTypes,
   type AttestationIssuedData,
   type ReceiptRecordedData,
   type ReceiptRevokedData,
 } from '../../domain/events.js';
-import { normalizeUnitKey, unitStreamName } from '../../domain/unitKey.js';
+import { normalizeUnitKey } from '../../domain/unitKey.js';
 import { ProvenantError } from '../../errors.js';
 import type { EventStore, RecordedEvent } from '../../eventStore/types.js';
 import { receiptDigest } from '../../provenance/index.js';
@@ -36,7 +37,7 @@ export const listAttestations =
   (store: EventStore) =>
   async (unitKey: string): Promise<AttestationSummary[]> => {
     const unit = normalizeUnitKey(unitKey);
-    const { events, currentRevision } = await store.readStream(unitStreamName(unit));
+    const { events, currentRevision } = await store.readStream(unitStream(unit));
     if (currentRevision === 'no_stream')
       throw new ProvenantError('DOMAIN_UNIT_NOT_FOUND', `Unit '${unit}' has no receipts`, {
         details: { unit },

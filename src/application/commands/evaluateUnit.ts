@@ -1,8 +1,9 @@
 // Re-evaluate a unit under the current definitions and record any verdict that
 // changed (after a gate or stage definition changed, say).
+import { unitStream } from '../unitStreams.js';
 import type { DomainEvent } from '../../domain/events.js';
 import { decideUnit } from '../../domain/unit.js';
-import { normalizeUnitKey, unitStreamName } from '../../domain/unitKey.js';
+import { normalizeUnitKey } from '../../domain/unitKey.js';
 import { exactUnitOptions, type ServiceContext } from '../context.js';
 import { unitFold } from '../folds.js';
 import { verdictChange } from '../queries/views.js';
@@ -15,7 +16,7 @@ export const evaluateUnit =
     const unit = normalizeUnitKey(unitKey);
     const result = await ctx.handle(
       ctx.store,
-      unitStreamName(unit),
+      unitStream(unit),
       unitFold,
       async (state) => {
         const { definitions } = await ctx.definitions.load();

@@ -2,6 +2,7 @@
 // on the unit's stream, and append them in one append at the exact revision. A
 // redelivery (same receipt id and content, or the same idempotency key) appends
 // nothing and reports the original result.
+import { unitStream } from '../unitStreams.js';
 import { ProvenantError } from '../../errors.js';
 import {
   EventTypes,
@@ -11,7 +12,6 @@ import {
 } from '../../domain/events.js';
 import type { ReceiptInput } from '../../domain/receiptInput.js';
 import { decideUnit } from '../../domain/unit.js';
-import { unitStreamName } from '../../domain/unitKey.js';
 import type {
   AppendedEvent,
   EventMetadata,
@@ -41,7 +41,7 @@ export function prepareReceipt(
   input: ReceiptInput,
   options: RecordReceiptOptions,
 ): PreparedReceipt {
-  const stream = unitStreamName(String(input?.unit));
+  const stream = unitStream(String(input?.unit));
   const receiptId =
     input.origin !== undefined
       ? receiptIdFromCloudEvent(String(input.origin.source), String(input.origin.id))

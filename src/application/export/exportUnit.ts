@@ -4,6 +4,7 @@
 // and a manifest with the digest of every file: a folder (or a .tar.gz of it)
 // that `verifyExport` checks offline. The export itself is recorded as a
 // `UnitExported.v1` event in the unit's stream.
+import { unitStream } from '../unitStreams.js';
 import { createPublicKey } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,6 @@ import {
   normalizeUnitKey,
   stageStreamName,
   unitExported,
-  unitStreamName,
   type AttestationIssuedData,
   type GateVerdictData,
   type StageVerdictData,
@@ -118,7 +118,7 @@ export async function buildExport(
 ): Promise<BuiltExport> {
   const unit = normalizeUnitKey(unitKey);
   const headPosition = await store.headPosition();
-  const { events, currentRevision } = await store.readStream(unitStreamName(unit));
+  const { events, currentRevision } = await store.readStream(unitStream(unit));
   if (currentRevision === 'no_stream' || events.length === 0)
     throw new ProvenantError('DOMAIN_UNIT_NOT_FOUND', `No events for unit ${unit}`);
 
@@ -238,7 +238,7 @@ export async function recordExport(
     unitRevision: built.unitRevision,
     files: built.manifest.files.length,
   });
-  const result = await store.append(unitStreamName(built.manifest.unit), [
+  const result = await store.append(unitStream(built.manifest.unit), [
     { ...event, metadata: principal === undefined ? {} : { principal } },
   ]);
   const appended = result.events[0];

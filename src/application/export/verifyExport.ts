@@ -5,6 +5,7 @@
 // its key and its evidence; each VSA's policy against the exported definitions.
 // The result lists every problem found, each with a stable code; the first one
 // is the headline. The attestation checks are in attestationChecks.ts.
+import { unitStream } from '../unitStreams.js';
 import { lstatSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import {
@@ -12,7 +13,6 @@ import {
   GATE_STREAM_PREFIX,
   STAGE_STREAM_PREFIX,
   isValidUnitKey,
-  unitStreamName,
   type AttestationIssuedData,
 } from '../../domain/index.js';
 import { ProvenantError, type ErrorCode } from '../../errors.js';
@@ -244,7 +244,7 @@ export function verifyExportFiles(
 
   // 3. Events: content digests and stream chains.
   const headPosition = BigInt(manifest.headPosition);
-  const unitStream = unitStreamName(manifest.unit);
+  const unitStreamOfManifest = unitStream(manifest.unit);
   const readEvents = (
     path: string,
     belongs: (event: RecordedEvent) => string | undefined,
@@ -281,9 +281,9 @@ export function verifyExportFiles(
     return events;
   };
   const events = readEvents(EVENTS_FILE, (event) =>
-    event.stream === unitStream
+    event.stream === unitStreamOfManifest
       ? undefined
-      : `it is in stream ${event.stream}, not the unit's stream ${unitStream}`,
+      : `it is in stream ${event.stream}, not the unit's stream ${unitStreamOfManifest}`,
   );
   if (files.has(EVENTS_FILE) && events.length === 0 && result.problems.length === 0)
     problem('EXPORT_EVENT_INVALID', `${EVENTS_FILE} holds no events`, EVENTS_FILE);

@@ -12,11 +12,13 @@ import {
   traceparentOf,
   type IngestCommand,
   type IngestLimits,
+  type ChainedCDEventCommand,
   type IngestResult,
   type ReceiptCommand,
 } from '../../ingest/index.js';
 import { assertInScope } from '../../security/scope.js';
 import { recordPipelineEvent } from '../commands/recordPipelineEvent.js';
+import { recordChainedEvent } from '../chains/recordChained.js';
 import type { ReceiptCommands, RecordReceiptOptions, RecordReceiptResult } from '../types.js';
 import type {
   Actor,
@@ -114,11 +116,21 @@ export function ingestCloudEvents(deps: IngestDeps) {
     actor: Actor | undefined,
   ): Promise<IngestOutcome> {
     const metadata = metadataOf(command, traceparent, actor);
+    if (command.kind === 'chained-cdevent') return executeChained(command, metadata);
     return command.kind === 'receipt'
       ? receipts
           .recordReceipt(command.input, receiptOptions(command, metadata))
           .then(receiptOutcome)
       : recordPipelineEvent(store, command, metadata);
+  }
+
+  /** A chained CDEvent: a receipt for its chain's unit, or pending until the chain binds. */
+  async function executeChained(
+    command: ChainedCDEventCommand,
+    metadata: EventMetadata,
+  ): Promise<IngestOutcome> {
+    const result = await recordChainedEvent(store, receipts, command, metadata);
+    return 'kind' in result ? result : receiptOutcome(result);
   }
 
   /** A batch item from what executing it did; unexpected errors become `INTERNAL`. */
@@ -170,6 +182,12 @@ export function ingestCloudEvents(deps: IngestDeps) {
             error: result.error,
           };
         const { command } = result;
+        if (command.kind === 'chained-cdevent')
+          return itemOf(
+            result.index,
+            command,
+            await settled(executeChained(command, metadataOf(command, traceparent, actor))),
+          );
         if (command.kind !== 'receipt')
           return itemOf(
             result.index,

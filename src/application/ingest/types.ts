@@ -5,6 +5,7 @@ import type { HttpHeaders } from '../../ingest/index.js';
 import type { ProvenantError } from '../../errors.js';
 import type { ProducerScope } from '../../security/scope.js';
 import type { VerdictChange } from '../types.js';
+import type { ChainPendingOutcome } from '../chains/recordChained.js';
 
 /**
  * Who sends a request, as data (the HTTP edge authenticates): the principal the
@@ -42,8 +43,8 @@ export interface PipelineEventOutcome {
   readonly duplicate: boolean;
 }
 
-/** The result of one event accepted by ingest. */
-export type IngestOutcome = ReceiptOutcome | PipelineEventOutcome;
+/** The result of one event accepted by ingest (a chained CDEvent may wait for its chain: 202). */
+export type IngestOutcome = ReceiptOutcome | PipelineEventOutcome | ChainPendingOutcome;
 
 /** One element of a batch: its index and CloudEvent identity, and its outcome or error. */
 export type BatchItem = {

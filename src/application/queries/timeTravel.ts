@@ -4,6 +4,7 @@
 // up to the same point). It reads the log only, so it does not depend on read
 // models being current. Also: the verdict changes between two points, and a unit's
 // history as a timeline (the CLI's `replay`).
+import { unitStream } from '../unitStreams.js';
 import { buildDefinitions, type Definitions } from '../../domain/definitions.js';
 import {
   EventTypes,
@@ -19,7 +20,7 @@ import {
 import { evolveGate, initialGateState, type GateState } from '../../domain/gate.js';
 import { GATE_STREAM_PREFIX, STAGE_STREAM_PREFIX } from '../../domain/names.js';
 import { evolveStage, initialStageState, type StageState } from '../../domain/stage.js';
-import { normalizeUnitKey, unitStreamName } from '../../domain/unitKey.js';
+import { normalizeUnitKey } from '../../domain/unitKey.js';
 import { ProvenantError, type ErrorCode } from '../../errors.js';
 import type { EventStore, RecordedEvent } from '../../eventStore/types.js';
 import { unitFold } from '../folds.js';
@@ -114,7 +115,7 @@ async function readUnit(
   unit: string,
   point?: LogPoint,
 ): Promise<RecordedEvent[]> {
-  const stream = unitStreamName(unit);
+  const stream = unitStream(unit);
   if (point === undefined || !('position' in point)) {
     const { events, currentRevision } = await store.readStream(stream);
     if (currentRevision === 'no_stream')

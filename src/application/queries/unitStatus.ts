@@ -1,7 +1,8 @@
 // A unit's status, folded from its stream (one stream read: linear in the unit's
 // events, independent of the log), evaluated under the current definitions.
+import { unitStream } from '../unitStreams.js';
 import { ProvenantError } from '../../errors.js';
-import { normalizeUnitKey, unitStreamName } from '../../domain/unitKey.js';
+import { normalizeUnitKey } from '../../domain/unitKey.js';
 import { loadStream } from '../commandHandler.js';
 import type { ServiceContext } from '../context.js';
 import { unitFold } from '../folds.js';
@@ -13,7 +14,7 @@ export const getUnitStatus =
   (ctx: ServiceContext) =>
   async (unitKey: string): Promise<UnitStatus> => {
     const unit = normalizeUnitKey(unitKey);
-    const loaded = await loadStream(ctx.store, unitStreamName(unit), unitFold);
+    const loaded = await loadStream(ctx.store, unitStream(unit), unitFold);
     if (loaded.currentRevision === 'no_stream')
       throw new ProvenantError('DOMAIN_UNIT_NOT_FOUND', `Unit '${unit}' has no receipts`, {
         details: { unit },

@@ -1,5 +1,6 @@
 // Pure views of decider states and stored events, as the API shows them: verdict
 // changes, gate and stage views, and a unit's status.
+import { unitNamesOf } from '../../domain/purl.js';
 import type { Definitions } from '../../domain/definitions.js';
 import {
   EventTypes,
@@ -234,5 +235,6 @@ export function unitStatusFrom(source: UnitStatusSource, defs: Definitions): Uni
       upToDate: current === undefined || current.passed === (recordedVerdict?.passed ?? false),
     };
   });
-  return { unit, revision, receipts, gates, stages };
+  // The unit's names (issue 18): its canonical purl and, where it has one, its NVRPP.
+  return { unit, ...unitNamesOf(unit), revision, receipts, gates, stages };
 }

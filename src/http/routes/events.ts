@@ -43,12 +43,19 @@ export async function eventRoutes(app: FastifyInstance, deps: RouteDeps): Promis
             'Structured: `Content-Type: application/cloudevents+json`. Batch: `application/cloudevents-batch+json` ' +
             '(a JSON array). Binary: `ce-*` headers with the data as the body, of any content type. ' +
             'Receipts (`dev.provenant.receipt.v1`) and mapped CDEvents become receipts; any other event is stored ' +
-            'as `PipelineEventRecorded.v1`. One event: 201 when appended, 200 with the original result on ' +
+            'as `PipelineEventRecorded.v1`; a mapped CDEvent that names no unit but has a `chainId` waits for its ' +
+            'chain (202, docs/chains.md). One event: 201 when appended, 200 with the original result on ' +
             'redelivery of the same `source` + `id`, 409 when that pair was stored with other content. ' +
             'Batch: 200 with one result per element; invalid elements are rejected, the rest appended. ' +
             'See docs/ingest.md.',
           response: {
             201: { ...outcomeSchema, description: 'The event was appended' },
+            202: {
+              ...outcomeSchema,
+              description:
+                'A CDEvent that names no unit, stored in its chain (`kind: chain-pending`, `unit: null`, `chainId`): ' +
+                'its receipt is recorded when the chain names a unit (docs/chains.md)',
+            },
             200: {
               description:
                 'A redelivery (the original result, `duplicate: true`), or the report of a batch',

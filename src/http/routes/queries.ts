@@ -15,7 +15,7 @@ import {
 } from '../../application/queries/readModels/index.js';
 import { parseLogPoint, unitDiff } from '../../application/queries/timeTravel.js';
 import type { GateVerdict } from '../../domain/events.js';
-import { MAX_UNIT_KEY_LENGTH } from '../../domain/index.js';
+import { MAX_PURL_LENGTH } from '../../domain/purl.js';
 import { ProvenantError, isProvenantError } from '../../errors.js';
 import type { RouteDeps } from '../deps.js';
 import { handleError } from '../problem.js';
@@ -75,9 +75,9 @@ const keyParams = {
     key: {
       type: 'string',
       minLength: 1,
-      maxLength: MAX_UNIT_KEY_LENGTH,
+      maxLength: MAX_PURL_LENGTH,
       description:
-        'Unit key, URL-encoded as one segment (`openssl%2F3.2.1%2F2.el9%2Fx86_64%2Frpm`)',
+        'Unit key (purl or NVRPP), URL-encoded as one segment (`openssl%2F3.2.1%2F2.el9%2Fx86_64%2Frpm`, `pkg%3Anpm%2Fleft-pad%401.3.0`)',
     },
   },
 } as const;
@@ -133,6 +133,8 @@ export function queryRoutes(app: FastifyInstance, deps: RouteDeps): void {
     Querystring: PageQuery & {
       name?: string;
       version?: string;
+      type?: string;
+      purl?: string;
       stage?: string;
       gate?: string;
       gateStatus?: GateVerdict;
@@ -153,8 +155,22 @@ export function queryRoutes(app: FastifyInstance, deps: RouteDeps): void {
           additionalProperties: false,
           properties: {
             ...pageProperties,
-            name: { type: 'string', minLength: 1, maxLength: 100 },
-            version: { type: 'string', minLength: 1, maxLength: 100 },
+            name: { type: 'string', minLength: 1, maxLength: 256 },
+            version: { type: 'string', minLength: 1, maxLength: 256 },
+            type: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 100,
+              description:
+                'Package type: a purl type (oci, npm, maven, rpm…), an NVRPP packageType',
+            },
+            purl: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 4096,
+              description:
+                'A package URL: with a version, the unit it names (an RPM purl finds its NVRPP unit); without one, every version',
+            },
             stage: { type: 'string', minLength: 1, maxLength: 256, description: 'Current stage' },
             gate: { type: 'string', minLength: 1, maxLength: 256 },
             gateStatus: { type: 'string', enum: ['passed', 'failed', 'pending'] },
@@ -165,7 +181,7 @@ export function queryRoutes(app: FastifyInstance, deps: RouteDeps): void {
       },
     },
     async (request, reply) => {
-      const { name, version, stage, gate, gateStatus, updatedSince } = request.query;
+      const { name, version, type, purl, stage, gate, gateStatus, updatedSince } = request.query;
       const since =
         updatedSince === undefined
           ? undefined
@@ -176,6 +192,8 @@ export function queryRoutes(app: FastifyInstance, deps: RouteDeps): void {
           {
             ...(name === undefined ? {} : { name }),
             ...(version === undefined ? {} : { version }),
+            ...(type === undefined ? {} : { type }),
+            ...(purl === undefined ? {} : { purl }),
             ...(stage === undefined ? {} : { stage }),
             ...(gate === undefined ? {} : { gate }),
             ...(gateStatus === undefined ? {} : { gateStatus }),

@@ -4,7 +4,7 @@
 // re-evaluation under the current definitions (docs/evaluation.md, "Definition
 // changes apply from then on").
 //
-// Unit keys are NVRPP and contain `/` (`openssl/3.2.1/2.el9/x86_64/rpm`). The
+// Unit keys are purls or NVRPPs and contain `/` (`openssl/3.2.1/2.el9/x86_64/rpm`). The
 // routes are wildcards, so a key is accepted both URL-encoded in one segment
 // (`/v1/units/openssl%2F3.2.1%2F2.el9%2Fx86_64%2Frpm`) and as plain segments
 // (`/v1/units/openssl/3.2.1/2.el9/x86_64/rpm`): the key is the rest of the path,
@@ -12,7 +12,8 @@
 // always has exactly five parts, so `…/rpm/evaluate` can not be mistaken for a key.
 // A malformed key is a 400 with the domain's DOMAIN_INVALID_UNIT_KEY.
 import type { FastifyInstance } from 'fastify';
-import { MAX_UNIT_KEY_LENGTH, normalizeUnitKey } from '../../domain/index.js';
+import { normalizeUnitKey } from '../../domain/index.js';
+import { MAX_PURL_LENGTH } from '../../domain/purl.js';
 import { unitStatusFromReadModels } from '../../application/queries/readModels/unitStatus.js';
 import { parseLogPoint, unitStatusAsOf } from '../../application/queries/timeTravel.js';
 import { ProvenantError } from '../../errors.js';
@@ -43,8 +44,10 @@ const unitStatusAsOfSchema = {
 const EVALUATE_SUFFIX = '/evaluate';
 
 const KEY_DESCRIPTION =
-  'Unit key, NVRPP `name/version/release/platform/packageType`. Send it URL-encoded in one segment ' +
-  '(`openssl%2F3.2.1%2F2.el9%2Fx86_64%2Frpm`) or as plain path segments (`openssl/3.2.1/2.el9/x86_64/rpm`); both name the same unit.';
+  'Unit key: a package URL (`pkg:oci/myapp@sha256:…`, docs/units.md) or its NVRPP short form ' +
+  '`name/version/release/platform/packageType`. Send it URL-encoded in one segment ' +
+  '(`openssl%2F3.2.1%2F2.el9%2Fx86_64%2Frpm`, `pkg%3Anpm%2Fleft-pad%401.3.0`) or as plain path segments ' +
+  '(`openssl/3.2.1/2.el9/x86_64/rpm`); `pkg:rpm/openssl@3.2.1-2.el9?arch=x86_64` and its NVRPP name the same unit.';
 
 // The wildcard's value: bounded, and only characters a key part may hold (plus
 // the separators); the domain checks the structure and names the bad part.
@@ -57,7 +60,8 @@ const wildcardParams = (maxLength: number) =>
         type: 'string',
         minLength: 1,
         maxLength,
-        pattern: '^[A-Za-z0-9._+~^:/-]+$',
+        // Printable ASCII: a purl's own text is percent-encoded (the domain checks the rest).
+        pattern: '^[\\x21-\\x7e]+$',
         description: KEY_DESCRIPTION,
       },
     },
@@ -96,7 +100,7 @@ export function unitRoutes(app: FastifyInstance, deps: RouteDeps): void {
           '(last verdict event in the log), the `current` one under the current definitions, and `upToDate: false` ' +
           'where they differ (POST /v1/units/{key}/evaluate records the change). ' +
           KEY_DESCRIPTION,
-        params: wildcardParams(MAX_UNIT_KEY_LENGTH + '/receipts'.length),
+        params: wildcardParams(MAX_PURL_LENGTH + '/receipts'.length),
         querystring: {
           type: 'object',
           properties: {
@@ -163,7 +167,7 @@ export function unitRoutes(app: FastifyInstance, deps: RouteDeps): void {
           '(trigger `evaluation`) in one append; returns the changes and the new status. Nothing is recorded when no ' +
           'verdict changed. ' +
           KEY_DESCRIPTION,
-        params: wildcardParams(MAX_UNIT_KEY_LENGTH + EVALUATE_SUFFIX.length),
+        params: wildcardParams(MAX_PURL_LENGTH + EVALUATE_SUFFIX.length),
         response: {
           200: evaluateResultSchema,
           400: problemResponse('Malformed unit key (DOMAIN_INVALID_UNIT_KEY)'),

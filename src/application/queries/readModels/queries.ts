@@ -19,7 +19,8 @@ import {
   type UnitSummaryRow,
 } from '../../../../projections/index.js';
 import type { GateVerdict } from '../../../domain/events.js';
-import { normalizeUnitKey, parseUnitKey } from '../../../domain/unitKey.js';
+import { normalizeUnitKey } from '../../../domain/unitKey.js';
+import { unitNameParts, unitNamesOf, unitsOfPurl } from '../../../domain/purl.js';
 import { ProvenantError } from '../../../errors.js';
 import type { EventStore } from '../../../eventStore/types.js';
 import type { ReadModelStore, Where } from '../../../readModels/port.js';
@@ -44,6 +45,10 @@ export type Answer<T> = T & { position: bigint };
 
 export interface UnitSummaryView {
   unit: string;
+  /** The unit's canonical purl (issue 18). */
+  purl?: string;
+  /** Its NVRPP short form, where it has one. */
+  nvrpp?: string;
   currentStage: string | null;
   openGates: string[];
   gateVerdicts: Record<string, GateVerdict>;
@@ -107,6 +112,10 @@ export type Since = { time: string } | { position: bigint };
 
 export interface UnitFilter {
   name?: string;
+  /** Package type (purl type; an NVRPP's packageType). */
+  type?: string;
+  /** A purl: with a version, that unit; without one, every version of the package. */
+  purl?: string;
   version?: string;
   /** Current stage. */
   stage?: string;
@@ -124,6 +133,7 @@ export interface ReceiptFilter {
 
 const unitView = (row: UnitSummaryRow, artifacts: UnitArtifact[]): UnitSummaryView => ({
   unit: row.unit,
+  ...unitNamesOf(row.unit),
   currentStage: row.currentStage,
   openGates: row.openGates,
   gateVerdicts: row.gateVerdicts,
@@ -189,11 +199,15 @@ export function createReadModelQueries(deps: ReadModelQueryDeps) {
   const matchesUnit = (filter: UnitFilter) => {
     const since = filter.updatedSince;
     const sinceTime = since !== undefined && 'time' in since ? new Date(since.time) : undefined;
+    const wanted = filter.purl === undefined ? undefined : unitsOfPurl(filter.purl);
     return (row: UnitSummaryRow): boolean => {
-      if (filter.name !== undefined || filter.version !== undefined) {
-        const key = parseUnitKey(row.unit);
+      if (wanted !== undefined && !wanted(row.unit)) return false;
+      if (filter.name !== undefined || filter.version !== undefined || filter.type !== undefined) {
+        const key = unitNameParts(row.unit);
+        if (key === undefined) return false;
         if (filter.name !== undefined && key.name !== filter.name) return false;
         if (filter.version !== undefined && key.version !== filter.version) return false;
+        if (filter.type !== undefined && key.type !== filter.type) return false;
       }
       if (filter.stage !== undefined && row.currentStage !== filter.stage) return false;
       if (
@@ -244,6 +258,8 @@ export function createReadModelQueries(deps: ReadModelQueryDeps) {
       const where: Where<UnitSummaryRow> =
         filter.stage === undefined ? {} : { currentStage: filter.stage };
       const filtered =
+        filter.purl !== undefined ||
+        filter.type !== undefined ||
         filter.name !== undefined ||
         filter.version !== undefined ||
         filter.gateStatus !== undefined ||

@@ -1,0 +1,322 @@
+// The chain binder (docs/chains.md): a process manager that follows the log and
+// binds CDEvents chains to units. It subscribes to `$all` through the port
+// (filtered on the three event types it acts on) and resumes after the position
+// kept in its own checkpoint stream `$checkpoint-chains` (after each event it
+// recorded something for, and every 100 events it looked at).
+//
+//   ReceiptRecorded.v1 mapped from a CDEvent of a chain (origin type
+//     `dev.cdevents.*`, correlationId = the chain id) → the chain names that unit:
+//     unbound → `ChainBound.v1`; bound to another unit → `ChainConflict.v1`
+//     (kind `unit`); another source than the chain's owner → `ChainConflict.v1`
+//     (kind `source`).
+//   ChainBound.v1 → a receipt for every event pending in the chain.
+//   ChainEventPending.v1 in a bound chain → its receipt (a restart between the
+//     binding and the receipts, or an event stored beside the binding).
+//
+// Everything it appends is keyed, so a redelivery or a restart records nothing
+// twice: `ChainBound` by the chain id, a conflict by the chain id and the event,
+// a pending event's receipt by `chain-receipt:<digest of the CloudEvent's key>`.
+import { EventTypes, type ReceiptRecordedData } from '../../domain/events.js';
+import { isProvenantError } from '../../errors.js';
+import { isRevisionConflictError } from '../../eventStore/errors.js';
+import type { EventStore, RecordedEvent, Subscription } from '../../eventStore/types.js';
+import { cdeventToReceipt } from '../../ingest/index.js';
+import type { ReceiptCommands } from '../types.js';
+import {
+  chainReceiptKey,
+  chainStreamName,
+  ChainEventTypes,
+  keyDigest,
+  loadChain,
+  type ChainBoundData,
+  type ChainConflictData,
+  type ChainEventPendingData,
+  type ChainEventRef,
+} from './chainStream.js';
+
+/** The stream holding the binder's checkpoints. */
+export const CHAIN_BINDER_CHECKPOINT_STREAM = '$checkpoint-chains';
+export const CHAIN_BINDER_CHECKPOINT_TYPE = 'ChainBinderCheckpoint.v1';
+
+export interface ChainBinderLogger {
+  info(obj: object, message: string): void;
+  warn(obj: object, message: string): void;
+  error(obj: object, message: string): void;
+}
+
+export interface ChainBinderOptions {
+  store: EventStore;
+  receipts: Pick<ReceiptCommands, 'recordReceipt'>;
+  logger?: ChainBinderLogger;
+  backoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export interface ChainBinder {
+  /** Stops the subscription and waits for the event in hand. Idempotent. */
+  stop(): Promise<void>;
+  /** Events acted on since the start (tests). */
+  readonly handled: number;
+  /** Position of the last event seen (acted on or not). */
+  readonly position: bigint;
+}
+
+const silent: ChainBinderLogger = { info: () => {}, warn: () => {}, error: () => {} };
+const MAX_ATTEMPTS = 8;
+const CHECKPOINT_EVERY = 100;
+
+async function readCheckpoint(store: EventStore): Promise<bigint | undefined> {
+  const { events } = await store.readStream(CHAIN_BINDER_CHECKPOINT_STREAM, {
+    direction: 'backwards',
+    from: 'end',
+    maxCount: 1,
+  });
+  const data = events[0]?.data as { position: string } | undefined;
+  return data === undefined ? undefined : BigInt(data.position);
+}
+
+/** The chain a recorded receipt names its unit for, if it came from a chained CDEvent. */
+function chainNaming(
+  event: RecordedEvent,
+): { chainId: string; unit: string; by: ChainEventRef } | undefined {
+  const data = event.data as ReceiptRecordedData;
+  const origin = data.origin;
+  if (data.correlationId === undefined || origin === undefined) return undefined;
+  if (!origin.type.startsWith('dev.cdevents.')) return undefined;
+  return {
+    chainId: data.correlationId,
+    unit: data.unit,
+    by: { source: origin.source, id: origin.id, type: origin.type },
+  };
+}
+
+/** Appends to a chain at the revision read; retries when the chain moved meanwhile. */
+async function onChain(
+  store: EventStore,
+  chainId: string,
+  decide: (
+    state: Awaited<ReturnType<typeof loadChain>>['state'],
+  ) => { type: string; data: object; idempotencyKey: string } | undefined,
+): Promise<boolean> {
+  for (let attempt = 1; ; attempt++) {
+    const { state, revision } = await loadChain(store, chainId);
+    const event = decide(state);
+    if (event === undefined) return false;
+    try {
+      const result = await store.append(chainStreamName(chainId), [event], {
+        expectedRevision: revision,
+      });
+      return !result.duplicate;
+    } catch (error) {
+      if (!isRevisionConflictError(error) || attempt >= MAX_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/** Binds, or records a conflict, for a receipt that names a chain's unit. Exported for tests. */
+export async function chainNamesUnit(
+  store: EventStore,
+  naming: { chainId: string; unit: string; by: ChainEventRef },
+): Promise<'bound' | 'conflict' | 'unchanged'> {
+  const { chainId, unit, by } = naming;
+  let outcome: 'bound' | 'conflict' | 'unchanged' = 'unchanged';
+  await onChain(store, chainId, (state) => {
+    const conflictKey = `chain-conflict:${keyDigest(`${chainId}\n${by.source}\n${by.id}`)}`;
+    if (state.owner !== undefined && state.owner !== by.source) {
+      outcome = 'conflict';
+      const data: ChainConflictData = {
+        chainId,
+        kind: 'source',
+        ownerSource: state.owner,
+        ...(state.unit === undefined ? {} : { boundUnit: state.unit }),
+        otherUnit: unit,
+        event: by,
+      };
+      return { type: ChainEventTypes.Conflict, data, idempotencyKey: conflictKey };
+    }
+    if (state.unit === undefined) {
+      outcome = 'bound';
+      const data: ChainBoundData = { chainId, unit, source: by.source, boundBy: by };
+      return {
+        type: ChainEventTypes.Bound,
+        data,
+        idempotencyKey: `chain-bound:${keyDigest(chainId)}`,
+      };
+    }
+    if (state.unit === unit) return undefined;
+    outcome = 'conflict';
+    const data: ChainConflictData = {
+      chainId,
+      kind: 'unit',
+      boundUnit: state.unit,
+      otherUnit: unit,
+      event: by,
+    };
+    return { type: ChainEventTypes.Conflict, data, idempotencyKey: conflictKey };
+  });
+  return outcome;
+}
+
+/** Records the receipt of one pending event for its chain's unit (idempotent). */
+async function recordPending(
+  receipts: Pick<ReceiptCommands, 'recordReceipt'>,
+  pending: ChainEventPendingData,
+  unit: string,
+): Promise<boolean> {
+  const input = cdeventToReceipt(pending.cloudEvent, unit);
+  const result = await receipts.recordReceipt(
+    { ...input, results: { ...input.results, chain: { id: pending.chainId, unit } } },
+    {
+      idempotencyKey: chainReceiptKey(pending.idempotencyKey),
+      idempotencyDigest: pending.idempotencyDigest,
+      metadata: {
+        context: {
+          id: pending.cloudEvent.id,
+          source: pending.cloudEvent.source,
+          type: pending.cloudEvent.type,
+          ...(pending.cloudEvent.subject === undefined
+            ? {}
+            : { subject: pending.cloudEvent.subject }),
+          ...(pending.cloudEvent.time === undefined ? {} : { time: pending.cloudEvent.time }),
+        },
+      },
+    },
+  );
+  return !result.duplicate;
+}
+
+/**
+ * Handles one event of the log: `ignored` when it is none of the binder's,
+ * `appended` when the binder recorded something for it, `seen` otherwise.
+ * Exported for tests.
+ */
+export async function handleChainEvent(
+  store: EventStore,
+  receipts: Pick<ReceiptCommands, 'recordReceipt'>,
+  event: RecordedEvent,
+): Promise<'ignored' | 'seen' | 'appended'> {
+  if (event.type === EventTypes.ReceiptRecorded) {
+    const naming = chainNaming(event);
+    if (naming === undefined) return 'ignored';
+    return (await chainNamesUnit(store, naming)) === 'unchanged' ? 'seen' : 'appended';
+  }
+  if (event.type === ChainEventTypes.Bound) {
+    const { chainId, unit } = event.data as ChainBoundData;
+    const { state } = await loadChain(store, chainId);
+    let appended = false;
+    for (const pending of state.pending.values())
+      appended = (await recordPendingSafely(receipts, pending, unit)) || appended;
+    return appended ? 'appended' : 'seen';
+  }
+  if (event.type === ChainEventTypes.Pending) {
+    const pending = event.data as ChainEventPendingData;
+    const { state } = await loadChain(store, pending.chainId);
+    if (state.unit === undefined) return 'seen';
+    return (await recordPendingSafely(receipts, pending, state.unit)) ? 'appended' : 'seen';
+  }
+  return 'ignored';
+}
+
+// A pending event that cannot become a receipt for good (a gate schema refuses
+// its custom section, say) stays pending in the log; anything else is retried.
+async function recordPendingSafely(
+  receipts: Pick<ReceiptCommands, 'recordReceipt'>,
+  pending: ChainEventPendingData,
+  unit: string,
+): Promise<boolean> {
+  try {
+    return await recordPending(receipts, pending, unit);
+  } catch (error) {
+    if (!isProvenantError(error) || error.status >= 500) throw error;
+    return false;
+  }
+}
+
+/** Starts the binder; it runs until `stop()`. */
+export function startChainBinder(options: ChainBinderOptions): ChainBinder {
+  const { store, receipts } = options;
+  const log = options.logger ?? silent;
+  const backoffMs = options.backoffMs ?? 500;
+  const maxBackoffMs = options.maxBackoffMs ?? 30_000;
+  let stopped = false;
+  let subscription: Subscription | undefined;
+  let wake: (() => void) | undefined;
+  let handled = 0;
+  let position = 0n;
+
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+
+  async function run(): Promise<void> {
+    let delay = backoffMs;
+    while (!stopped) {
+      try {
+        const from = await readCheckpoint(store);
+        subscription = store.subscribeToAll({
+          from: from ?? 'start',
+          filter: {
+            eventTypePrefix: [
+              EventTypes.ReceiptRecorded.replace(/v1$/, ''),
+              ChainEventTypes.Bound.replace(/v1$/, ''),
+              ChainEventTypes.Pending.replace(/v1$/, ''),
+            ],
+          },
+        });
+        let sinceCheckpoint = 0;
+        for await (const event of subscription) {
+          if (stopped) break;
+          const outcome = await handleChainEvent(store, receipts, event);
+          if (outcome !== 'ignored') {
+            handled++;
+            sinceCheckpoint++;
+            // Everything is idempotent, so a checkpoint only saves work on restart:
+            // after each event that recorded something, and every 100 events seen.
+            if (outcome === 'appended' || sinceCheckpoint >= CHECKPOINT_EVERY) {
+              await store.append(CHAIN_BINDER_CHECKPOINT_STREAM, [
+                {
+                  type: CHAIN_BINDER_CHECKPOINT_TYPE,
+                  data: { position: event.position.toString(), eventId: event.id },
+                },
+              ]);
+              sinceCheckpoint = 0;
+            }
+          }
+          position = event.position;
+          delay = backoffMs;
+        }
+      } catch (error) {
+        if (stopped) break;
+        log.error(
+          { err: error instanceof Error ? error.message : String(error), retryInMs: delay },
+          'chain binder failed; retrying',
+        );
+        await subscription?.close().catch(() => undefined);
+        subscription = undefined;
+        await sleep(delay);
+        delay = Math.min(delay * 2, maxBackoffMs);
+      }
+    }
+  }
+
+  const running = run();
+  return {
+    get handled() {
+      return handled;
+    },
+    get position() {
+      return position;
+    },
+    async stop() {
+      stopped = true;
+      wake?.();
+      await subscription?.close().catch(() => undefined);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,106 @@
+// Finding units by package URL in the read models (issue 18):
+// `GET /v1/units?purl=` (the unit a purl names; without a version, every
+// version), `?type=&name=`, and the canonical purl and NVRPP in each item.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { projections } from '../../projections/index.js';
+import { createDomainService } from '../../src/application/index.js';
+import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
+import { buildApp } from '../../src/http/app.js';
+import { createProjectionRunner, type ProjectionRunner } from '../../src/readModels/index.js';
+import { getSQLiteReadModelStore } from '../../src/readModels/sqlite/index.js';
+import { anonymousAuth } from '../../src/security/index.js';
+
+const HEX = 'ef'.repeat(32);
+const RPM = 'openssl/3.2.1/2.el9/x86_64/rpm';
+const IMAGE = `pkg:oci/shop-api@sha256:${HEX}`;
+const NPM_1 = 'pkg:npm/%40acme/ui@1.0.0';
+const NPM_2 = 'pkg:npm/%40acme/ui@2.0.0';
+
+interface Item {
+  unit: string;
+  purl?: string;
+  nvrpp?: string;
+}
+
+describe('GET /v1/units by purl, type and name', () => {
+  let app: FastifyInstance;
+  let runner: ProjectionRunner;
+  let head = 0n;
+
+  before(async () => {
+    const store = getSQLiteEventStore({ path: ':memory:' });
+    const domain = createDomainService({ eventStore: store });
+    const readModels = getSQLiteReadModelStore({ path: ':memory:' });
+    runner = createProjectionRunner({
+      eventStore: store,
+      readModels,
+      projections,
+      batchWindowMs: 5,
+    });
+    app = await buildApp({
+      auth: anonymousAuth(),
+      store,
+      domain,
+      storeDescription: 'sqlite :memory:',
+      readModels,
+      ownsStore: true,
+      query: { waitMs: 5000, pollMs: 5 },
+    });
+    for (const unit of [RPM, IMAGE, NPM_1, NPM_2]) {
+      const result = await domain.recordReceipt({ unit, action: 'build', multipass: true });
+      head = BigInt(result.position);
+    }
+    await runner.start();
+  });
+  after(async () => {
+    await runner.stop();
+    await app.close();
+  });
+
+  const list = async (query: string): Promise<Item[]> => {
+    const res = await app.inject(`/v1/units?${query}&minPosition=${head}`);
+    assert.equal(res.statusCode, 200, res.body);
+    return res.json<{ items: Item[] }>().items;
+  };
+  const units = async (query: string): Promise<string[]> =>
+    (await list(query)).map((i) => i.unit).sort();
+
+  it('?purl= with a version finds the unit, an RPM purl its NVRPP unit', async () => {
+    assert.deepEqual(await units(`purl=${encodeURIComponent(IMAGE + '?tag=v1')}`), [IMAGE]);
+    const rpm = await list(
+      `purl=${encodeURIComponent('pkg:rpm/redhat/openssl@3.2.1-2.el9?arch=x86_64')}`,
+    );
+    assert.deepEqual(rpm, [
+      {
+        ...rpm[0],
+        unit: RPM,
+        purl: 'pkg:rpm/openssl@3.2.1-2.el9?arch=x86_64',
+        nvrpp: RPM,
+      },
+    ]);
+  });
+
+  it('?purl= without a version finds every version', async () => {
+    assert.deepEqual(await units(`purl=${encodeURIComponent('pkg:npm/%40acme/ui')}`), [
+      NPM_1,
+      NPM_2,
+    ]);
+  });
+
+  it('?type= and ?name= work for both forms', async () => {
+    assert.deepEqual(await units('type=npm'), [NPM_1, NPM_2]);
+    assert.deepEqual(await units('type=rpm&name=openssl'), [RPM]);
+    assert.deepEqual(await units('type=oci&name=shop-api'), [IMAGE]);
+    const image = (await list('type=oci'))[0];
+    assert.equal(image?.purl, IMAGE);
+    assert.equal(image?.nvrpp, undefined);
+  });
+
+  it('a malformed purl is a 400 with its own code', async () => {
+    const res = await app.inject(`/v1/units?purl=${encodeURIComponent('pkg:npm/a@1?arch')}`);
+    assert.equal(res.statusCode, 400);
+    assert.equal(res.json<{ code: string }>().code, 'DOMAIN_INVALID_PURL');
+  });
+});
