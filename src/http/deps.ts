@@ -7,6 +7,7 @@ import type { EventStore } from '../eventStore/types.js';
 import type { ReadModelStore } from '../readModels/port.js';
 import type { ProjectionStatus } from '../readModels/runner.js';
 import type { Registry } from 'prom-client';
+import type { AbuseLimits } from '../security/abuseLimits.js';
 
 /** What the HTTP layer needs; the composition root provides it. */
 export interface AppDeps {
@@ -38,6 +39,8 @@ export interface AppDeps {
   query?: { waitMs?: number; pollMs?: number };
   /** `GET /v1/events/stream`: heartbeat (default 15,000 ms), events buffered per client (default 1,000). */
   liveFeed?: { heartbeatMs?: number; bufferSize?: number };
+  /** Rate limits, the ingest queue, timeouts and the connection cap (generous defaults). */
+  abuse?: AbuseLimits;
 }
 
 /** What route plugins receive: the deps with defaults filled in. */
