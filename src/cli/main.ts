@@ -13,6 +13,7 @@ import { logCommand } from './commands/log.js';
 import { projectionsCommand } from './commands/projections.js';
 import { replayCommand } from './commands/replay.js';
 import { serveCommand } from './commands/serve.js';
+import { signEventCommand } from './commands/signEvent.js';
 import { verifyCommand } from './commands/verify.js';
 import { verifyBundleCommand } from './commands/verifyBundle.js';
 import { configureTree, exitCodesHelp, USAGE_ERROR, version } from './shared.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
     .addCommand(exportCommand())
     .addCommand(verifyExportCommand())
     .addCommand(replayCommand())
+    .addCommand(signEventCommand())
     .addHelpText(
       'after',
       `

@@ -8,6 +8,7 @@ import type { ReadModelStore } from '../readModels/port.js';
 import type { ProjectionStatus } from '../readModels/runner.js';
 import type { Registry } from 'prom-client';
 import type { AbuseLimits } from '../security/abuseLimits.js';
+import type { SignaturePolicy } from '../ingest/index.js';
 
 /** What the HTTP layer needs; the composition root provides it. */
 export interface AppDeps {
@@ -41,6 +42,8 @@ export interface AppDeps {
   liveFeed?: { heartbeatMs?: number; bufferSize?: number };
   /** Rate limits, the ingest queue, timeouts and the connection cap (generous defaults). */
   abuse?: AbuseLimits;
+  /** Registered producers' signatures (PROVENANT_PRODUCERS_FILE); unchecked without it. */
+  signaturePolicy?: SignaturePolicy;
 }
 
 /** What route plugins receive: the deps with defaults filled in. */

@@ -15,6 +15,8 @@ import { loadSigning, openEventStore, openReadModels } from '../composition.js';
 import type { Config } from '../config.js';
 import type { EventStore } from '../eventStore/types.js';
 import { createProjectionRunner, type ProjectionRunner } from '../readModels/runner.js';
+import { createSignaturePolicy } from '../ingest/index.js';
+import { loadProducersFile } from '../security/producersFile.js';
 import { buildApp } from './app.js';
 import type { AppDeps } from './deps.js';
 
@@ -38,6 +40,9 @@ export async function startServer(
 ): Promise<RunningServer> {
   // The key first: a missing or unreadable key refuses to start before the store opens.
   const { signing, generated } = loadSigning(config);
+  // So is an invalid producers file.
+  const producers =
+    config.producersFile === undefined ? undefined : loadProducersFile(config.producersFile);
   const { store, description } = openEventStore(config);
   let shuttingDown = false;
   const attestations = createAttestationService({
@@ -82,6 +87,8 @@ export async function startServer(
     attestations,
     storeDescription: description,
     limits: config.limits,
+    abuse: config.abuse,
+    ...(producers === undefined ? {} : { signaturePolicy: createSignaturePolicy(producers) }),
     ownsStore: true,
     isShuttingDown: () => shuttingDown,
     version,
@@ -107,6 +114,14 @@ export async function startServer(
       ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
       : String(address);
   app.log.info({ store: description, url }, 'provenant is serving');
+  if (producers !== undefined)
+    app.log.info(
+      {
+        producers: producers.length,
+        mustSign: producers.filter((p) => p.mustSign).map((p) => p.id),
+      },
+      'producer signatures are checked',
+    );
   if (generated !== undefined)
     app.log.info(
       { keyId: generated.keyId, publicKey: generated.publicKeyPath },

@@ -14,6 +14,7 @@ import {
   type IngestLimits,
   type IngestResult,
   type ReceiptCommand,
+  type SignaturePolicy,
 } from '../../ingest/index.js';
 import { recordPipelineEvent } from '../commands/recordPipelineEvent.js';
 import type { ReceiptCommands, RecordReceiptOptions, RecordReceiptResult } from '../types.js';
@@ -30,6 +31,8 @@ export interface IngestDeps {
   readonly store: EventStore;
   readonly receipts: Pick<ReceiptCommands, 'recordReceipt' | 'recordReceipts'>;
   readonly limits: IngestLimits;
+  /** Producers' signatures: verified, required or recorded as absent (none: not checked). */
+  readonly signaturePolicy?: SignaturePolicy;
   /**
    * Hears about errors inside a batch that are not `ProvenantError`s: they are
    * reported to the client as `INTERNAL` without details, so the server log is
@@ -53,6 +56,7 @@ export const receiptOutcome = (result: RecordReceiptResult): ReceiptOutcome => (
 const metadataOf = (command: IngestCommand, traceparent: string | undefined): EventMetadata => ({
   context: command.context,
   ...(traceparent === undefined ? {} : { traceparent }),
+  ...(command.signature === undefined ? {} : { signature: { ...command.signature } }),
 });
 
 const receiptOptions = (
@@ -157,7 +161,7 @@ export function ingestCloudEvents(deps: IngestDeps) {
   }
 
   return async (request: CloudEventsRequest): Promise<IngestEventsResult> => {
-    const { mode, results } = ingestRequest(request, limits);
+    const { mode, results } = ingestRequest(request, limits, deps.signaturePolicy);
     const traceparent = traceparentOf(request.headers);
     if (mode === 'batch') return { mode, items: await executeBatch(results, traceparent) };
     const [only] = results;

@@ -4,7 +4,12 @@
 // receipt: a redelivery returns the original result.
 import { assertActionName, normalizeUnitKey } from '../../domain/index.js';
 import { ProvenantError } from '../../errors.js';
-import { junitToReceiptInput, parseJUnitXml, type IngestLimits } from '../../ingest/index.js';
+import {
+  assertNoSecrets,
+  junitToReceiptInput,
+  parseJUnitXml,
+  type IngestLimits,
+} from '../../ingest/index.js';
 import { isUtf8Charset, parseMediaType } from '../../ingest/mediaType.js';
 import type { ReceiptCommands } from '../types.js';
 import { receiptOutcome } from './ingestCloudEvents.js';
@@ -60,6 +65,8 @@ export const ingestJUnit =
       ...(request.producer === undefined ? {} : { producer: request.producer }),
       ...(request.correlationId === undefined ? {} : { correlationId: request.correlationId }),
     });
+    // What would be stored: the report's test names and messages, the query's fields.
+    assertNoSecrets(input, undefined);
     const result = await deps.receipts.recordReceipt(input, {
       idempotencyKey: junitIdempotencyKey(unit, action, summary.sha256),
       ...(request.traceparent === undefined
