@@ -213,8 +213,8 @@ export function signEvent(
   const { [DSSE_MATERIAL]: _material, [SIGNED_EXT_ATTRS]: _names, ...unsigned } = event;
   const prepared: CloudEventJson =
     signedExtensions.length === 0
-      ? (unsigned as CloudEventJson)
-      : ({ ...unsigned, [SIGNED_EXT_ATTRS]: signedExtensions.join(',') } as CloudEventJson);
+      ? unsigned
+      : { ...unsigned, [SIGNED_EXT_ATTRS]: signedExtensions.join(',') };
   const payload = verificationMaterial(prepared, signedExtensionsOf(prepared));
   const pae = dsse.preAuthEncoding(VERIFIABILITY_PAYLOAD_TYPE, payload);
   const sig =
@@ -229,5 +229,5 @@ export function signEvent(
   return {
     ...prepared,
     [DSSE_MATERIAL]: Buffer.from(JSON.stringify(envelope)).toString('base64'),
-  } as CloudEventJson;
+  };
 }
