@@ -60,7 +60,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Errors of the HTTP parser (before routing) as problem+json too.
     clientErrorHandler,
     // Bodies are validated without type coercion; querystrings and params with it.
-    schemaController: strictSchemaController,
+    schemaController: strictSchemaController(),
     ajv: {
       customOptions: {
         removeAdditional: false,

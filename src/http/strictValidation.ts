@@ -42,23 +42,34 @@ function compilerFor(externalSchemas: ExternalSchemas, options: Record<string, u
   };
 }
 
-/** `schemaController.compilersFactory.buildValidator`: bodies strict, the rest coerced. */
-export function buildStrictBodyValidator(
-  externalSchemas: ExternalSchemas,
-  ajvServerOption?: AjvServerOption,
-) {
-  const custom = ajvServerOption?.customOptions ?? {};
-  const coercing = compilerFor(externalSchemas, { ...custom, coerceTypes: 'array' });
-  const strict = compilerFor(externalSchemas, { ...custom, coerceTypes: false });
-  return ({ schema, httpPart }: RouteSchema): ValidateFunction =>
-    httpPart === 'body' ? strict(schema) : coercing(schema);
-}
+type Validator = (route: RouteSchema) => ValidateFunction;
+
+/**
+ * `schemaController.compilersFactory.buildValidator`: bodies strict, the rest
+ * coerced. fastify asks for a compiler per encapsulated scope; scopes of one app
+ * with the same shared schemas and options share one (as @fastify/ajv-compiler
+ * pools its instances), or every scope would compile every shared schema again.
+ */
+export const buildStrictBodyValidator = (pool = new Map<string, Validator>()) =>
+  function build(externalSchemas: ExternalSchemas, ajvServerOption?: AjvServerOption): Validator {
+    const custom = ajvServerOption?.customOptions ?? {};
+    const key = JSON.stringify([externalSchemas, custom]);
+    const pooled = pool.get(key);
+    if (pooled !== undefined) return pooled;
+    const coercing = compilerFor(externalSchemas, { ...custom, coerceTypes: 'array' });
+    const strict = compilerFor(externalSchemas, { ...custom, coerceTypes: false });
+    const validator: Validator = ({ schema, httpPart }) =>
+      httpPart === 'body' ? strict(schema) : coercing(schema);
+    pool.set(key, validator);
+    return validator;
+  };
 
 /**
  * fastify's `schemaController` option with the validator above. (fastify's typings
  * describe the compiler as taking the schema; at run time it takes the route
  * schema object with `httpPart`, as @fastify/ajv-compiler does.)
  */
-export const strictSchemaController = {
-  compilersFactory: { buildValidator: buildStrictBodyValidator },
-} as unknown as NonNullable<FastifyServerOptions['schemaController']>;
+export const strictSchemaController = (): NonNullable<FastifyServerOptions['schemaController']> =>
+  ({
+    compilersFactory: { buildValidator: buildStrictBodyValidator() },
+  }) as unknown as NonNullable<FastifyServerOptions['schemaController']>;
