@@ -75,9 +75,10 @@ async function serve(dir: string, abuse: AbuseLimits, appendDelayMs = 0): Promis
     abuse,
   });
   // Stands in for authentication (the principal contract of src/security/principal.ts).
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
     const id = request.headers['x-test-principal'];
     if (typeof id === 'string') request.principal = { id, via: 'token', roles: ['producer'] };
+    done();
   });
   app.addHook('onClose', async () => store.close());
   await app.listen({ host: '127.0.0.1', port: 0 });
