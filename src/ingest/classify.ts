@@ -69,9 +69,17 @@ const sha256Hex = (text: string): string => hash('sha256', text, 'hex');
 export const idempotencyKeyOf = (event: Pick<CloudEventJson, 'source' | 'id'>): string =>
   `ce:${event.source.length}:${event.source}#${event.id}`;
 
-/** SHA-256 (hex) of the RFC 8785 canonical JSON of the whole validated CloudEvent. */
-export const idempotencyDigestOf = (event: CloudEventJson): string =>
-  sha256Hex(canonicalize(event));
+/**
+ * SHA-256 (hex) of the RFC 8785 canonical JSON of the whole validated CloudEvent,
+ * but for its `dssematerial` (docs/security.md "Signed events"): ECDSA signatures
+ * differ each time, so a producer that signs its retry again is redelivering the
+ * same event, not conflicting with it.
+ */
+export function idempotencyDigestOf(event: CloudEventJson): string {
+  if (event['dssematerial'] === undefined) return sha256Hex(canonicalize(event));
+  const { dssematerial: _signature, ...signed } = event;
+  return sha256Hex(canonicalize(signed));
+}
 
 /** The stream of a source's pipeline events: `source-` + the first 32 hex chars of SHA-256(source). */
 export const sourceStreamName = (source: string): string =>

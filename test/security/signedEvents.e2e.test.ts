@@ -134,6 +134,12 @@ describe('signed events', () => {
       producer: 'ci',
       keyId: 'ci-2026',
     });
+    // Signed again (ECDSA signatures differ each time): a redelivery, not a conflict.
+    const again = signEvent(EVENT as CloudEventJson, ci.privateKey, 'ci-2026', ['pipeline']);
+    assert.notEqual(again['dssematerial'], signed['dssematerial']);
+    const redelivered = await app.inject(structured(again));
+    assert.equal(redelivered.statusCode, 200, redelivered.body);
+    assert.equal(redelivered.json<{ duplicate: boolean }>().duplicate, true);
   });
 
   it('verifies binary mode too (attributes in ce- headers, data in the body)', async () => {
