@@ -5,7 +5,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ProvenantError, isProvenantError } from '../../errors.js';
-import { signEvent, validateCloudEventJson, type CloudEventJson } from '../../ingest/index.js';
+import type { CloudEventJson } from '../../ingest/index.js';
 import { exitCodesHelp } from '../shared.js';
 
 interface SignEventOptions {
@@ -36,7 +36,11 @@ function readPrivateKey(path: string): KeyObject {
   return key;
 }
 
-function readEvent(path: string): CloudEventJson {
+// The ingest module compiles its schemas when loaded: loaded only when this command runs.
+const ingest = () => import('../../ingest/index.js');
+
+async function readEvent(path: string): Promise<CloudEventJson> {
+  const { validateCloudEventJson } = await ingest();
   let text: string;
   try {
     text = path === '-' ? readFileSync(0, 'utf8') : readFileSync(path, 'utf8');
@@ -83,9 +87,10 @@ ${exitCodesHelp([
 ])}
 `,
     )
-    .action((eventPath: string, options: SignEventOptions) => {
+    .action(async (eventPath: string, options: SignEventOptions) => {
       const key = readPrivateKey(options.key);
-      const event = readEvent(eventPath);
+      const event = await readEvent(eventPath);
+      const { signEvent } = await ingest();
       const extensions =
         options.signExtensions === undefined || options.signExtensions === ''
           ? []
