@@ -101,8 +101,8 @@ export const configVariables = [
   ],
   [
     'PROVENANT_RATE_LIMIT',
-    '100000',
-    'Requests one principal (or client address, when anonymous) may make per window; 429 with Retry-After beyond.',
+    '1000000',
+    'Requests one principal (or client address, when anonymous) may make per window; 429 with Retry-After beyond. The default only stops runaway clients (the ingest benchmark reaches 100,000 a minute); set it to what your producers need.',
   ],
   ['PROVENANT_RATE_LIMIT_WINDOW_MS', '60000', 'The rate-limit window, in milliseconds.'],
   [

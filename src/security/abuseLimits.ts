@@ -32,7 +32,7 @@ export interface AbuseLimits {
 }
 
 export const DEFAULT_ABUSE_LIMITS: AbuseLimits = Object.freeze({
-  rateLimit: Object.freeze({ max: 100_000, windowMs: 60_000 }),
+  rateLimit: Object.freeze({ max: 1_000_000, windowMs: 60_000 }),
   ingestQueue: Object.freeze({ max: 256, perPrincipal: 128 }),
   retryAfterSeconds: 1,
   server: Object.freeze({

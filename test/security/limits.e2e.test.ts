@@ -189,6 +189,34 @@ describe('abuse limits', () => {
     });
   });
 
+  describe('the connection cap', () => {
+    let capped: Server;
+    before(
+      async () =>
+        (capped = await serve(dir, limits({ server: { ...limits().server, maxConnections: 2 } }))),
+    );
+    after(async () => capped.app.close());
+
+    it('closes connections beyond the cap on arrival, and serves again once below', async () => {
+      const open = () =>
+        new Promise<ReturnType<typeof connect>>((resolve) => {
+          const socket = connect(capped.port, '127.0.0.1', () => resolve(socket));
+          socket.on('error', () => undefined);
+        });
+      const held = [await open(), await open()];
+      const { text, ms } = await raw(capped.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+      assert.equal(text, '', 'no answer beyond the cap');
+      assert.ok(ms < 1_000, `closed after ${Math.round(ms)} ms`);
+      for (const socket of held) socket.destroy();
+      await delay(100);
+      const served = await raw(
+        capped.port,
+        'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      );
+      assert.match(served.text, /^HTTP\/1\.1 200/);
+    });
+  });
+
   describe('rate limits per principal', () => {
     let limited: Server;
     before(
