@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { DEFAULT_BUILDER_ID, DEFAULT_VERIFIER_ID } from './application/attestations/types.js';
 import { ProvenantError } from './errors.js';
+import { DEFAULT_ABUSE_LIMITS, type AbuseLimits } from './security/abuseLimits.js';
 
 export interface Config {
   host: string;
@@ -27,6 +28,10 @@ export interface Config {
   };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   limits: { bodyBytes: number; eventBytes: number };
+  /** Rate limits, ingest queue, timeouts, connection cap (docs/security.md "Limits"). */
+  abuse: AbuseLimits;
+  /** JSON file of registered producers and their keys (docs/security.md "Signed events"). */
+  producersFile: string | undefined;
   shutdownTimeoutMs: number;
   /** Who may call (docs/security.md). */
   auth: {
@@ -131,6 +136,48 @@ export const configVariables = [
   ['PROVENANT_LOG_LEVEL', 'info', 'Log level: fatal, error, warn, info, debug, trace or silent.'],
   ['PROVENANT_BODY_LIMIT', '1048576', 'Largest request body accepted, in bytes.'],
   ['PROVENANT_EVENT_LIMIT', '262144', 'Largest single event accepted, in bytes.'],
+  [
+    'PROVENANT_PRODUCERS_FILE',
+    '(none)',
+    'JSON file of registered producers: their CloudEvent source globs, public keys and whether they must sign (docs/security.md). Without it, signatures are not checked.',
+  ],
+  [
+    'PROVENANT_RATE_LIMIT',
+    '1000000',
+    'Requests one principal (or client address, when anonymous) may make per window; 429 with Retry-After beyond. The default only stops runaway clients (the ingest benchmark reaches 100,000 a minute); set it to what your producers need.',
+  ],
+  ['PROVENANT_RATE_LIMIT_WINDOW_MS', '60000', 'The rate-limit window, in milliseconds.'],
+  [
+    'PROVENANT_INGEST_QUEUE',
+    '256',
+    'Ingest requests in progress at once; 503 with Retry-After when full.',
+  ],
+  [
+    'PROVENANT_INGEST_QUEUE_PER_PRINCIPAL',
+    '128',
+    'Ingest requests one principal may have in progress at once; 429 with Retry-After beyond.',
+  ],
+  [
+    'PROVENANT_HEADERS_TIMEOUT_MS',
+    '10000',
+    'Time a client has to send all request headers (408, connection closed).',
+  ],
+  [
+    'PROVENANT_REQUEST_TIMEOUT_MS',
+    '25000',
+    'Time a client has to send the whole request, body included (408, connection closed).',
+  ],
+  [
+    'PROVENANT_KEEP_ALIVE_TIMEOUT_MS',
+    '5000',
+    'An idle keep-alive connection is closed after this.',
+  ],
+  [
+    'PROVENANT_IDLE_TIMEOUT_MS',
+    '60000',
+    'A connection with no traffic at all is closed after this.',
+  ],
+  ['PROVENANT_MAX_CONNECTIONS', '1024', 'Connections open at once; more are closed on arrival.'],
   [
     'PROVENANT_SHUTDOWN_TIMEOUT_MS',
     '10000',
@@ -398,6 +445,48 @@ function besideLog(logPath: string): string {
   return join(dirname(logPath), `${basename(logPath, ext)}-readmodels${ext || '.db'}`);
 }
 
+function abuseLimits(env: Env): AbuseLimits {
+  const d = DEFAULT_ABUSE_LIMITS;
+  const ms = (name: ConfigVariable, fallback: number): number =>
+    integer(env, name, fallback, 100, 3_600_000);
+  const headersTimeoutMs = ms('PROVENANT_HEADERS_TIMEOUT_MS', d.server.headersTimeoutMs);
+  const requestTimeoutMs = ms('PROVENANT_REQUEST_TIMEOUT_MS', d.server.requestTimeoutMs);
+  if (headersTimeoutMs > requestTimeoutMs)
+    throw invalid('PROVENANT_HEADERS_TIMEOUT_MS', 'must not exceed PROVENANT_REQUEST_TIMEOUT_MS');
+  return {
+    rateLimit: {
+      max: integer(env, 'PROVENANT_RATE_LIMIT', d.rateLimit.max, 1, 1_000_000_000),
+      windowMs: ms('PROVENANT_RATE_LIMIT_WINDOW_MS', d.rateLimit.windowMs),
+    },
+    ingestQueue: {
+      max: integer(env, 'PROVENANT_INGEST_QUEUE', d.ingestQueue.max, 1, 1_000_000),
+      perPrincipal: integer(
+        env,
+        'PROVENANT_INGEST_QUEUE_PER_PRINCIPAL',
+        d.ingestQueue.perPrincipal,
+        1,
+        1_000_000,
+      ),
+    },
+    retryAfterSeconds: d.retryAfterSeconds,
+    server: {
+      headersTimeoutMs,
+      requestTimeoutMs,
+      keepAliveTimeoutMs: ms('PROVENANT_KEEP_ALIVE_TIMEOUT_MS', d.server.keepAliveTimeoutMs),
+      idleTimeoutMs: ms('PROVENANT_IDLE_TIMEOUT_MS', d.server.idleTimeoutMs),
+      // Node checks the timeouts on an interval: often enough that a late client is cut near its time.
+      timeoutCheckIntervalMs: Math.max(50, Math.min(1_000, Math.floor(headersTimeoutMs / 4))),
+      maxConnections: integer(
+        env,
+        'PROVENANT_MAX_CONNECTIONS',
+        d.server.maxConnections,
+        1,
+        1_000_000,
+      ),
+    },
+  };
+}
+
 /** Reads and checks the configuration; throws `CONFIG_INVALID` naming the variable. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const dataDir = resolve(cwd, optional(env, 'PROVENANT_DATA_DIR') ?? './data');
@@ -470,6 +559,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       bodyBytes: integer(env, 'PROVENANT_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
       eventBytes: integer(env, 'PROVENANT_EVENT_LIMIT', 256 * 1024, 256, 64 * 1024 * 1024),
     },
+    abuse: abuseLimits(env),
+    producersFile:
+      optional(env, 'PROVENANT_PRODUCERS_FILE') === undefined
+        ? undefined
+        : resolve(cwd, optional(env, 'PROVENANT_PRODUCERS_FILE') ?? ''),
     shutdownTimeoutMs: integer(env, 'PROVENANT_SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     auth: authConfig(env, cwd),
     tls: tlsConfig(env, cwd),

@@ -255,6 +255,27 @@ export const errorCodes = {
     status: 400,
     title: 'X-Forwarded-* or Forwarded header from an untrusted peer',
   },
+  // Input, secrets, limits and signed events (issue 15; docs/security.md)
+  INGEST_DUPLICATE_KEY: { status: 400, title: 'JSON object names a member twice' },
+  INGEST_LONE_SURROGATE: { status: 400, title: 'JSON string holds an unpaired surrogate' },
+  INGEST_SECRET_DETECTED: { status: 400, title: 'Payload holds a secret' },
+  INGEST_SIGNATURE_REQUIRED: { status: 400, title: 'Producer must sign its events' },
+  INGEST_SIGNATURE_MALFORMED: { status: 400, title: 'Event verification material is malformed' },
+  INGEST_SIGNATURE_UNKNOWN_KEY: {
+    status: 422,
+    title: 'Event is signed with a key not registered for its producer',
+  },
+  INGEST_SIGNATURE_INVALID: { status: 422, title: 'Event signature does not verify' },
+  DOMAIN_UNSAFE_PATTERN: {
+    status: 400,
+    title: 'Schema pattern can take exponential time (catastrophic backtracking)',
+  },
+  HTTP_HEADERS_TOO_LARGE: { status: 431, title: 'Request header fields too large' },
+  HTTP_REQUEST_TIMEOUT: { status: 408, title: 'Request not received in time' },
+  HTTP_RATE_LIMITED: { status: 429, title: 'Too many requests' },
+  HTTP_OVERLOADED: { status: 503, title: 'Server is busy; retry later' },
+  PRODUCERS_INVALID: { status: 500, title: 'Producers file is invalid' },
+  SIGN_EVENT_INVALID: { status: 400, title: 'Event cannot be signed' },
 
   // Configuration and command line (src/cli, src/config.ts)
   CONFIG_INVALID: { status: 500, title: 'Invalid configuration' },

@@ -15,7 +15,12 @@
 // under a definition a few milliseconds old is still exact history: every verdict
 // event names the gate and stage versions it was computed from (DESIGN.md §1), and
 // `evaluateUnit` re-evaluates under the current ones.
-import { compileCustomSchema, type CustomValidator } from '../domain/customSchema.js';
+import {
+  compileCustomSchema,
+  refusingValidator,
+  type CustomValidator,
+} from '../domain/customSchema.js';
+import { isProvenantError } from '../errors.js';
 import { buildDefinitions, type Definitions } from '../domain/definitions.js';
 import {
   isGateEvent,
@@ -89,14 +94,23 @@ export function createDefinitionsStore(
   /** A check queued but not started yet: later loads share it. */
   let waiting: { result: Promise<DefinitionsSnapshot> } | undefined;
 
+  // A schema stored before unsafe patterns were refused never runs its pattern:
+  // its receipts' custom sections fail, naming why.
+  const compileStored = (schema: Record<string, unknown>): CustomValidator => {
+    try {
+      return compileCustomSchema(schema);
+    } catch (error) {
+      if (isProvenantError(error) && error.code === 'DOMAIN_UNSAFE_PATTERN')
+        return refusingValidator(error.message);
+      throw error;
+    }
+  };
   const compile = (definition: GateDefinedData): CustomValidator | undefined => {
     const key = `${definition.gateId}@${definition.version}`;
     if (!compiled.has(key))
       compiled.set(
         key,
-        definition.customSchema === undefined
-          ? undefined
-          : compileCustomSchema(definition.customSchema),
+        definition.customSchema === undefined ? undefined : compileStored(definition.customSchema),
       );
     return compiled.get(key);
   };

@@ -14,6 +14,7 @@ import { projectionsCommand } from './commands/projections.js';
 import { replayCommand } from './commands/replay.js';
 import { serveCommand } from './commands/serve.js';
 import { tokensCommand } from './commands/tokens.js';
+import { signEventCommand } from './commands/signEvent.js';
 import { verifyCommand } from './commands/verify.js';
 import { verifyBundleCommand } from './commands/verifyBundle.js';
 import { configureTree, exitCodesHelp, USAGE_ERROR, version } from './shared.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
     .addCommand(exportCommand())
     .addCommand(verifyExportCommand())
     .addCommand(replayCommand())
+    .addCommand(signEventCommand())
     .addHelpText(
       'after',
       `

@@ -6,6 +6,7 @@
 // schema depend on the data, so both are rejected.
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import safeRegex from 'safe-regex2';
 import { ProvenantError } from '../errors.js';
 
 // ajv-formats is CommonJS with a default export; under NodeNext the callable sits on `.default`.
@@ -34,6 +35,27 @@ const invalidSchema = (reason: string, details: Record<string, unknown> = {}): P
   });
 
 /**
+ * Refuses a regular expression that can backtrack catastrophically (`^(a+)+$`
+ * took 9–12 s on 29 characters, blocking every request meanwhile): star height
+ * above one, as `safe-regex2` judges it. A pattern that is not a valid
+ * expression is left to ajv, which refuses it with its own message.
+ */
+function assertSafePattern(pattern: string, path: string): void {
+  let valid = true;
+  try {
+    new RegExp(pattern, 'u');
+  } catch {
+    valid = false;
+  }
+  if (valid && !safeRegex(pattern))
+    throw new ProvenantError(
+      'DOMAIN_UNSAFE_PATTERN',
+      `The pattern at ${path || '/'} can take exponential time on some inputs (nested quantifiers); rewrite it without a repeated group that repeats`,
+      { details: { path } },
+    );
+}
+
+/**
  * Rejects what a self-contained schema must not have: remote references and
  * `$data`. Walks the whole document (also data-like keywords such as `const`,
  * which errs on the safe side).
@@ -47,6 +69,12 @@ function assertSelfContained(value: unknown, path: string, depth: number): void 
   }
   if (typeof value !== 'object' || value === null) return;
   const record = value as Record<string, unknown>;
+  if (typeof record['pattern'] === 'string')
+    assertSafePattern(record['pattern'], `${path}/pattern`);
+  const patternProperties = record['patternProperties'];
+  if (typeof patternProperties === 'object' && patternProperties !== null)
+    for (const key of Object.keys(patternProperties))
+      assertSafePattern(key, `${path}/patternProperties`);
   if (Object.hasOwn(record, '$data'))
     throw invalidSchema(`'$data' references are not allowed (at ${path || '/'})`, { path });
   for (const keyword of REF_KEYWORDS) {
@@ -68,7 +96,9 @@ function assertSelfContained(value: unknown, path: string, depth: number): void 
 /**
  * Checks and compiles a gate's custom-section schema. Throws
  * `DOMAIN_INVALID_GATE_SCHEMA` for a remote `$ref`, `$data`, or anything ajv's strict
- * mode refuses (unknown keywords, unknown formats, ambiguous types…).
+ * mode refuses (unknown keywords, unknown formats, ambiguous types…), and
+ * `DOMAIN_UNSAFE_PATTERN` for a `pattern` or `patternProperties` expression that
+ * can backtrack catastrophically.
  */
 export function compileCustomSchema(schema: unknown): CustomValidator {
   if (typeof schema !== 'object' || schema === null || Array.isArray(schema))
@@ -97,3 +127,23 @@ export const describeSchemaErrors = (
     message: e.message ?? 'is invalid',
     params: e.params as Record<string, unknown>,
   }));
+
+/**
+ * For a schema stored before unsafe patterns were refused: a validator that
+ * fails every custom section (naming why) instead of running the pattern.
+ */
+export function refusingValidator(reason: string): CustomValidator {
+  const validate = ((): boolean => {
+    validate.errors = [
+      {
+        instancePath: '',
+        schemaPath: '#',
+        keyword: 'unsafePattern',
+        params: {},
+        message: reason,
+      },
+    ];
+    return false;
+  }) as unknown as CustomValidator;
+  return validate;
+}

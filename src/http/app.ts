@@ -31,6 +31,11 @@ import { queryRoutes } from './routes/queries.js';
 import { liveFeedRoutes } from './routes/liveFeed.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { chainRoutes } from './routes/chains.js';
+import { DEFAULT_ABUSE_LIMITS } from '../security/abuseLimits.js';
+import { applyServerLimits, installAbuseLimits } from './abuseLimits.js';
+import { clientErrorHandler } from './clientErrors.js';
+import { trackRouteMethods } from './methodNotAllowed.js';
+import { strictSchemaController } from './strictValidation.js';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Explicit, never implied: tests and tools that do not test auth pass anonymousAuth().
@@ -63,27 +68,44 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       );
     },
     return503OnClosing: true,
+    // Errors of the HTTP parser (before routing) as problem+json too.
+    clientErrorHandler,
+    // Bodies are validated without type coercion; querystrings and params with it.
+    schemaController: strictSchemaController(),
     ajv: {
       customOptions: {
         removeAdditional: false,
-        coerceTypes: 'array',
         useDefaults: true,
         allErrors: false,
       },
     },
   }) as unknown as FastifyInstance;
+  const abuse = deps.abuse ?? DEFAULT_ABUSE_LIMITS;
+  applyServerLimits(app.server, abuse.server);
+  const methodsOf = trackRouteMethods(app);
 
   app.setErrorHandler(handleError);
   // Before any route: every route must declare its permission, every request is checked.
   installAuth(app, { authenticator: deps.auth, trustedProxies });
   useGuardedJson(app);
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = methodsOf(request.url.split('?')[0] ?? '');
+    if (allowed.length > 0)
+      return sendProblem(
+        reply.header('allow', allowed.join(', ')),
+        new ProvenantError(
+          'HTTP_METHOD_NOT_ALLOWED',
+          `${request.method} is not served here; allowed: ${allowed.join(', ')}`,
+          { details: { allowed } },
+        ),
+        request,
+      );
+    return sendProblem(
       reply,
       new ProvenantError('HTTP_NOT_FOUND', `No route for ${request.method} ${request.url}`),
       request,
-    ),
-  );
+    );
+  });
   if (deps.ownsStore === true) app.addHook('onClose', async () => deps.store.close());
   // While draining, every response closes its connection, so keep-alive clients
   // move off this instance and the server can finish closing.
@@ -91,6 +113,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (deps.isShuttingDown?.() === true) void reply.header('connection', 'close');
     done(null, payload);
   });
+
+  await installAbuseLimits(app, abuse);
 
   await app.register(swagger, {
     // Name schema components after their $id (…/GateDefinitionBody.json →

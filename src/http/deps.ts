@@ -8,6 +8,8 @@ import type { ReadModelStore } from '../readModels/port.js';
 import type { ProjectionStatus } from '../readModels/runner.js';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from '../security/index.js';
+import type { AbuseLimits } from '../security/abuseLimits.js';
+import type { SignaturePolicy } from '../ingest/index.js';
 
 /** What the HTTP layer needs; the composition root provides it. */
 export interface AppDeps {
@@ -54,6 +56,10 @@ export interface AppDeps {
   query?: { waitMs?: number; pollMs?: number };
   /** `GET /v1/events/stream`: heartbeat (default 15,000 ms), events buffered per client (default 1,000). */
   liveFeed?: { heartbeatMs?: number; bufferSize?: number };
+  /** Rate limits, the ingest queue, timeouts and the connection cap (generous defaults). */
+  abuse?: AbuseLimits;
+  /** Registered producers' signatures (PROVENANT_PRODUCERS_FILE); unchecked without it. */
+  signaturePolicy?: SignaturePolicy;
 }
 
 /** What route plugins receive: the deps with defaults filled in. */

@@ -25,6 +25,8 @@ import { createDomainService } from '../application/index.js';
 import type { Config } from '../config.js';
 import type { EventStore } from '../eventStore/types.js';
 import { isProvenantError } from '../errors.js';
+import { createSignaturePolicy } from '../ingest/index.js';
+import { loadProducersFile } from '../security/producersFile.js';
 import { buildApp } from './app.js';
 import type { AppDeps } from './deps.js';
 import { logAuthMode } from './authMode.js';
@@ -52,6 +54,9 @@ export async function startServer(
   // Then who may call: a bad principals file or TLS file refuses to start too.
   const auth = loadAuthenticator(config);
   const https = loadTls(config);
+  // So is an invalid producers file.
+  const producers =
+    config.producersFile === undefined ? undefined : loadProducersFile(config.producersFile);
   const { store, description } = openEventStore(config);
   let shuttingDown = false;
   const attestations = createAttestationService({
@@ -116,6 +121,8 @@ export async function startServer(
     attestations,
     storeDescription: description,
     limits: config.limits,
+    abuse: config.abuse,
+    ...(producers === undefined ? {} : { signaturePolicy: createSignaturePolicy(producers) }),
     ownsStore: true,
     isShuttingDown: () => shuttingDown,
     version,
@@ -148,6 +155,14 @@ export async function startServer(
     warn: (obj, message) => app.log.warn(obj, message),
     error: (obj, message) => app.log.error(obj, message),
   });
+  if (producers !== undefined)
+    app.log.info(
+      {
+        producers: producers.length,
+        mustSign: producers.filter((p) => p.mustSign).map((p) => p.id),
+      },
+      'producer signatures are checked',
+    );
   if (generated !== undefined)
     app.log.info(
       { keyId: generated.keyId, publicKey: generated.publicKeyPath },

@@ -18,6 +18,7 @@ import {
 } from './cloudEvents.js';
 import { DEFAULT_INGEST_LIMITS, type IngestLimits } from './limits.js';
 import { RECEIPT_EVENT_TYPE, receiptFromCloudEvent } from './receipt.js';
+import type { SignaturePolicy, SignatureRecord } from './signaturePolicy.js';
 
 /** The event type of a stored pipeline event (schemas/events/PipelineEventRecorded.v1.json). */
 export const PIPELINE_EVENT_RECORDED = 'PipelineEventRecorded.v1';
@@ -36,6 +37,8 @@ interface CommandBase {
   readonly idempotencyDigest: string;
   /** The CloudEvent context to store in the event metadata. */
   readonly context: EventContext;
+  /** What the producer's signature showed (docs/security.md "Signed events"), when checked. */
+  readonly signature?: SignatureRecord;
 }
 
 /** A receipt to record for a unit (our receipt type or a mapped CDEvent). */
@@ -77,9 +80,17 @@ const sha256Hex = (text: string): string => hash('sha256', text, 'hex');
 export const idempotencyKeyOf = (event: Pick<CloudEventJson, 'source' | 'id'>): string =>
   `ce:${event.source.length}:${event.source}#${event.id}`;
 
-/** SHA-256 (hex) of the RFC 8785 canonical JSON of the whole validated CloudEvent. */
-export const idempotencyDigestOf = (event: CloudEventJson): string =>
-  sha256Hex(canonicalize(event));
+/**
+ * SHA-256 (hex) of the RFC 8785 canonical JSON of the whole validated CloudEvent,
+ * but for its `dssematerial` (docs/security.md "Signed events"): ECDSA signatures
+ * differ each time, so a producer that signs its retry again is redelivering the
+ * same event, not conflicting with it.
+ */
+export function idempotencyDigestOf(event: CloudEventJson): string {
+  if (event['dssematerial'] === undefined) return sha256Hex(canonicalize(event));
+  const { dssematerial: _signature, ...signed } = event;
+  return sha256Hex(canonicalize(signed));
+}
 
 /** The stream of a source's pipeline events: `source-` + the first 32 hex chars of SHA-256(source). */
 export const sourceStreamName = (source: string): string =>
@@ -98,11 +109,13 @@ export const contextOf = (event: CloudEventJson): EventContext => ({
  * Classifies one validated CloudEvent. Throws `INGEST_INVALID_RECEIPT`,
  * `INGEST_CDEVENT_INVALID` or `INGEST_CDEVENT_NO_UNIT` when a receipt cannot be made.
  */
-export function toIngestCommand(event: CloudEventJson): IngestCommand {
+export function toIngestCommand(event: CloudEventJson, policy?: SignaturePolicy): IngestCommand {
+  const signature = policy?.(event);
   const base: CommandBase = {
     idempotencyKey: idempotencyKeyOf(event),
     idempotencyDigest: idempotencyDigestOf(event),
     context: contextOf(event),
+    ...(signature === undefined ? {} : { signature }),
   };
   if (event.type === RECEIPT_EVENT_TYPE)
     return { kind: 'receipt', input: receiptFromCloudEvent(event), ...base };
@@ -140,12 +153,13 @@ export type IngestResult =
 export function ingestRequest(
   request: CloudEventsRequest,
   limits: IngestLimits = DEFAULT_INGEST_LIMITS,
+  policy?: SignaturePolicy,
 ): { mode: CloudEventsMode; results: IngestResult[] } {
   const { mode, items } = parseCloudEventsRequest(request, limits);
   const results = items.map((item): IngestResult => {
     if (!item.ok) return item;
     try {
-      return { ok: true, index: item.index, command: toIngestCommand(item.event) };
+      return { ok: true, index: item.index, command: toIngestCommand(item.event, policy) };
     } catch (error) {
       if (mode !== 'batch' || !isProvenantError(error)) throw error;
       return { ok: false, index: item.index, error, id: item.event.id, source: item.event.source };

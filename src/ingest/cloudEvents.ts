@@ -25,7 +25,9 @@ import {
   sanitizeJson,
   scanJson,
 } from './jsonGuard.js';
+import { assertIJson } from './iJson.js';
 import { DEFAULT_INGEST_LIMITS, type IngestLimits } from './limits.js';
+import { assertNoSecrets, mightHoldSecret, secretDetected, secretKindOf } from './secrets.js';
 import {
   isJsonMediaType,
   isTextMediaType,
@@ -150,7 +152,9 @@ function parseBatch(body: Uint8Array, limits: IngestLimits): IngestItem[] {
   // One decode and one JSON.parse for the whole batch; each element is then checked
   // on its own, with the facts the scan recorded for its byte span.
   const elements = scan.elements;
-  const parsed = parseJsonText(decodeUtf8(body));
+  const text = decodeUtf8(body);
+  const parsed = parseJsonText(text);
+  const secretsPossible = mightHoldSecret(text, scan.unicodeEscape);
   if (!Array.isArray(parsed) || parsed.length !== elements.length)
     throw new ProvenantError(
       'INGEST_BATCH_NOT_ARRAY',
@@ -162,6 +166,9 @@ function parseBatch(body: Uint8Array, limits: IngestLimits): IngestItem[] {
       if (span !== undefined) assertEventSize(span.end - span.start, limits);
       if (span === undefined || needsSanitizing(span, limits))
         sanitizeJson(value, limits, `/${index}`);
+      if (span !== undefined)
+        assertIJson(value, span, body.subarray(span.start, span.end), `/${index}`);
+      if (secretsPossible) assertNoSecrets(value, undefined, undefined, `/${index}`);
       const event = validateCloudEventJson(value);
       return { ok: true, index, event, cloudEvent: sdkEvent(event, index) };
     } catch (error) {
@@ -191,7 +198,10 @@ function parseBinary(
         attribute,
       );
     headerBytes += name.length + value.length;
-    record[attribute] = percentDecode(value);
+    const decoded = percentDecode(value);
+    record[attribute] = decoded;
+    const kind = secretKindOf(decoded);
+    if (kind !== undefined) throw secretDetected(kind, `/${attribute}`);
   }
   assertEventSize(body.length + headerBytes, limits);
   if (contentType !== undefined) record['datacontenttype'] = contentType.trim();
@@ -212,6 +222,8 @@ function parseBinary(
       requireUtf8(media);
       const text = decodeUtf8(body);
       assertNoInlineBinary(text, limits.maxInlineBinaryChars, '/data');
+      const kind = secretKindOf(text);
+      if (kind !== undefined) throw secretDetected(kind, '/data');
       record['data'] = text;
       sdkData = text;
     } else {

@@ -42,3 +42,8 @@ export type { JUnitFailure, JUnitReceiptOptions, JUnitSummary } from './junit.js
 export { DEFAULT_INGEST_LIMITS, resolveIngestLimits } from './limits.js';
 export type { IngestLimits } from './limits.js';
 export { traceparentOf } from './traceContext.js';
+export { assertNoSecrets, secretKindOf, SECRET_PATTERNS } from './secrets.js';
+export type { SecretKind } from './secrets.js';
+export { createSignaturePolicy, globPattern } from './signaturePolicy.js';
+export type { Producer, SignaturePolicy, SignatureRecord } from './signaturePolicy.js';
+export { signEvent, verifyEventSignature, verificationMaterial } from './verifiability.js';

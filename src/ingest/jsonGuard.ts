@@ -13,6 +13,8 @@
 //      literal longer than the base64 limit prove the walk would find nothing.
 import { ProvenantError } from '../errors.js';
 import type { JsonValue } from '../eventStore/types.js';
+import { assertIJson } from './iJson.js';
+import { assertNoSecrets } from './secrets.js';
 
 /** Keys that are never accepted in ingested JSON (prototype pollution). */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set([
@@ -39,6 +41,10 @@ export interface JsonFacts {
    * false, no key of the parsed value can be forbidden.
    */
   readonly suspiciousKey: boolean;
+  /** Object members written (`:` outside strings): more than the parsed value has means a duplicate name. */
+  readonly keys: number;
+  /** Some string holds a `\u` escape: the only way to write a lone surrogate or disguise a secret. */
+  readonly unicodeEscape: boolean;
 }
 
 /** Byte offsets `[start, end)` of one element of a top-level JSON array, and its facts. */
@@ -100,12 +106,7 @@ function isForbiddenLiteral(bytes: Uint8Array, start: number, end: number): bool
   return false;
 }
 
-const span = (
-  start: number,
-  end: number,
-  longestString: number,
-  suspiciousKey: boolean,
-): JsonSpan => ({ start, end, longestString, suspiciousKey });
+const span = (start: number, end: number, facts: JsonFacts): JsonSpan => ({ start, end, ...facts });
 
 /**
  * Scans JSON bytes in one pass without parsing them. Throws `INGEST_TOO_DEEP` as
@@ -130,8 +131,28 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
   // Facts of the current element (or of the whole body when the root is not an array).
   let longest = 0;
   let suspicious = false;
+  let keys = 0;
+  let unicode = false;
   let anyLongest = 0;
   let anySuspicious = false;
+  let allKeys = 0;
+  let anyUnicode = false;
+  const facts = (): JsonFacts => ({
+    longestString: longest,
+    suspiciousKey: suspicious,
+    keys,
+    unicodeEscape: unicode,
+  });
+  const foldFacts = (): void => {
+    if (longest > anyLongest) anyLongest = longest;
+    if (suspicious) anySuspicious = true;
+    if (unicode) anyUnicode = true;
+    allKeys += keys;
+    longest = 0;
+    suspicious = false;
+    keys = 0;
+    unicode = false;
+  };
   // The last string literal, in case a ':' makes it a key.
   let stringStart = -1;
   let stringEnd = -1;
@@ -152,6 +173,7 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
         if (c === QUOTE) break;
         if (c === BACKSLASH) {
           escaped = true;
+          if (bytes[j + 1] === 0x75) unicode = true;
           j += 2;
         } else j++;
       }
@@ -161,6 +183,7 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
       if (j - i - 1 > longest) longest = j - i - 1;
       i = j;
     } else if (kind === COLON) {
+      keys++;
       // In JSON that parses, the string before a ':' is an object key.
       if (
         stringEnd === lastSignificant &&
@@ -182,26 +205,27 @@ export function scanJson(bytes: Uint8Array, maxDepth: number): JsonScan {
       if (depth === 0 || stack[depth] !== open)
         throw malformed(`unbalanced '${String.fromCharCode(b)}' at byte ${i}`);
       if (rootIsArray && depth === 1 && b === CLOSE_BRACKET && elementStart >= 0) {
-        elements.push(span(elementStart, lastSignificant + 1, longest, suspicious));
+        elements.push(span(elementStart, lastSignificant + 1, facts()));
         elementStart = -1;
       }
       depth--;
     } else if (kind === COMMA && rootIsArray && depth === 1) {
       if (elementStart < 0) throw malformed(`empty array element at byte ${i}`);
-      elements.push(span(elementStart, lastSignificant + 1, longest, suspicious));
+      elements.push(span(elementStart, lastSignificant + 1, facts()));
       elementStart = -1;
-      if (longest > anyLongest) anyLongest = longest;
-      if (suspicious) anySuspicious = true;
-      longest = 0;
-      suspicious = false;
+      foldFacts();
     }
     lastSignificant = i;
   }
   if (depth !== 0) throw malformed('unclosed object or array');
-  if (longest > anyLongest) anyLongest = longest;
-  if (suspicious) anySuspicious = true;
-  const facts = { longestString: anyLongest, suspiciousKey: anySuspicious };
-  return rootIsArray ? { depth: maxSeen, elements, ...facts } : { depth: maxSeen, ...facts };
+  foldFacts();
+  const whole: JsonFacts = {
+    longestString: anyLongest,
+    suspiciousKey: anySuspicious,
+    keys: allKeys,
+    unicodeEscape: anyUnicode,
+  };
+  return rootIsArray ? { depth: maxSeen, elements, ...whole } : { depth: maxSeen, ...whole };
 }
 
 /**
@@ -346,7 +370,10 @@ export interface SafeJsonOptions extends SanitizeOptions {
  */
 export function parseJsonSafely(bytes: Uint8Array, options: SafeJsonOptions): JsonValue {
   const scan = scanJson(bytes, options.maxDepth);
-  const value = parseJsonText(decodeUtf8(bytes));
+  const text = decodeUtf8(bytes);
+  const value = parseJsonText(text);
   if (needsSanitizing(scan, options)) sanitizeJson(value, options);
+  assertIJson(value, scan, bytes);
+  assertNoSecrets(value, text, scan);
   return value;
 }

@@ -59,6 +59,8 @@ const expectedPermission: Record<string, Permission> = {
   'GET /v1/traces/:correlationId': 'read',
   'GET /v1/events/stream': 'read',
   'GET /metrics': 'operate',
+  'GET /v1/chains': 'read',
+  'GET /v1/chains/:chainId': 'read',
 };
 
 /** Who may use a route of each permission (written out here, apart from src/security/permissions.ts). */
@@ -83,7 +85,8 @@ function urlOf(method: string, pattern: string): string {
     .replace(':key', UNIT)
     .replace(':id', ID)
     .replace(':action', 'build')
-    .replace(':correlationId', 'c-1');
+    .replace(':correlationId', 'c-1')
+    .replace(':chainId', 'chain-1');
   if (url === '/v1/units/*')
     url = method === 'POST' ? `/v1/units/${UNIT}/evaluate` : `/v1/units/${UNIT}`;
   if (url.endsWith('/*')) url = `${url.slice(0, -1)}index.css`;

@@ -15,6 +15,7 @@ import {
   type ChainedCDEventCommand,
   type IngestResult,
   type ReceiptCommand,
+  type SignaturePolicy,
 } from '../../ingest/index.js';
 import { assertInScope } from '../../security/scope.js';
 import { recordPipelineEvent } from '../commands/recordPipelineEvent.js';
@@ -34,6 +35,8 @@ export interface IngestDeps {
   readonly store: EventStore;
   readonly receipts: Pick<ReceiptCommands, 'recordReceipt' | 'recordReceipts'>;
   readonly limits: IngestLimits;
+  /** Producers' signatures: verified, required or recorded as absent (none: not checked). */
+  readonly signaturePolicy?: SignaturePolicy;
   /**
    * Hears about errors inside a batch that are not `ProvenantError`s: they are
    * reported to the client as `INTERNAL` without details, so the server log is
@@ -62,6 +65,7 @@ const metadataOf = (
   context: command.context,
   ...(traceparent === undefined ? {} : { traceparent }),
   ...(actor === undefined ? {} : { principal: actor.principal }),
+  ...(command.signature === undefined ? {} : { signature: { ...command.signature } }),
 });
 
 /** The result, or its rejection with AUTH_PRODUCER_SCOPE when the actor may not record it. */
@@ -211,7 +215,7 @@ export function ingestCloudEvents(deps: IngestDeps) {
   }
 
   return async (request: CloudEventsRequest): Promise<IngestEventsResult> => {
-    const parsed = ingestRequest(request, limits);
+    const parsed = ingestRequest(request, limits, deps.signaturePolicy);
     const { mode } = parsed;
     const { actor } = request;
     const results = parsed.results.map((result) => withinScope(result, actor));

@@ -6,6 +6,7 @@ import { assertActionName, normalizeUnitKey } from '../../domain/index.js';
 import { ProvenantError } from '../../errors.js';
 import {
   RECEIPT_EVENT_TYPE,
+  assertNoSecrets,
   junitToReceiptInput,
   parseJUnitXml,
   type IngestLimits,
@@ -74,6 +75,8 @@ export const ingestJUnit =
       ...(request.traceparent === undefined ? {} : { traceparent: request.traceparent }),
       ...(actor === undefined ? {} : { principal: actor.principal }),
     };
+    // What would be stored: the report's test names and messages, the query's fields.
+    assertNoSecrets(input, undefined);
     const result = await deps.receipts.recordReceipt(input, {
       idempotencyKey: junitIdempotencyKey(unit, action, summary.sha256),
       ...(Object.keys(metadata).length === 0 ? {} : { metadata }),

@@ -26,6 +26,7 @@ export async function eventRoutes(app: FastifyInstance, deps: RouteDeps): Promis
     store: deps.store,
     receipts: deps.domain,
     limits,
+    ...(deps.signaturePolicy === undefined ? {} : { signaturePolicy: deps.signaturePolicy }),
     onUnexpectedError: (error) =>
       app.log.error({ err: error }, 'unexpected error while ingesting a batch item'),
   });
