@@ -24,6 +24,7 @@ export const EventTypes = {
   StageReopened: 'StageReopened.v1',
   AttestationIssued: 'AttestationIssued.v1',
   UnitExported: 'UnitExported.v1',
+  CheckpointSigned: 'CheckpointSigned.v1',
 } as const;
 
 /** Every domain event type this module defines. */
@@ -250,6 +251,31 @@ export interface UnitExportedData {
 }
 
 export type UnitExported = DomainEvent<typeof EventTypes.UnitExported, UnitExportedData>;
+
+// ---------------------------------------------------------------- transparency log
+
+/** The system stream checkpoints are appended to (DESIGN.md §2). */
+export const CHECKPOINT_STREAM = '$checkpoints';
+
+/**
+ * `CheckpointSigned.v1`, in `$checkpoints`: the Merkle log of `$all` was signed
+ * at a tree size (docs/transparency.md). `note` is the whole C2SP signed note;
+ * the other fields repeat what it says, for queries.
+ */
+export interface CheckpointSignedData {
+  origin: string;
+  treeSize: number;
+  /** Base64 of the 32-byte root hash, as in the note. */
+  rootHash: string;
+  note: string;
+  /** The note verifier key (`<name>+<hash>+<key>`) that verifies `note`. */
+  verifierKey: string;
+}
+
+export type CheckpointSigned = DomainEvent<
+  typeof EventTypes.CheckpointSigned,
+  CheckpointSignedData
+>;
 
 /** Events of a gate stream. */
 export type GateEvent = GateDefined | GateDisabled;

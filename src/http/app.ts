@@ -29,6 +29,7 @@ import { createMetrics, installMetricHooks } from './metrics.js';
 import { queryRoutes } from './routes/queries.js';
 import { liveFeedRoutes } from './routes/liveFeed.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { transparencyRoutes } from './routes/transparency.js';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const limits = deps.limits ?? DEFAULT_LIMITS;
@@ -146,6 +147,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     queryRoutes,
     liveFeedRoutes,
     metricsRoutes,
+    transparencyRoutes,
   ];
   for (const plugin of routes)
     await app.register((scope, _options, done) => {

@@ -7,6 +7,7 @@ import type { EventStore } from '../eventStore/types.js';
 import type { ReadModelStore } from '../readModels/port.js';
 import type { ProjectionStatus } from '../readModels/runner.js';
 import type { Registry } from 'prom-client';
+import type { TransparencyService } from '../transparency/service.js';
 
 /** What the HTTP layer needs; the composition root provides it. */
 export interface AppDeps {
@@ -32,6 +33,8 @@ export interface AppDeps {
   attestationPublicKeys?: readonly string[];
   /** The read models the query API reads; without them, those routes answer 503. */
   readModels?: ReadModelStore;
+  /** The Merkle log (checkpoints, proofs, note key); without it the /v1/log routes answer 503. */
+  transparency?: TransparencyService;
   /** The projection runner's status, when it runs in this process (metrics: lag, parked). */
   projectionStatus?: () => Promise<ProjectionStatus[]>;
   /** `minPosition` waits: longest wait (default 5,000 ms) and poll interval (default 10 ms). */

@@ -11,7 +11,14 @@ import {
   startAttestor,
   type Attestor,
 } from '../application/attestations/index.js';
-import { loadSigning, openEventStore, openReadModels } from '../composition.js';
+import {
+  createMerkleFollower,
+  loadSigning,
+  openEventStore,
+  openReadModels,
+  openTransparency,
+} from '../composition.js';
+import type { TransparencyFollower } from '../transparency/follower.js';
 import type { Config } from '../config.js';
 import type { EventStore } from '../eventStore/types.js';
 import { createProjectionRunner, type ProjectionRunner } from '../readModels/runner.js';
@@ -56,6 +63,9 @@ export async function startServer(
       ...(signing.publicKeyPem === undefined ? [] : [signing.publicKeyPem]),
     ]),
   ];
+  // The Merkle log of `$all` (docs/transparency.md): read by the /v1/log routes in
+  // every mode, kept current here beside the projections.
+  const transparency = openTransparency(config);
   // The read models serve the query API in every mode; the runner keeps them
   // current in this process unless PROVENANT_PROJECTIONS=off (then another does).
   const warnings: string[] = [];
@@ -86,6 +96,7 @@ export async function startServer(
     isShuttingDown: () => shuttingDown,
     version,
     readModels,
+    transparency: transparency.service,
     ...(runner === undefined ? {} : { projectionStatus: () => runner.status() }),
     logger: {
       level: config.logLevel,
@@ -95,6 +106,13 @@ export async function startServer(
   logTo.app = app;
   for (const warning of warnings) app.log.warn(warning);
   app.addHook('onClose', async () => readModels.close());
+  app.addHook('onClose', async () => transparency.tree.close());
+  const follower: TransparencyFollower | undefined =
+    runner === undefined
+      ? undefined
+      : createMerkleFollower(config, store, transparency, (level, message, fields) =>
+          app.log[level](fields ?? {}, message),
+        );
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
@@ -128,6 +146,12 @@ export async function startServer(
         'projections running',
       );
     }
+    await follower?.start();
+    if (transparency.generatedKey !== undefined)
+      app.log.info(
+        { keyFile: transparency.generatedKey, verifierKey: transparency.signer.verifierKey },
+        'generated the note key checkpoints are signed with (set PROVENANT_LOG_KEY to use your own)',
+      );
   } catch (error) {
     await attestor?.stop();
     await app.close();
@@ -146,6 +170,7 @@ export async function startServer(
       timer.unref();
       await attestor?.stop();
       await runner?.stop(); // the in-flight batch commits before the log closes
+      await follower?.stop();
       await app.close(); // stops listening, ends live feeds, waits for in-flight requests, then closes the read models and the store
       clearTimeout(timer);
       app.log.info('stopped');

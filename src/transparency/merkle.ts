@@ -161,7 +161,7 @@ export function rootFromInclusionProof(
     return 'a hash is not 32 bytes';
   let fn = index;
   let sn = size - 1;
-  let r = Buffer.from(leaf);
+  let r: Buffer = Buffer.from(leaf);
   for (const p of proof) {
     if (sn === 0) return 'the proof is longer than the path';
     if (fn % 2 === 1 || fn === sn) {
@@ -224,7 +224,7 @@ export function verifyConsistency(
     sn = Math.floor(sn / 2);
   }
   // 4. fr = sr = c[0].
-  let fr = Buffer.from(path[0] as Uint8Array);
+  let fr: Buffer = Buffer.from(path[0] as Uint8Array);
   let sr = fr;
   // 5. For each subsequent c.
   for (const c of path.slice(1)) {
