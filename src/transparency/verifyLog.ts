@@ -193,10 +193,12 @@ export async function verifyLog(options: VerifyLogOptions): Promise<LogVerifyRep
   for (const c of checkpoints)
     if (c.size > range.size) {
       const missing = await tree?.leafAt(range.size);
+      // The first missing event's position when the tree store knows it, else the last one left.
+      const position = missing?.position ?? lastPosition;
       report({
         kind: 'checkpoint-beyond-log',
-        ...(missing === undefined ? {} : { position: missing.position }),
-        message: `${c.source} signs ${c.size} events but the log has ${range.size}${lastPosition === undefined ? '' : ` (last position ${lastPosition})`}: the tail was truncated or events deleted`,
+        ...(position === undefined ? {} : { position }),
+        message: `${c.source} signs ${c.size} events but the log has ${range.size}${lastPosition === undefined ? '' : ` (last position ${lastPosition})`}: events after it were truncated or deleted`,
       });
     }
   return {

@@ -48,7 +48,7 @@ export function transparencyRoutes(app: FastifyInstance, deps: RouteDeps): void 
         },
       },
     },
-    async () => ({ origin: service().origin, verifierKey: service().verifierKey }),
+    () => Promise.resolve({ origin: service().origin, verifierKey: service().verifierKey }),
   );
 
   app.get<{ Querystring: { position: string; treeSize?: string } }>(
