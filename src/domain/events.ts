@@ -277,6 +277,12 @@ export type CheckpointSigned = DomainEvent<
   CheckpointSignedData
 >;
 
+/** The `CheckpointSigned.v1` event for a signed checkpoint. */
+export const checkpointSigned = (data: CheckpointSignedData): CheckpointSigned => ({
+  type: EventTypes.CheckpointSigned,
+  data,
+});
+
 /** Events of a gate stream. */
 export type GateEvent = GateDefined | GateDisabled;
 /** Events of a stage stream. */

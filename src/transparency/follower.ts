@@ -6,7 +6,12 @@
 // truncated or rewritten log cannot hide behind its own checkpoints), and
 // appended to the log as `CheckpointSigned.v1`.
 import { rename, writeFile } from 'node:fs/promises';
-import { CHECKPOINT_STREAM, EventTypes, type CheckpointSignedData } from '../domain/events.js';
+import {
+  CHECKPOINT_STREAM,
+  EventTypes,
+  checkpointSigned,
+  type CheckpointSignedData,
+} from '../domain/events.js';
 import type { EventStore, RecordedEvent, Subscription } from '../eventStore/types.js';
 import { Batches } from '../readModels/batches.js';
 import { checkpointText, signNote, type NoteSigner } from './note.js';

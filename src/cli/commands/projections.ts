@@ -4,7 +4,13 @@
 import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import { projections } from '../../../projections/index.js';
-import { openEventStore, openReadModels } from '../../composition.js';
+import {
+  createMerkleFollower,
+  openEventStore,
+  openReadModels,
+  openTransparency,
+} from '../../composition.js';
+import type { EventStore } from '../../eventStore/types.js';
 import { loadConfig } from '../../config.js';
 import { isProvenantError } from '../../errors.js';
 import type { ReadModelStore } from '../../readModels/port.js';
@@ -30,7 +36,7 @@ ${envHelp()}
 
 /** Opens the log and the read models, runs `fn` with a runner, closes everything. */
 async function withRunner<T>(
-  fn: (runner: ProjectionRunner, readModels: ReadModelStore) => Promise<T>,
+  fn: (runner: ProjectionRunner, readModels: ReadModelStore, store: EventStore) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig();
   const { store } = openEventStore(config);
@@ -43,7 +49,7 @@ async function withRunner<T>(
       console.error(`${level}: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`),
   });
   try {
-    return await fn(runner, readModels);
+    return await fn(runner, readModels, store);
   } finally {
     await runner.stop();
     await readModels.close();
@@ -68,14 +74,32 @@ nothing with the API but the log and the read-model database.`,
       ]),
     )
     .action(async () => {
-      await withRunner(async (runner) => {
-        await runner.start();
-        console.error(`projections running: ${projections.map((p) => p.name).join(', ')}`);
-        await new Promise<void>((resolve) => {
-          process.once('SIGTERM', () => resolve());
-          process.once('SIGINT', () => resolve());
-        });
-        console.error('stopping: finishing in-flight batches');
+      await withRunner(async (runner, _readModels, store) => {
+        // The Merkle log of `$all` runs beside the projections (docs/transparency.md).
+        const config = loadConfig();
+        const transparency = openTransparency(config);
+        const follower = createMerkleFollower(
+          config,
+          store,
+          transparency,
+          (level, message, fields) =>
+            console.error(`${level}: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`),
+        );
+        try {
+          await runner.start();
+          await follower.start();
+          console.error(
+            `projections running: ${projections.map((p) => p.name).join(', ')}, merkle log`,
+          );
+          await new Promise<void>((resolve) => {
+            process.once('SIGTERM', () => resolve());
+            process.once('SIGINT', () => resolve());
+          });
+          console.error('stopping: finishing in-flight batches');
+        } finally {
+          await follower.stop();
+          await transparency.tree.close();
+        }
       });
       console.error('stopped');
       process.exitCode = 0;
