@@ -58,7 +58,7 @@ export async function signCheckpoint(
     note,
     verifierKey: options.signer.verifierKey,
   };
-  await options.eventStore.append(CHECKPOINT_STREAM, [{ type: EventTypes.CheckpointSigned, data }]);
+  await options.eventStore.append(CHECKPOINT_STREAM, [checkpointSigned(data)]);
   return checkpoint;
 }
 

@@ -10,8 +10,26 @@ import { CompactRange, type StoredNode } from './compactRange.js';
 import { leafHash, perfectNodes } from './merkle.js';
 import type { LeafRecord, TreeStore } from './port.js';
 
-/** The bytes a stored event's leaf hashes (as a string: its UTF-8 form). */
-export const leafText = (event: RecordedEvent): string => canonicalize(toEventJson(event));
+/**
+ * The bytes a stored event's leaf hashes (as a string: its UTF-8 form): the
+ * RFC 8785 canonical JSON of `toEventJson(event)`. Assembled around data already
+ * in canonical form (RFC 8785 sorts the members data < id < metadata < position
+ * < recordedAt < revision < stream < type), so that a walk that also checks the
+ * content digest canonicalises the data once; a unit test checks it against
+ * `canonicalize(toEventJson(event))`.
+ */
+export const leafTextOf = (event: RecordedEvent, canonicalData: string): string => {
+  const json = toEventJson(event);
+  return (
+    `{"data":${canonicalData},"id":${canonicalize(json.id)},"metadata":${canonicalize(json.metadata)}` +
+    `,"position":${canonicalize(json.position)},"recordedAt":${canonicalize(json.recordedAt)}` +
+    `,"revision":${canonicalize(json.revision)},"stream":${canonicalize(json.stream)},"type":${canonicalize(json.type)}}`
+  );
+};
+
+/** The leaf text of a stored event. */
+export const leafText = (event: RecordedEvent): string =>
+  leafTextOf(event, canonicalize(event.data));
 
 /** The leaf hash of a stored event. */
 export const eventLeafHash = (event: RecordedEvent): Buffer => leafHash(leafText(event));

@@ -10,13 +10,15 @@
 // - checkpoints beyond the end of the log (a truncated tail), and two
 //   checkpoints of one size with different roots (a split view).
 import type { CheckpointSignedData } from '../domain/events.js';
-import { ZERO_DIGEST, contentDigest, eventDigest } from '../eventStore/integrity.js';
+import { canonicalize } from '../encoding/canonicalJson.js';
+import { ZERO_DIGEST, contentDigestOfCanonical, eventDigest } from '../eventStore/integrity.js';
 import type { EventStore, RecordedEvent } from '../eventStore/types.js';
 import { isProvenantError } from '../errors.js';
 import { CompactRange } from './compactRange.js';
 import { openCheckpoint, type Checkpoint, type NoteVerifier } from './note.js';
 import type { LeafRecord, TreeStore } from './port.js';
-import { eventLeafHash } from './treeBuilder.js';
+import { leafHash } from './merkle.js';
+import { eventLeafHash, leafTextOf } from './treeBuilder.js';
 
 export type LogProblemKind =
   | 'content-digest-mismatch'
@@ -136,8 +138,11 @@ export async function verifyLog(options: VerifyLogOptions): Promise<LogVerifyRep
     const page = await eventStore.readAll({ from, maxCount: PAGE });
     if (tree !== undefined && !diverged) storedLeaves = await tree.leaves(range.size, page.length);
     for (const [i, event] of page.entries()) {
-      checkChain(event, heads, report, range.size);
-      const leaf = eventLeafHash(event);
+      const canonicalData = checkChain(event, heads, report, range.size);
+      const leaf =
+        canonicalData === undefined
+          ? eventLeafHash(event)
+          : leafHash(leafTextOf(event, canonicalData));
       const stored = storedLeaves[i];
       if (tree !== undefined && !diverged) {
         if (stored === undefined) {
@@ -211,13 +216,16 @@ export async function verifyLog(options: VerifyLogOptions): Promise<LogVerifyRep
   };
 }
 
-/** Content digest and stream chain of one event; resynchronises after a problem. */
+/**
+ * Content digest and stream chain of one event; resynchronises after a
+ * problem. Returns the event's data in canonical form, when it has one.
+ */
 function checkChain(
   event: RecordedEvent,
   heads: Map<string, { revision: number; digest: string }>,
   report: (p: LogProblem) => void,
   leafIndex: number,
-): void {
+): string | undefined {
   const at = {
     leafIndex,
     position: event.position,
@@ -226,8 +234,10 @@ function checkChain(
     eventId: event.id,
   };
   let recomputed: string | undefined;
+  let canonicalData: string | undefined;
   try {
-    recomputed = contentDigest(event.type, event.data, event.metadata.context);
+    canonicalData = canonicalize(event.data);
+    recomputed = contentDigestOfCanonical(event.type, canonicalData, event.metadata.context);
   } catch (error) {
     report({ ...at, kind: 'unreadable', message: `Cannot be canonicalised: ${String(error)}` });
   }
@@ -255,4 +265,5 @@ function checkChain(
     revision: event.revision,
     digest: eventDigest(event.metadata.prevDigest, event.metadata.contentDigest),
   });
+  return canonicalData;
 }
