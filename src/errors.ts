@@ -197,6 +197,14 @@ export const errorCodes = {
     status: 422,
     title: 'An attestation relies on a receipt revoked later',
   },
+  EXPORT_CHECKPOINT_INVALID: {
+    status: 422,
+    title: 'Exported checkpoint is malformed or its signature does not verify',
+  },
+  EXPORT_NOT_IN_LOG: {
+    status: 422,
+    title: 'An exported event is not included under the signed checkpoint',
+  },
   EXPORT_POLICY_MISMATCH: {
     status: 422,
     title: "A VSA's policy digest does not match the exported definitions",

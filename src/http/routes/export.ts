@@ -51,6 +51,7 @@ export function exportRoutes(app: FastifyInstance, deps: RouteDeps): void {
       const unit = normalizeUnitKey(request.params.key);
       const built = await buildExport(deps.store, unit, {
         publicKeys: deps.attestationPublicKeys ?? [],
+        ...(deps.transparency === undefined ? {} : { transparency: deps.transparency }),
       });
       const archive = await packExport(built);
       await recordExport(deps.store, built);
