@@ -214,6 +214,16 @@ export interface AttestationIssuedData {
   signer: { kind: 'key'; keyId: string } | { kind: 'keyless'; identity?: string };
   /** Why it was issued: on request (by whom, when known) or on a StagePassed event. */
   trigger: { kind: 'request'; requestedBy?: string } | { kind: 'stage-passed'; eventId: string };
+  /**
+   * Where its receipts are in the Merkle log (docs/transparency.md): the latest
+   * signed checkpoint when issued, and the leaf index of each receipt's event
+   * under it (receipts newer than the checkpoint are not listed).
+   */
+  log?: {
+    checkpoint: string;
+    treeSize: number;
+    receipts: { receiptId: string; leafIndex: number }[];
+  };
   /** The Sigstore bundle (v0.3 JSON), when the event stays under the size limit. */
   bundle?: Record<string, unknown>;
 }

@@ -46,6 +46,9 @@ export async function startServer(
   // The key first: a missing or unreadable key refuses to start before the store opens.
   const { signing, generated } = loadSigning(config);
   const { store, description } = openEventStore(config);
+  // The Merkle log of `$all` (docs/transparency.md): read by the /v1/log routes and
+  // named by attestations in every mode, kept current here beside the projections.
+  const transparency = openTransparency(config);
   let shuttingDown = false;
   const attestations = createAttestationService({
     eventStore: store,
@@ -54,6 +57,7 @@ export async function startServer(
     verifierId: config.attestation.verifierId,
     version,
     maxEventBytes: config.limits.eventBytes,
+    transparency: transparency.service,
   });
   // Exports carry the public keys that verify the store's attestations: this
   // store's own, and any the caller adds (keys of earlier signers).
@@ -63,9 +67,6 @@ export async function startServer(
       ...(signing.publicKeyPem === undefined ? [] : [signing.publicKeyPem]),
     ]),
   ];
-  // The Merkle log of `$all` (docs/transparency.md): read by the /v1/log routes in
-  // every mode, kept current here beside the projections.
-  const transparency = openTransparency(config);
   // The read models serve the query API in every mode; the runner keeps them
   // current in this process unless PROVENANT_PROJECTIONS=off (then another does).
   const warnings: string[] = [];
