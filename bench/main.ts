@@ -10,6 +10,7 @@ import { benchIngestParse } from './ingestParse.js';
 import { benchPostgres } from './postgres.js';
 import { benchProvenance } from './provenance.js';
 import { benchProjections } from './projections.js';
+import { benchTransparency } from './transparency.js';
 import type { BenchContext } from './support.js';
 
 type Bench = (ctx: BenchContext) => Promise<Record<string, number>>;
@@ -20,6 +21,7 @@ const benches: Record<string, Bench> = {
   growth: benchGrowth,
   provenance: benchProvenance,
   projections: benchProjections,
+  transparency: benchTransparency,
 };
 /** Benchmarks that need an external server: run by name only, never by `all`. */
 const serverBenches: Record<string, Bench> = { postgres: benchPostgres };
@@ -63,6 +65,9 @@ if (values.help) {
                 server) 32 concurrent appends on the PostgreSQL log vs raw pg INSERTs;
                 rebuilding every read model into PostgreSQL vs SQLite (1,000,000 events);
                 ingest with two API node processes vs one
+  transparency  Merkle log: leaf appends/s (memory and SQLite), inclusion proofs at
+                1,000,000 leaves (ms), log verify over 100,000 events vs a raw read +
+                SHA-256 of the same rows
 
   --json     print one JSON object with every figure (ratios end in "Ratio"; the
              ones the table marks informative are not targets)

@@ -32,6 +32,16 @@ import {
   PRIVATE_KEY_FILE,
   writeSigningKeyPair,
 } from './provenance/signing/index.js';
+import {
+  createTransparencyFollower,
+  type FollowerOptions,
+  type TransparencyFollower,
+} from './transparency/follower.js';
+import { loadNoteKey } from './transparency/keyFile.js';
+import { noteSigner, type NoteSigner } from './transparency/note.js';
+import type { TreeStore } from './transparency/port.js';
+import { createTransparencyService, type TransparencyService } from './transparency/service.js';
+import { getSQLiteTreeStore } from './transparency/sqlite/treeStore.js';
 
 /** Opens the configured event store and says where it points (no secrets). */
 export function openEventStore(config: Config): { store: EventStore; description: string } {
@@ -217,3 +227,50 @@ export function startChainBinding(
     ...(logger === undefined ? {} : { logger }),
   });
 }
+/** The Merkle log: its tree store, the note signer and the read service over them. */
+export interface OpenedTransparency {
+  tree: TreeStore;
+  signer: NoteSigner;
+  service: TransparencyService;
+  /** Set when the default key file was missing and was generated. */
+  generatedKey?: string;
+}
+
+/** Opens the Merkle log's tree store (its own SQLite file) and loads (or generates) its note key. */
+export function openTransparency(config: Config): OpenedTransparency {
+  const { path, keyPath, keyExplicit, origin } = config.transparency;
+  const { key, generated } = loadNoteKey(keyPath, !keyExplicit);
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const tree = getSQLiteTreeStore({ path });
+  const signer = noteSigner(origin, key);
+  const service = createTransparencyService({ tree, origin, verifierKey: signer.verifierKey });
+  return { tree, signer, service, ...(generated ? { generatedKey: keyPath } : {}) };
+}
+
+/**
+ * Whether this process keeps the Merkle log. Its tree store is a local SQLite
+ * file and one follower must sign the checkpoints; with the log on PostgreSQL,
+ * where any number of nodes and workers run, no leader election covers it yet,
+ * so none runs (docs/transparency.md, "On PostgreSQL").
+ */
+export const runsMerkleFollower = (config: Config): boolean => config.store !== 'postgres';
+
+/** The follower that keeps the Merkle log current and signs checkpoints (run beside the projections). */
+export const createMerkleFollower = (
+  config: Config,
+  store: EventStore,
+  opened: OpenedTransparency,
+  log?: FollowerOptions['log'],
+): TransparencyFollower =>
+  createTransparencyFollower({
+    eventStore: store,
+    tree: opened.tree,
+    signer: opened.signer,
+    origin: config.transparency.origin,
+    every: config.transparency.every,
+    intervalMs: config.transparency.intervalMs,
+    ...(config.transparency.witnessFile === undefined
+      ? {}
+      : { witnessFile: config.transparency.witnessFile }),
+    ...(log === undefined ? {} : { log }),
+  });

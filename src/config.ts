@@ -20,6 +20,17 @@ export interface Config {
   readModelBackend: 'sqlite' | 'postgres';
   /** The shared PostgreSQL server of the log and/or the read models. */
   postgres: { url: string | undefined; schema: string };
+  /** The Merkle log of `$all`: its tree store, note key, origin and checkpoint policy. */
+  transparency: {
+    path: string;
+    keyPath: string;
+    /** True when PROVENANT_LOG_KEY was set: a missing file is then an error, not generated. */
+    keyExplicit: boolean;
+    origin: string;
+    every: number;
+    intervalMs: number;
+    witnessFile: string | undefined;
+  };
   eventstore: {
     connectionString: string | undefined;
     caFile: string | undefined;
@@ -112,6 +123,28 @@ export const configVariables = [
     'PROVENANT_PROJECTIONS',
     'inline',
     '`inline`: `provenant serve` also runs the projections. `off`: it does not (run `provenant projections run` as its own process).',
+  ],
+  [
+    'PROVENANT_MERKLE_PATH',
+    '<log file>-merkle.db',
+    'SQLite file of the Merkle log of `$all` (leaves, subtree hashes, signed checkpoints), apart from the log; rebuilt from the log when missing.',
+  ],
+  [
+    'PROVENANT_LOG_KEY',
+    '<data dir>/log-key.pem',
+    'PEM file of the Ed25519 key checkpoints are signed with (C2SP signed note). Generated at the default path when missing; when set, the file must exist.',
+  ],
+  [
+    'PROVENANT_LOG_ORIGIN',
+    'provenant.local/log',
+    'Origin line of the checkpoints (names this log) and name of the note key.',
+  ],
+  ['PROVENANT_CHECKPOINT_EVERY', '1000', 'Sign a checkpoint after this many new events...'],
+  ['PROVENANT_CHECKPOINT_SECONDS', '60', '...or this many seconds after the first unsigned event.'],
+  [
+    'PROVENANT_CHECKPOINT_WITNESS_FILE',
+    '(none)',
+    'File each signed checkpoint is also written to (a witness copy outside the store, for `provenant log verify --checkpoint`).',
   ],
   [
     'EVENTSTORE_CONNECTION_STRING',
@@ -487,6 +520,39 @@ function abuseLimits(env: Env): AbuseLimits {
   };
 }
 
+/** `data/provenant.db` → `data/provenant-merkle.db` (`:memory:` stays in memory). */
+function merkleBesideLog(logPath: string): string {
+  if (logPath.endsWith(':memory:')) return ':memory:';
+  const ext = extname(logPath);
+  return join(dirname(logPath), `${basename(logPath, ext)}-merkle${ext || '.db'}`);
+}
+
+function transparencyConfig(env: Env, dataDir: string, logPath: string): Config['transparency'] {
+  const path = optional(env, 'PROVENANT_MERKLE_PATH');
+  const keyPath = optional(env, 'PROVENANT_LOG_KEY');
+  const origin = optional(env, 'PROVENANT_LOG_ORIGIN') ?? 'provenant.local/log';
+  if (!/^[^\s+]{1,256}$/u.test(origin))
+    throw invalid(
+      'PROVENANT_LOG_ORIGIN',
+      `must be one word without spaces or '+', got '${origin}'`,
+    );
+  const witness = optional(env, 'PROVENANT_CHECKPOINT_WITNESS_FILE');
+  return {
+    path:
+      path === undefined
+        ? merkleBesideLog(logPath)
+        : path === ':memory:'
+          ? path
+          : resolve(dataDir, path),
+    keyPath: resolve(dataDir, keyPath ?? 'log-key.pem'),
+    keyExplicit: keyPath !== undefined,
+    origin,
+    every: integer(env, 'PROVENANT_CHECKPOINT_EVERY', 1000, 1, 100_000_000),
+    intervalMs: integer(env, 'PROVENANT_CHECKPOINT_SECONDS', 60, 1, 86_400) * 1000,
+    witnessFile: witness === undefined ? undefined : resolve(dataDir, witness),
+  };
+}
+
 /** Reads and checks the configuration; throws `CONFIG_INVALID` naming the variable. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const dataDir = resolve(cwd, optional(env, 'PROVENANT_DATA_DIR') ?? './data');
@@ -543,6 +609,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       projections: oneOf(env, 'PROVENANT_PROJECTIONS', ['inline', 'off'] as const, 'inline'),
     },
     postgres: { url: postgresUrl, schema: postgresSchema },
+    transparency: transparencyConfig(env, dataDir, sqlitePath),
     eventstore: {
       connectionString,
       caFile: optional(env, 'EVENTSTORE_CA_FILE'),

@@ -212,6 +212,14 @@ export const errorCodes = {
     status: 422,
     title: 'An attestation relies on a receipt revoked later',
   },
+  EXPORT_CHECKPOINT_INVALID: {
+    status: 422,
+    title: 'Exported checkpoint is malformed or its signature does not verify',
+  },
+  EXPORT_NOT_IN_LOG: {
+    status: 422,
+    title: 'An exported event is not included under the signed checkpoint',
+  },
   EXPORT_POLICY_MISMATCH: {
     status: 422,
     title: "A VSA's policy digest does not match the exported definitions",
@@ -276,6 +284,20 @@ export const errorCodes = {
   HTTP_OVERLOADED: { status: 503, title: 'Server is busy; retry later' },
   PRODUCERS_INVALID: { status: 500, title: 'Producers file is invalid' },
   SIGN_EVENT_INVALID: { status: 400, title: 'Event cannot be signed' },
+  // Transparency log: Merkle tree, checkpoints, proofs (src/transparency)
+  TLOG_MALFORMED_NOTE: { status: 400, title: 'Signed note or checkpoint is malformed' },
+  TLOG_BAD_KEY: { status: 400, title: 'Note key is malformed or not Ed25519' },
+  TLOG_UNKNOWN_KEY: { status: 422, title: 'Checkpoint is not signed by a known key' },
+  TLOG_BAD_SIGNATURE: { status: 422, title: 'Checkpoint signature does not verify' },
+  TLOG_ORIGIN_MISMATCH: { status: 422, title: 'Checkpoint names another log' },
+  TLOG_PROOF_RANGE: {
+    status: 400,
+    title: 'Proof request is outside the tree (size 0, beyond the tree, or from > to)',
+  },
+  TLOG_LEAF_NOT_FOUND: { status: 404, title: 'No leaf of the tree has this position or event' },
+  TLOG_NO_CHECKPOINT: { status: 404, title: 'No checkpoint has been signed yet' },
+  TLOG_NOT_AVAILABLE: { status: 503, title: 'The transparency log is not available here' },
+  TLOG_INCONSISTENT: { status: 422, title: 'The log does not extend the checkpoint' },
 
   // Configuration and command line (src/cli, src/config.ts)
   CONFIG_INVALID: { status: 500, title: 'Invalid configuration' },

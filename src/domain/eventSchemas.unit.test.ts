@@ -8,7 +8,7 @@ import addFormatsModule from 'ajv-formats';
 import { UNIT, definitionsOf, receipt } from '../../test/support/domainFixtures.js';
 import { attestationIssued } from './attestation.js';
 import { unitExported } from './unitExport.js';
-import { EXPORT_FORMAT, EventTypes, type DomainEvent } from './events.js';
+import { EXPORT_FORMAT, EventTypes, checkpointSigned, type DomainEvent } from './events.js';
 import { decideGate, initialGateState } from './gate.js';
 import { decideStage, initialStageState } from './stage.js';
 import { unitDecider, type UnitCommand } from './unit.js';
@@ -166,6 +166,13 @@ describe('event schemas', () => {
       ...disabledStage,
       attestation,
       exported,
+      checkpointSigned({
+        origin: 'provenant.local/log',
+        treeSize: 8,
+        rootHash: `${'A'.repeat(43)}=`,
+        note: 'provenant.local/log\n8\nAAAA\n\n— provenant.local/log AAAA\n',
+        verifierKey: 'provenant.local/log+00000000+AAAA',
+      }),
     ]) {
       assertValid(event);
       seen.add(event.type);

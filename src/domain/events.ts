@@ -24,6 +24,7 @@ export const EventTypes = {
   StageReopened: 'StageReopened.v1',
   AttestationIssued: 'AttestationIssued.v1',
   UnitExported: 'UnitExported.v1',
+  CheckpointSigned: 'CheckpointSigned.v1',
 } as const;
 
 /** Every domain event type this module defines. */
@@ -213,6 +214,16 @@ export interface AttestationIssuedData {
   signer: { kind: 'key'; keyId: string } | { kind: 'keyless'; identity?: string };
   /** Why it was issued: on request (by whom, when known) or on a StagePassed event. */
   trigger: { kind: 'request'; requestedBy?: string } | { kind: 'stage-passed'; eventId: string };
+  /**
+   * Where its receipts are in the Merkle log (docs/transparency.md): the latest
+   * signed checkpoint when issued, and the leaf index of each receipt's event
+   * under it (receipts newer than the checkpoint are not listed).
+   */
+  log?: {
+    checkpoint: string;
+    treeSize: number;
+    receipts: { receiptId: string; leafIndex: number }[];
+  };
   /** The Sigstore bundle (v0.3 JSON), when the event stays under the size limit. */
   bundle?: Record<string, unknown>;
 }
@@ -250,6 +261,37 @@ export interface UnitExportedData {
 }
 
 export type UnitExported = DomainEvent<typeof EventTypes.UnitExported, UnitExportedData>;
+
+// ---------------------------------------------------------------- transparency log
+
+/** The system stream checkpoints are appended to (DESIGN.md §2). */
+export const CHECKPOINT_STREAM = '$checkpoints';
+
+/**
+ * `CheckpointSigned.v1`, in `$checkpoints`: the Merkle log of `$all` was signed
+ * at a tree size (docs/transparency.md). `note` is the whole C2SP signed note;
+ * the other fields repeat what it says, for queries.
+ */
+export interface CheckpointSignedData {
+  origin: string;
+  treeSize: number;
+  /** Base64 of the 32-byte root hash, as in the note. */
+  rootHash: string;
+  note: string;
+  /** The note verifier key (`<name>+<hash>+<key>`) that verifies `note`. */
+  verifierKey: string;
+}
+
+export type CheckpointSigned = DomainEvent<
+  typeof EventTypes.CheckpointSigned,
+  CheckpointSignedData
+>;
+
+/** The `CheckpointSigned.v1` event for a signed checkpoint. */
+export const checkpointSigned = (data: CheckpointSignedData): CheckpointSigned => ({
+  type: EventTypes.CheckpointSigned,
+  data,
+});
 
 /** Events of a gate stream. */
 export type GateEvent = GateDefined | GateDisabled;

@@ -36,6 +36,7 @@ import { applyServerLimits, installAbuseLimits } from './abuseLimits.js';
 import { clientErrorHandler } from './clientErrors.js';
 import { trackRouteMethods } from './methodNotAllowed.js';
 import { strictSchemaController } from './strictValidation.js';
+import { transparencyRoutes } from './routes/transparency.js';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Explicit, never implied: tests and tools that do not test auth pass anonymousAuth().
@@ -184,6 +185,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     liveFeedRoutes,
     metricsRoutes,
     chainRoutes,
+    transparencyRoutes,
   ];
   for (const plugin of routes)
     await app.register((scope, _options, done) => {

@@ -10,6 +10,7 @@ import type { Registry } from 'prom-client';
 import type { Authenticator } from '../security/index.js';
 import type { AbuseLimits } from '../security/abuseLimits.js';
 import type { SignaturePolicy } from '../ingest/index.js';
+import type { TransparencyService } from '../transparency/service.js';
 
 /** What the HTTP layer needs; the composition root provides it. */
 export interface AppDeps {
@@ -50,6 +51,8 @@ export interface AppDeps {
   attestationPublicKeys?: readonly string[];
   /** The read models the query API reads; without them, those routes answer 503. */
   readModels?: ReadModelStore;
+  /** The Merkle log (checkpoints, proofs, note key); without it the /v1/log routes answer 503. */
+  transparency?: TransparencyService;
   /** The projection runner's status, when it runs in this process (metrics: lag, parked). */
   projectionStatus?: () => Promise<ProjectionStatus[]>;
   /** `minPosition` waits: longest wait (default 5,000 ms) and poll interval (default 10 ms). */

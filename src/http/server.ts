@@ -12,16 +12,20 @@ import {
   type Attestor,
 } from '../application/attestations/index.js';
 import {
+  createMerkleFollower,
   createProjectionWorkers,
   loadSigning,
   openEventStore,
   openReadModels,
+  openTransparency,
   prepareBackends,
+  runsMerkleFollower,
   startChainBinding,
   type ProjectionWorkers,
 } from '../composition.js';
 import { loadAuthenticator, loadTls } from '../compositionAuth.js';
 import { createDomainService } from '../application/index.js';
+import type { TransparencyFollower } from '../transparency/follower.js';
 import type { Config } from '../config.js';
 import type { EventStore } from '../eventStore/types.js';
 import { isProvenantError } from '../errors.js';
@@ -58,6 +62,9 @@ export async function startServer(
   const producers =
     config.producersFile === undefined ? undefined : loadProducersFile(config.producersFile);
   const { store, description } = openEventStore(config);
+  // The Merkle log of `$all` (docs/transparency.md): read by the /v1/log routes and
+  // named by attestations in every mode, kept current here beside the projections.
+  const transparency = openTransparency(config);
   let shuttingDown = false;
   const attestations = createAttestationService({
     eventStore: store,
@@ -66,6 +73,7 @@ export async function startServer(
     verifierId: config.attestation.verifierId,
     version,
     maxEventBytes: config.limits.eventBytes,
+    transparency: transparency.service,
   });
   // Exports carry the public keys that verify the store's attestations: this
   // store's own, and any the caller adds (keys of earlier signers).
@@ -127,6 +135,7 @@ export async function startServer(
     isShuttingDown: () => shuttingDown,
     version,
     readModels,
+    transparency: transparency.service,
     ...(runner === undefined ? {} : { projectionStatus: () => runner.status() }),
     logger: {
       level: config.logLevel,
@@ -136,6 +145,13 @@ export async function startServer(
   logTo.app = app;
   for (const warning of warnings) app.log.warn(warning);
   app.addHook('onClose', async () => readModels.close());
+  app.addHook('onClose', async () => transparency.tree.close());
+  const follower: TransparencyFollower | undefined =
+    runner === undefined || !runsMerkleFollower(config)
+      ? undefined
+      : createMerkleFollower(config, store, transparency, (level, message, fields) =>
+          app.log[level](fields ?? {}, message),
+        );
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
@@ -184,6 +200,12 @@ export async function startServer(
         'projections running',
       );
     }
+    await follower?.start();
+    if (transparency.generatedKey !== undefined)
+      app.log.info(
+        { keyFile: transparency.generatedKey, verifierKey: transparency.signer.verifierKey },
+        'generated the note key checkpoints are signed with (set PROVENANT_LOG_KEY to use your own)',
+      );
   } catch (error) {
     await attestor?.stop();
     await binder.stop();
@@ -204,6 +226,7 @@ export async function startServer(
       await attestor?.stop();
       await binder.stop();
       await runner?.stop(); // the in-flight batch commits before the log closes
+      await follower?.stop();
       await app.close(); // stops listening, ends live feeds, waits for in-flight requests, then closes the read models and the store
       clearTimeout(timer);
       app.log.info('stopped');

@@ -61,6 +61,10 @@ const expectedPermission: Record<string, Permission> = {
   'GET /metrics': 'operate',
   'GET /v1/chains': 'read',
   'GET /v1/chains/:chainId': 'read',
+  'GET /v1/log/checkpoint': 'read',
+  'GET /v1/log/key': 'public',
+  'GET /v1/log/proof/inclusion': 'read',
+  'GET /v1/log/proof/consistency': 'read',
 };
 
 /** Who may use a route of each permission (written out here, apart from src/security/permissions.ts). */

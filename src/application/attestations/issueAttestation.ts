@@ -29,6 +29,8 @@ import {
 import { signDsse } from '../../provenance/signing/index.js';
 import { verdictPolicy } from './definitionDigests.js';
 import { receiptChainOf } from './receiptChain.js';
+import { receiptLookupKey } from '../context.js';
+import type { TransparencyService } from '../../transparency/service.js';
 import type {
   AttestationSigning,
   IssueAttestationOptions,
@@ -53,6 +55,39 @@ export interface IssuerConfig {
   version: string | undefined;
   maxEventBytes: number;
   newAttestationId: () => string;
+  transparency?: TransparencyService;
+}
+
+/**
+ * The latest checkpoint and the leaf index of each receipt's event under it;
+ * undefined without a Merkle log or before its first checkpoint.
+ */
+async function logReferences(
+  config: IssuerConfig,
+  receipts: readonly { receiptId: string }[],
+): Promise<AttestationIssuedData['log']> {
+  if (config.transparency === undefined) return undefined;
+  let checkpoint;
+  try {
+    checkpoint = await config.transparency.latestCheckpoint();
+  } catch {
+    return undefined; // no checkpoint yet
+  }
+  const leaves: { receiptId: string; leafIndex: number }[] = [];
+  for (const { receiptId } of receipts) {
+    const location = await config.store.findByKey(receiptLookupKey(receiptId));
+    if (location === undefined) continue;
+    try {
+      const proof = await config.transparency.inclusionByPosition(
+        location.position,
+        checkpoint.size,
+      );
+      leaves.push({ receiptId, leafIndex: proof.leafIndex });
+    } catch {
+      // newer than the checkpoint, or not yet a leaf
+    }
+  }
+  return { checkpoint: checkpoint.note, treeSize: checkpoint.size, receipts: leaves };
 }
 
 type Trigger = AttestationIssuedData['trigger'];
@@ -269,6 +304,8 @@ async function issue(
     signer: signerOf(signing, bundleJson),
     trigger,
   };
+  const log = await logReferences(config, built.receipts);
+  if (log !== undefined) base.log = log;
   const withBundle = { ...base, bundle: bundleJson };
   const retained = Buffer.byteLength(canonicalize(withBundle), 'utf8') <= config.maxEventBytes;
   const event = attestationIssued(retained ? withBundle : base);

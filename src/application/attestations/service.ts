@@ -70,6 +70,7 @@ export function createAttestationService(deps: AttestationServiceDeps): Attestat
     version: deps.version,
     maxEventBytes: deps.maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES,
     newAttestationId: deps.newAttestationId ?? newEventId,
+    ...(deps.transparency === undefined ? {} : { transparency: deps.transparency }),
   };
   const policyOf = stagePolicy(definitions);
   const evidenceOf = receiptEvidence(store);

@@ -15,6 +15,8 @@ export interface AttestationSigning {
   publicKeyPem?: string;
 }
 
+import type { TransparencyService } from '../../transparency/service.js';
+
 export interface AttestationServiceDeps {
   eventStore: EventStore;
   /** Shared with the domain service when given; else one of its own. */
@@ -31,6 +33,8 @@ export interface AttestationServiceDeps {
   maxEventBytes?: number;
   /** Attestation ids; defaults to ULIDs. */
   newAttestationId?: () => string;
+  /** The Merkle log: when given, attestations name its checkpoint and their receipts' leaves. */
+  transparency?: TransparencyService;
 }
 
 export const DEFAULT_BUILDER_ID = 'https://provenant.dev/builders/provenant@v1';

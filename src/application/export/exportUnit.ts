@@ -35,6 +35,8 @@ import {
   sha256Hex,
   type ExportManifest,
 } from './format.js';
+import { inclusionFiles } from './inclusion.js';
+import type { TransparencyService } from '../../transparency/service.js';
 
 export interface ExportOptions {
   /** Who asks for the export (recorded in the manifest and the UnitExported event). */
@@ -46,6 +48,8 @@ export interface ExportOptions {
   publicKeys: readonly string[];
   /** The export time; defaults to now. */
   now?: Date;
+  /** The Merkle log: when given, the export carries its checkpoint and inclusion proofs. */
+  transparency?: TransparencyService;
 }
 
 /** The files of an export, in memory, before they are written. */
@@ -162,6 +166,13 @@ export async function buildExport(
       else files.set(keyPath(data.signer.keyId), Buffer.from(pem));
     }
   }
+
+  if (options.transparency !== undefined)
+    for (const [path, bytes] of await inclusionFiles(options.transparency, [
+      ...events,
+      ...definitionEvents,
+    ]))
+      files.set(path, bytes);
 
   const manifest: ExportManifest = {
     format: EXPORT_FORMAT,

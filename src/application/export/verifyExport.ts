@@ -31,6 +31,7 @@ import {
   isRecord,
 } from './format.js';
 import { checkAttestation, checkEvidence, indexEvents } from './attestationChecks.js';
+import { checkInclusions } from './inclusion.js';
 
 /** One thing wrong with an export. */
 export interface ExportProblem {
@@ -323,5 +324,10 @@ export function verifyExportFiles(
     }
     check.verified = statement !== undefined && result.problems.length === before;
   }
+
+  // 5. Every event included under the exported signed checkpoint (the Merkle log).
+  checkInclusions(files, [...events, ...definitions], problem, (message) =>
+    result.notes.push(message),
+  );
   return done();
 }

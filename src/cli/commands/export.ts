@@ -1,6 +1,7 @@
 // `provenant export` and `provenant verify-export`: a unit's evidence as a
 // self-contained folder or .tar.gz (events, definitions, attestations, keys, a
 // manifest), and its offline verification (docs/export.md).
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
 import {
@@ -8,7 +9,7 @@ import {
   verifyExport,
   type VerifyExportResult,
 } from '../../application/export/index.js';
-import { openEventStore } from '../../composition.js';
+import { openEventStore, openTransparency } from '../../composition.js';
 import { loadConfig } from '../../config.js';
 import { envHelp, exitCodesHelp } from '../shared.js';
 import { SIGNING_KEY_VARIABLE, signingPublicKeys } from '../signingKey.js';
@@ -53,11 +54,16 @@ ${envHelp()}
       const config = loadConfig();
       const keys = signingPublicKeys(options.publicKey, config.attestation.signingKeyPath);
       const { store } = openEventStore(config);
+      // The Merkle log's checkpoint and proofs go in when its file exists (docs/transparency.md).
+      const transparency = existsSync(config.transparency.path)
+        ? openTransparency(config)
+        : undefined;
       try {
         const result = await exportUnit(store, unitKey, {
           out: options.out,
           publicKeys: keys,
           principal: options.principal ?? `cli:${userInfo().username}`,
+          ...(transparency === undefined ? {} : { transparency: transparency.service }),
         });
         if (options.json) {
           console.log(
@@ -78,6 +84,7 @@ ${envHelp()}
         for (const id of result.withoutBundle)
           console.error(`warning: attestation ${id} was recorded without its bundle; not exported`);
       } finally {
+        await transparency?.tree.close();
         await store.close();
       }
     });

@@ -4,20 +4,26 @@ import { Command } from 'commander';
 import { openEventStore } from '../../composition.js';
 import { loadConfig } from '../../config.js';
 import { envHelp, exitCodesHelp } from '../shared.js';
+import { consistencyCommand, proveCommand, verifyWholeLog } from './logTransparency.js';
 
 interface VerifyOptions {
   stream?: string;
   json?: boolean;
+  checkpoint?: string[];
+  key?: string[];
 }
 
-const verifyDescription = `Recomputes each event's content digest and checks each stream's hash chain.
-Exits 0 when the log is intact, 1 at the first broken link (printed with its
-stream, revision and global position), 2 on a usage or configuration error.`;
+const verifyDescription = `Re-walks the whole log: recomputes each event's content digest, checks each
+stream's hash chain, compares each event (every stored field) with the leaf the
+Merkle log recorded, and recomputes the Merkle root at every signed checkpoint
+(those in the log, in the Merkle log's store, and the witness copies given with
+--checkpoint). Reports every problem with its position. With --stream, checks
+one stream's digests and chain only.`;
 
 const verifyHelp = `
 ${exitCodesHelp([
   [0, 'the log (or the stream) is intact'],
-  [1, 'a broken link: printed with its stream, revision and global position'],
+  [1, 'a problem: each printed with its position (stream, revision when known)'],
   [2, 'usage or configuration error'],
 ])}
 
@@ -31,10 +37,16 @@ const verifyCommand = (name: string): Command =>
     .description(verifyDescription)
     .option('--stream <name>', 'verify one stream only')
     .option('--json', 'print the result as JSON')
+    .option(
+      '--checkpoint <file...>',
+      'also check against these signed checkpoints (witness copies)',
+    )
+    .option('--key <verifierKey...>', 'also trust checkpoints signed by this note verifier key')
     .addHelpText('after', verifyHelp);
 
 /** Re-walks the log; returns the exit code (0 intact, 1 broken). */
 export async function verifyLog(options: VerifyOptions): Promise<number> {
+  if (options.stream === undefined) return verifyWholeLog(options);
   const { store, description } = openEventStore(loadConfig());
   try {
     if (!options.json) console.error(`verifying ${description}`);
@@ -70,11 +82,13 @@ export async function verifyLog(options: VerifyOptions): Promise<number> {
 
 export function logCommand(): Command {
   return new Command('log')
-    .summary('Commands on the event log: verify')
+    .summary('Commands on the event log: verify, prove, consistency')
     .description('Commands on the event log itself.')
     .addCommand(
       verifyCommand('verify').action(async (options: VerifyOptions) => {
         process.exitCode = await verifyLog(options);
       }),
-    );
+    )
+    .addCommand(proveCommand())
+    .addCommand(consistencyCommand());
 }

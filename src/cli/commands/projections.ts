@@ -5,11 +5,15 @@ import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import { projections } from '../../../projections/index.js';
 import {
+  createMerkleFollower,
   createProjectionWorkers,
   openEventStore,
   openReadModels,
+  openTransparency,
   prepareBackends,
+  runsMerkleFollower,
 } from '../../composition.js';
+import type { EventStore } from '../../eventStore/types.js';
 import { loadConfig } from '../../config.js';
 import { isProvenantError } from '../../errors.js';
 import type { ReadModelStore } from '../../readModels/port.js';
@@ -35,7 +39,7 @@ ${envHelp()}
 
 /** Opens the log and the read models, runs `fn` with a runner, closes everything. */
 async function withRunner<T>(
-  fn: (runner: ProjectionRunner, readModels: ReadModelStore) => Promise<T>,
+  fn: (runner: ProjectionRunner, readModels: ReadModelStore, store: EventStore) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig();
   const { store } = openEventStore(config);
@@ -48,7 +52,7 @@ async function withRunner<T>(
       console.error(`${level}: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`),
   });
   try {
-    return await fn(runner, readModels);
+    return await fn(runner, readModels, store);
   } finally {
     await runner.stop();
     await readModels.close();
@@ -78,20 +82,30 @@ nothing with the API but the log and the read-model database.`,
       const { readModels } = openReadModels(config, (message) =>
         console.error(`warning: ${message}`),
       );
-      const log = (level: string, message: string, fields?: Record<string, unknown>) =>
+      const log = (level: string, message: string, fields?: object) =>
         console.error(`${level}: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
       // With read models on PostgreSQL, each projection runs in the one worker that wins its lock.
       const workers = createProjectionWorkers({ eventStore: store, readModels, projections, log });
+      // The Merkle log of `$all` runs beside the projections (docs/transparency.md).
+      const transparency = openTransparency(config);
+      const follower = runsMerkleFollower(config)
+        ? createMerkleFollower(config, store, transparency, log)
+        : undefined;
       try {
         await prepareBackends([store, readModels], (message) => log('warn', message));
         await workers.start();
-        console.error(`projections running: ${projections.map((p) => p.name).join(', ')}`);
+        await follower?.start();
+        console.error(
+          `projections running: ${projections.map((p) => p.name).join(', ')}${follower === undefined ? '' : ', merkle log'}`,
+        );
         await new Promise<void>((resolve) => {
           process.once('SIGTERM', () => resolve());
           process.once('SIGINT', () => resolve());
         });
         console.error('stopping: finishing in-flight batches');
       } finally {
+        await follower?.stop();
+        await transparency.tree.close();
         await workers.stop();
         await readModels.close();
         await store.close();

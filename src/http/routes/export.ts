@@ -54,6 +54,7 @@ export function exportRoutes(app: FastifyInstance, deps: RouteDeps): void {
       const built = await buildExport(deps.store, unit, {
         publicKeys: deps.attestationPublicKeys ?? [],
         ...(principal === undefined ? {} : { principal }),
+        ...(deps.transparency === undefined ? {} : { transparency: deps.transparency }),
       });
       const archive = await packExport(built);
       await recordExport(deps.store, built, principal);

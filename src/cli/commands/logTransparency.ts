@@ -1,0 +1,247 @@
+// `provenant log verify | prove | consistency`: the whole-log walk against the
+// Merkle log and its signed checkpoints, inclusion proofs of one event, and the
+// proof that the current log extends an old checkpoint (docs/transparency.md).
+import { existsSync, readFileSync } from 'node:fs';
+import cliProgress from 'cli-progress';
+import { Command } from 'commander';
+import { openEventStore, openTransparency } from '../../composition.js';
+import { loadConfig, type Config } from '../../config.js';
+import { ProvenantError } from '../../errors.js';
+import { verifyConsistency, verifyInclusion } from '../../transparency/merkle.js';
+import { loadNoteKey } from '../../transparency/keyFile.js';
+import {
+  noteSigner,
+  openCheckpoint,
+  parseVerifierKey,
+  type NoteVerifier,
+} from '../../transparency/note.js';
+import type { TreeStore } from '../../transparency/port.js';
+import { getSQLiteTreeStore } from '../../transparency/sqlite/treeStore.js';
+import { verifyLog, type LogVerifyReport } from '../../transparency/verifyLog.js';
+import { envHelp, exitCodesHelp } from '../shared.js';
+
+const toJson = (value: unknown): string =>
+  JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
+
+/** The trusted note keys: `--key` values, and the configured log key when its file exists. */
+function verifiersFor(config: Config, keys: readonly string[]): NoteVerifier[] {
+  const verifiers = keys.map(parseVerifierKey);
+  if (existsSync(config.transparency.keyPath)) {
+    const { key } = loadNoteKey(config.transparency.keyPath, false);
+    verifiers.push(parseVerifierKey(noteSigner(config.transparency.origin, key).verifierKey));
+  }
+  return verifiers;
+}
+
+/** The tree store when its file exists (verification never creates one). */
+const existingTree = (config: Config): TreeStore | undefined =>
+  config.transparency.path === ':memory:' || !existsSync(config.transparency.path)
+    ? undefined
+    : getSQLiteTreeStore({ path: config.transparency.path });
+
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ProvenantError('TLOG_MALFORMED_NOTE', `${what} ${file} cannot be read`, {
+      cause: error,
+    });
+  }
+}
+
+/** Progress of the walk: a bar on a terminal, a line a second otherwise. */
+function progress(quiet: boolean) {
+  if (quiet) return { update: (_n: number, _head: bigint) => undefined, stop: () => undefined };
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      {
+        stream: process.stderr,
+        format: 'log verify [{bar}] {value}/{total} events | ETA {eta_formatted}',
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    let begun = false;
+    return {
+      update: (n: number, head: bigint) => {
+        if (!begun) bar.start(Math.max(Number(head), n, 1), 0);
+        begun = true;
+        bar.update(n);
+      },
+      stop: () => {
+        if (begun) bar.stop();
+      },
+    };
+  }
+  let last = Date.now();
+  return {
+    update: (n: number, head: bigint) => {
+      if (Date.now() - last < 1000) return;
+      last = Date.now();
+      console.error(`  ${n.toLocaleString('en-US')} events checked (head position ${head})`);
+    },
+    stop: () => undefined,
+  };
+}
+
+export interface WholeLogOptions {
+  json?: boolean;
+  checkpoint?: string[];
+  key?: string[];
+}
+
+/** The whole-log walk; returns the exit code (0 intact, 1 a problem). */
+export async function verifyWholeLog(options: WholeLogOptions): Promise<number> {
+  const config = loadConfig();
+  const verifiers = verifiersFor(config, options.key ?? []);
+  const witnesses = (options.checkpoint ?? []).map((file) => ({
+    source: `witness ${file}`,
+    note: readText(file, 'Checkpoint file'),
+  }));
+  const { store, description } = openEventStore(config);
+  const tree = existingTree(config);
+  const bar = progress(options.json === true);
+  let result: LogVerifyReport;
+  try {
+    if (!options.json) console.error(`verifying ${description}`);
+    result = await verifyLog({
+      eventStore: store,
+      ...(tree === undefined ? {} : { tree }),
+      verifiers,
+      witnesses,
+      onProgress: bar.update,
+    });
+  } finally {
+    bar.stop();
+    await tree?.close();
+    await store.close();
+  }
+  const first = result.problems[0];
+  const checked = result.problems.find((p) => p.leafIndex !== undefined)?.leafIndex ?? 0;
+  if (options.json) {
+    console.log(
+      toJson({ ...result, checked: first === undefined ? result.events : checked, problem: first }),
+    );
+  } else if (result.ok) {
+    console.log(
+      `ok: ${result.events.toLocaleString('en-US')} events verified; Merkle root ${result.root} at size ${result.treeSize}; ${result.checkpointsChecked} checkpoint(s) matched`,
+    );
+  } else {
+    for (const [i, p] of result.problems.entries()) {
+      const where = p.stream === undefined ? '' : ` at ${p.stream}@${p.revision}`;
+      const pos =
+        p.position === undefined
+          ? ''
+          : ` (position ${p.position}${p.eventId ? `, event ${p.eventId}` : ''})`;
+      console.log(
+        `${i === 0 ? `BROKEN after ${checked} good events: ` : ''}${p.kind}${where}${pos}\n  ${p.message}`,
+      );
+    }
+  }
+  return result.ok ? 0 : 1;
+}
+
+const help = (codes: readonly (readonly [number, string])[]): string =>
+  `\n${exitCodesHelp(codes)}\n\n${envHelp()}\n`;
+
+export function proveCommand(): Command {
+  return new Command('prove')
+    .summary('Print an inclusion proof of one event under the latest checkpoint')
+    .description(
+      `Prints the inclusion proof of the event in the Merkle log (JSON: leaf index, tree
+size, leaf hash, root, proof hashes in base64, and the signed checkpoint), after
+checking it. The Merkle log is kept by the server or 'projections run'.`,
+    )
+    .argument('<eventId>', 'the event id (ULID)')
+    .option('--tree-size <n>', 'prove under this tree size instead of the latest checkpoint')
+    .addHelpText(
+      'after',
+      help([
+        [0, 'printed (and the proof verifies)'],
+        [1, 'the proof does not verify against the root'],
+        [2, 'usage or configuration error, unknown event (TLOG_LEAF_NOT_FOUND), no checkpoint'],
+      ]),
+    )
+    .action(async (eventId: string, options: { treeSize?: string }) => {
+      const config = loadConfig();
+      const { service, tree } = openTransparency(config);
+      try {
+        const size = options.treeSize === undefined ? undefined : Number(options.treeSize);
+        const proof = await service.inclusionByEventId(eventId, size);
+        const failure = verifyInclusion(
+          proof.leafIndex,
+          proof.treeSize,
+          Buffer.from(proof.leafHash, 'base64'),
+          proof.proof.map((p) => Buffer.from(p, 'base64')),
+          Buffer.from(proof.rootHash, 'base64'),
+        );
+        console.log(toJson(proof));
+        process.exitCode = failure === undefined ? 0 : 1;
+        if (failure !== undefined) console.error(`the proof does not verify: ${failure}`);
+      } finally {
+        await tree.close();
+      }
+    });
+}
+
+export function consistencyCommand(): Command {
+  return new Command('consistency')
+    .summary('Prove that the current log extends an old checkpoint')
+    .description(
+      `Reads an old signed checkpoint (a C2SP signed note, e.g. a witness copy), checks
+its signature with the log key (or --key), and checks the consistency proof from
+its size to the latest checkpoint's: the log only grew, nothing was rewritten.`,
+    )
+    .argument('<old-checkpoint-file>', 'file holding the old signed checkpoint')
+    .option('--key <verifierKey...>', 'trust checkpoints signed by this note verifier key')
+    .option('--json', 'print the proof as JSON')
+    .addHelpText(
+      'after',
+      help([
+        [0, 'the current log extends the old checkpoint'],
+        [1, 'it does not (history rewritten or truncated)'],
+        [
+          2,
+          'usage or configuration error, malformed note (TLOG_MALFORMED_NOTE), unknown key (TLOG_UNKNOWN_KEY)',
+        ],
+      ]),
+    )
+    .action(async (file: string, options: { key?: string[]; json?: boolean }) => {
+      const config = loadConfig();
+      const verifiers = verifiersFor(config, options.key ?? []);
+      const old = openCheckpoint(readText(file, 'Checkpoint file'), verifiers);
+      if (old.origin !== config.transparency.origin)
+        throw new ProvenantError(
+          'TLOG_ORIGIN_MISMATCH',
+          `The checkpoint is of '${old.origin}', this log is '${config.transparency.origin}'`,
+        );
+      const { service, tree } = openTransparency(config);
+      try {
+        const latest = await service.latestCheckpoint();
+        if (old.size > latest.size) {
+          console.log(
+            `INCONSISTENT: the old checkpoint signs ${old.size} events, the latest only ${latest.size} (truncated?)`,
+          );
+          process.exitCode = 1;
+          return;
+        }
+        const proof = await service.consistency(old.size, latest.size);
+        const failure = verifyConsistency(
+          old.size,
+          latest.size,
+          proof.proof.map((p) => Buffer.from(p, 'base64')),
+          old.root,
+          latest.root,
+        );
+        if (options.json)
+          console.log(toJson({ ...proof, consistent: failure === undefined, failure }));
+        else if (failure === undefined)
+          console.log(
+            `consistent: the log at size ${latest.size} extends the checkpoint of size ${old.size}`,
+          );
+        else console.log(`INCONSISTENT: ${failure}`);
+        process.exitCode = failure === undefined ? 0 : 1;
+      } finally {
+        await tree.close();
+      }
+    });
+}

@@ -1,0 +1,143 @@
+// The Merkle log projection, run from the composition root beside the
+// projection runner: follows `$all` from the tree's last leaf (catch-up, then
+// live), appends each batch to the tree, and every `every` events or
+// `intervalMs` signs a checkpoint: saved in the tree store, written to the
+// witness file when one is configured (a copy outside the store, so that a
+// truncated or rewritten log cannot hide behind its own checkpoints), and
+// appended to the log as `CheckpointSigned.v1`.
+import { rename, writeFile } from 'node:fs/promises';
+import {
+  CHECKPOINT_STREAM,
+  EventTypes,
+  checkpointSigned,
+  type CheckpointSignedData,
+} from '../domain/events.js';
+import type { EventStore, RecordedEvent, Subscription } from '../eventStore/types.js';
+import { Batches } from '../readModels/batches.js';
+import { checkpointText, signNote, type NoteSigner } from './note.js';
+import type { SignedCheckpoint, TreeStore } from './port.js';
+import { TreeBuilder } from './treeBuilder.js';
+
+export interface CheckpointerOptions {
+  eventStore: EventStore;
+  tree: TreeStore;
+  signer: NoteSigner;
+  /** The origin line naming this log. */
+  origin: string;
+  /** Where each checkpoint is also written (atomically), outside the store. */
+  witnessFile?: string;
+}
+
+/**
+ * Signs the tree `builder` holds (unless that size is signed already), saves the
+ * checkpoint, writes the witness copy and appends `CheckpointSigned.v1`.
+ */
+export async function signCheckpoint(
+  builder: TreeBuilder,
+  options: CheckpointerOptions,
+): Promise<SignedCheckpoint | undefined> {
+  if (builder.size === 0) return undefined;
+  const latest = await options.tree.latestCheckpoint();
+  if (latest !== undefined && latest.size >= builder.size) return latest;
+  const root = builder.root();
+  const note = signNote(
+    checkpointText({ origin: options.origin, size: builder.size, root }),
+    options.signer,
+  );
+  const checkpoint = { size: builder.size, root, note, signedAt: new Date().toISOString() };
+  await options.tree.saveCheckpoint(checkpoint);
+  if (options.witnessFile !== undefined) {
+    const tmp = `${options.witnessFile}.tmp`;
+    await writeFile(tmp, note);
+    await rename(tmp, options.witnessFile);
+  }
+  const data: CheckpointSignedData = {
+    origin: options.origin,
+    treeSize: builder.size,
+    rootHash: root.toString('base64'),
+    note,
+    verifierKey: options.signer.verifierKey,
+  };
+  await options.eventStore.append(CHECKPOINT_STREAM, [checkpointSigned(data)]);
+  return checkpoint;
+}
+
+export interface FollowerOptions extends CheckpointerOptions {
+  /** Sign after this many events (not counting checkpoints themselves). */
+  every: number;
+  /** ...or this long after the first unsigned event. */
+  intervalMs: number;
+  log?: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void;
+}
+
+export interface TransparencyFollower {
+  start(): Promise<void>;
+  /** Stops following; the batch in flight commits first. Idempotent. */
+  stop(): Promise<void>;
+  /** The tree as this follower holds it now. */
+  size(): number;
+}
+
+export function createTransparencyFollower(options: FollowerOptions): TransparencyFollower {
+  let builder: TreeBuilder | undefined;
+  let subscription: Subscription | undefined;
+  let loop: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let unsigned = 0;
+  let stopped = false;
+  // Batches and signatures run one at a time.
+  let queue: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = queue.then(fn);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  const sign = (): Promise<void> =>
+    exclusive(async () => {
+      if (builder === undefined || unsigned === 0) return;
+      unsigned = 0;
+      const checkpoint = await signCheckpoint(builder, options);
+      if (checkpoint) options.log?.('info', 'checkpoint signed', { treeSize: checkpoint.size });
+    });
+  const apply = (events: RecordedEvent[]): Promise<void> =>
+    exclusive(async () => {
+      if (builder === undefined) return;
+      await builder.append(events);
+      unsigned += events.filter((e) => e.type !== EventTypes.CheckpointSigned).length;
+    });
+
+  return {
+    async start() {
+      if (loop !== undefined) return;
+      builder = await TreeBuilder.open(options.tree);
+      const from = builder.lastPosition === 0n ? 'start' : builder.lastPosition;
+      subscription = options.eventStore.subscribeToAll({ from });
+      const batches = new Batches(subscription[Symbol.asyncIterator](), 1000, 20);
+      timer = setInterval(() => {
+        sign().catch((error: unknown) =>
+          options.log?.('error', 'checkpoint signing failed', { error: String(error) }),
+        );
+      }, options.intervalMs);
+      timer.unref();
+      loop = (async () => {
+        while (!stopped) {
+          const batch = await batches.next();
+          if (batch.length === 0) return;
+          await apply(batch);
+          if (unsigned >= options.every) await sign();
+        }
+      })().catch((error: unknown) => {
+        if (!stopped)
+          options.log?.('error', 'transparency log follower stopped', { error: String(error) });
+      });
+    },
+    async stop() {
+      stopped = true;
+      if (timer !== undefined) clearInterval(timer);
+      await subscription?.close();
+      await loop;
+      await queue;
+    },
+    size: () => builder?.size ?? 0,
+  };
+}

@@ -1,0 +1,123 @@
+// Reading the Merkle log: the latest checkpoint, the note verifier key, and
+// inclusion and consistency proofs from the tree store. What the HTTP routes
+// and the CLI call; bad requests are TLOG_* errors, never crashes.
+import { ProvenantError } from '../errors.js';
+import { consistencyProof, inclusionProof, rootHash } from './merkle.js';
+import type { LeafRecord, SignedCheckpoint, TreeStore } from './port.js';
+
+export interface InclusionProofView {
+  /** The event's `$all` position and id. */
+  position: string;
+  eventId: string;
+  leafIndex: number;
+  treeSize: number;
+  /** Base64 hashes, as in checkpoints. */
+  leafHash: string;
+  rootHash: string;
+  proof: string[];
+  /** The signed checkpoint of `treeSize`, when there is one. */
+  checkpoint?: string;
+}
+
+export interface ConsistencyProofView {
+  from: number;
+  to: number;
+  fromRoot: string;
+  toRoot: string;
+  proof: string[];
+}
+
+export interface TransparencyService {
+  readonly origin: string;
+  readonly verifierKey: string;
+  latestCheckpoint(): Promise<SignedCheckpoint>;
+  inclusionByPosition(position: bigint, treeSize?: number): Promise<InclusionProofView>;
+  inclusionByEventId(eventId: string, treeSize?: number): Promise<InclusionProofView>;
+  consistency(from: number, to?: number): Promise<ConsistencyProofView>;
+}
+
+const b64 = (b: Buffer): string => b.toString('base64');
+const range = (message: string): ProvenantError => new ProvenantError('TLOG_PROOF_RANGE', message);
+
+export function createTransparencyService(options: {
+  tree: TreeStore;
+  origin: string;
+  verifierKey: string;
+}): TransparencyService {
+  const { tree } = options;
+
+  const latestCheckpoint = async (): Promise<SignedCheckpoint> => {
+    const latest = await tree.latestCheckpoint();
+    if (latest === undefined)
+      throw new ProvenantError('TLOG_NO_CHECKPOINT', 'No checkpoint has been signed yet');
+    return latest;
+  };
+
+  /** The tree size a proof is asked at: given (checked), or the latest checkpoint's. */
+  const sizeFor = async (treeSize: number | undefined): Promise<number> => {
+    const { size } = await tree.state();
+    const at = treeSize ?? (await latestCheckpoint()).size;
+    if (!Number.isSafeInteger(at) || at < 1)
+      throw range(`Tree size ${at} is not a positive number`);
+    if (at > size) throw range(`Tree size ${at} is beyond the tree (${size} leaves)`);
+    return at;
+  };
+
+  const checkpointNoteAt = async (size: number): Promise<string | undefined> =>
+    (await tree.checkpoints()).find((c) => c.size === size)?.note;
+
+  const inclusion = async (
+    leaf: LeafRecord | undefined,
+    what: string,
+    treeSize: number | undefined,
+  ): Promise<InclusionProofView> => {
+    if (leaf === undefined)
+      throw new ProvenantError('TLOG_LEAF_NOT_FOUND', `No leaf of the tree is ${what}`);
+    const size = await sizeFor(treeSize);
+    if (leaf.index >= size)
+      throw range(`${what} is leaf ${leaf.index}, beyond a tree of ${size} leaves`);
+    const [proof, root] = await Promise.all([
+      inclusionProof(leaf.index, size, tree.readNodes),
+      rootHash(size, tree.readNodes),
+    ]);
+    const note = await checkpointNoteAt(size);
+    return {
+      position: leaf.position.toString(),
+      eventId: leaf.eventId,
+      leafIndex: leaf.index,
+      treeSize: size,
+      leafHash: b64(leaf.hash),
+      rootHash: b64(root),
+      proof: proof.map(b64),
+      ...(note === undefined ? {} : { checkpoint: note }),
+    };
+  };
+
+  return {
+    origin: options.origin,
+    verifierKey: options.verifierKey,
+    latestCheckpoint,
+    inclusionByPosition: async (position, treeSize) =>
+      inclusion(await tree.leafByPosition(position), `position ${position}`, treeSize),
+    inclusionByEventId: async (eventId, treeSize) =>
+      inclusion(await tree.leafByEventId(eventId), `event ${eventId}`, treeSize),
+    async consistency(from, to) {
+      const size = await sizeFor(to);
+      if (!Number.isSafeInteger(from) || from < 1)
+        throw range(`From size ${from} is not a positive number`);
+      if (from > size) throw range(`From size ${from} is after to size ${size}`);
+      const [proof, fromRoot, toRoot] = await Promise.all([
+        consistencyProof(from, size, tree.readNodes),
+        rootHash(from, tree.readNodes),
+        rootHash(size, tree.readNodes),
+      ]);
+      return {
+        from,
+        to: size,
+        fromRoot: b64(fromRoot),
+        toRoot: b64(toRoot),
+        proof: proof.map(b64),
+      };
+    },
+  };
+}

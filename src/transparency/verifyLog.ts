@@ -1,0 +1,269 @@
+// `provenant log verify`: re-walks the whole log in `$all` order and reports
+// every problem it finds with its position:
+//
+// - each event's content digest and its stream's hash chain (DESIGN.md §3);
+// - each event's leaf (the whole stored record) against the leaf the Merkle log
+//   projection stored for it: the first divergence names the first edited,
+//   deleted, inserted or reordered event, metadata and recorded time included;
+// - the recomputed root at every signed checkpoint's size (checkpoints in the
+//   log, in the tree store and the witness copy, each signature checked);
+// - checkpoints beyond the end of the log (a truncated tail), and two
+//   checkpoints of one size with different roots (a split view).
+import type { CheckpointSignedData } from '../domain/events.js';
+import { canonicalize } from '../encoding/canonicalJson.js';
+import { ZERO_DIGEST, contentDigestOfCanonical, eventDigest } from '../eventStore/integrity.js';
+import type { EventStore, RecordedEvent } from '../eventStore/types.js';
+import { isProvenantError } from '../errors.js';
+import { CompactRange } from './compactRange.js';
+import { openCheckpoint, type Checkpoint, type NoteVerifier } from './note.js';
+import type { LeafRecord, TreeStore } from './port.js';
+import { leafHash } from './merkle.js';
+import { eventLeafHash, leafTextOf } from './treeBuilder.js';
+
+export type LogProblemKind =
+  | 'content-digest-mismatch'
+  | 'chain-broken'
+  | 'revision-gap'
+  | 'unreadable'
+  | 'leaf-mismatch'
+  | 'leaves-missing'
+  | 'checkpoint-invalid'
+  | 'checkpoint-root-mismatch'
+  | 'checkpoint-beyond-log'
+  | 'split-view';
+
+export interface LogProblem {
+  kind: LogProblemKind;
+  /** `$all` position of the event the problem is at (or the first one it may be at). */
+  position?: bigint;
+  stream?: string;
+  revision?: number;
+  eventId?: string;
+  /** Events of the log before this one (its leaf index), for problems found by the walk. */
+  leafIndex?: number;
+  message: string;
+}
+
+export interface LogVerifyReport {
+  ok: boolean;
+  events: number;
+  treeSize: number;
+  /** Base64 root hash of the recomputed tree. */
+  root: string;
+  checkpointsChecked: number;
+  problems: LogProblem[];
+}
+
+export interface VerifyLogOptions {
+  eventStore: EventStore;
+  /** The Merkle log projection's store, when at hand. */
+  tree?: TreeStore;
+  /** Keys whose checkpoints are trusted. */
+  verifiers: readonly NoteVerifier[];
+  /** Signed checkpoint notes from outside the store (witness copies). */
+  witnesses?: readonly { source: string; note: string }[];
+  onProgress?: (events: number, headPosition: bigint) => void;
+  /** Stop collecting after this many problems (default 100). */
+  maxProblems?: number;
+}
+
+interface KnownCheckpoint extends Checkpoint {
+  source: string;
+}
+
+const PAGE = 2000;
+
+export async function verifyLog(options: VerifyLogOptions): Promise<LogVerifyReport> {
+  const { eventStore, tree, verifiers } = options;
+  const maxProblems = options.maxProblems ?? 100;
+  const problems: LogProblem[] = [];
+  const report = (problem: LogProblem): void => {
+    if (problems.length < maxProblems) problems.push(problem);
+  };
+  const head = await eventStore.headPosition();
+
+  // 1. Every checkpoint that can be found, its signature checked.
+  const checkpoints: KnownCheckpoint[] = [];
+  const addNote = (note: string, source: string, position?: bigint): void => {
+    try {
+      checkpoints.push({ ...openCheckpoint(note, verifiers), source });
+    } catch (error) {
+      report({
+        kind: 'checkpoint-invalid',
+        ...(position === undefined ? {} : { position }),
+        message: `${source}: ${isProvenantError(error) ? `${error.code}: ${error.message}` : String(error)}`,
+      });
+    }
+  };
+  for (const w of options.witnesses ?? []) addNote(w.note, w.source);
+  for (const c of (await tree?.checkpoints()) ?? [])
+    addNote(c.note, `tree store checkpoint ${c.size}`);
+  for (let from: bigint | 'start' = 'start'; ;) {
+    const page = await eventStore.readAll({
+      from,
+      maxCount: PAGE,
+      filter: { eventTypePrefix: ['CheckpointSigned.'] },
+    });
+    for (const event of page) {
+      const data = event.data as Partial<CheckpointSignedData>;
+      addNote(
+        typeof data.note === 'string' ? data.note : '',
+        `CheckpointSigned at position ${event.position}`,
+        event.position,
+      );
+    }
+    const last = page.at(-1);
+    if (last === undefined || page.length < PAGE) break;
+    from = last.position;
+  }
+  const bySize = new Map<number, KnownCheckpoint[]>();
+  for (const c of checkpoints) bySize.set(c.size, [...(bySize.get(c.size) ?? []), c]);
+  for (const [size, list] of bySize) {
+    const roots = new Set(list.map((c) => c.root.toString('base64')));
+    if (roots.size > 1)
+      report({
+        kind: 'split-view',
+        message: `Two checkpoints of size ${size} have different roots: ${list.map((c) => `${c.source} (${c.root.toString('base64')})`).join(', ')}`,
+      });
+  }
+
+  // 2. The walk: digests, chains, leaves, roots at checkpoint sizes.
+  const heads = new Map<string, { revision: number; digest: string }>();
+  const range = new CompactRange();
+  let diverged = false;
+  let lastPosition: bigint | undefined;
+  let checkpointsChecked = 0;
+  let storedLeaves: LeafRecord[] = [];
+  for (let from: bigint | 'start' = 'start'; ;) {
+    const page = await eventStore.readAll({ from, maxCount: PAGE });
+    if (tree !== undefined && !diverged) storedLeaves = await tree.leaves(range.size, page.length);
+    for (const [i, event] of page.entries()) {
+      const canonicalData = checkChain(event, heads, report, range.size);
+      const leaf =
+        canonicalData === undefined
+          ? eventLeafHash(event)
+          : leafHash(leafTextOf(event, canonicalData));
+      const stored = storedLeaves[i];
+      if (tree !== undefined && !diverged) {
+        if (stored === undefined) {
+          // The tree has not reached this event yet: nothing to compare from here on.
+          diverged = true;
+        } else if (stored.position !== event.position || !stored.hash.equals(leaf)) {
+          diverged = true;
+          report({
+            kind: 'leaf-mismatch',
+            leafIndex: range.size,
+            position: event.position < stored.position ? event.position : stored.position,
+            stream: event.stream,
+            revision: event.revision,
+            eventId: event.id,
+            message:
+              stored.position !== event.position
+                ? `Leaf ${range.size} was the event at position ${stored.position} (${stored.eventId}); the log now has position ${event.position} (${event.id}) there: events deleted, inserted or reordered`
+                : `The event at position ${event.position} (${event.stream}@${event.revision}) differs from the one the Merkle log recorded (data, metadata or recorded time edited)`,
+          });
+        }
+      }
+      range.append(leaf);
+      lastPosition = event.position;
+      for (const c of bySize.get(range.size) ?? []) {
+        checkpointsChecked++;
+        if (!c.root.equals(range.root()))
+          report({
+            kind: 'checkpoint-root-mismatch',
+            position: event.position,
+            message: `The log's first ${range.size} events (up to position ${event.position}) do not hash to the root signed by ${c.source}: an event at or before position ${event.position} was changed, removed, added or moved`,
+          });
+      }
+    }
+    options.onProgress?.(range.size, head);
+    const last = page.at(-1);
+    if (last === undefined || page.length < PAGE) break;
+    from = last.position;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  // 3. What lies beyond the end of the log.
+  if (tree !== undefined && !diverged) {
+    const { size } = await tree.state();
+    if (size > range.size) {
+      const missing = await tree.leafAt(range.size);
+      report({
+        kind: 'leaves-missing',
+        ...(missing === undefined ? {} : { position: missing.position }),
+        message: `The Merkle log holds ${size} leaves but the log has ${range.size} events: the events from position ${missing?.position ?? '?'} on are gone (tail truncated or events deleted)`,
+      });
+    }
+  }
+  for (const c of checkpoints)
+    if (c.size > range.size) {
+      const missing = await tree?.leafAt(range.size);
+      // The first missing event's position when the tree store knows it, else the last one left.
+      const position = missing?.position ?? lastPosition;
+      report({
+        kind: 'checkpoint-beyond-log',
+        ...(position === undefined ? {} : { position }),
+        message: `${c.source} signs ${c.size} events but the log has ${range.size}${lastPosition === undefined ? '' : ` (last position ${lastPosition})`}: events after it were truncated or deleted`,
+      });
+    }
+  return {
+    ok: problems.length === 0,
+    events: range.size,
+    treeSize: range.size,
+    root: range.root().toString('base64'),
+    checkpointsChecked,
+    problems,
+  };
+}
+
+/**
+ * Content digest and stream chain of one event; resynchronises after a
+ * problem. Returns the event's data in canonical form, when it has one.
+ */
+function checkChain(
+  event: RecordedEvent,
+  heads: Map<string, { revision: number; digest: string }>,
+  report: (p: LogProblem) => void,
+  leafIndex: number,
+): string | undefined {
+  const at = {
+    leafIndex,
+    position: event.position,
+    stream: event.stream,
+    revision: event.revision,
+    eventId: event.id,
+  };
+  let recomputed: string | undefined;
+  let canonicalData: string | undefined;
+  try {
+    canonicalData = canonicalize(event.data);
+    recomputed = contentDigestOfCanonical(event.type, canonicalData, event.metadata.context);
+  } catch (error) {
+    report({ ...at, kind: 'unreadable', message: `Cannot be canonicalised: ${String(error)}` });
+  }
+  if (recomputed !== undefined && recomputed !== event.metadata.contentDigest)
+    report({
+      ...at,
+      kind: 'content-digest-mismatch',
+      message: `Content of ${event.stream}@${event.revision} does not match its digest`,
+    });
+  const headOf = heads.get(event.stream);
+  const expected = headOf === undefined ? 0 : headOf.revision + 1;
+  if (event.revision !== expected)
+    report({
+      ...at,
+      kind: 'revision-gap',
+      message: `Stream ${event.stream} jumps to revision ${event.revision}; expected ${expected}`,
+    });
+  else if (event.metadata.prevDigest !== (headOf?.digest ?? ZERO_DIGEST))
+    report({
+      ...at,
+      kind: 'chain-broken',
+      message: `Chain broken at ${event.stream}@${event.revision}: prevDigest does not match the previous event`,
+    });
+  heads.set(event.stream, {
+    revision: event.revision,
+    digest: eventDigest(event.metadata.prevDigest, event.metadata.contentDigest),
+  });
+  return canonicalData;
+}

@@ -1,0 +1,399 @@
+// Tampering with a real SQLite log as an attacker with write access to the file
+// would (append-only triggers dropped, rows edited with better-sqlite3), and
+// `log verify`'s walk (transparency/verifyLog.ts) finding each edit, naming the
+// position; where only a witness copy of a checkpoint can see an edit, it does.
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { ZERO_DIGEST, contentDigest, eventDigest } from '../../src/eventStore/integrity.js';
+import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
+import type { EventContext } from '../../src/eventStore/types.js';
+import { CompactRange } from '../../src/transparency/compactRange.js';
+import { signCheckpoint } from '../../src/transparency/follower.js';
+import { verifyConsistency } from '../../src/transparency/merkle.js';
+import {
+  checkpointText,
+  noteSigner,
+  parseVerifierKey,
+  readCheckpointUnverified,
+  signNote,
+} from '../../src/transparency/note.js';
+import { createTransparencyService } from '../../src/transparency/service.js';
+import { getSQLiteTreeStore } from '../../src/transparency/sqlite/treeStore.js';
+import { TreeBuilder, eventLeafHash } from '../../src/transparency/treeBuilder.js';
+import { verifyLog, type LogProblem } from '../../src/transparency/verifyLog.js';
+
+const root = mkdtempSync(join(tmpdir(), 'provenant-tamper-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+const ORIGIN = 'test.example/log';
+const signer = noteSigner(ORIGIN, generateKeyPairSync('ed25519').privateKey);
+const verifiers = [parseVerifierKey(signer.verifierKey)];
+let counter = 0;
+
+interface Built {
+  logPath: string;
+  treePath: string;
+  witnesses: string[];
+}
+
+/**
+ * A log of 12 events: unit-a, unit-b, unit-c interleaved (positions 1–8), a
+ * checkpoint of size 8 (position 9), unit-a@3 and unit-c@2 (10, 11), a
+ * checkpoint of size 11 (12); the tree holds all 12; each checkpoint is also
+ * written to a witness file.
+ */
+async function build(): Promise<Built> {
+  const dir = join(root, `log-${++counter}`);
+  const logPath = join(dir, 'provenant.db');
+  const treePath = join(dir, 'provenant-merkle.db');
+  const witnesses = [join(dir, 'witness-1'), join(dir, 'witness-2')];
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(dir, { recursive: true });
+  const store = getSQLiteEventStore({ path: logPath });
+  const tree = getSQLiteTreeStore({ path: treePath });
+  const meta = (n: number) => ({ principal: `producer-${n}`, correlationId: `c-${n}` });
+  for (const [i, stream] of [
+    'unit-a',
+    'unit-b',
+    'unit-c',
+    'unit-a',
+    'unit-b',
+    'unit-c',
+    'unit-a',
+    'unit-b',
+  ].entries())
+    await store.append(stream, [{ type: 'T.v1', data: { n: i }, metadata: meta(i) }]);
+  const builder = await TreeBuilder.open(tree);
+  await builder.catchUp(store);
+  await signCheckpoint(builder, {
+    eventStore: store,
+    tree,
+    signer,
+    origin: ORIGIN,
+    witnessFile: witnesses[0],
+  });
+  await store.append('unit-a', [{ type: 'T.v1', data: { n: 8 }, metadata: meta(8) }]);
+  await store.append('unit-c', [{ type: 'T.v1', data: { n: 9 }, metadata: meta(9) }]);
+  await builder.catchUp(store);
+  await signCheckpoint(builder, {
+    eventStore: store,
+    tree,
+    signer,
+    origin: ORIGIN,
+    witnessFile: witnesses[1],
+  });
+  await builder.catchUp(store);
+  assert.equal(builder.size, 12);
+  await tree.close();
+  await store.close();
+  return { logPath, treePath, witnesses };
+}
+
+/** Opens the file as the attacker: triggers gone. */
+function attack(path: string): Database.Database {
+  const db = new Database(path);
+  db.exec(
+    'DROP TRIGGER IF EXISTS events_append_only_update; DROP TRIGGER IF EXISTS events_append_only_delete;',
+  );
+  return db;
+}
+
+interface Row {
+  position: number;
+  revision: number;
+  type: string;
+  data: string;
+  metadata: string;
+}
+
+/** Rewrites a stream with `edit` applied and every digest and chain link recomputed. */
+function rechain(db: Database.Database, stream: string, edit: (row: Row) => Row): void {
+  const rows = db
+    .prepare<[string], Row>(
+      'SELECT position, revision, type, data, metadata FROM events WHERE stream = ? ORDER BY revision',
+    )
+    .all(stream);
+  let prev = ZERO_DIGEST;
+  for (const original of rows) {
+    const row = edit(original);
+    const context = (JSON.parse(row.metadata) as { context?: EventContext }).context;
+    const digest = contentDigest(row.type, JSON.parse(row.data), context);
+    db.prepare(
+      'UPDATE events SET data = ?, metadata = ?, content_digest = ?, prev_digest = ? WHERE position = ?',
+    ).run(row.data, row.metadata, digest, prev, row.position);
+    prev = eventDigest(prev, digest);
+  }
+}
+
+/** Moves an event to another position (positions are the primary key). */
+const move = (db: Database.Database, from: number, to: number): void => {
+  db.prepare('UPDATE events SET position = ? WHERE position = ?').run(to, from);
+};
+
+async function verify(built: Built, { tree = true, witness = false } = {}) {
+  const store = getSQLiteEventStore({ path: built.logPath });
+  const treeStore = tree ? getSQLiteTreeStore({ path: built.treePath }) : undefined;
+  try {
+    return await verifyLog({
+      eventStore: store,
+      ...(treeStore === undefined ? {} : { tree: treeStore }),
+      verifiers,
+      witnesses: witness
+        ? built.witnesses.map((f) => ({ source: f, note: readFileSync(f, 'utf8') }))
+        : [],
+    });
+  } finally {
+    await treeStore?.close();
+    await store.close();
+  }
+}
+
+const find = (problems: LogProblem[], kind: LogProblem['kind']): LogProblem | undefined =>
+  problems.find((p) => p.kind === kind);
+
+describe('log verify against an attacker with the SQLite file', () => {
+  it('passes an untouched log, with every checkpoint and witness matched', async () => {
+    const report = await verify(await build(), { witness: true });
+    assert.deepEqual(report.problems, []);
+    assert.equal(report.events, 12);
+    assert.equal(report.checkpointsChecked, 6); // each of 2 checkpoints: log event, tree store, witness
+  });
+
+  it('finds edited event data at its position', async () => {
+    const built = await build();
+    const db = attack(built.logPath);
+    db.prepare(`UPDATE events SET data = '{"n":99}' WHERE position = 5`).run();
+    db.close();
+    const { problems } = await verify(built);
+    assert.equal(find(problems, 'content-digest-mismatch')?.position, 5n);
+    assert.equal(find(problems, 'leaf-mismatch')?.position, 5n);
+    assert.equal(find(problems, 'checkpoint-root-mismatch')?.position, 8n);
+  });
+
+  it('finds edited metadata (outside the content digest) at its position', async () => {
+    const built = await build();
+    const db = attack(built.logPath);
+    db.prepare(
+      `UPDATE events SET metadata = json_set(metadata, '$.principal', 'mallory') WHERE position = 3`,
+    ).run();
+    db.close();
+    const { problems } = await verify(built);
+    assert.equal(find(problems, 'content-digest-mismatch'), undefined);
+    assert.equal(find(problems, 'leaf-mismatch')?.position, 3n);
+    assert.ok(find(problems, 'checkpoint-root-mismatch'));
+  });
+
+  it('finds an edited recorded time at its position', async () => {
+    const built = await build();
+    const db = attack(built.logPath);
+    db.prepare(
+      `UPDATE events SET recorded_at = '2020-01-01T00:00:00.000Z' WHERE position = 7`,
+    ).run();
+    db.close();
+    const { problems } = await verify(built);
+    assert.equal(find(problems, 'leaf-mismatch')?.position, 7n);
+  });
+
+  it('finds a deleted event', async () => {
+    const built = await build();
+    const db = attack(built.logPath);
+    db.prepare('DELETE FROM events WHERE position = 4').run(); // unit-a@1
+    db.close();
+    const { problems } = await verify(built);
+    assert.equal(find(problems, 'leaf-mismatch')?.position, 4n);
+    assert.equal(find(problems, 'revision-gap')?.position, 7n); // unit-a jumps to revision 2
+  });
+
+  it('finds two events of a stream swapped', async () => {
+    const built = await build();
+    const db = attack(built.logPath);
+    move(db, 1, 100);
+    move(db, 4, 1);
+    move(db, 100, 4);
+    db.close();
+    const { problems } = await verify(built);
+    assert.equal(find(problems, 'leaf-mismatch')?.position, 1n);
+    assert.equal(find(problems, 'revision-gap')?.position, 1n);
+  });
+
+  it('finds the global order changed (streams intact)', async () => {
+    const built = await build();
+    const db = attack(built.logPath);
+    move(db, 2, 100); // unit-b@0 and unit-c@0 change places
+    move(db, 3, 2);
+    move(db, 100, 3);
+    db.close();
+    const { problems } = await verify(built);
+    assert.equal(find(problems, 'revision-gap'), undefined);
+    assert.equal(find(problems, 'chain-broken'), undefined);
+    assert.equal(find(problems, 'leaf-mismatch')?.position, 2n);
+  });
+
+  it('finds an event inserted in the middle with a valid chain of its own', async () => {
+    const built = await build();
+    const db = attack(built.logPath);
+    db.prepare('UPDATE events SET position = position + 1000 WHERE position >= 6').run();
+    db.prepare('UPDATE events SET position = position - 999 WHERE position >= 1000').run();
+    const data = '{"n":"forged"}';
+    db.prepare(
+      `INSERT INTO events (position, id, stream, revision, type, data, metadata, content_digest, prev_digest, recorded_at)
+       VALUES (6, '01J0000000000000000000FAKE', 'unit-z', 0, 'T.v1', ?, '{}', ?, ?, '2026-01-01T00:00:00.000Z')`,
+    ).run(data, contentDigest('T.v1', JSON.parse(data), undefined), ZERO_DIGEST);
+    db.close();
+    const { problems } = await verify(built);
+    assert.equal(find(problems, 'content-digest-mismatch'), undefined);
+    assert.equal(find(problems, 'leaf-mismatch')?.position, 6n);
+  });
+
+  it('finds a truncated tail, in the tree store and against the witness alone', async () => {
+    const built = await build();
+    const db = attack(built.logPath);
+    db.prepare('DELETE FROM events WHERE position >= 10').run();
+    db.close();
+    const { problems } = await verify(built);
+    assert.equal(find(problems, 'leaves-missing')?.position, 10n);
+    assert.equal(find(problems, 'checkpoint-beyond-log')?.position, 10n);
+    // The attacker also deletes the Merkle log: only the witness copy sees the cut.
+    rmSync(built.treePath);
+    const alone = await verify(built, { tree: false, witness: true });
+    const beyond = find(alone.problems, 'checkpoint-beyond-log');
+    assert.match(
+      beyond?.message ?? '',
+      /witness-2 signs 11 events but the log has 9 \(last position 9\)/,
+    );
+    assert.equal(beyond?.position, 9n);
+  });
+
+  it('finds a whole stream deleted', async () => {
+    const built = await build();
+    const db = attack(built.logPath);
+    db.prepare(`DELETE FROM events WHERE stream = 'unit-b'`).run();
+    db.close();
+    const { problems } = await verify(built);
+    assert.equal(find(problems, 'leaf-mismatch')?.position, 2n);
+    assert.ok(find(problems, 'checkpoint-root-mismatch'));
+  });
+
+  it('finds a whole stream rewritten with recomputed digests and chain', async () => {
+    const built = await build();
+    const db = attack(built.logPath);
+    rechain(db, 'unit-c', (row) => ({ ...row, data: JSON.stringify({ n: 'rewritten' }) }));
+    db.close();
+    const { problems } = await verify(built);
+    assert.equal(find(problems, 'content-digest-mismatch'), undefined);
+    assert.equal(find(problems, 'chain-broken'), undefined);
+    assert.equal(find(problems, 'leaf-mismatch')?.position, 3n);
+    assert.equal(find(problems, 'checkpoint-root-mismatch')?.position, 8n);
+  });
+
+  it('finds a checkpoint replaced by one under another key', async () => {
+    const built = await build();
+    const db = attack(built.logPath);
+    const forger = noteSigner(ORIGIN, generateKeyPairSync('ed25519').privateKey);
+    rechain(db, '$checkpoints', (row) => {
+      const data = JSON.parse(row.data) as { note: string };
+      const c = readCheckpointUnverified(data.note);
+      return {
+        ...row,
+        data: JSON.stringify({ ...data, note: signNote(checkpointText(c), forger) }),
+      };
+    });
+    db.close();
+    const { problems } = await verify(built);
+    const invalid = problems.filter((p) => p.kind === 'checkpoint-invalid');
+    assert.deepEqual(
+      invalid.map((p) => p.position),
+      [9n, 12n],
+    );
+    assert.match(invalid[0]?.message ?? '', /TLOG_UNKNOWN_KEY/);
+  });
+
+  it('sees, through the witness alone, a history re-signed with the stolen key (a split view)', async () => {
+    const built = await build();
+    const db = attack(built.logPath);
+    db.prepare(
+      `UPDATE events SET metadata = json_set(metadata, '$.principal', 'mallory') WHERE position = 2`,
+    ).run();
+    // Re-sign both checkpoints over the forged history, in order, and drop the Merkle log.
+    for (const checkpointPosition of [9, 12]) {
+      const rows = db
+        .prepare<[number], Record<string, unknown>>(
+          'SELECT * FROM events WHERE position < ? ORDER BY position',
+        )
+        .all(checkpointPosition);
+      const range = new CompactRange();
+      for (const r of rows) range.append(eventLeafHash(toRecordedRow(r)));
+      const note = signNote(
+        checkpointText({ origin: ORIGIN, size: range.size, root: range.root() }),
+        signer,
+      );
+      rechain(db, '$checkpoints', (row) =>
+        row.position === checkpointPosition
+          ? {
+              ...row,
+              data: JSON.stringify({
+                ...(JSON.parse(row.data) as object),
+                note,
+                rootHash: range.root().toString('base64'),
+              }),
+            }
+          : row,
+      );
+    }
+    db.close();
+    rmSync(built.treePath);
+    const blind = await verify(built, { tree: false });
+    assert.deepEqual(blind.problems, [], 'without a witness the forgery is consistent');
+    const { problems } = await verify(built, { tree: false, witness: true });
+    assert.ok(find(problems, 'split-view'));
+    assert.equal(find(problems, 'checkpoint-root-mismatch')?.position, 8n);
+  });
+});
+
+describe('proofs between successive checkpoints', () => {
+  it('proves each checkpoint consistent with the next, and each event included', async () => {
+    const built = await build();
+    const tree = getSQLiteTreeStore({ path: built.treePath });
+    try {
+      const service = createTransparencyService({
+        tree,
+        origin: ORIGIN,
+        verifierKey: signer.verifierKey,
+      });
+      const [c1, c2] = await tree.checkpoints();
+      assert.ok(c1 && c2);
+      const proof = await service.consistency(c1.size, c2.size);
+      const hashes = proof.proof.map((p) => Buffer.from(p, 'base64'));
+      assert.equal(verifyConsistency(c1.size, c2.size, hashes, c1.root, c2.root), undefined);
+      assert.notEqual(verifyConsistency(c1.size, c2.size, hashes, c2.root, c1.root), undefined);
+      const inclusion = await service.inclusionByPosition(5n);
+      assert.equal(inclusion.treeSize, 11);
+      assert.equal(inclusion.checkpoint, c2.note);
+    } finally {
+      await tree.close();
+    }
+  });
+});
+
+/** A raw row as the port returns it (for the attacker's own root computation). */
+function toRecordedRow(r: Record<string, unknown>) {
+  return {
+    id: r.id as string,
+    type: r.type as string,
+    stream: r.stream as string,
+    revision: r.revision as number,
+    position: BigInt(r.position as number),
+    recordedAt: r.recorded_at as string,
+    data: JSON.parse(r.data as string) as unknown,
+    metadata: {
+      ...(JSON.parse(r.metadata as string) as object),
+      contentDigest: r.content_digest as string,
+      prevDigest: r.prev_digest as string,
+    },
+  };
+}
