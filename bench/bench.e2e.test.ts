@@ -60,6 +60,7 @@ describe('npm run bench', () => {
         'asOfMedianMs',
         'unitReadRatio',
       ],
+      transparency: ['appendPerSec', 'proofMs', 'verifyRatio'],
     };
     const growth = report['growth'] as Record<string, number> | undefined;
     assert.equal(growth?.['largeLogEvents'], 100 * 200 + 3, 'growth: 100x the small log');
@@ -82,7 +83,7 @@ describe('npm run bench', () => {
     const help = await bench('--help');
     assert.match(
       help.stdout,
-      /usage: npm run bench -- \[append\|ingest\|ingest-parse\|growth\|provenance\|projections\|all\]/,
+      /usage: npm run bench -- \[append\|ingest\|ingest-parse\|growth\|provenance\|projections\|transparency\|all\]/,
     );
     assert.match(help.stdout, /growth\s+API operations/);
     assert.match(help.stdout, /projections\s+rebuilding every read model/);
