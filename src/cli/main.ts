@@ -7,36 +7,35 @@
 // CONFIG_INVALID, printed as one line without a stack trace.
 import { Command, CommanderError } from 'commander';
 import { isProvenantError } from '../errors.js';
-import { exportCommand, verifyExportCommand } from './commands/export.js';
-import { keysCommand } from './commands/keys.js';
-import { logCommand } from './commands/log.js';
-import { projectionsCommand } from './commands/projections.js';
-import { replayCommand } from './commands/replay.js';
-import { serveCommand } from './commands/serve.js';
-import { tokensCommand } from './commands/tokens.js';
-import { signEventCommand } from './commands/signEvent.js';
-import { verifyCommand } from './commands/verify.js';
-import { verifyBundleCommand } from './commands/verifyBundle.js';
 import { configureTree, exitCodesHelp, USAGE_ERROR, version } from './shared.js';
 
-export function buildProgram(): Command {
+/**
+ * The commands, each loaded only when it runs: a command's module pulls in what
+ * it needs (fastify, the stores, sigstore, pg), and loading all of them costs
+ * about a second at every start. Help without a command loads them all.
+ */
+const commands: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./commands/serve.js')).serveCommand(),
+  log: async () => (await import('./commands/log.js')).logCommand(),
+  projections: async () => (await import('./commands/projections.js')).projectionsCommand(),
+  verify: async () => (await import('./commands/verify.js')).verifyCommand(),
+  keys: async () => (await import('./commands/keys.js')).keysCommand(),
+  tokens: async () => (await import('./commands/tokens.js')).tokensCommand(),
+  'verify-bundle': async () => (await import('./commands/verifyBundle.js')).verifyBundleCommand(),
+  export: async () => (await import('./commands/export.js')).exportCommand(),
+  'verify-export': async () => (await import('./commands/export.js')).verifyExportCommand(),
+  replay: async () => (await import('./commands/replay.js')).replayCommand(),
+  'sign-event': async () => (await import('./commands/signEvent.js')).signEventCommand(),
+};
+
+/** The command tree: only the named command when it is known, else every command. */
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('provenant')
     .description(
       `provenant ${version}: event-sourced audit and provenance store for software delivery pipelines`,
     )
     .usage('[command] [options]')
     .version(version, '-v, --version', 'print the version')
-    .addCommand(serveCommand())
-    .addCommand(logCommand())
-    .addCommand(projectionsCommand())
-    .addCommand(verifyCommand())
-    .addCommand(keysCommand())
-    .addCommand(tokensCommand())
-    .addCommand(verifyBundleCommand())
-    .addCommand(exportCommand())
-    .addCommand(verifyExportCommand())
-    .addCommand(replayCommand())
-    .addCommand(signEventCommand())
     .addHelpText(
       'after',
       `
@@ -55,13 +54,18 @@ ${exitCodesHelp([
 ])}
 `,
     );
+  const named = only !== undefined && Object.hasOwn(commands, only) ? commands[only] : undefined;
+  const makers = named === undefined ? Object.values(commands) : [named];
+  for (const command of await Promise.all(makers.map((make) => make())))
+    program.addCommand(command);
   configureTree(program);
   return program;
 }
 
 async function main(argv: string[]): Promise<void> {
   try {
-    await buildProgram().parseAsync(argv.length === 0 ? ['serve'] : argv, { from: 'user' });
+    const args = argv.length === 0 ? ['serve'] : argv;
+    await (await buildProgram(args[0])).parseAsync(args, { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end here with 0; usage errors were already printed.
