@@ -8,7 +8,8 @@
 // backoff; the attestor never throws into the server.
 import { EventTypes } from '../../domain/events.js';
 import { isProvenantError } from '../../errors.js';
-import type { EventStore, RecordedEvent, Subscription } from '../../eventStore/types.js';
+import type { EventStore, RecordedEvent } from '../../eventStore/types.js';
+import { followLog, silentLogger, type FollowerLogger } from '../logFollower.js';
 import type { AttestationService } from './service.js';
 
 /** The stream holding the attestor's checkpoints. */
@@ -16,11 +17,7 @@ export const ATTESTOR_CHECKPOINT_STREAM = '$checkpoint-attestor';
 /** Type of the checkpoint events. */
 export const ATTESTOR_CHECKPOINT_TYPE = 'AttestorCheckpoint.v1';
 
-export interface AttestorLogger {
-  info(obj: object, message: string): void;
-  warn(obj: object, message: string): void;
-  error(obj: object, message: string): void;
-}
+export type AttestorLogger = FollowerLogger;
 
 export interface AttestorOptions {
   store: EventStore;
@@ -34,48 +31,17 @@ export interface AttestorOptions {
 export interface Attestor {
   /** Stops the subscription and waits for the event in hand. Idempotent. */
   stop(): Promise<void>;
-  /** Resolves after the next StagePassed is handled (tests). */
+  /** StagePassed events handled and checkpointed since the start (tests). */
   readonly handled: number;
-}
-
-interface CheckpointData {
-  position: string;
-  eventId: string;
-}
-
-const silent: AttestorLogger = { info: () => {}, warn: () => {}, error: () => {} };
-
-async function readCheckpoint(store: EventStore): Promise<bigint | undefined> {
-  const { events } = await store.readStream(ATTESTOR_CHECKPOINT_STREAM, {
-    direction: 'backwards',
-    from: 'end',
-    maxCount: 1,
-  });
-  const data = events[0]?.data as CheckpointData | undefined;
-  return data === undefined ? undefined : BigInt(data.position);
 }
 
 /** Starts the attestor; it runs until `stop()`. */
 export function startAttestor(options: AttestorOptions): Attestor {
   const { store, attestations } = options;
-  const log = options.logger ?? silent;
-  const backoffMs = options.backoffMs ?? 500;
-  const maxBackoffMs = options.maxBackoffMs ?? 30_000;
-  let stopped = false;
-  let subscription: Subscription | undefined;
-  let wake: (() => void) | undefined;
-  let handled = 0;
+  const log = options.logger ?? silentLogger;
 
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-
-  async function handle(event: RecordedEvent): Promise<void> {
+  async function handle(event: RecordedEvent): Promise<boolean> {
+    if (event.type !== EventTypes.StagePassed) return false;
     try {
       const issued = await attestations.issueStagePassedVsa(event);
       if (!issued.duplicate)
@@ -92,54 +58,23 @@ export function startAttestor(options: AttestorOptions): Attestor {
         'no VSA can be issued for this passed stage; skipping it',
       );
     }
-    await store.append(ATTESTOR_CHECKPOINT_STREAM, [
-      {
-        type: ATTESTOR_CHECKPOINT_TYPE,
-        data: { position: event.position.toString(), eventId: event.id },
-      },
-    ]);
-    handled++;
+    return true;
   }
 
-  async function run(): Promise<void> {
-    let delay = backoffMs;
-    while (!stopped) {
-      try {
-        const from = await readCheckpoint(store);
-        subscription = store.subscribeToAll({
-          from: from ?? 'start',
-          filter: { eventTypePrefix: [EventTypes.StagePassed.replace(/v1$/, '')] },
-        });
-        for await (const event of subscription) {
-          if (stopped) break;
-          if (event.type !== EventTypes.StagePassed) continue;
-          await handle(event);
-          delay = backoffMs;
-        }
-      } catch (error) {
-        if (stopped) break;
-        log.error(
-          { err: error instanceof Error ? error.message : String(error), retryInMs: delay },
-          'attestor failed; retrying',
-        );
-        await subscription?.close().catch(() => undefined);
-        subscription = undefined;
-        await sleep(delay);
-        delay = Math.min(delay * 2, maxBackoffMs);
-      }
-    }
-  }
-
-  const running = run();
+  const follower = followLog({
+    store,
+    name: 'attestor',
+    checkpoint: { stream: ATTESTOR_CHECKPOINT_STREAM, type: ATTESTOR_CHECKPOINT_TYPE },
+    eventTypePrefixes: [EventTypes.StagePassed.replace(/v1$/, '')],
+    handle,
+    logger: log,
+    backoffMs: options.backoffMs,
+    maxBackoffMs: options.maxBackoffMs,
+  });
   return {
     get handled() {
-      return handled;
+      return follower.checkpoints;
     },
-    async stop() {
-      stopped = true;
-      wake?.();
-      await subscription?.close().catch(() => undefined);
-      await running;
-    },
+    stop: () => follower.stop(),
   };
 }

@@ -19,7 +19,8 @@
 import { EventTypes, type ReceiptRecordedData } from '../../domain/events.js';
 import { isProvenantError } from '../../errors.js';
 import { isRevisionConflictError } from '../../eventStore/errors.js';
-import type { EventStore, RecordedEvent, Subscription } from '../../eventStore/types.js';
+import type { EventStore, RecordedEvent } from '../../eventStore/types.js';
+import { followLog, type FollowerLogger } from '../logFollower.js';
 import { cdeventToReceipt } from '../../ingest/index.js';
 import type { ReceiptCommands } from '../types.js';
 import {
@@ -38,11 +39,7 @@ import {
 export const CHAIN_BINDER_CHECKPOINT_STREAM = '$checkpoint-chains';
 export const CHAIN_BINDER_CHECKPOINT_TYPE = 'ChainBinderCheckpoint.v1';
 
-export interface ChainBinderLogger {
-  info(obj: object, message: string): void;
-  warn(obj: object, message: string): void;
-  error(obj: object, message: string): void;
-}
+export type ChainBinderLogger = FollowerLogger;
 
 export interface ChainBinderOptions {
   store: EventStore;
@@ -61,19 +58,8 @@ export interface ChainBinder {
   readonly position: bigint;
 }
 
-const silent: ChainBinderLogger = { info: () => {}, warn: () => {}, error: () => {} };
 const MAX_ATTEMPTS = 8;
 const CHECKPOINT_EVERY = 100;
-
-async function readCheckpoint(store: EventStore): Promise<bigint | undefined> {
-  const { events } = await store.readStream(CHAIN_BINDER_CHECKPOINT_STREAM, {
-    direction: 'backwards',
-    from: 'end',
-    maxCount: 1,
-  });
-  const data = events[0]?.data as { position: string } | undefined;
-  return data === undefined ? undefined : BigInt(data.position);
-}
 
 /** The chain a recorded receipt names its unit for, if it came from a chained CDEvent. */
 function chainNaming(
@@ -235,76 +221,37 @@ async function recordPendingSafely(
 /** Starts the binder; it runs until `stop()`. */
 export function startChainBinder(options: ChainBinderOptions): ChainBinder {
   const { store, receipts } = options;
-  const log = options.logger ?? silent;
-  const backoffMs = options.backoffMs ?? 500;
-  const maxBackoffMs = options.maxBackoffMs ?? 30_000;
-  let stopped = false;
-  let subscription: Subscription | undefined;
-  let wake: (() => void) | undefined;
   let handled = 0;
   let position = 0n;
+  let sinceCheckpoint = 0;
 
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-
-  async function run(): Promise<void> {
-    let delay = backoffMs;
-    while (!stopped) {
-      try {
-        const from = await readCheckpoint(store);
-        subscription = store.subscribeToAll({
-          from: from ?? 'start',
-          filter: {
-            eventTypePrefix: [
-              EventTypes.ReceiptRecorded.replace(/v1$/, ''),
-              ChainEventTypes.Bound.replace(/v1$/, ''),
-              ChainEventTypes.Pending.replace(/v1$/, ''),
-            ],
-          },
-        });
-        let sinceCheckpoint = 0;
-        for await (const event of subscription) {
-          if (stopped) break;
-          const outcome = await handleChainEvent(store, receipts, event);
-          if (outcome !== 'ignored') {
-            handled++;
-            sinceCheckpoint++;
-            // Everything is idempotent, so a checkpoint only saves work on restart:
-            // after each event that recorded something, and every 100 events seen.
-            if (outcome === 'appended' || sinceCheckpoint >= CHECKPOINT_EVERY) {
-              await store.append(CHAIN_BINDER_CHECKPOINT_STREAM, [
-                {
-                  type: CHAIN_BINDER_CHECKPOINT_TYPE,
-                  data: { position: event.position.toString(), eventId: event.id },
-                },
-              ]);
-              sinceCheckpoint = 0;
-            }
-          }
-          position = event.position;
-          delay = backoffMs;
-        }
-      } catch (error) {
-        if (stopped) break;
-        log.error(
-          { err: error instanceof Error ? error.message : String(error), retryInMs: delay },
-          'chain binder failed; retrying',
-        );
-        await subscription?.close().catch(() => undefined);
-        subscription = undefined;
-        await sleep(delay);
-        delay = Math.min(delay * 2, maxBackoffMs);
-      }
-    }
+  // Everything is idempotent, so a checkpoint only saves work on restart:
+  // after each event that recorded something, and every 100 events acted on.
+  async function handle(event: RecordedEvent): Promise<boolean> {
+    const outcome = await handleChainEvent(store, receipts, event);
+    position = event.position;
+    if (outcome === 'ignored') return false;
+    handled++;
+    sinceCheckpoint++;
+    if (outcome !== 'appended' && sinceCheckpoint < CHECKPOINT_EVERY) return false;
+    sinceCheckpoint = 0;
+    return true;
   }
 
-  const running = run();
+  const follower = followLog({
+    store,
+    name: 'chain binder',
+    checkpoint: { stream: CHAIN_BINDER_CHECKPOINT_STREAM, type: CHAIN_BINDER_CHECKPOINT_TYPE },
+    eventTypePrefixes: [
+      EventTypes.ReceiptRecorded.replace(/v1$/, ''),
+      ChainEventTypes.Bound.replace(/v1$/, ''),
+      ChainEventTypes.Pending.replace(/v1$/, ''),
+    ],
+    handle,
+    logger: options.logger,
+    backoffMs: options.backoffMs,
+    maxBackoffMs: options.maxBackoffMs,
+  });
   return {
     get handled() {
       return handled;
@@ -312,11 +259,6 @@ export function startChainBinder(options: ChainBinderOptions): ChainBinder {
     get position() {
       return position;
     },
-    async stop() {
-      stopped = true;
-      wake?.();
-      await subscription?.close().catch(() => undefined);
-      await running;
-    },
+    stop: () => follower.stop(),
   };
 }
