@@ -64,7 +64,8 @@ export async function startServer(
   const { store, description } = openEventStore(config);
   // The Merkle log of `$all` (docs/transparency.md): read by the /v1/log routes and
   // named by attestations in every mode, kept current here beside the projections.
-  const transparency = openTransparency(config);
+  // Not on PostgreSQL: its tree store is a local file and no leader signs for it yet.
+  const transparency = runsMerkleFollower(config) ? openTransparency(config) : undefined;
   let shuttingDown = false;
   const attestations = createAttestationService({
     eventStore: store,
@@ -73,7 +74,7 @@ export async function startServer(
     verifierId: config.attestation.verifierId,
     version,
     maxEventBytes: config.limits.eventBytes,
-    transparency: transparency.service,
+    ...(transparency === undefined ? {} : { transparency: transparency.service }),
   });
   // Exports carry the public keys that verify the store's attestations: this
   // store's own, and any the caller adds (keys of earlier signers).
@@ -135,7 +136,7 @@ export async function startServer(
     isShuttingDown: () => shuttingDown,
     version,
     readModels,
-    transparency: transparency.service,
+    ...(transparency === undefined ? {} : { transparency: transparency.service }),
     ...(runner === undefined ? {} : { projectionStatus: () => runner.status() }),
     logger: {
       level: config.logLevel,
@@ -145,9 +146,9 @@ export async function startServer(
   logTo.app = app;
   for (const warning of warnings) app.log.warn(warning);
   app.addHook('onClose', async () => readModels.close());
-  app.addHook('onClose', async () => transparency.tree.close());
+  app.addHook('onClose', async () => transparency?.tree.close());
   const follower: TransparencyFollower | undefined =
-    runner === undefined || !runsMerkleFollower(config)
+    runner === undefined || transparency === undefined
       ? undefined
       : createMerkleFollower(config, store, transparency, (level, message, fields) =>
           app.log[level](fields ?? {}, message),
@@ -201,7 +202,7 @@ export async function startServer(
       );
     }
     await follower?.start();
-    if (transparency.generatedKey !== undefined)
+    if (transparency?.generatedKey !== undefined)
       app.log.info(
         { keyFile: transparency.generatedKey, verifierKey: transparency.signer.verifierKey },
         'generated the note key checkpoints are signed with (set PROVENANT_LOG_KEY to use your own)',

@@ -87,10 +87,12 @@ nothing with the API but the log and the read-model database.`,
       // With read models on PostgreSQL, each projection runs in the one worker that wins its lock.
       const workers = createProjectionWorkers({ eventStore: store, readModels, projections, log });
       // The Merkle log of `$all` runs beside the projections (docs/transparency.md).
-      const transparency = openTransparency(config);
-      const follower = runsMerkleFollower(config)
-        ? createMerkleFollower(config, store, transparency, log)
-        : undefined;
+      // Not on PostgreSQL: its tree store is a local file and no leader signs for it yet.
+      const transparency = runsMerkleFollower(config) ? openTransparency(config) : undefined;
+      const follower =
+        transparency === undefined
+          ? undefined
+          : createMerkleFollower(config, store, transparency, log);
       try {
         await prepareBackends([store, readModels], (message) => log('warn', message));
         await workers.start();
@@ -105,7 +107,7 @@ nothing with the API but the log and the read-model database.`,
         console.error('stopping: finishing in-flight batches');
       } finally {
         await follower?.stop();
-        await transparency.tree.close();
+        await transparency?.tree.close();
         await workers.stop();
         await readModels.close();
         await store.close();
