@@ -97,57 +97,63 @@ if (url !== undefined) {
       }
     });
 
-    it('answers STORE_BACKEND_UNAVAILABLE when its connections are killed, then recovers', async (t) => {
-      const applicationName = `pvtkill${Date.now().toString(36)}`;
-      const store = getPostgresEventStore({
-        connectionString: url,
-        schema,
-        maxConnections: 4,
-        applicationName,
-      });
-      try {
-        await store.append('kill-a', [{ type: 'A', data: 0 }]);
-        const sub = store.subscribeToAll({ from: 'end', filter: { streamPrefix: ['kill-'] } });
-        const received: unknown[] = [];
-        const consumer = (async () => {
-          for await (const e of sub) received.push(e.data);
-        })();
-        await new Promise((r) => setTimeout(r, 100));
-        // Kill every connection of this store (ours only: its own application name).
-        const killed = await sql(
-          url,
+    // Bounded: it hung once in ~9 runs under load (not yet explained); the
+    // bound names this test instead of timing out the whole file.
+    it(
+      'answers STORE_BACKEND_UNAVAILABLE when its connections are killed, then recovers',
+      { timeout: 60_000 },
+      async (t) => {
+        const applicationName = `pvtkill${Date.now().toString(36)}`;
+        const store = getPostgresEventStore({
+          connectionString: url,
           schema,
-          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+          maxConnections: 4,
+          applicationName,
+        });
+        try {
+          await store.append('kill-a', [{ type: 'A', data: 0 }]);
+          const sub = store.subscribeToAll({ from: 'end', filter: { streamPrefix: ['kill-'] } });
+          const received: unknown[] = [];
+          const consumer = (async () => {
+            for await (const e of sub) received.push(e.data);
+          })();
+          await new Promise((r) => setTimeout(r, 100));
+          // Kill every connection of this store (ours only: its own application name).
+          const killed = await sql(
+            url,
+            schema,
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
            WHERE pid <> pg_backend_pid() AND starts_with(application_name, $1)`,
-          [applicationName],
-        );
-        assert.ok(killed.rows.length >= 2, 'the pool and the listening connection were killed');
-        let failures = 0;
-        let ok = false;
-        for (let i = 0; i < 50 && !ok; i++) {
-          try {
-            await store.append('kill-a', [{ type: 'A', data: i + 1 }]);
-            ok = true;
-          } catch (error) {
-            assert.ok(isProvenantError(error));
-            assert.equal(error.code, 'STORE_BACKEND_UNAVAILABLE');
-            failures++;
-            await new Promise((r) => setTimeout(r, 50));
+            [applicationName],
+          );
+          assert.ok(killed.rows.length >= 2, 'the pool and the listening connection were killed');
+          let failures = 0;
+          let ok = false;
+          for (let i = 0; i < 50 && !ok; i++) {
+            try {
+              await store.append('kill-a', [{ type: 'A', data: i + 1 }]);
+              ok = true;
+            } catch (error) {
+              assert.ok(isProvenantError(error));
+              assert.equal(error.code, 'STORE_BACKEND_UNAVAILABLE');
+              failures++;
+              await new Promise((r) => setTimeout(r, 50));
+            }
           }
+          assert.ok(ok, 'the store recovered');
+          assert.equal(await store.isReady(), true);
+          const deadline = Date.now() + 5000;
+          while (received.length === 0 && Date.now() < deadline)
+            await new Promise((r) => setTimeout(r, 20));
+          await sub.close();
+          await consumer;
+          assert.equal(received.length, 1, 'the subscription survived the lost connection');
+          t.diagnostic(`${failures} appends refused before the pool reconnected`);
+        } finally {
+          await store.close();
         }
-        assert.ok(ok, 'the store recovered');
-        assert.equal(await store.isReady(), true);
-        const deadline = Date.now() + 5000;
-        while (received.length === 0 && Date.now() < deadline)
-          await new Promise((r) => setTimeout(r, 20));
-        await sub.close();
-        await consumer;
-        assert.equal(received.length, 1, 'the subscription survived the lost connection');
-        t.diagnostic(`${failures} appends refused before the pool reconnected`);
-      } finally {
-        await store.close();
-      }
-    });
+      },
+    );
 
     it('is not ready and answers 503-class errors for a server that does not answer', async () => {
       const store = getPostgresEventStore({
