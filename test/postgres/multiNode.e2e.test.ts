@@ -11,14 +11,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { projections } from '../../projections/index.js';
 import { pipelineEventsTable } from '../../projections/pipelineEvents.js';
 import { getPostgresEventStore } from '../../src/eventStore/postgres/index.js';
 import { getPostgresReadModelStore } from '../../src/readModels/postgres/index.js';
 import { requirePostgres, testSchema } from '../support/postgres.js';
+import { cliArgs } from '../support/cli.js';
 
-const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const url = requirePostgres('several nodes on postgres');
 
 interface Node {
@@ -30,7 +29,7 @@ interface Node {
 }
 
 function startNode(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<Node> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+  const child = spawn(process.execPath, cliArgs(...args), {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -9,7 +9,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { signCheckpoint } from '../../src/transparency/follower.js';
@@ -17,12 +16,12 @@ import { verifyInclusion } from '../../src/transparency/merkle.js';
 import { noteSigner } from '../../src/transparency/note.js';
 import { getSQLiteTreeStore } from '../../src/transparency/sqlite/treeStore.js';
 import { TreeBuilder } from '../../src/transparency/treeBuilder.js';
+import { cliArgs } from '../support/cli.js';
 
-const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'provenant-tlog-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const run = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
+  spawnSync(process.execPath, cliArgs(...args), {
     encoding: 'utf8',
     timeout: 120_000,
     env: { ...process.env, PROVENANT_DATA_DIR: dir },
