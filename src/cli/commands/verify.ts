@@ -16,7 +16,6 @@ import {
   type VerifyExpectations,
 } from '../../application/attestations/index.js';
 import { exportEvidence, type ExportEvidence } from '../../application/export/index.js';
-import { logKeyText, printReport, withExportCheck } from './verifyReport.js';
 import { parseVerifierKey } from '../../transparency/note.js';
 import type { AttestationKind } from '../../domain/events.js';
 import { isProvenantError, type ErrorCode } from '../../errors.js';
@@ -28,6 +27,7 @@ import {
 import { exitCodesHelp, USAGE_ERROR } from '../shared.js';
 import { apiToken } from '../../config.js';
 import { storeClient, StoreProblem, type StoreClient } from '../storeClient.js';
+import { logKeyText, printReport, withExportCheck } from './verifyReport.js';
 
 interface VerifyOptions {
   bundle?: string;
@@ -164,7 +164,10 @@ from --store or --export: the release gate.`,
     .option('--artifact <file-or-digest>', 'the artifact: a file, or sha256:<64 hex>')
     .option('--builder-id <uri>', 'expected builder id (provenance)')
     .option('--verifier-id <uri>', 'expected verifier id (VSA)')
-    .option('--store <url>', 'a Provenant to check the policy and the evidence against')
+    .option(
+      '--store <url>',
+      'a Provenant to check the policy, the evidence and its Merkle log against',
+    )
     .addOption(
       new Option(
         '--export <dir>',
