@@ -205,7 +205,9 @@ ${exitCodesHelp([
     )
     .action(async (options: VerifyOptions, command: Command) => {
       if (options.bundle === undefined && options.unit === undefined)
-        command.error('error: give --bundle FILE, or --unit KEY --stage ID with --store URL');
+        command.error(
+          'error: give --bundle FILE, or --unit KEY --stage ID with --store URL or --export DIR',
+        );
       if (options.bundle === undefined && options.stage === undefined)
         command.error('error: --unit without --bundle needs --stage (the VSA of which stage?)');
       if (
