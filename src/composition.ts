@@ -272,5 +272,8 @@ export const createMerkleFollower = (
     ...(config.transparency.witnessFile === undefined
       ? {}
       : { witnessFile: config.transparency.witnessFile }),
+    ...(config.transparency.witnessUrl === undefined
+      ? {}
+      : { witnessUrl: config.transparency.witnessUrl }),
     ...(log === undefined ? {} : { log }),
   });

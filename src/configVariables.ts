@@ -72,6 +72,11 @@ export const configVariables = [
     'File each signed checkpoint is also written to (a witness copy outside the store, for `provenant log verify --checkpoint`).',
   ],
   [
+    'PROVENANT_CHECKPOINT_WITNESS_URL',
+    '(none)',
+    'http(s) URL each signed checkpoint is also POSTed to as `text/plain` (a witness service outside the store); 5 s timeout, 4 attempts with backoff, a newer checkpoint supersedes an undelivered one; failures are logged and counted, never stop the log.',
+  ],
+  [
     'EVENTSTORE_CONNECTION_STRING',
     '(none)',
     'KurrentDB/EventStoreDB connection string (`esdb://`, `kurrentdb://`, `+discover` forms); required when `PROVENANT_STORE=eventstore`.',

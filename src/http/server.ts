@@ -106,8 +106,9 @@ export async function startServer(
     }
     warnings.push(`read-model tables not checked: ${error.message}`);
   }
-  // The runner logs through the app, built after it.
+  // The runner logs through the app, built after it; the app's metrics read the follower, built after it.
   const logTo: { app?: FastifyInstance } = {};
+  const followerOf: { follower?: TransparencyFollower } = {};
   const runner: ProjectionWorkers | undefined =
     config.readModels.projections === 'off'
       ? undefined
@@ -138,6 +139,7 @@ export async function startServer(
     readModels,
     ...(transparency === undefined ? {} : { transparency: transparency.service }),
     ...(runner === undefined ? {} : { projectionStatus: () => runner.status() }),
+    witnessStatus: () => followerOf.follower?.witness(),
     logger: {
       level: config.logLevel,
       redact: ['req.headers.authorization', 'req.headers.cookie'],
@@ -153,6 +155,7 @@ export async function startServer(
       : createMerkleFollower(config, store, transparency, (level, message, fields) =>
           app.log[level](fields ?? {}, message),
         );
+  followerOf.follower = follower;
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {

@@ -3,8 +3,9 @@
 // live), appends each batch to the tree, and every `every` events or
 // `intervalMs` signs a checkpoint: saved in the tree store, written to the
 // witness file when one is configured (a copy outside the store, so that a
-// truncated or rewritten log cannot hide behind its own checkpoints), and
-// appended to the log as `CheckpointSigned.v1`.
+// truncated or rewritten log cannot hide behind its own checkpoints) and
+// posted to the witness URL when one is configured (in the background:
+// witness.ts), and appended to the log as `CheckpointSigned.v1`.
 import { rename, writeFile } from 'node:fs/promises';
 import {
   CHECKPOINT_STREAM,
@@ -17,6 +18,7 @@ import { Batches } from '../readModels/batches.js';
 import { checkpointText, signNote, type NoteSigner } from './note.js';
 import type { SignedCheckpoint, TreeStore } from './port.js';
 import { TreeBuilder } from './treeBuilder.js';
+import { createWitnessPoster, type WitnessPoster, type WitnessStats } from './witness.js';
 
 export interface CheckpointerOptions {
   eventStore: EventStore;
@@ -26,6 +28,8 @@ export interface CheckpointerOptions {
   origin: string;
   /** Where each checkpoint is also written (atomically), outside the store. */
   witnessFile?: string;
+  /** Where each checkpoint is also posted (in the background), outside the store. */
+  witness?: WitnessPoster;
 }
 
 /**
@@ -51,6 +55,7 @@ export async function signCheckpoint(
     await writeFile(tmp, note);
     await rename(tmp, options.witnessFile);
   }
+  options.witness?.offer(note, builder.size);
   const data: CheckpointSignedData = {
     origin: options.origin,
     treeSize: builder.size,
@@ -62,7 +67,13 @@ export async function signCheckpoint(
   return checkpoint;
 }
 
-export interface FollowerOptions extends CheckpointerOptions {
+export interface FollowerOptions extends Omit<CheckpointerOptions, 'witness'> {
+  /** URL each checkpoint is POSTed to (a witness copy); failures never stop the follower. */
+  witnessUrl?: string;
+  /** Per post attempt (default 5 s). */
+  witnessTimeoutMs?: number;
+  /** Wait before the first retry, doubled for each next one (default 500 ms). */
+  witnessBackoffMs?: number;
   /** Sign after this many events (not counting checkpoints themselves). */
   every: number;
   /** ...or this long after the first unsigned event. */
@@ -76,9 +87,22 @@ export interface TransparencyFollower {
   stop(): Promise<void>;
   /** The tree as this follower holds it now. */
   size(): number;
+  /** The witness URL's counts, when one is configured. */
+  witness(): WitnessStats | undefined;
 }
 
-export function createTransparencyFollower(options: FollowerOptions): TransparencyFollower {
+export function createTransparencyFollower(followerOptions: FollowerOptions): TransparencyFollower {
+  const { witnessUrl, witnessTimeoutMs, witnessBackoffMs, ...rest } = followerOptions;
+  const witness =
+    witnessUrl === undefined
+      ? undefined
+      : createWitnessPoster({
+          url: witnessUrl,
+          ...(witnessTimeoutMs === undefined ? {} : { timeoutMs: witnessTimeoutMs }),
+          ...(witnessBackoffMs === undefined ? {} : { backoffMs: witnessBackoffMs }),
+          ...(rest.log === undefined ? {} : { log: rest.log }),
+        });
+  const options = { ...rest, ...(witness === undefined ? {} : { witness }) };
   let builder: TreeBuilder | undefined;
   let subscription: Subscription | undefined;
   let loop: Promise<void> | undefined;
@@ -139,5 +163,6 @@ export function createTransparencyFollower(options: FollowerOptions): Transparen
       await queue;
     },
     size: () => builder?.size ?? 0,
+    witness: () => witness?.stats(),
   };
 }

@@ -49,6 +49,26 @@ function readText(file: string, what: string): string {
   }
 }
 
+/** A witness copy: a file, or an http(s) URL fetched with GET (a witness service). */
+async function readWitness(source: string): Promise<string> {
+  if (!/^https?:\/\//.test(source)) return readText(source, 'Checkpoint file');
+  try {
+    const response = await fetch(source, {
+      headers: { accept: 'text/plain' },
+      signal: AbortSignal.timeout(15_000),
+    });
+    if (!response.ok) throw new Error(`it answered ${response.status}`);
+    return await response.text();
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    throw new ProvenantError(
+      'TLOG_MALFORMED_NOTE',
+      `Checkpoint ${source} cannot be fetched: ${cause ?? (error instanceof Error ? error.message : String(error))}`,
+      { cause: error },
+    );
+  }
+}
+
 /** Progress of the walk: a bar on a terminal, a line a second otherwise. */
 function progress(quiet: boolean) {
   if (quiet) return { update: (_n: number, _head: bigint) => undefined, stop: () => undefined };
@@ -93,10 +113,9 @@ export interface WholeLogOptions {
 export async function verifyWholeLog(options: WholeLogOptions): Promise<number> {
   const config = loadConfig();
   const verifiers = verifiersFor(config, options.key ?? []);
-  const witnesses = (options.checkpoint ?? []).map((file) => ({
-    source: `witness ${file}`,
-    note: readText(file, 'Checkpoint file'),
-  }));
+  const witnesses: { source: string; note: string }[] = [];
+  for (const source of options.checkpoint ?? [])
+    witnesses.push({ source: `witness ${source}`, note: await readWitness(source) });
   const { store, description } = openEventStore(config);
   const tree = existingTree(config);
   const bar = progress(options.json === true);
