@@ -9,7 +9,7 @@
 // event, in order, under a checkpoint that verifies with the key and proofs
 // every API node serves.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -269,6 +269,19 @@ if (url !== undefined)
           ),
           undefined,
         );
+        // `provenant log verify` walks the PostgreSQL log against the shared tree and its checkpoints.
+        const verify = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+          const child = execFile(
+            process.execPath,
+            ['--import', 'tsx', cli, 'log', 'verify', '--json'],
+            { env },
+            (_error, stdout) => resolve({ code: child.exitCode, stdout }),
+          );
+        });
+        const report = JSON.parse(verify.stdout) as { ok: boolean; checkpointsChecked: number };
+        assert.equal(verify.code, 0, verify.stdout);
+        assert.equal(report.ok, true);
+        assert.ok(report.checkpointsChecked >= 1);
       } finally {
         await tree.close();
         await log.close();
