@@ -210,10 +210,11 @@ export async function startServer(
       );
     }
     await follower?.start();
+    // On PostgreSQL, another node may have generated another key: every node needs the same one.
     if (transparency.generatedKey !== undefined)
-      app.log.info(
+      app.log[config.store === 'postgres' ? 'warn' : 'info'](
         { keyFile: transparency.generatedKey, verifierKey: transparency.signer.verifierKey },
-        'generated the note key checkpoints are signed with (set PROVENANT_LOG_KEY to use your own)',
+        `generated the note key checkpoints are signed with (set PROVENANT_LOG_KEY to use your own${config.store === 'postgres' ? '; every node of a PostgreSQL install needs the same key file' : ''})`,
       );
   } catch (error) {
     await attestor?.stop();
