@@ -94,12 +94,6 @@ export async function startServer(
     await prepareBackends([store, readModels, transparency.tree], (message) =>
       warnings.push(message),
     );
-    // Checkpoints signed elsewhere (another node on PostgreSQL) must verify with this node's key.
-    const keyProblem = await noteKeyProblem(
-      transparency.tree,
-      transparency.signer.verifierKey,
-    ).catch(() => undefined);
-    if (keyProblem !== undefined) warnings.push(`GET /v1/log/key is wrong here: ${keyProblem}`);
     // The tables exist before the first query (the runner fills them once started).
     for (const projection of projections) await readModels.ensureProjection(projection);
   } catch (error) {
@@ -153,6 +147,14 @@ export async function startServer(
   });
   logTo.app = app;
   for (const warning of warnings) app.log.warn(warning);
+  // Checkpoints signed elsewhere (another node on PostgreSQL) must verify with this
+  // node's key; checked in the background, so that an unreachable server delays nothing.
+  void noteKeyProblem(transparency.tree, transparency.signer.verifierKey).then(
+    (problem) => {
+      if (problem !== undefined) app.log.warn(`GET /v1/log/key is wrong here: ${problem}`);
+    },
+    () => undefined,
+  );
   app.addHook('onClose', async () => readModels.close());
   app.addHook('onClose', async () => transparency.tree.close());
   const follower: TransparencyFollower | undefined =
