@@ -153,8 +153,8 @@ export function getPostgresTreeStore(options: PostgresOptions): PostgresTreeStor
     c: Queryable,
     work: (q: Queryable) => Promise<T>,
   ): Promise<{ result: T } | { error: unknown; broken: boolean }> => {
-    await c.query('BEGIN');
     try {
+      await c.query('BEGIN');
       const result = await work(c);
       await c.query('COMMIT');
       return { result };
