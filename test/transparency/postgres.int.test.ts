@@ -227,7 +227,8 @@ if (url !== undefined)
       await intruder.start();
       await append(12, 'third');
       await until(
-        async () => errors.some((e) => /does not verify with this node's note key/.test(e)),
+        () =>
+          Promise.resolve(errors.some((e) => /does not verify with this node's note key/.test(e))),
         'the refusal',
       );
       await new Promise((resolve) => setTimeout(resolve, 500));
