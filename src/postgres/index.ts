@@ -11,3 +11,9 @@ export {
   type PostgresOptions,
 } from './pool.js';
 export { migrate, type MigrateOptions, type PgMigration } from './migrate.js';
+export {
+  standForLeadership,
+  type Leadership,
+  type LeaderWork,
+  type LeadershipOptions,
+} from './leadership.js';

@@ -14,8 +14,15 @@ import {
   type CheckpointSignedData,
 } from '../domain/events.js';
 import type { EventStore, RecordedEvent, Subscription } from '../eventStore/types.js';
+import { isProvenantError } from '../errors.js';
 import { Batches } from '../readModels/batches.js';
-import { checkpointText, signNote, type NoteSigner } from './note.js';
+import {
+  checkpointText,
+  openCheckpoint,
+  parseVerifierKey,
+  signNote,
+  type NoteSigner,
+} from './note.js';
 import type { SignedCheckpoint, TreeStore } from './port.js';
 import { TreeBuilder } from './treeBuilder.js';
 import { createWitnessPoster, type WitnessPoster, type WitnessStats } from './witness.js';
@@ -79,6 +86,46 @@ export interface FollowerOptions extends Omit<CheckpointerOptions, 'witness'> {
   /** ...or this long after the first unsigned event. */
   intervalMs: number;
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void;
+  /** Called when following stops on an error (the elected follower then gives up the lead). */
+  onFailure?: (error: unknown) => void;
+}
+
+/**
+ * Why checkpoints signed with `verifierKey` would not continue the tree's
+ * (the latest one is signed by another key or names another origin), or
+ * undefined when they would. Every node of one log must hold the same key.
+ */
+export async function noteKeyProblem(
+  tree: TreeStore,
+  verifierKey: string,
+): Promise<string | undefined> {
+  const latest = await tree.latestCheckpoint();
+  if (latest === undefined) return undefined;
+  try {
+    openCheckpoint(latest.note, [parseVerifierKey(verifierKey)]);
+    return undefined;
+  } catch (error) {
+    const why = isProvenantError(error) ? `${error.code}: ${error.message}` : String(error);
+    return `the latest checkpoint (size ${latest.size}) does not verify with this node's note key ${verifierKey} (${why}): every node of the log needs the same PROVENANT_LOG_KEY and PROVENANT_LOG_ORIGIN`;
+  }
+}
+
+/**
+ * Events in the tree after the latest checkpoint that are not checkpoints
+ * themselves: what a (new) follower has to sign. One page of the log decides;
+ * past a page, every unsigned leaf counts.
+ */
+async function unsignedAtStart(builder: TreeBuilder, options: FollowerOptions): Promise<number> {
+  const signed = (await options.tree.latestCheckpoint())?.size ?? 0;
+  const pending = builder.size - signed;
+  if (pending <= 0) return 0;
+  const from = signed === 0 ? 'start' : (await options.tree.leafAt(signed - 1))?.position;
+  if (from === undefined) return pending;
+  const page = await options.eventStore.readAll({ from, maxCount: Math.min(pending, 1000) });
+  if (page.length === 1000) return pending;
+  return page.filter(
+    (e) => e.position <= builder.lastPosition && e.type !== EventTypes.CheckpointSigned,
+  ).length;
 }
 
 export interface TransparencyFollower {
@@ -134,6 +181,8 @@ export function createTransparencyFollower(followerOptions: FollowerOptions): Tr
     async start() {
       if (loop !== undefined) return;
       builder = await TreeBuilder.open(options.tree);
+      // Leaves a previous run (or leader) appended but did not sign are signed by this one.
+      unsigned = await unsignedAtStart(builder, options);
       const from = builder.lastPosition === 0n ? 'start' : builder.lastPosition;
       subscription = options.eventStore.subscribeToAll({ from });
       const batches = new Batches(subscription[Symbol.asyncIterator](), 1000, 20);
@@ -151,8 +200,9 @@ export function createTransparencyFollower(followerOptions: FollowerOptions): Tr
           if (unsigned >= options.every) await sign();
         }
       })().catch((error: unknown) => {
-        if (!stopped)
-          options.log?.('error', 'transparency log follower stopped', { error: String(error) });
+        if (stopped) return;
+        options.log?.('error', 'transparency log follower stopped', { error: String(error) });
+        options.onFailure?.(error);
       });
     },
     async stop() {

@@ -65,7 +65,7 @@ export function createTransparencyService(options: {
   };
 
   const checkpointNoteAt = async (size: number): Promise<string | undefined> =>
-    (await tree.checkpoints()).find((c) => c.size === size)?.note;
+    (await tree.checkpointAt(size))?.note;
 
   const inclusion = async (
     leaf: LeafRecord | undefined,

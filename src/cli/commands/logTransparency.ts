@@ -4,7 +4,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
-import { openEventStore, openTransparency } from '../../composition.js';
+import {
+  openEventStore,
+  openTransparency,
+  openTreeStore,
+  treeStoreExists,
+} from '../../composition.js';
 import { loadConfig, type Config } from '../../config.js';
 import { ProvenantError } from '../../errors.js';
 import { verifyConsistency, verifyInclusion } from '../../transparency/merkle.js';
@@ -16,7 +21,6 @@ import {
   type NoteVerifier,
 } from '../../transparency/note.js';
 import type { TreeStore } from '../../transparency/port.js';
-import { getSQLiteTreeStore } from '../../transparency/sqlite/treeStore.js';
 import { verifyLog, type LogVerifyReport } from '../../transparency/verifyLog.js';
 import { envHelp, exitCodesHelp } from '../shared.js';
 
@@ -33,11 +37,9 @@ function verifiersFor(config: Config, keys: readonly string[]): NoteVerifier[] {
   return verifiers;
 }
 
-/** The tree store when its file exists (verification never creates one). */
+/** The tree store when it exists (verification never creates a SQLite file); on PostgreSQL, the shared one. */
 const existingTree = (config: Config): TreeStore | undefined =>
-  config.transparency.path === ':memory:' || !existsSync(config.transparency.path)
-    ? undefined
-    : getSQLiteTreeStore({ path: config.transparency.path });
+  treeStoreExists(config) ? openTreeStore(config) : undefined;
 
 function readText(file: string, what: string): string {
   try {

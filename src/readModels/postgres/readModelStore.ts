@@ -197,7 +197,9 @@ function buildStore(parts: StoreParts): ReadModelStore & {
     for (const { name } of s.tables) {
       const owner = owners.get(name);
       if (
-        /^(rm_|pg_|events$|event_keys$|log_migrations$|read_model_migrations$)/i.test(name) ||
+        /^(rm_|pg_|merkle_|events$|event_keys$|log_migrations$|read_model_migrations$)/i.test(
+          name,
+        ) ||
         owner !== undefined
       )
         throw new ProvenantError(

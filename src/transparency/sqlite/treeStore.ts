@@ -91,6 +91,9 @@ export function getSQLiteTreeStore(options: SQLiteTreeStoreOptions): TreeStore {
     latest: db.prepare<[], CheckpointRow>(
       'SELECT * FROM merkle_checkpoints ORDER BY tree_size DESC LIMIT 1',
     ),
+    checkpointAt: db.prepare<[number], CheckpointRow>(
+      'SELECT * FROM merkle_checkpoints WHERE tree_size = ?',
+    ),
     checkpoints: db.prepare<[], CheckpointRow>(
       'SELECT * FROM merkle_checkpoints ORDER BY tree_size',
     ),
@@ -121,25 +124,29 @@ export function getSQLiteTreeStore(options: SQLiteTreeStoreOptions): TreeStore {
       throw new ProvenantError('TLOG_PROOF_RANGE', `Subtree ${level}/${index} is not in the tree`);
     return hash;
   };
+  /** Every call runs after the current tick, and only while the store is open. */
+  const call = <T>(work: () => T): Promise<T> =>
+    Promise.resolve().then(() => {
+      open();
+      return work();
+    });
+  const checkpointOf = (row: CheckpointRow | undefined): SignedCheckpoint | undefined =>
+    row === undefined ? undefined : toCheckpoint(row);
   return {
-    state: () => Promise.resolve().then(() => (open(), state())),
-    append: (leaves, nodes) => Promise.resolve().then(() => (open(), append(leaves, nodes))),
-    readNodes: (ids) => Promise.resolve().then(() => (open(), ids.map(readNode))),
-    leafAt: (index) => Promise.resolve().then(() => mapRow(q.leafAt.get(index))),
-    leafByPosition: (position) =>
-      Promise.resolve().then(() => mapRow(q.byPosition.get(Number(position)))),
-    leafByEventId: (eventId) => Promise.resolve().then(() => mapRow(q.byEventId.get(eventId))),
-    leaves: (index, count) => Promise.resolve().then(() => q.leaves.all(index, count).map(toLeaf)),
+    state: () => call(state),
+    append: (leaves, nodes) => call(() => append(leaves, nodes)),
+    readNodes: (ids) => call(() => ids.map(readNode)),
+    leafAt: (index) => call(() => mapRow(q.leafAt.get(index))),
+    leafByPosition: (position) => call(() => mapRow(q.byPosition.get(Number(position)))),
+    leafByEventId: (eventId) => call(() => mapRow(q.byEventId.get(eventId))),
+    leaves: (index, count) => call(() => q.leaves.all(index, count).map(toLeaf)),
     saveCheckpoint: (c) =>
-      Promise.resolve().then(() => {
+      call(() => {
         q.saveCheckpoint.run(c.size, c.root, c.note, c.signedAt);
       }),
-    latestCheckpoint: () =>
-      Promise.resolve().then(() => {
-        const row = q.latest.get();
-        return row === undefined ? undefined : toCheckpoint(row);
-      }),
-    checkpoints: () => Promise.resolve().then(() => q.checkpoints.all().map(toCheckpoint)),
+    latestCheckpoint: () => call(() => checkpointOf(q.latest.get())),
+    checkpointAt: (size) => call(() => checkpointOf(q.checkpointAt.get(size))),
+    checkpoints: () => call(() => q.checkpoints.all().map(toCheckpoint)),
     close: () => {
       if (!closed) db.close();
       closed = true;

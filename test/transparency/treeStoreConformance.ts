@@ -1,0 +1,222 @@
+// The tree store conformance suite: one suite, run by every adapter's spec with
+// a store factory (like test/eventStore/conformance.ts): SQLite always,
+// PostgreSQL when PROVENANT_TEST_POSTGRES_URL is set. Each test gets a fresh,
+// empty store. The leaves are synthetic hashes; the proofs each store serves
+// are checked with the RFC 9162 verifiers against the incrementally computed root.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { isProvenantError } from '../../src/errors.js';
+import { CompactRange, type StoredNode } from '../../src/transparency/compactRange.js';
+import {
+  consistencyProof,
+  inclusionProof,
+  perfectNodes,
+  rootHash,
+  verifyConsistency,
+  verifyInclusion,
+} from '../../src/transparency/merkle.js';
+import type { LeafRecord, SignedCheckpoint, TreeStore } from '../../src/transparency/port.js';
+
+export interface TreeStoreHarness {
+  /** A new, empty store. */
+  createStore(): Promise<TreeStore>;
+  /** Opens the same store again (after `close`). */
+  reopen(store: TreeStore): Promise<TreeStore>;
+}
+
+/** Position of leaf i: far apart and past 2^32, so that positions are not indexes. */
+const positionOf = (i: number): bigint => 5_000_000_000n + BigInt(i) * 3n;
+const hashOf = (i: number): Buffer => createHash('sha256').update(`leaf ${i}`).digest();
+
+/** Appends leaves `from`..`to - 1` in batches of `sizes` (cycled), as the follower does. */
+async function grow(
+  tree: TreeStore,
+  range: CompactRange,
+  to: number,
+  sizes: readonly number[] = [1, 5, 31, 2],
+): Promise<void> {
+  for (let b = 0; range.size < to; b++) {
+    const leaves: LeafRecord[] = [];
+    const nodes: StoredNode[] = [];
+    const end = Math.min(to, range.size + (sizes[b % sizes.length] ?? 1));
+    while (range.size < end) {
+      const i = range.size;
+      const hash = hashOf(i);
+      nodes.push(...range.append(hash));
+      leaves.push({ index: i, position: positionOf(i), eventId: `evt-${i}`, hash });
+    }
+    await tree.append(leaves, nodes);
+  }
+}
+
+const checkpoint = (size: number, tag = 'a'): SignedCheckpoint => ({
+  size,
+  root: createHash('sha256').update(`root ${size} ${tag}`).digest(),
+  note: `test.example/log\n${size}\n${tag}\n\n— sig\n`,
+  signedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, size)).toISOString(),
+});
+
+const rejectsWith = async (promise: Promise<unknown>, code: string): Promise<void> => {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(isProvenantError(error), `expected ${code}, got ${String(error)}`);
+    assert.equal(error.code, code);
+    return true;
+  });
+};
+
+export function treeStoreConformance(name: string, harness: TreeStoreHarness): void {
+  const withStore = async (fn: (tree: TreeStore) => Promise<void>): Promise<void> => {
+    const tree = await harness.createStore();
+    try {
+      await fn(tree);
+    } finally {
+      await tree.close();
+    }
+  };
+
+  describe(`tree store conformance: ${name}`, () => {
+    it('starts empty', () =>
+      withStore(async (tree) => {
+        assert.deepEqual(await tree.state(), { size: 0, lastPosition: 0n });
+        assert.equal(await tree.leafAt(0), undefined);
+        assert.equal(await tree.leafByPosition(1n), undefined);
+        assert.equal(await tree.leafByEventId('evt-0'), undefined);
+        assert.deepEqual(await tree.leaves(0, 10), []);
+        assert.deepEqual(await tree.readNodes([]), []);
+        await rejectsWith(tree.readNodes([{ level: 0, index: 0 }]), 'TLOG_PROOF_RANGE');
+        assert.equal(await tree.latestCheckpoint(), undefined);
+        assert.equal(await tree.checkpointAt(1), undefined);
+        assert.deepEqual(await tree.checkpoints(), []);
+      }));
+
+    it('keeps leaves batch by batch and finds them by index, position and event id', () =>
+      withStore(async (tree) => {
+        const range = new CompactRange();
+        await grow(tree, range, 1);
+        assert.deepEqual(await tree.state(), { size: 1, lastPosition: positionOf(0) });
+        await grow(tree, range, 77);
+        assert.deepEqual(await tree.state(), { size: 77, lastPosition: positionOf(76) });
+        const leaf = { index: 42, position: positionOf(42), eventId: 'evt-42', hash: hashOf(42) };
+        assert.deepEqual(await tree.leafAt(42), leaf);
+        assert.deepEqual(await tree.leafByPosition(positionOf(42)), leaf);
+        assert.deepEqual(await tree.leafByEventId('evt-42'), leaf);
+        assert.equal(await tree.leafAt(77), undefined);
+        assert.equal(await tree.leafByPosition(positionOf(42) + 1n), undefined);
+        const page = await tree.leaves(70, 100);
+        assert.deepEqual(
+          page.map((l) => l.index),
+          [70, 71, 72, 73, 74, 75, 76],
+        );
+        assert.deepEqual(
+          (await tree.leaves(3, 2)).map((l) => [l.index, l.position, l.eventId]),
+          [
+            [3, positionOf(3), 'evt-3'],
+            [4, positionOf(4), 'evt-4'],
+          ],
+        );
+      }));
+
+    it('serves the right edge, roots and proofs that verify, at every size', () =>
+      withStore(async (tree) => {
+        const range = new CompactRange();
+        const roots: Buffer[] = [];
+        for (let size = 1; size <= 70; size++) {
+          await grow(tree, range, size, [1]);
+          roots[size] = range.root();
+        }
+        for (let size = 1; size <= 70; size++) {
+          const root = roots[size] as Buffer;
+          assert.deepEqual(await rootHash(size, tree.readNodes), root, `root at ${size}`);
+          for (const index of new Set([0, Math.floor(size / 2), size - 1])) {
+            const proof = await inclusionProof(index, size, tree.readNodes);
+            assert.equal(
+              verifyInclusion(index, size, hashOf(index), proof, root),
+              undefined,
+              `inclusion of ${index} in ${size}`,
+            );
+          }
+          for (const from of new Set([1, Math.ceil(size / 3), size])) {
+            const proof = await consistencyProof(from, size, tree.readNodes);
+            assert.equal(
+              verifyConsistency(from, size, proof, roots[from] as Buffer, root),
+              undefined,
+              `consistency ${from} → ${size}`,
+            );
+          }
+        }
+        // Restarting needs only the right edge: a CompactRange from it continues the same tree.
+        const edge = await tree.readNodes(perfectNodes(0, 70));
+        const resumed = new CompactRange(70, edge);
+        assert.deepEqual(resumed.root(), roots[70]);
+        // A subtree the tree does not have yet is a range error, not a crash.
+        await rejectsWith(tree.readNodes([{ level: 3, index: 9 }]), 'TLOG_PROOF_RANGE');
+      }));
+
+    it('appends a batch whole or not at all: a gap, a repeated index, position or event id', () =>
+      withStore(async (tree) => {
+        const range = new CompactRange();
+        await grow(tree, range, 8);
+        const leaf = (index: number, position = positionOf(index), eventId = `evt-${index}`) => ({
+          index,
+          position,
+          eventId,
+          hash: hashOf(index),
+        });
+        const attempts: LeafRecord[][] = [
+          [leaf(8), leaf(10)], // a gap after a good leaf
+          [leaf(9)], // not after the last leaf
+          [leaf(7)], // an index already taken
+          [leaf(8), leaf(9, positionOf(3))], // a position already a leaf
+          [leaf(8, positionOf(8), 'evt-2')], // an event id already a leaf
+        ];
+        for (const leaves of attempts) {
+          await assert.rejects(
+            tree.append(leaves, [{ level: 1, index: 4, hash: hashOf(99) }]),
+            `appending ${leaves.map((l) => l.index).join(',')}`,
+          );
+          assert.deepEqual(await tree.state(), { size: 8, lastPosition: positionOf(7) });
+        }
+        assert.equal(await tree.leafAt(8), undefined);
+        await rejectsWith(tree.readNodes([{ level: 1, index: 4 }]), 'TLOG_PROOF_RANGE');
+        // The store still takes the right next batch.
+        await grow(tree, range, 10);
+        assert.deepEqual(await rootHash(10, tree.readNodes), range.root());
+      }));
+
+    it('keeps checkpoints by size: the first of a size stays, the largest is the latest', () =>
+      withStore(async (tree) => {
+        await tree.saveCheckpoint(checkpoint(5));
+        await tree.saveCheckpoint(checkpoint(12));
+        await tree.saveCheckpoint(checkpoint(8));
+        await tree.saveCheckpoint(checkpoint(12, 'again'));
+        assert.deepEqual(await tree.latestCheckpoint(), checkpoint(12));
+        assert.deepEqual(await tree.checkpointAt(8), checkpoint(8));
+        assert.equal(await tree.checkpointAt(9), undefined);
+        assert.deepEqual(
+          (await tree.checkpoints()).map((c) => c.size),
+          [5, 8, 12],
+        );
+        assert.deepEqual((await tree.checkpoints())[0], checkpoint(5));
+      }));
+
+    it('keeps everything across a reopen, and refuses calls once closed', async () => {
+      const tree = await harness.createStore();
+      const range = new CompactRange();
+      await grow(tree, range, 23);
+      await tree.saveCheckpoint(checkpoint(23));
+      await tree.close();
+      await tree.close(); // idempotent
+      await rejectsWith(tree.state(), 'TLOG_NOT_AVAILABLE');
+      await rejectsWith(tree.leafAt(0), 'TLOG_NOT_AVAILABLE');
+      const again = await harness.reopen(tree);
+      try {
+        assert.deepEqual(await again.state(), { size: 23, lastPosition: positionOf(22) });
+        assert.deepEqual(await rootHash(23, again.readNodes), range.root());
+        assert.deepEqual(await again.latestCheckpoint(), checkpoint(23));
+      } finally {
+        await again.close();
+      }
+    });
+  });
+}
