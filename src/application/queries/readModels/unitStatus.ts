@@ -19,13 +19,9 @@ import { positionOf, type ProjectionName } from './position.js';
 /** The read models the answer comes from. */
 const SOURCES: readonly ProjectionName[] = ['unitSummary', 'receiptsLedger'];
 
-/**
- * A ledger row as the receipt view. Its `data` was parsed for this read alone,
- * so it is extended in place (same keys, same order as `{ ...data, eventId, … }`)
- * rather than copied.
- */
+/** A ledger row as the receipt view (built as views.ts builds it from an event). */
 const receiptView = (row: ReceiptRow, counted: boolean): ReceiptView =>
-  Object.assign(row.data, {
+  Object.assign({}, row.data, {
     eventId: row.eventId,
     position: String(row.position),
     recordedAt: row.recordedAt,
