@@ -60,7 +60,9 @@ describe('npm run bench', () => {
         'rebuildPeakRssMb',
         'asOfUnitEvents',
         'asOfMedianMs',
+        'asOfRawReadMs',
         'unitReadRatio',
+        'unitReadCpuRatio',
       ],
       transparency: ['appendPerSec', 'proofMs', 'verifyRatio'],
     };

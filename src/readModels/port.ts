@@ -56,6 +56,11 @@ export interface ReadModelReader {
   ): Promise<FindResult<R>>;
 }
 
+/** Reads of one consistent state of the store: tables and checkpoints. */
+export interface ReadModelSnapshot extends ReadModelReader {
+  getCheckpoint(projection: string): Promise<bigint | undefined>;
+}
+
 /** An event parked after its handler failed every retry. */
 export interface ParkedEvent {
   id: number;
@@ -123,6 +128,13 @@ export interface ReadModelStore extends ReadModelReader {
    * none when it throws (the error is rethrown). Transactions never interleave.
    */
   transaction<T>(fn: (tx: ReadModelTransaction) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` over one read-only snapshot: every read it makes sees the same
+   * committed state (checkpoints and rows agree), also while a runner in another
+   * process commits. For a query that reads checkpoints and then rows; also
+   * cheaper than separate reads. The store must not be called from inside `fn`.
+   */
+  read<T>(fn: (snapshot: ReadModelSnapshot) => Promise<T>): Promise<T>;
   /** Waits for the running transaction, then releases the store. Idempotent. */
   close(): Promise<void>;
 }

@@ -21,6 +21,7 @@ import { dropTables, operations, writes, type Connection } from './operations.js
 import type {
   EnsureResult,
   ProjectionSchema,
+  ReadModelSnapshot,
   ReadModelStore,
   ReadModelTransaction,
   TableDefinition,
@@ -271,6 +272,38 @@ function buildStore(parts: StoreParts): ReadModelStore & {
           return await fn(tx);
         } finally {
           open = false;
+        }
+      }),
+    // On a pooled connection of its own (not the transaction queue): a
+    // repeatable-read, read-only transaction sees one snapshot for all its reads.
+    read: <T>(fn: (snapshot: ReadModelSnapshot) => Promise<T>) =>
+      run(async () => {
+        const c = await pool.connect();
+        let open = true;
+        let broken: Error | undefined;
+        const guard =
+          <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
+          async (...args: A): Promise<R> => {
+            if (!open) throw new ProvenantError('READ_MODEL_CLOSED', 'the transaction has ended');
+            return f(...args);
+          };
+        try {
+          await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+          const own = operations(c);
+          const result = await fn({
+            get: guard(own.get),
+            find: guard(own.find),
+            getCheckpoint: guard(own.getCheckpoint),
+          });
+          await c.query('COMMIT');
+          return result;
+        } catch (error) {
+          if (isConnectionError(error)) broken = error as Error;
+          else await c.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        } finally {
+          open = false;
+          c.release(broken);
         }
       }),
     close: () => Promise.resolve(),

@@ -13,6 +13,7 @@ import type {
   ParkedEvent,
   ParkedEventInput,
   ProjectionSchema,
+  ReadModelSnapshot,
   ReadModelStore,
   ReadModelTransaction,
   Row,
@@ -29,6 +30,7 @@ import {
   encodeCursor,
   keySql,
   quote,
+  selectFrom,
   whereSql,
 } from './sql.js';
 
@@ -121,8 +123,7 @@ export function getSQLiteReadModelStore(
   // ------------------------------------------------------------ synchronous operations
   const get = <R extends Row>(table: TableDefinition<R>, key: Partial<R>): R | undefined => {
     const k = keySql(table, key);
-    const columns = Object.keys(table.columns).map(quote).join(', ');
-    const raw = stmt(`SELECT ${columns} FROM ${quote(table.name)} WHERE ${k.sql}`).get(...k.params);
+    const raw = stmt(`${selectFrom(table)} WHERE ${k.sql}`).get(...k.params);
     return raw === undefined ? undefined : decodeRow(table, raw as Row);
   };
 
@@ -150,9 +151,8 @@ export function getSQLiteReadModelStore(
         'READ_MODEL_INVALID',
         `limit must be a positive integer, got ${limit}`,
       );
-    const columns = Object.keys(table.columns).map(quote).join(', ');
     const sql =
-      `SELECT ${columns} FROM ${quote(table.name)}` +
+      selectFrom(table) +
       (conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '') +
       ` ORDER BY ${sort.map((c) => `${quote(c)} ${dir}`).join(', ')} LIMIT ?`;
     const raws = stmt(sql).all(...params, limit ?? -1) as Row[];
@@ -213,21 +213,28 @@ export function getSQLiteReadModelStore(
     }
   };
 
-  // ------------------------------------------------------------ the transaction object
+  // ------------------------------------------------------ transaction and snapshot objects
+  /** `fn` as a promise-returning operation that refuses to run once `isOpen()` is false. */
+  const guarded =
+    (isOpen: () => boolean) =>
+    <A extends unknown[], T>(fn: (...args: A) => T) =>
+    (...args: A): Promise<T> => {
+      if (!isOpen())
+        return Promise.reject(new ProvenantError('READ_MODEL_CLOSED', 'the transaction has ended'));
+      try {
+        return Promise.resolve(fn(...args));
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    };
+
+  const makeSnapshot = (isOpen: () => boolean): ReadModelSnapshot => {
+    const guard = guarded(isOpen);
+    return { get: guard(get), find: guard(find), getCheckpoint: guard(getCheckpoint) };
+  };
+
   const makeTransaction = (isOpen: () => boolean): ReadModelTransaction => {
-    const guard =
-      <A extends unknown[], T>(fn: (...args: A) => T) =>
-      (...args: A): Promise<T> => {
-        if (!isOpen())
-          return Promise.reject(
-            new ProvenantError('READ_MODEL_CLOSED', 'the transaction has ended'),
-          );
-        try {
-          return Promise.resolve(fn(...args));
-        } catch (error) {
-          return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-        }
-      };
+    const guard = guarded(isOpen);
     return {
       get: guard(get),
       find: guard(find),
@@ -335,6 +342,19 @@ export function getSQLiteReadModelStore(
           throw error;
         } finally {
           open = false;
+        }
+      }),
+    // A deferred transaction: its first read fixes the snapshot (WAL), so a
+    // runner of another process committing meanwhile is not seen half-way.
+    read: <T>(fn: (snapshot: ReadModelSnapshot) => Promise<T>) =>
+      exclusive(async () => {
+        let open = true;
+        stmt('BEGIN').run();
+        try {
+          return await insideTransaction.run(true, () => fn(makeSnapshot(() => open)));
+        } finally {
+          open = false;
+          if (db.inTransaction) stmt('COMMIT').run();
         }
       }),
     close: () => {

@@ -96,9 +96,29 @@ export function decode(type: ColumnType, value: unknown): unknown {
 /** A stored row (columns in declaration order) as the table's row type. */
 export function decodeRow<R extends Row>(table: TableDefinition<R>, raw: Row): R {
   const row: Row = {};
-  for (const [name, type] of Object.entries<ColumnType>(table.columns))
-    row[name] = decode(type, raw[name]);
+  for (const [name, type] of columnsOf(table)) row[name] = decode(type, raw[name]);
   return row as R;
+}
+
+const columnLists = new WeakMap<TableDefinition, readonly [string, ColumnType][]>();
+const selectLists = new WeakMap<TableDefinition, string>();
+
+/** The table's columns and types in declaration order (worked out once per table). */
+function columnsOf(table: TableDefinition): readonly [string, ColumnType][] {
+  let columns = columnLists.get(table);
+  if (columns === undefined)
+    columnLists.set(table, (columns = Object.entries<ColumnType>(table.columns)));
+  return columns;
+}
+
+/** `SELECT "a", "b" FROM "table"` (worked out once per table). */
+export function selectFrom(table: TableDefinition): string {
+  let sql = selectLists.get(table);
+  if (sql === undefined) {
+    const columns = columnsOf(table).map(([name]) => quote(name));
+    selectLists.set(table, (sql = `SELECT ${columns.join(', ')} FROM ${quote(table.name)}`));
+  }
+  return sql;
 }
 
 /** `"a" = ? AND "b" IS NULL` and its parameters, columns in declaration order. */
