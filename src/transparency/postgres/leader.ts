@@ -73,5 +73,7 @@ export function electMerkleFollower(options: ElectedFollowerOptions): Transparen
       await leadership?.stop();
     },
     size: () => current?.size() ?? 0,
+    // Counted by the follower this process runs while it leads (a standby posts nothing).
+    witness: () => current?.witness(),
   };
 }
