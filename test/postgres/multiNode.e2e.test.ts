@@ -272,7 +272,7 @@ if (url !== undefined)
         const verify = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
           const child = execFile(
             process.execPath,
-            ['--import', 'tsx', cli, 'log', 'verify', '--json'],
+            cliArgs('log', 'verify', '--json'),
             { env },
             (_error, stdout) => resolve({ code: child.exitCode, stdout }),
           );

@@ -132,17 +132,14 @@ function receiptViews(state: UnitState, recorded: readonly RecordedEvent[]): Rec
     .map((e) => {
       const data = e.data as ReceiptRecordedData;
       const revoked = state.receipts.get(data.receiptId)?.revoked;
-      // Object.assign rather than `{ ...data, … }`: the same keys in the same order
-      // (receipt data's top-level keys are the domain's, see receiptData; never
-      // `__proto__`), and measured 3–5× cheaper on receipts parsed from the log:
-      // the spread was a third of an asOf over 5,000 receipts.
-      return Object.assign({}, data, {
+      return {
+        ...data,
         eventId: e.id,
         position: e.position.toString(),
         recordedAt: e.recordedAt,
         ...(revoked === undefined ? {} : { revoked }),
         counted: counted.has(data.receiptId),
-      });
+      };
     });
 }
 
