@@ -13,7 +13,7 @@ import {
   describeError,
   isConnectionError,
   lockKey,
-  migrate,
+  migrateOnce,
   type Pool,
   type PostgresOptions,
 } from '../../postgres/index.js';
@@ -67,23 +67,12 @@ export function getPostgresReadModelStore(options: PostgresOptions): PostgresRea
   let closed = false;
   let closing: Promise<void> | undefined;
 
-  let schemaReady: Promise<void> | undefined;
-  const ready = (): Promise<void> => {
-    schemaReady ??= migrate(pool, {
-      schema,
-      table: READ_MODEL_MIGRATIONS_TABLE,
-      component: 'read-model',
-      migrations: readModelMigrations,
-    }).then(
-      () => undefined,
-      (error: unknown) => {
-        if (!(error instanceof ProvenantError && error.code === 'POSTGRES_SCHEMA_NEWER'))
-          schemaReady = undefined;
-        throw error;
-      },
-    );
-    return schemaReady;
-  };
+  const ready = migrateOnce(pool, {
+    schema,
+    table: READ_MODEL_MIGRATIONS_TABLE,
+    component: 'read-model',
+    migrations: readModelMigrations,
+  });
 
   const base = buildStore({
     pool,

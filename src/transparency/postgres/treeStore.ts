@@ -15,7 +15,7 @@ import {
   createPool,
   describeError,
   isConnectionError,
-  migrate,
+  migrateOnce,
   type Pool,
   type PgMigration,
   type PostgresOptions,
@@ -117,23 +117,12 @@ export function getPostgresTreeStore(options: PostgresOptions): PostgresTreeStor
   const schema = options.schema ?? 'public';
   const pool = createPool(options, 'merkle');
   let closed = false;
-  let schemaReady: Promise<void> | undefined;
-  const ready = (): Promise<void> => {
-    schemaReady ??= migrate(pool, {
-      schema,
-      table: MERKLE_MIGRATIONS_TABLE,
-      component: 'Merkle log',
-      migrations: merkleMigrations,
-    }).then(
-      () => undefined,
-      (error: unknown) => {
-        if (!(error instanceof ProvenantError && error.code === 'POSTGRES_SCHEMA_NEWER'))
-          schemaReady = undefined;
-        throw error;
-      },
-    );
-    return schemaReady;
-  };
+  const ready = migrateOnce(pool, {
+    schema,
+    table: MERKLE_MIGRATIONS_TABLE,
+    component: 'Merkle log',
+    migrations: merkleMigrations,
+  });
   /** Runs `work` once open and migrated; a lost server becomes TLOG_NOT_AVAILABLE (503). */
   const guarded = async <T>(work: () => Promise<T>): Promise<T> => {
     if (closed) throw new ProvenantError('TLOG_NOT_AVAILABLE', 'The tree store is closed');
