@@ -118,6 +118,14 @@ export interface ReadModelStore extends ReadModelReader {
   ensureProjection(schema: ProjectionSchema): Promise<EnsureResult>;
   /** Drops the projection's tables, checkpoint and parked events (before a rebuild). */
   dropProjection(name: string): Promise<void>;
+  /**
+   * Drops the secondary indexes of the projection's tables, for a bulk load
+   * (a replay from the log writes faster without them, and one sort builds
+   * each index afterwards). Reads still answer, by scanning. Idempotent.
+   */
+  deferIndexes(name: string): Promise<void>;
+  /** Creates the secondary indexes of the projection's tables that are missing. Idempotent. */
+  buildIndexes(name: string): Promise<void>;
   /** The last position the projection applied, or undefined when it never ran. */
   getCheckpoint(projection: string): Promise<bigint | undefined>;
   /** Parked events, oldest first (of one projection when given). */

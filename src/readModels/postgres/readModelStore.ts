@@ -17,7 +17,7 @@ import {
   type Pool,
   type PostgresOptions,
 } from '../../postgres/index.js';
-import { dropTables, operations, writes, type Connection } from './operations.js';
+import { dropTables, operations, storedTables, writes, type Connection } from './operations.js';
 import type {
   EnsureResult,
   ProjectionSchema,
@@ -26,7 +26,7 @@ import type {
   ReadModelTransaction,
   TableDefinition,
 } from '../port.js';
-import { createTableSql, quote } from './sql.js';
+import { createIndexSql, createTableSql, dropIndexSql, quote } from './sql.js';
 
 export interface PostgresReadModelStore extends ReadModelStore {
   readonly schema: string;
@@ -234,6 +234,18 @@ function buildStore(parts: StoreParts): ReadModelStore & {
       transact(async (c) => {
         await c.query('SELECT pg_advisory_xact_lock($1)', [ddlLock]);
         await dropTables(c, name);
+      }),
+    deferIndexes: (name) =>
+      transact(async (c) => {
+        await c.query('SELECT pg_advisory_xact_lock($1)', [ddlLock]);
+        for (const table of await storedTables(c, name))
+          for (const statement of dropIndexSql(table)) await c.query(statement);
+      }),
+    buildIndexes: (name) =>
+      transact(async (c) => {
+        await c.query('SELECT pg_advisory_xact_lock($1)', [ddlLock]);
+        for (const table of await storedTables(c, name))
+          for (const statement of createIndexSql(table)) await c.query(statement);
       }),
     transaction: <T>(fn: (tx: ReadModelTransaction) => Promise<T>) =>
       transact(async (c) => {

@@ -23,11 +23,14 @@ import type {
 import { openReadModelFile, type OpenReadModelOptions } from './file.js';
 import {
   columnType,
+  createIndexSql,
   createTableSql,
+  dropIndexSql,
   decodeCursor,
   decodeRow,
   encode,
   encodeCursor,
+  encoderOf,
   keySql,
   quote,
   selectFrom,
@@ -73,6 +76,7 @@ export function getSQLiteReadModelStore(
   };
   const bigStmt = (sql: string): Database.Statement => stmt(sql).safeIntegers(true);
 
+  type Encoder = (value: unknown) => unknown;
   /**
    * How rows of a table are upserted, worked out once per table: the statement and
    * an encoder per column (the hot path of a rebuild writes hundreds of thousands).
@@ -87,12 +91,13 @@ export function getSQLiteReadModelStore(
     let plan = upsertPlans.get(table);
     if (plan === undefined) {
       const columns = Object.keys(table.columns);
+      const encoders = columns.map((column) => encoderOf(table, column));
       plan = {
         columns: new Set(columns),
         statement: stmt(
           `INSERT OR REPLACE INTO ${quote(table.name)} (${columns.map(quote).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
         ),
-        encode: (row) => columns.map((c) => encode(table, c, row[c])),
+        encode: (row) => columns.map((column, i) => (encoders[i] as Encoder)(row[column])),
       };
       upsertPlans.set(table, plan);
     }
@@ -176,9 +181,14 @@ export function getSQLiteReadModelStore(
     return row === undefined ? undefined : toParked(row as ParkedRow);
   };
 
-  const dropTables = (name: string): void => {
+  /** The tables a projection was created with. */
+  const storedTables = (name: string): TableDefinition[] => {
     const stored = stmt('SELECT tables FROM rm_projections WHERE name = ?').pluck().get(name);
-    const tables = stored === undefined ? [] : (JSON.parse(stored as string) as TableDefinition[]);
+    return stored === undefined ? [] : (JSON.parse(stored as string) as TableDefinition[]);
+  };
+
+  const dropTables = (name: string): void => {
+    const tables = storedTables(name);
     for (const table of tables) db.exec(`DROP TABLE IF EXISTS ${quote(table.name)}`);
     stmt('DELETE FROM rm_projections WHERE name = ?').run(name);
     stmt('DELETE FROM rm_checkpoints WHERE projection = ?').run(name);
@@ -328,6 +338,20 @@ export function getSQLiteReadModelStore(
         }),
       ),
     dropProjection: (name) => exclusive(() => inTransaction(() => dropTables(name))),
+    deferIndexes: (name) =>
+      exclusive(() =>
+        inTransaction(() => {
+          for (const table of storedTables(name))
+            for (const sql of dropIndexSql(table)) db.exec(sql);
+        }),
+      ),
+    buildIndexes: (name) =>
+      exclusive(() =>
+        inTransaction(() => {
+          for (const table of storedTables(name))
+            for (const sql of createIndexSql(table)) db.exec(sql);
+        }),
+      ),
     transaction: <T>(fn: (tx: ReadModelTransaction) => Promise<T>) =>
       exclusive(async () => {
         let open = true;
