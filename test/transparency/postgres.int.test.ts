@@ -92,13 +92,22 @@ if (url !== undefined)
         from = page.at(-1)!.position;
       }
     };
-    /** The tree holds every event of the log, and the latest checkpoint every event but checkpoints. */
+    /**
+     * The tree holds every event of the log, and the latest checkpoint every event
+     * but checkpoints, with that checkpoint's own event already in the log (a
+     * checkpoint is saved before its event is appended: in between, the tree is
+     * a leaf short of the log that is about to be).
+     */
     const caughtUp = async (): Promise<boolean> => {
       const log = await readLog();
       const { size } = await node.state();
       const latest = (await node.latestCheckpoint())?.size ?? 0;
       const lastReal = log.findLastIndex((e) => e.type !== EventTypes.CheckpointSigned) + 1;
-      return size === log.length && latest >= lastReal;
+      return (
+        size === log.length &&
+        latest >= lastReal &&
+        log.at(-1)?.type === EventTypes.CheckpointSigned
+      );
     };
     const append = async (n: number, tag: string) => {
       for (let i = 0; i < n; i++)
