@@ -6,9 +6,9 @@
 import { canonicalize } from '../encoding/canonicalJson.js';
 import { toEventJson } from '../eventStore/eventJson.js';
 import type { EventStore, RecordedEvent } from '../eventStore/types.js';
-import { CompactRange, type StoredNode } from './compactRange.js';
+import { CompactRange } from './compactRange.js';
 import { leafHash, perfectNodes } from './merkle.js';
-import type { LeafRecord, TreeStore } from './port.js';
+import type { AppendedLeaf, TreeStore } from './port.js';
 
 /**
  * The bytes a stored event's leaf hashes (as a string: its UTF-8 form): the
@@ -63,17 +63,16 @@ export class TreeBuilder {
 
   /** Appends events (in `$all` order, after the last leaf) and commits them. */
   async append(events: readonly RecordedEvent[]): Promise<void> {
-    const leaves: LeafRecord[] = [];
-    const nodes: StoredNode[] = [];
+    const leaves: AppendedLeaf[] = [];
     for (const event of events) {
       if (event.position <= this.last) continue; // already a leaf (a redelivery)
       const hash = eventLeafHash(event);
       const index = this.range.size;
-      nodes.push(...this.range.append(hash));
-      leaves.push({ index, position: event.position, eventId: event.id, hash });
+      const completed = this.range.append(hash);
+      leaves.push({ index, position: event.position, eventId: event.id, hash, completed });
       this.last = event.position;
     }
-    if (leaves.length > 0) await this.tree.append(leaves, nodes);
+    if (leaves.length > 0) await this.tree.append(leaves);
   }
 
   /** Reads `$all` after the last leaf up to the head, page by page. */
