@@ -4,7 +4,6 @@
 // edit of any stored field changes the leaf. Leaves and the subtrees they
 // complete are committed to the tree store batch by batch.
 import { canonicalize } from '../encoding/canonicalJson.js';
-import { toEventJson } from '../eventStore/eventJson.js';
 import type { EventStore, RecordedEvent } from '../eventStore/types.js';
 import { CompactRange } from './compactRange.js';
 import { leafHash, perfectNodes } from './merkle.js';
@@ -14,18 +13,14 @@ import type { AppendedLeaf, TreeStore } from './port.js';
  * The bytes a stored event's leaf hashes (as a string: its UTF-8 form): the
  * RFC 8785 canonical JSON of `toEventJson(event)`. Assembled around data already
  * in canonical form (RFC 8785 sorts the members data < id < metadata < position
- * < recordedAt < revision < stream < type), so that a walk that also checks the
+ * < recordedAt < revision < stream < type; the position is a decimal string), so that a walk that also checks the
  * content digest canonicalises the data once; a unit test checks it against
  * `canonicalize(toEventJson(event))`.
  */
-export const leafTextOf = (event: RecordedEvent, canonicalData: string): string => {
-  const json = toEventJson(event);
-  return (
-    `{"data":${canonicalData},"id":${canonicalize(json.id)},"metadata":${canonicalize(json.metadata)}` +
-    `,"position":${canonicalize(json.position)},"recordedAt":${canonicalize(json.recordedAt)}` +
-    `,"revision":${canonicalize(json.revision)},"stream":${canonicalize(json.stream)},"type":${canonicalize(json.type)}}`
-  );
-};
+export const leafTextOf = (event: Omit<RecordedEvent, 'data'>, canonicalData: string): string =>
+  `{"data":${canonicalData},"id":${canonicalize(event.id)},"metadata":${canonicalize(event.metadata)}` +
+  `,"position":"${event.position}","recordedAt":${canonicalize(event.recordedAt)}` +
+  `,"revision":${canonicalize(event.revision)},"stream":${canonicalize(event.stream)},"type":${canonicalize(event.type)}}`;
 
 /** The leaf text of a stored event. */
 export const leafText = (event: RecordedEvent): string =>

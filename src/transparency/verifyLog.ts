@@ -12,7 +12,13 @@
 import type { CheckpointSignedData } from '../domain/events.js';
 import { canonicalize } from '../encoding/canonicalJson.js';
 import { ZERO_DIGEST, contentDigestOfCanonical, eventDigest } from '../eventStore/integrity.js';
-import type { EventContext, EventStore, RecordedEvent, StoredEvent } from '../eventStore/types.js';
+import type {
+  EventContext,
+  EventStore,
+  RecordedEvent,
+  RecordedMetadata,
+  StoredEvent,
+} from '../eventStore/types.js';
 import { isProvenantError } from '../errors.js';
 import { CompactRange } from './compactRange.js';
 import { openCheckpoint, type Checkpoint, type NoteVerifier } from './note.js';
@@ -71,7 +77,7 @@ interface KnownCheckpoint extends Checkpoint {
   source: string;
 }
 
-const PAGE = 2000;
+const PAGE = 250;
 
 export async function verifyLog(options: VerifyLogOptions): Promise<LogVerifyReport> {
   const { eventStore, tree, verifiers } = options;
@@ -259,18 +265,15 @@ function checkEvent(
   report: (p: LogProblem) => void,
   leafIndex: number,
 ): string {
-  const at = () => ({
-    leafIndex,
-    position: event.position,
-    stream: event.stream,
-    revision: event.revision,
-    eventId: event.id,
-  });
   let metadata: Record<string, unknown> = {};
   try {
     metadata = parseObject(event.metadataJson);
   } catch (error) {
-    report({ ...at(), kind: 'unreadable', message: `Metadata cannot be parsed: ${String(error)}` });
+    report({
+      ...where(event, leafIndex),
+      kind: 'unreadable',
+      message: `Metadata cannot be parsed: ${String(error)}`,
+    });
   }
   const context = metadata['context'] as EventContext | undefined;
   let canonicalData = event.dataJson;
@@ -279,25 +282,29 @@ function checkEvent(
       canonicalData = canonicalize(JSON.parse(event.dataJson));
       if (contentDigestOfCanonical(event.type, canonicalData, context) !== event.contentDigest)
         report({
-          ...at(),
+          ...where(event, leafIndex),
           kind: 'content-digest-mismatch',
           message: `Content of ${event.stream}@${event.revision} does not match its digest`,
         });
     } catch (error) {
-      report({ ...at(), kind: 'unreadable', message: `Cannot be canonicalised: ${String(error)}` });
+      report({
+        ...where(event, leafIndex),
+        kind: 'unreadable',
+        message: `Cannot be canonicalised: ${String(error)}`,
+      });
     }
   }
   const head = heads.get(event.stream);
   const expected = head === undefined ? 0 : head.revision + 1;
   if (event.revision !== expected)
     report({
-      ...at(),
+      ...where(event, leafIndex),
       kind: 'revision-gap',
       message: `Stream ${event.stream} jumps to revision ${event.revision}; expected ${expected}`,
     });
   else if (event.prevDigest !== (head?.digest ?? ZERO_DIGEST))
     report({
-      ...at(),
+      ...where(event, leafIndex),
       kind: 'chain-broken',
       message: `Chain broken at ${event.stream}@${event.revision}: prevDigest does not match the previous event`,
     });
@@ -307,18 +314,23 @@ function checkEvent(
     head.revision = event.revision;
     head.digest = digest;
   }
-  const recorded: RecordedEvent = {
-    id: event.id,
-    type: event.type,
-    stream: event.stream,
-    revision: event.revision,
-    position: event.position,
-    recordedAt: event.recordedAt,
-    data: undefined, // leafTextOf takes it in canonical form
-    metadata: { ...metadata, contentDigest: event.contentDigest, prevDigest: event.prevDigest },
-  };
-  return leafTextOf(recorded, canonicalData);
+  // The metadata as read back: the stored fields and the integrity columns over them.
+  metadata['contentDigest'] = event.contentDigest;
+  metadata['prevDigest'] = event.prevDigest;
+  return leafTextOf({ ...event, metadata: metadata as RecordedMetadata }, canonicalData);
 }
+
+/** Where a problem the walk found is. */
+const where = (
+  event: StoredEvent,
+  leafIndex: number,
+): Pick<LogProblem, 'leafIndex' | 'position' | 'stream' | 'revision' | 'eventId'> => ({
+  leafIndex,
+  position: event.position,
+  stream: event.stream,
+  revision: event.revision,
+  eventId: event.id,
+});
 
 /** A JSON object (metadata), or a throw. */
 function parseObject(text: string): Record<string, unknown> {

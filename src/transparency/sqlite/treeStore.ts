@@ -124,9 +124,15 @@ export function getSQLiteTreeStore(options: SQLiteTreeStoreOptions): TreeStore {
     insertLeaf: db.prepare(
       'INSERT INTO merkle_leaves (leaf_index, position, event_id, hash, completed) VALUES (?, ?, ?, ?, ?)',
     ),
-    hashes: db.prepare<[number], { hash: Buffer; completed: Buffer }>(
-      'SELECT hash, completed FROM merkle_leaves WHERE leaf_index = ?',
-    ),
+    leafHash: db
+      .prepare<[number], Buffer>('SELECT hash FROM merkle_leaves WHERE leaf_index = ?')
+      .pluck(),
+    // The 32 bytes of a subtree in its last leaf's row (substr counts bytes of a blob from 1).
+    nodeHash: db
+      .prepare<[number, number], Buffer>(
+        'SELECT substr(completed, ? * 32 + 1, 32) FROM merkle_leaves WHERE leaf_index = ?',
+      )
+      .pluck(),
     positionAt: db
       .prepare<[number], number>('SELECT position FROM merkle_leaves WHERE leaf_index = ?')
       .pluck(),
@@ -185,13 +191,8 @@ export function getSQLiteTreeStore(options: SQLiteTreeStoreOptions): TreeStore {
     for (let at = full; at < values.length; at += 5) q.insertLeaf.run(values.slice(at, at + 5));
   });
   const readNode = (id: NodeId): Buffer => {
-    const row = q.hashes.get(lastLeafOf(id));
-    const hash =
-      row === undefined
-        ? undefined
-        : id.level === 0
-          ? row.hash
-          : row.completed.subarray((id.level - 1) * HASH_SIZE, id.level * HASH_SIZE);
+    const leaf = lastLeafOf(id);
+    const hash = id.level === 0 ? q.leafHash.get(leaf) : q.nodeHash.get(id.level - 1, leaf);
     if (hash === undefined || hash.length !== HASH_SIZE)
       throw new ProvenantError(
         'TLOG_PROOF_RANGE',
