@@ -18,7 +18,15 @@ import type { AppendedLeaf, TreeStore } from './port.js';
  * `canonicalize(toEventJson(event))`.
  */
 export const leafTextOf = (event: Omit<RecordedEvent, 'data'>, canonicalData: string): string =>
-  `{"data":${canonicalData},"id":${canonicalize(event.id)},"metadata":${canonicalize(event.metadata)}` +
+  leafTextWith(event, canonicalData, canonicalize(event.metadata));
+
+/** The same with the metadata, too, already in canonical form. */
+export const leafTextWith = (
+  event: Omit<RecordedEvent, 'data' | 'metadata'>,
+  canonicalData: string,
+  canonicalMetadata: string,
+): string =>
+  `{"data":${canonicalData},"id":${canonicalize(event.id)},"metadata":${canonicalMetadata}` +
   `,"position":"${event.position}","recordedAt":${canonicalize(event.recordedAt)}` +
   `,"revision":${canonicalize(event.revision)},"stream":${canonicalize(event.stream)},"type":${canonicalize(event.type)}}`;
 

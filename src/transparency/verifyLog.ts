@@ -24,7 +24,8 @@ import { CompactRange } from './compactRange.js';
 import { openCheckpoint, type Checkpoint, type NoteVerifier } from './note.js';
 import type { LeafRecord, TreeStore } from './port.js';
 import { leafHash } from './merkle.js';
-import { leafTextOf } from './treeBuilder.js';
+import { withIntegrityFields } from './storedMetadata.js';
+import { leafTextOf, leafTextWith } from './treeBuilder.js';
 
 export type LogProblemKind =
   | 'content-digest-mismatch'
@@ -145,8 +146,9 @@ export async function verifyLog(options: VerifyLogOptions): Promise<LogVerifyRep
     if (tree !== undefined && !diverged) storedLeaves = await tree.leaves(range.size, page.length);
     for (let i = 0; i < page.length; i++) {
       const event = page[i] as StoredEvent;
-      const leaf = leafHash(checkEvent(event, heads, report, range.size));
+      const walked = checkEvent(event, heads, report, range.size);
       const stored = storedLeaves[i];
+      const leaf = leafOf(event, walked, diverged ? undefined : stored);
       if (tree !== undefined && !diverged) {
         if (stored === undefined) {
           // The tree has not reached this event yet: nothing to compare from here on.
@@ -249,7 +251,7 @@ const asStored = (event: RecordedEvent): StoredEvent => {
 
 /**
  * Content digest and stream chain of one stored event; resynchronises after a
- * problem. Returns the event's leaf text (`leafTextOf`).
+ * problem. Returns its data in canonical form and its stored metadata fields.
  *
  * The data is hashed as stored: the store keeps it in the canonical form the
  * content digest covers, so when the stored text hashes to the stored digest it
@@ -264,7 +266,7 @@ function checkEvent(
   heads: Map<string, StreamHead>,
   report: (p: LogProblem) => void,
   leafIndex: number,
-): string {
+): Walked {
   let metadata: Record<string, unknown> = {};
   try {
     metadata = parseObject(event.metadataJson);
@@ -314,10 +316,36 @@ function checkEvent(
     head.revision = event.revision;
     head.digest = digest;
   }
+  return { canonicalData, fields: metadata };
+}
+
+/** What `checkEvent` read of an event: its data in canonical form, its stored metadata fields. */
+interface Walked {
+  canonicalData: string;
+  fields: Record<string, unknown>;
+}
+
+/**
+ * The event's leaf hash. Its leaf text takes the stored metadata text with the
+ * integrity fields spliced in (storedMetadata.ts) when that gives the leaf the
+ * Merkle log recorded for it; otherwise (no recorded leaf, an altered row) the
+ * metadata is canonicalised.
+ */
+function leafOf(event: StoredEvent, walked: Walked, recorded: LeafRecord | undefined): Buffer {
+  if (recorded !== undefined) {
+    const metadata = withIntegrityFields(event.metadataJson, walked.fields, event);
+    if (metadata !== undefined) {
+      const leaf = leafHash(leafTextWith(event, walked.canonicalData, metadata));
+      if (leaf.equals(recorded.hash)) return leaf;
+    }
+  }
   // The metadata as read back: the stored fields and the integrity columns over them.
-  metadata['contentDigest'] = event.contentDigest;
-  metadata['prevDigest'] = event.prevDigest;
-  return leafTextOf({ ...event, metadata: metadata as RecordedMetadata }, canonicalData);
+  const metadata = {
+    ...walked.fields,
+    contentDigest: event.contentDigest,
+    prevDigest: event.prevDigest,
+  } as RecordedMetadata;
+  return leafHash(leafTextOf({ ...event, metadata }, walked.canonicalData));
 }
 
 /** Where a problem the walk found is. */

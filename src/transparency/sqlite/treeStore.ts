@@ -142,9 +142,12 @@ export function getSQLiteTreeStore(options: SQLiteTreeStoreOptions): TreeStore {
     byEventId: db.prepare<[string], LeafRow>(
       `SELECT ${LEAF_COLUMNS} FROM merkle_leaves WHERE event_id = ?`,
     ),
-    leaves: db.prepare<[number, number], LeafRow>(
-      `SELECT ${LEAF_COLUMNS} FROM merkle_leaves WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?`,
-    ),
+    // Rows as arrays (no row object per leaf): the walk of `log verify` reads every leaf.
+    leaves: db
+      .prepare<[number, number], [number, number, string, Buffer]>(
+        `SELECT ${LEAF_COLUMNS} FROM merkle_leaves WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?`,
+      )
+      .raw(),
     saveCheckpoint: db.prepare(
       'INSERT OR IGNORE INTO merkle_checkpoints (tree_size, root, note, signed_at) VALUES (?, ?, ?, ?)',
     ),
@@ -220,7 +223,15 @@ export function getSQLiteTreeStore(options: SQLiteTreeStoreOptions): TreeStore {
     leafAt: (index) => Promise.resolve().then(() => mapRow(q.leafAt.get(index))),
     leafByPosition: (position) => Promise.resolve().then(() => leafByPosition(Number(position))),
     leafByEventId: (eventId) => Promise.resolve().then(() => mapRow(q.byEventId.get(eventId))),
-    leaves: (index, count) => Promise.resolve().then(() => q.leaves.all(index, count).map(toLeaf)),
+    leaves: (index, count) =>
+      Promise.resolve().then(() =>
+        q.leaves.all(index, count).map(([leaf, position, eventId, hash]) => ({
+          index: leaf,
+          position: BigInt(position),
+          eventId,
+          hash,
+        })),
+      ),
     saveCheckpoint: (c) =>
       Promise.resolve().then(() => {
         q.saveCheckpoint.run(c.size, c.root, c.note, c.signedAt);
