@@ -10,6 +10,7 @@ export default tseslint.config(
   {
     ignores: [
       'dist/',
+      '.cache/',
       'node_modules/',
       'data/',
       '.node24/',

@@ -33,6 +33,7 @@ const parsed = (() => {
       options: {
         json: { type: 'boolean', default: false },
         scale: { type: 'string', default: '1' },
+        only: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -72,7 +73,9 @@ if (values.help) {
   --json     print one JSON object with every figure (ratios end in "Ratio"; the
              ones the table marks informative are not targets)
   --scale N  multiply event counts (and growth's log and unit sizes) by N (e.g. 0.1 for a
-             quick run)`);
+             quick run)
+  --only a,b run only these parts of a benchmark that has parts (projections: rebuild,
+             asof, unit-read; without rebuild the bulk log is not filled)`);
   process.exit(0);
 }
 const scale = Number(values.scale);
@@ -88,7 +91,12 @@ for (const name of names)
     console.error(`unknown benchmark '${name}'; known: ${Object.keys(known).join(', ')}`);
     process.exit(2);
   }
-const ctx: BenchContext = { json: values.json, scale, log: (line) => console.log(line) };
+const ctx: BenchContext = {
+  json: values.json,
+  scale,
+  ...(values.only === undefined ? {} : { only: new Set(values.only.split(',')) }),
+  log: (line) => console.log(line),
+};
 const figures: Record<string, Record<string, number>> = {};
 for (const name of names) {
   const bench = known[name] as Bench;

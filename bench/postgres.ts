@@ -10,11 +10,14 @@
 // - Rebuild: every projection rebuilt from the same SQLite log (1,000,000 events
 //   × scale) into PostgreSQL read models ÷ into SQLite read models
 //   (`rebuildPgVsSqliteRatio`, informative).
+// - Merkle log: leaves appended to the PostgreSQL tree store in the follower's
+//   batches of 1,000 ÷ to the SQLite one (`merklePgVsSqliteAppendRatio`,
+//   informative), and inclusion proofs read from it (`merklePgProofMs`).
 // - Ingest: POST /v1/events over loopback with two API node processes ÷ one
 //   (`twoNodesRatio`, informative): both nodes append through the one log lock
 //   and share the machine's cores with the server and the load generator.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -26,6 +29,11 @@ import { newEventId } from '../src/eventStore/ids.js';
 import { createProjectionRunner, type ReadModelStore } from '../src/readModels/index.js';
 import { getPostgresReadModelStore } from '../src/readModels/postgres/index.js';
 import { getSQLiteReadModelStore } from '../src/readModels/sqlite/index.js';
+import { CompactRange } from '../src/transparency/compactRange.js';
+import { inclusionProof } from '../src/transparency/merkle.js';
+import type { AppendedLeaf, TreeStore } from '../src/transparency/port.js';
+import { getPostgresTreeStore } from '../src/transparency/postgres/index.js';
+import { getSQLiteTreeStore } from '../src/transparency/sqlite/treeStore.js';
 import { fillLog } from './projectionsLog.js';
 import {
   fmtRate,
@@ -126,6 +134,30 @@ async function rebuildRate(
   return Number(await store.headPosition()) / seconds;
 }
 
+/** Leaves per second into `tree` (batches of 1,000), then ms per inclusion proof at that size. */
+async function treeRates(tree: TreeStore, count: number) {
+  const range = new CompactRange();
+  const appended = await timed(async () => {
+    while (range.size < count) {
+      const leaves: AppendedLeaf[] = [];
+      for (let k = 0; k < 1000 && range.size < count; k++) {
+        const i = range.size;
+        const hash = createHash('sha256').update(`leaf ${i}`).digest();
+        const completed = range.append(hash);
+        leaves.push({ index: i, position: BigInt(i + 1), eventId: `e${i}`, hash, completed });
+      }
+      await tree.append(leaves);
+    }
+  });
+  const proofs = 200;
+  const proved = await timed(async () => {
+    for (let k = 0; k < proofs; k++)
+      await inclusionProof((k * 7919) % count, count, tree.readNodes);
+  });
+  await tree.close();
+  return { appendRate: count / appended.seconds, proofMs: (proved.seconds * 1000) / proofs };
+}
+
 async function startNode(env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve'], {
     env,
@@ -152,6 +184,7 @@ async function startNode(env: NodeJS.ProcessEnv): Promise<{ url: string; child: 
 /** Events acknowledged per second by `urls` under 32 concurrent clients for `ms`. */
 async function ingestRate(urls: string[], ms: number, tag: string): Promise<number> {
   let ok = 0;
+  let refused: string | undefined;
   const until = Date.now() + ms;
   const started = Date.now();
   await Promise.all(
@@ -168,11 +201,14 @@ async function ingestRate(urls: string[], ms: number, tag: string): Promise<numb
           },
           body: JSON.stringify({ c, n }),
         });
-        await res.arrayBuffer();
+        const body = await res.text();
         if (res.status === 201) ok++;
+        else refused ??= `${res.status} ${body.slice(0, 300)}`;
       }
     }),
   );
+  // A run where nothing is acknowledged measures nothing: say why instead of reporting 0/s.
+  if (ok === 0) throw new Error(`no event was acknowledged: ${refused ?? 'no answer'}`);
   return ok / ((Date.now() - started) / 1000);
 }
 
@@ -210,6 +246,23 @@ export async function benchPostgres(ctx: BenchContext): Promise<Record<string, n
       ['rebuildPgVsSqliteRatio', `${(pgRate / sqliteRate).toFixed(2)}x (informative)`],
     ]);
 
+    const leaves = scaled(ctx, 200_000, 2000);
+    const sqliteTree = await treeRates(
+      getSQLiteTreeStore({ path: join(tmp.dir, 'tree.db') }),
+      leaves,
+    );
+    const pgTree = await treeRates(getPostgresTreeStore({ connectionString: url, schema }), leaves);
+    printTable(ctx, `Merkle log tree store (${leaves.toLocaleString('en-US')} leaves)`, [
+      ['SQLite appends', fmtRate(sqliteTree.appendRate)],
+      ['PostgreSQL appends', fmtRate(pgTree.appendRate)],
+      [
+        'merklePgVsSqliteAppendRatio',
+        `${(pgTree.appendRate / sqliteTree.appendRate).toFixed(2)}x (informative)`,
+      ],
+      ['SQLite inclusion proof', `${sqliteTree.proofMs.toFixed(2)} ms`],
+      ['PostgreSQL inclusion proof (one query)', `${pgTree.proofMs.toFixed(2)} ms`],
+    ]);
+
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       PROVENANT_STORE: 'postgres',
@@ -222,6 +275,8 @@ export async function benchPostgres(ctx: BenchContext): Promise<Record<string, n
       // `info`: the node logs the URL it bound (the port is picked by the OS).
       PROVENANT_LOG_LEVEL: 'info',
       PROVENANT_ATTEST_ON_STAGE_PASSED: 'false',
+      // The load generator sends no credentials (as the ingest bench): anonymous, as in development.
+      PROVENANT_AUTH_ANONYMOUS: 'true',
     };
     const nodes = await Promise.all([startNode(env), startNode(env)]);
     children.push(...nodes.map((n) => n.child));
@@ -246,6 +301,11 @@ export async function benchPostgres(ctx: BenchContext): Promise<Record<string, n
       rebuildSqliteRate: Math.round(sqliteRate),
       rebuildPostgresRate: Math.round(pgRate),
       rebuildPgVsSqliteRatio: pgRate / sqliteRate,
+      merkleSqliteAppendRate: Math.round(sqliteTree.appendRate),
+      merklePgAppendRate: Math.round(pgTree.appendRate),
+      merklePgVsSqliteAppendRatio: pgTree.appendRate / sqliteTree.appendRate,
+      merkleSqliteProofMs: sqliteTree.proofMs,
+      merklePgProofMs: pgTree.proofMs,
       ingestOneNodeRate: Math.round(one),
       ingestTwoNodesRate: Math.round(two),
       twoNodesRatio: two / one,

@@ -7,16 +7,20 @@
 //   events/s (target >= 50,000). Peak RSS is sampled every 20 ms while it runs
 //   (target < 300 MB).
 // - Time travel: `asOf` (a position in the middle) on a unit of 10,000 events ×
-//   scale, folded from the log under the definitions of then (target < 50 ms).
+//   scale, folded from the log under the definitions of then (target < 50 ms);
+//   beside it, the same rows read raw with their data parsed (the floor of any
+//   answer that lists every receipt).
 // - GET /v1/units/{key} through the app, served from the read models (kept current
-//   by the runner) ÷ a bare fastify route returning the same JSON, both through
-//   inject() (`unitReadRatio`, target >= 0.5).
+//   by the runner; checked) ÷ a bare fastify route returning the same JSON, both
+//   through inject() (`unitReadRatio`, target >= 0.5); also in CPU per request.
+// `--only rebuild,asof,unit-read` runs some parts (without rebuild: no bulk log).
 import Fastify from 'fastify';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { projections } from '../projections/index.js';
 import { createDomainService } from '../src/application/index.js';
+import { unitStatusFromReadModels } from '../src/application/queries/readModels/unitStatus.js';
 import { unitStatusAsOf } from '../src/application/queries/timeTravel.js';
 import { openDatabase } from '../src/eventStore/sqlite/database.js';
 import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
@@ -29,6 +33,7 @@ import {
   fmtRatio,
   percentile,
   printTable,
+  runs,
   sampleEvent,
   scaled,
   tempDir,
@@ -57,6 +62,22 @@ function rawRead(path: string): number {
   }
 }
 
+/** A unit's rows up to `position` read raw, their data parsed: the floor of any `asOf`. */
+function rawUnitRead(path: string, stream: string, position: bigint): number {
+  const db = openDatabase(path, { readonly: true });
+  try {
+    const rows = db
+      .prepare(
+        'SELECT id, type, revision, position, recorded_at, data FROM events WHERE stream = ? AND position <= ? ORDER BY revision',
+      )
+      .all(stream, position) as { data: string }[];
+    for (const row of rows) JSON.parse(row.data);
+    return rows.length;
+  } finally {
+    db.close();
+  }
+}
+
 /** Fills the log in a child process (see projectionsLog.ts), its progress on our stderr. */
 function fillLogInChild(path: string, events: number): Promise<void> {
   const script = fileURLToPath(new URL('./projectionsLog.ts', import.meta.url));
@@ -78,132 +99,186 @@ export async function benchProjections(ctx: BenchContext): Promise<Record<string
   try {
     const logPath = join(tmp.dir, 'log.db');
     const target = scaled(ctx, 1_000_000, 1000);
-    const fill = await timed(() => fillLogInChild(logPath, target));
+    // Without the rebuild part, the log holds only what the other parts append.
+    const fill = runs(ctx, 'rebuild')
+      ? await timed(() => fillLogInChild(logPath, target))
+      : { seconds: Number.NaN };
     const store = getSQLiteEventStore({ path: logPath, synchronous: 'NORMAL' });
     const head = await store.headPosition();
     const logEvents = Number(head);
-
-    // Raw baseline, then the rebuild (each read once before, so both start warm).
-    rawRead(logPath);
-    const raw = await timed(() => rawRead(logPath));
     const readModels = getSQLiteReadModelStore({ path: join(tmp.dir, 'rm.db') });
     const runner = createProjectionRunner({
       eventStore: store,
       readModels,
       projections,
     });
-    let peakRss = process.memoryUsage.rss();
-    const rssBefore = peakRss;
-    const sampler = setInterval(() => {
-      peakRss = Math.max(peakRss, process.memoryUsage.rss());
-    }, 20);
-    const rebuild = await timed(async () => {
-      await runner.start();
-      for (;;) {
-        const status = await runner.status();
-        if (status.every((s) => s.checkpoint >= head)) break;
-        await sleep(20);
-      }
-    });
-    clearInterval(sampler);
-    peakRss = Math.max(peakRss, process.memoryUsage.rss());
-    await runner.stop(); // not competing with the asOf timings; started again below
+    const figures: Record<string, number> = { logEvents };
+    const rows: [string, string][] = [];
 
-    // asOf on a unit of 10,000 events × scale.
+    if (runs(ctx, 'rebuild')) {
+      // Raw baseline, then the rebuild (each read once before, so both start warm).
+      rawRead(logPath);
+      const raw = await timed(() => rawRead(logPath));
+      let peakRss = process.memoryUsage.rss();
+      const rssBefore = peakRss;
+      const sampler = setInterval(() => {
+        peakRss = Math.max(peakRss, process.memoryUsage.rss());
+      }, 20);
+      const rebuild = await timed(async () => {
+        await runner.start();
+        for (;;) {
+          const status = await runner.status();
+          if (status.every((s) => s.checkpoint >= head)) break;
+          await sleep(20);
+        }
+      });
+      clearInterval(sampler);
+      peakRss = Math.max(peakRss, process.memoryUsage.rss());
+      await runner.stop(); // not competing with the asOf timings; started again below
+      const rebuildEventsPerSec = logEvents / rebuild.seconds;
+      Object.assign(figures, {
+        fillEventsPerSec: logEvents / fill.seconds,
+        rawReadEventsPerSec: logEvents / raw.seconds,
+        rebuildEventsPerSec,
+        rebuildRatio: raw.seconds / rebuild.seconds,
+        rebuildPeakRssMb: peakRss / 1024 / 1024,
+        /** RSS when the rebuild started (the log was filled by a child process). */
+        rssBeforeRebuildMb: rssBefore / 1024 / 1024,
+      });
+      const peakRssMb = peakRss / 1024 / 1024;
+      rows.push(
+        ['fill', fmtRate(logEvents / fill.seconds)],
+        ['raw read + JSON.parse', fmtRate(logEvents / raw.seconds)],
+        ['rebuild (5 projections)', fmtRate(rebuildEventsPerSec)],
+        ['rebuildRatio', fmtRatio(raw.seconds / rebuild.seconds, 0.3)],
+        ['rebuild >= 50,000 events/s', rebuildEventsPerSec >= 50_000 ? 'met' : 'NOT met'],
+        [
+          'peak RSS during rebuild',
+          `${peakRssMb.toFixed(0)} MB, from ${(rssBefore / 1024 / 1024).toFixed(0)} MB at its start (target < 300 MB: ${peakRssMb < 300 ? 'met' : 'NOT met'})`,
+        ],
+      );
+    }
+
     const domain = createDomainService({ eventStore: store });
     await domain.defineGate('build', { requiredActions: ['build', 'unit-test'] });
     await domain.defineStage('release', { gates: ['build'] });
-    const bigUnit = 'big/1.0.0/1.el9/x86_64/rpm';
-    const bigEvents = scaled(ctx, 10_000, 100);
-    for (let from = 0; from < bigEvents; from += 1000) {
-      const count = Math.min(1000, bigEvents - from);
-      await store.append(
-        `unit-${bigUnit}`,
-        Array.from({ length: count }, (_, k) => ({
-          type: 'ReceiptRecorded.v1',
-          data: { ...sampleEvent(from + k), unit: bigUnit, receiptId: `big-${from + k}` },
-        })),
+
+    if (runs(ctx, 'asof')) {
+      // asOf on a unit of 10,000 events × scale.
+      const bigUnit = 'big/1.0.0/1.el9/x86_64/rpm';
+      const bigEvents = scaled(ctx, 10_000, 100);
+      for (let from = 0; from < bigEvents; from += 1000) {
+        const count = Math.min(1000, bigEvents - from);
+        await store.append(
+          `unit-${bigUnit}`,
+          Array.from({ length: count }, (_, k) => ({
+            type: 'ReceiptRecorded.v1',
+            data: { ...sampleEvent(from + k), unit: bigUnit, receiptId: `big-${from + k}` },
+          })),
+        );
+      }
+      const bigHead = await store.headPosition();
+      const middle = bigHead - BigInt(Math.floor(bigEvents / 2));
+      const asOfMs: number[] = [];
+      const asOfCpuMs: number[] = [];
+      const rawMs: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        const cpu = process.cpuUsage();
+        const { seconds } = await timed(() => unitStatusAsOf(store, bigUnit, { position: middle }));
+        const used = process.cpuUsage(cpu);
+        asOfMs.push(seconds * 1000);
+        asOfCpuMs.push((used.user + used.system) / 1000);
+        rawMs.push(
+          (await timed(() => rawUnitRead(logPath, `unit-${bigUnit}`, middle))).seconds * 1000,
+        );
+      }
+      for (const list of [asOfMs, asOfCpuMs, rawMs]) list.sort((a, b) => a - b);
+      const asOfMedianMs = percentile(asOfMs, 50);
+      const asOfRawReadMs = percentile(rawMs, 50);
+      Object.assign(figures, {
+        asOfUnitEvents: bigEvents,
+        asOfMedianMs,
+        /** CPU time of the same calls (all threads: GC included). */
+        asOfCpuMedianMs: percentile(asOfCpuMs, 50),
+        /** The floor: the same rows read raw and their data parsed, no fold, no views. */
+        asOfRawReadMs,
+      });
+      rows.push(
+        [
+          `asOf, unit of ${bigEvents.toLocaleString('en-US')} events`,
+          `${asOfMedianMs.toFixed(1)} ms median, ${percentile(asOfCpuMs, 50).toFixed(1)} ms CPU (target < 50 ms: ${asOfMedianMs < 50 ? 'met' : 'NOT met'})`,
+        ],
+        ['  its rows read raw + JSON.parse', `${asOfRawReadMs.toFixed(1)} ms median (informative)`],
       );
     }
-    const bigHead = await store.headPosition();
-    const middle = bigHead - BigInt(Math.floor(bigEvents / 2));
-    const asOfMs: number[] = [];
-    for (let i = 0; i < 7; i++) {
-      const { seconds } = await timed(() => unitStatusAsOf(store, bigUnit, { position: middle }));
-      asOfMs.push(seconds * 1000);
-    }
-    asOfMs.sort((a, b) => a - b);
-    const asOfMedianMs = percentile(asOfMs, 50);
 
-    // GET /v1/units/{key} vs a bare route with the same JSON.
-    const unit = 'openssl/3.2.1/2.el9/x86_64/rpm';
-    for (const action of ['build', 'unit-test', 'sast', 'sca', 'image-scan'])
-      await domain.recordReceipt({ unit, action, multipass: true });
-    // Served from the read models: the runner keeps them current with the log.
-    await runner.start();
-    const unitHead = await store.headPosition();
-    while ((await runner.status()).some((s) => s.checkpoint < unitHead)) await sleep(10);
-    const app = await buildApp({
-      auth: anonymousAuth(),
-      store,
-      storeDescription: 'bench',
-      readModels,
-    });
-    const url = `/v1/units/${encodeURIComponent(unit)}`;
-    const body = (await app.inject(url)).json<unknown>();
-    const bare = Fastify();
-    bare.get('/unit', (_request, reply) => reply.send(body));
-    await bare.ready();
-    const requests = scaled(ctx, 5000, 200);
-    const loop = async (fn: () => Promise<unknown>): Promise<number> => {
-      for (let i = 0; i < 50; i++) await fn(); // warm-up
-      const { seconds } = await timed(async () => {
-        for (let i = 0; i < requests; i++) await fn();
+    if (runs(ctx, 'unit-read')) {
+      // GET /v1/units/{key} vs a bare route with the same JSON.
+      const unit = 'openssl/3.2.1/2.el9/x86_64/rpm';
+      for (const action of ['build', 'unit-test', 'sast', 'sca', 'image-scan'])
+        await domain.recordReceipt({ unit, action, multipass: true });
+      // Served from the read models: the runner keeps them current with the log.
+      await runner.start();
+      const unitHead = await store.headPosition();
+      while ((await runner.status()).some((s) => s.checkpoint < unitHead)) await sleep(10);
+      const app = await buildApp({
+        auth: anonymousAuth(),
+        store,
+        storeDescription: 'bench',
+        readModels,
       });
-      return requests / seconds;
-    };
-    const bareRate = await loop(() => bare.inject('/unit'));
-    const unitRate = await loop(() => app.inject(url));
-    await bare.close();
-    await app.close();
-    await runner.stop();
+      const url = `/v1/units/${encodeURIComponent(unit)}`;
+      // What is measured is the read-model path, not the fold.
+      const served = await unitStatusFromReadModels(readModels, unit, unitHead, () =>
+        domain.currentDefinitions(),
+      );
+      if (served === undefined) throw new Error('the read models do not serve the unit');
+      const body = (await app.inject(url)).json<unknown>();
+      const bare = Fastify();
+      bare.get('/unit', (_request, reply) => reply.send(body));
+      await bare.ready();
+      const requests = scaled(ctx, 5000, 200);
+      /** Requests per second, and CPU microseconds per request (GC threads included). */
+      const loop = async (fn: () => Promise<unknown>): Promise<[number, number]> => {
+        for (let i = 0; i < 50; i++) await fn(); // warm-up
+        const cpu = process.cpuUsage();
+        const { seconds } = await timed(async () => {
+          for (let i = 0; i < requests; i++) await fn();
+        });
+        const used = process.cpuUsage(cpu);
+        return [requests / seconds, (used.user + used.system) / requests];
+      };
+      const [bareRate, bareCpuUs] = await loop(() => bare.inject('/unit'));
+      const [unitRate, unitCpuUs] = await loop(() => app.inject(url));
+      await bare.close();
+      await app.close();
+      await runner.stop();
+      Object.assign(figures, {
+        bareUnitReadsPerSec: bareRate,
+        unitReadsPerSec: unitRate,
+        unitReadRatio: unitRate / bareRate,
+        bareUnitReadCpuUs: bareCpuUs,
+        unitReadCpuUs: unitCpuUs,
+        /** The same comparison in CPU time per request (steadier on a loaded machine). */
+        unitReadCpuRatio: bareCpuUs / unitCpuUs,
+      });
+      rows.push(
+        ['GET /v1/units/{key} (inject)', `${Math.round(unitRate).toLocaleString('en-US')}/s`],
+        ['bare fastify, same JSON', `${Math.round(bareRate).toLocaleString('en-US')}/s`],
+        ['unitReadRatio', fmtRatio(unitRate / bareRate, 0.5)],
+        [
+          '  in CPU per request',
+          `${unitCpuUs.toFixed(0)} vs ${bareCpuUs.toFixed(0)} us: ${(bareCpuUs / unitCpuUs).toFixed(2)}x (informative)`,
+        ],
+      );
+    }
     await readModels.close();
     await store.close();
-
-    const rebuildEventsPerSec = logEvents / rebuild.seconds;
-    const figures = {
-      logEvents,
-      fillEventsPerSec: logEvents / fill.seconds,
-      rawReadEventsPerSec: logEvents / raw.seconds,
-      rebuildEventsPerSec,
-      rebuildRatio: raw.seconds / rebuild.seconds,
-      rebuildPeakRssMb: peakRss / 1024 / 1024,
-      /** RSS when the rebuild started (the log was filled by a child process). */
-      rssBeforeRebuildMb: rssBefore / 1024 / 1024,
-      asOfUnitEvents: bigEvents,
-      asOfMedianMs,
-      bareUnitReadsPerSec: bareRate,
-      unitReadsPerSec: unitRate,
-      unitReadRatio: unitRate / bareRate,
-    };
-    printTable(ctx, `projections (log of ${logEvents.toLocaleString('en-US')} events, SQLite)`, [
-      ['fill', fmtRate(figures.fillEventsPerSec)],
-      ['raw read + JSON.parse', fmtRate(figures.rawReadEventsPerSec)],
-      ['rebuild (5 projections)', fmtRate(rebuildEventsPerSec)],
-      ['rebuildRatio', fmtRatio(figures.rebuildRatio, 0.3)],
-      ['rebuild >= 50,000 events/s', rebuildEventsPerSec >= 50_000 ? 'met' : 'NOT met'],
-      [
-        'peak RSS during rebuild',
-        `${figures.rebuildPeakRssMb.toFixed(0)} MB, from ${figures.rssBeforeRebuildMb.toFixed(0)} MB at its start (target < 300 MB: ${figures.rebuildPeakRssMb < 300 ? 'met' : 'NOT met'})`,
-      ],
-      [
-        `asOf, unit of ${bigEvents.toLocaleString('en-US')} events`,
-        `${asOfMedianMs.toFixed(1)} ms median (target < 50 ms: ${asOfMedianMs < 50 ? 'met' : 'NOT met'})`,
-      ],
-      ['GET /v1/units/{key} (inject)', `${Math.round(unitRate).toLocaleString('en-US')}/s`],
-      ['bare fastify, same JSON', `${Math.round(bareRate).toLocaleString('en-US')}/s`],
-      ['unitReadRatio', fmtRatio(figures.unitReadRatio, 0.5)],
-    ]);
+    printTable(
+      ctx,
+      `projections (log of ${logEvents.toLocaleString('en-US')} events, SQLite)`,
+      rows,
+    );
     return figures;
   } finally {
     tmp.dispose();

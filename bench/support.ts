@@ -9,8 +9,14 @@ export interface BenchContext {
   json: boolean;
   /** Scale factor for event counts (`--scale 0.1` for a quick run). */
   scale: number;
+  /** Only these parts of a benchmark (`--only a,b`), where it has parts; undefined: all. */
+  only?: ReadonlySet<string>;
   log: (line: string) => void;
 }
+
+/** True when `part` of a benchmark is to run (`--only` unset or naming it). */
+export const runs = (ctx: BenchContext, part: string): boolean =>
+  ctx.only === undefined || ctx.only.has(part);
 
 export const scaled = (ctx: BenchContext, n: number, min = 1): number =>
   Math.max(min, Math.round(n * ctx.scale));

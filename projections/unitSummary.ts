@@ -23,28 +23,34 @@ export interface UnitArtifact {
   digest: Record<string, string>;
 }
 
-/** One artifact of a unit (deduplicated on name, uri and digest). */
+/**
+ * One artifact of a unit (deduplicated on name, uri and digest). The key is all
+ * there is: name, uri and digest are read back from it, so a receipt writes one
+ * small key per artifact (a table of keys only, stored once by the SQLite adapter).
+ */
 export interface UnitArtifactRow extends Record<string, unknown> {
   unit: string;
   /** Canonical JSON of `[name, uri, digest entries sorted]`: the dedup key and listing order. */
   artifact: string;
-  name: string | null;
-  uri: string | null;
-  digest: Record<string, string>;
 }
 
 export const unitArtifactsTable = defineTable<UnitArtifactRow>({
   name: 'unit_artifacts',
-  columns: { unit: 'TEXT', artifact: 'TEXT', name: 'TEXT', uri: 'TEXT', digest: 'JSON' },
+  columns: { unit: 'TEXT', artifact: 'TEXT' },
   primaryKey: ['unit', 'artifact'],
 });
 
-/** A stored artifact row as the API shows it. */
-export const artifactView = (row: UnitArtifactRow): UnitArtifact => ({
-  ...(row.name === null ? {} : { name: row.name }),
-  ...(row.uri === null ? {} : { uri: row.uri }),
-  digest: row.digest,
-});
+type ArtifactKey = [name: string | null, uri: string | null, digest: [string, string][]];
+
+/** A stored artifact row as the API shows it (its digest entries sorted by algorithm). */
+export function artifactView(row: UnitArtifactRow): UnitArtifact {
+  const [name, uri, digest] = JSON.parse(row.artifact) as ArtifactKey;
+  return {
+    ...(name === null ? {} : { name }),
+    ...(uri === null ? {} : { uri }),
+    digest: Object.fromEntries(digest),
+  };
+}
 
 export interface UnitSummaryRow extends Record<string, unknown> {
   unit: string;
@@ -102,14 +108,11 @@ const artifactKey = (a: UnitArtifact): string =>
     a.name ?? null,
     a.uri ?? null,
     Object.entries(a.digest).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)),
-  ]);
+  ] satisfies ArtifactKey);
 
 const artifactRow = (unit: string, a: ArtifactRef): UnitArtifactRow => ({
   unit,
   artifact: artifactKey(a),
-  name: a.name ?? null,
-  uri: a.uri ?? null,
-  digest: { ...a.digest },
 });
 
 const empty = (unit: string): UnitSummaryRow => ({
@@ -129,18 +132,19 @@ const empty = (unit: string): UnitSummaryRow => ({
 /** Folds one event onto a unit's summary. */
 export function evolveSummary(row: UnitSummaryRow, event: RecordedEvent): UnitSummaryRow {
   // A parked event retried later is older than the row: last activity stays the latest.
-  const later = Number(event.position) > row.lastPosition;
-  const next: UnitSummaryRow = later
-    ? {
-        ...row,
-        lastPosition: Number(event.position),
-        lastRecordedAt: event.recordedAt,
-        revision: event.revision,
-      }
-    : row;
+  const activity =
+    Number(event.position) > row.lastPosition
+      ? {
+          lastPosition: Number(event.position),
+          lastRecordedAt: event.recordedAt,
+          revision: event.revision,
+        }
+      : undefined;
+  const next: UnitSummaryRow = { ...row, ...activity };
   switch (event.type) {
     case EventTypes.ReceiptRecorded:
-      return { ...next, receiptCount: row.receiptCount + 1 };
+      next.receiptCount = row.receiptCount + 1;
+      return next;
     case EventTypes.GatePassed:
     case EventTypes.GateFailed:
     case EventTypes.GateReopened: {
@@ -155,7 +159,7 @@ export function evolveSummary(row: UnitSummaryRow, event: RecordedEvent): UnitSu
         receiptIds: data.receiptIds,
       };
       const recordedGates = { ...row.recordedGates, [data.gateId]: recorded };
-      return { ...next, gateVerdicts, openGates, recordedGates };
+      return Object.assign(next, { gateVerdicts, openGates, recordedGates });
     }
     case EventTypes.StagePassed:
     case EventTypes.StageReopened: {
@@ -173,7 +177,7 @@ export function evolveSummary(row: UnitSummaryRow, event: RecordedEvent): UnitSu
         receiptIds: data.receiptIds,
       };
       const recordedStages = { ...row.recordedStages, [data.stageId]: recorded };
-      return { ...next, passedStages, currentStage, recordedStages };
+      return Object.assign(next, { passedStages, currentStage, recordedStages });
     }
     default:
       return next;
@@ -208,7 +212,7 @@ async function handle(
 
 export const unitSummary = defineProjection({
   name: 'unitSummary',
-  version: 2,
+  version: 3,
   tables: [unitSummaryTable, unitArtifactsTable],
   canHandle: [
     EventTypes.ReceiptRecorded,

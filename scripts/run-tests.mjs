@@ -2,8 +2,14 @@
 // Runs the test tiers named on the command line (unit, int, e2e) in one
 // `node --test` run through tsx, so one summary covers the whole suite.
 // The tier is in the file name: *.unit.test.ts, *.int.test.ts, *.e2e.test.ts.
+//
+// Tests that start the CLI as a child process run a build of it: src/ and
+// projections/ are transpiled once here with esbuild (the transform tsx applies
+// on the fly) into .cache/test-build/, named in PROVENANT_TEST_CLI (read by
+// test/support/cli.ts). A spawn then costs a plain `node` start instead of
+// loading tsx and its hooks again.
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { cpSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,6 +38,35 @@ if (files.length === 0) {
   console.error(`no test files for tiers: ${tiers.join(', ')}`);
   process.exit(1);
 }
+
+/** Transpiles the CLI's sources (not the tests) into `.cache/test-build/`; returns its entry point. */
+async function buildCli() {
+  const { build } = await import('esbuild');
+  const out = join(root, '.cache', 'test-build');
+  rmSync(out, { recursive: true, force: true });
+  const entryPoints = [];
+  for (const dir of ['src', 'projections'])
+    for (const entry of readdirSync(join(root, dir), { recursive: true })) {
+      const name = String(entry);
+      if (name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.endsWith('.d.ts'))
+        entryPoints.push(join(root, dir, name));
+    }
+  await build({
+    entryPoints,
+    outdir: out,
+    outbase: root,
+    format: 'esm',
+    platform: 'node',
+    target: `node${process.versions.node}`, // the Node that runs the tests
+    sourcemap: 'inline',
+    logLevel: 'warning',
+  });
+  // Imported with `with { type: 'json' }` from src/ingest/, relative to the root.
+  cpSync(join(root, 'schemas'), join(out, 'schemas'), { recursive: true });
+  return join(out, 'src', 'cli', 'main.js');
+}
+
+const cli = await buildCli();
 console.log(`running ${files.length} test files (${tiers.join(', ')})`);
 const args = [
   '--import',
@@ -45,5 +80,9 @@ const args = [
   ...(process.env.TEST_REPORTER ? [`--test-reporter=${process.env.TEST_REPORTER}`] : []),
   ...files.map((f) => relative(process.cwd(), join(root, f))),
 ];
-const child = spawn(process.execPath, args, { stdio: 'inherit', cwd: root });
+const child = spawn(process.execPath, args, {
+  stdio: 'inherit',
+  cwd: root,
+  env: { ...process.env, PROVENANT_TEST_CLI: cli },
+});
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

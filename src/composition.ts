@@ -40,6 +40,11 @@ import {
 import { loadNoteKey } from './transparency/keyFile.js';
 import { noteSigner, type NoteSigner } from './transparency/note.js';
 import type { TreeStore } from './transparency/port.js';
+import {
+  electMerkleFollower,
+  getPostgresTreeStore,
+  type PostgresTreeStore,
+} from './transparency/postgres/index.js';
 import { createTransparencyService, type TransparencyService } from './transparency/service.js';
 import { getSQLiteTreeStore } from './transparency/sqlite/treeStore.js';
 
@@ -107,7 +112,7 @@ function describePostgres(config: Config): string {
  * stores retry by themselves and the node answers 503 until it returns.
  */
 export async function prepareBackends(
-  stores: readonly (EventStore | ReadModelStore)[],
+  stores: readonly (EventStore | ReadModelStore | TreeStore)[],
   warn: (message: string) => void,
 ): Promise<void> {
   for (const store of stores) {
@@ -236,33 +241,49 @@ export interface OpenedTransparency {
   generatedKey?: string;
 }
 
-/** Opens the Merkle log's tree store (its own SQLite file) and loads (or generates) its note key. */
+/**
+ * Opens the Merkle log's tree store and loads (or generates) its note key. The
+ * tree lives beside the log: with the log on PostgreSQL, in its schema there
+ * (shared by every node); otherwise in its own SQLite file.
+ */
 export function openTransparency(config: Config): OpenedTransparency {
-  const { path, keyPath, keyExplicit, origin } = config.transparency;
+  const { keyPath, keyExplicit, origin } = config.transparency;
   const { key, generated } = loadNoteKey(keyPath, !keyExplicit);
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const tree = getSQLiteTreeStore({ path });
+  const tree = openTreeStore(config);
   const signer = noteSigner(origin, key);
   const service = createTransparencyService({ tree, origin, verifierKey: signer.verifierKey });
   return { tree, signer, service, ...(generated ? { generatedKey: keyPath } : {}) };
 }
 
-/**
- * Whether this process keeps the Merkle log. Its tree store is a local SQLite
- * file and one follower must sign the checkpoints; with the log on PostgreSQL,
- * where any number of nodes and workers run, no leader election covers it yet,
- * so none runs (docs/transparency.md, "On PostgreSQL").
- */
-export const runsMerkleFollower = (config: Config): boolean => config.store !== 'postgres';
+/** The configured tree store: PostgreSQL with the log there, else the SQLite file (created when missing). */
+export function openTreeStore(config: Config): TreeStore {
+  if (config.store === 'postgres')
+    return getPostgresTreeStore({
+      connectionString: config.postgres.url ?? '',
+      schema: config.postgres.schema,
+    });
+  const { path } = config.transparency;
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  return getSQLiteTreeStore({ path });
+}
 
-/** The follower that keeps the Merkle log current and signs checkpoints (run beside the projections). */
+/** Whether the configured tree store exists already (a tool that only reads does not create a file). */
+export const treeStoreExists = (config: Config): boolean =>
+  config.store === 'postgres' ||
+  (config.transparency.path !== ':memory:' && existsSync(config.transparency.path));
+
+/**
+ * The follower that keeps the Merkle log current and signs checkpoints (run
+ * beside the projections). On PostgreSQL, where several nodes and workers run
+ * it, one elected leader does (transparency/postgres/leader.ts).
+ */
 export const createMerkleFollower = (
   config: Config,
   store: EventStore,
   opened: OpenedTransparency,
   log?: FollowerOptions['log'],
-): TransparencyFollower =>
-  createTransparencyFollower({
+): TransparencyFollower => {
+  const options: FollowerOptions = {
     eventStore: store,
     tree: opened.tree,
     signer: opened.signer,
@@ -272,5 +293,13 @@ export const createMerkleFollower = (
     ...(config.transparency.witnessFile === undefined
       ? {}
       : { witnessFile: config.transparency.witnessFile }),
+    ...(config.transparency.witnessUrl === undefined
+      ? {}
+      : { witnessUrl: config.transparency.witnessUrl }),
     ...(log === undefined ? {} : { log }),
-  });
+  };
+  const pg = opened.tree as Partial<PostgresTreeStore>;
+  return typeof pg.pinnedTo === 'function'
+    ? electMerkleFollower({ ...options, tree: opened.tree as PostgresTreeStore })
+    : createTransparencyFollower(options);
+};

@@ -34,6 +34,7 @@ export interface Config {
     every: number;
     intervalMs: number;
     witnessFile: string | undefined;
+    witnessUrl: string | undefined;
   };
   eventstore: {
     connectionString: string | undefined;
@@ -321,6 +322,7 @@ function transparencyConfig(env: Env, dataDir: string, logPath: string): Config[
     every: integer(env, 'PROVENANT_CHECKPOINT_EVERY', 1000, 1, 100_000_000),
     intervalMs: integer(env, 'PROVENANT_CHECKPOINT_SECONDS', 60, 1, 86_400) * 1000,
     witnessFile: witness === undefined ? undefined : resolve(dataDir, witness),
+    witnessUrl: httpUrl(env, 'PROVENANT_CHECKPOINT_WITNESS_URL'),
   };
 }
 

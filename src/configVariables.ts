@@ -26,7 +26,7 @@ export const configVariables = [
   [
     'PROVENANT_POSTGRES_SCHEMA',
     'public',
-    'PostgreSQL schema that holds the log and read-model tables (created at start when missing).',
+    'PostgreSQL schema that holds the log, Merkle log and read-model tables (created at start when missing).',
   ],
   ['PROVENANT_SQLITE_PATH', '<data dir>/provenant.db', 'SQLite database file.'],
   [
@@ -52,12 +52,12 @@ export const configVariables = [
   [
     'PROVENANT_MERKLE_PATH',
     '<log file>-merkle.db',
-    'SQLite file of the Merkle log of `$all` (leaves, subtree hashes, signed checkpoints), apart from the log; rebuilt from the log when missing.',
+    'SQLite file of the Merkle log of `$all` (leaves, subtree hashes, signed checkpoints), apart from the log; rebuilt from the log when missing. Unused with `PROVENANT_STORE=postgres`: the Merkle log is then in PostgreSQL beside the log.',
   ],
   [
     'PROVENANT_LOG_KEY',
     '<data dir>/log-key.pem',
-    'PEM file of the Ed25519 key checkpoints are signed with (C2SP signed note). Generated at the default path when missing; when set, the file must exist.',
+    'PEM file of the Ed25519 key checkpoints are signed with (C2SP signed note). Generated at the default path when missing; when set, the file must exist. On PostgreSQL every node and worker must use the same key file (a node whose key does not verify the latest checkpoint never signs).',
   ],
   [
     'PROVENANT_LOG_ORIGIN',
@@ -70,6 +70,11 @@ export const configVariables = [
     'PROVENANT_CHECKPOINT_WITNESS_FILE',
     '(none)',
     'File each signed checkpoint is also written to (a witness copy outside the store, for `provenant log verify --checkpoint`).',
+  ],
+  [
+    'PROVENANT_CHECKPOINT_WITNESS_URL',
+    '(none)',
+    'http(s) URL each signed checkpoint is also POSTed to as `text/plain` (a witness service outside the store); 5 s timeout, 4 attempts with backoff, a newer checkpoint supersedes an undelivered one; failures are logged and counted, never stop the log.',
   ],
   [
     'EVENTSTORE_CONNECTION_STRING',

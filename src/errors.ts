@@ -177,6 +177,27 @@ export const errorCodes = {
   },
   VERIFY_NO_ATTESTATION: { status: 404, title: 'No attestation of that kind for the unit' },
   VERIFY_STORE_UNREACHABLE: { status: 503, title: 'The store could not be asked' },
+  VERIFY_LOG_CHECKPOINT_INVALID: {
+    status: 422,
+    title: 'The checkpoint is malformed or not signed by the log key',
+  },
+  VERIFY_LOG_NOT_INCLUDED: {
+    status: 422,
+    title: 'A receipt is not included under the signed checkpoint',
+  },
+  VERIFY_LOG_WRONG_LEAF: {
+    status: 422,
+    title: 'The leaf named for a receipt holds another event',
+  },
+  VERIFY_LOG_INCONSISTENT: {
+    status: 422,
+    title: "The log does not extend the attestation's checkpoint (rewritten since)",
+  },
+  VERIFY_LOG_NOT_RECORDED: {
+    status: 422,
+    title: 'The attestation names no checkpoint of the Merkle log',
+  },
+  VERIFY_LOG_UNAVAILABLE: { status: 503, title: 'The Merkle log cannot be read or checked here' },
 
   // Export and offline verification of a unit's evidence (src/application/export)
   EXPORT_TARGET_EXISTS: { status: 409, title: 'Export target exists and is not an empty folder' },

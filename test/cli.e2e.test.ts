@@ -8,16 +8,15 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { openDatabase } from '../src/eventStore/sqlite/database.js';
 import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
+import { cliArgs } from './support/cli.js';
 
-const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'provenant-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const run = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
+  spawnSync(process.execPath, cliArgs(...args), {
     encoding: 'utf8',
     env: { ...process.env, ...env },
     timeout: 60_000,
@@ -113,7 +112,7 @@ describe('provenant command line', () => {
   it('serves on loopback and shuts down cleanly on SIGTERM', async () => {
     const dataDir = join(dir, 'serve');
     // As `npm start` runs it: development mode, warned about at start and in /readyz.
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--dev-anonymous'], {
+    const child = spawn(process.execPath, cliArgs('serve', '--dev-anonymous'), {
       env: {
         ...process.env,
         PROVENANT_DATA_DIR: dataDir,

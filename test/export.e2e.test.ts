@@ -7,20 +7,19 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createDomainService } from '../src/application/index.js';
 import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
 import { LocalKeySigner, writeSigningKeyPair } from '../src/provenance/signing/index.js';
 import { issueLocally } from './support/localAttestations.js';
 import { definePipeline, passingReceipts } from './support/pipeline.js';
+import { cliArgs } from './support/cli.js';
 
-const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const UNIT = 'openssl/3.2.1/2.el9/x86_64/rpm';
 const dir = mkdtempSync(join(tmpdir(), 'provenant-export-cli-'));
 let keys: ReturnType<typeof writeSigningKeyPair>;
 
 const run = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
+  spawnSync(process.execPath, cliArgs(...args), {
     encoding: 'utf8',
     env: { ...process.env, PROVENANT_DATA_DIR: join(dir, 'data'), ...env },
     timeout: 60_000,

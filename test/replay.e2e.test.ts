@@ -7,18 +7,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createDomainService } from '../src/application/index.js';
 import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
+import { cliArgs } from './support/cli.js';
 
-const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'provenant-replay-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const UNIT = 'openssl/3.2.1/2.el9/x86_64/rpm';
 const env = { PROVENANT_SQLITE_PATH: join(dir, 'log.db'), PROVENANT_DATA_DIR: dir };
 
 const run = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
+  spawnSync(process.execPath, cliArgs(...args), {
     encoding: 'utf8',
     env: { ...process.env, ...env },
     timeout: 60_000,

@@ -8,16 +8,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
+import { cliArgs } from './support/cli.js';
 
-const cli = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'provenant-shutdown-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('graceful shutdown under load', () => {
   it('acknowledges nothing it did not store, and stores everything it acknowledged', async (t) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve'], {
+    const child = spawn(process.execPath, cliArgs('serve'), {
       env: {
         ...process.env,
         PROVENANT_DATA_DIR: dir,

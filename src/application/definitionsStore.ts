@@ -10,7 +10,8 @@
 //
 // Freshness: a load sees every definition appended (by any process) before it
 // started. A caller may accept a snapshot checked up to `maxStalenessMs` ago, which
-// skips even the head read; definition commands of this process call `invalidate()`
+// skips even the head read, or one that has scanned up to a position the caller
+// read itself (`upTo`: exact for that position); definition commands of this process call `invalidate()`
 // so that this process always sees its own changes at once. A receipt evaluated
 // under a definition a few milliseconds old is still exact history: every verdict
 // event names the gate and stage versions it was computed from (DESIGN.md §1), and
@@ -52,6 +53,12 @@ export interface LoadDefinitionsOptions {
    * milliseconds ago (and no `invalidate()` came since). Default 0: always check.
    */
   maxStalenessMs?: number;
+  /**
+   * Accept the last snapshot when it has scanned the log at least up to this
+   * position: a caller that read the head itself needs nothing newer (it skips
+   * the head read). A later position checks the log as usual.
+   */
+  upTo?: bigint;
 }
 
 /** Reads and caches definitions; one per store. */
@@ -173,8 +180,10 @@ export function createDefinitionsStore(
   }
 
   return {
-    load({ maxStalenessMs = 0 } = {}) {
+    load({ maxStalenessMs = 0, upTo } = {}) {
       if (snapshot !== undefined && maxStalenessMs > 0 && now() - checkedAt <= maxStalenessMs)
+        return Promise.resolve(snapshot);
+      if (snapshot !== undefined && upTo !== undefined && snapshot.position >= upTo)
         return Promise.resolve(snapshot);
       return scheduleCheck();
     },

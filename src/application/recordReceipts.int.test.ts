@@ -1,7 +1,8 @@
 // The fast paths of recording receipts, over SQLite: the unit-state cache (and
 // what happens when another process writes the same unit), definitions changed by
 // another process, and `recordReceipts` (one append per unit, each receipt with
-// the outcome `recordReceipt` would have given it).
+// the outcome `recordReceipt` would have given it). One file past 400 lines: the
+// three suites share the call-counting store wrapper that shows what was read.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -261,6 +262,22 @@ describe('definitions store', () => {
     await b.defineGate('ext', { requiredActions: ['dt'] });
     definitions.invalidate();
     assert.equal((await definitions.load({ maxStalenessMs: 100 })).gates.size, 3);
+  });
+
+  it('serves a snapshot that covers the position a caller read, and checks the log for a later one', async () => {
+    const definitions = createDefinitionsStore(store);
+    const b = createDomainService({ eventStore: other });
+    await b.defineGate('quality', { requiredActions: ['build'] });
+    const first = await definitions.load();
+    resetCalls(store);
+    assert.equal(await definitions.load({ upTo: first.position }), first);
+    assert.equal(store.calls.head, 0, 'covered: nothing read');
+    await b.defineGate('security', { requiredActions: ['sast'] });
+    const head = await other.headPosition();
+    const later = await definitions.load({ upTo: head });
+    assert.equal(store.calls.head, 1, 'a later position: the log is checked');
+    assert.deepEqual([...later.gates.keys()].sort(), ['quality', 'security']);
+    assert.ok(later.position >= head);
   });
 
   it('shares one queued check among the loads that wait for it', async () => {

@@ -238,8 +238,12 @@ export interface DefinitionQueries {
   listGates(): Promise<GateView[]>;
   getStage(stageId: string): Promise<StageView>;
   listStages(): Promise<StageView[]>;
-  /** The current definitions (what evaluation runs under now). */
-  currentDefinitions(): Promise<Definitions>;
+  /**
+   * The current definitions (what evaluation runs under now). With `upTo`, those
+   * as of at least that log position (a caller that read the head passes it:
+   * no second head read when nothing newer is needed).
+   */
+  currentDefinitions(options?: { upTo?: bigint }): Promise<Definitions>;
 }
 
 /** A unit's status, and its re-evaluation under the current definitions. */

@@ -1,13 +1,18 @@
 // What `provenant verify --store URL` asks a running Provenant: a unit's
-// attestations and one bundle, a stage's current policy, a receipt's evidence.
+// attestations and one bundle, a stage's current policy, a receipt's evidence,
+// and the Merkle log (an attestation's checkpoint, proofs, the stored events at
+// leaves, the latest checkpoint; docs/transparency.md).
 // A network failure or an unexpected answer is a StoreUnreachable: the verifier
 // could not check, which is not the same as invalid.
 import type {
   AttestationSummary,
+  LogSource,
   ReceiptEvidence,
   StagePolicy,
   VerificationStore,
 } from '../application/attestations/index.js';
+import { fromEventJson } from '../eventStore/eventJson.js';
+import { readCheckpointUnverified } from '../transparency/note.js';
 
 /** The store could not be asked, or answered something unexpected. */
 export class StoreUnreachable extends Error {
@@ -34,6 +39,14 @@ const TIMEOUT_MS = 15_000;
 export interface StoreClient extends VerificationStore {
   listAttestations(unit: string): Promise<AttestationSummary[]>;
   getBundle(attestationId: string): Promise<unknown>;
+  /** The store's Merkle log, as `provenant verify` checks it. */
+  log: LogSource;
+}
+
+interface InclusionAnswer {
+  position: string;
+  leafIndex: number;
+  proof: string[];
 }
 
 export function storeClient(baseUrl: string, token?: string): StoreClient {
@@ -42,11 +55,12 @@ export function storeClient(baseUrl: string, token?: string): StoreClient {
     accept: 'application/json',
     ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
   };
-  async function get(path: string): Promise<unknown> {
+  /** The answer's body: JSON parsed, or with `text` the text of a 2xx answer. */
+  async function get(path: string, text?: 'text'): Promise<unknown> {
     let response: Response;
     try {
       response = await fetch(`${base}${path}`, {
-        headers,
+        headers: text === undefined ? headers : { ...headers, accept: 'text/plain' },
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
     } catch (error) {
@@ -56,10 +70,11 @@ export function storeClient(baseUrl: string, token?: string): StoreClient {
         { cause: error },
       );
     }
-    const text = await response.text();
+    const answer = await response.text();
+    if (text !== undefined && response.ok) return answer;
     let body: unknown;
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(answer);
     } catch {
       throw new StoreUnreachable(
         `${base}${path} answered ${response.status} with something not JSON`,
@@ -87,13 +102,85 @@ export function storeClient(baseUrl: string, token?: string): StoreClient {
       throw error;
     }
   };
-  return {
-    async listAttestations(unit) {
-      const body = (await get(`/v1/units/${encodeURIComponent(unit)}/attestations`)) as {
-        attestations: AttestationSummary[];
+  async function listAttestations(unit: string): Promise<AttestationSummary[]> {
+    const body = (await get(`/v1/units/${encodeURIComponent(unit)}/attestations`)) as {
+      attestations: AttestationSummary[];
+    };
+    return body.attestations;
+  }
+  /** A 4xx problem as the reason for an answer that is not there; anything else is thrown. */
+  const problemText = (error: unknown): string => {
+    if (error instanceof StoreProblem && error.status < 500)
+      return `${base} answers ${error.code}: ${error.message}`;
+    throw error;
+  };
+  const log: LogSource = {
+    name: 'the store',
+    async anchor({ unit, statementDigest }) {
+      if (unit === undefined)
+        return 'the attestation names no unit to find its record by (give --unit)';
+      let attestations;
+      try {
+        attestations = await listAttestations(unit);
+      } catch (error) {
+        return problemText(error);
+      }
+      const record = attestations.findLast((a) => a.statementDigest === statementDigest);
+      if (record === undefined)
+        return `the store holds no record of this attestation (statement sha256 ${statementDigest}) for unit ${unit}`;
+      if (record.log === undefined)
+        return `attestation ${record.attestationId} names no checkpoint (issued where the Merkle log was off, or before its first checkpoint)`;
+      return {
+        checkpoint: record.log.checkpoint,
+        leaves: new Map(record.log.receipts.map((r) => [r.receiptId, r.leafIndex])),
       };
-      return body.attestations;
     },
+    async verifierKey() {
+      try {
+        return ((await get('/v1/log/key')) as { verifierKey: string }).verifierKey;
+      } catch (error) {
+        if (error instanceof StoreProblem && error.code === 'TLOG_NOT_AVAILABLE') return undefined;
+        throw error;
+      }
+    },
+    async inclusion(leafIndex, treeSize) {
+      let answer;
+      try {
+        answer = (await get(
+          `/v1/log/proof/inclusion?leafIndex=${leafIndex}&treeSize=${treeSize}`,
+        )) as InclusionAnswer;
+      } catch (error) {
+        return problemText(error);
+      }
+      if (answer.leafIndex !== leafIndex)
+        return `${base} answered with a proof of leaf ${answer.leafIndex}`;
+      const position = BigInt(answer.position);
+      const page = (await get(
+        `/v1/events?limit=1${position === 0n ? '' : `&after=${position - 1n}`}`,
+      )) as { events: unknown[] };
+      const event = fromEventJson(page.events[0]);
+      if (typeof event === 'string' || event.position !== position)
+        return `${base} serves no event at position ${position}, the leaf's`;
+      return { proof: answer.proof, event };
+    },
+    async latestConsistency(from) {
+      const checkpoint = (await get('/v1/log/checkpoint', 'text')) as string;
+      let size;
+      try {
+        size = readCheckpointUnverified(checkpoint).size;
+      } catch {
+        return { checkpoint, proof: [] }; // malformed: the caller's signature check says so
+      }
+      if (size <= from) return { checkpoint, proof: [] };
+      const proof = (await get(`/v1/log/proof/consistency?from=${from}&to=${size}`)) as {
+        proof: string[];
+      };
+      return { checkpoint, proof: proof.proof };
+    },
+  };
+  return {
+    listAttestations,
+    log,
     getBundle: (attestationId) => get(`/v1/attestations/${encodeURIComponent(attestationId)}`),
     currentStagePolicy: (stageId) =>
       orUndefinedOn404<StagePolicy>(`/v1/stages/${encodeURIComponent(stageId)}/policy`),

@@ -152,7 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  const metrics = createMetrics(deps.projectionStatus);
+  const metrics = createMetrics(deps.projectionStatus, deps.witnessStatus);
   installMetricHooks(app, metrics.registry);
   const store = metrics.timedStore(deps.store);
   const routeDeps: RouteDeps = {

@@ -11,6 +11,7 @@ import type { Authenticator } from '../security/index.js';
 import type { AbuseLimits } from '../security/abuseLimits.js';
 import type { SignaturePolicy } from '../ingest/index.js';
 import type { TransparencyService } from '../transparency/service.js';
+import type { WitnessStats } from '../transparency/witness.js';
 
 /** What the HTTP layer needs; the composition root provides it. */
 export interface AppDeps {
@@ -55,6 +56,8 @@ export interface AppDeps {
   transparency?: TransparencyService;
   /** The projection runner's status, when it runs in this process (metrics: lag, parked). */
   projectionStatus?: () => Promise<ProjectionStatus[]>;
+  /** The checkpoint witness URL's counts, when the Merkle log follower posts to one (metrics). */
+  witnessStatus?: () => WitnessStats | undefined;
   /** `minPosition` waits: longest wait (default 5,000 ms) and poll interval (default 10 ms). */
   query?: { waitMs?: number; pollMs?: number };
   /** `GET /v1/events/stream`: heartbeat (default 15,000 ms), events buffered per client (default 1,000). */

@@ -2,11 +2,13 @@
 // global one, so two apps in one process — tests — never share counters):
 // request durations by route, ingest outcomes by problem code, event-store append
 // latency (a timing decorator around the store's `append`) and, when the
-// projection runner runs in this process, lag and parked events per projection.
+// projection runner runs in this process, lag and parked events per projection,
+// and the checkpoint witness URL's posts by outcome.
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EventStore } from '../eventStore/types.js';
 import type { ProjectionStatus } from '../readModels/runner.js';
+import type { WitnessStats } from '../transparency/witness.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
 
 /** Routes whose replies count as ingest outcomes. */
@@ -31,6 +33,7 @@ export interface AppMetrics {
 
 export function createMetrics(
   projectionStatus: (() => Promise<ProjectionStatus[]>) | undefined,
+  witnessStatus?: () => WitnessStats | undefined,
 ): AppMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'provenant_process_' });
@@ -81,6 +84,21 @@ export function createMetrics(
   statusGauge('provenant_projection_checkpoint', 'Last log position the projection applied', (s) =>
     Number(s.checkpoint),
   );
+
+  new Counter({
+    name: 'provenant_checkpoint_witness_posts_total',
+    help: 'Checkpoints posted to the witness URL by outcome (posted, failed after retries, superseded by a newer one)',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      const stats = witnessStatus?.();
+      if (stats === undefined) return;
+      this.reset();
+      this.inc({ outcome: 'posted' }, stats.posted);
+      this.inc({ outcome: 'failed' }, stats.failed);
+      this.inc({ outcome: 'superseded' }, stats.superseded);
+    },
+  });
 
   const timedStore = (store: EventStore): EventStore =>
     new Proxy(store, {

@@ -19,13 +19,12 @@ import {
   openReadModels,
   openTransparency,
   prepareBackends,
-  runsMerkleFollower,
   startChainBinding,
   type ProjectionWorkers,
 } from '../composition.js';
 import { loadAuthenticator, loadTls } from '../compositionAuth.js';
 import { createDomainService } from '../application/index.js';
-import type { TransparencyFollower } from '../transparency/follower.js';
+import { noteKeyProblem, type TransparencyFollower } from '../transparency/follower.js';
 import type { Config } from '../config.js';
 import type { EventStore } from '../eventStore/types.js';
 import { isProvenantError } from '../errors.js';
@@ -63,9 +62,9 @@ export async function startServer(
     config.producersFile === undefined ? undefined : loadProducersFile(config.producersFile);
   const { store, description } = openEventStore(config);
   // The Merkle log of `$all` (docs/transparency.md): read by the /v1/log routes and
-  // named by attestations in every mode, kept current here beside the projections.
-  // Not on PostgreSQL: its tree store is a local file and no leader signs for it yet.
-  const transparency = runsMerkleFollower(config) ? openTransparency(config) : undefined;
+  // named by attestations in every mode, kept current here beside the projections
+  // (on PostgreSQL by the one elected process among all nodes and workers).
+  const transparency = openTransparency(config);
   let shuttingDown = false;
   const attestations = createAttestationService({
     eventStore: store,
@@ -74,7 +73,7 @@ export async function startServer(
     verifierId: config.attestation.verifierId,
     version,
     maxEventBytes: config.limits.eventBytes,
-    ...(transparency === undefined ? {} : { transparency: transparency.service }),
+    transparency: transparency.service,
   });
   // Exports carry the public keys that verify the store's attestations: this
   // store's own, and any the caller adds (keys of earlier signers).
@@ -92,7 +91,9 @@ export async function startServer(
   );
   try {
     // A schema newer than this code refuses to start; an unreachable server does not.
-    await prepareBackends([store, readModels], (message) => warnings.push(message));
+    await prepareBackends([store, readModels, transparency.tree], (message) =>
+      warnings.push(message),
+    );
     // The tables exist before the first query (the runner fills them once started).
     for (const projection of projections) await readModels.ensureProjection(projection);
   } catch (error) {
@@ -100,14 +101,16 @@ export async function startServer(
       isProvenantError(error) &&
       (error.code === 'READ_MODEL_UNAVAILABLE' || error.code === 'STORE_BACKEND_UNAVAILABLE');
     if (!unavailable) {
+      await transparency.tree.close();
       await readModels.close();
       await store.close();
       throw error;
     }
     warnings.push(`read-model tables not checked: ${error.message}`);
   }
-  // The runner logs through the app, built after it.
+  // The runner logs through the app, built after it; the app's metrics read the follower, built after it.
   const logTo: { app?: FastifyInstance } = {};
+  const followerOf: { follower?: TransparencyFollower } = {};
   const runner: ProjectionWorkers | undefined =
     config.readModels.projections === 'off'
       ? undefined
@@ -136,8 +139,9 @@ export async function startServer(
     isShuttingDown: () => shuttingDown,
     version,
     readModels,
-    ...(transparency === undefined ? {} : { transparency: transparency.service }),
+    transparency: transparency.service,
     ...(runner === undefined ? {} : { projectionStatus: () => runner.status() }),
+    witnessStatus: () => followerOf.follower?.witness(),
     logger: {
       level: config.logLevel,
       redact: ['req.headers.authorization', 'req.headers.cookie'],
@@ -145,14 +149,23 @@ export async function startServer(
   });
   logTo.app = app;
   for (const warning of warnings) app.log.warn(warning);
+  // Checkpoints signed elsewhere (another node on PostgreSQL) must verify with this
+  // node's key; checked in the background, so that an unreachable server delays nothing.
+  void noteKeyProblem(transparency.tree, transparency.signer.verifierKey).then(
+    (problem) => {
+      if (problem !== undefined) app.log.warn(`GET /v1/log/key is wrong here: ${problem}`);
+    },
+    () => undefined,
+  );
   app.addHook('onClose', async () => readModels.close());
-  app.addHook('onClose', async () => transparency?.tree.close());
+  app.addHook('onClose', async () => transparency.tree.close());
   const follower: TransparencyFollower | undefined =
-    runner === undefined || transparency === undefined
+    runner === undefined
       ? undefined
       : createMerkleFollower(config, store, transparency, (level, message, fields) =>
           app.log[level](fields ?? {}, message),
         );
+  followerOf.follower = follower;
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
@@ -202,10 +215,11 @@ export async function startServer(
       );
     }
     await follower?.start();
-    if (transparency?.generatedKey !== undefined)
-      app.log.info(
+    // On PostgreSQL, another node may have generated another key: every node needs the same one.
+    if (transparency.generatedKey !== undefined)
+      app.log[config.store === 'postgres' ? 'warn' : 'info'](
         { keyFile: transparency.generatedKey, verifierKey: transparency.signer.verifierKey },
-        'generated the note key checkpoints are signed with (set PROVENANT_LOG_KEY to use your own)',
+        `generated the note key checkpoints are signed with (set PROVENANT_LOG_KEY to use your own${config.store === 'postgres' ? '; every node of a PostgreSQL install needs the same key file' : ''})`,
       );
   } catch (error) {
     await attestor?.stop();

@@ -10,4 +10,10 @@ export {
   type PoolClient,
   type PostgresOptions,
 } from './pool.js';
-export { migrate, type MigrateOptions, type PgMigration } from './migrate.js';
+export { migrate, migrateOnce, type MigrateOptions, type PgMigration } from './migrate.js';
+export {
+  standForLeadership,
+  type Leadership,
+  type LeaderWork,
+  type LeadershipOptions,
+} from './leadership.js';

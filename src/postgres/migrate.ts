@@ -75,3 +75,24 @@ export async function migrate(pool: Pool, options: MigrateOptions): Promise<numb
     client.release();
   }
 }
+
+/**
+ * `migrate` once for the life of a pool: the first call migrates, later calls
+ * share its promise. A failure is tried again at the next call (the server may
+ * be back), except a schema newer than the code (POSTGRES_SCHEMA_NEWER), which
+ * is final.
+ */
+export function migrateOnce(pool: Pool, options: MigrateOptions): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => {
+    done ??= migrate(pool, options).then(
+      () => undefined,
+      (error: unknown) => {
+        if (!(error instanceof ProvenantError && error.code === 'POSTGRES_SCHEMA_NEWER'))
+          done = undefined;
+        throw error;
+      },
+    );
+    return done;
+  };
+}

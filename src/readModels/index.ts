@@ -8,6 +8,7 @@ export type {
   ParkedEventInput,
   ProjectionSchema,
   ReadModelReader,
+  ReadModelSnapshot,
   ReadModelStore,
   ReadModelTransaction,
   Row,

@@ -1,11 +1,13 @@
-// The runner's loop: ONE subscription to `$all`, from the lowest checkpoint of
-// the projections it feeds, cut into batches; each batch goes to every
+// The runner's loop: from the lowest checkpoint of the projections it feeds, it
+// first catches up in large pages read straight from the log (one read-model
+// transaction per page: a rebuild is a bulk load), then follows ONE
+// subscription to `$all` cut into small batches; each batch goes to every
 // projection (sharedBatch.ts), so the log is read once however many read models
 // there are. A poison event under the `stop` policy ends that projection only
 // (state `failed`); any other failure (the log or the read-model store
 // unavailable, a busy database) is logged and the loop starts again from the
 // checkpoints after a growing delay, so a transient fault heals by itself.
-import type { EventStore, Subscription } from '../eventStore/types.js';
+import type { EventStore, RecordedEvent, Subscription } from '../eventStore/types.js';
 import { errorText, type BatchContext, type Log } from './applyBatch.js';
 import { Batches } from './batches.js';
 import { applyToAll, type Follower } from './sharedBatch.js';
@@ -14,8 +16,11 @@ export type ProjectionState = 'running' | 'caught-up' | 'stopped' | 'failed';
 
 export interface LoopOptions {
   eventStore: EventStore;
+  /** Most events per live batch. */
   batchSize: number;
   batchWindowMs: number;
+  /** Events per page (and per read-model transaction) while catching up. */
+  catchUpBatchSize: number;
   /** First delay before restarting after a failure; doubles up to 30 s. */
   restartDelayMs: number;
   log: Log;
@@ -43,16 +48,60 @@ const MAX_RESTART_DELAY_MS = 30_000;
 
 const fed = (loop: Loop): Projection[] => loop.projections.filter((p) => !p.poisoned);
 
+/**
+ * Applies one batch to the projections still fed and records how each ended;
+ * false when none is left to feed.
+ */
+async function applyAndRecord(
+  loop: Loop,
+  batch: readonly RecordedEvent[],
+  full: boolean,
+): Promise<boolean> {
+  const projections = fed(loop);
+  if (projections.length === 0) return false;
+  const outcomes = await applyToAll(projections, batch);
+  for (const [index, projection] of projections.entries()) {
+    const outcome = outcomes[index];
+    if (outcome?.ok === false) {
+      projection.poisoned = true;
+      projection.state = 'failed';
+      projection.lastError = `stopped at position ${outcome.event.position} (${outcome.event.type}): ${outcome.error}`;
+    } else if (!loop.stopping) projection.state = full ? 'running' : 'caught-up';
+  }
+  return true;
+}
+
 /** Follows the log until stopped, or until no projection is left to feed. */
 async function followOnce(loop: Loop, options: LoopOptions): Promise<'ended' | 'none-left'> {
   let from = -1n;
   for (const projection of fed(loop)) {
-    const { name } = projection.ctx.definition;
-    projection.checkpoint = (await projection.ctx.readModels.getCheckpoint(name)) ?? 0n;
+    const { readModels, definition } = projection.ctx;
+    const checkpoint = await readModels.getCheckpoint(definition.name);
+    // Never run (new tables, or a read-model file rebuilt): a bulk load from position 0.
+    if (checkpoint === undefined) await readModels.deferIndexes(definition.name);
+    projection.checkpoint = checkpoint ?? 0n;
     if (from < 0n || projection.checkpoint < from) from = projection.checkpoint;
   }
   if (from < 0n) return 'none-left';
+  // Catch-up: large pages, until one comes back short (the head is near).
+  for (;;) {
+    if (loop.stopping) return 'ended';
+    const page = await options.eventStore.readAll({
+      from: from === 0n ? 'start' : from,
+      maxCount: options.catchUpBatchSize,
+    });
+    const last = page.at(-1);
+    if (last !== undefined) {
+      if (!(await applyAndRecord(loop, page, page.length === options.catchUpBatchSize)))
+        return 'none-left';
+      from = last.position;
+    }
+    if (page.length < options.catchUpBatchSize) break;
+  }
+  // Indexes deferred by a bulk load (this one, or one killed midway) are built once, now.
+  for (const { ctx } of fed(loop)) await ctx.readModels.buildIndexes(ctx.definition.name);
   if (loop.stopping) return 'ended';
+  // Live: one subscription, small batches.
   loop.subscription = options.eventStore.subscribeToAll({ from: from === 0n ? 'start' : from });
   try {
     const iterator = loop.subscription[Symbol.asyncIterator]();
@@ -60,18 +109,8 @@ async function followOnce(loop: Loop, options: LoopOptions): Promise<'ended' | '
     for (;;) {
       const batch = await batches.next();
       if (batch.length === 0) return 'ended';
-      const projections = fed(loop);
-      if (projections.length === 0) return 'none-left';
-      const outcomes = await applyToAll(projections, batch);
-      for (const [index, projection] of projections.entries()) {
-        const outcome = outcomes[index];
-        if (outcome?.ok === false) {
-          projection.poisoned = true;
-          projection.state = 'failed';
-          projection.lastError = `stopped at position ${outcome.event.position} (${outcome.event.type}): ${outcome.error}`;
-        } else if (!loop.stopping)
-          projection.state = batch.length < options.batchSize ? 'caught-up' : 'running';
-      }
+      if (!(await applyAndRecord(loop, batch, batch.length === options.batchSize)))
+        return 'none-left';
     }
   } finally {
     await loop.subscription.close();

@@ -56,6 +56,11 @@ export interface ReadModelReader {
   ): Promise<FindResult<R>>;
 }
 
+/** Reads of one consistent state of the store: tables and checkpoints. */
+export interface ReadModelSnapshot extends ReadModelReader {
+  getCheckpoint(projection: string): Promise<bigint | undefined>;
+}
+
 /** An event parked after its handler failed every retry. */
 export interface ParkedEvent {
   id: number;
@@ -113,6 +118,14 @@ export interface ReadModelStore extends ReadModelReader {
   ensureProjection(schema: ProjectionSchema): Promise<EnsureResult>;
   /** Drops the projection's tables, checkpoint and parked events (before a rebuild). */
   dropProjection(name: string): Promise<void>;
+  /**
+   * Drops the secondary indexes of the projection's tables, for a bulk load
+   * (a replay from the log writes faster without them, and one sort builds
+   * each index afterwards). Reads still answer, by scanning. Idempotent.
+   */
+  deferIndexes(name: string): Promise<void>;
+  /** Creates the secondary indexes of the projection's tables that are missing. Idempotent. */
+  buildIndexes(name: string): Promise<void>;
   /** The last position the projection applied, or undefined when it never ran. */
   getCheckpoint(projection: string): Promise<bigint | undefined>;
   /** Parked events, oldest first (of one projection when given). */
@@ -123,6 +136,13 @@ export interface ReadModelStore extends ReadModelReader {
    * none when it throws (the error is rethrown). Transactions never interleave.
    */
   transaction<T>(fn: (tx: ReadModelTransaction) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` over one read-only snapshot: every read it makes sees the same
+   * committed state (checkpoints and rows agree), also while a runner in another
+   * process commits. For a query that reads checkpoints and then rows; also
+   * cheaper than separate reads. The store must not be called from inside `fn`.
+   */
+  read<T>(fn: (snapshot: ReadModelSnapshot) => Promise<T>): Promise<T>;
   /** Waits for the running transaction, then releases the store. Idempotent. */
   close(): Promise<void>;
 }

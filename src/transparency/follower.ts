@@ -3,8 +3,9 @@
 // live), appends each batch to the tree, and every `every` events or
 // `intervalMs` signs a checkpoint: saved in the tree store, written to the
 // witness file when one is configured (a copy outside the store, so that a
-// truncated or rewritten log cannot hide behind its own checkpoints), and
-// appended to the log as `CheckpointSigned.v1`.
+// truncated or rewritten log cannot hide behind its own checkpoints) and
+// posted to the witness URL when one is configured (in the background:
+// witness.ts), and appended to the log as `CheckpointSigned.v1`.
 import { rename, writeFile } from 'node:fs/promises';
 import {
   CHECKPOINT_STREAM,
@@ -13,10 +14,18 @@ import {
   type CheckpointSignedData,
 } from '../domain/events.js';
 import type { EventStore, RecordedEvent, Subscription } from '../eventStore/types.js';
+import { isProvenantError } from '../errors.js';
 import { Batches } from '../readModels/batches.js';
-import { checkpointText, signNote, type NoteSigner } from './note.js';
+import {
+  checkpointText,
+  openCheckpoint,
+  parseVerifierKey,
+  signNote,
+  type NoteSigner,
+} from './note.js';
 import type { SignedCheckpoint, TreeStore } from './port.js';
 import { TreeBuilder } from './treeBuilder.js';
+import { createWitnessPoster, type WitnessPoster, type WitnessStats } from './witness.js';
 
 export interface CheckpointerOptions {
   eventStore: EventStore;
@@ -26,6 +35,8 @@ export interface CheckpointerOptions {
   origin: string;
   /** Where each checkpoint is also written (atomically), outside the store. */
   witnessFile?: string;
+  /** Where each checkpoint is also posted (in the background), outside the store. */
+  witness?: WitnessPoster;
 }
 
 /**
@@ -51,6 +62,7 @@ export async function signCheckpoint(
     await writeFile(tmp, note);
     await rename(tmp, options.witnessFile);
   }
+  options.witness?.offer(note, builder.size);
   const data: CheckpointSignedData = {
     origin: options.origin,
     treeSize: builder.size,
@@ -62,12 +74,58 @@ export async function signCheckpoint(
   return checkpoint;
 }
 
-export interface FollowerOptions extends CheckpointerOptions {
+export interface FollowerOptions extends Omit<CheckpointerOptions, 'witness'> {
+  /** URL each checkpoint is POSTed to (a witness copy); failures never stop the follower. */
+  witnessUrl?: string;
+  /** Per post attempt (default 5 s). */
+  witnessTimeoutMs?: number;
+  /** Wait before the first retry, doubled for each next one (default 500 ms). */
+  witnessBackoffMs?: number;
   /** Sign after this many events (not counting checkpoints themselves). */
   every: number;
   /** ...or this long after the first unsigned event. */
   intervalMs: number;
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void;
+  /** Called when following stops on an error (the elected follower then gives up the lead). */
+  onFailure?: (error: unknown) => void;
+}
+
+/**
+ * Why checkpoints signed with `verifierKey` would not continue the tree's
+ * (the latest one is signed by another key or names another origin), or
+ * undefined when they would. Every node of one log must hold the same key.
+ */
+export async function noteKeyProblem(
+  tree: TreeStore,
+  verifierKey: string,
+): Promise<string | undefined> {
+  const latest = await tree.latestCheckpoint();
+  if (latest === undefined) return undefined;
+  try {
+    openCheckpoint(latest.note, [parseVerifierKey(verifierKey)]);
+    return undefined;
+  } catch (error) {
+    const why = isProvenantError(error) ? `${error.code}: ${error.message}` : String(error);
+    return `the latest checkpoint (size ${latest.size}) does not verify with this node's note key ${verifierKey} (${why}): every node of the log needs the same PROVENANT_LOG_KEY and PROVENANT_LOG_ORIGIN`;
+  }
+}
+
+/**
+ * Events in the tree after the latest checkpoint that are not checkpoints
+ * themselves: what a (new) follower has to sign. One page of the log decides;
+ * past a page, every unsigned leaf counts.
+ */
+async function unsignedAtStart(builder: TreeBuilder, options: FollowerOptions): Promise<number> {
+  const signed = (await options.tree.latestCheckpoint())?.size ?? 0;
+  const pending = builder.size - signed;
+  if (pending <= 0) return 0;
+  const from = signed === 0 ? 'start' : (await options.tree.leafAt(signed - 1))?.position;
+  if (from === undefined) return pending;
+  const page = await options.eventStore.readAll({ from, maxCount: Math.min(pending, 1000) });
+  if (page.length === 1000) return pending;
+  return page.filter(
+    (e) => e.position <= builder.lastPosition && e.type !== EventTypes.CheckpointSigned,
+  ).length;
 }
 
 export interface TransparencyFollower {
@@ -76,9 +134,22 @@ export interface TransparencyFollower {
   stop(): Promise<void>;
   /** The tree as this follower holds it now. */
   size(): number;
+  /** The witness URL's counts, when one is configured. */
+  witness(): WitnessStats | undefined;
 }
 
-export function createTransparencyFollower(options: FollowerOptions): TransparencyFollower {
+export function createTransparencyFollower(followerOptions: FollowerOptions): TransparencyFollower {
+  const { witnessUrl, witnessTimeoutMs, witnessBackoffMs, ...rest } = followerOptions;
+  const witness =
+    witnessUrl === undefined
+      ? undefined
+      : createWitnessPoster({
+          url: witnessUrl,
+          ...(witnessTimeoutMs === undefined ? {} : { timeoutMs: witnessTimeoutMs }),
+          ...(witnessBackoffMs === undefined ? {} : { backoffMs: witnessBackoffMs }),
+          ...(rest.log === undefined ? {} : { log: rest.log }),
+        });
+  const options = { ...rest, ...(witness === undefined ? {} : { witness }) };
   let builder: TreeBuilder | undefined;
   let subscription: Subscription | undefined;
   let loop: Promise<void> | undefined;
@@ -110,6 +181,8 @@ export function createTransparencyFollower(options: FollowerOptions): Transparen
     async start() {
       if (loop !== undefined) return;
       builder = await TreeBuilder.open(options.tree);
+      // Leaves a previous run (or leader) appended but did not sign are signed by this one.
+      unsigned = await unsignedAtStart(builder, options);
       const from = builder.lastPosition === 0n ? 'start' : builder.lastPosition;
       subscription = options.eventStore.subscribeToAll({ from });
       const batches = new Batches(subscription[Symbol.asyncIterator](), 1000, 20);
@@ -127,8 +200,9 @@ export function createTransparencyFollower(options: FollowerOptions): Transparen
           if (unsigned >= options.every) await sign();
         }
       })().catch((error: unknown) => {
-        if (!stopped)
-          options.log?.('error', 'transparency log follower stopped', { error: String(error) });
+        if (stopped) return;
+        options.log?.('error', 'transparency log follower stopped', { error: String(error) });
+        options.onFailure?.(error);
       });
     },
     async stop() {
@@ -139,5 +213,6 @@ export function createTransparencyFollower(options: FollowerOptions): Transparen
       await queue;
     },
     size: () => builder?.size ?? 0,
+    witness: () => witness?.stats(),
   };
 }

@@ -1,7 +1,8 @@
 // The tree store port: where the Merkle log projection keeps its leaves, the
 // perfect subtree hashes that proofs read, and the signed checkpoints. SQLite
-// implements it (./sqlite/treeStore.ts); a PostgreSQL adapter can follow:
-// nothing above this port names a driver.
+// (./sqlite/treeStore.ts) and PostgreSQL (./postgres/treeStore.ts) implement it,
+// and test/transparency/treeStoreConformance.ts holds both to it: nothing above
+// this port names a driver.
 import type { NodeReader } from './merkle.js';
 
 /** One leaf: the event at `position` of `$all`, hashed into leaf `index`. */
@@ -54,6 +55,8 @@ export interface TreeStore {
   saveCheckpoint(checkpoint: SignedCheckpoint): Promise<void>;
   /** The checkpoint of the largest size, if any. */
   latestCheckpoint(): Promise<SignedCheckpoint | undefined>;
+  /** The checkpoint of exactly `size` leaves, if one was signed. */
+  checkpointAt(size: number): Promise<SignedCheckpoint | undefined>;
   /** Every checkpoint, by size. */
   checkpoints(): Promise<SignedCheckpoint[]>;
   close(): Promise<void>;

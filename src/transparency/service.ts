@@ -33,6 +33,7 @@ export interface TransparencyService {
   latestCheckpoint(): Promise<SignedCheckpoint>;
   inclusionByPosition(position: bigint, treeSize?: number): Promise<InclusionProofView>;
   inclusionByEventId(eventId: string, treeSize?: number): Promise<InclusionProofView>;
+  inclusionByLeafIndex(leafIndex: number, treeSize?: number): Promise<InclusionProofView>;
   consistency(from: number, to?: number): Promise<ConsistencyProofView>;
 }
 
@@ -64,7 +65,7 @@ export function createTransparencyService(options: {
   };
 
   const checkpointNoteAt = async (size: number): Promise<string | undefined> =>
-    (await tree.checkpoints()).find((c) => c.size === size)?.note;
+    (await tree.checkpointAt(size))?.note;
 
   const inclusion = async (
     leaf: LeafRecord | undefined,
@@ -101,6 +102,8 @@ export function createTransparencyService(options: {
       inclusion(await tree.leafByPosition(position), `position ${position}`, treeSize),
     inclusionByEventId: async (eventId, treeSize) =>
       inclusion(await tree.leafByEventId(eventId), `event ${eventId}`, treeSize),
+    inclusionByLeafIndex: async (leafIndex, treeSize) =>
+      inclusion(await tree.leafAt(leafIndex), `leaf ${leafIndex}`, treeSize),
     async consistency(from, to) {
       const size = await sizeFor(to);
       if (!Number.isSafeInteger(from) || from < 1)

@@ -6,7 +6,8 @@
 import { canonicalize } from '../encoding/canonicalJson.js';
 import type { EventStore, RecordedEvent } from '../eventStore/types.js';
 import { CompactRange } from './compactRange.js';
-import { leafHash, perfectNodes } from './merkle.js';
+import { leafHash, perfectNodes, verifyInclusion, type ProofFailure } from './merkle.js';
+import type { Checkpoint } from './note.js';
 import type { AppendedLeaf, TreeStore } from './port.js';
 
 /**
@@ -89,3 +90,22 @@ export class TreeBuilder {
     }
   }
 }
+
+/**
+ * Why `event` is not leaf `leafIndex` under the signed `checkpoint` by `proof`
+ * (base64 hashes, as the API and exports serve them); undefined when it is.
+ * The leaf is recomputed from the whole stored record.
+ */
+export const eventInclusionFailure = (
+  event: RecordedEvent,
+  leafIndex: number,
+  proof: readonly unknown[],
+  checkpoint: Checkpoint,
+): ProofFailure =>
+  verifyInclusion(
+    leafIndex,
+    checkpoint.size,
+    eventLeafHash(event),
+    proof.map((h) => Buffer.from(String(h), 'base64')),
+    checkpoint.root,
+  );

@@ -9,7 +9,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.js';
@@ -22,8 +21,8 @@ import {
   passRelease,
   type Fixture,
 } from '../support/attestations.js';
+import { cliArgs } from '../support/cli.js';
 
-const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'provenant-verify-'));
 const OTHER = 'zlib/1.3/1.el9/x86_64/rpm';
 const NEVER = 'curl/8.0/1.el9/x86_64/rpm';
@@ -38,7 +37,7 @@ async function run(args: string[]): Promise<Run> {
   try {
     const { stdout, stderr } = await promisify(execFile)(
       process.execPath,
-      ['--import', 'tsx', cli, 'verify', ...args],
+      cliArgs('verify', ...args),
       { encoding: 'utf8', timeout: 60_000 },
     );
     return { status: 0, stdout, stderr };

@@ -137,6 +137,12 @@ describe('/v1/log: checkpoints and proofs', () => {
       openCheckpoint(p.checkpoint, [parseVerifierKey(signer.verifierKey)]).root.toString('base64'),
       p.rootHash,
     );
+    const byLeaf = await app.inject({
+      url: '/v1/log/proof/inclusion',
+      query: { leafIndex: String(p.leafIndex) },
+    });
+    assert.equal(byLeaf.statusCode, 200);
+    assert.deepEqual(byLeaf.json(), p, 'a leaf index names the same proof as its position');
     const c = await app.inject({
       url: '/v1/log/proof/consistency',
       query: { from: '5', to: String(latest) },
@@ -164,6 +170,9 @@ describe('/v1/log: checkpoints and proofs', () => {
       [{ position: '7', treeSize: '99999999999' }, 'inclusion', 400, 'TLOG_PROOF_RANGE'],
       [{ position: '9999' }, 'inclusion', 404, 'TLOG_LEAF_NOT_FOUND'],
       [{ position: 'x' }, 'inclusion', 400, 'HTTP_VALIDATION'],
+      [{ leafIndex: '9999' }, 'inclusion', 404, 'TLOG_LEAF_NOT_FOUND'],
+      [{ position: '7', leafIndex: '0' }, 'inclusion', 400, 'HTTP_BAD_REQUEST'],
+      [{}, 'inclusion', 400, 'HTTP_BAD_REQUEST'],
       [{ from: '0', to: '5' }, 'consistency', 400, 'TLOG_PROOF_RANGE'],
       [{ from: '9', to: '5' }, 'consistency', 400, 'TLOG_PROOF_RANGE'],
       [{ from: '5', to: '99' }, 'consistency', 400, 'TLOG_PROOF_RANGE'],

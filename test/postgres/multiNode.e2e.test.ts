@@ -3,22 +3,30 @@
 // under a short load, while the worker leading the projections is SIGKILLed
 // several times (a new worker replaces it each time). Afterwards: every
 // acknowledged event is in the log exactly once, the pipeline-events read
-// model holds exactly one row per stored event, every lag is back to 0, and a
-// write acknowledged by one node is readable at its position on the other.
+// model holds exactly one row per stored event, every lag is back to 0, a
+// write acknowledged by one node is readable at its position on the other, and
+// the Merkle log (extended by whichever worker leads it) has one leaf per
+// event, in order, under a checkpoint that verifies with the key and proofs
+// every API node serves.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { projections } from '../../projections/index.js';
 import { pipelineEventsTable } from '../../projections/pipelineEvents.js';
 import { getPostgresEventStore } from '../../src/eventStore/postgres/index.js';
+import { EventTypes } from '../../src/domain/events.js';
+import type { RecordedEvent } from '../../src/eventStore/types.js';
 import { getPostgresReadModelStore } from '../../src/readModels/postgres/index.js';
+import { verifyInclusion } from '../../src/transparency/merkle.js';
+import { openCheckpoint, parseVerifierKey } from '../../src/transparency/note.js';
+import { getPostgresTreeStore } from '../../src/transparency/postgres/index.js';
+import { eventLeafHash } from '../../src/transparency/treeBuilder.js';
 import { requirePostgres, testSchema } from '../support/postgres.js';
+import { cliArgs } from '../support/cli.js';
 
-const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const url = requirePostgres('several nodes on postgres');
 
 interface Node {
@@ -30,7 +38,7 @@ interface Node {
 }
 
 function startNode(args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<Node> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+  const child = spawn(process.execPath, cliArgs(...args), {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -81,6 +89,7 @@ if (url !== undefined)
       PROVENANT_PORT: '0',
       PROVENANT_ATTEST_ON_STAGE_PASSED: 'false',
       PROVENANT_AUTH_ANONYMOUS: 'true',
+      PROVENANT_CHECKPOINT_SECONDS: '1',
     };
 
     it('loses no acknowledged event and no read-model row while the leader is killed', async (t) => {
@@ -123,13 +132,17 @@ if (url !== undefined)
       // Kill whichever worker leads, three times; a fresh worker is started in
       // its place (in the background: a standby takes over meanwhile).
       let kills = 0;
+      let merkleKills = 0;
       const replacements: Promise<Node>[] = [];
       for (let round = 0; round < 3; round++) {
         await new Promise((r) => setTimeout(r, 1500));
-        const leader = workers.find(
-          (w) => w.child.exitCode === null && /leading projection/.test(w.log),
-        );
+        // The one leading the Merkle log when there is one, so that its takeover is tested too.
+        const alive = workers.filter((w) => w.child.exitCode === null);
+        const leader =
+          alive.find((w) => /leading merkle-log/.test(w.log)) ??
+          alive.find((w) => /leading projection/.test(w.log));
         if (leader === undefined) continue;
+        if (/leading merkle-log/.test(leader.log)) merkleKills++;
         leader.child.kill('SIGKILL');
         await leader.exited;
         kills++;
@@ -147,10 +160,13 @@ if (url !== undefined)
       t.diagnostic(`load ran ${Date.now() - t0} ms`);
       await Promise.all(replacements);
       assert.ok(kills >= 2, `killed the leader ${kills} times`);
-      t.diagnostic(`${acknowledged.size} events acknowledged, leader killed ${kills} times`);
+      t.diagnostic(
+        `${acknowledged.size} events acknowledged, leader killed ${kills} times (${merkleKills} leading the Merkle log)`,
+      );
 
       const log = getPostgresEventStore({ connectionString: url, schema });
       const readModels = getPostgresReadModelStore({ connectionString: url, schema });
+      const tree = getPostgresTreeStore({ connectionString: url, schema });
       try {
         // Read-your-writes across nodes: written through one node, read at its position on the other.
         const res = await fetch(`${apis[0]!.match}/v1/events`, {
@@ -188,9 +204,11 @@ if (url !== undefined)
         // The log: every acknowledged CloudEvent exactly once.
         const stored = new Map<string, number>();
         const eventIds = new Set<string>();
+        const all: RecordedEvent[] = [];
         let from: bigint | 'start' = 'start';
         for (;;) {
           const page = await log.readAll({ from, maxCount: 1000 });
+          all.push(...page);
           for (const e of page) {
             const id = e.metadata.context?.id;
             if (id !== undefined) stored.set(id, (stored.get(id) ?? 0) + 1);
@@ -214,7 +232,57 @@ if (url !== undefined)
         const rows = (await readModels.find(pipelineEventsTable)).rows;
         assert.equal(rows.length, eventIds.size);
         assert.deepEqual(new Set(rows.map((r) => r.eventId)), eventIds);
+
+        // The Merkle log: one leaf per event of the log, in order, whoever led it.
+        const lastReal = all.findLastIndex((e) => e.type !== EventTypes.CheckpointSigned) + 1;
+        const treeDeadline = Date.now() + 20_000;
+        while (((await tree.latestCheckpoint())?.size ?? 0) < lastReal) {
+          assert.ok(Date.now() < treeDeadline, 'no checkpoint covers the log');
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        const leaves = await tree.leaves(0, all.length);
+        assert.equal(leaves.length, all.length, 'one leaf per event');
+        leaves.forEach((leaf, i) => {
+          assert.equal(leaf.position, all[i]!.position);
+          assert.deepEqual(leaf.hash, eventLeafHash(all[i]!));
+        });
+        // Every API node serves the same signed checkpoint, key and proofs, which verify.
+        const key = (await (await fetch(`${apis[0]!.match}/v1/log/key`)).json()) as {
+          verifierKey: string;
+        };
+        const note = await (await fetch(`${apis[1]!.match}/v1/log/checkpoint`)).text();
+        const checkpoint = openCheckpoint(note, [parseVerifierKey(key.verifierKey)]);
+        assert.ok(checkpoint.size >= lastReal);
+        const event = all[Math.floor(lastReal / 2)]!;
+        const proof = (await (
+          await fetch(`${apis[0]!.match}/v1/log/proof/inclusion?position=${event.position}`)
+        ).json()) as { leafIndex: number; treeSize: number; proof: string[] };
+        assert.equal(proof.treeSize, checkpoint.size);
+        assert.equal(
+          verifyInclusion(
+            proof.leafIndex,
+            proof.treeSize,
+            eventLeafHash(event),
+            proof.proof.map((p) => Buffer.from(p, 'base64')),
+            checkpoint.root,
+          ),
+          undefined,
+        );
+        // `provenant log verify` walks the PostgreSQL log against the shared tree and its checkpoints.
+        const verify = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+          const child = execFile(
+            process.execPath,
+            cliArgs('log', 'verify', '--json'),
+            { env },
+            (_error, stdout) => resolve({ code: child.exitCode, stdout }),
+          );
+        });
+        const report = JSON.parse(verify.stdout) as { ok: boolean; checkpointsChecked: number };
+        assert.equal(verify.code, 0, verify.stdout);
+        assert.equal(report.ok, true);
+        assert.ok(report.checkpointsChecked >= 1);
       } finally {
+        await tree.close();
         await log.close();
         await readModels.close();
         for (const c of children) c.kill('SIGTERM');

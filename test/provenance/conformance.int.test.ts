@@ -16,13 +16,13 @@ import {
   verifyBundle,
   type SignerPolicy,
 } from '../../src/provenance/verify/index.js';
+import { cliArgs as provenantArgs } from '../support/cli.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 // SIGSTORE_CONFORMANCE_FIXTURES points elsewhere (e.g. a checkout of the suite).
 const fixtures =
   process.env.SIGSTORE_CONFORMANCE_FIXTURES ??
   resolve(repoRoot, '../shared/fixtures/sigstore-conformance');
-const cli = join(repoRoot, 'src/cli/main.ts');
 
 // The suite's defaults when a case has no `identity` / `issuer` file (README).
 const DEFAULT_IDENTITY =
@@ -100,7 +100,7 @@ const cliArgs = (c: Case, artifact: string = c.artifact): string[] => [
 ];
 
 const runCli = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
+  spawnSync(process.execPath, provenantArgs(...args), {
     encoding: 'utf8',
     timeout: 60_000,
   });

@@ -164,6 +164,58 @@ export function readModelConformance(name: string, harness: ReadModelHarness): v
         await assert.rejects(leaked!.upsert(things, row('a', 1)), hasCode('READ_MODEL_CLOSED'));
       }));
 
+    it('reads one snapshot: checkpoint and rows agree while a writer commits', () =>
+      withTable(async (store, { schema: s, things }) => {
+        await store.transaction(async (tx) => {
+          await tx.upsert(things, row('a', 1));
+          await tx.setCheckpoint(s.name, 10n);
+        });
+        const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+        let leaked: Parameters<Parameters<ReadModelStore['read']>[0]>[0] | undefined;
+        const reading = store.read(async (snapshot) => {
+          leaked = snapshot;
+          const checkpoint = await snapshot.getCheckpoint(s.name);
+          await sleep(40); // the writer below commits meanwhile (where the store lets it)
+          const { rows } = await snapshot.find(things);
+          return {
+            checkpoint,
+            ids: rows.map((r) => r.id),
+            a: await snapshot.get(things, { id: 'a' }),
+          };
+        });
+        await sleep(5);
+        const writing = store.transaction(async (tx) => {
+          await tx.upsert(things, row('b', 2));
+          await tx.update(things, { id: 'a' }, { seq: 5 });
+          await tx.setCheckpoint(s.name, 20n);
+        });
+        const [seen] = await Promise.all([reading, writing]);
+        if (seen.checkpoint === 10n) {
+          assert.deepEqual(seen.ids, ['a']);
+          assert.equal(seen.a?.seq, 1);
+        } else {
+          assert.equal(seen.checkpoint, 20n);
+          assert.deepEqual(seen.ids, ['a', 'b']);
+          assert.equal(seen.a?.seq, 5);
+        }
+        // After it, the writer's commit is visible; the snapshot object is closed.
+        const after = await store.read(async (snapshot) => ({
+          checkpoint: await snapshot.getCheckpoint(s.name),
+          rows: (await snapshot.find(things)).rows.length,
+        }));
+        assert.deepEqual(after, { checkpoint: 20n, rows: 2 });
+        await assert.rejects(leaked!.find(things), hasCode('READ_MODEL_CLOSED'));
+        // A read that throws rethrows, and the store goes on.
+        await assert.rejects(
+          store.read(async (snapshot) => {
+            await snapshot.get(things, { id: 'a' });
+            throw new Error('boom');
+          }),
+          /boom/,
+        );
+        assert.equal((await store.get(things, { id: 'b' }))?.seq, 2);
+      }));
+
     it('rejects rows that do not match the table declaration', () =>
       withTable(async (store, { things }) => {
         const bad = [

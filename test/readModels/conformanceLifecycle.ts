@@ -131,6 +131,34 @@ export function lifecycleConformance(harness: ReadModelHarness): void {
       assert.deepEqual(await store.get(things, { id: 'a' }), row('a', 1));
     }));
 
+  it('defers secondary indexes for a bulk load and builds them after; reads answer the same', () =>
+    withTable(async (store, { schema: s, things }) => {
+      const declared = ['owner', 'seq'].map((c) => `${things.name}_by_${c}`).sort();
+      assert.deepEqual(await harness.indexesOf(store, things.name), declared);
+      await store.transaction(async (tx) => {
+        for (let i = 0; i < 10; i++)
+          await tx.upsert(things, row(`r${i}`, i % 3, { owner: i % 2 === 0 ? 'even' : null }));
+      });
+      const query = () => store.find(things, { owner: 'even' }, { orderBy: ['seq'], limit: 4 });
+      const before = await query();
+      await store.deferIndexes(s.name);
+      await store.deferIndexes(s.name); // idempotent
+      assert.deepEqual(await harness.indexesOf(store, things.name), []);
+      assert.deepEqual(await query(), before);
+      await store.transaction((tx) => tx.upsert(things, row('r10', -1, { owner: 'even' })));
+      await store.buildIndexes(s.name);
+      await store.buildIndexes(s.name); // idempotent
+      assert.deepEqual(await harness.indexesOf(store, things.name), declared);
+      assert.deepEqual(
+        (await query()).rows.map((r) => r.id),
+        ['r10', 'r0', 'r6', 'r4'],
+      );
+      // Neither is a change of declaration: the rows stay.
+      assert.equal(await store.ensureProjection(s), 'unchanged');
+      assert.equal((await store.find(things)).rows.length, 11);
+      await store.buildIndexes(uniqueName()); // an unknown projection has nothing to build
+    }));
+
   it('rebuilds a projection whose tables changed under the same version', () =>
     withTable(async (store, { schema: s, things }) => {
       await store.transaction((tx) => tx.upsert(things, row('a', 1)));

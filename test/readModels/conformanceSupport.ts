@@ -15,6 +15,8 @@ export interface ReadModelHarness {
   createStore(): Promise<ReadModelStore>;
   /** Opens the same database again after `store` was closed. */
   reopen?(store: ReadModelStore): Promise<ReadModelStore>;
+  /** Names of the secondary indexes the database holds on `table` (from its catalog), sorted. */
+  indexesOf(store: ReadModelStore, table: string): Promise<string[]>;
 }
 
 export interface ThingRow extends Record<string, unknown> {

@@ -20,6 +20,15 @@ if (url !== undefined) {
   readModelConformance('postgres', {
     createStore: () => Promise.resolve(open()),
     reopen: (store) => Promise.resolve(open((store as PostgresReadModelStore).schema)),
+    indexesOf: async (store, table) => {
+      const { rows } = await sql(
+        url,
+        (store as PostgresReadModelStore).schema,
+        'SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1 AND indexname NOT LIKE \'%_pkey\' ORDER BY indexname COLLATE "C"',
+        [table],
+      );
+      return rows.map((r) => (r as { indexname: string }).indexname);
+    },
   });
 
   describe('postgres read-model specifics', () => {

@@ -8,18 +8,17 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { projections } from '../../projections/index.js';
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import type { EventToAppend } from '../../src/eventStore/types.js';
 import { getSQLiteReadModelStore } from '../../src/readModels/sqlite/index.js';
+import { cliArgs } from '../support/cli.js';
 
-const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'provenant-projections-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const run = (args: string[], env: Record<string, string>) =>
-  spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
+  spawnSync(process.execPath, cliArgs(...args), {
     encoding: 'utf8',
     env: { ...process.env, ...env },
     timeout: 120_000,
@@ -190,7 +189,7 @@ describe('provenant projections', () => {
     const rmPath = join(dataDir, 'provenant-readmodels.db');
     const env = { ...process.env, PROVENANT_DATA_DIR: dataDir };
     const start = () =>
-      spawn(process.execPath, ['--import', 'tsx', cli, 'projections', 'run'], {
+      spawn(process.execPath, cliArgs('projections', 'run'), {
         env,
         stdio: 'ignore',
       });

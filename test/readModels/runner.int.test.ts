@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { projections, receipts, unitSummaryTable } from '../../projections/index.js';
+import { openDatabase } from '../../src/eventStore/sqlite/database.js';
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import type { EventStore, EventToAppend } from '../../src/eventStore/types.js';
 import {
@@ -45,6 +46,31 @@ function openEnv(paths?: { logPath: string; rmPath: string }): Env {
     rmPath,
     warnings,
   };
+}
+
+/** Secondary indexes in the read-model file's catalog, sorted. */
+function indexesOf(path: string): string[] {
+  const raw = openDatabase(path, { readonly: true });
+  try {
+    return raw
+      .prepare(
+        "SELECT name FROM sqlite_schema WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex_%' AND tbl_name NOT LIKE 'rm_%' ORDER BY name",
+      )
+      .pluck()
+      .all() as string[];
+  } finally {
+    raw.close();
+  }
+}
+
+/** Every row of every read model, and the checkpoints. */
+async function snapshot(store: ReadModelStore): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const p of projections) {
+    for (const table of p.tables) out[table.name] = (await store.find(table)).rows;
+    out[`${p.name}@`] = await store.getCheckpoint(p.name);
+  }
+  return out;
 }
 
 const closeEnv = async (env: Env): Promise<void> => {
@@ -105,6 +131,7 @@ const runnerOf = (
     readModels: env.readModels,
     projections: defs,
     batchSize: 7,
+    catchUpBatchSize: 7,
     batchWindowMs: 10,
     retry: { attempts: 3, initialDelayMs: 1, maxDelayMs: 5 },
     ...extra,
@@ -269,6 +296,71 @@ describe('projection runner', () => {
     await assert.rejects(runner.rebuild('nope'), /no projection is named 'nope'/);
     await runner.stop();
     await closeEnv(env);
+  });
+
+  it('bulk-loads never-run projections at start (indexes after), equal to following live', async () => {
+    const live = openEnv();
+    const incremental = runnerOf(live, [...projections]);
+    await incremental.start();
+    for (let i = 0; i < 40; i++) {
+      await live.log.append(`unit-u${i % 3}`, [receipt(i, { producer: `p${i % 2}` })]);
+      if (i % 10 === 9) await caughtUp(incremental);
+    }
+    await caughtUp(incremental);
+    const expected = await snapshot(live.readModels);
+    await incremental.stop();
+    await closeEnv(live);
+
+    const bulk = openEnv({ logPath: live.logPath, rmPath: join(dir, `rm-bulk-${n}.db`) });
+    const deferred: string[][] = [];
+    const readModels: ReadModelStore = {
+      ...bulk.readModels,
+      // What the catalog holds while the first page commits.
+      transaction: (fn) => {
+        if (deferred.length === 0) deferred.push(indexesOf(bulk.rmPath));
+        return bulk.readModels.transaction(fn);
+      },
+    };
+    const runner = runnerOf({ ...bulk, readModels }, [...projections], { catchUpBatchSize: 15 });
+    await runner.start();
+    await caughtUp(runner);
+    assert.deepEqual(deferred, [[]]);
+    assert.deepEqual(indexesOf(bulk.rmPath), indexesOf(live.rmPath));
+    assert.ok(indexesOf(bulk.rmPath).includes('receipts_ledger_by_unit_position'));
+    assert.deepEqual(await snapshot(bulk.readModels), expected);
+    await runner.stop();
+    await closeEnv(bulk);
+  });
+
+  it('a bulk load cut short resumes from its checkpoint and still builds the indexes', async () => {
+    const env = openEnv();
+    for (let i = 0; i < 45; i++) await env.log.append(`unit-u${i % 3}`, [receipt(i)]);
+    let commits = 0;
+    const readModels: ReadModelStore = {
+      ...env.readModels,
+      transaction: (fn) =>
+        ++commits === 3
+          ? Promise.reject(new Error('SQLITE_IOERR: disk I/O error'))
+          : env.readModels.transaction(fn),
+    };
+    const runner = runnerOf({ ...env, readModels }, [...projections], {
+      catchUpBatchSize: 10,
+      restartDelayMs: 5,
+    });
+    await runner.start();
+    await caughtUp(runner);
+    assert.ok(commits > 3);
+    assert.ok(indexesOf(env.rmPath).includes('receipts_ledger_by_unit_position'));
+    const resumed = await snapshot(env.readModels);
+    await runner.stop();
+    await closeEnv(env);
+    const clean = openEnv({ logPath: env.logPath, rmPath: join(dir, `rm-clean-${n}.db`) });
+    const again = runnerOf(clean, [...projections]);
+    await again.start();
+    await caughtUp(again);
+    assert.deepEqual(resumed, await snapshot(clean.readModels));
+    await again.stop();
+    await closeEnv(clean);
   });
 
   it('rebuilds every read model from the log when the read-model file is corrupt', async () => {

@@ -25,6 +25,21 @@ readModelConformance('sqlite', {
     Promise.resolve(
       getSQLiteReadModelStore({ path: (store as SQLiteReadModelStore).path, ...quiet }),
     ),
+  indexesOf: (store, table) => {
+    const raw = openDatabase((store as SQLiteReadModelStore).path, { readonly: true });
+    try {
+      return Promise.resolve(
+        raw
+          .prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND name NOT LIKE 'sqlite_autoindex_%' ORDER BY name",
+          )
+          .pluck()
+          .all(table) as string[],
+      );
+    } finally {
+      raw.close();
+    }
+  },
 });
 
 describe('sqlite read-model file', () => {

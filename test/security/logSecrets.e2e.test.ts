@@ -13,13 +13,11 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config.js';
 import { configuredSecrets } from '../../src/security/configSecrets.js';
 import { SECRET_SAMPLES } from '../support/secretSamples.js';
 import { createStaticToken } from '../../src/security/index.js';
-
-const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+import { cliArgs } from '../support/cli.js';
 
 describe('secrets never reach the log', () => {
   const dir = mkdtempSync(join(tmpdir(), 'provenant-log-secrets-'));
@@ -66,7 +64,7 @@ describe('secrets never reach the log', () => {
     assert.ok(configured.includes(env.EVENTSTORE_PASSWORD));
     assert.ok(configured.length >= 3, 'the password and the key material');
 
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve'], {
+    const child = spawn(process.execPath, cliArgs('serve'), {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

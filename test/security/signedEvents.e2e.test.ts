@@ -10,7 +10,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { getSQLiteEventStore, type SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { buildApp } from '../../src/http/app.js';
@@ -18,10 +17,10 @@ import { createSignaturePolicy, signEvent, type CloudEventJson } from '../../src
 import { loadProducersFile, parseProducers } from '../../src/security/producersFile.js';
 import { isProvenantError } from '../../src/errors.js';
 import { anonymousAuth } from '../../src/security/index.js';
+import { cliArgs } from '../support/cli.js';
 
-const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const run = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
+  spawnSync(process.execPath, cliArgs(...args), {
     encoding: 'utf8',
     timeout: 60_000,
   });

@@ -8,11 +8,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config.js';
 import { startServer } from '../../src/http/server.js';
+import { cliArgs } from '../support/cli.js';
 
-const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'provenant-tokens-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -20,10 +19,7 @@ describe('provenant tokens create', () => {
   it('prints a token once and its hash line, which a server then accepts', async () => {
     const created = spawnSync(
       process.execPath,
-      [
-        '--import',
-        'tsx',
-        cli,
+      cliArgs(
         'tokens',
         'create',
         '--name',
@@ -34,7 +30,7 @@ describe('provenant tokens create', () => {
         'reader',
         '--source',
         'https://ci.example.com/*',
-      ],
+      ),
       { encoding: 'utf8', timeout: 60_000 },
     );
     assert.equal(created.status, 0, created.stderr);
@@ -91,14 +87,10 @@ describe('provenant tokens create', () => {
       ['--name', 'ci', '--role', 'root'],
       ['--name', 'bad name', '--role', 'admin'],
     ]) {
-      const result = spawnSync(
-        process.execPath,
-        ['--import', 'tsx', cli, 'tokens', 'create', ...args],
-        {
-          encoding: 'utf8',
-          timeout: 60_000,
-        },
-      );
+      const result = spawnSync(process.execPath, cliArgs('tokens', 'create', ...args), {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       assert.equal(result.status, 2, args.join(' '));
       assert.equal(result.stdout, '', 'no token printed');
       assert.match(result.stderr, /tokens create --help/);

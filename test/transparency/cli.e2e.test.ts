@@ -1,15 +1,16 @@
 // `provenant log verify | prove | consistency` as a user runs them, on a real
-// data directory: a witness copy checked, a proof printed and verified, an old
+// data directory: a witness copy checked (a file, and a URL), a proof printed and verified, an old
 // checkpoint proved extended, bad input refused with its own code, and an edit
 // of metadata reported with its position.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { signCheckpoint } from '../../src/transparency/follower.js';
@@ -17,12 +18,12 @@ import { verifyInclusion } from '../../src/transparency/merkle.js';
 import { noteSigner } from '../../src/transparency/note.js';
 import { getSQLiteTreeStore } from '../../src/transparency/sqlite/treeStore.js';
 import { TreeBuilder } from '../../src/transparency/treeBuilder.js';
+import { cliArgs } from '../support/cli.js';
 
-const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'provenant-tlog-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const run = (args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
+  spawnSync(process.execPath, cliArgs(...args), {
     encoding: 'utf8',
     timeout: 120_000,
     env: { ...process.env, PROVENANT_DATA_DIR: dir },
@@ -68,6 +69,43 @@ describe('provenant log verify | prove | consistency', () => {
     assert.equal(report.ok, true);
     assert.equal(report.events, 8);
     assert.equal(report.checkpointsChecked, 5);
+  });
+
+  it('fetches a witness copy from a URL, and refuses one that cannot be fetched', async () => {
+    const note = readFileSync(witness, 'utf8');
+    const server = createServer((request, response) => {
+      if (request.url === '/latest')
+        response.writeHead(200, { 'content-type': 'text/plain' }).end(note);
+      else response.writeHead(404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const base = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+    const runAsync = (args: string[]) =>
+      promisify(execFile)(process.execPath, cliArgs(...args), {
+        encoding: 'utf8',
+        timeout: 120_000,
+        env: { ...process.env, PROVENANT_DATA_DIR: dir },
+      }).then(
+        (r) => ({ status: 0, ...r }),
+        (e: { code: number; stdout: string; stderr: string }) => ({ status: e.code, ...e }),
+      );
+    try {
+      const res = await runAsync(['log', 'verify', '--checkpoint', `${base}/latest`, '--json']);
+      assert.equal(res.status, 0, res.stderr + res.stdout);
+      assert.equal(
+        (JSON.parse(res.stdout) as { checkpointsChecked: number }).checkpointsChecked,
+        5,
+      );
+      const missing = await runAsync(['log', 'verify', '--checkpoint', `${base}/gone`]);
+      assert.equal(missing.status, 2, missing.stderr + missing.stdout);
+      assert.match(
+        missing.stderr,
+        /TLOG_MALFORMED_NOTE: Checkpoint http:\/\/.*\/gone cannot be fetched: it answered 404/,
+      );
+    } finally {
+      server.close();
+    }
   });
 
   it('prints an inclusion proof that verifies', () => {

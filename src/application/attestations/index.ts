@@ -24,3 +24,5 @@ export type {
   VerifyAttestationInput,
   VerifyExpectations,
 } from './verifyAttestation.js';
+export { checkLogInclusions } from './logChecks.js';
+export type { AttestationRef, LogAnchor, LogSource, LogVerification } from './logChecks.js';

@@ -26,6 +26,7 @@ import {
   type VerifiedSigner,
 } from '../../provenance/verify/index.js';
 import type { StagePolicy } from './definitionDigests.js';
+import { checkLogInclusions, type LogVerification } from './logChecks.js';
 import type { ReceiptEvidence } from './queries.js';
 
 /** The predicate type of each kind. */
@@ -48,8 +49,11 @@ export interface VerifyExpectations {
 
 /** What verification asks of a store; its failures make the report `could-not-check`. */
 export interface VerificationStore {
-  /** The stage's current policy; undefined when the store does not know the stage. */
-  currentStagePolicy(stageId: string): Promise<StagePolicy | undefined>;
+  /**
+   * The stage's current policy; undefined when the store does not know the stage.
+   * Absent where "current" cannot be known (an export): the policy is not checked.
+   */
+  currentStagePolicy?(stageId: string): Promise<StagePolicy | undefined>;
   /** A receipt's evidence; undefined when the log does not hold it. */
   receiptEvidence(receiptId: string): Promise<ReceiptEvidence | undefined>;
 }
@@ -79,6 +83,8 @@ export type VerificationResult = 'valid' | 'invalid' | 'could-not-check';
 export interface VerificationReport {
   result: VerificationResult;
   checks: VerificationCheck[];
+  /** What was not checked and why, and where trust came from (e.g. a log key taken from the store). */
+  notes?: string[];
   signer?: VerifiedSigner;
   statement?: {
     predicateType: string;
@@ -141,12 +147,35 @@ function policyStage(uri: string | undefined): { stageId: string; version: numbe
 const errorText = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);
 
-/** Verifies an attestation; `store` adds the policy and evidence checks. Never throws for a bad bundle. */
+/** The unit a statement is about, when it says (a VSA's resourceUri, a provenance's unit parameter). */
+function statementUnit(statement: KnownStatement): string | undefined {
+  if (statement.predicateType === SLSA_VSA_PREDICATE_TYPE) {
+    const prefix = unitUri('');
+    const uri = statement.predicate.resourceUri;
+    try {
+      return uri.startsWith(prefix) ? decodeURIComponent(uri.slice(prefix.length)) : undefined;
+    } catch {
+      return undefined; // a malformed escape: no unit
+    }
+  }
+  if (statement.predicateType === SLSA_PROVENANCE_PREDICATE_TYPE) {
+    const unit = statement.predicate.buildDefinition.externalParameters['unit'];
+    return typeof unit === 'string' ? unit : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Verifies an attestation; `store` adds the policy and evidence checks, `log`
+ * the Merkle log checks of its receipts (logChecks.ts). Never throws for a bad bundle.
+ */
 export async function verifyAttestation(
   input: VerifyAttestationInput,
   store?: VerificationStore,
+  log?: LogVerification,
 ): Promise<VerificationReport> {
   const checks: VerificationCheck[] = [];
+  const notes: string[] = [];
   const pass = (name: string, message: string): void => {
     checks.push({ name, ok: true, outcome: 'passed', message });
   };
@@ -172,6 +201,7 @@ export async function verifyAttestation(
         ? 'could-not-check'
         : 'valid',
     checks,
+    ...(notes.length === 0 ? {} : { notes }),
     ...extra,
   });
 
@@ -305,7 +335,11 @@ export async function verifyAttestation(
 
   // 4. Against the store: the current policy, and the evidence.
   if (store !== undefined) {
-    if (statement.predicateType === SLSA_VSA_PREDICATE_TYPE && stageOfPolicy !== undefined) {
+    if (
+      statement.predicateType === SLSA_VSA_PREDICATE_TYPE &&
+      stageOfPolicy !== undefined &&
+      store.currentStagePolicy !== undefined
+    ) {
       const attested = statement.predicate.policy.digest?.['sha256'];
       try {
         const current = await store.currentStagePolicy(stageOfPolicy.stageId);
@@ -362,6 +396,26 @@ export async function verifyAttestation(
       fail('evidence', first.code, problems.map((p) => p.message).join('; '));
     } else if (relied.length > 0)
       pass('evidence', `${relied.length} receipt(s) in the log, unrevoked, digests matching`);
+  }
+
+  // 5. The receipts in the Merkle log, under a signed checkpoint.
+  if (log !== undefined) {
+    const unit = expected.unit ?? statementUnit(statement);
+    await checkLogInclusions(
+      log,
+      {
+        ...(unit === undefined ? {} : { unit }),
+        statementDigest: createHash('sha256').update(verified.payload).digest('hex'),
+      },
+      reliedOnReceipts(statement),
+      {
+        pass,
+        fail,
+        couldNotCheck: (name, code, message) =>
+          checks.push({ name, ok: false, outcome: 'could-not-check', code, message }),
+        note: (message) => notes.push(message),
+      },
+    );
   }
   return report(summary);
 }

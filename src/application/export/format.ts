@@ -4,8 +4,8 @@
 // (verifyExport.ts), so that both agree on every name and field.
 import { createHash } from 'node:crypto';
 import { EXPORT_FORMAT } from '../../domain/events.js';
-import { toEventJson, type EventJson } from '../../eventStore/eventJson.js';
-import type { RecordedEvent, RecordedMetadata } from '../../eventStore/types.js';
+import { fromEventJson, toEventJson, type EventJson } from '../../eventStore/eventJson.js';
+import type { RecordedEvent } from '../../eventStore/types.js';
 
 export { EXPORT_FORMAT };
 
@@ -61,8 +61,6 @@ export const eventLine = (event: RecordedEvent): string =>
 export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const DECIMAL = /^(?:0|[1-9][0-9]*)$/;
-
 /** An event line read back as a stored event, or a message saying what is wrong with it. */
 export function parseEventLine(text: string): RecordedEvent | string {
   let value: unknown;
@@ -71,28 +69,5 @@ export function parseEventLine(text: string): RecordedEvent | string {
   } catch {
     return 'not JSON';
   }
-  if (!isRecord(value)) return 'not a JSON object';
-  const { id, type, stream, revision, position, recordedAt, data, metadata } = value;
-  if (typeof id !== 'string' || id === '') return 'no id';
-  if (typeof type !== 'string' || type === '') return 'no type';
-  if (typeof stream !== 'string' || stream === '') return 'no stream';
-  if (typeof revision !== 'number' || !Number.isSafeInteger(revision) || revision < 0)
-    return 'no revision';
-  if (typeof position !== 'string' || !DECIMAL.test(position))
-    return 'no position (a decimal string)';
-  if (typeof recordedAt !== 'string') return 'no recordedAt';
-  if (!('data' in value)) return 'no data';
-  if (!isRecord(metadata)) return 'no metadata';
-  if (typeof metadata['contentDigest'] !== 'string' || typeof metadata['prevDigest'] !== 'string')
-    return 'no contentDigest or prevDigest in its metadata';
-  return {
-    id,
-    type,
-    stream,
-    revision,
-    position: BigInt(position),
-    recordedAt,
-    data,
-    metadata: metadata as RecordedMetadata,
-  };
+  return fromEventJson(value);
 }

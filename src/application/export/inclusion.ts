@@ -5,16 +5,20 @@
 // verifier notes them.
 import { isProvenantError, type ErrorCode } from '../../errors.js';
 import type { RecordedEvent } from '../../eventStore/types.js';
-import { verifyInclusion } from '../../transparency/merkle.js';
-import { openCheckpoint, parseVerifierKey } from '../../transparency/note.js';
+import {
+  openCheckpoint,
+  parseVerifierKey,
+  type Checkpoint,
+  type NoteVerifier,
+} from '../../transparency/note.js';
 import type { TransparencyService } from '../../transparency/service.js';
-import { eventLeafHash } from '../../transparency/treeBuilder.js';
+import { eventInclusionFailure } from '../../transparency/treeBuilder.js';
 
 export const CHECKPOINT_FILE = 'transparency/checkpoint.txt';
 export const LOG_KEY_FILE = 'transparency/log-key.txt';
 export const PROOFS_FILE = 'transparency/proofs.jsonl';
 
-interface ProofLine {
+export interface ProofLine {
   eventId: string;
   leafIndex: number;
   treeSize: number;
@@ -60,6 +64,38 @@ export async function inclusionFiles(
   return files;
 }
 
+/** The note verifier of the exported key file; TLOG_BAD_KEY when it is missing or malformed. */
+export const exportedVerifier = (files: ReadonlyMap<string, Buffer>): NoteVerifier =>
+  parseVerifierKey((files.get(LOG_KEY_FILE) ?? Buffer.alloc(0)).toString('utf8'));
+
+/** The exported inclusion proofs by event id; `malformed` is told of each line that is not JSON. */
+export function exportedProofs(
+  files: ReadonlyMap<string, Buffer>,
+  malformed: () => void = () => undefined,
+): Map<string, ProofLine> {
+  const proofs = new Map<string, ProofLine>();
+  for (const line of (files.get(PROOFS_FILE) ?? Buffer.alloc(0)).toString('utf8').split('\n')) {
+    if (line === '') continue;
+    try {
+      const parsed = JSON.parse(line) as ProofLine;
+      proofs.set(parsed.eventId, parsed);
+    } catch {
+      malformed();
+    }
+  }
+  return proofs;
+}
+
+/** Why an exported proof does not show `event` under `checkpoint`; undefined when it does. */
+export const proofFailure = (
+  event: RecordedEvent,
+  p: ProofLine,
+  checkpoint: Checkpoint,
+): string | undefined =>
+  p.treeSize !== checkpoint.size || !Array.isArray(p.proof)
+    ? `its proof is not for the checkpoint's size ${checkpoint.size}`
+    : eventInclusionFailure(event, p.leafIndex, p.proof, checkpoint);
+
 /** Checks that every exported event is included under the exported checkpoint. */
 export function checkInclusions(
   files: ReadonlyMap<string, Buffer>,
@@ -74,8 +110,7 @@ export function checkInclusions(
   }
   let checkpoint;
   try {
-    const key = parseVerifierKey((files.get(LOG_KEY_FILE) ?? Buffer.alloc(0)).toString('utf8'));
-    checkpoint = openCheckpoint(noteText.toString('utf8'), [key]);
+    checkpoint = openCheckpoint(noteText.toString('utf8'), [exportedVerifier(files)]);
   } catch (error) {
     problem(
       'EXPORT_CHECKPOINT_INVALID',
@@ -84,16 +119,9 @@ export function checkInclusions(
     );
     return 0;
   }
-  const proofs = new Map<string, ProofLine>();
-  for (const line of (files.get(PROOFS_FILE) ?? Buffer.alloc(0)).toString('utf8').split('\n')) {
-    if (line === '') continue;
-    try {
-      const parsed = JSON.parse(line) as ProofLine;
-      proofs.set(parsed.eventId, parsed);
-    } catch {
-      problem('EXPORT_NOT_IN_LOG', `a line of ${PROOFS_FILE} is not JSON`, PROOFS_FILE);
-    }
-  }
+  const proofs = exportedProofs(files, () =>
+    problem('EXPORT_NOT_IN_LOG', `a line of ${PROOFS_FILE} is not JSON`, PROOFS_FILE),
+  );
   let included = 0;
   let unproved = 0;
   for (const event of events) {
@@ -102,16 +130,7 @@ export function checkInclusions(
       unproved++;
       continue;
     }
-    const failure =
-      p.treeSize !== checkpoint.size || !Array.isArray(p.proof)
-        ? `its proof is not for the checkpoint's size ${checkpoint.size}`
-        : verifyInclusion(
-            p.leafIndex,
-            p.treeSize,
-            eventLeafHash(event),
-            p.proof.map((h) => Buffer.from(String(h), 'base64')),
-            checkpoint.root,
-          );
+    const failure = proofFailure(event, p, checkpoint);
     if (failure === undefined) included++;
     else
       problem(

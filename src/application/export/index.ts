@@ -27,3 +27,4 @@ export {
   type ExportManifest,
   type ManifestFile,
 } from './format.js';
+export { exportEvidence, type ExportEvidence } from './evidence.js';

@@ -151,18 +151,7 @@ const chainCode = (problem: IntegrityProblem): ErrorCode =>
  * only when `path` is neither a folder nor a file.
  */
 export async function verifyExport(path: string): Promise<VerifyExportResult> {
-  let stat;
-  try {
-    stat = lstatSync(path);
-  } catch (error) {
-    throw new ProvenantError('EXPORT_UNREADABLE', `${path} does not exist`, { cause: error });
-  }
-  if (stat.isDirectory()) return verifyExportFiles(path, 'folder', readFolder(path));
-  if (!stat.isFile() || !isArchivePath(path))
-    throw new ProvenantError(
-      'EXPORT_UNREADABLE',
-      `${path} is neither a folder nor a .tar.gz (or .tgz) file`,
-    );
+  if (exportForm(path) === 'folder') return verifyExportFiles(path, 'folder', readFolder(path));
   try {
     return verifyExportFiles(path, 'archive', await readArchive(path));
   } catch (error) {
@@ -173,6 +162,32 @@ export async function verifyExport(path: string): Promise<VerifyExportResult> {
       problems: [{ code: 'EXPORT_UNREADABLE', message: error.message, path }],
     };
   }
+}
+
+/** Whether `path` is an export folder or archive; EXPORT_UNREADABLE when it is neither. */
+function exportForm(path: string): 'folder' | 'archive' {
+  let stat;
+  try {
+    stat = lstatSync(path);
+  } catch (error) {
+    throw new ProvenantError('EXPORT_UNREADABLE', `${path} does not exist`, { cause: error });
+  }
+  if (stat.isDirectory()) return 'folder';
+  if (!stat.isFile() || !isArchivePath(path))
+    throw new ProvenantError(
+      'EXPORT_UNREADABLE',
+      `${path} is neither a folder nor a .tar.gz (or .tgz) file`,
+    );
+  return 'archive';
+}
+
+/** The files of an export (a folder or a .tar.gz); EXPORT_UNREADABLE when they cannot be read. */
+export async function readExport(path: string): Promise<{
+  form: 'folder' | 'archive';
+  contents: { files: ReadonlyMap<string, Buffer>; others: readonly string[] };
+}> {
+  const form = exportForm(path);
+  return { form, contents: form === 'folder' ? readFolder(path) : await readArchive(path) };
 }
 
 const emptyResult = (source: string, form: 'folder' | 'archive'): VerifyExportResult => ({

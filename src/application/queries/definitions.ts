@@ -33,5 +33,5 @@ export const definitionQueries = (ctx: ServiceContext): DefinitionQueries => ({
     const { stages } = await ctx.definitions.load();
     return [...stages.values()].map(stageView).sort(byId((s) => s.stageId));
   },
-  currentDefinitions: async () => (await ctx.definitions.load()).definitions,
+  currentDefinitions: async (options) => (await ctx.definitions.load(options)).definitions,
 });

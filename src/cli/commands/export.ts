@@ -1,7 +1,6 @@
 // `provenant export` and `provenant verify-export`: a unit's evidence as a
 // self-contained folder or .tar.gz (events, definitions, attestations, keys, a
 // manifest), and its offline verification (docs/export.md).
-import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { Command } from 'commander';
 import {
@@ -9,7 +8,7 @@ import {
   verifyExport,
   type VerifyExportResult,
 } from '../../application/export/index.js';
-import { openEventStore, openTransparency } from '../../composition.js';
+import { openEventStore, openTransparency, treeStoreExists } from '../../composition.js';
 import { loadConfig } from '../../config.js';
 import { envHelp, exitCodesHelp } from '../shared.js';
 import { SIGNING_KEY_VARIABLE, signingPublicKeys } from '../signingKey.js';
@@ -54,10 +53,8 @@ ${envHelp()}
       const config = loadConfig();
       const keys = signingPublicKeys(options.publicKey, config.attestation.signingKeyPath);
       const { store } = openEventStore(config);
-      // The Merkle log's checkpoint and proofs go in when its file exists (docs/transparency.md).
-      const transparency = existsSync(config.transparency.path)
-        ? openTransparency(config)
-        : undefined;
+      // The Merkle log's checkpoint and proofs go in when it exists (docs/transparency.md).
+      const transparency = treeStoreExists(config) ? openTransparency(config) : undefined;
       try {
         const result = await exportUnit(store, unitKey, {
           out: options.out,

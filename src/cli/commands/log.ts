@@ -21,6 +21,12 @@ Merkle log recorded, and recomputes the Merkle root at every signed checkpoint
 one stream's digests and chain only.`;
 
 const verifyHelp = `
+Examples:
+  provenant log verify
+  provenant log verify --checkpoint /mnt/witness/checkpoint.txt
+  provenant log verify --checkpoint https://witness.example/provenant/latest --json
+  provenant log verify --stream unit-openssl/3.2.1/2.el9/x86_64/rpm
+
 ${exitCodesHelp([
   [0, 'the log (or the stream) is intact'],
   [1, 'a problem: each printed with its position (stream, revision when known)'],
@@ -38,8 +44,8 @@ const verifyCommand = (name: string): Command =>
     .option('--stream <name>', 'verify one stream only')
     .option('--json', 'print the result as JSON')
     .option(
-      '--checkpoint <file...>',
-      'also check against these signed checkpoints (witness copies)',
+      '--checkpoint <file-or-url...>',
+      'also check against these signed checkpoints (witness copies: files, or http(s) URLs to GET)',
     )
     .option('--key <verifierKey...>', 'also trust checkpoints signed by this note verifier key')
     .addHelpText('after', verifyHelp);

@@ -4,7 +4,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
-import { openEventStore, openTransparency } from '../../composition.js';
+import {
+  openEventStore,
+  openTransparency,
+  openTreeStore,
+  treeStoreExists,
+} from '../../composition.js';
 import { loadConfig, type Config } from '../../config.js';
 import { ProvenantError } from '../../errors.js';
 import { verifyConsistency, verifyInclusion } from '../../transparency/merkle.js';
@@ -16,7 +21,6 @@ import {
   type NoteVerifier,
 } from '../../transparency/note.js';
 import type { TreeStore } from '../../transparency/port.js';
-import { getSQLiteTreeStore } from '../../transparency/sqlite/treeStore.js';
 import { verifyLog, type LogVerifyReport } from '../../transparency/verifyLog.js';
 import { envHelp, exitCodesHelp } from '../shared.js';
 
@@ -33,11 +37,9 @@ function verifiersFor(config: Config, keys: readonly string[]): NoteVerifier[] {
   return verifiers;
 }
 
-/** The tree store when its file exists (verification never creates one). */
+/** The tree store when it exists (verification never creates a SQLite file); on PostgreSQL, the shared one. */
 const existingTree = (config: Config): TreeStore | undefined =>
-  config.transparency.path === ':memory:' || !existsSync(config.transparency.path)
-    ? undefined
-    : getSQLiteTreeStore({ path: config.transparency.path });
+  treeStoreExists(config) ? openTreeStore(config) : undefined;
 
 function readText(file: string, what: string): string {
   try {
@@ -46,6 +48,26 @@ function readText(file: string, what: string): string {
     throw new ProvenantError('TLOG_MALFORMED_NOTE', `${what} ${file} cannot be read`, {
       cause: error,
     });
+  }
+}
+
+/** A witness copy: a file, or an http(s) URL fetched with GET (a witness service). */
+async function readWitness(source: string): Promise<string> {
+  if (!/^https?:\/\//.test(source)) return readText(source, 'Checkpoint file');
+  try {
+    const response = await fetch(source, {
+      headers: { accept: 'text/plain' },
+      signal: AbortSignal.timeout(15_000),
+    });
+    if (!response.ok) throw new Error(`it answered ${response.status}`);
+    return await response.text();
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    throw new ProvenantError(
+      'TLOG_MALFORMED_NOTE',
+      `Checkpoint ${source} cannot be fetched: ${cause ?? (error instanceof Error ? error.message : String(error))}`,
+      { cause: error },
+    );
   }
 }
 
@@ -93,10 +115,9 @@ export interface WholeLogOptions {
 export async function verifyWholeLog(options: WholeLogOptions): Promise<number> {
   const config = loadConfig();
   const verifiers = verifiersFor(config, options.key ?? []);
-  const witnesses = (options.checkpoint ?? []).map((file) => ({
-    source: `witness ${file}`,
-    note: readText(file, 'Checkpoint file'),
-  }));
+  const witnesses: { source: string; note: string }[] = [];
+  for (const source of options.checkpoint ?? [])
+    witnesses.push({ source: `witness ${source}`, note: await readWitness(source) });
   const { store, description } = openEventStore(config);
   const tree = existingTree(config);
   const bar = progress(options.json === true);

@@ -11,7 +11,6 @@ import {
   openReadModels,
   openTransparency,
   prepareBackends,
-  runsMerkleFollower,
 } from '../../composition.js';
 import type { EventStore } from '../../eventStore/types.js';
 import { loadConfig } from '../../config.js';
@@ -86,19 +85,18 @@ nothing with the API but the log and the read-model database.`,
         console.error(`${level}: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
       // With read models on PostgreSQL, each projection runs in the one worker that wins its lock.
       const workers = createProjectionWorkers({ eventStore: store, readModels, projections, log });
-      // The Merkle log of `$all` runs beside the projections (docs/transparency.md).
-      // Not on PostgreSQL: its tree store is a local file and no leader signs for it yet.
-      const transparency = runsMerkleFollower(config) ? openTransparency(config) : undefined;
-      const follower =
-        transparency === undefined
-          ? undefined
-          : createMerkleFollower(config, store, transparency, log);
+      // The Merkle log of `$all` runs beside the projections (docs/transparency.md);
+      // on PostgreSQL, in the one process elected among all nodes and workers.
+      const transparency = openTransparency(config);
+      const follower = createMerkleFollower(config, store, transparency, log);
       try {
-        await prepareBackends([store, readModels], (message) => log('warn', message));
+        await prepareBackends([store, readModels, transparency.tree], (message) =>
+          log('warn', message),
+        );
         await workers.start();
-        await follower?.start();
+        await follower.start();
         console.error(
-          `projections running: ${projections.map((p) => p.name).join(', ')}${follower === undefined ? '' : ', merkle log'}`,
+          `projections running: ${projections.map((p) => p.name).join(', ')}, merkle log`,
         );
         await new Promise<void>((resolve) => {
           process.once('SIGTERM', () => resolve());
@@ -106,8 +104,8 @@ nothing with the API but the log and the read-model database.`,
         });
         console.error('stopping: finishing in-flight batches');
       } finally {
-        await follower?.stop();
-        await transparency?.tree.close();
+        await follower.stop();
+        await transparency.tree.close();
         await workers.stop();
         await readModels.close();
         await store.close();

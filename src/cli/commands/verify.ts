@@ -3,16 +3,20 @@
 //   provenant verify --unit KEY --stage release --key pub.pem --store URL
 // exits 0 only when the unit's latest VSA for the stage is validly signed, says
 // PASSED for that unit and stage, carries the stage's current policy, and every
-// receipt it relies on is in the log, unrevoked, with the attested digest.
+// receipt it relies on is in the log, unrevoked, with the attested digest, and
+// included in the Merkle log under the checkpoint the attestation names. With
+// --export DIR the same checks run offline against an export.
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import {
   artifactSha256,
   verifyAttestation,
-  type VerificationCheck,
+  type LogVerification,
   type VerificationReport,
   type VerifyExpectations,
 } from '../../application/attestations/index.js';
+import { exportEvidence, type ExportEvidence } from '../../application/export/index.js';
+import { parseVerifierKey } from '../../transparency/note.js';
 import type { AttestationKind } from '../../domain/events.js';
 import { isProvenantError, type ErrorCode } from '../../errors.js';
 import {
@@ -23,6 +27,7 @@ import {
 import { exitCodesHelp, USAGE_ERROR } from '../shared.js';
 import { apiToken } from '../../config.js';
 import { storeClient, StoreProblem, type StoreClient } from '../storeClient.js';
+import { logKeyText, printReport, withExportCheck } from './verifyReport.js';
 
 interface VerifyOptions {
   bundle?: string;
@@ -37,6 +42,8 @@ interface VerifyOptions {
   builderId?: string;
   verifierId?: string;
   store?: string;
+  export?: string;
+  logKey?: string;
   json?: boolean;
 }
 
@@ -105,27 +112,6 @@ async function latestVsa(
   }
 }
 
-const MARK: Record<VerificationCheck['outcome'], string> = {
-  passed: 'ok  ',
-  failed: 'FAIL',
-  'could-not-check': '??  ',
-};
-const HEADLINE: Record<VerificationReport['result'], string> = {
-  valid: 'VALID',
-  invalid: 'INVALID',
-  'could-not-check': 'COULD NOT CHECK',
-};
-
-function printReport(report: VerificationReport, context: { what: string; store?: string }): void {
-  console.log(`${HEADLINE[report.result]}: ${context.what}`);
-  for (const check of report.checks)
-    console.log(
-      `  ${MARK[check.outcome]} ${check.name}: ${check.message}${check.code === undefined ? '' : ` [${check.code}]`}`,
-    );
-  if (context.store === undefined && report.result === 'valid')
-    console.log('  note: no --store: the current policy and the evidence were not checked');
-}
-
 export function verifyCommand(): Command {
   return new Command('verify')
     .summary('Verify an attestation (signature, statement, expectations, evidence)')
@@ -139,8 +125,19 @@ policy is the stage's current one (no gate or stage definition changed since)
 and that every receipt the attestation relies on is in the log, unrevoked, with
 the attested digest.
 
+With --store it also checks the receipts in the store's Merkle log
+(docs/transparency.md): the checkpoint the attestation names is signed by the
+log key (--log-key FILE, the key GET /v1/log/key serves; without it, the key
+the store serves, trusted on first use and said so), each receipt's leaf holds
+the receipt's stored event and is included under that checkpoint, and the
+store's latest checkpoint extends it (a log rewritten since fails). An
+attestation that names no checkpoint is a note, or could-not-check with
+--log-key. --export DIR checks the same offline against an export instead of a
+store: the export verified, the receipts in it, and their inclusion under its
+signed checkpoint.
+
 --unit and --stage without --bundle fetch the unit's latest VSA for the stage
-from --store: the release gate.`,
+from --store or --export: the release gate.`,
     )
     .option('--bundle <file>', 'the Sigstore bundle (JSON) to verify')
     .option('--unit <key>', 'the unit the attestation must be about (NVRPP key)')
@@ -167,7 +164,20 @@ from --store: the release gate.`,
     .option('--artifact <file-or-digest>', 'the artifact: a file, or sha256:<64 hex>')
     .option('--builder-id <uri>', 'expected builder id (provenance)')
     .option('--verifier-id <uri>', 'expected verifier id (VSA)')
-    .option('--store <url>', 'a Provenant to check the policy and the evidence against')
+    .option(
+      '--store <url>',
+      'a Provenant to check the policy, the evidence and its Merkle log against',
+    )
+    .addOption(
+      new Option(
+        '--export <dir>',
+        'an export (folder or .tar.gz) to check the evidence against, offline',
+      ).conflicts('store'),
+    )
+    .option(
+      '--log-key <file>',
+      'the Merkle log note verifier key to trust (text or GET /v1/log/key JSON)',
+    )
     .option('--json', 'print the report as JSON')
     .addHelpText(
       'after',
@@ -176,22 +186,44 @@ Examples:
   provenant verify --unit openssl/3.2.1/2.el9/x86_64/rpm --stage release \\
       --key signing-key.pub.pem --store http://provenant:8080
   provenant verify --bundle att.json --key pub.pem --artifact openssl.rpm
+  curl -s http://provenant:8080/v1/log/key > log-key.json   # once, kept where you trust it
+  provenant verify --unit openssl/3.2.1/2.el9/x86_64/rpm --stage release \\
+      --key signing-key.pub.pem --store http://provenant:8080 --log-key log-key.json
+  provenant verify --unit openssl/3.2.1/2.el9/x86_64/rpm --stage release \\
+      --key signing-key.pub.pem --export openssl-export.tar.gz --log-key log-key.json
 
 ${exitCodesHelp([
   [0, 'valid: every check passed'],
   [1, 'invalid: a check failed (each failure printed with its code)'],
   [2, 'usage error (missing option, unreadable file, malformed digest)'],
-  [3, 'could not check: the store cannot be reached, or a bundle was not retained'],
+  [
+    3,
+    'could not check: the store cannot be reached, a bundle was not retained, or --log-key was given and the log cannot be checked',
+  ],
 ])}
 `,
     )
     .action(async (options: VerifyOptions, command: Command) => {
       if (options.bundle === undefined && options.unit === undefined)
-        command.error('error: give --bundle FILE, or --unit KEY --stage ID with --store URL');
+        command.error(
+          'error: give --bundle FILE, or --unit KEY --stage ID with --store URL or --export DIR',
+        );
       if (options.bundle === undefined && options.stage === undefined)
         command.error('error: --unit without --bundle needs --stage (the VSA of which stage?)');
-      if (options.bundle === undefined && options.store === undefined)
-        command.error('error: --unit and --stage fetch the VSA from --store URL; give --store');
+      if (
+        options.bundle === undefined &&
+        options.store === undefined &&
+        options.export === undefined
+      )
+        command.error(
+          'error: --unit and --stage fetch the VSA from --store URL or --export DIR; give one',
+        );
+      if (
+        options.logKey !== undefined &&
+        options.store === undefined &&
+        options.export === undefined
+      )
+        command.error('error: --log-key checks the Merkle log of --store or --export; give one');
       let policy: SignerPolicy;
       if (options.key !== undefined)
         policy = { publicKey: readOrFail(command, options.key, 'key') };
@@ -215,9 +247,17 @@ ${exitCodesHelp([
             ? options.artifact
             : readOrFail(command, options.artifact, 'artifact');
       let trustedRoot: TrustedRoot | undefined;
+      let trustedKey: LogVerification['trustedKey'];
+      let evidence: ExportEvidence | undefined;
       try {
         if (artifact !== undefined) artifactSha256(artifact); // a malformed digest is a usage error
         if (options.trustedRoot !== undefined) trustedRoot = loadTrustedRoot(options.trustedRoot);
+        if (options.logKey !== undefined) {
+          const key = logKeyText(readOrFail(command, options.logKey, 'log key'));
+          parseVerifierKey(key); // a malformed key is a usage error
+          trustedKey = { key, from: `from --log-key ${options.logKey}` };
+        }
+        if (options.export !== undefined) evidence = await exportEvidence(options.export);
       } catch (error) {
         if (!isProvenantError(error)) throw error;
         console.error(`provenant: verify: ${error.code}: ${error.message}`);
@@ -239,7 +279,25 @@ ${exitCodesHelp([
       let attestationId: string | undefined;
       let bundle: unknown;
       if (options.bundle !== undefined) bundle = readOrFail(command, options.bundle, 'bundle');
-      else {
+      else if (evidence !== undefined) {
+        const vsa = evidence.latestVsa(options.stage as string);
+        attestationId = vsa?.attestationId;
+        if (vsa === undefined)
+          report = early(
+            'attestation',
+            'VERIFY_NO_ATTESTATION',
+            `The export has no VSA for stage ${options.stage ?? ''}`,
+            'failed',
+          );
+        else if (vsa.bundle === undefined)
+          report = early(
+            'attestation',
+            'ATTEST_BUNDLE_NOT_RETAINED',
+            `The export's VSA ${vsa.attestationId} was recorded without its bundle`,
+            'could-not-check',
+          );
+        else bundle = vsa.bundle;
+      } else {
         let fetched;
         try {
           fetched = await latestVsa(
@@ -264,23 +322,33 @@ ${exitCodesHelp([
           expected,
           ...(trustedRoot === undefined ? {} : { trustedRoot }),
         },
-        client,
+        client ?? evidence?.store,
+        client !== undefined
+          ? { source: client.log, ...(trustedKey === undefined ? {} : { trustedKey }) }
+          : evidence !== undefined
+            ? { source: evidence.log, ...(trustedKey === undefined ? {} : { trustedKey }) }
+            : undefined,
       );
+      if (evidence !== undefined) report = withExportCheck(report, evidence);
       const what =
         options.bundle ??
-        `${attestationId === undefined ? 'no VSA' : `VSA ${attestationId}`} of ${options.unit ?? ''} for stage ${options.stage ?? ''}`;
+        `${attestationId === undefined ? 'no VSA' : `VSA ${attestationId}`} of ${options.unit ?? ''} for stage ${options.stage ?? ''}` +
+          (options.export === undefined ? '' : ` in export ${options.export}`);
       if (options.json)
         console.log(
           JSON.stringify({
             ...report,
             ...(attestationId === undefined ? {} : { attestationId }),
             ...(options.store === undefined ? {} : { store: options.store }),
+            ...(options.export === undefined ? {} : { export: options.export }),
           }),
         );
       else
         printReport(report, {
           what,
-          ...(options.store === undefined ? {} : { store: options.store }),
+          ...((options.store ?? options.export) === undefined
+            ? {}
+            : { store: options.store ?? options.export }),
         });
       process.exitCode = exitOf(report.result);
     });

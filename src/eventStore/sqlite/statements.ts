@@ -22,20 +22,23 @@ export interface EventRow {
 export const COLUMNS =
   'position, id, stream, revision, type, data, metadata, content_digest, prev_digest, recorded_at';
 
-export const toRecorded = (row: EventRow): RecordedEvent => ({
-  id: row.id,
-  type: row.type,
-  stream: row.stream,
-  revision: row.revision,
-  position: BigInt(row.position),
-  recordedAt: row.recorded_at,
-  data: JSON.parse(row.data) as unknown,
-  metadata: {
-    ...(JSON.parse(row.metadata) as Record<string, unknown>),
-    contentDigest: row.content_digest,
-    prevDigest: row.prev_digest,
-  },
-});
+export function toRecorded(row: EventRow): RecordedEvent {
+  // Set on the parsed object rather than spread into a copy: the same result, one
+  // object less per event (replays parse millions).
+  const metadata = JSON.parse(row.metadata) as RecordedEvent['metadata'];
+  metadata.contentDigest = row.content_digest;
+  metadata.prevDigest = row.prev_digest;
+  return {
+    id: row.id,
+    type: row.type,
+    stream: row.stream,
+    revision: row.revision,
+    position: BigInt(row.position),
+    recordedAt: row.recorded_at,
+    data: JSON.parse(row.data) as unknown,
+    metadata,
+  };
+}
 
 export const toStored = (row: EventRow): StoredEvent => ({
   id: row.id,

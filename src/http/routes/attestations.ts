@@ -143,6 +143,24 @@ const summarySchema = {
     receiptId: { type: 'string' },
     signer: openObject,
     trigger: openObject,
+    log: {
+      type: 'object',
+      description:
+        'Where its receipts are in the Merkle log: the latest signed checkpoint when issued (C2SP signed note) and the leaf index of each receipt under it',
+      required: ['checkpoint', 'treeSize', 'receipts'],
+      properties: {
+        checkpoint: { type: 'string' },
+        treeSize: { type: 'integer' },
+        receipts: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['receiptId', 'leafIndex'],
+            properties: { receiptId: { type: 'string' }, leafIndex: { type: 'integer' } },
+          },
+        },
+      },
+    },
     bundleRetained: { type: 'boolean' },
     eventId: { type: 'string' },
     position: { type: 'string' },

@@ -51,20 +51,20 @@ export function transparencyRoutes(app: FastifyInstance, deps: RouteDeps): void 
     () => Promise.resolve({ origin: service().origin, verifierKey: service().verifierKey }),
   );
 
-  app.get<{ Querystring: { position: string; treeSize?: string } }>(
+  app.get<{ Querystring: { position?: string; leafIndex?: string; treeSize?: string } }>(
     '/v1/log/proof/inclusion',
     {
       config: { permission: 'read' },
       schema: {
         tags: ['log'],
         summary:
-          "Inclusion proof of the event at a position, in the tree of treeSize (default: the latest checkpoint's)",
+          "Inclusion proof of the event at a position (or of a leaf index), in the tree of treeSize (default: the latest checkpoint's)",
         querystring: {
           type: 'object',
           additionalProperties: false,
-          required: ['position'],
           properties: {
             position: { type: 'string', pattern: '^[0-9]{1,20}$' },
+            leafIndex: sizeParam,
             treeSize: sizeParam,
           },
         },
@@ -94,11 +94,15 @@ export function transparencyRoutes(app: FastifyInstance, deps: RouteDeps): void 
         },
       },
     },
-    async (request) =>
-      service().inclusionByPosition(
-        BigInt(request.query.position),
-        request.query.treeSize === undefined ? undefined : Number(request.query.treeSize),
-      ),
+    async (request) => {
+      const { position, leafIndex, treeSize } = request.query;
+      const size = treeSize === undefined ? undefined : Number(treeSize);
+      if ((position === undefined) === (leafIndex === undefined))
+        throw new ProvenantError('HTTP_BAD_REQUEST', 'Give either position or leafIndex, not both');
+      return position === undefined
+        ? service().inclusionByLeafIndex(Number(leafIndex), size)
+        : service().inclusionByPosition(BigInt(position), size);
+    },
   );
 
   app.get<{ Querystring: { from: string; to?: string } }>(

@@ -147,8 +147,8 @@ export function unitRoutes(app: FastifyInstance, deps: RouteDeps): void {
       const fromReadModels =
         deps.readModels === undefined
           ? undefined
-          : await unitStatusFromReadModels(deps.readModels, path, head, () =>
-              deps.domain.currentDefinitions(),
+          : await unitStatusFromReadModels(deps.readModels, path, head, (upTo) =>
+              deps.domain.currentDefinitions({ upTo }),
             );
       return fromReadModels ?? deps.domain.getUnitStatus(normalizeUnitKey(path));
     },

@@ -211,13 +211,18 @@ export function writes(c: Connection) {
   };
 }
 
-/** Drops a projection's tables and forgets it (inside the caller's transaction). */
-export async function dropTables(c: Connection, name: string): Promise<void> {
+/** The tables a projection was created with. */
+export async function storedTables(c: Connection, name: string): Promise<TableDefinition[]> {
   const { rows } = await c.query<{ tables: string }>(
     'SELECT tables FROM rm_projections WHERE name = $1',
     [name],
   );
-  const tables = rows[0] === undefined ? [] : (JSON.parse(rows[0].tables) as TableDefinition[]);
+  return rows[0] === undefined ? [] : (JSON.parse(rows[0].tables) as TableDefinition[]);
+}
+
+/** Drops a projection's tables and forgets it (inside the caller's transaction). */
+export async function dropTables(c: Connection, name: string): Promise<void> {
+  const tables = await storedTables(c, name);
   for (const table of tables) await c.query(`DROP TABLE IF EXISTS ${quote(table.name)}`);
   await c.query('DELETE FROM rm_projections WHERE name = $1', [name]);
   await c.query('DELETE FROM rm_checkpoints WHERE projection = $1', [name]);

@@ -13,19 +13,20 @@ import {
   describeError,
   isConnectionError,
   lockKey,
-  migrate,
+  migrateOnce,
   type Pool,
   type PostgresOptions,
 } from '../../postgres/index.js';
-import { dropTables, operations, writes, type Connection } from './operations.js';
+import { dropTables, operations, storedTables, writes, type Connection } from './operations.js';
 import type {
   EnsureResult,
   ProjectionSchema,
+  ReadModelSnapshot,
   ReadModelStore,
   ReadModelTransaction,
   TableDefinition,
 } from '../port.js';
-import { createTableSql, quote } from './sql.js';
+import { createIndexSql, createTableSql, dropIndexSql, quote } from './sql.js';
 
 export interface PostgresReadModelStore extends ReadModelStore {
   readonly schema: string;
@@ -66,23 +67,12 @@ export function getPostgresReadModelStore(options: PostgresOptions): PostgresRea
   let closed = false;
   let closing: Promise<void> | undefined;
 
-  let schemaReady: Promise<void> | undefined;
-  const ready = (): Promise<void> => {
-    schemaReady ??= migrate(pool, {
-      schema,
-      table: READ_MODEL_MIGRATIONS_TABLE,
-      component: 'read-model',
-      migrations: readModelMigrations,
-    }).then(
-      () => undefined,
-      (error: unknown) => {
-        if (!(error instanceof ProvenantError && error.code === 'POSTGRES_SCHEMA_NEWER'))
-          schemaReady = undefined;
-        throw error;
-      },
-    );
-    return schemaReady;
-  };
+  const ready = migrateOnce(pool, {
+    schema,
+    table: READ_MODEL_MIGRATIONS_TABLE,
+    component: 'read-model',
+    migrations: readModelMigrations,
+  });
 
   const base = buildStore({
     pool,
@@ -197,7 +187,9 @@ function buildStore(parts: StoreParts): ReadModelStore & {
     for (const { name } of s.tables) {
       const owner = owners.get(name);
       if (
-        /^(rm_|pg_|events$|event_keys$|log_migrations$|read_model_migrations$)/i.test(name) ||
+        /^(rm_|pg_|merkle_|events$|event_keys$|log_migrations$|read_model_migrations$)/i.test(
+          name,
+        ) ||
         owner !== undefined
       )
         throw new ProvenantError(
@@ -243,6 +235,18 @@ function buildStore(parts: StoreParts): ReadModelStore & {
         await c.query('SELECT pg_advisory_xact_lock($1)', [ddlLock]);
         await dropTables(c, name);
       }),
+    deferIndexes: (name) =>
+      transact(async (c) => {
+        await c.query('SELECT pg_advisory_xact_lock($1)', [ddlLock]);
+        for (const table of await storedTables(c, name))
+          for (const statement of dropIndexSql(table)) await c.query(statement);
+      }),
+    buildIndexes: (name) =>
+      transact(async (c) => {
+        await c.query('SELECT pg_advisory_xact_lock($1)', [ddlLock]);
+        for (const table of await storedTables(c, name))
+          for (const statement of createIndexSql(table)) await c.query(statement);
+      }),
     transaction: <T>(fn: (tx: ReadModelTransaction) => Promise<T>) =>
       transact(async (c) => {
         let open = true;
@@ -269,6 +273,38 @@ function buildStore(parts: StoreParts): ReadModelStore & {
           return await fn(tx);
         } finally {
           open = false;
+        }
+      }),
+    // On a pooled connection of its own (not the transaction queue): a
+    // repeatable-read, read-only transaction sees one snapshot for all its reads.
+    read: <T>(fn: (snapshot: ReadModelSnapshot) => Promise<T>) =>
+      run(async () => {
+        const c = await pool.connect();
+        let open = true;
+        let broken: Error | undefined;
+        const guard =
+          <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
+          async (...args: A): Promise<R> => {
+            if (!open) throw new ProvenantError('READ_MODEL_CLOSED', 'the transaction has ended');
+            return f(...args);
+          };
+        try {
+          await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+          const own = operations(c);
+          const result = await fn({
+            get: guard(own.get),
+            find: guard(own.find),
+            getCheckpoint: guard(own.getCheckpoint),
+          });
+          await c.query('COMMIT');
+          return result;
+        } catch (error) {
+          if (isConnectionError(error)) broken = error as Error;
+          else await c.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        } finally {
+          open = false;
+          c.release(broken);
         }
       }),
     close: () => Promise.resolve(),

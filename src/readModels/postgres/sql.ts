@@ -3,9 +3,16 @@
 // both); values are encoded per column type with `$n` parameters.
 import { ProvenantError } from '../../errors.js';
 import type { ColumnType, Row, TableDefinition } from '../port.js';
-import { columnType, quote } from '../sqlite/sql.js';
+import { columnType, createIndexSql, quote } from '../sqlite/sql.js';
 
-export { columnType, decodeCursor, encodeCursor, quote } from '../sqlite/sql.js';
+export {
+  columnType,
+  createIndexSql,
+  decodeCursor,
+  dropIndexSql,
+  encodeCursor,
+  quote,
+} from '../sqlite/sql.js';
 
 const pgType: Record<ColumnType, string> = {
   TEXT: 'text',
@@ -33,14 +40,10 @@ export function createTableSql(table: TableDefinition): string[] {
   for (const column of [...table.primaryKey, ...(table.indexes ?? []).flat()])
     columnType(table, column);
   const t = quote(table.name);
-  const statements = [
+  return [
     `CREATE TABLE ${t} (${columns.map(([name, type]) => `${quote(name)} ${pgType[type]}`).join(', ')}, PRIMARY KEY (${table.primaryKey.map(quote).join(', ')}))`,
+    ...createIndexSql(table),
   ];
-  for (const index of table.indexes ?? [])
-    statements.push(
-      `CREATE INDEX ${quote(`${table.name}_by_${index.join('_')}`.slice(0, 63))} ON ${t} (${index.map(quote).join(', ')})`,
-    );
-  return statements;
 }
 
 const wrongType = (table: TableDefinition, column: string, type: ColumnType, value: unknown) =>

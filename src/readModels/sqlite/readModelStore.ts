@@ -13,6 +13,7 @@ import type {
   ParkedEvent,
   ParkedEventInput,
   ProjectionSchema,
+  ReadModelSnapshot,
   ReadModelStore,
   ReadModelTransaction,
   Row,
@@ -22,13 +23,17 @@ import type {
 import { openReadModelFile, type OpenReadModelOptions } from './file.js';
 import {
   columnType,
+  createIndexSql,
   createTableSql,
+  dropIndexSql,
   decodeCursor,
   decodeRow,
   encode,
   encodeCursor,
+  encoderOf,
   keySql,
   quote,
+  selectFrom,
   whereSql,
 } from './sql.js';
 
@@ -71,6 +76,7 @@ export function getSQLiteReadModelStore(
   };
   const bigStmt = (sql: string): Database.Statement => stmt(sql).safeIntegers(true);
 
+  type Encoder = (value: unknown) => unknown;
   /**
    * How rows of a table are upserted, worked out once per table: the statement and
    * an encoder per column (the hot path of a rebuild writes hundreds of thousands).
@@ -85,12 +91,13 @@ export function getSQLiteReadModelStore(
     let plan = upsertPlans.get(table);
     if (plan === undefined) {
       const columns = Object.keys(table.columns);
+      const encoders = columns.map((column) => encoderOf(table, column));
       plan = {
         columns: new Set(columns),
         statement: stmt(
           `INSERT OR REPLACE INTO ${quote(table.name)} (${columns.map(quote).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
         ),
-        encode: (row) => columns.map((c) => encode(table, c, row[c])),
+        encode: (row) => columns.map((column, i) => (encoders[i] as Encoder)(row[column])),
       };
       upsertPlans.set(table, plan);
     }
@@ -121,8 +128,7 @@ export function getSQLiteReadModelStore(
   // ------------------------------------------------------------ synchronous operations
   const get = <R extends Row>(table: TableDefinition<R>, key: Partial<R>): R | undefined => {
     const k = keySql(table, key);
-    const columns = Object.keys(table.columns).map(quote).join(', ');
-    const raw = stmt(`SELECT ${columns} FROM ${quote(table.name)} WHERE ${k.sql}`).get(...k.params);
+    const raw = stmt(`${selectFrom(table)} WHERE ${k.sql}`).get(...k.params);
     return raw === undefined ? undefined : decodeRow(table, raw as Row);
   };
 
@@ -150,9 +156,8 @@ export function getSQLiteReadModelStore(
         'READ_MODEL_INVALID',
         `limit must be a positive integer, got ${limit}`,
       );
-    const columns = Object.keys(table.columns).map(quote).join(', ');
     const sql =
-      `SELECT ${columns} FROM ${quote(table.name)}` +
+      selectFrom(table) +
       (conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '') +
       ` ORDER BY ${sort.map((c) => `${quote(c)} ${dir}`).join(', ')} LIMIT ?`;
     const raws = stmt(sql).all(...params, limit ?? -1) as Row[];
@@ -176,9 +181,14 @@ export function getSQLiteReadModelStore(
     return row === undefined ? undefined : toParked(row as ParkedRow);
   };
 
-  const dropTables = (name: string): void => {
+  /** The tables a projection was created with. */
+  const storedTables = (name: string): TableDefinition[] => {
     const stored = stmt('SELECT tables FROM rm_projections WHERE name = ?').pluck().get(name);
-    const tables = stored === undefined ? [] : (JSON.parse(stored as string) as TableDefinition[]);
+    return stored === undefined ? [] : (JSON.parse(stored as string) as TableDefinition[]);
+  };
+
+  const dropTables = (name: string): void => {
+    const tables = storedTables(name);
     for (const table of tables) db.exec(`DROP TABLE IF EXISTS ${quote(table.name)}`);
     stmt('DELETE FROM rm_projections WHERE name = ?').run(name);
     stmt('DELETE FROM rm_checkpoints WHERE projection = ?').run(name);
@@ -213,21 +223,28 @@ export function getSQLiteReadModelStore(
     }
   };
 
-  // ------------------------------------------------------------ the transaction object
+  // ------------------------------------------------------ transaction and snapshot objects
+  /** `fn` as a promise-returning operation that refuses to run once `isOpen()` is false. */
+  const guarded =
+    (isOpen: () => boolean) =>
+    <A extends unknown[], T>(fn: (...args: A) => T) =>
+    (...args: A): Promise<T> => {
+      if (!isOpen())
+        return Promise.reject(new ProvenantError('READ_MODEL_CLOSED', 'the transaction has ended'));
+      try {
+        return Promise.resolve(fn(...args));
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    };
+
+  const makeSnapshot = (isOpen: () => boolean): ReadModelSnapshot => {
+    const guard = guarded(isOpen);
+    return { get: guard(get), find: guard(find), getCheckpoint: guard(getCheckpoint) };
+  };
+
   const makeTransaction = (isOpen: () => boolean): ReadModelTransaction => {
-    const guard =
-      <A extends unknown[], T>(fn: (...args: A) => T) =>
-      (...args: A): Promise<T> => {
-        if (!isOpen())
-          return Promise.reject(
-            new ProvenantError('READ_MODEL_CLOSED', 'the transaction has ended'),
-          );
-        try {
-          return Promise.resolve(fn(...args));
-        } catch (error) {
-          return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-        }
-      };
+    const guard = guarded(isOpen);
     return {
       get: guard(get),
       find: guard(find),
@@ -321,6 +338,20 @@ export function getSQLiteReadModelStore(
         }),
       ),
     dropProjection: (name) => exclusive(() => inTransaction(() => dropTables(name))),
+    deferIndexes: (name) =>
+      exclusive(() =>
+        inTransaction(() => {
+          for (const table of storedTables(name))
+            for (const sql of dropIndexSql(table)) db.exec(sql);
+        }),
+      ),
+    buildIndexes: (name) =>
+      exclusive(() =>
+        inTransaction(() => {
+          for (const table of storedTables(name))
+            for (const sql of createIndexSql(table)) db.exec(sql);
+        }),
+      ),
     transaction: <T>(fn: (tx: ReadModelTransaction) => Promise<T>) =>
       exclusive(async () => {
         let open = true;
@@ -335,6 +366,19 @@ export function getSQLiteReadModelStore(
           throw error;
         } finally {
           open = false;
+        }
+      }),
+    // A deferred transaction: its first read fixes the snapshot (WAL), so a
+    // runner of another process committing meanwhile is not seen half-way.
+    read: <T>(fn: (snapshot: ReadModelSnapshot) => Promise<T>) =>
+      exclusive(async () => {
+        let open = true;
+        stmt('BEGIN').run();
+        try {
+          return await insideTransaction.run(true, () => fn(makeSnapshot(() => open)));
+        } finally {
+          open = false;
+          if (db.inTransaction) stmt('COMMIT').run();
         }
       }),
     close: () => {

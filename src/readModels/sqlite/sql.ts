@@ -27,7 +27,9 @@ const sqlType: Record<ColumnType, string> = {
  * index stays small. Read-model rows can be large (a receipt's data, ~1 KB),
  * which SQLite advises against in WITHOUT ROWID tables (rows stored in the key's
  * B-tree, so random keys split and rewrite big pages); the rebuild measured less
- * CPU and I/O this way (docs/projections.md, "Costs, measured").
+ * CPU and I/O this way (docs/projections.md, "Costs, measured"). A table whose
+ * every column is in its key is a set of small keys: WITHOUT ROWID, so that
+ * each row is stored once, in the key's B-tree, rather than twice.
  */
 export function createTableSql(table: TableDefinition): string[] {
   const columns = Object.entries<ColumnType>(table.columns);
@@ -35,16 +37,25 @@ export function createTableSql(table: TableDefinition): string[] {
     throw new ProvenantError('READ_MODEL_INVALID', `table ${table.name} has no primary key`);
   for (const column of [...table.primaryKey, ...(table.indexes ?? []).flat()])
     columnType(table, column);
-  const t = quote(table.name);
-  const statements = [
-    `CREATE TABLE ${t} (${columns.map(([name, type]) => `${quote(name)} ${sqlType[type]}`).join(', ')}, PRIMARY KEY (${table.primaryKey.map(quote).join(', ')}))`,
-  ];
-  for (const index of table.indexes ?? [])
-    statements.push(
-      `CREATE INDEX ${quote(`${table.name}_by_${index.join('_')}`)} ON ${t} (${index.map(quote).join(', ')})`,
-    );
-  return statements;
+  const keyOnly = columns.every(([name]) => table.primaryKey.includes(name));
+  const create = `CREATE TABLE ${quote(table.name)} (${columns.map(([name, type]) => `${quote(name)} ${sqlType[type]}`).join(', ')}, PRIMARY KEY (${table.primaryKey.map(quote).join(', ')}))`;
+  return [keyOnly ? `${create} WITHOUT ROWID` : create, ...createIndexSql(table)];
 }
+
+/** The name of a secondary index (one rule for every adapter: at most 63 characters). */
+export const indexName = (table: TableDefinition, index: readonly string[]): string =>
+  `${table.name}_by_${index.join('_')}`.slice(0, 63);
+
+/** CREATE INDEX IF NOT EXISTS of each secondary index of a table. */
+export const createIndexSql = (table: TableDefinition): string[] =>
+  (table.indexes ?? []).map(
+    (index) =>
+      `CREATE INDEX IF NOT EXISTS ${quote(indexName(table, index))} ON ${quote(table.name)} (${index.map(quote).join(', ')})`,
+  );
+
+/** DROP INDEX IF EXISTS of each secondary index of a table. */
+export const dropIndexSql = (table: TableDefinition): string[] =>
+  (table.indexes ?? []).map((index) => `DROP INDEX IF EXISTS ${quote(indexName(table, index))}`);
 
 /** The declared type of a column; throws when the table has no such column. */
 export function columnType(table: TableDefinition, column: string): ColumnType {
@@ -60,29 +71,39 @@ const wrongType = (table: TableDefinition, column: string, type: ColumnType, val
     `${table.name}.${column} is ${type}; got ${typeof value} ${JSON.stringify(value) ?? ''}`.trim(),
   );
 
-/** A JS value as stored in a column of `type`. */
-export function encode(table: TableDefinition, column: string, value: unknown): unknown {
+/** How values of a column are stored: checked against its type and encoded. */
+export function encoderOf(table: TableDefinition, column: string): (value: unknown) => unknown {
   const type = columnType(table, column);
-  if (value === undefined || value === null) return null;
+  const check =
+    (ok: (value: unknown) => boolean, stored: (value: never) => unknown = (v) => v) =>
+    (value: unknown): unknown => {
+      if (value === undefined || value === null) return null;
+      if (!ok(value)) throw wrongType(table, column, type, value);
+      return stored(value as never);
+    };
   switch (type) {
     case 'TEXT':
-      if (typeof value !== 'string') throw wrongType(table, column, type, value);
-      return value;
+      return check((v) => typeof v === 'string');
     case 'INTEGER':
-      if (typeof value === 'bigint') return value;
-      if (typeof value !== 'number' || !Number.isInteger(value))
-        throw wrongType(table, column, type, value);
-      return value;
+      return check((v) => typeof v === 'bigint' || Number.isInteger(v));
     case 'REAL':
-      if (typeof value !== 'number') throw wrongType(table, column, type, value);
-      return value;
+      return check((v) => typeof v === 'number');
     case 'BOOLEAN':
-      if (typeof value !== 'boolean') throw wrongType(table, column, type, value);
-      return value ? 1 : 0;
+      return check(
+        (v) => typeof v === 'boolean',
+        (v: boolean) => (v ? 1 : 0),
+      );
     case 'JSON':
-      return JSON.stringify(value);
+      return check(
+        () => true,
+        (v: unknown) => JSON.stringify(v),
+      );
   }
 }
+
+/** A JS value as stored in a column of its declared type. */
+export const encode = (table: TableDefinition, column: string, value: unknown): unknown =>
+  encoderOf(table, column)(value);
 
 /** A stored value read back as the JS value of its column type. */
 export function decode(type: ColumnType, value: unknown): unknown {
@@ -96,9 +117,29 @@ export function decode(type: ColumnType, value: unknown): unknown {
 /** A stored row (columns in declaration order) as the table's row type. */
 export function decodeRow<R extends Row>(table: TableDefinition<R>, raw: Row): R {
   const row: Row = {};
-  for (const [name, type] of Object.entries<ColumnType>(table.columns))
-    row[name] = decode(type, raw[name]);
+  for (const [name, type] of columnsOf(table)) row[name] = decode(type, raw[name]);
   return row as R;
+}
+
+const columnLists = new WeakMap<TableDefinition, readonly [string, ColumnType][]>();
+const selectLists = new WeakMap<TableDefinition, string>();
+
+/** The table's columns and types in declaration order (worked out once per table). */
+function columnsOf(table: TableDefinition): readonly [string, ColumnType][] {
+  let columns = columnLists.get(table);
+  if (columns === undefined)
+    columnLists.set(table, (columns = Object.entries<ColumnType>(table.columns)));
+  return columns;
+}
+
+/** `SELECT "a", "b" FROM "table"` (worked out once per table). */
+export function selectFrom(table: TableDefinition): string {
+  let sql = selectLists.get(table);
+  if (sql === undefined) {
+    const columns = columnsOf(table).map(([name]) => quote(name));
+    selectLists.set(table, (sql = `SELECT ${columns.join(', ')} FROM ${quote(table.name)}`));
+  }
+  return sql;
 }
 
 /** `"a" = ? AND "b" IS NULL` and its parameters, columns in declaration order. */

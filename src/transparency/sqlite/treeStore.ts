@@ -154,6 +154,9 @@ export function getSQLiteTreeStore(options: SQLiteTreeStoreOptions): TreeStore {
     latest: db.prepare<[], CheckpointRow>(
       'SELECT * FROM merkle_checkpoints ORDER BY tree_size DESC LIMIT 1',
     ),
+    checkpointAt: db.prepare<[number], CheckpointRow>(
+      'SELECT * FROM merkle_checkpoints WHERE tree_size = ?',
+    ),
     checkpoints: db.prepare<[], CheckpointRow>(
       'SELECT * FROM merkle_checkpoints ORDER BY tree_size',
     ),
@@ -216,15 +219,23 @@ export function getSQLiteTreeStore(options: SQLiteTreeStoreOptions): TreeStore {
     }
     return undefined;
   };
+  /** Every call runs after the current tick, and only while the store is open. */
+  const call = <T>(work: () => T): Promise<T> =>
+    Promise.resolve().then(() => {
+      open();
+      return work();
+    });
+  const checkpointOf = (row: CheckpointRow | undefined): SignedCheckpoint | undefined =>
+    row === undefined ? undefined : toCheckpoint(row);
   return {
-    state: () => Promise.resolve().then(() => (open(), state())),
-    append: (leaves) => Promise.resolve().then(() => (open(), append(leaves))),
-    readNodes: (ids) => Promise.resolve().then(() => (open(), ids.map(readNode))),
-    leafAt: (index) => Promise.resolve().then(() => mapRow(q.leafAt.get(index))),
-    leafByPosition: (position) => Promise.resolve().then(() => leafByPosition(Number(position))),
-    leafByEventId: (eventId) => Promise.resolve().then(() => mapRow(q.byEventId.get(eventId))),
+    state: () => call(state),
+    append: (leaves) => call(() => append(leaves)),
+    readNodes: (ids) => call(() => ids.map(readNode)),
+    leafAt: (index) => call(() => mapRow(q.leafAt.get(index))),
+    leafByPosition: (position) => call(() => leafByPosition(Number(position))),
+    leafByEventId: (eventId) => call(() => mapRow(q.byEventId.get(eventId))),
     leaves: (index, count) =>
-      Promise.resolve().then(() =>
+      call(() =>
         q.leaves.all(index, count).map(([leaf, position, eventId, hash]) => ({
           index: leaf,
           position: BigInt(position),
@@ -233,15 +244,12 @@ export function getSQLiteTreeStore(options: SQLiteTreeStoreOptions): TreeStore {
         })),
       ),
     saveCheckpoint: (c) =>
-      Promise.resolve().then(() => {
+      call(() => {
         q.saveCheckpoint.run(c.size, c.root, c.note, c.signedAt);
       }),
-    latestCheckpoint: () =>
-      Promise.resolve().then(() => {
-        const row = q.latest.get();
-        return row === undefined ? undefined : toCheckpoint(row);
-      }),
-    checkpoints: () => Promise.resolve().then(() => q.checkpoints.all().map(toCheckpoint)),
+    latestCheckpoint: () => call(() => checkpointOf(q.latest.get())),
+    checkpointAt: (size) => call(() => checkpointOf(q.checkpointAt.get(size))),
+    checkpoints: () => call(() => q.checkpoints.all().map(toCheckpoint)),
     close: () => {
       if (!closed) db.close();
       closed = true;

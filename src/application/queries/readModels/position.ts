@@ -3,7 +3,7 @@
 // wait until those read models have applied the log up to a position.
 import { ProvenantError } from '../../../errors.js';
 import type { EventStore } from '../../../eventStore/types.js';
-import type { ReadModelStore } from '../../../readModels/port.js';
+import type { ReadModelSnapshot, ReadModelStore } from '../../../readModels/port.js';
 
 /** The projections (runner names) a query reads. */
 export type ProjectionName =
@@ -22,7 +22,7 @@ export const RETRY_AFTER_SECONDS = 1;
 
 /** The lowest checkpoint of `names` (0 for one that never ran). */
 export async function positionOf(
-  readModels: ReadModelStore,
+  readModels: Pick<ReadModelSnapshot, 'getCheckpoint'>,
   names: readonly ProjectionName[],
 ): Promise<bigint> {
   let lowest: bigint | undefined;

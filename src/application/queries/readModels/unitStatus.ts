@@ -19,40 +19,49 @@ import { positionOf, type ProjectionName } from './position.js';
 /** The read models the answer comes from. */
 const SOURCES: readonly ProjectionName[] = ['unitSummary', 'receiptsLedger'];
 
-const receiptView = (row: ReceiptRow, counted: boolean): ReceiptView => ({
-  ...row.data,
-  eventId: row.eventId,
-  position: String(row.position),
-  recordedAt: row.recordedAt,
-  ...(row.revoked
-    ? {
-        revoked: {
-          reason: row.revokedReason ?? '',
-          ...(row.revokedBy === null ? {} : { revokedBy: row.revokedBy }),
-        },
-      }
-    : {}),
-  counted,
-});
+/** A ledger row as the receipt view (built as views.ts builds it from an event). */
+const receiptView = (row: ReceiptRow, counted: boolean): ReceiptView =>
+  Object.assign({}, row.data, {
+    eventId: row.eventId,
+    position: String(row.position),
+    recordedAt: row.recordedAt,
+    ...(row.revoked
+      ? {
+          revoked: {
+            reason: row.revokedReason ?? '',
+            ...(row.revokedBy === null ? {} : { revokedBy: row.revokedBy }),
+          },
+        }
+      : {}),
+    counted,
+  });
 
 /**
  * The unit's status from the read models when they reflect at least `position`;
- * undefined when they lag behind it (fold the stream instead).
+ * undefined when they lag behind it (fold the stream instead). The checkpoints,
+ * the summary and the ledger rows are read in one snapshot, so they agree.
+ * `definitions` is given `position`: the definitions of at least that point.
  */
 export async function unitStatusFromReadModels(
   readModels: ReadModelStore,
   unitKey: string,
   position: bigint,
-  definitions: () => Promise<Definitions>,
+  definitions: (position: bigint) => Promise<Definitions>,
 ): Promise<UnitStatus | undefined> {
   const unit = normalizeUnitKey(unitKey);
-  if ((await positionOf(readModels, SOURCES)) < position) return undefined;
-  const summary = await readModels.get(unitSummaryTable, { unit });
+  const read = await readModels.read(async (snapshot) => {
+    if ((await positionOf(snapshot, SOURCES)) < position) return undefined;
+    const summary = await snapshot.get(unitSummaryTable, { unit });
+    if (summary === undefined) return { summary };
+    const { rows } = await snapshot.find(receipts, { unit }, { orderBy: ['position'] });
+    return { summary, rows };
+  });
+  if (read === undefined) return undefined;
+  const { summary, rows = [] } = read;
   if (summary === undefined)
     throw new ProvenantError('DOMAIN_UNIT_NOT_FOUND', `Unit '${unit}' has no receipts`, {
       details: { unit },
     });
-  const { rows } = await readModels.find(receipts, { unit }, { orderBy: ['position'] });
   // The latest non-revoked receipt of each action counts (domain/evaluation.ts).
   const counted = new Map<string, EvaluatedReceipt>();
   for (const row of rows)
@@ -63,7 +72,8 @@ export async function unitStatusFromReadModels(
         multipass: row.multipass,
         revoked: false,
       });
-  const countedIds = new Set([...counted.values()].map((r) => r.receiptId));
+  const countedIds = new Set<string>();
+  for (const receipt of counted.values()) countedIds.add(receipt.receiptId);
   return unitStatusFrom(
     {
       unit,
@@ -73,6 +83,6 @@ export async function unitStatusFromReadModels(
       gateVerdicts: new Map(Object.entries(summary.recordedGates)),
       stageVerdicts: new Map(Object.entries(summary.recordedStages)),
     },
-    await definitions(),
+    await definitions(position),
   );
 }

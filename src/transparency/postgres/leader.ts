@@ -1,0 +1,79 @@
+// The Merkle log follower on PostgreSQL, under leader election (DESIGN.md §9):
+// every process that would run it (`serve` with inline projections,
+// `projections run`) stands for one advisory lock (src/postgres/leadership.ts);
+// the one holding it extends the shared tree and signs checkpoints, the others
+// stand by, and a standby takes over within about a second when the leader dies.
+//
+// The leader writes the tree on the lock's own session, so a deposed leader
+// commits nothing more; a leaf's index is the primary key besides, so two
+// writers could not both append it. A candidate whose note key does not verify
+// the latest checkpoint refuses to lead (and waits longer before trying again),
+// so checkpoints are never signed by two different keys.
+import { ProvenantError } from '../../errors.js';
+import { standForLeadership, type Leadership } from '../../postgres/index.js';
+import {
+  createTransparencyFollower,
+  noteKeyProblem,
+  type FollowerOptions,
+  type TransparencyFollower,
+} from '../follower.js';
+import type { PostgresTreeStore } from './treeStore.js';
+
+export interface ElectedFollowerOptions extends FollowerOptions {
+  tree: PostgresTreeStore;
+  /** How often a standby tries to take the lead (ms, default 1000). */
+  pollMs?: number;
+}
+
+/** The lock the Merkle log's leader holds (within the schema). */
+export const MERKLE_LEADER_PURPOSE = 'merkle-log';
+
+export function electMerkleFollower(options: ElectedFollowerOptions): TransparencyFollower {
+  let leadership: Leadership | undefined;
+  let current: TransparencyFollower | undefined;
+  const { tree: shared, pollMs, ...rest } = options;
+  return {
+    start() {
+      leadership ??= standForLeadership({
+        connectionString: shared.options.connectionString,
+        schema: shared.schema,
+        purpose: MERKLE_LEADER_PURPOSE,
+        ...(pollMs === undefined ? {} : { pollMs }),
+        ...(options.log === undefined ? {} : { log: options.log }),
+        async lead(session) {
+          const tree = shared.pinnedTo(session);
+          const problem = await noteKeyProblem(tree, options.signer.verifierKey);
+          if (problem !== undefined)
+            throw new ProvenantError('TLOG_UNKNOWN_KEY', `Not signing: ${problem}`);
+          const follower = createTransparencyFollower({
+            ...rest,
+            tree,
+            // A follower that stopped on an error gives up the lead: the session
+            // ends, the lock is released, and a candidate (maybe this one) retries.
+            onFailure: () => void session.end().catch(() => undefined),
+          });
+          try {
+            await follower.start();
+          } catch (error) {
+            await follower.stop();
+            throw error;
+          }
+          current = follower;
+          return {
+            async stop() {
+              current = undefined;
+              await follower.stop();
+            },
+          };
+        },
+      });
+      return Promise.resolve();
+    },
+    async stop() {
+      await leadership?.stop();
+    },
+    size: () => current?.size() ?? 0,
+    // Counted by the follower this process runs while it leads (a standby posts nothing).
+    witness: () => current?.witness(),
+  };
+}
