@@ -29,9 +29,9 @@ import { newEventId } from '../src/eventStore/ids.js';
 import { createProjectionRunner, type ReadModelStore } from '../src/readModels/index.js';
 import { getPostgresReadModelStore } from '../src/readModels/postgres/index.js';
 import { getSQLiteReadModelStore } from '../src/readModels/sqlite/index.js';
-import { CompactRange, type StoredNode } from '../src/transparency/compactRange.js';
+import { CompactRange } from '../src/transparency/compactRange.js';
 import { inclusionProof } from '../src/transparency/merkle.js';
-import type { LeafRecord, TreeStore } from '../src/transparency/port.js';
+import type { AppendedLeaf, TreeStore } from '../src/transparency/port.js';
 import { getPostgresTreeStore } from '../src/transparency/postgres/index.js';
 import { getSQLiteTreeStore } from '../src/transparency/sqlite/treeStore.js';
 import { fillLog } from './projectionsLog.js';
@@ -139,15 +139,14 @@ async function treeRates(tree: TreeStore, count: number) {
   const range = new CompactRange();
   const appended = await timed(async () => {
     while (range.size < count) {
-      const leaves: LeafRecord[] = [];
-      const nodes: StoredNode[] = [];
+      const leaves: AppendedLeaf[] = [];
       for (let k = 0; k < 1000 && range.size < count; k++) {
         const i = range.size;
         const hash = createHash('sha256').update(`leaf ${i}`).digest();
-        nodes.push(...range.append(hash));
-        leaves.push({ index: i, position: BigInt(i + 1), eventId: `e${i}`, hash });
+        const completed = range.append(hash);
+        leaves.push({ index: i, position: BigInt(i + 1), eventId: `e${i}`, hash, completed });
       }
-      await tree.append(leaves, nodes);
+      await tree.append(leaves);
     }
   });
   const proofs = 200;

@@ -82,6 +82,25 @@ export interface RecordedEvent<Type extends string = string, Data = unknown> {
   metadata: RecordedMetadata;
 }
 
+/**
+ * An event as the store keeps it, its data and metadata not parsed: for walks
+ * that hash what is stored (`provenant log verify`).
+ */
+export interface StoredEvent {
+  id: string;
+  type: string;
+  stream: string;
+  revision: number;
+  position: bigint;
+  recordedAt: string;
+  /** The data's stored JSON text: its RFC 8785 canonical form, as the content digest covers it. */
+  dataJson: string;
+  /** The metadata's stored JSON text, without the integrity fields. */
+  metadataJson: string;
+  contentDigest: string;
+  prevDigest: string;
+}
+
 export interface AppendOptions {
   /** Defaults to `any`. */
   expectedRevision?: ExpectedRevision;
@@ -193,6 +212,11 @@ export interface EventStore {
   ): Promise<AppendResult>;
   readStream(stream: string, options?: ReadStreamOptions): Promise<ReadStreamResult>;
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /**
+   * A page of `$all` forwards, as stored (data and metadata not parsed).
+   * Optional: a backend that keeps the text as written implements it.
+   */
+  readAllStored?(options?: Pick<ReadAllOptions, 'from' | 'maxCount'>): Promise<StoredEvent[]>;
   subscribeToAll(options?: SubscribeToAllOptions): Subscription;
   /** The event stored with `key` among its lookup keys, or undefined. Its cost does not grow with the log. */
   findByKey(key: string): Promise<EventLocation | undefined>;

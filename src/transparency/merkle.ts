@@ -10,7 +10,10 @@
 // (level, index): a range's perfect decomposition has one subtree per set bit
 // of its size, so a proof costs O(log n) reads at any tree size.
 // Verification follows the RFC's algorithms (§2.1.3.2, §2.1.4.2) verbatim.
-import { createHash } from 'node:crypto';
+//
+// Hashes are one-shot `crypto.hash` calls over one input (no Hash object per
+// hash): appending a leaf and re-walking the log hash once or twice per event.
+import { createHash, hash } from 'node:crypto';
 
 export const HASH_SIZE = 32;
 
@@ -19,11 +22,21 @@ const NODE_PREFIX = Buffer.from([1]);
 
 /** SHA-256(0x00 || data): the hash of one leaf (data is UTF-8 when a string). */
 export const leafHash = (data: string | Uint8Array): Buffer =>
-  createHash('sha256').update(LEAF_PREFIX).update(data).digest();
+  typeof data === 'string'
+    ? hash('sha256', `\0${data}`, 'buffer') // U+0000 is the single byte 0x00 in UTF-8
+    : hash('sha256', Buffer.concat([LEAF_PREFIX, data]), 'buffer');
+
+/** 0x01 || left || right for two 32-byte hashes, rewritten by each `nodeHash` call. */
+const nodeInput = Buffer.alloc(1 + 2 * HASH_SIZE, NODE_PREFIX);
 
 /** SHA-256(0x01 || left || right): the hash of an interior node. */
-export const nodeHash = (left: Uint8Array, right: Uint8Array): Buffer =>
-  createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
+  if (left.length !== HASH_SIZE || right.length !== HASH_SIZE)
+    return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  nodeInput.set(left, 1);
+  nodeInput.set(right, 1 + HASH_SIZE);
+  return hash('sha256', nodeInput, 'buffer');
+}
 
 /** MTH of the empty tree: SHA-256 of nothing. */
 export const EMPTY_ROOT = createHash('sha256').digest();

@@ -54,13 +54,18 @@ const SUBPROOF = (m: number, d: Buffer[], b: boolean): Buffer[] => {
     : [...SUBPROOF(m - s, d.slice(s), false), MTH(d.slice(0, s))];
 };
 
-/** A tree store in memory: every node CompactRange completes, by (level, index). */
+/** A tree store in memory: every leaf and every node CompactRange completes, by (level, index). */
 function buildTree(leaves: Buffer[]): { read: NodeReader; tree: CompactRange; roots: Buffer[] } {
   const nodes = new Map<string, Buffer>();
   const tree = new CompactRange();
   const roots = [tree.root()];
   for (const leaf of leaves) {
-    for (const n of tree.append(leafHash(leaf))) nodes.set(`${n.level}/${n.index}`, n.hash);
+    const index = tree.size;
+    const hash = leafHash(leaf);
+    nodes.set(`0/${index}`, hash);
+    // Entry l is the subtree of level l + 1 that ends with this leaf.
+    for (const [l, h] of tree.append(hash).entries())
+      nodes.set(`${l + 1}/${Math.floor(index / 2 ** (l + 1))}`, h);
     roots.push(tree.root());
   }
   const read: NodeReader = (ids) =>

@@ -3,7 +3,6 @@
 // (./sqlite/treeStore.ts) and PostgreSQL (./postgres/treeStore.ts) implement it,
 // and test/transparency/treeStoreConformance.ts holds both to it: nothing above
 // this port names a driver.
-import type { StoredNode } from './compactRange.js';
 import type { NodeReader } from './merkle.js';
 
 /** One leaf: the event at `position` of `$all`, hashed into leaf `index`. */
@@ -12,6 +11,15 @@ export interface LeafRecord {
   position: bigint;
   eventId: string;
   hash: Buffer;
+}
+
+/** A leaf being appended, with the perfect subtrees it completes. */
+export interface AppendedLeaf extends LeafRecord {
+  /**
+   * Hashes of the perfect subtrees ending with this leaf, smallest first (entry
+   * `l` has level `l + 1`): what `CompactRange.append` returns.
+   */
+  completed: readonly Buffer[];
 }
 
 /** A checkpoint the log signed: tree size, root and the whole signed note. */
@@ -33,10 +41,10 @@ export interface TreeState {
 export interface TreeStore {
   state(): Promise<TreeState>;
   /**
-   * Appends leaves (contiguous from the current size) and the subtrees they
-   * completed (level ≥ 1), in one transaction.
+   * Appends leaves (contiguous from the current size, positions increasing) and
+   * the subtrees they complete, in one transaction.
    */
-  append(leaves: readonly LeafRecord[], nodes: readonly StoredNode[]): Promise<void>;
+  append(leaves: readonly AppendedLeaf[]): Promise<void>;
   /** Perfect subtree hashes by (level, index); level 0 is the leaf hashes. */
   readNodes: NodeReader;
   leafAt(index: number): Promise<LeafRecord | undefined>;

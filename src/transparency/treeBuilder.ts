@@ -4,29 +4,32 @@
 // edit of any stored field changes the leaf. Leaves and the subtrees they
 // complete are committed to the tree store batch by batch.
 import { canonicalize } from '../encoding/canonicalJson.js';
-import { toEventJson } from '../eventStore/eventJson.js';
 import type { EventStore, RecordedEvent } from '../eventStore/types.js';
-import { CompactRange, type StoredNode } from './compactRange.js';
+import { CompactRange } from './compactRange.js';
 import { leafHash, perfectNodes, verifyInclusion, type ProofFailure } from './merkle.js';
 import type { Checkpoint } from './note.js';
-import type { LeafRecord, TreeStore } from './port.js';
+import type { AppendedLeaf, TreeStore } from './port.js';
 
 /**
  * The bytes a stored event's leaf hashes (as a string: its UTF-8 form): the
  * RFC 8785 canonical JSON of `toEventJson(event)`. Assembled around data already
  * in canonical form (RFC 8785 sorts the members data < id < metadata < position
- * < recordedAt < revision < stream < type), so that a walk that also checks the
+ * < recordedAt < revision < stream < type; the position is a decimal string), so that a walk that also checks the
  * content digest canonicalises the data once; a unit test checks it against
  * `canonicalize(toEventJson(event))`.
  */
-export const leafTextOf = (event: RecordedEvent, canonicalData: string): string => {
-  const json = toEventJson(event);
-  return (
-    `{"data":${canonicalData},"id":${canonicalize(json.id)},"metadata":${canonicalize(json.metadata)}` +
-    `,"position":${canonicalize(json.position)},"recordedAt":${canonicalize(json.recordedAt)}` +
-    `,"revision":${canonicalize(json.revision)},"stream":${canonicalize(json.stream)},"type":${canonicalize(json.type)}}`
-  );
-};
+export const leafTextOf = (event: Omit<RecordedEvent, 'data'>, canonicalData: string): string =>
+  leafTextWith(event, canonicalData, canonicalize(event.metadata));
+
+/** The same with the metadata, too, already in canonical form. */
+export const leafTextWith = (
+  event: Omit<RecordedEvent, 'data' | 'metadata'>,
+  canonicalData: string,
+  canonicalMetadata: string,
+): string =>
+  `{"data":${canonicalData},"id":${canonicalize(event.id)},"metadata":${canonicalMetadata}` +
+  `,"position":"${event.position}","recordedAt":${canonicalize(event.recordedAt)}` +
+  `,"revision":${canonicalize(event.revision)},"stream":${canonicalize(event.stream)},"type":${canonicalize(event.type)}}`;
 
 /** The leaf text of a stored event. */
 export const leafText = (event: RecordedEvent): string =>
@@ -64,17 +67,16 @@ export class TreeBuilder {
 
   /** Appends events (in `$all` order, after the last leaf) and commits them. */
   async append(events: readonly RecordedEvent[]): Promise<void> {
-    const leaves: LeafRecord[] = [];
-    const nodes: StoredNode[] = [];
+    const leaves: AppendedLeaf[] = [];
     for (const event of events) {
       if (event.position <= this.last) continue; // already a leaf (a redelivery)
       const hash = eventLeafHash(event);
       const index = this.range.size;
-      nodes.push(...this.range.append(hash));
-      leaves.push({ index, position: event.position, eventId: event.id, hash });
+      const completed = this.range.append(hash);
+      leaves.push({ index, position: event.position, eventId: event.id, hash, completed });
       this.last = event.position;
     }
-    if (leaves.length > 0) await this.tree.append(leaves, nodes);
+    if (leaves.length > 0) await this.tree.append(leaves);
   }
 
   /** Reads `$all` after the last leaf up to the head, page by page. */

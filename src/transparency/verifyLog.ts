@@ -12,13 +12,20 @@
 import type { CheckpointSignedData } from '../domain/events.js';
 import { canonicalize } from '../encoding/canonicalJson.js';
 import { ZERO_DIGEST, contentDigestOfCanonical, eventDigest } from '../eventStore/integrity.js';
-import type { EventStore, RecordedEvent } from '../eventStore/types.js';
+import type {
+  EventContext,
+  EventStore,
+  RecordedEvent,
+  RecordedMetadata,
+  StoredEvent,
+} from '../eventStore/types.js';
 import { isProvenantError } from '../errors.js';
 import { CompactRange } from './compactRange.js';
 import { openCheckpoint, type Checkpoint, type NoteVerifier } from './note.js';
 import type { LeafRecord, TreeStore } from './port.js';
 import { leafHash } from './merkle.js';
-import { eventLeafHash, leafTextOf } from './treeBuilder.js';
+import { withIntegrityFields } from './storedMetadata.js';
+import { leafTextOf, leafTextWith } from './treeBuilder.js';
 
 export type LogProblemKind =
   | 'content-digest-mismatch'
@@ -71,7 +78,7 @@ interface KnownCheckpoint extends Checkpoint {
   source: string;
 }
 
-const PAGE = 2000;
+const PAGE = 250;
 
 export async function verifyLog(options: VerifyLogOptions): Promise<LogVerifyReport> {
   const { eventStore, tree, verifiers } = options;
@@ -128,22 +135,20 @@ export async function verifyLog(options: VerifyLogOptions): Promise<LogVerifyRep
   }
 
   // 2. The walk: digests, chains, leaves, roots at checkpoint sizes.
-  const heads = new Map<string, { revision: number; digest: string }>();
+  const heads = new Map<string, StreamHead>();
   const range = new CompactRange();
   let diverged = false;
   let lastPosition: bigint | undefined;
   let checkpointsChecked = 0;
   let storedLeaves: LeafRecord[] = [];
   for (let from: bigint | 'start' = 'start'; ;) {
-    const page = await eventStore.readAll({ from, maxCount: PAGE });
+    const page = await readStoredPage(eventStore, from);
     if (tree !== undefined && !diverged) storedLeaves = await tree.leaves(range.size, page.length);
-    for (const [i, event] of page.entries()) {
-      const canonicalData = checkChain(event, heads, report, range.size);
-      const leaf =
-        canonicalData === undefined
-          ? eventLeafHash(event)
-          : leafHash(leafTextOf(event, canonicalData));
+    for (let i = 0; i < page.length; i++) {
+      const event = page[i] as StoredEvent;
+      const walked = checkEvent(event, heads, report, range.size);
       const stored = storedLeaves[i];
+      const leaf = leafOf(event, walked, diverged ? undefined : stored);
       if (tree !== undefined && !diverged) {
         if (stored === undefined) {
           // The tree has not reached this event yet: nothing to compare from here on.
@@ -216,54 +221,149 @@ export async function verifyLog(options: VerifyLogOptions): Promise<LogVerifyRep
   };
 }
 
-/**
- * Content digest and stream chain of one event; resynchronises after a
- * problem. Returns the event's data in canonical form, when it has one.
- */
-function checkChain(
-  event: RecordedEvent,
-  heads: Map<string, { revision: number; digest: string }>,
-  report: (p: LogProblem) => void,
-  leafIndex: number,
-): string | undefined {
-  const at = {
-    leafIndex,
-    position: event.position,
+/** The last event of a stream the walk has seen. */
+interface StreamHead {
+  revision: number;
+  /** Its chain link, which the stream's next event carries as `prevDigest`. */
+  digest: string;
+}
+
+/** A page of `$all` as stored; from a backend that serves only parsed events, re-serialised. */
+const readStoredPage = (store: EventStore, from: bigint | 'start'): Promise<StoredEvent[]> =>
+  store.readAllStored?.({ from, maxCount: PAGE }) ??
+  store.readAll({ from, maxCount: PAGE }).then((events) => events.map(asStored));
+
+const asStored = (event: RecordedEvent): StoredEvent => {
+  const { contentDigest, prevDigest, ...metadata } = event.metadata;
+  return {
+    id: event.id,
+    type: event.type,
     stream: event.stream,
     revision: event.revision,
-    eventId: event.id,
+    position: event.position,
+    recordedAt: event.recordedAt,
+    dataJson: canonicalize(event.data),
+    metadataJson: JSON.stringify(metadata),
+    contentDigest,
+    prevDigest,
   };
-  let recomputed: string | undefined;
-  let canonicalData: string | undefined;
+};
+
+/**
+ * Content digest and stream chain of one stored event; resynchronises after a
+ * problem. Returns its data in canonical form and its stored metadata fields.
+ *
+ * The data is hashed as stored: the store keeps it in the canonical form the
+ * content digest covers, so when the stored text hashes to the stored digest it
+ * is the very text the digest was computed over at append, and serves as the
+ * canonical data for the leaf too, without being parsed. Only when it does not
+ * match is the data parsed and canonicalised, and the digest recomputed from
+ * that (a row whose digest an attacker recomputed over non-canonical text still
+ * differs from its leaf).
+ */
+function checkEvent(
+  event: StoredEvent,
+  heads: Map<string, StreamHead>,
+  report: (p: LogProblem) => void,
+  leafIndex: number,
+): Walked {
+  let metadata: Record<string, unknown> = {};
   try {
-    canonicalData = canonicalize(event.data);
-    recomputed = contentDigestOfCanonical(event.type, canonicalData, event.metadata.context);
+    metadata = parseObject(event.metadataJson);
   } catch (error) {
-    report({ ...at, kind: 'unreadable', message: `Cannot be canonicalised: ${String(error)}` });
-  }
-  if (recomputed !== undefined && recomputed !== event.metadata.contentDigest)
     report({
-      ...at,
-      kind: 'content-digest-mismatch',
-      message: `Content of ${event.stream}@${event.revision} does not match its digest`,
+      ...where(event, leafIndex),
+      kind: 'unreadable',
+      message: `Metadata cannot be parsed: ${String(error)}`,
     });
-  const headOf = heads.get(event.stream);
-  const expected = headOf === undefined ? 0 : headOf.revision + 1;
+  }
+  const context = metadata['context'] as EventContext | undefined;
+  let canonicalData = event.dataJson;
+  if (contentDigestOfCanonical(event.type, canonicalData, context) !== event.contentDigest) {
+    try {
+      canonicalData = canonicalize(JSON.parse(event.dataJson));
+      if (contentDigestOfCanonical(event.type, canonicalData, context) !== event.contentDigest)
+        report({
+          ...where(event, leafIndex),
+          kind: 'content-digest-mismatch',
+          message: `Content of ${event.stream}@${event.revision} does not match its digest`,
+        });
+    } catch (error) {
+      report({
+        ...where(event, leafIndex),
+        kind: 'unreadable',
+        message: `Cannot be canonicalised: ${String(error)}`,
+      });
+    }
+  }
+  const head = heads.get(event.stream);
+  const expected = head === undefined ? 0 : head.revision + 1;
   if (event.revision !== expected)
     report({
-      ...at,
+      ...where(event, leafIndex),
       kind: 'revision-gap',
       message: `Stream ${event.stream} jumps to revision ${event.revision}; expected ${expected}`,
     });
-  else if (event.metadata.prevDigest !== (headOf?.digest ?? ZERO_DIGEST))
+  else if (event.prevDigest !== (head?.digest ?? ZERO_DIGEST))
     report({
-      ...at,
+      ...where(event, leafIndex),
       kind: 'chain-broken',
       message: `Chain broken at ${event.stream}@${event.revision}: prevDigest does not match the previous event`,
     });
-  heads.set(event.stream, {
-    revision: event.revision,
-    digest: eventDigest(event.metadata.prevDigest, event.metadata.contentDigest),
-  });
-  return canonicalData;
+  const digest = eventDigest(event.prevDigest, event.contentDigest);
+  if (head === undefined) heads.set(event.stream, { revision: event.revision, digest });
+  else {
+    head.revision = event.revision;
+    head.digest = digest;
+  }
+  return { canonicalData, fields: metadata };
+}
+
+/** What `checkEvent` read of an event: its data in canonical form, its stored metadata fields. */
+interface Walked {
+  canonicalData: string;
+  fields: Record<string, unknown>;
+}
+
+/**
+ * The event's leaf hash. Its leaf text takes the stored metadata text with the
+ * integrity fields spliced in (storedMetadata.ts) when that gives the leaf the
+ * Merkle log recorded for it; otherwise (no recorded leaf, an altered row) the
+ * metadata is canonicalised.
+ */
+function leafOf(event: StoredEvent, walked: Walked, recorded: LeafRecord | undefined): Buffer {
+  if (recorded !== undefined) {
+    const metadata = withIntegrityFields(event.metadataJson, walked.fields, event);
+    if (metadata !== undefined) {
+      const leaf = leafHash(leafTextWith(event, walked.canonicalData, metadata));
+      if (leaf.equals(recorded.hash)) return leaf;
+    }
+  }
+  // The metadata as read back: the stored fields and the integrity columns over them.
+  const metadata = {
+    ...walked.fields,
+    contentDigest: event.contentDigest,
+    prevDigest: event.prevDigest,
+  } as RecordedMetadata;
+  return leafHash(leafTextOf({ ...event, metadata }, walked.canonicalData));
+}
+
+/** Where a problem the walk found is. */
+const where = (
+  event: StoredEvent,
+  leafIndex: number,
+): Pick<LogProblem, 'leafIndex' | 'position' | 'stream' | 'revision' | 'eventId'> => ({
+  leafIndex,
+  position: event.position,
+  stream: event.stream,
+  revision: event.revision,
+  eventId: event.id,
+});
+
+/** A JSON object (metadata), or a throw. */
+function parseObject(text: string): Record<string, unknown> {
+  const value: unknown = JSON.parse(text);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error('not a JSON object');
+  return value as Record<string, unknown>;
 }

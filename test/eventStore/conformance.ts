@@ -17,6 +17,7 @@ import {
   type EventToAppend,
   type RecordedEvent,
 } from '../../src/eventStore/index.js';
+import { canonicalize } from '../../src/encoding/canonicalJson.js';
 import { contentDigest, eventDigest } from '../../src/eventStore/integrity.js';
 
 export interface ConformanceQuirks {
@@ -330,6 +331,39 @@ export function eventStoreConformance(backend: string, harness: ConformanceHarne
           );
           for (let i = 1; i < all.length; i++) assert.ok(all[i - 1]!.position < all[i]!.position);
           assert.ok((await store.headPosition()) >= all.at(-1)!.position);
+        }));
+
+      it('serves $all as stored (readAllStored): the canonical text the digests cover', (t) =>
+        withStore(async (store, p) => {
+          if (store.readAllStored === undefined) {
+            t.skip(`${backend} does not implement readAllStored`);
+            return;
+          }
+          const context = { id: 'c1', source: '/ci', type: 'x.y' };
+          await store.append(`${p}-s`, [
+            ev('Stored', { z: 1, a: [true, null, 'é'] }, { metadata: { principal: 'u', context } }),
+            ev('Stored', { n: 2 }),
+          ]);
+          const recorded = await readPrefix(store, p, 10);
+          const first = recorded[0]!.position;
+          const page = await store.readAllStored({ from: first - 1n, maxCount: 2 });
+          assert.deepEqual(
+            page.map((e) => e.id),
+            recorded.map((e) => e.id),
+          );
+          for (const [i, stored] of page.entries()) {
+            const event = recorded[i]!;
+            const { contentDigest: digest, prevDigest, ...metadata } = event.metadata;
+            assert.equal(stored.dataJson, canonicalize(event.data));
+            assert.deepEqual(JSON.parse(stored.metadataJson), metadata);
+            assert.equal(stored.contentDigest, digest);
+            assert.equal(stored.prevDigest, prevDigest);
+            assert.deepEqual(
+              [stored.type, stored.stream, stored.revision, stored.position, stored.recordedAt],
+              [event.type, event.stream, event.revision, event.position, event.recordedAt],
+            );
+          }
+          assert.equal(page[0]!.dataJson, '{"a":[true,null,"é"],"z":1}');
         }));
 
       it('reads $all backwards, exclusive of the given position', () =>

@@ -8,9 +8,9 @@ import { createHash } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import { isProvenantError } from '../../src/errors.js';
-import { CompactRange, type StoredNode } from '../../src/transparency/compactRange.js';
+import { CompactRange } from '../../src/transparency/compactRange.js';
 import { inclusionProof, rootHash, verifyInclusion } from '../../src/transparency/merkle.js';
-import type { LeafRecord, TreeStore } from '../../src/transparency/port.js';
+import type { AppendedLeaf, TreeStore } from '../../src/transparency/port.js';
 import {
   getPostgresTreeStore,
   type PostgresTreeStore,
@@ -36,16 +36,15 @@ if (url !== undefined) {
     reopen: (tree) => Promise.resolve(open((tree as PostgresTreeStore).schema)),
   });
 
-  const batch = (range: CompactRange, count: number) => {
-    const leaves: LeafRecord[] = [];
-    const nodes: StoredNode[] = [];
+  const batch = (range: CompactRange, count: number): AppendedLeaf[] => {
+    const leaves: AppendedLeaf[] = [];
     for (let k = 0; k < count; k++) {
       const i = range.size;
       const hash = createHash('sha256').update(`pg leaf ${i}`).digest();
-      nodes.push(...range.append(hash));
-      leaves.push({ index: i, position: BigInt(i + 1), eventId: `e${i}`, hash });
+      const completed = range.append(hash);
+      leaves.push({ index: i, position: BigInt(i + 1), eventId: `e${i}`, hash, completed });
     }
-    return { leaves, nodes };
+    return leaves;
   };
   const hasCode = (code: string) => (error: unknown) => {
     assert.ok(isProvenantError(error), String(error));
@@ -91,9 +90,9 @@ if (url !== undefined) {
       const tree = fresh();
       try {
         const range = new CompactRange();
-        const { leaves, nodes } = batch(range, 20_000);
+        const leaves = batch(range, 20_000);
         const t0 = process.hrtime.bigint();
-        await tree.append(leaves, nodes);
+        await tree.append(leaves);
         const ms = Number(process.hrtime.bigint() - t0) / 1e6;
         assert.equal((await tree.state()).size, 20_000);
         const root = await rootHash(20_000, tree.readNodes);
@@ -119,7 +118,7 @@ if (url !== undefined) {
       const shared = fresh();
       const range = new CompactRange();
       const first = batch(range, 3);
-      await shared.append(first.leaves, first.nodes);
+      await shared.append(first);
       const session = new pg.Client({
         connectionString: url,
         options: `-c search_path=${shared.schema}`,
@@ -133,9 +132,9 @@ if (url !== undefined) {
         const stale = new CompactRange();
         batch(stale, 3);
         const next = batch(range, 2);
-        await pinned.append(next.leaves, next.nodes);
+        await pinned.append(next);
         const again = batch(stale, 1);
-        await assert.rejects(shared.append(again.leaves, again.nodes));
+        await assert.rejects(shared.append(again));
         assert.equal((await shared.state()).size, 5);
         // The session ends (as a leader's does when it dies): its store commits nothing more.
         await sql(
@@ -145,7 +144,7 @@ if (url !== undefined) {
           [(session as unknown as { processID: number }).processID],
         );
         const more = batch(range, 2);
-        await assert.rejects(pinned.append(more.leaves, more.nodes), hasCode('TLOG_NOT_AVAILABLE'));
+        await assert.rejects(pinned.append(more), hasCode('TLOG_NOT_AVAILABLE'));
         assert.equal((await shared.state()).size, 5);
       } finally {
         await session.end().catch(() => undefined);

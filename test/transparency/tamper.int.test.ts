@@ -175,6 +175,45 @@ describe('log verify against an attacker with the SQLite file', () => {
     assert.equal(find(problems, 'checkpoint-root-mismatch')?.position, 8n);
   });
 
+  it('checks data stored in another spelling by its canonical form: the same value is no problem', async () => {
+    // The walk hashes the stored text first; text that is not canonical (here
+    // spaced and reordered) is parsed and canonicalised before it is judged.
+    const built = await build();
+    const db = attack(built.logPath);
+    db.prepare(`UPDATE events SET data = '{ "n" : 4 }' WHERE position = 5`).run();
+    db.prepare(`UPDATE events SET data = '{"n": 9, "x": 1}' WHERE position = 6`).run();
+    db.close();
+    const { problems } = await verify(built);
+    assert.deepEqual(
+      problems.map((p) => [p.kind, p.position]),
+      [
+        ['content-digest-mismatch', 6n],
+        ['leaf-mismatch', 6n],
+        // Each checkpoint twice: as logged and as kept in the tree store.
+        ['checkpoint-root-mismatch', 8n],
+        ['checkpoint-root-mismatch', 8n],
+        ['checkpoint-root-mismatch', 11n],
+        ['checkpoint-root-mismatch', 11n],
+      ],
+    );
+  });
+
+  it('reports unparseable metadata and data as unreadable at their positions, and goes on', async () => {
+    const built = await build();
+    const db = attack(built.logPath);
+    db.prepare(`UPDATE events SET metadata = '{"principal":' WHERE position = 2`).run();
+    db.prepare(`UPDATE events SET data = '{"n":' WHERE position = 4`).run();
+    db.close();
+    const report = await verify(built);
+    const unreadable = report.problems.filter((p) => p.kind === 'unreadable');
+    assert.deepEqual(
+      unreadable.map((p) => p.position),
+      [2n, 4n],
+    );
+    assert.equal(find(report.problems, 'leaf-mismatch')?.position, 2n);
+    assert.equal(report.events, 12);
+  });
+
   it('finds edited metadata (outside the content digest) at its position', async () => {
     const built = await build();
     const db = attack(built.logPath);

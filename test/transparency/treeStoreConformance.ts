@@ -7,16 +7,17 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { isProvenantError } from '../../src/errors.js';
-import { CompactRange, type StoredNode } from '../../src/transparency/compactRange.js';
+import { CompactRange } from '../../src/transparency/compactRange.js';
 import {
   consistencyProof,
   inclusionProof,
+  nodeHash,
   perfectNodes,
   rootHash,
   verifyConsistency,
   verifyInclusion,
 } from '../../src/transparency/merkle.js';
-import type { LeafRecord, SignedCheckpoint, TreeStore } from '../../src/transparency/port.js';
+import type { AppendedLeaf, SignedCheckpoint, TreeStore } from '../../src/transparency/port.js';
 
 export interface TreeStoreHarness {
   /** A new, empty store. */
@@ -26,8 +27,8 @@ export interface TreeStoreHarness {
 }
 
 /** Position of leaf i: far apart and past 2^32, so that positions are not indexes. */
-const positionOf = (i: number): bigint => 5_000_000_000n + BigInt(i) * 3n;
-const hashOf = (i: number): Buffer => createHash('sha256').update(`leaf ${i}`).digest();
+export const positionOf = (i: number): bigint => 5_000_000_000n + BigInt(i) * 3n;
+export const hashOf = (i: number): Buffer => createHash('sha256').update(`leaf ${i}`).digest();
 
 /** Appends leaves `from`..`to - 1` in batches of `sizes` (cycled), as the follower does. */
 async function grow(
@@ -37,17 +38,32 @@ async function grow(
   sizes: readonly number[] = [1, 5, 31, 2],
 ): Promise<void> {
   for (let b = 0; range.size < to; b++) {
-    const leaves: LeafRecord[] = [];
-    const nodes: StoredNode[] = [];
+    const leaves: AppendedLeaf[] = [];
     const end = Math.min(to, range.size + (sizes[b % sizes.length] ?? 1));
     while (range.size < end) {
       const i = range.size;
       const hash = hashOf(i);
-      nodes.push(...range.append(hash));
-      leaves.push({ index: i, position: positionOf(i), eventId: `evt-${i}`, hash });
+      const completed = range.append(hash);
+      leaves.push({ index: i, position: positionOf(i), eventId: `evt-${i}`, hash, completed });
     }
-    await tree.append(leaves, nodes);
+    await tree.append(leaves);
   }
+}
+
+/** MTH of leaves [start, start + 2^level), by the RFC's recursion. */
+export function subtree(level: number, start: number): Buffer {
+  if (level === 0) return hashOf(start);
+  const half = 2 ** (level - 1);
+  return nodeHash(subtree(level - 1, start), subtree(level - 1, start + half));
+}
+
+/** Every perfect subtree of a tree of `size` leaves against the recursion. */
+export async function assertEverySubtree(tree: TreeStore, size: number): Promise<void> {
+  for (let level = 0; 2 ** level <= size; level++)
+    for (let index = 0; (index + 1) * 2 ** level <= size; index++) {
+      const [stored] = await tree.readNodes([{ level, index }]);
+      assert.ok(stored?.equals(subtree(level, index * 2 ** level)), `subtree ${level}/${index}`);
+    }
 }
 
 const checkpoint = (size: number, tag = 'a'): SignedCheckpoint => ({
@@ -117,6 +133,36 @@ export function treeStoreConformance(name: string, harness: TreeStoreHarness): v
         );
       }));
 
+    it('keeps every perfect subtree, whatever the batch sizes', () =>
+      withStore(async (tree) => {
+        const range = new CompactRange();
+        await grow(tree, range, 1, [1]);
+        await grow(tree, range, 70, [7]);
+        await grow(tree, range, 141, [60, 11]); // SQLite: one multi-row statement and a remainder
+        await assertEverySubtree(tree, 141);
+        assert.deepEqual(await rootHash(141, tree.readNodes), range.root());
+        assert.deepEqual(await tree.state(), { size: 141, lastPosition: positionOf(140) });
+        // Leaves 136–143: not all in the tree yet.
+        await rejectsWith(tree.readNodes([{ level: 3, index: 17 }]), 'TLOG_PROOF_RANGE');
+      }));
+
+    it('finds every leaf by position, and no leaf at a position between two', () =>
+      withStore(async (tree) => {
+        await grow(tree, new CompactRange(), 100, [33]);
+        for (let i = 0; i < 100; i++) {
+          assert.deepEqual(await tree.leafByPosition(positionOf(i)), {
+            index: i,
+            position: positionOf(i),
+            eventId: `evt-${i}`,
+            hash: hashOf(i),
+          });
+          assert.equal((await tree.leafByEventId(`evt-${i}`))?.index, i);
+        }
+        for (const absent of [1n, positionOf(0) - 1n, positionOf(57) - 1n, positionOf(99) + 1n])
+          assert.equal(await tree.leafByPosition(absent), undefined, `position ${absent}`);
+        assert.equal(await tree.leafByEventId('evt-100'), undefined);
+      }));
+
     it('serves the right edge, roots and proofs that verify, at every size', () =>
       withStore(async (tree) => {
         const range = new CompactRange();
@@ -153,27 +199,37 @@ export function treeStoreConformance(name: string, harness: TreeStoreHarness): v
         await rejectsWith(tree.readNodes([{ level: 3, index: 9 }]), 'TLOG_PROOF_RANGE');
       }));
 
-    it('appends a batch whole or not at all: a gap, a repeated index, position or event id', () =>
+    it('appends a batch whole or not at all: a gap, a repeated index or event id, a position out of order', () =>
       withStore(async (tree) => {
         const range = new CompactRange();
         await grow(tree, range, 8);
-        const leaf = (index: number, position = positionOf(index), eventId = `evt-${index}`) => ({
+        // Leaf 9 completes subtree 1/4 (leaves 8–9): a refused batch must not keep it.
+        const leaf = (
+          index: number,
+          position = positionOf(index),
+          eventId = `evt-${index}`,
+        ): AppendedLeaf => ({
           index,
           position,
           eventId,
           hash: hashOf(index),
+          completed: index % 2 === 1 ? [hashOf(99)] : [],
         });
-        const attempts: LeafRecord[][] = [
-          [leaf(8), leaf(10)], // a gap after a good leaf
-          [leaf(9)], // not after the last leaf
-          [leaf(7)], // an index already taken
-          [leaf(8), leaf(9, positionOf(3))], // a position already a leaf
-          [leaf(8, positionOf(8), 'evt-2')], // an event id already a leaf
+        // Each with what its error says (an event id already a leaf: the store's own words).
+        const attempts: [AppendedLeaf[], RegExp][] = [
+          [[leaf(8), leaf(10)], /does not follow/], // a gap after a good leaf
+          [[leaf(9)], /does not follow/], // not after the last leaf
+          [[leaf(7)], /does not follow/], // an index already taken
+          [[leaf(8), leaf(9, positionOf(3))], /is not after/], // a position already a leaf
+          [[leaf(8, positionOf(8), 'evt-2')], /./], // an event id already a leaf
+          [[leaf(8), leaf(9, positionOf(8))], /is not after/], // a position not after the one before
+          [[leaf(8, positionOf(7) - 1n)], /is not after/], // not after the last leaf's position
         ];
-        for (const leaves of attempts) {
+        for (const [leaves, message] of attempts) {
           await assert.rejects(
-            tree.append(leaves, [{ level: 1, index: 4, hash: hashOf(99) }]),
-            `appending ${leaves.map((l) => l.index).join(',')}`,
+            tree.append(leaves),
+            message,
+            `appending ${leaves.map((l) => `${l.index}@${l.position}`).join(',')}`,
           );
           assert.deepEqual(await tree.state(), { size: 8, lastPosition: positionOf(7) });
         }

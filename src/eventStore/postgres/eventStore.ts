@@ -46,6 +46,7 @@ import {
   readKeyLocation,
   readStreamEvents,
   toRecorded,
+  toStored,
   type PgEventRow,
 } from './reads.js';
 import { createPgSubscriptions } from './subscription.js';
@@ -231,6 +232,13 @@ export function getPostgresEventStore(options: PostgresEventStoreOptions): Postg
       assertOpen();
       assertReadAllOptions(readOptions);
       return (await op(() => readAllRows(pool, readOptions))).map(toRecorded);
+    },
+
+    async readAllStored(readOptions = {}) {
+      assertOpen();
+      const options = { from: readOptions.from, maxCount: readOptions.maxCount };
+      assertReadAllOptions(options);
+      return (await op(() => readAllRows(pool, options))).map(toStored);
     },
 
     subscribeToAll: (subscribeOptions = {}) => subscriptions.subscribe(subscribeOptions),

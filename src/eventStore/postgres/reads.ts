@@ -11,6 +11,7 @@ import {
   type ReadStreamOptions,
   type ReadStreamResult,
   type RecordedEvent,
+  type StoredEvent,
 } from '../types.js';
 import type { Pool } from '../../postgres/index.js';
 
@@ -44,6 +45,19 @@ export const toRecorded = (row: PgEventRow): RecordedEvent => ({
     contentDigest: row.content_digest,
     prevDigest: row.prev_digest,
   },
+});
+
+export const toStored = (row: PgEventRow): StoredEvent => ({
+  id: row.id,
+  type: row.type,
+  stream: row.stream,
+  revision: row.revision,
+  position: BigInt(row.position),
+  recordedAt: row.recorded_at,
+  dataJson: row.data,
+  metadataJson: row.metadata,
+  contentDigest: row.content_digest,
+  prevDigest: row.prev_digest,
 });
 
 /**

@@ -21,6 +21,7 @@ import {
   type ReadStreamOptions,
   type ReadStreamResult,
   type RecordedEvent,
+  type StoredEvent,
   type SubscribeToAllOptions,
   type Subscription,
 } from '../types.js';
@@ -34,7 +35,7 @@ import {
 import { openDatabase, readPragma, setPragmas } from './database.js';
 import { migrate } from './migrate.js';
 import { readAllRows, readHeadPosition, readKeyLocation, readStreamEvents } from './reads.js';
-import { prepareStatements, toRecorded } from './statements.js';
+import { prepareStatements, toRecorded, toStored } from './statements.js';
 import { createSubmit } from './submit.js';
 import { createSubscriptions } from './subscription.js';
 import { createVerifier } from './verify.js';
@@ -185,6 +186,15 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
         assertOpen();
         assertReadAllOptions(readOptions);
         return readAllRows(stmt, readOptions).map(toRecorded);
+      });
+    },
+
+    readAllStored(readOptions = {}): Promise<StoredEvent[]> {
+      return settle(() => {
+        assertOpen();
+        const options = { from: readOptions.from, maxCount: readOptions.maxCount };
+        assertReadAllOptions(options);
+        return readAllRows(stmt, options).map(toStored);
       });
     },
 

@@ -2,7 +2,7 @@
 // event. Prepared once per store and kept in one long-lived object (database.ts
 // explains why statements must never be left for the garbage collector).
 import type Database from 'better-sqlite3';
-import type { RecordedEvent } from '../types.js';
+import type { RecordedEvent, StoredEvent } from '../types.js';
 import { createFilteredReads } from './filteredReads.js';
 
 /** One row of the `events` table, as `COLUMNS` selects it. */
@@ -39,6 +39,19 @@ export function toRecorded(row: EventRow): RecordedEvent {
     metadata,
   };
 }
+
+export const toStored = (row: EventRow): StoredEvent => ({
+  id: row.id,
+  type: row.type,
+  stream: row.stream,
+  revision: row.revision,
+  position: BigInt(row.position),
+  recordedAt: row.recorded_at,
+  dataJson: row.data,
+  metadataJson: row.metadata,
+  contentDigest: row.content_digest,
+  prevDigest: row.prev_digest,
+});
 
 /** Prepares the store's read statements on `db`, once, for the life of the store. */
 export function prepareStatements(db: Database.Database) {

@@ -2,9 +2,11 @@
 // the shared server, so that every API node serves checkpoints and proofs from
 // one tree, which one elected follower extends (./leader.ts). The tables come
 // from versioned migrations applied at first use under an advisory lock
-// (src/postgres/migrate.ts). A batch of leaves and the subtrees it completed is
-// one transaction of two multi-row `INSERT … SELECT unnest(…)`s; a proof reads
-// its O(log n) subtree hashes in one query, by primary key.
+// (src/postgres/migrate.ts). A batch of leaves is one transaction of two
+// multi-row `INSERT … SELECT unnest(…)`s: the leaves, and the subtrees they
+// complete (each leaf's `completed`, one on average) as rows of `merkle_nodes`
+// keyed by (level, index); a proof reads its O(log n) subtree hashes in one
+// query, by primary key. A leaf by position uses the unique index on it.
 //
 // Two writers can never interleave: a leaf's index is its primary key, so a
 // deposed or stale follower that appends an index already taken fails and
@@ -20,7 +22,6 @@ import {
   type PgMigration,
   type PostgresOptions,
 } from '../../postgres/index.js';
-import type { StoredNode } from '../compactRange.js';
 import type { NodeId } from '../merkle.js';
 import type { LeafRecord, SignedCheckpoint, TreeState, TreeStore } from '../port.js';
 
@@ -217,14 +218,29 @@ function treeStoreOver(access: Access): TreeStore {
 
   return {
     state: () => access.read(state),
-    append: (leaves, nodes) =>
+    append: (leaves) =>
       access.transaction(async (q) => {
         if (leaves.length === 0) return;
-        const { size } = await state(q);
-        leaves.forEach((l, i) => {
-          if (l.index !== size + i)
-            throw new Error(`leaf ${l.index} does not follow a tree of ${size + i} leaves`);
-        });
+        let { size, lastPosition } = await state(q);
+        const levels: number[] = [];
+        const indexes: number[] = [];
+        const hashes: Buffer[] = [];
+        for (const l of leaves) {
+          if (l.index !== size)
+            throw new Error(`leaf ${l.index} does not follow a tree of ${size} leaves`);
+          if (l.position <= lastPosition)
+            throw new Error(
+              `leaf ${l.index} at position ${l.position} is not after ${lastPosition}`,
+            );
+          // completed[k] is the subtree of level k + 1 that ends with this leaf.
+          l.completed.forEach((hash, k) => {
+            levels.push(k + 1);
+            indexes.push(Math.floor(l.index / 2 ** (k + 1)));
+            hashes.push(hash);
+          });
+          size++;
+          lastPosition = l.position;
+        }
         await q.query(
           `INSERT INTO merkle_leaves (leaf_index, position, event_id, hash)
            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bytea[])`,
@@ -235,17 +251,12 @@ function treeStoreOver(access: Access): TreeStore {
             leaves.map((l) => l.hash),
           ],
         );
-        const interior = nodes.filter((n: StoredNode) => n.level > 0);
-        if (interior.length > 0)
+        if (hashes.length > 0)
           await q.query(
             `INSERT INTO merkle_nodes (level, idx, hash)
              SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])
              ON CONFLICT (level, idx) DO NOTHING`,
-            [
-              interior.map((n) => n.level),
-              interior.map((n) => n.index),
-              interior.map((n) => n.hash),
-            ],
+            [levels, indexes, hashes],
           );
       }),
     readNodes: (ids: readonly NodeId[]) =>

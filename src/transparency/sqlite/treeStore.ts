@@ -1,25 +1,23 @@
 // The SQLite tree store: a database file apart from the log's, holding the
-// Merkle log projection. ~3 rows per leaf (the leaf, on average one interior
-// node, its index entries); proofs read O(log n) rows by primary key.
+// Merkle log projection. One row per leaf, appended at the end of a rowid table:
+// the leaf hash, and in the same row the hashes of the perfect subtrees that end
+// with that leaf (one on average), so a proof reads O(log n) rows by primary key
+// and an append writes one row and one index entry (the event id's) per leaf.
+// A leaf by `$all` position is a binary search over leaf indexes: positions
+// increase with them (append checks it).
 import { ProvenantError } from '../../errors.js';
 import { openDatabase, setPragmas, type Database } from '../../eventStore/sqlite/database.js';
-import type { StoredNode } from '../compactRange.js';
-import type { NodeId } from '../merkle.js';
-import type { LeafRecord, SignedCheckpoint, TreeState, TreeStore } from '../port.js';
+import { HASH_SIZE, type NodeId } from '../merkle.js';
+import type { AppendedLeaf, LeafRecord, SignedCheckpoint, TreeState, TreeStore } from '../port.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS merkle_leaves (
   leaf_index INTEGER PRIMARY KEY,
-  position   INTEGER NOT NULL UNIQUE,
+  position   INTEGER NOT NULL,
   event_id   TEXT    NOT NULL UNIQUE,
-  hash       BLOB    NOT NULL
+  hash       BLOB    NOT NULL,
+  completed  BLOB    NOT NULL -- the subtrees ending here, level 1 first, 32 bytes each
 ) STRICT;
-CREATE TABLE IF NOT EXISTS merkle_nodes (
-  level INTEGER NOT NULL,
-  idx   INTEGER NOT NULL,
-  hash  BLOB    NOT NULL,
-  PRIMARY KEY (level, idx)
-) STRICT, WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS merkle_checkpoints (
   tree_size INTEGER PRIMARY KEY,
   root      BLOB    NOT NULL,
@@ -27,6 +25,11 @@ CREATE TABLE IF NOT EXISTS merkle_checkpoints (
   signed_at TEXT    NOT NULL
 ) STRICT;
 `;
+
+/** Leaves inserted by one statement: one call into SQLite per 50 rows, not per row. */
+const ROWS = 50;
+
+const LEAF_COLUMNS = 'leaf_index, position, event_id, hash';
 
 interface LeafRow {
   leaf_index: number;
@@ -54,6 +57,53 @@ const toCheckpoint = (row: CheckpointRow): SignedCheckpoint => ({
   signedAt: row.signed_at,
 });
 
+const NONE = Buffer.alloc(0);
+const completedBlob = (completed: readonly Buffer[]): Buffer =>
+  completed.length === 0
+    ? NONE
+    : completed.length === 1
+      ? (completed[0] as Buffer)
+      : Buffer.concat(completed);
+
+/** The leaf whose row keeps subtree (level, index): the last leaf of the subtree. */
+const lastLeafOf = ({ level, index }: NodeId): number => (index + 1) * 2 ** level - 1;
+
+/**
+ * Files written before leaves carried their subtrees kept them in a table
+ * `merkle_nodes (level, idx, hash)`: moves each into the row of its last leaf,
+ * level by level (so that level 1 comes first), once, in one transaction.
+ */
+function migrateNodesTable(db: Database.Database): void {
+  const columns = db.prepare<[], { name: string }>('PRAGMA table_info(merkle_leaves)').all();
+  if (columns.some((c) => c.name === 'completed')) return;
+  db.transaction(() => {
+    db.exec("ALTER TABLE merkle_leaves ADD COLUMN completed BLOB NOT NULL DEFAULT x''");
+    const nodes = db.prepare<[number, number], { idx: number; hash: Buffer }>(
+      'SELECT idx, hash FROM merkle_nodes WHERE level = ? AND idx >= ? ORDER BY idx LIMIT 10000',
+    );
+    const read = db
+      .prepare<[number], Buffer>('SELECT completed FROM merkle_leaves WHERE leaf_index = ?')
+      .pluck();
+    const write = db.prepare('UPDATE merkle_leaves SET completed = ? WHERE leaf_index = ?');
+    for (let level = 1; ; level++) {
+      let moved = 0;
+      for (let from = 0; ;) {
+        const page = nodes.all(level, from);
+        for (const { idx, hash } of page) {
+          const leaf = lastLeafOf({ level, index: idx });
+          write.run(Buffer.concat([read.get(leaf) ?? NONE, hash]), leaf);
+        }
+        moved += page.length;
+        const last = page.at(-1);
+        if (last === undefined) break;
+        from = last.idx + 1;
+      }
+      if (moved === 0) break;
+    }
+    db.exec('DROP TABLE merkle_nodes');
+  })();
+}
+
 export interface SQLiteTreeStoreOptions {
   /** The database file (`:memory:` for tests). */
   path: string;
@@ -63,28 +113,41 @@ export function getSQLiteTreeStore(options: SQLiteTreeStoreOptions): TreeStore {
   const db: Database.Database = openDatabase(options.path);
   setPragmas(db, { journal_mode: 'WAL', synchronous: 'NORMAL' });
   db.exec(SCHEMA);
+  migrateNodesTable(db);
   const q = {
-    last: db.prepare<[], LeafRow>('SELECT * FROM merkle_leaves ORDER BY leaf_index DESC LIMIT 1'),
-    insertLeaf: db.prepare(
-      'INSERT INTO merkle_leaves (leaf_index, position, event_id, hash) VALUES (?, ?, ?, ?)',
+    last: db.prepare<[], LeafRow>(
+      `SELECT ${LEAF_COLUMNS} FROM merkle_leaves ORDER BY leaf_index DESC LIMIT 1`,
     ),
-    insertNode: db.prepare(
-      'INSERT OR REPLACE INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)',
+    insertLeaves: db.prepare(
+      `INSERT INTO merkle_leaves (leaf_index, position, event_id, hash, completed) VALUES ${Array(ROWS).fill('(?, ?, ?, ?, ?)').join(', ')}`,
+    ),
+    insertLeaf: db.prepare(
+      'INSERT INTO merkle_leaves (leaf_index, position, event_id, hash, completed) VALUES (?, ?, ?, ?, ?)',
     ),
     leafHash: db
       .prepare<[number], Buffer>('SELECT hash FROM merkle_leaves WHERE leaf_index = ?')
       .pluck(),
+    // The 32 bytes of a subtree in its last leaf's row (substr counts bytes of a blob from 1).
     nodeHash: db
       .prepare<[number, number], Buffer>(
-        'SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?',
+        'SELECT substr(completed, ? * 32 + 1, 32) FROM merkle_leaves WHERE leaf_index = ?',
       )
       .pluck(),
-    leafAt: db.prepare<[number], LeafRow>('SELECT * FROM merkle_leaves WHERE leaf_index = ?'),
-    byPosition: db.prepare<[number], LeafRow>('SELECT * FROM merkle_leaves WHERE position = ?'),
-    byEventId: db.prepare<[string], LeafRow>('SELECT * FROM merkle_leaves WHERE event_id = ?'),
-    leaves: db.prepare<[number, number], LeafRow>(
-      'SELECT * FROM merkle_leaves WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?',
+    positionAt: db
+      .prepare<[number], number>('SELECT position FROM merkle_leaves WHERE leaf_index = ?')
+      .pluck(),
+    leafAt: db.prepare<[number], LeafRow>(
+      `SELECT ${LEAF_COLUMNS} FROM merkle_leaves WHERE leaf_index = ?`,
     ),
+    byEventId: db.prepare<[string], LeafRow>(
+      `SELECT ${LEAF_COLUMNS} FROM merkle_leaves WHERE event_id = ?`,
+    ),
+    // Rows as arrays (no row object per leaf): the walk of `log verify` reads every leaf.
+    leaves: db
+      .prepare<[number, number], [number, number, string, Buffer]>(
+        `SELECT ${LEAF_COLUMNS} FROM merkle_leaves WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?`,
+      )
+      .raw(),
     saveCheckpoint: db.prepare(
       'INSERT OR IGNORE INTO merkle_checkpoints (tree_size, root, note, signed_at) VALUES (?, ?, ?, ?)',
     ),
@@ -108,21 +171,53 @@ export function getSQLiteTreeStore(options: SQLiteTreeStoreOptions): TreeStore {
       ? { size: 0, lastPosition: 0n }
       : { size: last.leaf_index + 1, lastPosition: BigInt(last.position) };
   };
-  const append = db.transaction((leaves: readonly LeafRecord[], nodes: readonly StoredNode[]) => {
-    const { size } = state();
-    leaves.forEach((leaf, i) => {
-      if (leaf.index !== size + i)
-        throw new Error(`leaf ${leaf.index} does not follow a tree of ${size + i} leaves`);
-      q.insertLeaf.run(leaf.index, leaf.position, leaf.eventId, leaf.hash);
-    });
-    for (const node of nodes)
-      if (node.level > 0) q.insertNode.run(node.level, node.index, node.hash);
+  const append = db.transaction((leaves: readonly AppendedLeaf[]) => {
+    let { size, lastPosition } = state();
+    const values: unknown[] = [];
+    for (const leaf of leaves) {
+      if (leaf.index !== size)
+        throw new Error(`leaf ${leaf.index} does not follow a tree of ${size} leaves`);
+      if (leaf.position <= lastPosition)
+        throw new Error(
+          `leaf ${leaf.index} at position ${leaf.position} is not after ${lastPosition}`,
+        );
+      values.push(
+        leaf.index,
+        leaf.position,
+        leaf.eventId,
+        leaf.hash,
+        completedBlob(leaf.completed),
+      );
+      size++;
+      lastPosition = leaf.position;
+    }
+    // Full statements of ROWS rows, then the rest one by one.
+    const full = values.length - (values.length % (ROWS * 5));
+    for (let at = 0; at < full; at += ROWS * 5) q.insertLeaves.run(values.slice(at, at + ROWS * 5));
+    for (let at = full; at < values.length; at += 5) q.insertLeaf.run(values.slice(at, at + 5));
   });
-  const readNode = ({ level, index }: NodeId): Buffer => {
-    const hash = level === 0 ? q.leafHash.get(index) : q.nodeHash.get(level, index);
-    if (hash === undefined)
-      throw new ProvenantError('TLOG_PROOF_RANGE', `Subtree ${level}/${index} is not in the tree`);
+  const readNode = (id: NodeId): Buffer => {
+    const leaf = lastLeafOf(id);
+    const hash = id.level === 0 ? q.leafHash.get(leaf) : q.nodeHash.get(id.level - 1, leaf);
+    if (hash === undefined || hash.length !== HASH_SIZE)
+      throw new ProvenantError(
+        'TLOG_PROOF_RANGE',
+        `Subtree ${id.level}/${id.index} is not in the tree`,
+      );
     return hash;
+  };
+  /** Binary search over leaf indexes: positions increase with them. */
+  const leafByPosition = (position: number): LeafRecord | undefined => {
+    let low = 0;
+    let high = state().size - 1;
+    while (low <= high) {
+      const middle = Math.floor((low + high) / 2);
+      const at = q.positionAt.get(middle) as number;
+      if (at === position) return mapRow(q.leafAt.get(middle));
+      if (at < position) low = middle + 1;
+      else high = middle - 1;
+    }
+    return undefined;
   };
   /** Every call runs after the current tick, and only while the store is open. */
   const call = <T>(work: () => T): Promise<T> =>
@@ -134,12 +229,20 @@ export function getSQLiteTreeStore(options: SQLiteTreeStoreOptions): TreeStore {
     row === undefined ? undefined : toCheckpoint(row);
   return {
     state: () => call(state),
-    append: (leaves, nodes) => call(() => append(leaves, nodes)),
+    append: (leaves) => call(() => append(leaves)),
     readNodes: (ids) => call(() => ids.map(readNode)),
     leafAt: (index) => call(() => mapRow(q.leafAt.get(index))),
-    leafByPosition: (position) => call(() => mapRow(q.byPosition.get(Number(position)))),
+    leafByPosition: (position) => call(() => leafByPosition(Number(position))),
     leafByEventId: (eventId) => call(() => mapRow(q.byEventId.get(eventId))),
-    leaves: (index, count) => call(() => q.leaves.all(index, count).map(toLeaf)),
+    leaves: (index, count) =>
+      call(() =>
+        q.leaves.all(index, count).map(([leaf, position, eventId, hash]) => ({
+          index: leaf,
+          position: BigInt(position),
+          eventId,
+          hash,
+        })),
+      ),
     saveCheckpoint: (c) =>
       call(() => {
         q.saveCheckpoint.run(c.size, c.root, c.note, c.signedAt);
