@@ -10,55 +10,17 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type ReadStreamResult,
-  type RecordedEvent,
-  type StoredEvent,
 } from '../types.js';
 import type { Pool } from '../../postgres/index.js';
+import { toRecorded, toStored, type EventRow } from '../eventRow.js';
 
-/** One row of `events` as `COLUMNS` selects it. */
-export interface PgEventRow {
-  position: string;
-  id: string;
-  stream: string;
-  revision: number;
-  type: string;
-  data: string;
-  metadata: string;
-  content_digest: string;
-  prev_digest: string;
-  recorded_at: string;
-}
+/** A row of `events` (its position text: a PostgreSQL bigint). */
+export type PgEventRow = EventRow & { position: string };
 
 export const COLUMNS =
   'position::text AS position, id, stream, revision, type, data, metadata, content_digest, prev_digest, recorded_at';
 
-export const toRecorded = (row: PgEventRow): RecordedEvent => ({
-  id: row.id,
-  type: row.type,
-  stream: row.stream,
-  revision: row.revision,
-  position: BigInt(row.position),
-  recordedAt: row.recorded_at,
-  data: JSON.parse(row.data) as unknown,
-  metadata: {
-    ...(JSON.parse(row.metadata) as Record<string, unknown>),
-    contentDigest: row.content_digest,
-    prevDigest: row.prev_digest,
-  },
-});
-
-export const toStored = (row: PgEventRow): StoredEvent => ({
-  id: row.id,
-  type: row.type,
-  stream: row.stream,
-  revision: row.revision,
-  position: BigInt(row.position),
-  recordedAt: row.recorded_at,
-  dataJson: row.data,
-  metadataJson: row.metadata,
-  contentDigest: row.content_digest,
-  prevDigest: row.prev_digest,
-});
+export { toRecorded, toStored };
 
 /**
  * The WHERE condition of a filter, adding its parameters to `params`. A stream

@@ -2,56 +2,16 @@
 // event. Prepared once per store and kept in one long-lived object (database.ts
 // explains why statements must never be left for the garbage collector).
 import type Database from 'better-sqlite3';
-import type { RecordedEvent, StoredEvent } from '../types.js';
+import { toRecorded, toStored, type EventRow as SharedEventRow } from '../eventRow.js';
 import { createFilteredReads } from './filteredReads.js';
 
-/** One row of the `events` table, as `COLUMNS` selects it. */
-export interface EventRow {
-  position: number;
-  id: string;
-  stream: string;
-  revision: number;
-  type: string;
-  data: string;
-  metadata: string;
-  content_digest: string;
-  prev_digest: string;
-  recorded_at: string;
-}
+/** A row of the `events` table (its position a number here). */
+export type EventRow = SharedEventRow & { position: number };
 
 export const COLUMNS =
   'position, id, stream, revision, type, data, metadata, content_digest, prev_digest, recorded_at';
 
-export function toRecorded(row: EventRow): RecordedEvent {
-  // Set on the parsed object rather than spread into a copy: the same result, one
-  // object less per event (replays parse millions).
-  const metadata = JSON.parse(row.metadata) as RecordedEvent['metadata'];
-  metadata.contentDigest = row.content_digest;
-  metadata.prevDigest = row.prev_digest;
-  return {
-    id: row.id,
-    type: row.type,
-    stream: row.stream,
-    revision: row.revision,
-    position: BigInt(row.position),
-    recordedAt: row.recorded_at,
-    data: JSON.parse(row.data) as unknown,
-    metadata,
-  };
-}
-
-export const toStored = (row: EventRow): StoredEvent => ({
-  id: row.id,
-  type: row.type,
-  stream: row.stream,
-  revision: row.revision,
-  position: BigInt(row.position),
-  recordedAt: row.recorded_at,
-  dataJson: row.data,
-  metadataJson: row.metadata,
-  contentDigest: row.content_digest,
-  prevDigest: row.prev_digest,
-});
+export { toRecorded, toStored };
 
 /** Prepares the store's read statements on `db`, once, for the life of the store. */
 export function prepareStatements(db: Database.Database) {
