@@ -48,39 +48,23 @@
 // large, small. Fill progress goes to stderr.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { monotonicFactory } from 'ulid';
-import { Pool } from 'undici';
-import { openEventStore } from '../src/composition.js';
 import { loadConfig, type Config } from '../src/config.js';
-import type { EventStore, EventToAppend } from '../src/eventStore/types.js';
-import { buildApp } from '../src/http/app.js';
-import { anonymousAuth } from '../src/security/index.js';
 import { startServer } from '../src/http/server.js';
+import { fmtRatio, printTable, scaled, tempDir, type BenchContext } from './support.js';
+import { fillBulk, fillUnit, prepareStore } from './growthFill.js';
 import {
-  fmtRatio,
-  printTable,
-  sampleEvent,
-  scaled,
-  tempDir,
-  type BenchContext,
-} from './support.js';
+  CONCURRENCY,
+  expectStatus,
+  httpClient,
+  median,
+  postReceipt,
+  rate,
+  revoke,
+  type Http,
+} from './growthHttp.js';
 
-const CONCURRENCY = 32;
-const SOURCE = 'https://ci.example.com/pipelines/openssl';
-const RECEIPT_TYPE = 'dev.provenant.receipt.v1';
-const TIME = '2024-05-01T12:00:00Z';
-/** Units appended concurrently while filling: five events each, one group commit. */
-const FILL_PARALLEL_UNITS = 200;
-/** Events per append when filling one unit's stream. */
-const FILL_STREAM_BATCH = 1_000;
 const LOG_TARGET = 0.8;
 const UNIT_TARGET = 0.5;
-
-const GATES: Record<string, string[]> = {
-  build: ['build', 'unit-test'],
-  security: ['sast', 'sca', 'image-scan'],
-};
-const STAGES: Record<string, string[]> = { release: ['build', 'security'] };
 
 const configFor = (dir: string, file: string): Config =>
   loadConfig(
@@ -101,199 +85,6 @@ const configFor = (dir: string, file: string): Config =>
     },
     dir,
   );
-
-const unitStream = (key: string): string => `unit-${key}`;
-
-/** Receipt data for event `i` (`sampleEvent`, action by `i % 5`) naming `unit`. */
-function receiptData(i: number, unit: string): Record<string, unknown> {
-  const { receiptId: _id, ...data } = sampleEvent(i);
-  return { ...data, unit };
-}
-
-const newUlid = monotonicFactory();
-
-/** A `ReceiptRecorded.v1` event as ingest appends it for CloudEvent `<run>-<i>`. */
-function receiptEvent(run: string, i: number, unit: string): EventToAppend {
-  const id = `${run}-${i}`;
-  const origin = { id, source: SOURCE, time: TIME, type: RECEIPT_TYPE };
-  return {
-    type: 'ReceiptRecorded.v1',
-    data: { ...receiptData(i, unit), receiptId: newUlid(), origin },
-    metadata: { context: origin },
-    idempotencyKey: `ce:${SOURCE.length}:${SOURCE}#${id}`,
-  };
-}
-
-/** Prints fill progress to stderr: a line per tenth, or one rewritten line on a TTY. */
-function progress(label: string, total: number): (done: number) => void {
-  const tty = process.stderr.isTTY;
-  const start = process.hrtime.bigint();
-  let nextAt = 0;
-  return (done) => {
-    if (done < nextAt && done < total) return;
-    nextAt = done + Math.max(1, Math.floor(total / (tty ? 100 : 10)));
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    const line = `growth: ${label}: ${done.toLocaleString('en-US')} / ${total.toLocaleString('en-US')} events (${seconds.toFixed(1)} s)`;
-    process.stderr.write(tty ? `\r${line}${done >= total ? '\n' : ''}` : `${line}\n`);
-  };
-}
-
-/** Fills `store` with `events` receipts, five per unit, through the port. Returns events/s. */
-async function fillBulk(store: EventStore, run: string, events: number): Promise<number> {
-  const report = progress(`filling ${run} log`, events);
-  const units = Math.ceil(events / 5);
-  const start = process.hrtime.bigint();
-  for (let first = 0; first < units; first += FILL_PARALLEL_UNITS) {
-    const batch = Array.from(
-      { length: Math.min(FILL_PARALLEL_UNITS, units - first) },
-      (_, k) => first + k,
-    );
-    await Promise.all(
-      batch.map((u) => {
-        const key = `${run}-pkg${u % 1000}/1.${Math.floor(u / 1000)}.0/1.el9/x86_64/rpm`;
-        const count = Math.min(5, events - u * 5);
-        return store.append(
-          unitStream(key),
-          Array.from({ length: count }, (_, k) => receiptEvent(`bulk-${run}`, u * 5 + k, key)),
-        );
-      }),
-    );
-    report(Math.min(events, (first + batch.length) * 5));
-  }
-  return events / (Number(process.hrtime.bigint() - start) / 1e9);
-}
-
-/** Appends `receipts` receipts to one unit's stream, `FILL_STREAM_BATCH` per append. */
-async function fillUnit(store: EventStore, key: string, receipts: number): Promise<void> {
-  const report = progress(`filling unit ${key}`, receipts);
-  for (let from = 0; from < receipts; from += FILL_STREAM_BATCH) {
-    const count = Math.min(FILL_STREAM_BATCH, receipts - from);
-    await store.append(
-      unitStream(key),
-      Array.from({ length: count }, (_, k) => receiptEvent(`fill-${key}`, from + k, key)),
-    );
-    report(from + count);
-  }
-}
-
-/**
- * Opens a new store at `config`, defines the gates and the stage through the API
- * (in process, no listener), then runs `fill` on the same store through the port.
- * Returns the events the log holds.
- */
-async function prepareStore(
-  config: Config,
-  fill: (store: EventStore) => Promise<number>,
-): Promise<number> {
-  const { store, description } = openEventStore(config);
-  const app = await buildApp({ auth: anonymousAuth(), store, storeDescription: description });
-  try {
-    const define = async (url: string, payload: Record<string, unknown>): Promise<void> => {
-      const res = await app.inject({ method: 'PUT', url, payload });
-      if (res.statusCode !== 201)
-        throw new Error(`PUT ${url} answered ${res.statusCode}: ${res.body}`);
-    };
-    for (const [id, requiredActions] of Object.entries(GATES))
-      await define(`/v1/gates/${id}`, { requiredActions });
-    for (const [id, gates] of Object.entries(STAGES)) await define(`/v1/stages/${id}`, { gates });
-    const filled = await fill(store);
-    return Object.keys(GATES).length + Object.keys(STAGES).length + filled;
-  } finally {
-    await app.close();
-    await store.close();
-  }
-}
-
-interface Http {
-  request(
-    method: 'GET' | 'POST',
-    path: string,
-    headers?: Record<string, string>,
-    body?: Buffer | string,
-  ): Promise<{ status: number; body: string }>;
-  close(): Promise<void>;
-}
-
-/** A keep-alive client with `CONCURRENCY` connections, one request at a time on each. */
-function httpClient(url: string): Http {
-  const pool = new Pool(url, { connections: CONCURRENCY, pipelining: 1 });
-  return {
-    request: async (method, path, headers, body) => {
-      const res = await pool.request({ method, path, ...(headers ? { headers } : {}), body });
-      return { status: res.statusCode, body: await res.body.text() };
-    },
-    close: () => pool.close(),
-  };
-}
-
-const expectStatus = (what: string, expected: number, res: { status: number; body: string }) => {
-  if (res.status !== expected)
-    throw new Error(`${what} answered ${res.status}, not ${expected}: ${res.body.slice(0, 500)}`);
-};
-
-/** Posts receipt `<run>-<i>` for `unit` in binary mode; returns its receipt id. */
-async function postReceipt(http: Http, run: string, i: number, unit: string): Promise<string> {
-  const body = Buffer.from(JSON.stringify(receiptData(i, unit)));
-  const res = await http.request(
-    'POST',
-    '/v1/events',
-    {
-      'content-type': 'application/json',
-      'ce-specversion': '1.0',
-      'ce-id': `${run}-${i}`,
-      'ce-source': SOURCE,
-      'ce-type': RECEIPT_TYPE,
-      'ce-time': TIME,
-    },
-    body,
-  );
-  expectStatus('receipt ingest', 201, res);
-  return (JSON.parse(res.body) as { receiptId: string }).receiptId;
-}
-
-const revoke = (http: Http, receiptId: string) =>
-  http.request(
-    'POST',
-    `/v1/receipts/${receiptId}/revoke`,
-    { 'content-type': 'application/json' },
-    JSON.stringify({ reason: 'growth benchmark' }),
-  );
-
-/**
- * Runs `op(0..ops-1)` from `concurrency` workers and returns operations per
- * second. No new operation starts after `budgetSeconds` once one has started.
- * Says on stderr what it measured (a slow operation can take long on a big log).
- */
-async function rate(
-  label: string,
-  ops: number,
-  concurrency: number,
-  budgetSeconds: number,
-  op: (i: number) => Promise<unknown>,
-): Promise<number> {
-  const start = process.hrtime.bigint();
-  const elapsed = (): number => Number(process.hrtime.bigint() - start) / 1e9;
-  let next = 0;
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, ops) }, async () => {
-      while (next < ops && (next < 1 || elapsed() < budgetSeconds)) {
-        await op(next++);
-        done++;
-      }
-    }),
-  );
-  const seconds = elapsed();
-  process.stderr.write(
-    `growth: ${label}: ${done} in ${seconds.toFixed(1)} s (${(done / seconds).toPrecision(3)}/s)\n`,
-  );
-  return done / seconds;
-}
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-};
 
 interface Counts {
   ingest: number;
