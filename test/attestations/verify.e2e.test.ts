@@ -4,12 +4,10 @@
 // exit 3 when the store cannot be reached), a bundle file against an artifact,
 // tampering and bad input, each with its own code and exit status.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.js';
 import { anonymousAuth } from '../../src/security/index.js';
@@ -21,37 +19,19 @@ import {
   passRelease,
   type Fixture,
 } from '../support/attestations.js';
-import { cliArgs } from '../support/cli.js';
+import { runCli, type CliRun } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-verify-'));
 const OTHER = 'zlib/1.3/1.el9/x86_64/rpm';
 const NEVER = 'curl/8.0/1.el9/x86_64/rpm';
 
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(args: string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      cliArgs('verify', ...args),
-      { encoding: 'utf8', timeout: 60_000 },
-    );
-    return { status: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout: string; stderr: string };
-    return { status: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const run = (args: string[]): Promise<CliRun> => runCli(['verify', ...args]);
 
 interface JsonReport {
   result: string;
   checks: { name: string; outcome: string; code?: string }[];
 }
-const codes = (r: Run): (string | undefined)[] =>
+const codes = (r: CliRun): (string | undefined)[] =>
   (JSON.parse(r.stdout) as JsonReport).checks
     .filter((c) => c.outcome !== 'passed')
     .map((c) => c.code);

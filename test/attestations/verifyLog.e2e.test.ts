@@ -7,14 +7,12 @@
 // attestation without a checkpoint is a note, or could-not-check with --log-key.
 // The same checks run offline against an export.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { createAttestationService } from '../../src/application/attestations/index.js';
 import { exportUnit } from '../../src/application/export/index.js';
@@ -31,39 +29,22 @@ import { createTransparencyService } from '../../src/transparency/service.js';
 import { getSQLiteTreeStore } from '../../src/transparency/sqlite/treeStore.js';
 import { TreeBuilder } from '../../src/transparency/treeBuilder.js';
 import { UNIT, fixture, passRelease, signingOf, type Fixture } from '../support/attestations.js';
-import { cliArgs } from '../support/cli.js';
+import { runCli, type CliRun } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-verify-log-'));
 const ORIGIN = 'verify.example/log';
 const NO_LOG = 'zlib/1.3/1.el9/x86_64/rpm';
 
-interface Run {
-  status: number;
-  stdout: string;
-  stderr: string;
-}
 interface JsonReport {
   result: string;
   checks: { name: string; outcome: string; code?: string }[];
   notes?: string[];
 }
 
-async function run(args: string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      cliArgs('verify', ...args),
-      { encoding: 'utf8', timeout: 60_000 },
-    );
-    return { status: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout: string; stderr: string };
-    return { status: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-const report = (r: Run): JsonReport => JSON.parse(r.stdout) as JsonReport;
+const run = (args: string[]): Promise<CliRun> => runCli(['verify', ...args]);
+const report = (r: CliRun): JsonReport => JSON.parse(r.stdout) as JsonReport;
 /** Each log-* or export check's outcome, and its code when it did not pass. */
-const logChecks = (r: Run): string[] =>
+const logChecks = (r: CliRun): string[] =>
   report(r)
     .checks.filter((c) => c.name.startsWith('log-') || c.name === 'export')
     .map((c) => `${c.name} ${c.outcome}${c.code === undefined ? '' : ` ${c.code}`}`);

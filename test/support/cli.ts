@@ -5,7 +5,9 @@
 // 1 s of CPU per process, with well over a hundred spawns in the suite). A test
 // file run on its own (`node --import tsx --test file`) starts the sources
 // through tsx, so it never runs a stale build.
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
 const sources = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 
@@ -15,4 +17,28 @@ export function cliArgs(...args: string[]): string[] {
   return built === undefined || built === ''
     ? ['--import', 'tsx', sources, ...args]
     : [built, ...args];
+}
+
+/** What a CLI run printed, and its exit code (-1 when it was killed). */
+export interface CliRun {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `provenant <args>` without blocking the test's event loop, for tests
+ * whose CLI talks to a server in the test's own process.
+ */
+export async function runCli(args: string[], timeout = 60_000): Promise<CliRun> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, cliArgs(...args), {
+      encoding: 'utf8',
+      timeout,
+    });
+    return { status: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout: string; stderr: string };
+    return { status: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout, stderr: e.stderr };
+  }
 }
