@@ -197,7 +197,12 @@ export function loadSigning(
   if (!existsSync(path)) {
     if (signingKeyExplicit || basename(path) !== PRIVATE_KEY_FILE)
       throw fail(`${path} does not exist (generate one with 'provenant keys generate')`);
-    generated = writeSigningKeyPair(dirname(path));
+    try {
+      generated = writeSigningKeyPair(dirname(path));
+    } catch (error) {
+      // Another process sharing the data directory generated it first: use that one.
+      if (!(error instanceof ProvenantError && error.code === 'SIGN_KEY_EXISTS')) throw error;
+    }
   }
   let signer: LocalKeySigner;
   try {

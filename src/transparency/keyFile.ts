@@ -1,11 +1,11 @@
 // The log's Ed25519 note key on disk: a PKCS#8 PEM file (mode 0600), generated
 // on first use when the default path is missing. Processes that share a data
-// directory (several nodes on one machine or volume) may start together: the
-// key is written to a file of its own and linked into place, so exactly one
-// key wins and nobody reads a half-written file.
-import { createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+// directory (several nodes on one machine or volume) may start together:
+// createFileOnce lets exactly one key win, and nobody reads a half-written file.
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { createFileOnce } from '../createFileOnce.js';
 import { ProvenantError } from '../errors.js';
 
 /** Reads the key at `path`; generates it when missing and `generate` is set. */
@@ -23,19 +23,8 @@ export function loadNoteKey(
     if (!generate) throw fail(`${path} does not exist`);
     mkdirSync(dirname(path), { recursive: true });
     const { privateKey } = generateKeyPairSync('ed25519');
-    const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-    writeFileSync(tmp, privateKey.export({ format: 'pem', type: 'pkcs8' }), {
-      mode: 0o600,
-      flag: 'wx',
-    });
-    try {
-      linkSync(tmp, path); // fails when another process linked its key first: that one is used
-      generated = true;
-    } catch (error) {
-      if ((error as { code?: string }).code !== 'EEXIST') throw error;
-    } finally {
-      unlinkSync(tmp);
-    }
+    // When another process created it first, that key is used.
+    generated = createFileOnce(path, privateKey.export({ format: 'pem', type: 'pkcs8' }), 0o600);
   }
   let key: KeyObject;
   try {

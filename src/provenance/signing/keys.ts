@@ -1,8 +1,9 @@
 // Key pairs for local signing: generated here, written as PEM files with the
 // private key readable by its owner only.
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { createFileOnce } from '../../createFileOnce.js';
 import { ProvenantError } from '../../errors.js';
 import { keyIdOf } from './localKey.js';
 
@@ -58,15 +59,13 @@ export function writeSigningKeyPair(
       }
     }
   }
-  // 'wx' fails on a file that appeared meanwhile instead of overwriting it.
-  try {
-    writeFileSync(privateKeyPath, pair.privateKeyPem, { mode: 0o600, flag: 'wx' });
-    writeFileSync(publicKeyPath, pair.publicKeyPem, { mode: 0o644, flag: 'wx' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    throw new ProvenantError('SIGN_KEY_EXISTS', `a key file appeared in ${dir} while writing`, {
-      cause: error,
-    });
-  }
+  // Each file appears whole or not at all, and one that appeared meanwhile (another
+  // process generating a key in the same directory) is never overwritten.
+  for (const [path, pem, mode] of [
+    [privateKeyPath, pair.privateKeyPem, 0o600],
+    [publicKeyPath, pair.publicKeyPem, 0o644],
+  ] as const)
+    if (!createFileOnce(path, pem, mode))
+      throw new ProvenantError('SIGN_KEY_EXISTS', `a key file appeared in ${dir} while writing`);
   return { keyId: pair.keyId, privateKeyPath, publicKeyPath };
 }
