@@ -15,7 +15,8 @@ export type {
 } from './types.js';
 export type { StagePolicy } from './definitionDigests.js';
 export type { ReceiptEvidence } from './queries.js';
-export { verifyAttestation, artifactSha256, KIND_PREDICATE_TYPES } from './verifyAttestation.js';
+export { verifyAttestation, KIND_PREDICATE_TYPES } from './verifyAttestation.js';
+export { artifactSha256 } from './statementFacts.js';
 export type {
   VerificationCheck,
   VerificationReport,
