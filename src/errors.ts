@@ -241,6 +241,10 @@ export const errorCodes = {
     status: 422,
     title: 'An exported event is not included under the signed checkpoint',
   },
+  EXPORT_LOG_INCONSISTENT: {
+    status: 422,
+    title: "The export's checkpoint does not extend the checkpoint an attestation recorded",
+  },
   EXPORT_POLICY_MISMATCH: {
     status: 422,
     title: "A VSA's policy digest does not match the exported definitions",

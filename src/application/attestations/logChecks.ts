@@ -1,13 +1,14 @@
 // The Merkle log checks of `provenant verify` (docs/transparency.md, "In
 // attestations"): the receipts an attestation relies on are leaves of the log
 // under a signed checkpoint. A source names that checkpoint and each receipt's
-// leaf index (a store: the checkpoint the attestation recorded when issued; an
-// export: its own checkpoint and proofs) and serves each leaf's proof and stored
-// event. The checkpoint is opened with the trusted note key (`--log-key`) or, for
-// want of one, the key the source serves (trust on first use, said so); each
-// leaf is recomputed from the whole stored event and its proof checked against
-// the signed root; and a store's current checkpoint must extend the attestation's
-// (a consistency proof), so that a log rewritten since is caught.
+// leaf index (the checkpoint the attestation recorded when issued, as a store or
+// an export holds its record) and serves each leaf's proof and stored event. The
+// checkpoint is opened with the trusted note key (`--log-key`) or, for want of
+// one, the key the source serves (trust on first use, said so); each leaf is
+// recomputed from the whole stored event and its proof checked against the
+// signed root; and the source's latest checkpoint (a store's current one, an
+// export's own) must extend the attestation's (a consistency proof), so that a
+// log rewritten since is caught.
 import { EventTypes, type ReceiptRecordedData } from '../../domain/events.js';
 import type { ErrorCode } from '../../errors.js';
 import type { RecordedEvent } from '../../eventStore/types.js';
@@ -46,7 +47,7 @@ export interface LogSource {
     leafIndex: number,
     treeSize: number,
   ): Promise<{ proof: readonly unknown[]; event: RecordedEvent } | string>;
-  /** The latest signed checkpoint and a consistency proof to it from `from` leaves (a store only). */
+  /** The latest signed checkpoint (a store's current one, an export's own) and a consistency proof to it from `from` leaves. */
   latestConsistency?(from: number): Promise<{ checkpoint: string; proof: readonly string[] }>;
 }
 

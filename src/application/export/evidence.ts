@@ -1,8 +1,11 @@
 // An export as the evidence `provenant verify --export DIR` checks an
 // attestation against, offline (docs/transparency.md, "In attestations"): the
 // export verified as verify-export does; its receipts (present, unrevoked,
-// digests) in place of a store's; its signed checkpoint and inclusion proofs as
-// the Merkle log; and a unit's latest VSA for a stage, for the release gate.
+// digests) in place of a store's; as the Merkle log, the checkpoint the
+// attestation recorded (its AttestationIssued event), the exported inclusion
+// proofs under it, and the export's own signed checkpoint with the exported
+// consistency proof to it as the latest; and a unit's latest VSA for a stage,
+// for the release gate.
 import {
   EventTypes,
   type AttestationIssuedData,
@@ -11,9 +14,17 @@ import {
 } from '../../domain/events.js';
 import type { RecordedEvent } from '../../eventStore/types.js';
 import { receiptDigest } from '../../provenance/index.js';
+import { readCheckpointUnverified } from '../../transparency/note.js';
 import type { LogSource, ReceiptEvidence, VerificationStore } from '../attestations/index.js';
 import { EVENTS_FILE, parseEventLine } from './format.js';
-import { CHECKPOINT_FILE, LOG_KEY_FILE, exportedProofs } from './inclusion.js';
+import { exportedConsistency } from './attestationCheckpoints.js';
+import {
+  CHECKPOINT_FILE,
+  LOG_KEY_FILE,
+  exportedProofs,
+  leafKey,
+  recordedLogs,
+} from './inclusion.js';
 import { readExport, verifyExportFiles, type VerifyExportResult } from './verifyExport.js';
 
 export interface ExportEvidence {
@@ -21,7 +32,7 @@ export interface ExportEvidence {
   verified: VerifyExportResult;
   /** Its receipts, as a store's evidence (no stage policy: "current" is not known offline). */
   store: VerificationStore;
-  /** Its signed checkpoint and proofs. */
+  /** The attestation's recorded checkpoint, the export's signed checkpoint and their proofs. */
   log: LogSource;
   /** The unit's latest VSA for a stage, with its bundle unless it was too large to record. */
   latestVsa(stageId: string): { attestationId: string; bundle?: unknown } | undefined;
@@ -44,8 +55,9 @@ export async function exportEvidence(path: string): Promise<ExportEvidence> {
       receipts.set((event.data as ReceiptRecordedData).receiptId, event);
     else if (event.type === EventTypes.ReceiptRevoked)
       revocations.set((event.data as ReceiptRevokedData).receiptId, event);
-  const proofs = exportedProofs(files);
-  const proofOfLeaf = new Map([...proofs.values()].map((p) => [p.leafIndex, p]));
+  const proofOfLeaf = exportedProofs(files).byLeaf;
+  const consistency = exportedConsistency(files);
+  const logs = recordedLogs(events);
 
   const store: VerificationStore = {
     receiptEvidence(receiptId) {
@@ -76,28 +88,53 @@ export async function exportEvidence(path: string): Promise<ExportEvidence> {
 
   const log: LogSource = {
     name: 'the export',
-    anchor({ receiptIds }) {
+    anchor({ statementDigest }) {
       const note = files.get(CHECKPOINT_FILE);
       if (note === undefined) return Promise.resolve('the export carries no signed checkpoint');
-      const leaves = new Map<string, number>();
-      for (const receiptId of receiptIds) {
-        const event = receipts.get(receiptId);
-        const proof = event === undefined ? undefined : proofs.get(event.id);
-        if (proof !== undefined) leaves.set(receiptId, proof.leafIndex);
-      }
-      return Promise.resolve({ checkpoint: note.toString('utf8'), leaves });
+      const issued = events.findLast(
+        (e) =>
+          e.type === EventTypes.AttestationIssued &&
+          (e.data as AttestationIssuedData).statementDigest === statementDigest,
+      );
+      if (issued === undefined)
+        return Promise.resolve(
+          `the export holds no record of this attestation (statement sha256 ${statementDigest})`,
+        );
+      const record = logs.find((l) => l.event === issued);
+      if (record === undefined)
+        return Promise.resolve(
+          `attestation ${(issued.data as AttestationIssuedData).attestationId} names no checkpoint (issued where the Merkle log was off, or before its first checkpoint)`,
+        );
+      return Promise.resolve({
+        checkpoint: record.log.checkpoint,
+        leaves: new Map(record.log.receipts.map((r) => [r.receiptId, r.leafIndex])),
+      });
     },
     verifierKey: () => Promise.resolve(files.get(LOG_KEY_FILE)?.toString('utf8')),
     inclusion(leafIndex, treeSize) {
-      const proof = proofOfLeaf.get(leafIndex);
+      const proof = proofOfLeaf.get(leafKey(leafIndex, treeSize));
       const event = proof === undefined ? undefined : byId.get(proof.eventId);
       return Promise.resolve(
-        proof === undefined || event === undefined
-          ? `the export has no proof and event of leaf ${leafIndex}`
-          : proof.treeSize !== treeSize || !Array.isArray(proof.proof)
-            ? `its proof is not for the checkpoint's size ${treeSize}`
-            : { proof: proof.proof, event },
+        proof === undefined || event === undefined || !Array.isArray(proof.proof)
+          ? `the export has no proof and event of leaf ${leafIndex} under a tree of ${treeSize} leaves`
+          : { proof: proof.proof, event },
       );
+    },
+    latestConsistency(from) {
+      // The export's checkpoint is the latest; `anchor` made sure it is there.
+      const checkpoint = (files.get(CHECKPOINT_FILE) ?? Buffer.alloc(0)).toString('utf8');
+      let size;
+      try {
+        size = readCheckpointUnverified(checkpoint).size;
+      } catch {
+        return Promise.resolve({ checkpoint, proof: [] }); // malformed: the caller's signature check says so
+      }
+      const line = consistency.get(from);
+      // No proof (none exported, or a newer `from`): the caller's check of the empty proof fails.
+      return Promise.resolve({
+        checkpoint,
+        proof: line !== undefined && line.toSize === size ? line.proof : [],
+      });
     },
   };
 

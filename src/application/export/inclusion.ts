@@ -2,12 +2,17 @@
 // checkpoint, the note verifier key, and an inclusion proof for every exported
 // event under that checkpoint, so that `verify-export` checks offline that each
 // event is in the log. Events newer than the checkpoint have no proof yet; the
-// verifier notes them.
+// verifier notes them. For each checkpoint an exported attestation recorded when
+// it was issued, the export also carries a consistency proof from that tree to
+// the export's checkpoint and the inclusion proofs of the receipts the
+// attestation names under it (checked in attestationCheckpoints.ts).
+import { EventTypes, type AttestationIssuedData } from '../../domain/events.js';
 import { isProvenantError, type ErrorCode } from '../../errors.js';
 import type { RecordedEvent } from '../../eventStore/types.js';
 import {
   openCheckpoint,
   parseVerifierKey,
+  readCheckpointUnverified,
   type Checkpoint,
   type NoteVerifier,
 } from '../../transparency/note.js';
@@ -17,13 +22,96 @@ import { eventInclusionFailure } from '../../transparency/treeBuilder.js';
 export const CHECKPOINT_FILE = 'transparency/checkpoint.txt';
 export const LOG_KEY_FILE = 'transparency/log-key.txt';
 export const PROOFS_FILE = 'transparency/proofs.jsonl';
+export const CONSISTENCY_FILE = 'transparency/consistency.jsonl';
 
+/** A line of proofs.jsonl: event `eventId` is leaf `leafIndex` of the tree of `treeSize` leaves. */
 export interface ProofLine {
   eventId: string;
   leafIndex: number;
   treeSize: number;
+  /** Base64 hashes (RFC 9162 inclusion proof). */
   proof: string[];
 }
+
+/** A line of consistency.jsonl: the export's tree of `toSize` leaves extends the one of `fromSize`. */
+export interface ConsistencyLine {
+  fromSize: number;
+  /** The root of the tree of `fromSize` leaves in the exported log (base64). */
+  fromRoot: string;
+  toSize: number;
+  /** Base64 hashes (RFC 9162 consistency proof); empty when the sizes are equal. */
+  proof: string[];
+}
+
+/** The Merkle log record (checkpoint and receipt leaves) of each AttestationIssued event among `events`. */
+export const recordedLogs = (
+  events: readonly RecordedEvent[],
+): {
+  event: RecordedEvent;
+  data: AttestationIssuedData;
+  log: NonNullable<AttestationIssuedData['log']>;
+}[] =>
+  events.flatMap((event) => {
+    if (event.type !== EventTypes.AttestationIssued) return [];
+    const data = event.data as AttestationIssuedData;
+    return data.log === undefined ? [] : [{ event, data, log: data.log }];
+  });
+
+/** Whether `error` says a proof cannot be given (not yet a leaf, or beyond the tree). */
+const noProof = (error: unknown): boolean =>
+  isProvenantError(error) && ['TLOG_LEAF_NOT_FOUND', 'TLOG_PROOF_RANGE'].includes(error.code);
+
+/**
+ * For each checkpoint the attestations among `events` recorded (by tree size,
+ * none newer than `checkpoint`): a consistency proof from it to `checkpoint`,
+ * and an inclusion proof under it of each receipt leaf the attestations name.
+ */
+async function attestationProofs(
+  service: TransparencyService,
+  checkpoint: { size: number },
+  events: readonly RecordedEvent[],
+): Promise<{ consistency: ConsistencyLine[]; inclusions: ProofLine[] }> {
+  const leavesBySize = new Map<number, Set<number>>();
+  for (const { log } of recordedLogs(events)) {
+    let size;
+    try {
+      size = readCheckpointUnverified(log.checkpoint).size;
+    } catch {
+      continue; // malformed: the verifier says so
+    }
+    const leaves = leavesBySize.get(size) ?? new Set<number>();
+    for (const receipt of log.receipts) leaves.add(receipt.leafIndex);
+    leavesBySize.set(size, leaves);
+  }
+  const consistency: ConsistencyLine[] = [];
+  const inclusions: ProofLine[] = [];
+  for (const [size, leaves] of [...leavesBySize].sort(([a], [b]) => a - b)) {
+    if (size > checkpoint.size) continue; // newer than the export's: no proof; the verifier says so
+    try {
+      const c = await service.consistency(size, checkpoint.size);
+      consistency.push({ fromSize: c.from, fromRoot: c.fromRoot, toSize: c.to, proof: c.proof });
+    } catch (error) {
+      if (!noProof(error)) throw error;
+    }
+    if (size === checkpoint.size) continue; // the proofs under the export's checkpoint serve
+    for (const leafIndex of [...leaves].sort((a, b) => a - b))
+      try {
+        const p = await service.inclusionByLeafIndex(leafIndex, size);
+        inclusions.push({
+          eventId: p.eventId,
+          leafIndex: p.leafIndex,
+          treeSize: p.treeSize,
+          proof: p.proof,
+        });
+      } catch (error) {
+        if (!noProof(error)) throw error;
+      }
+  }
+  return { consistency, inclusions };
+}
+
+const jsonLines = (lines: readonly object[]): Buffer =>
+  Buffer.from(lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
 
 /** The transparency files of an export, or none when no checkpoint has been signed. */
 export async function inclusionFiles(
@@ -38,29 +126,26 @@ export async function inclusionFiles(
     if (isProvenantError(error) && error.code === 'TLOG_NO_CHECKPOINT') return files;
     throw error;
   }
-  const lines: string[] = [];
+  const lines: ProofLine[] = [];
   for (const event of events) {
     try {
       const p = await service.inclusionByEventId(event.id, checkpoint.size);
-      const line: ProofLine = {
+      lines.push({
         eventId: p.eventId,
         leafIndex: p.leafIndex,
         treeSize: p.treeSize,
         proof: p.proof,
-      };
-      lines.push(`${JSON.stringify(line)}\n`);
+      });
     } catch (error) {
       // Not yet a leaf, or after the checkpoint: no proof to give.
-      if (
-        !isProvenantError(error) ||
-        !['TLOG_LEAF_NOT_FOUND', 'TLOG_PROOF_RANGE'].includes(error.code)
-      )
-        throw error;
+      if (!noProof(error)) throw error;
     }
   }
+  const { consistency, inclusions } = await attestationProofs(service, checkpoint, events);
   files.set(CHECKPOINT_FILE, Buffer.from(checkpoint.note));
   files.set(LOG_KEY_FILE, Buffer.from(`${service.verifierKey}\n`));
-  files.set(PROOFS_FILE, Buffer.from(lines.join('')));
+  files.set(PROOFS_FILE, jsonLines([...lines, ...inclusions]));
+  files.set(CONSISTENCY_FILE, jsonLines(consistency));
   return files;
 }
 
@@ -68,22 +153,50 @@ export async function inclusionFiles(
 export const exportedVerifier = (files: ReadonlyMap<string, Buffer>): NoteVerifier =>
   parseVerifierKey((files.get(LOG_KEY_FILE) ?? Buffer.alloc(0)).toString('utf8'));
 
-/** The exported inclusion proofs by event id; `malformed` is told of each line that is not JSON. */
-export function exportedProofs(
+/** The JSON lines of an exported file; `malformed` is told of each line that is not a JSON object. */
+export function jsonLinesOf(
   files: ReadonlyMap<string, Buffer>,
+  path: string,
   malformed: () => void = () => undefined,
-): Map<string, ProofLine> {
-  const proofs = new Map<string, ProofLine>();
-  for (const line of (files.get(PROOFS_FILE) ?? Buffer.alloc(0)).toString('utf8').split('\n')) {
+): Record<string, unknown>[] {
+  const lines: Record<string, unknown>[] = [];
+  for (const line of (files.get(path) ?? Buffer.alloc(0)).toString('utf8').split('\n')) {
     if (line === '') continue;
     try {
-      const parsed = JSON.parse(line) as ProofLine;
-      proofs.set(parsed.eventId, parsed);
+      const parsed: unknown = JSON.parse(line);
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+        lines.push(parsed as Record<string, unknown>);
+      else malformed();
     } catch {
       malformed();
     }
   }
-  return proofs;
+  return lines;
+}
+
+/** Where a proof line is found by leaf and tree size. */
+export const leafKey = (leafIndex: number, treeSize: number): string => `${leafIndex}@${treeSize}`;
+
+/** The exported inclusion proofs; `malformed` is told of each line that is not JSON. */
+export function exportedProofs(
+  files: ReadonlyMap<string, Buffer>,
+  malformed: () => void = () => undefined,
+): {
+  /** By event id, under the export's checkpoint of `size` leaves (any other size when it has none). */
+  byEvent(size: number): Map<string, ProofLine>;
+  /** By leaf index and tree size (leafKey). */
+  byLeaf: Map<string, ProofLine>;
+} {
+  const lines = jsonLinesOf(files, PROOFS_FILE, malformed) as unknown as ProofLine[];
+  return {
+    byEvent(size) {
+      const proofs = new Map<string, ProofLine>();
+      for (const line of lines)
+        if (!proofs.has(line.eventId) || line.treeSize === size) proofs.set(line.eventId, line);
+      return proofs;
+    },
+    byLeaf: new Map(lines.map((line) => [leafKey(line.leafIndex, line.treeSize), line])),
+  };
 }
 
 /** Why an exported proof does not show `event` under `checkpoint`; undefined when it does. */
@@ -96,17 +209,20 @@ export const proofFailure = (
     ? `its proof is not for the checkpoint's size ${checkpoint.size}`
     : eventInclusionFailure(event, p.leafIndex, p.proof, checkpoint);
 
-/** Checks that every exported event is included under the exported checkpoint. */
+/**
+ * Checks that every exported event is included under the exported checkpoint;
+ * returns the checkpoint when it verifies.
+ */
 export function checkInclusions(
   files: ReadonlyMap<string, Buffer>,
   events: readonly RecordedEvent[],
   problem: (code: ErrorCode, message: string, path?: string) => void,
   note: (message: string) => void,
-): number {
+): Checkpoint | undefined {
   const noteText = files.get(CHECKPOINT_FILE);
   if (noteText === undefined) {
     note('the export carries no signed checkpoint: inclusion in the log not checked');
-    return 0;
+    return undefined;
   }
   let checkpoint;
   try {
@@ -117,12 +233,11 @@ export function checkInclusions(
       `the exported checkpoint does not verify: ${error instanceof Error ? error.message : String(error)}`,
       CHECKPOINT_FILE,
     );
-    return 0;
+    return undefined;
   }
   const proofs = exportedProofs(files, () =>
     problem('EXPORT_NOT_IN_LOG', `a line of ${PROOFS_FILE} is not JSON`, PROOFS_FILE),
-  );
-  let included = 0;
+  ).byEvent(checkpoint.size);
   let unproved = 0;
   for (const event of events) {
     const p = proofs.get(event.id);
@@ -131,8 +246,7 @@ export function checkInclusions(
       continue;
     }
     const failure = proofFailure(event, p, checkpoint);
-    if (failure === undefined) included++;
-    else
+    if (failure !== undefined)
       problem(
         'EXPORT_NOT_IN_LOG',
         `event ${event.id} (${event.stream}@${event.revision}) is not included under the signed checkpoint of size ${checkpoint.size}: ${failure}`,
@@ -143,5 +257,5 @@ export function checkInclusions(
     note(
       `${unproved} exported event(s) are newer than the exported checkpoint (size ${checkpoint.size}): not yet provable`,
     );
-  return included;
+  return checkpoint;
 }

@@ -2,7 +2,9 @@
 // one, checked with nothing but its own files. In order: the manifest; every
 // file it lists (present, digest, size) and nothing else; each event's content
 // digest and each stream's chain; every attestation against its issuing event,
-// its key and its evidence; each VSA's policy against the exported definitions.
+// its key and its evidence; each VSA's policy against the exported definitions;
+// the Merkle log: each event under the exported checkpoint, which extends the
+// checkpoint each attestation recorded.
 // The result lists every problem found, each with a stable code; the first one
 // is the headline. The attestation checks are in attestationChecks.ts.
 import { unitStream } from '../unitStreams.js';
@@ -31,6 +33,7 @@ import {
   isRecord,
 } from './format.js';
 import { checkAttestation, checkEvidence, indexEvents } from './attestationChecks.js';
+import { checkAttestationCheckpoints } from './attestationCheckpoints.js';
 import { checkInclusions } from './inclusion.js';
 
 /** One thing wrong with an export. */
@@ -340,9 +343,12 @@ export function verifyExportFiles(
     check.verified = statement !== undefined && result.problems.length === before;
   }
 
-  // 5. Every event included under the exported signed checkpoint (the Merkle log).
-  checkInclusions(files, [...events, ...definitions], problem, (message) =>
-    result.notes.push(message),
-  );
+  // 5. Every event included under the exported signed checkpoint (the Merkle log),
+  // which extends each checkpoint an attestation recorded.
+  const notes = (message: string): void => {
+    result.notes.push(message);
+  };
+  const checkpoint = checkInclusions(files, [...events, ...definitions], problem, notes);
+  checkAttestationCheckpoints(files, events, checkpoint, problem, notes);
   return done();
 }

@@ -110,7 +110,7 @@ export function verifyExportCommand(): Command {
   return new Command('verify-export')
     .summary('Verify an export offline (folder or .tar.gz)')
     .description(
-      "Checks an export with nothing but its own files: the manifest; every file it lists present with its SHA-256 and size, and nothing else; each event's content digest and each stream's hash chain (revisions contiguous from 0, one unit stream); every attestation's Sigstore bundle against its AttestationIssued event and a key in keys/; the receipts and subjects it names present in events.jsonl with matching digests and not revoked later; each VSA's policy digest recomputed from definitions.jsonl. Prints the first problem with its EXPORT_* code; --json lists every problem.",
+      "Checks an export with nothing but its own files: the manifest; every file it lists present with its SHA-256 and size, and nothing else; each event's content digest and each stream's hash chain (revisions contiguous from 0, one unit stream); every attestation's Sigstore bundle against its AttestationIssued event and a key in keys/; the receipts and subjects it names present in events.jsonl with matching digests and not revoked later; each VSA's policy digest recomputed from definitions.jsonl; with the Merkle log (transparency/), every event included under the exported signed checkpoint, and that checkpoint extending the one each attestation recorded (consistency proofs). Prints the first problem with its EXPORT_* code; --json lists every problem.",
     )
     .argument('<path>', 'export folder, or .tar.gz / .tgz archive')
     .option('--json', 'print the full result as JSON')

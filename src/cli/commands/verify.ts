@@ -133,8 +133,9 @@ the receipt's stored event and is included under that checkpoint, and the
 store's latest checkpoint extends it (a log rewritten since fails). An
 attestation that names no checkpoint is a note, or could-not-check with
 --log-key. --export DIR checks the same offline against an export instead of a
-store: the export verified, the receipts in it, and their inclusion under its
-signed checkpoint.
+store: the export verified, the receipts in it, their inclusion under the
+checkpoint the attestation names, and the export's signed checkpoint extending
+it (the consistency proof the export carries).
 
 --unit and --stage without --bundle fetch the unit's latest VSA for the stage
 from --store or --export: the release gate.`,
