@@ -161,7 +161,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     domain: deps.domain ?? createDomainService({ eventStore: store }),
     attestations:
       deps.attestations ??
-      createAttestationService({ eventStore: store, maxEventBytes: limits.eventBytes }),
+      createAttestationService({
+        eventStore: store,
+        maxEventBytes: limits.eventBytes,
+        ...(deps.transparency === undefined ? {} : { transparency: deps.transparency }),
+      }),
     limits,
     metrics: metrics.registry,
   };

@@ -33,7 +33,11 @@ export interface AppDeps {
   };
   /** The command handlers and queries of the domain; built on `store` when not given. */
   domain?: DomainService;
-  /** Issuing, reading and verifying attestations; built on `store` (without a signer) when not given. */
+  /**
+   * Issuing, reading and verifying attestations; built on `store` and `transparency`
+   * (without a signer) when not given. POST /v1/verify checks the Merkle log this
+   * service was given: give it the same `transparency` as the app.
+   */
   attestations?: AttestationService;
   /** Where the store points, for /readyz and logs (never secrets). */
   storeDescription: string;

@@ -57,8 +57,9 @@ export interface LogVerification {
    * The note verifier key the caller trusts (`--log-key`) and where it came from.
    * Given, a missing checkpoint makes the report could-not-check; without it the
    * source's own key is used and an attestation without a checkpoint is a note.
+   * `demanded: false` (a server checking its own log): a missing checkpoint stays a note.
    */
-  trustedKey?: { key: string; from: string };
+  trustedKey?: { key: string; from: string; demanded?: boolean };
 }
 
 /** Where the checks report. */
@@ -102,7 +103,7 @@ export async function checkLogInclusions(
     );
   /** Nothing to check: could-not-check when the caller asked for it with a key, else a note. */
   const notChecked = (code: ErrorCode, why: string): void => {
-    if (trustedKey !== undefined)
+    if (trustedKey !== undefined && trustedKey.demanded !== false)
       out.couldNotCheck('log-checkpoint', code, `${why}; --log-key asks for the log to be checked`);
     else out.note(`${why}: inclusion in the Merkle log not checked`);
   };

@@ -7,6 +7,7 @@ import { isProvenantError } from '../../errors.js';
 import { createDefinitionsStore } from '../definitionsStore.js';
 import type { StagePolicy } from './definitionDigests.js';
 import { issueAttestation, issueStagePassedVsa, type IssuerConfig } from './issueAttestation.js';
+import { ownLogVerification } from './ownLog.js';
 import {
   getAttestation,
   getAttestationBundle,
@@ -55,7 +56,11 @@ export interface AttestationService {
   /** The stage's current policy, computed as the VSA builder computes it. */
   currentStagePolicy(stageId: string): Promise<StagePolicy>;
   receiptEvidence(receiptId: string): Promise<ReceiptEvidence | undefined>;
-  /** Verification with this store as the source of policies and evidence. */
+  /**
+   * Verification with this store as the source of policies and evidence, and its
+   * own Merkle log (with its own note key) as that of the log checks; without a
+   * Merkle log, those end in a note.
+   */
   verify(input: VerifyAttestationInput): Promise<VerificationReport>;
 }
 
@@ -97,6 +102,7 @@ export function createAttestationService(deps: AttestationServiceDeps): Attestat
     getAttestationBundle: getAttestationBundle(store),
     currentStagePolicy: policyOf,
     receiptEvidence: evidenceOf,
-    verify: (input) => verifyAttestation(input, verificationStore),
+    verify: (input) =>
+      verifyAttestation(input, verificationStore, ownLogVerification(store, deps.transparency)),
   };
 }

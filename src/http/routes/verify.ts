@@ -1,6 +1,7 @@
 // Verification over HTTP (issue 14): POST /v1/verify checks a bundle against a
 // signer policy and expectations, with this store as the source of the current
-// stage policies and of the receipts' evidence; GET /v1/stages/{id}/policy gives
+// stage policies and of the receipts' evidence, and its own Merkle log as that of
+// the log checks (application/attestations/ownLog.ts); GET /v1/stages/{id}/policy gives
 // a stage's current policy exactly as the VSA builder computes it, and
 // GET /v1/receipts/{id}/evidence a receipt's digest and revocation, so that a
 // verifier elsewhere (`provenant verify --store URL`) can make the same checks.
@@ -76,6 +77,11 @@ const reportSchema = {
   properties: {
     result: { enum: ['valid', 'invalid', 'could-not-check'] },
     checks: { type: 'array', items: checkSchema },
+    notes: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'What was not checked and why (e.g. an attestation that names no checkpoint)',
+    },
     signer: { type: 'object', additionalProperties: true },
     statement: { type: 'object', additionalProperties: true },
   },
@@ -143,7 +149,12 @@ export function verifyRoutes(app: FastifyInstance, deps: RouteDeps): void {
           "this server's key), the signed in-toto statement, the expectations (artifact digest among the subjects, " +
           'predicate type of `kind`, builder / verifier id, for a VSA: PASSED, unit and stage), and against this store: ' +
           "a VSA's policy is the stage's current one, and every receipt relied on is in the log, unrevoked, with the " +
-          'attested digest. Returns the report (200) whatever the verdict: `result` is valid, invalid or could-not-check.',
+          'attested digest. Where this server holds the Merkle log, the receipts relied on are checked in it as ' +
+          '`provenant verify --store` checks them (`log-checkpoint`, `log-inclusion`, `log-consistency`; ' +
+          'docs/transparency.md), with its own note key: the server checks its own log, so a caller who does not ' +
+          'trust it runs `provenant verify --store URL --log-key FILE` with a key it holds. Without the Merkle log, ' +
+          'or for an attestation that names no checkpoint, `notes` says so. ' +
+          'Returns the report (200) whatever the verdict: `result` is valid, invalid or could-not-check.',
         body: verifyBodySchema,
         response: {
           200: reportSchema,
