@@ -3,8 +3,10 @@
 // until the lag is 0 (again after more events are appended while it runs), the
 // checkpoint witness posts of the Merkle log follower it runs, and no
 // leadership series (SQLite elects nobody); /metrics needs the operate
-// permission, /healthz none; SIGTERM closes the listener with the runner.
+// permission, /healthz none; SIGTERM closes the listener with the runner. A
+// bad port or one in use stops it at start with exit 2.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -14,6 +16,7 @@ import { projections } from '../../projections/index.js';
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import type { EventToAppend } from '../../src/eventStore/types.js';
 import { createStaticToken } from '../../src/security/tokens.js';
+import { cliArgs } from '../support/cli.js';
 import { scrape, scrapeUntil, startWorker, type Worker } from '../support/worker.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-worker-metrics-'));
@@ -145,5 +148,23 @@ describe('projections run --metrics-port', () => {
     assert.equal(await worker.stop(), 0);
     assert.match(worker.log, /stopped/);
     await assert.rejects(scrape(url, auditor.token));
+  });
+
+  it('refuses a bad metrics port, and a port in use, before running anything (exit 2)', () => {
+    const env = { ...process.env, PROVENANT_DATA_DIR: join(dir, 'refused') };
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, cliArgs('projections', 'run', ...args), {
+        encoding: 'utf8',
+        env,
+        timeout: 60_000,
+      });
+    const bad = run('--metrics-port', '70000');
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /CONFIG_INVALID: PROVENANT_METRICS_PORT/);
+    const taken = new URL(witnessUrl).port; // the witness listens there
+    const inUse = run('--metrics-port', taken);
+    assert.equal(inUse.status, 2, inUse.stderr);
+    assert.match(inUse.stderr, /EADDRINUSE/);
+    assert.doesNotMatch(inUse.stderr, /projections running/);
   });
 });
