@@ -134,6 +134,8 @@ export interface ProjectionWorkers {
   start(): Promise<void>;
   stop(): Promise<void>;
   status(): Promise<ProjectionStatus[]>;
+  /** Under leader election (PostgreSQL): every lock it stands for and whether it holds it now. */
+  locks?(): { lock: string; held: boolean }[];
 }
 
 /**
@@ -155,6 +157,16 @@ export function createProjectionWorkers(options: {
     });
   return createProjectionRunner(options);
 }
+
+/**
+ * The leadership locks the projection workers and the Merkle log follower of a
+ * process stand for, and which it holds (the metrics' `provenant_leadership_held`);
+ * none unless they run under leader election (PostgreSQL).
+ */
+export const locksOf =
+  (...parts: ({ locks?(): { lock: string; held: boolean }[] } | undefined)[]) =>
+  (): { lock: string; held: boolean }[] =>
+    parts.flatMap((part) => part?.locks?.() ?? []);
 
 /** The signing key attestations are signed with, and whether it was just generated. */
 export interface LoadedSigning {

@@ -20,6 +20,8 @@ export interface Config {
   sqlite: { path: string; synchronous: 'FULL' | 'NORMAL'; writer: 'inline' | 'worker' };
   /** The read-model database (a file apart from the log's) and where projections run. */
   readModels: { path: string; projections: 'inline' | 'off' };
+  /** The metrics listener of `provenant projections run` (none without a port). */
+  metrics: { host: string; port: number | undefined };
   /** Where the read models live: the SQLite file above, or PostgreSQL. */
   readModelBackend: 'sqlite' | 'postgres';
   /** The shared PostgreSQL server of the log and/or the read models. */
@@ -380,6 +382,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
             ? readModelsPath
             : resolve(dataDir, readModelsPath),
       projections: oneOf(env, 'PROVENANT_PROJECTIONS', ['inline', 'off'] as const, 'inline'),
+    },
+    metrics: {
+      host: optional(env, 'PROVENANT_METRICS_HOST') ?? '127.0.0.1',
+      port:
+        optional(env, 'PROVENANT_METRICS_PORT') === undefined
+          ? undefined
+          : integer(env, 'PROVENANT_METRICS_PORT', 0, 0, 65535),
     },
     postgres: { url: postgresUrl, schema: postgresSchema },
     transparency: transparencyConfig(env, dataDir, sqlitePath),

@@ -50,6 +50,16 @@ export const configVariables = [
     '`inline`: `provenant serve` also runs the projections. `off`: it does not (run `provenant projections run` as its own process).',
   ],
   [
+    'PROVENANT_METRICS_PORT',
+    '(none)',
+    'Port `provenant projections run` serves `GET /metrics` (Prometheus, `operate` permission, as on the API) and `GET /healthz` on (0 picks a free port); unset: no listener. `provenant serve` has `/metrics` on its own port.',
+  ],
+  [
+    'PROVENANT_METRICS_HOST',
+    '127.0.0.1',
+    'Address the metrics listener of `provenant projections run` binds to.',
+  ],
+  [
     'PROVENANT_MERKLE_PATH',
     '<log file>-merkle.db',
     'SQLite file of the Merkle log of `$all` (leaves, subtree hashes, signed checkpoints), apart from the log; rebuilt from the log when missing. Unused with `PROVENANT_STORE=postgres`: the Merkle log is then in PostgreSQL beside the log.',

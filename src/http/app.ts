@@ -152,7 +152,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  const metrics = createMetrics(deps.projectionStatus, deps.witnessStatus);
+  const metrics = createMetrics({
+    projectionStatus: deps.projectionStatus,
+    witnessStatus: deps.witnessStatus,
+    leadership: deps.leadership,
+  });
   installMetricHooks(app, metrics.registry);
   const store = metrics.timedStore(deps.store);
   const routeDeps: RouteDeps = {

@@ -4,6 +4,7 @@ import type { FastifyServerOptions } from 'fastify';
 import type { AttestationService } from '../application/attestations/index.js';
 import type { DomainService } from '../application/index.js';
 import type { EventStore } from '../eventStore/types.js';
+import type { LockHeld } from '../metrics/registry.js';
 import type { ReadModelStore } from '../readModels/port.js';
 import type { ProjectionStatus } from '../readModels/runner.js';
 import type { Registry } from 'prom-client';
@@ -62,6 +63,8 @@ export interface AppDeps {
   projectionStatus?: () => Promise<ProjectionStatus[]>;
   /** The checkpoint witness URL's counts, when the Merkle log follower posts to one (metrics). */
   witnessStatus?: () => WitnessStats | undefined;
+  /** The PostgreSQL leadership locks this process stands for, and which it holds (metrics). */
+  leadership?: () => readonly LockHeld[];
   /** `minPosition` waits: longest wait (default 5,000 ms) and poll interval (default 10 ms). */
   query?: { waitMs?: number; pollMs?: number };
   /** `GET /v1/events/stream`: heartbeat (default 15,000 ms), events buffered per client (default 1,000). */

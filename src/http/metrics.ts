@@ -1,14 +1,19 @@
 // Prometheus metrics of one app (a registry per app instance, never prom-client's
 // global one, so two apps in one process — tests — never share counters):
-// request durations by route, ingest outcomes by problem code, event-store append
-// latency (a timing decorator around the store's `append`) and, when the
-// projection runner runs in this process, lag and parked events per projection,
-// and the checkpoint witness URL's posts by outcome.
+// request durations by route, ingest outcomes by problem code and event-store
+// append latency (a timing decorator around the store's `append`), plus the
+// metrics shared with `provenant projections run` (src/metrics/registry.ts):
+// when the projection runner runs in this process, lag and parked events per
+// projection, the checkpoint witness URL's posts by outcome and, on PostgreSQL,
+// the leadership locks held.
 import type { FastifyInstance } from 'fastify';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import type { EventStore } from '../eventStore/types.js';
-import type { ProjectionStatus } from '../readModels/runner.js';
-import type { WitnessStats } from '../transparency/witness.js';
+import {
+  createRegistry,
+  registerRunnerMetrics,
+  type RunnerMetricSources,
+} from '../metrics/registry.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
 
 /** Routes whose replies count as ingest outcomes. */
@@ -31,12 +36,9 @@ export interface AppMetrics {
   timedStore: (store: EventStore) => EventStore;
 }
 
-export function createMetrics(
-  projectionStatus: (() => Promise<ProjectionStatus[]>) | undefined,
-  witnessStatus?: () => WitnessStats | undefined,
-): AppMetrics {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'provenant_process_' });
+export function createMetrics(sources: RunnerMetricSources): AppMetrics {
+  const registry = createRegistry();
+  registerRunnerMetrics(registry, sources);
   const appendSeconds = new Histogram({
     name: 'provenant_event_store_append_seconds',
     help: 'Latency of event-store appends',
@@ -56,48 +58,6 @@ export function createMetrics(
     help: 'Ingest requests by route, outcome and problem code (empty when none)',
     labelNames: ['route', 'outcome', 'code'],
     registers: [registry],
-  });
-  const statusGauge = (name: string, help: string, pick: (s: ProjectionStatus) => number): void => {
-    new Gauge({
-      name,
-      help,
-      labelNames: ['projection'],
-      registers: [registry],
-      async collect() {
-        if (projectionStatus === undefined) return;
-        this.reset();
-        for (const status of await projectionStatus())
-          this.set({ projection: status.name }, pick(status));
-      },
-    });
-  };
-  statusGauge(
-    'provenant_projection_lag',
-    'Log positions not yet applied by the projection (head - checkpoint)',
-    (s) => Number(s.lag),
-  );
-  statusGauge(
-    'provenant_projection_parked',
-    'Events parked (dead letters) of the projection',
-    (s) => s.parked,
-  );
-  statusGauge('provenant_projection_checkpoint', 'Last log position the projection applied', (s) =>
-    Number(s.checkpoint),
-  );
-
-  new Counter({
-    name: 'provenant_checkpoint_witness_posts_total',
-    help: 'Checkpoints posted to the witness URL by outcome (posted, failed after retries, superseded by a newer one)',
-    labelNames: ['outcome'],
-    registers: [registry],
-    collect() {
-      const stats = witnessStatus?.();
-      if (stats === undefined) return;
-      this.reset();
-      this.inc({ outcome: 'posted' }, stats.posted);
-      this.inc({ outcome: 'failed' }, stats.failed);
-      this.inc({ outcome: 'superseded' }, stats.superseded);
-    },
   });
 
   const timedStore = (store: EventStore): EventStore =>

@@ -15,6 +15,7 @@ import {
   createMerkleFollower,
   createProjectionWorkers,
   loadSigning,
+  locksOf,
   openEventStore,
   openReadModels,
   openTransparency,
@@ -142,6 +143,7 @@ export async function startServer(
     transparency: transparency.service,
     ...(runner === undefined ? {} : { projectionStatus: () => runner.status() }),
     witnessStatus: () => followerOf.follower?.witness(),
+    leadership: () => locksOf(runner, followerOf.follower)(),
     logger: {
       level: config.logLevel,
       redact: ['req.headers.authorization', 'req.headers.cookie'],

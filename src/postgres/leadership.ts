@@ -40,6 +40,8 @@ export interface Leadership {
   stop(): Promise<void>;
   /** Whether this process leads now. */
   leading(): boolean;
+  /** What is led (the lock's purpose, e.g. `projection:units`). */
+  readonly purpose: string;
 }
 
 /** Stands for the lead of `purpose` until stopped. */
@@ -133,5 +135,6 @@ export function standForLeadership(options: LeadershipOptions): Leadership {
       await running;
     },
     leading: () => work !== undefined,
+    purpose: options.purpose,
   };
 }

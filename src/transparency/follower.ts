@@ -136,6 +136,8 @@ export interface TransparencyFollower {
   size(): number;
   /** The witness URL's counts, when one is configured. */
   witness(): WitnessStats | undefined;
+  /** Under leader election (PostgreSQL): the lock it stands for and whether it holds it now. */
+  locks?(): { lock: string; held: boolean }[];
 }
 
 export function createTransparencyFollower(followerOptions: FollowerOptions): TransparencyFollower {

@@ -440,6 +440,11 @@ describe('query API', () => {
       storeDescription: 'sqlite :memory:',
       readModels,
       projectionStatus: () => runner.status(),
+      // As the server passes them on PostgreSQL (composition.ts locksOf).
+      leadership: () => [
+        { lock: 'projection:unitSummary', held: true },
+        { lock: 'merkle-log', held: false },
+      ],
     });
     try {
       await own.inject({ method: 'POST', url: '/v1/events', payload: { nope: true } });
@@ -458,8 +463,11 @@ describe('query API', () => {
         'provenant_ingest_requests_total{route="/v1/events",outcome="rejected",code="',
         'provenant_http_request_duration_seconds_bucket{',
         'provenant_event_store_append_seconds_bucket{',
+        'provenant_leadership_held{lock="projection:unitSummary"} 1',
+        'provenant_leadership_held{lock="merkle-log"} 0',
       ])
         assert.ok(res.body.includes(name), `metrics lack ${name}`);
+      assert.doesNotMatch((await app.inject('/metrics')).body, /provenant_leadership_held\{/);
       // One registry per app: the other app's counters are not here.
       assert.doesNotMatch((await app.inject('/metrics')).body, /route="\/v1\/gates\/:id"/);
     } finally {

@@ -1,11 +1,14 @@
 // Every registered route × every role (and nobody): allowed or refused, as the
 // tables below say. The routes are the ones the app's onRoute hook saw, so a new
 // route fails here until it is added to `expectedPermission`; a route that
-// declares no permission cannot even be registered.
+// declares no permission cannot even be registered. The same for the metrics
+// listener of `provenant projections run` (`workerExpectedPermission`).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
 import { buildApp } from '../../src/http/app.js';
+import { buildWorkerApp } from '../../src/http/workerApp.js';
 import { declaredRoutes, installAuth } from '../../src/http/auth.js';
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import {
@@ -67,6 +70,12 @@ const expectedPermission: Record<string, Permission> = {
   'GET /v1/log/proof/consistency': 'read',
 };
 
+/** The routes of the metrics listener of `provenant projections run` (src/http/workerApp.ts). */
+const workerExpectedPermission: Record<string, Permission> = {
+  'GET /healthz': 'public',
+  'GET /metrics': 'operate',
+};
+
 /** Who may use a route of each permission (written out here, apart from src/security/permissions.ts). */
 const allowedRoles: Record<Permission, readonly Role[]> = {
   public: ['producer', 'reader', 'auditor', 'admin'],
@@ -102,25 +111,102 @@ function urlOf(method: string, pattern: string): string {
 const keyOf = (method: string, url: string): string =>
   `${method === 'HEAD' ? 'GET' : method} ${url}`;
 
+/** Static tokens of one principal per role, and the principals file entries holding their hashes. */
+function tokensPerRole() {
+  const tokens = new Map<Role, string>();
+  const entries = roles.map((role) => {
+    const { token, sha256 } = createStaticToken();
+    tokens.set(role, token);
+    return {
+      name: `matrix-${role}`,
+      sha256,
+      roles: [role],
+      ...(role === 'producer'
+        ? { scope: { sources: ['*'], types: ['*'], actions: ['*'], units: ['*'] } }
+        : {}),
+    };
+  });
+  const auth = createAuthenticator({ principals: { tokens: entries, certificates: [], oidc: [] } });
+  return { tokens, auth };
+}
+
+/** Every route `app` registered is in `table` with the permission it declares, and every row is registered. */
+function checkTable(app: FastifyInstance, table: Record<string, Permission>): void {
+  const registered = declaredRoutes(app);
+  assert.ok(registered.length >= Object.keys(table).length);
+  const unknown = registered
+    .filter((r) => table[keyOf(r.method, r.url)] === undefined)
+    .map((r) => `${r.method} ${r.url}`);
+  assert.deepEqual(unknown, [], 'routes missing from the table of this test');
+  for (const key of Object.keys(table))
+    assert.ok(
+      registered.some((r) => keyOf(r.method, r.url) === key),
+      `${key} is in the table but not registered`,
+    );
+  for (const route of registered) {
+    const expected = table[keyOf(route.method, route.url)];
+    if (expected !== undefined)
+      assert.equal(route.permission, expected, `${route.method} ${route.url}`);
+  }
+}
+
+/** Every route of `app` × every role (and nobody): allowed or refused as its permission says. Returns the checks made. */
+async function checkMatrix(app: FastifyInstance, tokens: Map<Role, string>): Promise<number> {
+  let checked = 0;
+  for (const route of declaredRoutes(app)) {
+    const permission = route.permission;
+    const url = urlOf(route.method, route.url);
+    const body = ['POST', 'PUT'].includes(route.method)
+      ? {
+          payload: '{}',
+          headers: {
+            'content-type':
+              route.url === '/v1/events' ? 'application/cloudevents+json' : 'application/json',
+          },
+        }
+      : { headers: {} };
+    const label = `${route.method} ${route.url}`;
+    for (const role of roles) {
+      const response = await app.inject({
+        method: route.method as 'GET',
+        url,
+        ...body,
+        headers: { ...body.headers, authorization: `Bearer ${tokens.get(role) ?? ''}` },
+      });
+      const code =
+        route.method !== 'HEAD' && String(response.headers['content-type']).includes('problem+json')
+          ? response.json<{ code: string }>().code
+          : undefined;
+      if (allowedRoles[permission].includes(role))
+        assert.ok(
+          ![401, 403].includes(response.statusCode),
+          `${role} should be allowed ${label}: ${response.statusCode} ${code ?? ''}`,
+        );
+      else {
+        assert.equal(response.statusCode, 403, `${role} should be refused ${label}`);
+        if (route.method !== 'HEAD') assert.equal(code, 'AUTH_FORBIDDEN', label);
+      }
+      checked++;
+    }
+    const nobody = await app.inject({ method: route.method as 'GET', url, ...body });
+    if (permission === 'public') assert.notEqual(nobody.statusCode, 401, `${label} is public`);
+    else {
+      assert.equal(nobody.statusCode, 401, `${label} needs authentication`);
+      if (route.method !== 'HEAD')
+        assert.equal(nobody.json<{ code: string }>().code, 'AUTH_MISSING');
+      assert.match(String(nobody.headers['www-authenticate']), /^Bearer realm="provenant"/);
+    }
+  }
+  return checked;
+}
+
 describe('authorization: every route × every role', () => {
   let app: FastifyInstance;
-  const tokens = new Map<Role, string>();
+  const { tokens, auth } = tokensPerRole();
 
   before(async () => {
-    const entries = roles.map((role) => {
-      const { token, sha256 } = createStaticToken();
-      tokens.set(role, token);
-      return {
-        name: `matrix-${role}`,
-        sha256,
-        roles: [role],
-        ...(role === 'producer'
-          ? { scope: { sources: ['*'], types: ['*'], actions: ['*'], units: ['*'] } }
-          : {}),
-      };
-    });
     app = await buildApp({
-      auth: createAuthenticator({ principals: { tokens: entries, certificates: [], oidc: [] } }),
+      auth,
       store: getSQLiteEventStore({ path: ':memory:' }),
       storeDescription: 'sqlite :memory:',
       ownsStore: true,
@@ -130,71 +216,11 @@ describe('authorization: every route × every role', () => {
   after(() => app.close());
 
   it('knows every registered route, and every route of the table is registered', () => {
-    const registered = declaredRoutes(app);
-    assert.ok(registered.length >= Object.keys(expectedPermission).length);
-    const unknown = registered
-      .filter((r) => expectedPermission[keyOf(r.method, r.url)] === undefined)
-      .map((r) => `${r.method} ${r.url}`);
-    assert.deepEqual(unknown, [], 'routes missing from the table of this test');
-    for (const key of Object.keys(expectedPermission))
-      assert.ok(
-        registered.some((r) => keyOf(r.method, r.url) === key),
-        `${key} is in the table but not registered`,
-      );
-    for (const route of registered) {
-      const expected = expectedPermission[keyOf(route.method, route.url)];
-      if (expected !== undefined)
-        assert.equal(route.permission, expected, `${route.method} ${route.url}`);
-    }
+    checkTable(app, expectedPermission);
   });
 
   it('allows and refuses each role as the table says, and asks nobody for public routes only', async () => {
-    let checked = 0;
-    for (const route of declaredRoutes(app)) {
-      const permission = route.permission;
-      const url = urlOf(route.method, route.url);
-      const body = ['POST', 'PUT'].includes(route.method)
-        ? {
-            payload: '{}',
-            headers: {
-              'content-type':
-                route.url === '/v1/events' ? 'application/cloudevents+json' : 'application/json',
-            },
-          }
-        : { headers: {} };
-      const label = `${route.method} ${route.url}`;
-      for (const role of roles) {
-        const response = await app.inject({
-          method: route.method as 'GET',
-          url,
-          ...body,
-          headers: { ...body.headers, authorization: `Bearer ${tokens.get(role) ?? ''}` },
-        });
-        const code =
-          route.method !== 'HEAD' &&
-          String(response.headers['content-type']).includes('problem+json')
-            ? response.json<{ code: string }>().code
-            : undefined;
-        if (allowedRoles[permission].includes(role))
-          assert.ok(
-            ![401, 403].includes(response.statusCode),
-            `${role} should be allowed ${label}: ${response.statusCode} ${code ?? ''}`,
-          );
-        else {
-          assert.equal(response.statusCode, 403, `${role} should be refused ${label}`);
-          if (route.method !== 'HEAD') assert.equal(code, 'AUTH_FORBIDDEN', label);
-        }
-        checked++;
-      }
-      const nobody = await app.inject({ method: route.method as 'GET', url, ...body });
-      if (permission === 'public') assert.notEqual(nobody.statusCode, 401, `${label} is public`);
-      else {
-        assert.equal(nobody.statusCode, 401, `${label} needs authentication`);
-        if (route.method !== 'HEAD')
-          assert.equal(nobody.json<{ code: string }>().code, 'AUTH_MISSING');
-        assert.match(String(nobody.headers['www-authenticate']), /^Bearer realm="provenant"/);
-      }
-    }
+    const checked = await checkMatrix(app, tokens);
     assert.ok(checked >= 4 * 60, `only ${checked} checks`);
   });
 
@@ -208,5 +234,21 @@ describe('authorization: every route × every role', () => {
       );
       await bare.close();
     }
+  });
+});
+
+describe('authorization of the metrics listener of `projections run`: every route × every role', () => {
+  const { tokens, auth } = tokensPerRole();
+  const app = buildWorkerApp({ registry: new Registry(), auth });
+  after(() => app.close());
+
+  it('knows every registered route, and every route of the table is registered', async () => {
+    await app.ready();
+    checkTable(app, workerExpectedPermission);
+  });
+
+  it('allows and refuses each role as the table says', async () => {
+    const checked = await checkMatrix(app, tokens);
+    assert.equal(checked, 4 * roles.length, `${checked} checks`); // GET and HEAD of both routes
   });
 });

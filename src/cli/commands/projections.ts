@@ -7,6 +7,7 @@ import { projections } from '../../../projections/index.js';
 import {
   createMerkleFollower,
   createProjectionWorkers,
+  locksOf,
   openEventStore,
   openReadModels,
   openTransparency,
@@ -21,6 +22,7 @@ import {
   type ProjectionRunner,
   type RebuildProgress,
 } from '../../readModels/runner.js';
+import { createMetricsListener, type MetricsListener } from '../metricsListener.js';
 import { envHelp, exitCodesHelp } from '../shared.js';
 
 interface JsonOption {
@@ -59,6 +61,11 @@ async function withRunner<T>(
   }
 }
 
+interface RunOptions {
+  metricsPort?: string;
+  metricsHost?: string;
+}
+
 function runCommand(): Command {
   return new Command('run')
     .summary('Run every projection until SIGTERM or SIGINT')
@@ -66,7 +73,19 @@ function runCommand(): Command {
       `Follows the log from each projection's checkpoint and keeps the read models
 current, until SIGTERM or SIGINT; then the in-flight batches commit and it stops.
 Use it with PROVENANT_PROJECTIONS=off on the servers, or anywhere else: it shares
-nothing with the API but the log and the read-model database.`,
+nothing with the API but the log and the read-model database. It also runs the
+Merkle log follower and checkpoint signer. With a metrics port it serves
+GET /metrics (lag and parked events per projection, witness posts, leadership
+locks held on PostgreSQL; the operate permission) and GET /healthz. Options
+override the environment.`,
+    )
+    .option(
+      '--metrics-port <port>',
+      'serve /metrics and /healthz on this port, 0 for a free one (overrides PROVENANT_METRICS_PORT)',
+    )
+    .option(
+      '--metrics-host <host>',
+      'address of the metrics listener (overrides PROVENANT_METRICS_HOST; default 127.0.0.1)',
     )
     .addHelpText(
       'after',
@@ -75,8 +94,16 @@ nothing with the API but the log and the read-model database.`,
         [2, 'usage or configuration error'],
       ]),
     )
-    .action(async () => {
-      const config = loadConfig();
+    .action(async (options: RunOptions) => {
+      const config = loadConfig({
+        ...process.env,
+        ...(options.metricsPort === undefined
+          ? {}
+          : { PROVENANT_METRICS_PORT: options.metricsPort }),
+        ...(options.metricsHost === undefined
+          ? {}
+          : { PROVENANT_METRICS_HOST: options.metricsHost }),
+      });
       const { store } = openEventStore(config);
       const { readModels } = openReadModels(config, (message) =>
         console.error(`warning: ${message}`),
@@ -89,10 +116,22 @@ nothing with the API but the log and the read-model database.`,
       // on PostgreSQL, in the one process elected among all nodes and workers.
       const transparency = openTransparency(config);
       const follower = createMerkleFollower(config, store, transparency, log);
+      let metrics: MetricsListener | undefined;
       try {
+        metrics = createMetricsListener(
+          config,
+          {
+            projectionStatus: () => workers.status(),
+            witnessStatus: () => follower.witness(),
+            leadership: locksOf(workers, follower),
+          },
+          (message) => log('warn', message),
+        );
         await prepareBackends([store, readModels, transparency.tree], (message) =>
           log('warn', message),
         );
+        // Listening first: a port in use refuses to start before any work.
+        if (metrics !== undefined) console.error(`metrics listening on ${await metrics.listen()}`);
         await workers.start();
         await follower.start();
         console.error(
@@ -104,6 +143,7 @@ nothing with the API but the log and the read-model database.`,
         });
         console.error('stopping: finishing in-flight batches');
       } finally {
+        await metrics?.close(); // before the stores it reads close
         await follower.stop();
         await transparency.tree.close();
         await workers.stop();

@@ -1,5 +1,5 @@
 // GET /metrics: this app's Prometheus registry in the text exposition format
-// (src/http/metrics.ts names what it holds).
+// (src/http/metrics.ts and src/metrics/registry.ts name what it holds).
 import type { FastifyInstance } from 'fastify';
 import type { RouteDeps } from '../deps.js';
 
@@ -13,7 +13,8 @@ export function metricsRoutes(app: FastifyInstance, deps: RouteDeps): void {
         summary: 'Prometheus metrics',
         description:
           'Request durations by route, ingest requests by outcome and problem code, event-store append latency, ' +
-          'and per projection (when the runner runs in this process) lag, parked events and checkpoint.',
+          'per projection (when the runner runs in this process) lag, parked events and checkpoint, ' +
+          'checkpoint witness posts, and on PostgreSQL the leadership locks this process holds.',
       },
     },
     async (_request, reply) => {

@@ -31,6 +31,8 @@ export interface ElectedProjections {
   status(): Promise<ProjectionStatus[]>;
   /** Names of the projections this process leads now. */
   leading(): string[];
+  /** Every lock this process stands for (`projection:<name>`) and whether it holds it now. */
+  locks(): { lock: string; held: boolean }[];
 }
 
 export function electProjectionLeaders(options: ElectedProjectionsOptions): ElectedProjections {
@@ -92,5 +94,6 @@ export function electProjectionLeaders(options: ElectedProjectionsOptions): Elec
       return statuses.map((s) => own.get(s.name) ?? s);
     },
     leading: () => [...leaders.keys()],
+    locks: () => candidates.map((c) => ({ lock: c.purpose, held: c.leading() })),
   };
 }

@@ -75,5 +75,7 @@ export function electMerkleFollower(options: ElectedFollowerOptions): Transparen
     size: () => current?.size() ?? 0,
     // Counted by the follower this process runs while it leads (a standby posts nothing).
     witness: () => current?.witness(),
+    locks: () =>
+      leadership === undefined ? [] : [{ lock: leadership.purpose, held: leadership.leading() }],
   };
 }

@@ -1,0 +1,93 @@
+// The metrics a process that runs projections shares with every other one,
+// defined once: `provenant serve` (src/http/metrics.ts adds its request,
+// ingest and append metrics) and `provenant projections run` (its own metrics
+// listener, src/http/workerApp.ts) both register them here. A registry per
+// instance, never prom-client's global one, so that two in one process (tests)
+// never share counters. Each metric reads its source when scraped and is absent
+// when that source does not run in this process.
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ProjectionStatus } from '../readModels/runner.js';
+import type { WitnessStats } from '../transparency/witness.js';
+
+/** A leadership lock this process stands for (PostgreSQL) and whether it holds it now. */
+export interface LockHeld {
+  /** The lock's purpose, e.g. `projection:units` or `merkle-log`. */
+  lock: string;
+  held: boolean;
+}
+
+/** What the shared metrics read, each when its part runs in this process. */
+export interface RunnerMetricSources {
+  /** The projection runner's status (lag, parked events, checkpoint per projection). */
+  projectionStatus?: (() => Promise<ProjectionStatus[]>) | undefined;
+  /** The checkpoint witness URL's counts, when the Merkle log follower posts to one. */
+  witnessStatus?: (() => WitnessStats | undefined) | undefined;
+  /** The leadership locks this process stands for (PostgreSQL only). */
+  leadership?: (() => readonly LockHeld[]) | undefined;
+}
+
+/** A fresh registry with the Node.js process metrics (`provenant_process_*`). */
+export function createRegistry(): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'provenant_process_' });
+  return registry;
+}
+
+/** Registers the projection, checkpoint witness and leadership metrics in `registry`. */
+export function registerRunnerMetrics(registry: Registry, sources: RunnerMetricSources): void {
+  const { projectionStatus, witnessStatus, leadership } = sources;
+  const statusGauge = (name: string, help: string, pick: (s: ProjectionStatus) => number): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['projection'],
+      registers: [registry],
+      async collect() {
+        if (projectionStatus === undefined) return;
+        this.reset();
+        for (const status of await projectionStatus())
+          this.set({ projection: status.name }, pick(status));
+      },
+    });
+  };
+  statusGauge(
+    'provenant_projection_lag',
+    'Log positions not yet applied by the projection (head - checkpoint)',
+    (s) => Number(s.lag),
+  );
+  statusGauge(
+    'provenant_projection_parked',
+    'Events parked (dead letters) of the projection',
+    (s) => s.parked,
+  );
+  statusGauge('provenant_projection_checkpoint', 'Last log position the projection applied', (s) =>
+    Number(s.checkpoint),
+  );
+
+  new Counter({
+    name: 'provenant_checkpoint_witness_posts_total',
+    help: 'Checkpoints posted to the witness URL by outcome (posted, failed after retries, superseded by a newer one)',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      const stats = witnessStatus?.();
+      if (stats === undefined) return;
+      this.reset();
+      this.inc({ outcome: 'posted' }, stats.posted);
+      this.inc({ outcome: 'failed' }, stats.failed);
+      this.inc({ outcome: 'superseded' }, stats.superseded);
+    },
+  });
+
+  new Gauge({
+    name: 'provenant_leadership_held',
+    help: 'Whether this process holds the PostgreSQL leadership lock (1) or stands by (0): projection:<name> per projection, merkle-log for the Merkle log follower and checkpoint signer',
+    labelNames: ['lock'],
+    registers: [registry],
+    collect() {
+      if (leadership === undefined) return;
+      this.reset();
+      for (const { lock, held } of leadership()) this.set({ lock }, held ? 1 : 0);
+    },
+  });
+}
