@@ -4,7 +4,7 @@
 // the current tables); a rebuild survives a reopen and can be aborted.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import type { ParkedEventInput } from '../../src/readModels/index.js';
+import { defineTable, type ParkedEventInput } from '../../src/readModels/index.js';
 import { shadowTableName } from '../../src/readModels/shadow.js';
 import { hasCode, row, schema, storeHelpers, type ReadModelHarness } from './conformanceSupport.js';
 
@@ -104,28 +104,43 @@ export function rebuildConformance(harness: ReadModelHarness): void {
     }));
 
   it('swaps atomically: a swap that fails leaves the current tables, checkpoint and rebuild', () =>
-    withTable(async (store, { schema: s, things }) => {
+    withTable(async (store, { schema: first, things }) => {
+      // A second table, without secondary indexes, declared last: its loss fails the swap itself.
+      const extra = defineTable<{ id: string }>({
+        name: `${first.name}_extra`,
+        columns: { id: 'TEXT' },
+        primaryKey: ['id'],
+      });
+      const s = { ...first, tables: [things, extra] };
+      assert.equal(await store.ensureProjection(s), 'rebuilt');
       await store.transaction(async (tx) => {
         await tx.upsert(things, row('a', 1));
+        await tx.upsert(extra, { id: 'x' });
         await tx.setCheckpoint(s.name, 5n);
       });
       await store.beginRebuild(s);
-      await store
-        .rebuildView([s])
-        .transaction((tx) =>
-          tx.setCheckpoint(s.name, 8n).then(() => tx.upsert(things, row('b', 2))),
-        );
-      // The new table vanishes behind the store's back: the swap fails after dropping the current one.
-      await harness.exec(store, `DROP TABLE "${shadowTableName(things.name)}"`);
+      await store.rebuildView([s]).transaction(async (tx) => {
+        await tx.upsert(things, row('b', 2));
+        await tx.setCheckpoint(s.name, 8n);
+      });
+      // The second new table vanishes behind the store's back: the swap fails
+      // after dropping the current tables and renaming the first new one.
+      await harness.exec(store, `DROP TABLE "${shadowTableName(extra.name)}"`);
       await assert.rejects(store.completeRebuild(s.name));
       assert.deepEqual((await store.find(things)).rows, [row('a', 1)]);
+      assert.deepEqual((await store.find(extra)).rows, [{ id: 'x' }]);
       assert.equal(await store.getCheckpoint(s.name), 5n);
       assert.equal((await store.getRebuild(s))?.checkpoint, 8n);
+      assert.deepEqual(await harness.indexesOf(store, things.name), [
+        `${things.name}_by_owner`,
+        `${things.name}_by_seq`,
+      ]);
       // Begun again, it swaps.
       await store.beginRebuild(s);
       await store.rebuildView([s]).transaction((tx) => tx.upsert(things, row('c', 3)));
       await store.completeRebuild(s.name);
       assert.deepEqual((await store.find(things)).rows, [row('c', 3)]);
+      assert.deepEqual((await store.find(extra)).rows, []);
       assert.equal(await store.getCheckpoint(s.name), undefined); // the rebuild committed none
     }));
 
