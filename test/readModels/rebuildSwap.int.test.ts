@@ -2,7 +2,8 @@
 // page by a test hook on its transactions, no sleeps), list queries answer the
 // full old state with its old position, events recorded meanwhile included
 // only once the new tables swap in; a version change at start takes the same
-// path through the runner's loop.
+// path through the runner's loop. On SQLite, and on PostgreSQL when
+// PROVENANT_TEST_POSTGRES_URL names a server.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,8 +20,10 @@ import {
   type ProjectionRunner,
   type ReadModelStore,
 } from '../../src/readModels/index.js';
+import { getPostgresReadModelStore } from '../../src/readModels/postgres/index.js';
 import { getSQLiteReadModelStore } from '../../src/readModels/sqlite/index.js';
 import { anonymousAuth } from '../../src/security/index.js';
+import { postgresUrl, testSchema } from '../support/postgres.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-rebuild-swap-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,12 +71,18 @@ interface Env {
   runners: ProjectionRunner[];
 }
 
-async function openEnv(): Promise<Env> {
+type Backend = 'sqlite' | 'postgres';
+
+async function openEnv(backend: Backend): Promise<Env> {
   const log = getSQLiteEventStore({ path: join(dir, `log-${++n}.db`), pollIntervalMs: 10 });
-  const readModels = getSQLiteReadModelStore({
-    path: join(dir, `rm-${n}.db`),
-    onWarning: () => undefined,
-  });
+  const readModels =
+    backend === 'postgres' && postgresUrl !== undefined
+      ? getPostgresReadModelStore({
+          connectionString: postgresUrl,
+          schema: testSchema(postgresUrl, 'rmswap'),
+          maxConnections: 4,
+        })
+      : getSQLiteReadModelStore({ path: join(dir, `rm-${n}.db`), onWarning: () => undefined });
   const domain = createDomainService({ eventStore: log });
   const app = await buildApp({
     auth: anonymousAuth(),
@@ -140,89 +149,94 @@ async function list(
 
 const QUERIES = ['/v1/units?limit=500', '/v1/gates/build/units?status=passed&limit=500'];
 
-describe('out-of-sight rebuild', () => {
-  it('serves the full old answer with its old position while `rebuild` runs, the new one after the swap', async () => {
-    const env = await openEnv();
-    await record(env.domain, 0, 12);
-    const hook = holding(env.readModels, 3);
-    const runner = runnerOf(env, hook.store);
-    await runner.start();
-    await caughtUp(runner);
-    const head = String(await env.log.headPosition());
-    const before = await Promise.all(QUERIES.map((url) => list(env.app, url)));
-    assert.deepEqual(
-      before.map((b) => [b.position, b.units.length]),
-      [
-        [head, 12],
-        [head, 12],
-      ],
-    );
+const backends: Backend[] = postgresUrl === undefined ? ['sqlite'] : ['sqlite', 'postgres'];
+if (postgresUrl === undefined)
+  console.log('# out-of-sight rebuild on postgres skipped: PROVENANT_TEST_POSTGRES_URL is not set');
 
-    const rebuilding = runner.rebuild(undefined);
-    await hook.held; // two pages are in the new tables
-    await record(env.domain, 12, 15); // not seen by the frozen tables
-    const status = await runner.status();
-    const rebuilt = status.find((s) => s.name === 'unitSummary')?.rebuild?.checkpoint ?? 0n;
-    assert.ok(rebuilt > 0n && rebuilt < BigInt(head), `rebuild at ${rebuilt}`);
-    for (const [index, url] of QUERIES.entries()) {
-      assert.deepEqual(await list(env.app, url), before[index], url);
-      // minPosition at the old position answers at once.
-      assert.deepEqual(await list(env.app, `${url}&minPosition=${head}`), before[index]);
-    }
-    // The unit route's read models lag the head: it folds, and still answers the new events.
-    const unit = await env.app.inject({
-      method: 'GET',
-      url: `/v1/units/${encodeURIComponent('pkg13/1.0/1/x86_64/rpm')}`,
+for (const backend of backends)
+  describe(`out-of-sight rebuild (${backend})`, () => {
+    it('serves the full old answer with its old position while `rebuild` runs, the new one after the swap', async () => {
+      const env = await openEnv(backend);
+      await record(env.domain, 0, 12);
+      const hook = holding(env.readModels, 3);
+      const runner = runnerOf(env, hook.store);
+      await runner.start();
+      await caughtUp(runner);
+      const head = String(await env.log.headPosition());
+      const before = await Promise.all(QUERIES.map((url) => list(env.app, url)));
+      assert.deepEqual(
+        before.map((b) => [b.position, b.units.length]),
+        [
+          [head, 12],
+          [head, 12],
+        ],
+      );
+
+      const rebuilding = runner.rebuild(undefined);
+      await hook.held; // two pages are in the new tables
+      await record(env.domain, 12, 15); // not seen by the frozen tables
+      const status = await runner.status();
+      const rebuilt = status.find((s) => s.name === 'unitSummary')?.rebuild?.checkpoint ?? 0n;
+      assert.ok(rebuilt > 0n && rebuilt < BigInt(head), `rebuild at ${rebuilt}`);
+      for (const [index, url] of QUERIES.entries()) {
+        assert.deepEqual(await list(env.app, url), before[index], url);
+        // minPosition at the old position answers at once.
+        assert.deepEqual(await list(env.app, `${url}&minPosition=${head}`), before[index]);
+      }
+      // The unit route's read models lag the head: it folds, and still answers the new events.
+      const unit = await env.app.inject({
+        method: 'GET',
+        url: `/v1/units/${encodeURIComponent('pkg13/1.0/1/x86_64/rpm')}`,
+      });
+      assert.equal(unit.statusCode, 200, unit.body);
+
+      hook.release();
+      const result = await rebuilding;
+      const newHead = String(await env.log.headPosition());
+      assert.equal(String(result.position), newHead);
+      for (const url of QUERIES) {
+        const now = await list(env.app, url);
+        assert.equal(now.position, newHead, url);
+        assert.equal(now.units.length, 15, url);
+      }
+      await closeEnv(env);
     });
-    assert.equal(unit.statusCode, 200, unit.body);
 
-    hook.release();
-    const result = await rebuilding;
-    const newHead = String(await env.log.headPosition());
-    assert.equal(String(result.position), newHead);
-    for (const url of QUERIES) {
-      const now = await list(env.app, url);
-      assert.equal(now.position, newHead, url);
-      assert.equal(now.units.length, 15, url);
-    }
-    await closeEnv(env);
+    it('rebuilds out of sight at start when a version changed, and goes on live after the swap', async () => {
+      const env = await openEnv(backend);
+      await record(env.domain, 0, 10);
+      const first = runnerOf(env, env.readModels);
+      await first.start();
+      await caughtUp(first);
+      await first.stop();
+      const head = String(await env.log.headPosition());
+      const before = await list(env.app, QUERIES[0] as string);
+      await record(env.domain, 10, 12); // while no runner runs
+
+      const bumped: ProjectionDefinition[] = projections.map((p) =>
+        p === unitSummary ? { ...p, version: p.version + 1 } : p,
+      );
+      const hook = holding(env.readModels, 2);
+      const second = runnerOf(env, hook.store, bumped);
+      await second.start();
+      await hook.held;
+      const [summary] = (await second.status()).filter((s) => s.name === 'unitSummary');
+      assert.equal(summary?.rebuild?.version, unitSummary.version + 1);
+      assert.deepEqual(await list(env.app, QUERIES[0] as string), before);
+      assert.equal(before.position, head);
+      hook.release();
+      await caughtUp(second);
+      const after = await list(env.app, QUERIES[0] as string);
+      assert.equal(after.units.length, 12);
+      assert.equal(after.position, String(await env.log.headPosition()));
+      assert.equal(
+        await env.readModels.ensureProjection(bumped.find((p) => p.name === 'unitSummary')!),
+        'unchanged',
+      );
+      // Live after the swap.
+      await record(env.domain, 12, 13);
+      await caughtUp(second);
+      assert.equal((await list(env.app, QUERIES[0] as string)).units.length, 13);
+      await closeEnv(env);
+    });
   });
-
-  it('rebuilds out of sight at start when a version changed, and goes on live after the swap', async () => {
-    const env = await openEnv();
-    await record(env.domain, 0, 10);
-    const first = runnerOf(env, env.readModels);
-    await first.start();
-    await caughtUp(first);
-    await first.stop();
-    const head = String(await env.log.headPosition());
-    const before = await list(env.app, QUERIES[0] as string);
-    await record(env.domain, 10, 12); // while no runner runs
-
-    const bumped: ProjectionDefinition[] = projections.map((p) =>
-      p === unitSummary ? { ...p, version: p.version + 1 } : p,
-    );
-    const hook = holding(env.readModels, 2);
-    const second = runnerOf(env, hook.store, bumped);
-    await second.start();
-    await hook.held;
-    const [summary] = (await second.status()).filter((s) => s.name === 'unitSummary');
-    assert.equal(summary?.rebuild?.version, unitSummary.version + 1);
-    assert.deepEqual(await list(env.app, QUERIES[0] as string), before);
-    assert.equal(before.position, head);
-    hook.release();
-    await caughtUp(second);
-    const after = await list(env.app, QUERIES[0] as string);
-    assert.equal(after.units.length, 12);
-    assert.equal(after.position, String(await env.log.headPosition()));
-    assert.equal(
-      await env.readModels.ensureProjection(bumped.find((p) => p.name === 'unitSummary')!),
-      'unchanged',
-    );
-    // Live after the swap.
-    await record(env.domain, 12, 13);
-    await caughtUp(second);
-    assert.equal((await list(env.app, QUERIES[0] as string)).units.length, 13);
-    await closeEnv(env);
-  });
-});
