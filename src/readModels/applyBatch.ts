@@ -4,7 +4,7 @@
 // event that fails every try is parked in the dead-letter table (in the same
 // transaction that moves the checkpoint past it) or stops the projection.
 import type { RecordedEvent } from '../eventStore/types.js';
-import type { ReadModelStore } from './port.js';
+import type { ReadModelTarget } from './port.js';
 import { applyChanges, type PoisonPolicy, type ProjectionDefinition } from './projection.js';
 
 export interface RetryPolicy {
@@ -23,7 +23,8 @@ export type Log = (
 ) => void;
 
 export interface BatchContext {
-  readModels: ReadModelStore;
+  /** The store, or a rebuild view of it while the projection is rebuilt out of sight. */
+  readModels: ReadModelTarget;
   definition: ProjectionDefinition;
   retry: RetryPolicy;
   onPoison: PoisonPolicy;

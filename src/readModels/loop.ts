@@ -7,15 +7,20 @@
 // (state `failed`); any other failure (the log or the read-model store
 // unavailable, a busy database) is logged and the loop starts again from the
 // checkpoints after a growing delay, so a transient fault heals by itself.
+// A projection with an out-of-sight rebuild under way (its version changed, or
+// a rebuild was cut short) is caught up into its rebuild's tables, which swap
+// in before the loop goes live.
 import type { EventStore, RecordedEvent, Subscription } from '../eventStore/types.js';
 import { errorText, type BatchContext, type Log } from './applyBatch.js';
 import { Batches } from './batches.js';
+import type { ReadModelStore } from './port.js';
 import { applyToAll, type Follower } from './sharedBatch.js';
 
 export type ProjectionState = 'running' | 'caught-up' | 'stopped' | 'failed';
 
 export interface LoopOptions {
   eventStore: EventStore;
+  readModels: ReadModelStore;
   /** Most events per live batch. */
   batchSize: number;
   batchWindowMs: number;
@@ -71,8 +76,41 @@ async function applyAndRecord(
   return true;
 }
 
+/**
+ * Points every projection at the store, or at a view of it where the
+ * projections with a rebuild under way write their rebuild's tables; returns
+ * those. A rebuild begun under another declaration (by other code) is dropped.
+ */
+async function routeRebuilds(loop: Loop, options: LoopOptions): Promise<Projection[]> {
+  const { readModels } = options;
+  const rebuilding: Projection[] = [];
+  for (const projection of fed(loop)) {
+    const { definition } = projection.ctx;
+    const rebuild = await readModels.getRebuild(definition);
+    if (rebuild?.current === true) rebuilding.push(projection);
+    else if (rebuild !== undefined) {
+      options.log('warn', 'dropping a rebuild begun under another declaration', {
+        projection: definition.name,
+        version: rebuild.version,
+      });
+      await readModels.abortRebuild(definition.name);
+    }
+  }
+  const target =
+    rebuilding.length === 0
+      ? readModels
+      : readModels.rebuildView(rebuilding.map((p) => p.ctx.definition));
+  for (const projection of loop.projections) projection.ctx.readModels = target;
+  if (rebuilding.length > 0)
+    options.log('info', 'rebuilding out of sight: the current tables serve until the swap', {
+      projections: rebuilding.map((p) => p.ctx.definition.name),
+    });
+  return rebuilding;
+}
+
 /** Follows the log until stopped, or until no projection is left to feed. */
 async function followOnce(loop: Loop, options: LoopOptions): Promise<'ended' | 'none-left'> {
+  const rebuilding = await routeRebuilds(loop, options);
   let from = -1n;
   for (const projection of fed(loop)) {
     const { readModels, definition } = projection.ctx;
@@ -98,6 +136,16 @@ async function followOnce(loop: Loop, options: LoopOptions): Promise<'ended' | '
     }
     if (page.length < options.catchUpBatchSize) break;
   }
+  // Rebuilds that reached the head swap in (a projection stopped at a poison event stays behind).
+  for (const projection of rebuilding) {
+    if (projection.poisoned) continue;
+    await options.readModels.completeRebuild(projection.ctx.definition.name);
+    options.log('info', 'rebuilt out of sight and swapped in', {
+      projection: projection.ctx.definition.name,
+      position: String(projection.checkpoint),
+    });
+  }
+  for (const projection of loop.projections) projection.ctx.readModels = options.readModels;
   // Indexes deferred by a bulk load (this one, or one killed midway) are built once, now.
   for (const { ctx } of fed(loop)) await ctx.readModels.buildIndexes(ctx.definition.name);
   if (loop.stopping) return 'ended';
@@ -151,4 +199,5 @@ export async function follow(loop: Loop, options: LoopOptions): Promise<void> {
     if (!loop.stopping) for (const projection of fed(loop)) projection.state = 'running';
   }
   for (const projection of fed(loop)) projection.state = 'stopped';
+  for (const projection of loop.projections) projection.ctx.readModels = options.readModels;
 }

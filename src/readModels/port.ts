@@ -2,8 +2,9 @@
 // need of the store that holds read models, whatever the driver. Tables are
 // declared by each projection; every change happens inside a transaction that
 // also moves the projection's checkpoint, so a batch's rows and its checkpoint
-// commit together or not at all. The SQLite adapter implements it today and a
-// PostgreSQL adapter will implement it next; nothing above it names a driver.
+// commit together or not at all. The SQLite and PostgreSQL adapters implement
+// it; nothing above it names a driver. A projection is rebuilt out of sight:
+// into new tables that replace the current ones in one transaction.
 
 /** The column types a read-model table may declare. `JSON` holds any JSON value. */
 export type ColumnType = 'TEXT' | 'INTEGER' | 'REAL' | 'BOOLEAN' | 'JSON';
@@ -106,18 +107,39 @@ export interface ReadModelTransaction extends ReadModelReader {
   takeParked(id: number): Promise<ParkedEvent | undefined>;
 }
 
-/** The result of `ensureProjection`. */
-export type EnsureResult = 'created' | 'unchanged' | 'rebuilt';
+/**
+ * The result of `ensureProjection`: `rebuilding` when the version changed but the
+ * stored tables still answer the new declaration's queries (an out-of-sight
+ * rebuild was begun, or is under way: the old tables serve until it completes).
+ */
+export type EnsureResult = 'created' | 'unchanged' | 'rebuilt' | 'rebuilding';
 
-/** The port. */
-export interface ReadModelStore extends ReadModelReader {
+/** An out-of-sight rebuild of a projection (`beginRebuild`), as stored. */
+export interface RebuildState {
+  /** The version it rebuilds under. */
+  version: number;
   /**
-   * Creates the projection's tables, or drops and recreates them (and its
-   * checkpoint) when the stored version differs. Idempotent.
+   * Begun with exactly the given schema (version and tables). A rebuild that is
+   * not current was begun by other code: begin it again, or abort it.
    */
-  ensureProjection(schema: ProjectionSchema): Promise<EnsureResult>;
-  /** Drops the projection's tables, checkpoint and parked events (before a rebuild). */
-  dropProjection(name: string): Promise<void>;
+  current: boolean;
+  /** The last position applied to its new tables; undefined before its first commit. */
+  checkpoint: bigint | undefined;
+}
+
+/**
+ * What the runner feeds projections through: the store itself, or a rebuild
+ * view of it (`rebuildView`), where some projections' tables, checkpoints and
+ * parked events are those of their out-of-sight rebuild.
+ */
+export interface ReadModelTarget extends ReadModelReader {
+  /** The last position the projection applied, or undefined when it never ran. */
+  getCheckpoint(projection: string): Promise<bigint | undefined>;
+  /**
+   * Runs `fn` in one transaction: every change it makes commits together, or
+   * none when it throws (the error is rethrown). Transactions never interleave.
+   */
+  transaction<T>(fn: (tx: ReadModelTransaction) => Promise<T>): Promise<T>;
   /**
    * Drops the secondary indexes of the projection's tables, for a bulk load
    * (a replay from the log writes faster without them, and one sort builds
@@ -126,16 +148,51 @@ export interface ReadModelStore extends ReadModelReader {
   deferIndexes(name: string): Promise<void>;
   /** Creates the secondary indexes of the projection's tables that are missing. Idempotent. */
   buildIndexes(name: string): Promise<void>;
-  /** The last position the projection applied, or undefined when it never ran. */
-  getCheckpoint(projection: string): Promise<bigint | undefined>;
+}
+
+/** The port. */
+export interface ReadModelStore extends ReadModelTarget {
+  /**
+   * Creates the projection's tables, or, when the stored version or tables
+   * differ: begins an out-of-sight rebuild if the stored tables have the same
+   * names, columns and keys (`rebuilding`; they keep serving until
+   * `completeRebuild`), else drops and recreates them with the checkpoint and
+   * parked events (`rebuilt`). Idempotent.
+   */
+  ensureProjection(schema: ProjectionSchema): Promise<EnsureResult>;
+  /** Drops the projection's tables, checkpoint, parked events and any rebuild of it. */
+  dropProjection(name: string): Promise<void>;
+  /**
+   * Begins an out-of-sight rebuild: creates new, empty tables for `schema`
+   * under other names (secondary indexes deferred), replacing those of any
+   * earlier rebuild of the projection. Its current tables, checkpoint and
+   * parked events are untouched and keep serving. The rebuild is stored: it
+   * survives a restart (see `getRebuild`).
+   */
+  beginRebuild(schema: ProjectionSchema): Promise<void>;
+  /** The projection's rebuild under way, if any (`current` against `schema`). */
+  getRebuild(schema: ProjectionSchema): Promise<RebuildState | undefined>;
+  /**
+   * The store as the rebuilds of `schemas` see it: the tables these schemas
+   * declare are their rebuild's new tables, and their checkpoints and parked
+   * events are the rebuild's; every other table and projection is the store's
+   * own. The store's reads still see the current tables. `deferIndexes` and
+   * `buildIndexes` of a rebuilt projection do nothing: `completeRebuild`
+   * builds its indexes.
+   */
+  rebuildView(schemas: readonly ProjectionSchema[]): ReadModelTarget;
+  /**
+   * Builds the rebuild's secondary indexes, then swaps it in, atomically (one
+   * transaction): drops the current tables, puts the new ones in their place,
+   * moves its checkpoint and parked events over and records its version.
+   * READ_MODEL_INVALID when no rebuild of `name` is under way.
+   */
+  completeRebuild(name: string): Promise<void>;
+  /** Drops the rebuild's tables and forgets it; the current ones are untouched. Idempotent. */
+  abortRebuild(name: string): Promise<void>;
   /** Parked events, oldest first (of one projection when given). */
   listParked(projection?: string): Promise<ParkedEvent[]>;
   getParked(id: number): Promise<ParkedEvent | undefined>;
-  /**
-   * Runs `fn` in one transaction: every change it makes commits together, or
-   * none when it throws (the error is rethrown). Transactions never interleave.
-   */
-  transaction<T>(fn: (tx: ReadModelTransaction) => Promise<T>): Promise<T>;
   /**
    * Runs `fn` over one read-only snapshot: every read it makes sees the same
    * committed state (checkpoints and rows agree), also while a runner in another

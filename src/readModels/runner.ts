@@ -33,6 +33,8 @@ export interface ProjectionStatus {
   state: ProjectionState;
   /** The last failure of the loop (kept after it restarts, until the runner restarts it). */
   lastError?: string;
+  /** An out-of-sight rebuild under way: the position its new tables reached (0 before the first page). */
+  rebuild?: { version: number; checkpoint: bigint };
 }
 
 export interface RebuildProgress {
@@ -86,8 +88,10 @@ export interface ProjectionRunner {
   stop(): Promise<void>;
   status(): Promise<ProjectionStatus[]>;
   /**
-   * Drops one read model (every one without a name) and replays the log into it
-   * from position 0, in one read (restarting the loop if it ran).
+   * Rebuilds one read model (every one without a name) out of sight: replays
+   * the log from position 0 into new tables, in one read, while the current
+   * ones serve (frozen: the loop is stopped meanwhile), then swaps them in
+   * and restarts the loop if it ran.
    */
   rebuild(
     name?: string,
@@ -139,6 +143,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
 
   const loopOptions: LoopOptions = {
     eventStore,
+    readModels,
     batchSize,
     batchWindowMs: options.batchWindowMs ?? 50,
     catchUpBatchSize,
@@ -165,20 +170,42 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     loop.done = undefined;
   };
 
-  /** Replays the log from position 0 into `targets` (dropped first), in one read. */
+  /**
+   * Replays the log from position 0 into new tables for `targets`, out of
+   * sight, in one read; then swaps them in. A failure drops the new tables.
+   */
   async function replay(
     targets: readonly Projection[],
     onProgress?: (p: RebuildProgress) => void,
   ): Promise<RebuildResult> {
+    const definitions = targets.map((target) => target.ctx.definition);
+    for (const definition of definitions) await readModels.beginRebuild(definition);
+    const view = readModels.rebuildView(definitions);
     for (const target of targets) {
-      await readModels.dropProjection(target.ctx.definition.name);
-      await readModels.ensureProjection(target.ctx.definition);
-      await readModels.deferIndexes(target.ctx.definition.name);
+      target.ctx.readModels = view;
       target.checkpoint = 0n;
       target.poisoned = false;
       target.state = 'stopped';
       delete target.lastError;
     }
+    try {
+      const result = await replayPages(targets, onProgress);
+      for (const { name } of definitions) await readModels.completeRebuild(name);
+      return result;
+    } catch (error) {
+      for (const { name } of definitions)
+        await readModels.abortRebuild(name).catch(() => undefined);
+      throw error;
+    } finally {
+      for (const target of targets) target.ctx.readModels = readModels;
+    }
+  }
+
+  /** Feeds `targets` the whole log in catch-up pages. */
+  async function replayPages(
+    targets: readonly Projection[],
+    onProgress?: (p: RebuildProgress) => void,
+  ): Promise<RebuildResult> {
     const startedAt = Date.now();
     const total = await eventStore.headPosition();
     let processed = 0;
@@ -207,7 +234,6 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       onProgress?.({ processed, position: from, total, rate: processed / seconds });
       if (page.length < catchUpBatchSize) break;
     }
-    for (const { ctx } of targets) await readModels.buildIndexes(ctx.definition.name);
     return {
       processed,
       position: from === 'start' ? 0n : from,
@@ -223,11 +249,18 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       started = true;
       for (const { ctx } of loop.projections) {
         const result = await readModels.ensureProjection(ctx.definition);
+        const fields = { projection: ctx.definition.name, version: ctx.definition.version };
         if (result === 'rebuilt')
           log(
             'warn',
-            'projection version changed: its tables were dropped and rebuild from the log',
-            { projection: ctx.definition.name, version: ctx.definition.version },
+            'projection tables changed: they were dropped and are rebuilt from the log in place',
+            fields,
+          );
+        else if (result === 'rebuilding')
+          log(
+            'warn',
+            'projection version changed: it is rebuilt from the log out of sight; its current tables serve until the swap',
+            fields,
           );
       }
       startLoop();
@@ -247,6 +280,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
         // A projection whose last batch filled up reports `running` until the next
         // batch; with nothing left to read it is caught up, whatever it last said.
         const state = projection.state === 'running' && lag === 0n ? 'caught-up' : projection.state;
+        const rebuild = await readModels.getRebuild(projection.ctx.definition);
         out.push({
           name,
           version: projection.ctx.definition.version,
@@ -256,6 +290,9 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
           parked: (await readModels.listParked(name)).length,
           state,
           ...(projection.lastError === undefined ? {} : { lastError: projection.lastError }),
+          ...(rebuild?.current === true
+            ? { rebuild: { version: rebuild.version, checkpoint: rebuild.checkpoint ?? 0n } }
+            : {}),
         });
       }
       return out;

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ReadModelStore } from '../../src/readModels/index.js';
 import { lifecycleConformance } from './conformanceLifecycle.js';
+import { rebuildConformance } from './conformanceRebuild.js';
 import {
   hasCode,
   row,
@@ -232,5 +233,6 @@ export function readModelConformance(name: string, harness: ReadModelHarness): v
       }));
 
     lifecycleConformance(harness);
+    rebuildConformance(harness);
   });
 }

@@ -52,7 +52,7 @@ export function lifecycleConformance(harness: ReadModelHarness): void {
       );
     }));
 
-  it('versions projections: same version keeps rows, another version drops them and the checkpoint', () =>
+  it('versions projections: same version keeps rows; another version rebuilds out of sight when its tables answer the same queries, else drops them', () =>
     withTable(async (store, { schema: s, things }) => {
       await store.transaction(async (tx) => {
         await tx.upsert(things, row('a', 1));
@@ -60,9 +60,29 @@ export function lifecycleConformance(harness: ReadModelHarness): void {
       });
       assert.equal(await store.ensureProjection(s), 'unchanged');
       assert.equal((await store.find(things)).rows.length, 1);
-      assert.equal(await store.ensureProjection({ ...s, version: 2 }), 'rebuilt');
+      // Same tables, another version: the current rows and checkpoint serve until the swap.
+      const v2 = { ...s, version: 2 };
+      assert.equal(await store.ensureProjection(v2), 'rebuilding');
+      assert.deepEqual((await store.find(things)).rows, [row('a', 1)]);
+      assert.equal(await store.getCheckpoint(s.name), 5n);
+      assert.deepEqual(await store.getRebuild(v2), {
+        version: 2,
+        current: true,
+        checkpoint: undefined,
+      });
+      await store.rebuildView([v2]).transaction((tx) => tx.setCheckpoint(s.name, 3n));
+      assert.equal(await store.ensureProjection(v2), 'rebuilding'); // kept, not begun again
+      assert.equal((await store.getRebuild(v2))?.checkpoint, 3n);
+      // Other columns: the current tables cannot answer; dropped with the checkpoint and the rebuild.
+      const v3 = {
+        ...s,
+        version: 3,
+        tables: [{ ...things, columns: { ...things.columns, seq: 'TEXT' as const } }],
+      };
+      assert.equal(await store.ensureProjection(v3), 'rebuilt');
       assert.deepEqual((await store.find(things)).rows, []);
       assert.equal(await store.getCheckpoint(s.name), undefined);
+      assert.equal(await store.getRebuild(v3), undefined);
     }));
 
   it('drops a projection’s tables, checkpoint and parked events', () =>
@@ -162,8 +182,14 @@ export function lifecycleConformance(harness: ReadModelHarness): void {
   it('rebuilds a projection whose tables changed under the same version', () =>
     withTable(async (store, { schema: s, things }) => {
       await store.transaction((tx) => tx.upsert(things, row('a', 1)));
-      const changed = { ...things, indexes: [['owner', 'seq']] as const };
-      assert.equal(await store.ensureProjection({ ...s, tables: [changed] }), 'rebuilt');
+      // Another index only: the current table still answers, so it serves meanwhile.
+      const reindexed = { ...s, tables: [{ ...things, indexes: [['owner', 'seq']] as const }] };
+      assert.equal(await store.ensureProjection(reindexed), 'rebuilding');
+      assert.deepEqual((await store.find(things)).rows, [row('a', 1)]);
+      // Another key: it cannot.
+      const rekeyed = { ...s, tables: [{ ...things, primaryKey: ['id', 'seq'] as const }] };
+      assert.equal(await store.ensureProjection(rekeyed), 'rebuilt');
       assert.deepEqual((await store.find(things)).rows, []);
+      assert.equal(await store.getRebuild(reindexed), undefined);
     }));
 }

@@ -17,6 +17,8 @@ export interface ReadModelHarness {
   reopen?(store: ReadModelStore): Promise<ReadModelStore>;
   /** Names of the secondary indexes the database holds on `table` (from its catalog), sorted. */
   indexesOf(store: ReadModelStore, table: string): Promise<string[]>;
+  /** Runs one SQL statement on the store's database, behind its back (to break it). */
+  exec(store: ReadModelStore, sql: string): Promise<void>;
 }
 
 export interface ThingRow extends Record<string, unknown> {

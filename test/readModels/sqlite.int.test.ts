@@ -40,6 +40,15 @@ readModelConformance('sqlite', {
       raw.close();
     }
   },
+  exec: (store, sql) => {
+    const raw = openDatabase((store as SQLiteReadModelStore).path);
+    try {
+      raw.exec(sql);
+    } finally {
+      raw.close();
+    }
+    return Promise.resolve();
+  },
 });
 
 describe('sqlite read-model file', () => {

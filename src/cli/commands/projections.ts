@@ -222,11 +222,16 @@ function progressReporter(name: string, quiet: boolean) {
 
 function rebuildCommand(): Command {
   return new Command('rebuild')
-    .summary('Drop read models and replay them from the log')
+    .summary('Rebuild read models from the log, out of sight')
     .description(
-      `Drops the named read model (every one without a name) and replays the log from
-position 0 into it, showing progress. Stop the projections that keep it current
-elsewhere first (a server with PROVENANT_PROJECTIONS=inline, or 'projections run').`,
+      `Replays the log from position 0 into new tables for the named read model (every
+one without a name), showing progress, then swaps them in, in one transaction.
+Meanwhile the current tables keep answering queries with their last state and
+position (they are not updated during the rebuild). Killed midway, the current
+tables stay as they were, and the next 'projections run' (or a server with
+PROVENANT_PROJECTIONS=inline) finishes the rebuild; running this command again
+starts it over. Stop the projections that keep the read model current elsewhere
+first (a server with PROVENANT_PROJECTIONS=inline, or 'projections run').`,
     )
     .argument('[name]', `one projection: ${projections.map((p) => p.name).join(', ')}`)
     .option('--json', 'print the results as JSON (no progress)')

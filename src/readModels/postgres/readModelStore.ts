@@ -17,15 +17,25 @@ import {
   type Pool,
   type PostgresOptions,
 } from '../../postgres/index.js';
-import { dropTables, operations, storedTables, writes, type Connection } from './operations.js';
+import { dropTables, operations, storedTables, type Connection } from './operations.js';
 import type {
   EnsureResult,
   ProjectionSchema,
   ReadModelSnapshot,
   ReadModelStore,
+  ReadModelTarget,
   ReadModelTransaction,
   TableDefinition,
 } from '../port.js';
+import { servesSameQueries, shadowRouting } from '../shadow.js';
+import {
+  beginRebuild,
+  buildRebuildIndexes,
+  completeRebuild,
+  dropRebuild,
+  rebuildState,
+} from './rebuild.js';
+import { routedReads, routedTransaction, type Routing } from './routing.js';
 import { createIndexSql, createTableSql, dropIndexSql, quote } from './sql.js';
 
 export interface PostgresReadModelStore extends ReadModelStore {
@@ -59,7 +69,22 @@ CREATE TABLE rm_dead_letters (
 CREATE INDEX rm_dead_letters_by_projection ON rm_dead_letters (projection, id);
 `,
   },
+  {
+    version: 2,
+    name: 'out-of-sight rebuilds',
+    up: `
+CREATE TABLE rm_rebuilds (
+  projection text PRIMARY KEY, version integer NOT NULL, tables text NOT NULL, position bigint,
+  started_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE rm_rebuild_dead_letters (
+  id bigserial PRIMARY KEY, projection text NOT NULL, position bigint NOT NULL,
+  event_id text NOT NULL, type text NOT NULL, error text NOT NULL,
+  attempts integer NOT NULL, parked_at text NOT NULL);
+`,
+  },
 ] as const;
+
+const CURRENT: Routing = shadowRouting([]);
 
 export function getPostgresReadModelStore(options: PostgresOptions): PostgresReadModelStore {
   const schema = options.schema ?? 'public';
@@ -199,6 +224,29 @@ function buildStore(parts: StoreParts): ReadModelStore & {
     }
   };
 
+  const deferIndexes = (name: string) =>
+    transact(async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [ddlLock]);
+      for (const table of await storedTables(c, name))
+        for (const statement of dropIndexSql(table)) await c.query(statement);
+    });
+  const buildIndexes = (name: string) =>
+    transact(async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [ddlLock]);
+      for (const table of await storedTables(c, name))
+        for (const statement of createIndexSql(table)) await c.query(statement);
+    });
+
+  const transaction = <T>(fn: (tx: ReadModelTransaction) => Promise<T>, routing: Routing) =>
+    transact(async (c) => {
+      let open = true;
+      try {
+        return await fn(routedTransaction(c, routing, () => open));
+      } finally {
+        open = false;
+      }
+    });
+
   return {
     run,
     idle: () => queue,
@@ -218,6 +266,15 @@ function buildStore(parts: StoreParts): ReadModelStore & {
         const stored = rows[0];
         if (stored?.version === s.version && stored.tables === declaration) return 'unchanged';
         await assertOwnTables(c, s);
+        // The current tables answer the new declaration's queries: they serve until the rebuild swaps.
+        if (
+          stored !== undefined &&
+          servesSameQueries(JSON.parse(stored.tables) as TableDefinition[], s.tables)
+        ) {
+          if ((await rebuildState(c, s))?.current !== true) await beginRebuild(c, s);
+          return 'rebuilding';
+        }
+        await dropRebuild(c, s.name);
         await dropTables(c, s.name);
         for (const table of s.tables) {
           await c.query(`DROP TABLE IF EXISTS ${quote(table.name)}`);
@@ -233,48 +290,49 @@ function buildStore(parts: StoreParts): ReadModelStore & {
     dropProjection: (name) =>
       transact(async (c) => {
         await c.query('SELECT pg_advisory_xact_lock($1)', [ddlLock]);
+        await dropRebuild(c, name);
         await dropTables(c, name);
       }),
-    deferIndexes: (name) =>
+    deferIndexes,
+    buildIndexes,
+    beginRebuild: (schema) =>
       transact(async (c) => {
         await c.query('SELECT pg_advisory_xact_lock($1)', [ddlLock]);
-        for (const table of await storedTables(c, name))
-          for (const statement of dropIndexSql(table)) await c.query(statement);
+        await assertOwnTables(c, schema);
+        await beginRebuild(c, schema);
       }),
-    buildIndexes: (name) =>
+    getRebuild: (schema) => run(() => rebuildState(pool, schema)),
+    rebuildView: (schemas): ReadModelTarget => {
+      const routing = shadowRouting(schemas);
+      const routed = routedReads(pool, routing);
+      return {
+        get: (table, key) => run(() => routed.get(table, key)),
+        find: (table, where, opts) => run(() => routed.find(table, where, opts)),
+        getCheckpoint: (projection) => run(() => routed.getCheckpoint(projection)),
+        transaction: (fn) => transaction(fn, routing),
+        deferIndexes: (name) =>
+          routing.rebuilding(name) ? run(() => Promise.resolve()) : deferIndexes(name),
+        buildIndexes: (name) =>
+          routing.rebuilding(name) ? run(() => Promise.resolve()) : buildIndexes(name),
+      };
+    },
+    // The indexes first, in a transaction of their own: the swap then only renames.
+    completeRebuild: async (name) => {
+      await transact(async (c) => {
+        await c.query('SELECT pg_advisory_xact_lock($1)', [ddlLock]);
+        await buildRebuildIndexes(c, name);
+      });
+      await transact(async (c) => {
+        await c.query('SELECT pg_advisory_xact_lock($1)', [ddlLock]);
+        await completeRebuild(c, name);
+      });
+    },
+    abortRebuild: (name) =>
       transact(async (c) => {
         await c.query('SELECT pg_advisory_xact_lock($1)', [ddlLock]);
-        for (const table of await storedTables(c, name))
-          for (const statement of createIndexSql(table)) await c.query(statement);
+        await dropRebuild(c, name);
       }),
-    transaction: <T>(fn: (tx: ReadModelTransaction) => Promise<T>) =>
-      transact(async (c) => {
-        let open = true;
-        const guard =
-          <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
-          async (...args: A): Promise<R> => {
-            if (!open) throw new ProvenantError('READ_MODEL_CLOSED', 'the transaction has ended');
-            return f(...args);
-          };
-        const own = operations(c);
-        const w = writes(c);
-        const tx: ReadModelTransaction = {
-          get: guard(own.get),
-          find: guard(own.find),
-          getCheckpoint: guard(own.getCheckpoint),
-          upsert: guard(w.upsert),
-          update: guard(w.update),
-          delete: guard(w.delete),
-          setCheckpoint: guard(w.setCheckpoint),
-          park: guard(w.park),
-          takeParked: guard(w.takeParked),
-        };
-        try {
-          return await fn(tx);
-        } finally {
-          open = false;
-        }
-      }),
+    transaction: (fn) => transaction(fn, CURRENT),
     // On a pooled connection of its own (not the transaction queue): a
     // repeatable-read, read-only transaction sees one snapshot for all its reads.
     read: <T>(fn: (snapshot: ReadModelSnapshot) => Promise<T>) =>

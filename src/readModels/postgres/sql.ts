@@ -11,6 +11,7 @@ export {
   decodeCursor,
   dropIndexSql,
   encodeCursor,
+  indexName,
   quote,
 } from '../sqlite/sql.js';
 

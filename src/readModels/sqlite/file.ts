@@ -10,7 +10,12 @@ import {
   type Database,
 } from '../../eventStore/sqlite/database.js';
 
-/** Version of the store's own tables (checkpoints, dead letters, projection versions). */
+/**
+ * Version of the store's own tables (checkpoints, dead letters, projection
+ * versions). The rebuild tables (`rm_rebuilds`, `rm_rebuild_dead_letters`) were
+ * added without a new version: they are created when missing, and a release
+ * without them ignores them (its projections stay as they were).
+ */
 export const READ_MODEL_SCHEMA_VERSION = 1;
 
 export interface OpenReadModelOptions {
@@ -77,6 +82,13 @@ export function openReadModelFile(
       event_id TEXT NOT NULL, type TEXT NOT NULL, error TEXT NOT NULL,
       attempts INTEGER NOT NULL, parked_at TEXT NOT NULL);
     CREATE INDEX IF NOT EXISTS rm_dead_letters_by_projection ON rm_dead_letters (projection, id);
+    CREATE TABLE IF NOT EXISTS rm_rebuilds (
+      projection TEXT PRIMARY KEY, version INTEGER NOT NULL, tables TEXT NOT NULL,
+      position INTEGER, started_at TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS rm_rebuild_dead_letters (
+      id INTEGER PRIMARY KEY AUTOINCREMENT, projection TEXT NOT NULL, position INTEGER NOT NULL,
+      event_id TEXT NOT NULL, type TEXT NOT NULL, error TEXT NOT NULL,
+      attempts INTEGER NOT NULL, parked_at TEXT NOT NULL);
   `);
   setPragmas(db, { user_version: READ_MODEL_SCHEMA_VERSION });
   return db;

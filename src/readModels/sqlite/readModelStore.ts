@@ -1,108 +1,44 @@
 // The SQLite read-model store: its own database file, apart from the log's
 // (DESIGN.md §5). One connection; transactions are serialised through a queue,
-// so an async transaction never interleaves with another or with a read.
-// Statements are prepared once per distinct SQL text and reused (see
-// eventStore/sqlite/database.ts on why they must stay reachable).
+// so an async transaction never interleaves with another or with a read. The
+// statements are in operations.ts, out-of-sight rebuilds in rebuild.ts.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ProvenantError } from '../../errors.js';
 import type { Database } from '../../eventStore/sqlite/database.js';
 import type {
   EnsureResult,
   FindOptions,
-  FindResult,
-  ParkedEvent,
-  ParkedEventInput,
   ProjectionSchema,
   ReadModelSnapshot,
   ReadModelStore,
+  ReadModelTarget,
   ReadModelTransaction,
   Row,
   TableDefinition,
   Where,
 } from '../port.js';
+import { servesSameQueries, shadowRouting } from '../shadow.js';
 import { openReadModelFile, type OpenReadModelOptions } from './file.js';
-import {
-  columnType,
-  createIndexSql,
-  createTableSql,
-  dropIndexSql,
-  decodeCursor,
-  decodeRow,
-  encode,
-  encodeCursor,
-  encoderOf,
-  keySql,
-  quote,
-  selectFrom,
-  whereSql,
-} from './sql.js';
+import { sqliteOperations } from './operations.js';
+import { sqliteRebuilds } from './rebuild.js';
+import { createIndexSql, createTableSql, dropIndexSql, quote } from './sql.js';
 
 export interface SQLiteReadModelStore extends ReadModelStore {
   readonly path: string;
 }
 
-interface ParkedRow {
-  id: number;
-  projection: string;
-  position: bigint;
-  event_id: string;
-  type: string;
-  error: string;
-  attempts: number;
-  parked_at: string;
-}
-
-const toParked = (r: ParkedRow): ParkedEvent => ({
-  id: Number(r.id),
-  projection: r.projection,
-  position: BigInt(r.position),
-  eventId: r.event_id,
-  type: r.type,
-  error: r.error,
-  attempts: Number(r.attempts),
-  parkedAt: r.parked_at,
-});
+/** Which tables, checkpoints and dead letters a transaction uses (rebuilds: see shadow.ts). */
+type Routing = ReturnType<typeof shadowRouting>;
+const CURRENT: Routing = shadowRouting([]);
 
 /** Opens (creating, or rebuilding when unusable) the read-model database at `path`. */
 export function getSQLiteReadModelStore(
   options: { path: string } & OpenReadModelOptions,
 ): SQLiteReadModelStore {
   const db: Database.Database = openReadModelFile(options.path, options);
-  const statements = new Map<string, Database.Statement>();
-  const stmt = (sql: string): Database.Statement => {
-    let s = statements.get(sql);
-    if (s === undefined) statements.set(sql, (s = db.prepare(sql)));
-    return s;
-  };
-  const bigStmt = (sql: string): Database.Statement => stmt(sql).safeIntegers(true);
-
-  type Encoder = (value: unknown) => unknown;
-  /**
-   * How rows of a table are upserted, worked out once per table: the statement and
-   * an encoder per column (the hot path of a rebuild writes hundreds of thousands).
-   */
-  interface UpsertPlan {
-    columns: ReadonlySet<string>;
-    statement: Database.Statement;
-    encode: (row: Row) => unknown[];
-  }
-  const upsertPlans = new WeakMap<TableDefinition, UpsertPlan>();
-  const upsertPlan = (table: TableDefinition): UpsertPlan => {
-    let plan = upsertPlans.get(table);
-    if (plan === undefined) {
-      const columns = Object.keys(table.columns);
-      const encoders = columns.map((column) => encoderOf(table, column));
-      plan = {
-        columns: new Set(columns),
-        statement: stmt(
-          `INSERT OR REPLACE INTO ${quote(table.name)} (${columns.map(quote).join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`,
-        ),
-        encode: (row) => columns.map((column, i) => (encoders[i] as Encoder)(row[column])),
-      };
-      upsertPlans.set(table, plan);
-    }
-    return plan;
-  };
+  const ops = sqliteOperations(db);
+  const { stmt, get, find, getCheckpoint, storedTables } = ops;
+  const rebuilds = sqliteRebuilds({ db, stmt, bigStmt: ops.bigStmt, storedTables });
 
   let queue: Promise<unknown> = Promise.resolve();
   const insideTransaction = new AsyncLocalStorage<boolean>();
@@ -123,68 +59,6 @@ export function getSQLiteReadModelStore(
     const run = queue.then(fn, fn);
     queue = run.catch(() => undefined);
     return run;
-  };
-
-  // ------------------------------------------------------------ synchronous operations
-  const get = <R extends Row>(table: TableDefinition<R>, key: Partial<R>): R | undefined => {
-    const k = keySql(table, key);
-    const raw = stmt(`${selectFrom(table)} WHERE ${k.sql}`).get(...k.params);
-    return raw === undefined ? undefined : decodeRow(table, raw as Row);
-  };
-
-  const find = <R extends Row>(
-    table: TableDefinition<R>,
-    where: Where<R> = {},
-    options: FindOptions<R> = {},
-  ): FindResult<R> => {
-    const w = whereSql(table, where);
-    const sort = [...(options.orderBy ?? [])];
-    for (const column of table.primaryKey) if (!sort.includes(column)) sort.push(column);
-    const dir = options.direction === 'desc' ? 'DESC' : 'ASC';
-    const conditions = w.sql === '' ? [] : [w.sql];
-    const params = [...w.params];
-    if (options.after !== undefined) {
-      const values = decodeCursor(options.after, sort.length);
-      conditions.push(
-        `(${sort.map(quote).join(', ')}) ${dir === 'ASC' ? '>' : '<'} (${sort.map(() => '?').join(', ')})`,
-      );
-      params.push(...values);
-    }
-    const limit = options.limit;
-    if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
-      throw new ProvenantError(
-        'READ_MODEL_INVALID',
-        `limit must be a positive integer, got ${limit}`,
-      );
-    const sql =
-      selectFrom(table) +
-      (conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '') +
-      ` ORDER BY ${sort.map((c) => `${quote(c)} ${dir}`).join(', ')} LIMIT ?`;
-    const raws = stmt(sql).all(...params, limit ?? -1) as Row[];
-    const rows = raws.map((raw) => decodeRow(table, raw));
-    const last = raws.at(-1);
-    return limit !== undefined && rows.length === limit && last !== undefined
-      ? { rows, next: encodeCursor(sort.map((c) => last[c])) }
-      : { rows };
-  };
-
-  const getCheckpoint = (projection: string): bigint | undefined => {
-    const value = bigStmt('SELECT position FROM rm_checkpoints WHERE projection = ?')
-      .pluck()
-      .get(projection) as bigint | undefined;
-    return value === undefined ? undefined : BigInt(value);
-  };
-
-  const parkedColumns = 'id, projection, position, event_id, type, error, attempts, parked_at';
-  const getParked = (id: number): ParkedEvent | undefined => {
-    const row = bigStmt(`SELECT ${parkedColumns} FROM rm_dead_letters WHERE id = ?`).get(id);
-    return row === undefined ? undefined : toParked(row as ParkedRow);
-  };
-
-  /** The tables a projection was created with. */
-  const storedTables = (name: string): TableDefinition[] => {
-    const stored = stmt('SELECT tables FROM rm_projections WHERE name = ?').pluck().get(name);
-    return stored === undefined ? [] : (JSON.parse(stored as string) as TableDefinition[]);
   };
 
   const dropTables = (name: string): void => {
@@ -243,77 +117,79 @@ export function getSQLiteReadModelStore(
     return { get: guard(get), find: guard(find), getCheckpoint: guard(getCheckpoint) };
   };
 
-  const makeTransaction = (isOpen: () => boolean): ReadModelTransaction => {
+  /** Reads of `routing`'s tables and checkpoints. */
+  const routedReads = (routing: Routing) => ({
+    get: <R extends Row>(table: TableDefinition<R>, key: Partial<R>) =>
+      get(routing.table(table), key),
+    find: <R extends Row>(table: TableDefinition<R>, where?: Where<R>, options?: FindOptions<R>) =>
+      find(routing.table(table), where, options),
+    getCheckpoint: (projection: string) =>
+      routing.rebuilding(projection) ? rebuilds.checkpoint(projection) : getCheckpoint(projection),
+  });
+
+  const makeTransaction = (isOpen: () => boolean, routing: Routing): ReadModelTransaction => {
     const guard = guarded(isOpen);
+    const reads = routedReads(routing);
+    const { writes } = ops;
     return {
-      get: guard(get),
-      find: guard(find),
-      getCheckpoint: guard(getCheckpoint),
-      upsert: guard((table: TableDefinition, row: Row) => {
-        const plan = upsertPlan(table);
-        for (const column in row) if (!plan.columns.has(column)) columnType(table, column); // throws: no such column
-        for (const column of table.primaryKey)
-          if (row[column] === undefined || row[column] === null) keySql(table, row); // throws
-        plan.statement.run(...plan.encode(row));
-      }),
-      update: guard((table: TableDefinition, key: Row, patch: Row) => {
-        const k = keySql(table, key);
-        const order = Object.keys(table.columns);
-        const columns = Object.keys(patch)
-          .filter((c) => patch[c] !== undefined)
-          .sort((a, b) => order.indexOf(a) - order.indexOf(b));
-        if (columns.length === 0) return;
-        const values = columns.map((c) => encode(table, c, patch[c]));
-        stmt(
-          `UPDATE ${quote(table.name)} SET ${columns.map((c) => `${quote(c)} = ?`).join(', ')} WHERE ${k.sql}`,
-        ).run(...values, ...k.params);
-      }),
-      delete: guard((table: TableDefinition, key: Row) => {
-        const k = keySql(table, key);
-        stmt(`DELETE FROM ${quote(table.name)} WHERE ${k.sql}`).run(...k.params);
-      }),
-      setCheckpoint: guard((projection: string, position: bigint) => {
-        stmt(
-          'INSERT INTO rm_checkpoints (projection, position, updated_at) VALUES (?, ?, ?) ON CONFLICT (projection) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at',
-        ).run(projection, position, new Date().toISOString());
-      }),
-      park: guard((entry: ParkedEventInput) => {
-        const info = stmt(
-          'INSERT INTO rm_dead_letters (projection, position, event_id, type, error, attempts, parked_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        ).run(
-          entry.projection,
-          entry.position,
-          entry.eventId,
-          entry.type,
-          entry.error,
-          entry.attempts,
-          entry.parkedAt,
-        );
-        return Number(info.lastInsertRowid);
-      }),
-      takeParked: guard((id: number) => {
-        const parked = getParked(id);
-        if (parked !== undefined) stmt('DELETE FROM rm_dead_letters WHERE id = ?').run(id);
-        return parked;
-      }),
+      get: guard(reads.get),
+      find: guard(reads.find),
+      getCheckpoint: guard(reads.getCheckpoint),
+      upsert: guard((table: TableDefinition, row: Row) => writes.upsert(routing.table(table), row)),
+      update: guard((table: TableDefinition, key: Row, patch: Row) =>
+        writes.update(routing.table(table), key, patch),
+      ),
+      delete: guard((table: TableDefinition, key: Row) => writes.delete(routing.table(table), key)),
+      setCheckpoint: guard((projection: string, position: bigint) =>
+        routing.rebuilding(projection)
+          ? rebuilds.setCheckpoint(projection, position)
+          : writes.setCheckpoint(projection, position),
+      ),
+      park: guard((entry: Parameters<typeof writes.park>[0]) =>
+        routing.rebuilding(entry.projection) ? rebuilds.park(entry) : writes.park(entry),
+      ),
+      takeParked: guard(writes.takeParked),
     };
   };
+
+  const transaction = <T>(fn: (tx: ReadModelTransaction) => Promise<T>, routing: Routing) =>
+    exclusive(async () => {
+      let open = true;
+      stmt('BEGIN IMMEDIATE').run();
+      try {
+        const tx = makeTransaction(() => open, routing);
+        const result = await insideTransaction.run(true, () => fn(tx));
+        stmt('COMMIT').run();
+        return result;
+      } catch (error) {
+        if (db.inTransaction) stmt('ROLLBACK').run();
+        throw error;
+      } finally {
+        open = false;
+      }
+    });
+
+  const deferIndexes = (name: string) =>
+    exclusive(() =>
+      inTransaction(() => {
+        for (const table of storedTables(name)) for (const sql of dropIndexSql(table)) db.exec(sql);
+      }),
+    );
+  const buildIndexes = (name: string) =>
+    exclusive(() =>
+      inTransaction(() => {
+        for (const table of storedTables(name))
+          for (const sql of createIndexSql(table)) db.exec(sql);
+      }),
+    );
 
   return {
     path: options.path,
     get: (table, key) => exclusive(() => get(table, key)),
     find: (table, where, opts) => exclusive(() => find(table, where, opts)),
     getCheckpoint: (projection) => exclusive(() => getCheckpoint(projection)),
-    getParked: (id) => exclusive(() => getParked(id)),
-    listParked: (projection) =>
-      exclusive(() =>
-        (projection === undefined
-          ? bigStmt(`SELECT ${parkedColumns} FROM rm_dead_letters ORDER BY id`).all()
-          : bigStmt(
-              `SELECT ${parkedColumns} FROM rm_dead_letters WHERE projection = ? ORDER BY id`,
-            ).all(projection)
-        ).map((r) => toParked(r as ParkedRow)),
-      ),
+    getParked: (id) => exclusive(() => ops.getParked(id)),
+    listParked: (projection) => exclusive(() => ops.listParked(projection)),
     ensureProjection: (schema: ProjectionSchema) =>
       exclusive(() =>
         inTransaction((): EnsureResult => {
@@ -324,6 +200,15 @@ export function getSQLiteReadModelStore(
           if (stored?.version === schema.version && stored.tables === declaration)
             return 'unchanged';
           assertOwnTables(schema);
+          // The current tables answer the new declaration's queries: they serve until the rebuild swaps.
+          if (
+            stored !== undefined &&
+            servesSameQueries(JSON.parse(stored.tables) as TableDefinition[], schema.tables)
+          ) {
+            if (rebuilds.state(schema)?.current !== true) rebuilds.begin(schema);
+            return 'rebuilding';
+          }
+          rebuilds.drop(schema.name);
           dropTables(schema.name);
           for (const table of schema.tables) {
             db.exec(`DROP TABLE IF EXISTS ${quote(table.name)}`);
@@ -337,37 +222,40 @@ export function getSQLiteReadModelStore(
           return stored === undefined ? 'created' : 'rebuilt';
         }),
       ),
-    dropProjection: (name) => exclusive(() => inTransaction(() => dropTables(name))),
-    deferIndexes: (name) =>
+    dropProjection: (name) =>
       exclusive(() =>
         inTransaction(() => {
-          for (const table of storedTables(name))
-            for (const sql of dropIndexSql(table)) db.exec(sql);
+          rebuilds.drop(name);
+          dropTables(name);
         }),
       ),
-    buildIndexes: (name) =>
+    deferIndexes,
+    buildIndexes,
+    beginRebuild: (schema) =>
       exclusive(() =>
         inTransaction(() => {
-          for (const table of storedTables(name))
-            for (const sql of createIndexSql(table)) db.exec(sql);
+          assertOwnTables(schema);
+          rebuilds.begin(schema);
         }),
       ),
-    transaction: <T>(fn: (tx: ReadModelTransaction) => Promise<T>) =>
-      exclusive(async () => {
-        let open = true;
-        stmt('BEGIN IMMEDIATE').run();
-        try {
-          const tx = makeTransaction(() => open);
-          const result = await insideTransaction.run(true, () => fn(tx));
-          stmt('COMMIT').run();
-          return result;
-        } catch (error) {
-          if (db.inTransaction) stmt('ROLLBACK').run();
-          throw error;
-        } finally {
-          open = false;
-        }
-      }),
+    getRebuild: (schema) => exclusive(() => rebuilds.state(schema)),
+    rebuildView: (schemas): ReadModelTarget => {
+      const routing = shadowRouting(schemas);
+      const reads = routedReads(routing);
+      return {
+        get: (table, key) => exclusive(() => reads.get(table, key)),
+        find: (table, where, opts) => exclusive(() => reads.find(table, where, opts)),
+        getCheckpoint: (projection) => exclusive(() => reads.getCheckpoint(projection)),
+        transaction: (fn) => transaction(fn, routing),
+        deferIndexes: (name) =>
+          routing.rebuilding(name) ? exclusive(() => undefined) : deferIndexes(name),
+        buildIndexes: (name) =>
+          routing.rebuilding(name) ? exclusive(() => undefined) : buildIndexes(name),
+      };
+    },
+    completeRebuild: (name) => exclusive(() => inTransaction(() => rebuilds.complete(name))),
+    abortRebuild: (name) => exclusive(() => inTransaction(() => rebuilds.drop(name))),
+    transaction: (fn) => transaction(fn, CURRENT),
     // A deferred transaction: its first read fixes the snapshot (WAL), so a
     // runner of another process committing meanwhile is not seen half-way.
     read: <T>(fn: (snapshot: ReadModelSnapshot) => Promise<T>) =>
