@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EventStore } from '../eventStore/types.js';
 import type { ProjectionStatus } from '../readModels/runner.js';
-import type { WitnessStats } from '../transparency/witness.js';
+import type { WitnessStats } from '../transparency/witness/index.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
 
 /** Routes whose replies count as ingest outcomes. */
@@ -87,7 +87,7 @@ export function createMetrics(
 
   new Counter({
     name: 'provenant_checkpoint_witness_posts_total',
-    help: 'Checkpoints posted to the witness URL by outcome (posted, failed after retries, superseded by a newer one)',
+    help: 'Checkpoints handed to the witness URL by outcome (posted: accepted, with tlog-witness cosigned, verified and recorded; failed; superseded by a newer one)',
     labelNames: ['outcome'],
     registers: [registry],
     collect() {

@@ -1,0 +1,338 @@
+// PROVENANT_CHECKPOINT_WITNESS_PROTOCOL=tlog-witness against a loopback witness
+// written from the C2SP spec (test/support/tlogWitness.ts): cosignatures are
+// obtained with consistency proofs, verified, recorded as CheckpointCosigned.v1
+// and served with the checkpoint; a witness ahead of the client (409) is
+// resynced; a bad cosignature, an untrusted log key (403) and a rewritten
+// history (422) fail visibly (logged, counted, nothing recorded).
+import assert from 'node:assert/strict';
+import { createPublicKey, generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../../src/config.js';
+import type { CheckpointCosignedData } from '../../src/domain/events.js';
+import { getSQLiteEventStore, type SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
+import { buildApp } from '../../src/http/app.js';
+import { anonymousAuth } from '../../src/security/index.js';
+import { createTransparencyFollower } from '../../src/transparency/follower.js';
+import {
+  noteSigner,
+  openCheckpoint,
+  parseVerifierKey,
+  splitNote,
+  type NoteSigner,
+} from '../../src/transparency/note.js';
+import type { TreeStore } from '../../src/transparency/port.js';
+import { createTransparencyService } from '../../src/transparency/service.js';
+import { getSQLiteTreeStore } from '../../src/transparency/sqlite/treeStore.js';
+import { verifyLog } from '../../src/transparency/verifyLog.js';
+import { startTestWitness, type TestWitness } from '../support/tlogWitness.js';
+
+const ORIGIN = 'provenant.test/log';
+const WITNESS = 'witness.test/w1';
+
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 1000; i++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+interface LogLine {
+  level: string;
+  message: string;
+  fields?: object;
+}
+
+function setup(
+  w: TestWitness,
+  signer: NoteSigner,
+  shared?: { store: SQLiteEventStore; tree: TreeStore },
+) {
+  const store = shared?.store ?? getSQLiteEventStore({ path: ':memory:' });
+  const tree = shared?.tree ?? getSQLiteTreeStore({ path: ':memory:' });
+  const lines: LogLine[] = [];
+  const follower = createTransparencyFollower({
+    eventStore: store,
+    tree,
+    signer,
+    origin: ORIGIN,
+    every: 3,
+    intervalMs: 100,
+    witnessUrl: w.url,
+    witnessProtocol: 'tlog-witness',
+    witnessKeys: [w.vkey],
+    witnessTimeoutMs: 2000,
+    witnessBackoffMs: 10,
+    log: (level, message, fields) => lines.push({ level, message, ...(fields ? { fields } : {}) }),
+  });
+  const append = async (n: number, tag = 'a'): Promise<void> => {
+    await store.append(
+      `s-${tag}`,
+      Array.from({ length: n }, (_, i) => ({ type: 'T.v1', data: { tag, i } })),
+    );
+  };
+  const cosigned = async (): Promise<CheckpointCosignedData[]> =>
+    (await store.readAll({ filter: { eventTypePrefix: ['CheckpointCosigned.'] } })).map(
+      (e) => e.data as CheckpointCosignedData,
+    );
+  const failures = (): LogLine[] =>
+    lines.filter((l) => l.message === 'checkpoint witness cosigning failed');
+  const close = async (): Promise<void> => {
+    await follower.stop();
+    if (shared === undefined) {
+      await tree.close();
+      await store.close();
+    }
+  };
+  return { store, tree, follower, append, cosigned, failures, lines, close };
+}
+
+/** The witness's public key from its vkey, read here from the spec's layout. */
+function witnessPublicKey(vkey: string): KeyObject {
+  const material = Buffer.from(vkey.split('+')[2] ?? '', 'base64');
+  assert.equal(material[0], 0x04);
+  const spki = Buffer.concat([
+    Buffer.from('302a300506032b6570032100', 'hex'),
+    material.subarray(1),
+  ]);
+  return createPublicKey({ key: spki, format: 'der', type: 'spki' });
+}
+
+/** An auditor's check of one cosignature line on a note, as docs/transparency.md tells it. */
+function auditCosignature(note: string, line: string, vkey: string): number {
+  const { text } = splitNote(note);
+  const blob = Buffer.from(line.split(' ')[2] ?? '', 'base64');
+  assert.equal(blob.length, 76);
+  const time = blob.readBigUInt64BE(4);
+  const message = Buffer.from(`cosignature/v1\ntime ${time}\n${text}`);
+  assert.ok(verify(null, message, witnessPublicKey(vkey), blob.subarray(12)), 'cosignature');
+  return Number(time);
+}
+
+describe('tlog-witness client', () => {
+  it('obtains cosignatures with consistency proofs, verifies, records and serves them', async () => {
+    const signer = noteSigner(ORIGIN, generateKeyPairSync('ed25519').privateKey);
+    const w = await startTestWitness({ name: WITNESS, origin: ORIGIN, logKey: signer.verifierKey });
+    const s = setup(w, signer);
+    try {
+      await s.follower.start();
+      await s.append(3);
+      await until(async () => (await s.cosigned()).length >= 1, 'a recorded cosignature');
+      const first = (await s.cosigned())[0];
+      assert.ok(first);
+      assert.equal(first.witness, WITNESS);
+      assert.equal(first.witnessKey, w.vkey);
+      assert.equal(first.keyId, w.vkey.split('+')[1]);
+      assert.equal(first.origin, ORIGIN);
+      assert.equal(w.requests[0]?.old, 0);
+      assert.equal(w.requests[0]?.proofLines, 0);
+
+      // More events: the next checkpoint goes with a proof from the size the witness holds.
+      const before = w.state.size;
+      await s.append(5, 'b');
+      await until(() => w.state.size > before + 3, 'a second cosigned checkpoint');
+      await until(async () => (await s.cosigned()).length >= 2, 'a second recorded cosignature');
+      const second = w.requests.find((r) => r.old === before && r.status === 200);
+      assert.ok(second, JSON.stringify(w.requests));
+      assert.ok(second.proofLines > 0);
+      assert.equal(s.follower.witness()?.failed, 0);
+      await until(() => (s.follower.witness()?.posted ?? 0) >= 2, 'two counted deliveries');
+
+      // The checkpoint the witness last cosigned carries the cosignature line in the tree store.
+      const records = await s.cosigned();
+      const last = records.at(-1);
+      assert.ok(last);
+      assert.equal(last.treeSize, w.state.size);
+      assert.equal(last.rootHash, w.state.root.toString('base64'));
+      const stored = await s.tree.checkpointAt(last.treeSize);
+      assert.ok(stored);
+      assert.ok(stored.note.endsWith(`\n${last.cosignature}\n`), stored.note);
+      assert.equal(auditCosignature(stored.note, last.cosignature, w.vkey), last.timestamp);
+
+      // Cosignature events do not call for a checkpoint of their own.
+      const signed = (await s.tree.checkpoints()).length;
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      assert.equal((await s.tree.checkpoints()).length, signed);
+
+      // GET /v1/log/checkpoint serves the latest checkpoint with its cosignature;
+      // the log's key still opens it, and log verify accepts it as a witness copy.
+      const latest = await s.tree.latestCheckpoint();
+      assert.equal(latest?.size, last.treeSize);
+      const service = createTransparencyService({
+        tree: s.tree,
+        origin: ORIGIN,
+        verifierKey: signer.verifierKey,
+      });
+      const app = await buildApp({
+        auth: anonymousAuth(),
+        store: s.store,
+        storeDescription: 'x',
+        transparency: service,
+      });
+      const served = (await app.inject('/v1/log/checkpoint')).body;
+      await app.close();
+      assert.equal(served, latest?.note);
+      assert.equal(splitNote(served).signatures.length, 2);
+      assert.equal(
+        openCheckpoint(served, [parseVerifierKey(signer.verifierKey)]).size,
+        w.state.size,
+      );
+      auditCosignature(served, last.cosignature, w.vkey);
+      await s.follower.stop();
+      const report = await verifyLog({
+        eventStore: s.store,
+        tree: s.tree,
+        verifiers: [parseVerifierKey(signer.verifierKey)],
+        witnesses: [{ source: 'witness copy', note: served }],
+      });
+      assert.deepEqual(report.problems, []);
+    } finally {
+      await s.close();
+      await w.close();
+    }
+  });
+
+  it('resyncs on 409: a new client learns the size the witness holds and proves from it', async () => {
+    const signer = noteSigner(ORIGIN, generateKeyPairSync('ed25519').privateKey);
+    const w = await startTestWitness({ name: WITNESS, origin: ORIGIN, logKey: signer.verifierKey });
+    const store = getSQLiteEventStore({ path: ':memory:' });
+    const tree = getSQLiteTreeStore({ path: ':memory:' });
+    try {
+      const a = setup(w, signer, { store, tree });
+      await a.follower.start();
+      await a.append(3);
+      await until(async () => (await a.cosigned()).length >= 1, 'a first cosignature');
+      await a.close();
+      const held = w.state.size;
+      w.requests.length = 0;
+
+      // A restarted follower (a new leader) does not know what the witness holds.
+      const b = setup(w, signer, { store, tree });
+      await b.follower.start();
+      await b.append(4, 'b');
+      await until(() => w.state.size > held, 'the witness to move on');
+      await until(() => (b.follower.witness()?.posted ?? 0) >= 1, 'a counted delivery');
+      const [conflict, retried] = w.requests;
+      assert.deepEqual(
+        { old: conflict?.old, status: conflict?.status },
+        { old: 0, status: 409 },
+        JSON.stringify(w.requests),
+      );
+      assert.equal(retried?.old, held);
+      assert.equal(retried?.status, 200);
+      assert.ok((retried?.proofLines ?? 0) > 0);
+      assert.equal(b.follower.witness()?.failed, 0);
+      await b.close();
+    } finally {
+      await tree.close();
+      await store.close();
+      await w.close();
+    }
+  });
+
+  it('a bad cosignature is logged and counted as failed, and never recorded', async () => {
+    const signer = noteSigner(ORIGIN, generateKeyPairSync('ed25519').privateKey);
+    const w = await startTestWitness({ name: WITNESS, origin: ORIGIN, logKey: signer.verifierKey });
+    w.tamper = 'timestamp'; // the time it reports is not the time it signed
+    const s = setup(w, signer);
+    try {
+      await s.follower.start();
+      await s.append(3);
+      await until(() => (s.follower.witness()?.failed ?? 0) >= 1, 'a counted failure');
+      assert.equal(s.follower.witness()?.posted, 0);
+      assert.match(JSON.stringify(s.failures()[0]), /TLOG_BAD_SIGNATURE.*does not verify/);
+      assert.deepEqual(await s.cosigned(), []);
+      for (const c of await s.tree.checkpoints())
+        assert.equal(splitNote(c.note).signatures.length, 1);
+      const app = await buildApp({
+        auth: anonymousAuth(),
+        store: s.store,
+        storeDescription: 'x',
+        witnessStatus: () => s.follower.witness(),
+      });
+      const metrics = (await app.inject('/metrics')).body;
+      await app.close();
+      assert.match(metrics, /provenant_checkpoint_witness_posts_total\{outcome="failed"\} [1-9]/);
+      assert.match(metrics, /provenant_checkpoint_witness_posts_total\{outcome="posted"\} 0/);
+    } finally {
+      await s.close();
+      await w.close();
+    }
+  });
+
+  it('a log key the witness does not trust gets 403, counted as failed', async () => {
+    const signer = noteSigner(ORIGIN, generateKeyPairSync('ed25519').privateKey);
+    const other = noteSigner(ORIGIN, generateKeyPairSync('ed25519').privateKey);
+    const w = await startTestWitness({ name: WITNESS, origin: ORIGIN, logKey: other.verifierKey });
+    const s = setup(w, signer);
+    try {
+      await s.follower.start();
+      await s.append(3);
+      await until(() => (s.follower.witness()?.failed ?? 0) >= 1, 'a counted failure');
+      assert.match(JSON.stringify(s.failures()[0]), /answered 403/);
+      // Not retried: a 403 will not change by asking again.
+      assert.equal(w.requests.filter((r) => r.status === 403).length, s.follower.witness()?.failed);
+      assert.deepEqual(await s.cosigned(), []);
+    } finally {
+      await s.close();
+      await w.close();
+    }
+  });
+
+  it('a log that rewrites history is refused with 422, and the failure is visible', async () => {
+    const signer = noteSigner(ORIGIN, generateKeyPairSync('ed25519').privateKey);
+    const w = await startTestWitness({ name: WITNESS, origin: ORIGIN, logKey: signer.verifierKey });
+    const honest = setup(w, signer);
+    const rewritten = setup(w, signer);
+    try {
+      await honest.follower.start();
+      await honest.append(3);
+      await until(async () => (await honest.cosigned()).length >= 1, 'a cosigned checkpoint');
+      await honest.close();
+      const held = { ...w.state };
+
+      // The same origin and key, another history (as if the log were rewritten and re-signed).
+      await rewritten.follower.start();
+      await rewritten.append(held.size + 3, 'forged');
+      await until(() => (rewritten.follower.witness()?.failed ?? 0) >= 1, 'a counted failure');
+      assert.ok(w.requests.some((r) => r.old === held.size && r.status === 422));
+      assert.match(JSON.stringify(rewritten.failures()[0]), /answered 422.*consistency proof/);
+      assert.deepEqual(await rewritten.cosigned(), []);
+      assert.deepEqual(w.state, held); // the witness still holds the honest tree
+    } finally {
+      await rewritten.close();
+      await w.close();
+    }
+  });
+
+  it('is configured by PROVENANT_CHECKPOINT_WITNESS_PROTOCOL and _KEY', async () => {
+    const w = await startTestWitness({
+      name: WITNESS,
+      origin: ORIGIN,
+      logKey: noteSigner(ORIGIN, generateKeyPairSync('ed25519').privateKey).verifierKey,
+    });
+    await w.close();
+    const url = { PROVENANT_CHECKPOINT_WITNESS_URL: 'https://witness.example/prefix' };
+    assert.equal(loadConfig(url, '/tmp').transparency.witnessProtocol, 'post');
+    const tlog = loadConfig(
+      {
+        ...url,
+        PROVENANT_CHECKPOINT_WITNESS_PROTOCOL: 'tlog-witness',
+        PROVENANT_CHECKPOINT_WITNESS_KEY: w.vkey,
+      },
+      '/tmp',
+    ).transparency;
+    assert.equal(tlog.witnessProtocol, 'tlog-witness');
+    assert.deepEqual(tlog.witnessKeys, [w.vkey]);
+    assert.throws(
+      () => loadConfig({ ...url, PROVENANT_CHECKPOINT_WITNESS_PROTOCOL: 'tlog-witness' }, '/tmp'),
+      /PROVENANT_CHECKPOINT_WITNESS_KEY.*required/,
+    );
+    // A note key (type 0x01) is not a cosignature key.
+    const noteKey = noteSigner(WITNESS, generateKeyPairSync('ed25519').privateKey).verifierKey;
+    assert.throws(
+      () => loadConfig({ ...url, PROVENANT_CHECKPOINT_WITNESS_KEY: noteKey }, '/tmp'),
+      /PROVENANT_CHECKPOINT_WITNESS_KEY.*0x04/,
+    );
+  });
+});
