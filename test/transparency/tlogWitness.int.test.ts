@@ -24,6 +24,7 @@ import type { TreeStore } from '../../src/transparency/port.js';
 import { createTransparencyService } from '../../src/transparency/service.js';
 import { getSQLiteTreeStore } from '../../src/transparency/sqlite/treeStore.js';
 import { verifyLog } from '../../src/transparency/verifyLog.js';
+import { parseCosignerKey } from '../../src/transparency/witness/cosignature.js';
 import { startTestWitness, type TestWitness } from '../support/tlogWitness.js';
 
 const ORIGIN = 'provenant.test/log';
@@ -186,6 +187,40 @@ describe('tlog-witness client', () => {
         witnesses: [{ source: 'witness copy', note: served }],
       });
       assert.deepEqual(report.problems, []);
+
+      // With the witness key, log verify checks the cosignatures: the served
+      // note's and those recorded in the log.
+      const logKeys = [parseVerifierKey(signer.verifierKey)];
+      const witnessKeys = [parseCosignerKey(w.vkey)];
+      const cosignedReport = await verifyLog({
+        eventStore: s.store,
+        tree: s.tree,
+        verifiers: logKeys,
+        witnesses: [{ source: 'witness copy', note: served }],
+        witnessKeys,
+      });
+      assert.deepEqual(cosignedReport.problems, []);
+      assert.equal(cosignedReport.cosignaturesChecked, records.length + 1);
+      const uncosigned = served.slice(0, served.indexOf(last.cosignature));
+      const unwitnessed = await verifyLog({
+        eventStore: s.store,
+        verifiers: logKeys,
+        witnesses: [{ source: 'bare copy', note: uncosigned }],
+        witnessKeys,
+      });
+      assert.deepEqual(
+        unwitnessed.problems.map((p) => [p.kind, /TLOG_UNKNOWN_KEY/.test(p.message)]),
+        [['cosignature-invalid', true]],
+      );
+      // A cosignature event naming another root than the one cosigned is caught at its position.
+      const forged = { ...last, rootHash: Buffer.alloc(32, 1).toString('base64') };
+      const appended = await s.store.append('$checkpoints', [
+        { type: 'CheckpointCosigned.v1', data: forged },
+      ]);
+      const tampered = await verifyLog({ eventStore: s.store, verifiers: logKeys, witnessKeys });
+      const problem = tampered.problems.find((p) => p.kind === 'cosignature-invalid');
+      assert.match(problem?.message ?? '', /TLOG_BAD_SIGNATURE/);
+      assert.equal(problem?.position, appended.position);
     } finally {
       await s.close();
       await w.close();
