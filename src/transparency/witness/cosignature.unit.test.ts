@@ -57,10 +57,7 @@ describe('cosignature/v1', () => {
     const key = parseCosignerKey(VKEY);
     assert.equal(key.name, NAME);
     assert.deepEqual(key.keyId, keyId);
-    const noteKey = VKEY.replace(
-      /\+[^+]+$/,
-      `+${Buffer.concat([Buffer.from([1]), publicKey]).toString('base64')}`,
-    );
+    const noteKey = `${NAME}+${keyId.toString('hex')}+${Buffer.concat([Buffer.from([1]), publicKey]).toString('base64')}`;
     assert.equal(
       code(() => parseCosignerKey(noteKey)),
       'TLOG_BAD_KEY',

@@ -13,7 +13,6 @@ import { createWitnessPoster } from './post.js';
 import { createTlogWitnessClient, type CosignedCheckpoint } from './tlogWitness.js';
 
 export type { WitnessPoster, WitnessStats } from './delivery.js';
-export { parseCosignerKey } from './cosignature.js';
 
 export type WitnessProtocol = 'post' | 'tlog-witness';
 

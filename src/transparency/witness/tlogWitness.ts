@@ -79,6 +79,10 @@ export function createTlogWitnessClient(options: TlogWitnessOptions): WitnessPos
         body,
         signal: AbortSignal.timeout(timeoutMs),
       });
+      if (Number(response.headers.get('content-length') ?? 0) > MAX_ANSWER) {
+        await response.body?.cancel();
+        return fail(`answered ${response.status} with more than ${MAX_ANSWER} bytes`, true);
+      }
       const answer = await response.text();
       if (answer.length > MAX_ANSWER)
         return fail(`answered ${response.status} with ${answer.length} characters`, true);
