@@ -6,6 +6,10 @@
 import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createMerkleFollower, openEventStore, openTransparency } from '../../src/composition.js';
 import { loadConfig } from '../../src/config.js';
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { buildApp } from '../../src/http/app.js';
@@ -198,6 +202,46 @@ describe('tlog-witness client', () => {
       await tree.close();
       await store.close();
       await w.close();
+    }
+  });
+
+  it('is wired from the configuration: the composed follower gets cosignatures', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'provenant-tlog-witness-'));
+    const base = loadConfig({ PROVENANT_DATA_DIR: dir }, dir);
+    const opened = openTransparency(base);
+    const w = await startTestWitness({
+      name: WITNESS,
+      origin: base.transparency.origin,
+      logKey: opened.signer.verifierKey,
+    });
+    const config = loadConfig(
+      {
+        PROVENANT_DATA_DIR: dir,
+        PROVENANT_CHECKPOINT_EVERY: '3',
+        PROVENANT_CHECKPOINT_WITNESS_URL: w.url,
+        PROVENANT_CHECKPOINT_WITNESS_PROTOCOL: 'tlog-witness',
+        PROVENANT_CHECKPOINT_WITNESS_KEY: w.vkey,
+      },
+      dir,
+    );
+    const { store } = openEventStore(config);
+    const follower = createMerkleFollower(config, store, opened);
+    try {
+      await follower.start();
+      await store.append(
+        's',
+        [1, 2, 3].map((i) => ({ type: 'T.v1', data: { i } })),
+      );
+      await until(() => (follower.witness()?.posted ?? 0) >= 1, 'a cosigned checkpoint');
+      const latest = await opened.tree.latestCheckpoint();
+      assert.equal(latest?.size, w.state.size);
+      assert.match(latest?.note ?? '', new RegExp(`\\n— ${WITNESS} `));
+    } finally {
+      await follower.stop();
+      await opened.tree.close();
+      await store.close();
+      await w.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
