@@ -94,10 +94,11 @@ const malformed = (message: string): ProvenantError =>
  * The cosignatures by `keys` among note signature `lines` (a witness's
  * add-checkpoint answer) on the checkpoint note text `noteText`, each verified.
  * Lines of other keys are ignored (tlog-witness: "The client MUST ignore any
- * cosignatures from unknown keys"). Throws TLOG_MALFORMED_NOTE for a line that
- * is not a signature line, TLOG_BAD_SIGNATURE when a line of a configured key
- * does not verify (or is timestamped in the future), and TLOG_UNKNOWN_KEY when
- * no line is by a configured key.
+ * cosignatures from unknown keys"); every line of a configured key is
+ * verified, and the first of each key is returned. Throws TLOG_MALFORMED_NOTE
+ * for a line that is not a signature line, TLOG_BAD_SIGNATURE when a line of a
+ * configured key does not verify (or is timestamped in the future), and
+ * TLOG_UNKNOWN_KEY when no line is by a configured key.
  */
 export function verifyCosignatures(
   noteText: string,
@@ -123,6 +124,7 @@ export function verifyCosignatures(
     const signature = blob.subarray(12);
     if (!verify(null, cosignatureMessage(noteText, timestamp), key.publicKey, signature))
       throw new ProvenantError('TLOG_BAD_SIGNATURE', `${where} does not verify`);
+    if (found.some((f) => f.witnessKey === key.vkey)) continue; // one per key is kept
     found.push({
       witness: name,
       keyId: key.keyId.toString('hex'),

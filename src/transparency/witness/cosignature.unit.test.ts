@@ -75,7 +75,7 @@ describe('cosignature/v1', () => {
 
   it('verifies the lines of configured keys, ignoring the others', () => {
     const keys = [parseCosignerKey(VKEY)];
-    const answer = `${SPEC_LINE}\n${line(NOW - 5)}\n`;
+    const answer = `${SPEC_LINE}\n${line(NOW - 5)}\n${line(NOW - 4)}\n`; // one kept per key
     const [found, ...more] = verifyCosignatures(SPEC_TEXT, answer, keys, NOW);
     assert.equal(more.length, 0);
     assert.deepEqual(
@@ -110,5 +110,11 @@ describe('cosignature/v1', () => {
     );
     assert.equal(verifyLine('not a signature line'), 'TLOG_MALFORMED_NOTE');
     assert.equal(verifyLine(line(NOW)), 'none');
+    // A bad line of a configured key is refused even after a good one.
+    const both = `${line(NOW)}\n${line(NOW, SPEC_TEXT, NAME, NOW - 1)}\n`;
+    assert.equal(
+      code(() => verifyCosignatures(SPEC_TEXT, both, keys, NOW)),
+      'TLOG_BAD_SIGNATURE',
+    );
   });
 });
