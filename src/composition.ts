@@ -312,7 +312,11 @@ export const createMerkleFollower = (
       : { witnessFile: config.transparency.witnessFile }),
     ...(config.transparency.witnessUrl === undefined
       ? {}
-      : { witnessUrl: config.transparency.witnessUrl }),
+      : {
+          witnessUrl: config.transparency.witnessUrl,
+          witnessProtocol: config.transparency.witnessProtocol,
+          witnessKeys: config.transparency.witnessKeys,
+        }),
     ...(log === undefined ? {} : { log }),
   };
   const pg = opened.tree as Partial<PostgresTreeStore>;

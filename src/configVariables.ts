@@ -84,7 +84,17 @@ export const configVariables = [
   [
     'PROVENANT_CHECKPOINT_WITNESS_URL',
     '(none)',
-    'http(s) URL each signed checkpoint is also POSTed to as `text/plain` (a witness service outside the store); 5 s timeout, 4 attempts with backoff, a newer checkpoint supersedes an undelivered one; failures are logged and counted, never stop the log.',
+    "http(s) URL each signed checkpoint is also handed to (a witness service outside the store): POSTed as `text/plain`, or, with `PROVENANT_CHECKPOINT_WITNESS_PROTOCOL=tlog-witness`, the witness's submission prefix (`<URL>/add-checkpoint`); 5 s timeout, 4 attempts with backoff, a newer checkpoint supersedes an undelivered one; failures are logged and counted, never stop the log.",
+  ],
+  [
+    'PROVENANT_CHECKPOINT_WITNESS_PROTOCOL',
+    'post',
+    '`post` (the note as the body, any 2xx is delivered) or `tlog-witness` (C2SP tlog-witness `add-checkpoint` with a consistency proof; the cosignature is verified, appended to the log as `CheckpointCosigned.v1` and served with the checkpoint).',
+  ],
+  [
+    'PROVENANT_CHECKPOINT_WITNESS_KEY',
+    '(none)',
+    "The witness's cosignature/v1 verifier key(s) (C2SP vkey `<name>+<key ID>+<base64(0x04 ‖ key)>`, several separated by commas or spaces); required with `tlog-witness`. Cosignatures by other keys are ignored.",
   ],
   [
     'EVENTSTORE_CONNECTION_STRING',

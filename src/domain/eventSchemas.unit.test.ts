@@ -8,7 +8,13 @@ import addFormatsModule from 'ajv-formats';
 import { UNIT, definitionsOf, receipt } from '../../test/support/domainFixtures.js';
 import { attestationIssued } from './attestation.js';
 import { unitExported } from './unitExport.js';
-import { EXPORT_FORMAT, EventTypes, checkpointSigned, type DomainEvent } from './events.js';
+import {
+  EXPORT_FORMAT,
+  EventTypes,
+  checkpointCosigned,
+  checkpointSigned,
+  type DomainEvent,
+} from './events.js';
 import { decideGate, initialGateState } from './gate.js';
 import { decideStage, initialStageState } from './stage.js';
 import { unitDecider, type UnitCommand } from './unit.js';
@@ -172,6 +178,17 @@ describe('event schemas', () => {
         rootHash: `${'A'.repeat(43)}=`,
         note: 'provenant.local/log\n8\nAAAA\n\n— provenant.local/log AAAA\n',
         verifierKey: 'provenant.local/log+00000000+AAAA',
+      }),
+      checkpointCosigned({
+        origin: 'provenant.local/log',
+        treeSize: 8,
+        rootHash: `${'A'.repeat(43)}=`,
+        witness: 'witness.example/w1',
+        keyId: '0a1b2c3d',
+        witnessKey: 'witness.example/w1+0a1b2c3d+BAAA',
+        timestamp: 1_700_000_000,
+        signature: `${'A'.repeat(86)}==`,
+        cosignature: 'witness.example/w1 AAAA',
       }),
     ]) {
       assertValid(event);

@@ -25,6 +25,7 @@ export const EventTypes = {
   AttestationIssued: 'AttestationIssued.v1',
   UnitExported: 'UnitExported.v1',
   CheckpointSigned: 'CheckpointSigned.v1',
+  CheckpointCosigned: 'CheckpointCosigned.v1',
 } as const;
 
 /** Every domain event type this module defines. */
@@ -292,6 +293,46 @@ export const checkpointSigned = (data: CheckpointSignedData): CheckpointSigned =
   type: EventTypes.CheckpointSigned,
   data,
 });
+
+/**
+ * `CheckpointCosigned.v1`, in `$checkpoints`: a witness cosigned a checkpoint
+ * (C2SP tlog-witness, https://c2sp.org/tlog-cosignature), and its cosignature
+ * verified with the configured witness key before it was recorded. Appending
+ * `cosignature` to the checkpoint's note gives the cosigned note.
+ */
+export interface CheckpointCosignedData {
+  origin: string;
+  treeSize: number;
+  /** Base64 of the 32-byte root hash the witness cosigned. */
+  rootHash: string;
+  /** The witness's key name. */
+  witness: string;
+  /** Hex of the 4-byte key ID. */
+  keyId: string;
+  /** The witness's cosignature/v1 verifier key (`<name>+<key ID>+<base64(0x04 ‖ key)>`). */
+  witnessKey: string;
+  /** POSIX seconds in the cosignature (part of the signed message). */
+  timestamp: number;
+  /** Base64 of the 64-byte Ed25519 signature. */
+  signature: string;
+  /** The note signature line (`— <witness> <base64>`), without its newline. */
+  cosignature: string;
+}
+
+export type CheckpointCosigned = DomainEvent<
+  typeof EventTypes.CheckpointCosigned,
+  CheckpointCosignedData
+>;
+
+/** The `CheckpointCosigned.v1` event for a verified witness cosignature. */
+export const checkpointCosigned = (data: CheckpointCosignedData): CheckpointCosigned => ({
+  type: EventTypes.CheckpointCosigned,
+  data,
+});
+
+/** Whether an event is the Merkle log's own bookkeeping (signed or cosigned checkpoints). */
+export const isCheckpointEvent = (type: string): boolean =>
+  type === EventTypes.CheckpointSigned || type === EventTypes.CheckpointCosigned;
 
 /** Events of a gate stream. */
 export type GateEvent = GateDefined | GateDisabled;

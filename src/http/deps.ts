@@ -12,7 +12,7 @@ import type { Authenticator } from '../security/index.js';
 import type { AbuseLimits } from '../security/abuseLimits.js';
 import type { SignaturePolicy } from '../ingest/index.js';
 import type { TransparencyService } from '../transparency/service.js';
-import type { WitnessStats } from '../transparency/witness.js';
+import type { WitnessStats } from '../transparency/witness/index.js';
 
 /** What the HTTP layer needs; the composition root provides it. */
 export interface AppDeps {

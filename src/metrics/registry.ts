@@ -7,7 +7,7 @@
 // when that source does not run in this process.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ProjectionStatus } from '../readModels/runner.js';
-import type { WitnessStats } from '../transparency/witness.js';
+import type { WitnessStats } from '../transparency/witness/index.js';
 
 /** A leadership lock this process stands for (PostgreSQL) and whether it holds it now. */
 export interface LockHeld {
@@ -66,7 +66,7 @@ export function registerRunnerMetrics(registry: Registry, sources: RunnerMetricS
 
   new Counter({
     name: 'provenant_checkpoint_witness_posts_total',
-    help: 'Checkpoints posted to the witness URL by outcome (posted, failed after retries, superseded by a newer one)',
+    help: 'Checkpoints handed to the witness URL by outcome (posted: accepted, with tlog-witness cosigned, verified and recorded; failed; superseded by a newer one)',
     labelNames: ['outcome'],
     registers: [registry],
     collect() {

@@ -4,13 +4,14 @@
 // `intervalMs` signs a checkpoint: saved in the tree store, written to the
 // witness file when one is configured (a copy outside the store, so that a
 // truncated or rewritten log cannot hide behind its own checkpoints) and
-// posted to the witness URL when one is configured (in the background:
-// witness.ts), and appended to the log as `CheckpointSigned.v1`.
+// handed to the witness URL when one is configured (in the background: a plain
+// POST, or a tlog-witness whose cosignatures are recorded; witness/), and
+// appended to the log as `CheckpointSigned.v1`.
 import { rename, writeFile } from 'node:fs/promises';
 import {
   CHECKPOINT_STREAM,
-  EventTypes,
   checkpointSigned,
+  isCheckpointEvent,
   type CheckpointSignedData,
 } from '../domain/events.js';
 import type { EventStore, RecordedEvent, Subscription } from '../eventStore/types.js';
@@ -25,7 +26,12 @@ import {
 } from './note.js';
 import type { SignedCheckpoint, TreeStore } from './port.js';
 import { TreeBuilder } from './treeBuilder.js';
-import { createWitnessPoster, type WitnessPoster, type WitnessStats } from './witness.js';
+import {
+  createCheckpointWitness,
+  type WitnessPoster,
+  type WitnessProtocol,
+  type WitnessStats,
+} from './witness/index.js';
 
 export interface CheckpointerOptions {
   eventStore: EventStore;
@@ -62,7 +68,6 @@ export async function signCheckpoint(
     await writeFile(tmp, note);
     await rename(tmp, options.witnessFile);
   }
-  options.witness?.offer(note, builder.size);
   const data: CheckpointSignedData = {
     origin: options.origin,
     treeSize: builder.size,
@@ -71,12 +76,18 @@ export async function signCheckpoint(
     verifierKey: options.signer.verifierKey,
   };
   await options.eventStore.append(CHECKPOINT_STREAM, [checkpointSigned(data)]);
+  // After its own event, so that a cosignature is recorded after the checkpoint.
+  options.witness?.offer(note, builder.size);
   return checkpoint;
 }
 
 export interface FollowerOptions extends Omit<CheckpointerOptions, 'witness'> {
-  /** URL each checkpoint is POSTed to (a witness copy); failures never stop the follower. */
+  /** URL each checkpoint is handed to (a witness outside the store); failures never stop the follower. */
   witnessUrl?: string;
+  /** How: a plain POST of the note (default), or C2SP tlog-witness add-checkpoint. */
+  witnessProtocol?: WitnessProtocol;
+  /** tlog-witness: the witness's cosignature/v1 verifier keys. */
+  witnessKeys?: readonly string[];
   /** Per post attempt (default 5 s). */
   witnessTimeoutMs?: number;
   /** Wait before the first retry, doubled for each next one (default 500 ms). */
@@ -123,9 +134,8 @@ async function unsignedAtStart(builder: TreeBuilder, options: FollowerOptions): 
   if (from === undefined) return pending;
   const page = await options.eventStore.readAll({ from, maxCount: Math.min(pending, 1000) });
   if (page.length === 1000) return pending;
-  return page.filter(
-    (e) => e.position <= builder.lastPosition && e.type !== EventTypes.CheckpointSigned,
-  ).length;
+  return page.filter((e) => e.position <= builder.lastPosition && !isCheckpointEvent(e.type))
+    .length;
 }
 
 export interface TransparencyFollower {
@@ -141,12 +151,17 @@ export interface TransparencyFollower {
 }
 
 export function createTransparencyFollower(followerOptions: FollowerOptions): TransparencyFollower {
-  const { witnessUrl, witnessTimeoutMs, witnessBackoffMs, ...rest } = followerOptions;
+  const { witnessUrl, witnessProtocol, witnessKeys, witnessTimeoutMs, witnessBackoffMs, ...rest } =
+    followerOptions;
   const witness =
     witnessUrl === undefined
       ? undefined
-      : createWitnessPoster({
+      : createCheckpointWitness({
           url: witnessUrl,
+          protocol: witnessProtocol ?? 'post',
+          keys: witnessKeys ?? [],
+          eventStore: rest.eventStore,
+          tree: rest.tree,
           ...(witnessTimeoutMs === undefined ? {} : { timeoutMs: witnessTimeoutMs }),
           ...(witnessBackoffMs === undefined ? {} : { backoffMs: witnessBackoffMs }),
           ...(rest.log === undefined ? {} : { log: rest.log }),
@@ -176,7 +191,7 @@ export function createTransparencyFollower(followerOptions: FollowerOptions): Tr
     exclusive(async () => {
       if (builder === undefined) return;
       await builder.append(events);
-      unsigned += events.filter((e) => e.type !== EventTypes.CheckpointSigned).length;
+      unsigned += events.filter((e) => !isCheckpointEvent(e.type)).length;
     });
 
   return {

@@ -53,6 +53,12 @@ export interface TreeStore {
   /** Up to `count` leaves from `index`, in order. */
   leaves(index: number, count: number): Promise<LeafRecord[]>;
   saveCheckpoint(checkpoint: SignedCheckpoint): Promise<void>;
+  /**
+   * Appends witness cosignature lines (`— <name> <base64>`, no newline) to the
+   * note of the checkpoint of `size`, each once (a line already there is not
+   * added again); nothing when no checkpoint has that size.
+   */
+  addCosignatures(size: number, lines: readonly string[]): Promise<void>;
   /** The checkpoint of the largest size, if any. */
   latestCheckpoint(): Promise<SignedCheckpoint | undefined>;
   /** The checkpoint of exactly `size` leaves, if one was signed. */

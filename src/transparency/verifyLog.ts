@@ -8,7 +8,8 @@
 // - the recomputed root at every signed checkpoint's size (checkpoints in the
 //   log, in the tree store and the witness copy, each signature checked);
 // - checkpoints beyond the end of the log (a truncated tail), and two
-//   checkpoints of one size with different roots (a split view).
+//   checkpoints of one size with different roots (a split view);
+// - with witness keys, witness cosignatures (verifyCosigned.ts).
 import type { CheckpointSignedData } from '../domain/events.js';
 import { canonicalize } from '../encoding/canonicalJson.js';
 import { ZERO_DIGEST, contentDigestOfCanonical, eventDigest } from '../eventStore/integrity.js';
@@ -22,6 +23,8 @@ import type {
 import { isProvenantError } from '../errors.js';
 import { CompactRange } from './compactRange.js';
 import { openCheckpoint, type Checkpoint, type NoteVerifier } from './note.js';
+import { checkCosignatures } from './verifyCosigned.js';
+import type { CosignerKey } from './witness/cosignature.js';
 import type { LeafRecord, TreeStore } from './port.js';
 import { leafHash } from './merkle.js';
 import { withIntegrityFields } from './storedMetadata.js';
@@ -37,7 +40,8 @@ export type LogProblemKind =
   | 'checkpoint-invalid'
   | 'checkpoint-root-mismatch'
   | 'checkpoint-beyond-log'
-  | 'split-view';
+  | 'split-view'
+  | 'cosignature-invalid';
 
 export interface LogProblem {
   kind: LogProblemKind;
@@ -58,6 +62,8 @@ export interface LogVerifyReport {
   /** Base64 root hash of the recomputed tree. */
   root: string;
   checkpointsChecked: number;
+  /** Witness cosignatures that verified (with witness keys only). */
+  cosignaturesChecked?: number;
   problems: LogProblem[];
 }
 
@@ -69,6 +75,8 @@ export interface VerifyLogOptions {
   verifiers: readonly NoteVerifier[];
   /** Signed checkpoint notes from outside the store (witness copies). */
   witnesses?: readonly { source: string; note: string }[];
+  /** Witness cosignature keys: witness copies must be cosigned, cosignatures in the log verify. */
+  witnessKeys?: readonly CosignerKey[];
   onProgress?: (events: number, headPosition: bigint) => void;
   /** Stop collecting after this many problems (default 100). */
   maxProblems?: number;
@@ -122,6 +130,17 @@ export async function verifyLog(options: VerifyLogOptions): Promise<LogVerifyRep
     const last = page.at(-1);
     if (last === undefined || page.length < PAGE) break;
     from = last.position;
+  }
+  let cosignaturesChecked: number | undefined;
+  if (options.witnessKeys !== undefined && options.witnessKeys.length > 0) {
+    const cosigned = await checkCosignatures({
+      eventStore,
+      keys: options.witnessKeys,
+      witnesses: options.witnesses ?? [],
+    });
+    for (const p of cosigned.problems) report({ kind: 'cosignature-invalid', ...p });
+    checkpoints.push(...cosigned.checkpoints);
+    cosignaturesChecked = cosigned.checked;
   }
   const bySize = new Map<number, KnownCheckpoint[]>();
   for (const c of checkpoints) bySize.set(c.size, [...(bySize.get(c.size) ?? []), c]);
@@ -217,6 +236,7 @@ export async function verifyLog(options: VerifyLogOptions): Promise<LogVerifyRep
     treeSize: range.size,
     root: range.root().toString('base64'),
     checkpointsChecked,
+    ...(cosignaturesChecked === undefined ? {} : { cosignaturesChecked }),
     problems,
   };
 }

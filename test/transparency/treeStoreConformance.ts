@@ -256,6 +256,22 @@ export function treeStoreConformance(name: string, harness: TreeStoreHarness): v
         assert.deepEqual((await tree.checkpoints())[0], checkpoint(5));
       }));
 
+    it('appends witness cosignature lines to a checkpoint note, each once', () =>
+      withStore(async (tree) => {
+        await tree.saveCheckpoint(checkpoint(5));
+        await tree.saveCheckpoint(checkpoint(8));
+        const w1 = '— witness.example/w1 AAAAAQ==';
+        const w2 = '— witness.example/w2 AAAAAg==';
+        await tree.addCosignatures(8, [w1]);
+        await tree.addCosignatures(8, [w1, w2]); // w1 again: kept once
+        await tree.addCosignatures(9, [w1]); // no checkpoint of that size: nothing
+        assert.equal((await tree.checkpointAt(8))?.note, `${checkpoint(8).note}${w1}\n${w2}\n`);
+        assert.deepEqual(await tree.checkpointAt(5), checkpoint(5));
+        assert.equal(await tree.checkpointAt(9), undefined);
+        const latest = await tree.latestCheckpoint();
+        assert.deepEqual(latest, { ...checkpoint(8), note: `${checkpoint(8).note}${w1}\n${w2}\n` });
+      }));
+
     it('keeps everything across a reopen, and refuses calls once closed', async () => {
       const tree = await harness.createStore();
       const range = new CompactRange();

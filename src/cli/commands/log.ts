@@ -11,20 +11,26 @@ interface VerifyOptions {
   json?: boolean;
   checkpoint?: string[];
   key?: string[];
+  witnessKey?: string[];
 }
 
 const verifyDescription = `Re-walks the whole log: recomputes each event's content digest, checks each
 stream's hash chain, compares each event (every stored field) with the leaf the
 Merkle log recorded, and recomputes the Merkle root at every signed checkpoint
 (those in the log, in the Merkle log's store, and the witness copies given with
---checkpoint). Reports every problem with its position. With --stream, checks
-one stream's digests and chain only.`;
+--checkpoint). Reports every problem with its position. With --witness-key,
+each --checkpoint must carry a valid cosignature by that witness key (C2SP
+tlog-cosignature), and the CheckpointCosigned events in the log by it are
+verified, their trees recomputed like checkpoints. With --stream, checks one
+stream's digests and chain only.`;
 
 const verifyHelp = `
 Examples:
   provenant log verify
   provenant log verify --checkpoint /mnt/witness/checkpoint.txt
   provenant log verify --checkpoint https://witness.example/provenant/latest --json
+  provenant log verify --checkpoint https://provenant.example/v1/log/checkpoint \
+    --witness-key 'witness.example/w1+1a2b3c4d+BB...'
   provenant log verify --stream unit-openssl/3.2.1/2.el9/x86_64/rpm
 
 ${exitCodesHelp([
@@ -48,6 +54,10 @@ const verifyCommand = (name: string): Command =>
       'also check against these signed checkpoints (witness copies: files, or http(s) URLs to GET)',
     )
     .option('--key <verifierKey...>', 'also trust checkpoints signed by this note verifier key')
+    .option(
+      '--witness-key <vkey...>',
+      'require --checkpoint notes cosigned by this witness (cosignature/v1 vkey) and check its cosignatures in the log',
+    )
     .addHelpText('after', verifyHelp);
 
 /** Re-walks the log; returns the exit code (0 intact, 1 broken). */

@@ -22,6 +22,7 @@ import {
 } from '../../transparency/note.js';
 import type { TreeStore } from '../../transparency/port.js';
 import { verifyLog, type LogVerifyReport } from '../../transparency/verifyLog.js';
+import { parseCosignerKey } from '../../transparency/witness/cosignature.js';
 import { envHelp, exitCodesHelp } from '../shared.js';
 
 const toJson = (value: unknown): string =>
@@ -109,12 +110,14 @@ export interface WholeLogOptions {
   json?: boolean;
   checkpoint?: string[];
   key?: string[];
+  witnessKey?: string[];
 }
 
 /** The whole-log walk; returns the exit code (0 intact, 1 a problem). */
 export async function verifyWholeLog(options: WholeLogOptions): Promise<number> {
   const config = loadConfig();
   const verifiers = verifiersFor(config, options.key ?? []);
+  const witnessKeys = (options.witnessKey ?? []).map(parseCosignerKey);
   const witnesses: { source: string; note: string }[] = [];
   for (const source of options.checkpoint ?? [])
     witnesses.push({ source: `witness ${source}`, note: await readWitness(source) });
@@ -129,6 +132,7 @@ export async function verifyWholeLog(options: WholeLogOptions): Promise<number> 
       ...(tree === undefined ? {} : { tree }),
       verifiers,
       witnesses,
+      witnessKeys,
       onProgress: bar.update,
     });
   } finally {
@@ -144,7 +148,7 @@ export async function verifyWholeLog(options: WholeLogOptions): Promise<number> 
     );
   } else if (result.ok) {
     console.log(
-      `ok: ${result.events.toLocaleString('en-US')} events verified; Merkle root ${result.root} at size ${result.treeSize}; ${result.checkpointsChecked} checkpoint(s) matched`,
+      `ok: ${result.events.toLocaleString('en-US')} events verified; Merkle root ${result.root} at size ${result.treeSize}; ${result.checkpointsChecked} checkpoint(s) matched${result.cosignaturesChecked === undefined ? '' : `; ${result.cosignaturesChecked} witness cosignature(s) verified`}`,
     );
   } else {
     for (const [i, p] of result.problems.entries()) {

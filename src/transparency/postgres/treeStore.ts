@@ -300,6 +300,15 @@ function treeStoreOver(access: Access): TreeStore {
           [c.size, c.root, c.note, c.signedAt],
         );
       }),
+    addCosignatures: (size, lines) =>
+      access.read(async (q) => {
+        for (const line of lines)
+          await q.query(
+            `UPDATE merkle_checkpoints SET note = note || $1
+             WHERE tree_size = $2 AND strpos(note, $3) = 0`,
+            [`${line}\n`, size, `\n${line}\n`],
+          );
+      }),
     latestCheckpoint: () =>
       access.read(async (q) => {
         const { rows } = await q.query<CheckpointRow>(

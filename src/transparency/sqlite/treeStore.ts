@@ -151,6 +151,9 @@ export function getSQLiteTreeStore(options: SQLiteTreeStoreOptions): TreeStore {
     saveCheckpoint: db.prepare(
       'INSERT OR IGNORE INTO merkle_checkpoints (tree_size, root, note, signed_at) VALUES (?, ?, ?, ?)',
     ),
+    addCosignature: db.prepare<[string, number, string], void>(
+      'UPDATE merkle_checkpoints SET note = note || ? WHERE tree_size = ? AND instr(note, ?) = 0',
+    ),
     latest: db.prepare<[], CheckpointRow>(
       'SELECT * FROM merkle_checkpoints ORDER BY tree_size DESC LIMIT 1',
     ),
@@ -246,6 +249,10 @@ export function getSQLiteTreeStore(options: SQLiteTreeStoreOptions): TreeStore {
     saveCheckpoint: (c) =>
       call(() => {
         q.saveCheckpoint.run(c.size, c.root, c.note, c.signedAt);
+      }),
+    addCosignatures: (size, lines) =>
+      call(() => {
+        for (const line of lines) q.addCosignature.run(`${line}\n`, size, `\n${line}\n`);
       }),
     latestCheckpoint: () => call(() => checkpointOf(q.latest.get())),
     checkpointAt: (size) => call(() => checkpointOf(q.checkpointAt.get(size))),
