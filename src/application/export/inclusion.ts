@@ -61,6 +61,24 @@ export const recordedLogs = (
 const noProof = (error: unknown): boolean =>
   isProvenantError(error) && ['TLOG_LEAF_NOT_FOUND', 'TLOG_PROOF_RANGE'].includes(error.code);
 
+/** What `prove` answers, or undefined when there is no proof to give (not yet a leaf, beyond the tree). */
+async function proofOrNone<T>(prove: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await prove();
+  } catch (error) {
+    if (noProof(error)) return undefined;
+    throw error;
+  }
+}
+
+/** An inclusion proof as a line of proofs.jsonl. */
+const proofLine = (p: ProofLine): ProofLine => ({
+  eventId: p.eventId,
+  leafIndex: p.leafIndex,
+  treeSize: p.treeSize,
+  proof: p.proof,
+});
+
 /**
  * For each checkpoint the attestations among `events` recorded (by tree size,
  * none newer than `checkpoint`): a consistency proof from it to `checkpoint`,
@@ -87,25 +105,14 @@ async function attestationProofs(
   const inclusions: ProofLine[] = [];
   for (const [size, leaves] of [...leavesBySize].sort(([a], [b]) => a - b)) {
     if (size > checkpoint.size) continue; // newer than the export's: no proof; the verifier says so
-    try {
-      const c = await service.consistency(size, checkpoint.size);
+    const c = await proofOrNone(() => service.consistency(size, checkpoint.size));
+    if (c !== undefined)
       consistency.push({ fromSize: c.from, fromRoot: c.fromRoot, toSize: c.to, proof: c.proof });
-    } catch (error) {
-      if (!noProof(error)) throw error;
-    }
     if (size === checkpoint.size) continue; // the proofs under the export's checkpoint serve
-    for (const leafIndex of [...leaves].sort((a, b) => a - b))
-      try {
-        const p = await service.inclusionByLeafIndex(leafIndex, size);
-        inclusions.push({
-          eventId: p.eventId,
-          leafIndex: p.leafIndex,
-          treeSize: p.treeSize,
-          proof: p.proof,
-        });
-      } catch (error) {
-        if (!noProof(error)) throw error;
-      }
+    for (const leafIndex of [...leaves].sort((a, b) => a - b)) {
+      const p = await proofOrNone(() => service.inclusionByLeafIndex(leafIndex, size));
+      if (p !== undefined) inclusions.push(proofLine(p));
+    }
   }
   return { consistency, inclusions };
 }
@@ -128,18 +135,8 @@ export async function inclusionFiles(
   }
   const lines: ProofLine[] = [];
   for (const event of events) {
-    try {
-      const p = await service.inclusionByEventId(event.id, checkpoint.size);
-      lines.push({
-        eventId: p.eventId,
-        leafIndex: p.leafIndex,
-        treeSize: p.treeSize,
-        proof: p.proof,
-      });
-    } catch (error) {
-      // Not yet a leaf, or after the checkpoint: no proof to give.
-      if (!noProof(error)) throw error;
-    }
+    const p = await proofOrNone(() => service.inclusionByEventId(event.id, checkpoint.size));
+    if (p !== undefined) lines.push(proofLine(p));
   }
   const { consistency, inclusions } = await attestationProofs(service, checkpoint, events);
   files.set(CHECKPOINT_FILE, Buffer.from(checkpoint.note));

@@ -23,33 +23,12 @@ import {
   quote,
   whereSql,
 } from './sql.js';
+import { PARKED_INSERT_COLUMNS, parkedValues, toParked, type ParkedRow } from '../parked.js';
 
 /** A connection a store can run its transactions on. */
 export type Connection = Pick<PoolClient, 'query'>;
 
 type Queryable = Pick<Pool, 'query'>;
-
-interface ParkedRow {
-  id: string;
-  projection: string;
-  position: string;
-  event_id: string;
-  type: string;
-  error: string;
-  attempts: number;
-  parked_at: string;
-}
-
-const toParked = (r: ParkedRow): ParkedEvent => ({
-  id: Number(r.id),
-  projection: r.projection,
-  position: BigInt(r.position),
-  eventId: r.event_id,
-  type: r.type,
-  error: r.error,
-  attempts: r.attempts,
-  parkedAt: r.parked_at,
-});
 
 const PARKED =
   'id::text AS id, projection, position::text AS position, event_id, type, error, attempts, parked_at';
@@ -187,17 +166,8 @@ export function writes(c: Connection) {
     },
     park: async (entry: ParkedEventInput) => {
       const { rows } = await c.query<{ id: string }>(
-        `INSERT INTO rm_dead_letters (projection, position, event_id, type, error, attempts, parked_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id::text AS id`,
-        [
-          entry.projection,
-          entry.position.toString(),
-          entry.eventId,
-          entry.type,
-          entry.error,
-          entry.attempts,
-          entry.parkedAt,
-        ],
+        `INSERT INTO rm_dead_letters ${PARKED_INSERT_COLUMNS} VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id::text AS id`,
+        parkedValues(entry),
       );
       return Number(rows[0]?.id);
     },

@@ -12,6 +12,7 @@ import type { ParkedEventInput, ProjectionSchema, RebuildState, TableDefinition 
 import { shadowTable, shadowTableName } from '../shadow.js';
 import { storedTables, type Connection } from './operations.js';
 import { createIndexSql, createTableSql, indexName, quote } from './sql.js';
+import { PARKED_INSERT_COLUMNS, parkedValues } from '../parked.js';
 
 interface RebuildRow {
   version: number;
@@ -93,17 +94,8 @@ export async function setRebuildCheckpoint(
 export async function parkInRebuild(c: Connection, entry: ParkedEventInput): Promise<number> {
   await required(c, entry.projection);
   const { rows } = await c.query<{ id: string }>(
-    `INSERT INTO rm_rebuild_dead_letters (projection, position, event_id, type, error, attempts, parked_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id::text AS id`,
-    [
-      entry.projection,
-      entry.position.toString(),
-      entry.eventId,
-      entry.type,
-      entry.error,
-      entry.attempts,
-      entry.parkedAt,
-    ],
+    `INSERT INTO rm_rebuild_dead_letters ${PARKED_INSERT_COLUMNS} VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id::text AS id`,
+    parkedValues(entry),
   );
   return Number(rows[0]?.id);
 }

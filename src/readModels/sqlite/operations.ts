@@ -26,28 +26,7 @@ import {
   selectFrom,
   whereSql,
 } from './sql.js';
-
-interface ParkedRow {
-  id: number;
-  projection: string;
-  position: bigint;
-  event_id: string;
-  type: string;
-  error: string;
-  attempts: number;
-  parked_at: string;
-}
-
-const toParked = (r: ParkedRow): ParkedEvent => ({
-  id: Number(r.id),
-  projection: r.projection,
-  position: BigInt(r.position),
-  eventId: r.event_id,
-  type: r.type,
-  error: r.error,
-  attempts: Number(r.attempts),
-  parkedAt: r.parked_at,
-});
+import { PARKED_INSERT_COLUMNS, parkedValues, toParked, type ParkedRow } from '../parked.js';
 
 const PARKED = 'id, projection, position, event_id, type, error, attempts, parked_at';
 
@@ -189,16 +168,8 @@ export function sqliteOperations(db: Database.Database) {
     },
     park: (entry: ParkedEventInput): number => {
       const info = stmt(
-        'INSERT INTO rm_dead_letters (projection, position, event_id, type, error, attempts, parked_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ).run(
-        entry.projection,
-        entry.position,
-        entry.eventId,
-        entry.type,
-        entry.error,
-        entry.attempts,
-        entry.parkedAt,
-      );
+        `INSERT INTO rm_dead_letters ${PARKED_INSERT_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ).run(...parkedValues(entry));
       return Number(info.lastInsertRowid);
     },
     takeParked: (id: number): ParkedEvent | undefined => {

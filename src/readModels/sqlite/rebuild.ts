@@ -13,6 +13,7 @@ import type { Database } from '../../eventStore/sqlite/database.js';
 import type { ParkedEventInput, ProjectionSchema, RebuildState, TableDefinition } from '../port.js';
 import { shadowTable, shadowTableName } from '../shadow.js';
 import { createIndexSql, createTableSql, quote } from './sql.js';
+import { PARKED_INSERT_COLUMNS, parkedValues } from '../parked.js';
 
 export interface RebuildContext {
   db: Database.Database;
@@ -98,16 +99,8 @@ export function sqliteRebuilds(c: RebuildContext) {
     park(entry: ParkedEventInput): number {
       required(entry.projection);
       const info = stmt(
-        'INSERT INTO rm_rebuild_dead_letters (projection, position, event_id, type, error, attempts, parked_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ).run(
-        entry.projection,
-        entry.position,
-        entry.eventId,
-        entry.type,
-        entry.error,
-        entry.attempts,
-        entry.parkedAt,
-      );
+        `INSERT INTO rm_rebuild_dead_letters ${PARKED_INSERT_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ).run(...parkedValues(entry));
       return Number(info.lastInsertRowid);
     },
 
