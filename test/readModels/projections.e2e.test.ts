@@ -285,7 +285,13 @@ describe('provenant projections', () => {
     assert.ok(at !== undefined && at > 0n && at < BigInt(total), `killed at ${at}`);
     // Killed midway: the current tables, checkpoints and parked events are as they were.
     assert.deepStrictEqual(await snapshot(rmPath), before);
-    assert.ok(((await rebuildOf(rmPath, 'unitSummary')) ?? 0n) > 0n);
+    const left = (await rebuildOf(rmPath, 'unitSummary')) ?? 0n;
+    assert.ok(left > 0n);
+    // `projections status` shows the rebuild left under way, and how far it got.
+    const shown = run(['projections', 'status'], { PROVENANT_DATA_DIR: dataDir });
+    assert.equal(shown.status, 0, shown.stderr);
+    const row = shown.stdout.split('\n').find((line) => line.startsWith('unitSummary '));
+    assert.match(row ?? '', new RegExp(` v\\d+ at ${left} of \\d+$`), shown.stdout);
 
     const runner = spawn(process.execPath, cliArgs('projections', 'run'), {
       env,

@@ -20,6 +20,7 @@ import type { ReadModelStore } from '../../readModels/port.js';
 import {
   createProjectionRunner,
   type ProjectionRunner,
+  type ProjectionStatus,
   type RebuildProgress,
 } from '../../readModels/runner.js';
 import { createMetricsListener, type MetricsListener } from '../metricsListener.js';
@@ -155,13 +156,19 @@ override the environment.`,
     });
 }
 
+/** A rebuild under way, as the status table shows it: its version and how far its new tables are. */
+const rebuildText = (s: ProjectionStatus): string =>
+  s.rebuild === undefined ? '-' : `v${s.rebuild.version} at ${s.rebuild.checkpoint} of ${s.head}`;
+
 function statusCommand(): Command {
   return new Command('status')
     .summary("Each projection's checkpoint, lag and parked events")
     .description(
       `Prints, per projection: its checkpoint, the log's head position, the lag between
-them, and how many events are parked in the dead-letter table. The state is
-that of this process, which runs no projection: see the lag instead.`,
+them, how many events are parked in the dead-letter table, and a rebuild under
+way out of sight (its version and the position its new tables reached; the
+current tables serve meanwhile). The state is that of this process, which runs
+no projection: see the lag instead.`,
     )
     .option('--json', 'print the status as JSON')
     .addHelpText(
@@ -175,10 +182,10 @@ that of this process, which runs no projection: see the lag instead.`,
       await withRunner(async (runner) => {
         const status = await runner.status();
         if (options.json) return console.log(toJson(status));
-        console.log('projection        checkpoint        head         lag  parked');
+        console.log('projection        checkpoint        head         lag  parked  rebuild');
         for (const s of status)
           console.log(
-            `${s.name.padEnd(16)} ${String(s.checkpoint).padStart(11)} ${String(s.head).padStart(11)} ${String(s.lag).padStart(11)} ${String(s.parked).padStart(7)}`,
+            `${s.name.padEnd(16)} ${String(s.checkpoint).padStart(11)} ${String(s.head).padStart(11)} ${String(s.lag).padStart(11)} ${String(s.parked).padStart(7)}  ${rebuildText(s)}`,
           );
       });
     });
