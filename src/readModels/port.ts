@@ -182,8 +182,9 @@ export interface ReadModelStore extends ReadModelTarget {
    */
   rebuildView(schemas: readonly ProjectionSchema[]): ReadModelTarget;
   /**
-   * Builds the rebuild's secondary indexes, then swaps it in, atomically (one
-   * transaction): drops the current tables, puts the new ones in their place,
+   * Builds the rebuild's secondary indexes on its new tables (before the swap,
+   * outside its transaction), then swaps it in, atomically (one transaction that
+   * builds none): drops the current tables, puts the new ones in their place,
    * moves its checkpoint and parked events over and records its version.
    * READ_MODEL_INVALID when no rebuild of `name` is under way.
    */

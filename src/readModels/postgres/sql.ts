@@ -3,17 +3,9 @@
 // both); values are encoded per column type with `$n` parameters.
 import { ProvenantError } from '../../errors.js';
 import type { ColumnType, Row, TableDefinition } from '../port.js';
-import { columnType, createIndexSql, quote } from '../sqlite/sql.js';
+import { columnType, indexName, quote } from '../sqlite/sql.js';
 
-export {
-  columnType,
-  createIndexSql,
-  decodeCursor,
-  dropIndexSql,
-  encodeCursor,
-  indexName,
-  quote,
-} from '../sqlite/sql.js';
+export { columnType, decodeCursor, encodeCursor, indexName, quote } from '../sqlite/sql.js';
 
 const pgType: Record<ColumnType, string> = {
   TEXT: 'text',
@@ -32,6 +24,21 @@ export class Params {
     return `$${this.values.length}`;
   }
 }
+
+/**
+ * CREATE INDEX IF NOT EXISTS of each secondary index of a table. On PostgreSQL
+ * the indexes of a table always have these names: a swap renames the new
+ * tables' indexes to them (rebuild.ts).
+ */
+export const createIndexSql = (table: TableDefinition): string[] =>
+  (table.indexes ?? []).map(
+    (index) =>
+      `CREATE INDEX IF NOT EXISTS ${quote(indexName(table, index))} ON ${quote(table.name)} (${index.map(quote).join(', ')})`,
+  );
+
+/** DROP INDEX IF EXISTS of each secondary index of a table. */
+export const dropIndexSql = (table: TableDefinition): string[] =>
+  (table.indexes ?? []).map((index) => `DROP INDEX IF EXISTS ${quote(indexName(table, index))}`);
 
 /** CREATE TABLE and CREATE INDEX statements of a table. */
 export function createTableSql(table: TableDefinition): string[] {

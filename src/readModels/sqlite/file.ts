@@ -21,6 +21,11 @@ export const READ_MODEL_SCHEMA_VERSION = 1;
 export interface OpenReadModelOptions {
   /** Told why the file is being rebuilt. Defaults to `console.warn`. */
   onWarning?: (message: string) => void;
+  /**
+   * Called with the text of every statement the connection runs (better-sqlite3's
+   * `verbose`): to see what a transaction does, for debugging and tests.
+   */
+  trace?: (sql: string) => void;
 }
 
 /** Why the file at `path` cannot be trusted, or undefined when it can. */
@@ -70,7 +75,11 @@ export function openReadModelFile(
       }
     }
   }
-  const db = openDatabase(path);
+  const trace = options.trace;
+  const db = openDatabase(
+    path,
+    trace === undefined ? {} : { verbose: (sql?: unknown) => trace(String(sql)) },
+  );
   setPragmas(db, { journal_mode: 'WAL', synchronous: 'NORMAL', busy_timeout: 5000 });
   db.exec(`
     CREATE TABLE IF NOT EXISTS rm_projections (

@@ -20,8 +20,9 @@ import type {
 import { servesSameQueries, shadowRouting } from '../shadow.js';
 import { openReadModelFile, type OpenReadModelOptions } from './file.js';
 import { sqliteOperations } from './operations.js';
+import { sqliteIndexes } from './indexes.js';
 import { sqliteRebuilds } from './rebuild.js';
-import { createIndexSql, createTableSql, dropIndexSql, quote } from './sql.js';
+import { createTableSql, quote } from './sql.js';
 
 export interface SQLiteReadModelStore extends ReadModelStore {
   readonly path: string;
@@ -38,7 +39,8 @@ export function getSQLiteReadModelStore(
   const db: Database.Database = openReadModelFile(options.path, options);
   const ops = sqliteOperations(db);
   const { stmt, get, find, getCheckpoint, storedTables } = ops;
-  const rebuilds = sqliteRebuilds({ db, stmt, bigStmt: ops.bigStmt, storedTables });
+  const indexes = sqliteIndexes(db, stmt);
+  const rebuilds = sqliteRebuilds({ db, stmt, bigStmt: ops.bigStmt, indexes, storedTables });
 
   let queue: Promise<unknown> = Promise.resolve();
   const insideTransaction = new AsyncLocalStorage<boolean>();
@@ -169,17 +171,17 @@ export function getSQLiteReadModelStore(
       }
     });
 
+  // Indexes are found by their table and columns, whatever their names (indexes.ts).
   const deferIndexes = (name: string) =>
     exclusive(() =>
       inTransaction(() => {
-        for (const table of storedTables(name)) for (const sql of dropIndexSql(table)) db.exec(sql);
+        for (const table of storedTables(name)) indexes.dropAll(table.name);
       }),
     );
   const buildIndexes = (name: string) =>
     exclusive(() =>
       inTransaction(() => {
-        for (const table of storedTables(name))
-          for (const sql of createIndexSql(table)) db.exec(sql);
+        for (const table of storedTables(name)) indexes.createMissing(table);
       }),
     );
 
@@ -212,7 +214,8 @@ export function getSQLiteReadModelStore(
           dropTables(schema.name);
           for (const table of schema.tables) {
             db.exec(`DROP TABLE IF EXISTS ${quote(table.name)}`);
-            for (const sql of createTableSql(table)) db.exec(sql);
+            db.exec(createTableSql(table));
+            indexes.createMissing(table);
           }
           stmt('INSERT INTO rm_projections (name, version, tables) VALUES (?, ?, ?)').run(
             schema.name,
@@ -253,7 +256,14 @@ export function getSQLiteReadModelStore(
           routing.rebuilding(name) ? exclusive(() => undefined) : buildIndexes(name),
       };
     },
-    completeRebuild: (name) => exclusive(() => inTransaction(() => rebuilds.complete(name))),
+    // The new tables' indexes first, one per transaction (a reader of this
+    // process waits for one index at most); the swap then only renames.
+    completeRebuild: async (name) => {
+      let built = true;
+      while (built)
+        built = await exclusive(() => inTransaction(() => rebuilds.buildNextIndex(name)));
+      await exclusive(() => inTransaction(() => rebuilds.complete(name)));
+    },
     abortRebuild: (name) => exclusive(() => inTransaction(() => rebuilds.drop(name))),
     transaction: (fn) => transaction(fn, CURRENT),
     // A deferred transaction: its first read fixes the snapshot (WAL), so a

@@ -2,23 +2,25 @@
 // replayed into new tables (`rm_next_<table>`, without their secondary indexes)
 // while its current tables keep serving; `rm_rebuilds` records each rebuild
 // (declaration and checkpoint, so that it survives a restart) and
-// `rm_rebuild_dead_letters` the events it parked. The swap is one transaction:
-// drop the current tables, rename the new ones, build their indexes (SQLite
-// cannot rename an index, so they are built here, under their final names; in
-// WAL mode readers keep seeing the old tables until it commits), move the
-// checkpoint and the parked events. Every function runs inside the caller's
-// transaction.
+// `rm_rebuild_dead_letters` the events it parked. Before the swap the new
+// tables' indexes are built, one per transaction (`buildNextIndex`), under names
+// the current tables' indexes do not hold (indexes.ts: an index keeps its name
+// through a rename). The swap is then one short transaction: drop the current
+// tables, rename the new ones, move the checkpoint and the parked events. Every
+// function runs inside the caller's transaction.
 import { ProvenantError } from '../../errors.js';
 import type { Database } from '../../eventStore/sqlite/database.js';
 import type { ParkedEventInput, ProjectionSchema, RebuildState, TableDefinition } from '../port.js';
 import { shadowTable, shadowTableName } from '../shadow.js';
-import { createIndexSql, createTableSql, quote } from './sql.js';
+import type { SQLiteIndexes } from './indexes.js';
+import { createTableSql, quote } from './sql.js';
 import { PARKED_INSERT_COLUMNS, parkedValues } from '../parked.js';
 
 export interface RebuildContext {
   db: Database.Database;
   stmt: (sql: string) => Database.Statement;
   bigStmt: (sql: string) => Database.Statement;
+  indexes: SQLiteIndexes;
   /** The tables the projection's current tables were created with. */
   storedTables: (name: string) => TableDefinition[];
 }
@@ -31,7 +33,7 @@ interface RebuildRow {
 
 /** The rebuild operations on one connection. */
 export function sqliteRebuilds(c: RebuildContext) {
-  const { db, stmt, bigStmt } = c;
+  const { db, stmt, bigStmt, indexes } = c;
 
   const rowOf = (name: string): RebuildRow | undefined =>
     bigStmt('SELECT version, tables, position FROM rm_rebuilds WHERE projection = ?').get(name) as
@@ -63,8 +65,7 @@ export function sqliteRebuilds(c: RebuildContext) {
       for (const table of schema.tables) {
         const shadow = shadowTable(table);
         db.exec(`DROP TABLE IF EXISTS ${quote(shadow.name)}`);
-        const [create] = createTableSql(shadow);
-        if (create !== undefined) db.exec(create);
+        db.exec(createTableSql(shadow));
       }
       stmt(
         'INSERT INTO rm_rebuilds (projection, version, tables, position, started_at) VALUES (?, ?, ?, NULL, ?)',
@@ -104,7 +105,25 @@ export function sqliteRebuilds(c: RebuildContext) {
       return Number(info.lastInsertRowid);
     },
 
-    /** The swap: the rebuild's tables, indexes, checkpoint and parked events replace the current ones. */
+    /**
+     * Builds one secondary index that the rebuild's new tables lack; false when
+     * none is left. Its name is one no index holds (not the current table's).
+     */
+    buildNextIndex(name: string): boolean {
+      for (const table of JSON.parse(required(name).tables) as TableDefinition[]) {
+        const on = shadowTableName(table.name);
+        const [index] = indexes.missing(table, on);
+        if (index === undefined) continue;
+        indexes.create(table, index, on);
+        return true;
+      }
+      return false;
+    },
+
+    /**
+     * The swap: the rebuild's tables (their indexes built by `buildNextIndex`
+     * and renamed with them), checkpoint and parked events replace the current ones.
+     */
     complete(name: string): void {
       const row = required(name);
       const tables = JSON.parse(row.tables) as TableDefinition[];
@@ -113,7 +132,8 @@ export function sqliteRebuilds(c: RebuildContext) {
       for (const table of tables) {
         db.exec(`DROP TABLE IF EXISTS ${quote(table.name)}`);
         db.exec(`ALTER TABLE ${quote(shadowTableName(table.name))} RENAME TO ${quote(table.name)}`);
-        for (const sql of createIndexSql(table)) db.exec(sql);
+        // None is missing, unless the rebuild was begun again since its indexes were built.
+        indexes.createMissing(table);
       }
       stmt('DELETE FROM rm_projections WHERE name = ?').run(name);
       stmt('INSERT INTO rm_projections (name, version, tables) VALUES (?, ?, ?)').run(

@@ -22,16 +22,16 @@ const sqlType: Record<ColumnType, string> = {
 };
 
 /**
- * CREATE TABLE and CREATE INDEX statements of a table. Ordinary rowid tables, the
- * declared key a unique index: rows are appended in insert order, and the key
- * index stays small. Read-model rows can be large (a receipt's data, ~1 KB),
+ * The CREATE TABLE statement of a table (its secondary indexes: indexes.ts).
+ * Ordinary rowid tables, the declared key a unique index: rows are appended in
+ * insert order, and the key index stays small. Read-model rows can be large (a receipt's data, ~1 KB),
  * which SQLite advises against in WITHOUT ROWID tables (rows stored in the key's
  * B-tree, so random keys split and rewrite big pages); the rebuild measured less
  * CPU and I/O this way (docs/projections.md, "Costs, measured"). A table whose
  * every column is in its key is a set of small keys: WITHOUT ROWID, so that
  * each row is stored once, in the key's B-tree, rather than twice.
  */
-export function createTableSql(table: TableDefinition): string[] {
+export function createTableSql(table: TableDefinition): string {
   const columns = Object.entries<ColumnType>(table.columns);
   if (table.primaryKey.length === 0)
     throw new ProvenantError('READ_MODEL_INVALID', `table ${table.name} has no primary key`);
@@ -39,23 +39,16 @@ export function createTableSql(table: TableDefinition): string[] {
     columnType(table, column);
   const keyOnly = columns.every(([name]) => table.primaryKey.includes(name));
   const create = `CREATE TABLE ${quote(table.name)} (${columns.map(([name, type]) => `${quote(name)} ${sqlType[type]}`).join(', ')}, PRIMARY KEY (${table.primaryKey.map(quote).join(', ')}))`;
-  return [keyOnly ? `${create} WITHOUT ROWID` : create, ...createIndexSql(table)];
+  return keyOnly ? `${create} WITHOUT ROWID` : create;
 }
 
-/** The name of a secondary index (one rule for every adapter: at most 63 characters). */
+/**
+ * The name of a secondary index (one rule for every adapter: at most 63
+ * characters). PostgreSQL keeps its indexes under it; SQLite starts there and
+ * alternates across rebuilds (indexes.ts).
+ */
 export const indexName = (table: TableDefinition, index: readonly string[]): string =>
   `${table.name}_by_${index.join('_')}`.slice(0, 63);
-
-/** CREATE INDEX IF NOT EXISTS of each secondary index of a table. */
-export const createIndexSql = (table: TableDefinition): string[] =>
-  (table.indexes ?? []).map(
-    (index) =>
-      `CREATE INDEX IF NOT EXISTS ${quote(indexName(table, index))} ON ${quote(table.name)} (${index.map(quote).join(', ')})`,
-  );
-
-/** DROP INDEX IF EXISTS of each secondary index of a table. */
-export const dropIndexSql = (table: TableDefinition): string[] =>
-  (table.indexes ?? []).map((index) => `DROP INDEX IF EXISTS ${quote(indexName(table, index))}`);
 
 /** The declared type of a column; throws when the table has no such column. */
 export function columnType(table: TableDefinition, column: string): ColumnType {
