@@ -153,7 +153,7 @@ export function lifecycleConformance(harness: ReadModelHarness): void {
 
   it('defers secondary indexes for a bulk load and builds them after; reads answer the same', () =>
     withTable(async (store, { schema: s, things }) => {
-      const declared = ['owner', 'seq'].map((c) => `${things.name}_by_${c}`).sort();
+      const declared = ['owner', 'seq'];
       assert.deepEqual(await harness.indexesOf(store, things.name), declared);
       await store.transaction(async (tx) => {
         for (let i = 0; i < 10; i++)

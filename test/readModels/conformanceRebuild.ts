@@ -31,8 +31,9 @@ export function rebuildConformance(harness: ReadModelHarness): void {
         await tx.setCheckpoint(s.name, 5n);
         await tx.park(parked(s.name, 3n));
       });
-      const declared = ['owner', 'seq'].map((c) => `${things.name}_by_${c}`).sort();
-      for (let round = 1; round <= 2; round++) {
+      const declared = ['owner', 'seq'];
+      // A third round too: the new tables' indexes take names the current ones do not hold.
+      for (let round = 1; round <= 3; round++) {
         await store.beginRebuild(s);
         assert.deepEqual(await store.getRebuild(s), {
           version: 1,
@@ -62,7 +63,8 @@ export function rebuildConformance(harness: ReadModelHarness): void {
         assert.equal(await view.getCheckpoint(s.name), 9n);
         assert.equal((await view.get(other.things, { id: `x${round}` }))?.seq, round);
         // The store still answers from the current tables, checkpoint and parked events.
-        const current = round === 1 ? [row('a', 1)] : [row('b', 1), row('c', 4, { owner: 'o' })];
+        const current =
+          round === 1 ? [row('a', 1)] : [row('b', round - 1), row('c', 4, { owner: 'o' })];
         assert.deepEqual((await store.find(things)).rows, current);
         assert.equal(await store.getCheckpoint(s.name), round === 1 ? 5n : 9n);
         assert.deepEqual(
@@ -99,7 +101,7 @@ export function rebuildConformance(harness: ReadModelHarness): void {
           hasCode('READ_MODEL_INVALID'),
         );
       }
-      assert.equal((await store.find(other.things)).rows.length, 2);
+      assert.equal((await store.find(other.things)).rows.length, 3);
       await assert.rejects(store.completeRebuild(s.name), hasCode('READ_MODEL_INVALID'));
     }));
 
@@ -131,10 +133,7 @@ export function rebuildConformance(harness: ReadModelHarness): void {
       assert.deepEqual((await store.find(extra)).rows, [{ id: 'x' }]);
       assert.equal(await store.getCheckpoint(s.name), 5n);
       assert.equal((await store.getRebuild(s))?.checkpoint, 8n);
-      assert.deepEqual(await harness.indexesOf(store, things.name), [
-        `${things.name}_by_owner`,
-        `${things.name}_by_seq`,
-      ]);
+      assert.deepEqual(await harness.indexesOf(store, things.name), ['owner', 'seq']);
       // Begun again, it swaps.
       await store.beginRebuild(s);
       await store.rebuildView([s]).transaction((tx) => tx.upsert(things, row('c', 3)));

@@ -15,7 +15,11 @@ export interface ReadModelHarness {
   createStore(): Promise<ReadModelStore>;
   /** Opens the same database again after `store` was closed. */
   reopen?(store: ReadModelStore): Promise<ReadModelStore>;
-  /** Names of the secondary indexes the database holds on `table` (from its catalog), sorted. */
+  /**
+   * The secondary indexes the database holds on `table` (from its catalog),
+   * each as its columns joined by ',', sorted. Not their names: SQLite's
+   * alternate from one rebuild to the next.
+   */
   indexesOf(store: ReadModelStore, table: string): Promise<string[]>;
   /** Runs one SQL statement on the store's database, behind its back (to break it). */
   exec(store: ReadModelStore, sql: string): Promise<void>;

@@ -10,6 +10,7 @@ import {
   type PostgresReadModelStore,
 } from '../../src/readModels/postgres/index.js';
 import { readModelConformance } from './conformance.js';
+import { row, schema as projectionSchema } from './conformanceSupport.js';
 import { requirePostgres, sql, testSchema } from '../support/postgres.js';
 
 const url = requirePostgres('read-model store: postgres');
@@ -25,10 +26,18 @@ if (url !== undefined) {
       const { rows } = await sql(
         url,
         (store as PostgresReadModelStore).schema,
-        'SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1 AND indexname NOT LIKE \'%_pkey\' ORDER BY indexname COLLATE "C"',
+        `SELECT columns FROM (
+           SELECT string_agg(a.attname, ',' ORDER BY k.n) AS columns
+           FROM pg_index i
+           JOIN pg_class t ON t.oid = i.indrelid AND t.relnamespace = current_schema()::regnamespace
+           CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
+           JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+           WHERE t.relname = $1 AND NOT i.indisprimary
+           GROUP BY i.indexrelid) AS x
+         ORDER BY columns COLLATE "C"`,
         [table],
       );
-      return rows.map((r) => (r as { indexname: string }).indexname);
+      return rows.map((r) => (r as { columns: string }).columns);
     },
     exec: async (store, statement) => {
       await sql(url, (store as PostgresReadModelStore).schema, statement);
@@ -60,6 +69,38 @@ if (url !== undefined) {
         });
       } finally {
         await newer.close();
+      }
+    });
+
+    it('keeps indexes under their own names across swaps (deferIndexes drops them by name)', async () => {
+      const store = open();
+      const { schema: s, things } = projectionSchema();
+      const names = async () => {
+        const { rows } = await sql(
+          url,
+          schema,
+          'SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1 AND indexname NOT LIKE \'%_pkey\' ORDER BY indexname COLLATE "C"',
+          [things.name],
+        );
+        return rows.map((r) => (r as { indexname: string }).indexname);
+      };
+      const own = [`${things.name}_by_owner`, `${things.name}_by_seq`];
+      try {
+        await store.ensureProjection(s);
+        for (let round = 1; round <= 2; round++) {
+          await store.beginRebuild(s);
+          await store
+            .rebuildView([s])
+            .transaction((tx) => tx.upsert(things, row(`r${round}`, round)));
+          await store.completeRebuild(s.name);
+          assert.deepEqual(await names(), own);
+        }
+        await store.deferIndexes(s.name);
+        assert.deepEqual(await names(), []);
+        await store.buildIndexes(s.name);
+        assert.deepEqual(await names(), own);
+      } finally {
+        await store.close();
       }
     });
 

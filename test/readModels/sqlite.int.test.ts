@@ -31,7 +31,7 @@ readModelConformance('sqlite', {
       return Promise.resolve(
         raw
           .prepare(
-            "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = ? AND name NOT LIKE 'sqlite_autoindex_%' ORDER BY name",
+            "SELECT (SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_index_info(l.name) ORDER BY seqno)) AS columns FROM pragma_index_list(?) AS l WHERE l.origin = 'c' ORDER BY columns",
           )
           .pluck()
           .all(table) as string[],
