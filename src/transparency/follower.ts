@@ -59,7 +59,11 @@ export async function signCheckpoint(
   const latest = await options.tree.latestCheckpoint();
   if (latest !== undefined && latest.size >= builder.size) return latest;
   // A key rotated away (by `log rotate-key`, maybe while this node ran) signs nothing more.
-  const problem = await noteKeyProblem(options.eventStore, options.tree, options.signer.verifierKey);
+  const problem = await noteKeyProblem(
+    options.eventStore,
+    options.tree,
+    options.signer.verifierKey,
+  );
   if (problem !== undefined)
     throw new ProvenantError('TLOG_KEY_RETIRED', `Not signing: ${problem}`);
   const root = builder.root();

@@ -172,7 +172,10 @@ export function keyChain(
       );
       continue;
     } else if (treeSize < current.after) {
-      report(r, `takes effect at size ${treeSize}, before the rotation to its previous key (${current.after})`);
+      report(
+        r,
+        `takes effect at size ${treeSize}, before the rotation to its previous key (${current.after})`,
+      );
       continue;
     }
     spans.push(span(current.key, current.after, treeSize));

@@ -88,7 +88,11 @@ export function rotateKeyCommand(): Command {
         ).events;
         if (options.json)
           console.log(
-            JSON.stringify({ ...data, position: appended?.position.toString(), keyFile: newKeyPath }),
+            JSON.stringify({
+              ...data,
+              position: appended?.position.toString(),
+              keyFile: newKeyPath,
+            }),
           );
         else
           console.log(
