@@ -160,7 +160,11 @@ describe('note key rotation', () => {
     await events(log, 3);
     await sign(log, k0);
     // The rotation names k0 as the previous key but is signed with the attacker's key.
-    const { position } = await rotate(log, { ...k0, sign: attacker.sign }, attacker);
+    const { position } = await rotate(
+      log,
+      { ...k0, sign: (message) => attacker.sign(message) },
+      attacker,
+    );
     await events(log, 2);
     // The attacker's signer passes the guard (the log's last rotation names its key)...
     const forged = await sign(log, attacker);
