@@ -65,7 +65,7 @@ export async function startServer(
   // The Merkle log of `$all` (docs/transparency.md): read by the /v1/log routes and
   // named by attestations in every mode, kept current here beside the projections
   // (on PostgreSQL by the one elected process among all nodes and workers).
-  const transparency = openTransparency(config);
+  const transparency = openTransparency(config, store);
   let shuttingDown = false;
   const attestations = createAttestationService({
     eventStore: store,

@@ -256,11 +256,11 @@ describe('note key rotation', () => {
 
 describe('provenant log rotate-key', () => {
   const dir = join(root, 'cli');
-  const run = (args: string[]) =>
+  const run = (args: string[], keyFile = join(dir, 'log-key.pem')) =>
     spawnSync(process.execPath, cliArgs(...args), {
       encoding: 'utf8',
       timeout: 120_000,
-      env: { ...process.env, PROVENANT_DATA_DIR: dir, PROVENANT_LOG_KEY: join(dir, 'log-key.pem') },
+      env: { ...process.env, PROVENANT_DATA_DIR: dir, PROVENANT_LOG_KEY: keyFile },
     });
   const k0 = newKey();
 
@@ -275,7 +275,8 @@ describe('provenant log rotate-key', () => {
     writeFileSync(join(dir, 'log-key.pem'), k0.export({ format: 'pem', type: 'pkcs8' }));
     let log = await openLog(dir);
     await events(log, 5);
-    await sign(log, signerOf(k0));
+    const oldCheckpoint = join(dir, 'old-checkpoint.txt');
+    writeFileSync(oldCheckpoint, (await sign(log, signerOf(k0)))?.note ?? '');
     await log.close();
 
     const newKeyFile = join(dir, 'log-key-2.pem');
@@ -312,5 +313,13 @@ describe('provenant log rotate-key', () => {
     assert.equal(report.ok, true);
     assert.equal(report.keyRotations, 1);
     assert.equal(report.checkpointsChecked, 4);
+
+    // Configured with the new key only: the old key's checkpoints verify through the rotation.
+    const withNewKey = run(['log', 'verify'], newKeyFile);
+    assert.equal(withNewKey.status, 0, withNewKey.stderr + withNewKey.stdout);
+    assert.match(withNewKey.stdout, /4 checkpoint\(s\) matched across 1 note key rotation\(s\)/);
+    const consistent = run(['log', 'consistency', oldCheckpoint], newKeyFile);
+    assert.equal(consistent.status, 0, consistent.stderr + consistent.stdout);
+    assert.match(consistent.stdout, /extends the checkpoint of size 5/);
   });
 });
