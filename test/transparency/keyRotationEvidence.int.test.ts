@@ -6,7 +6,7 @@
 // follow the rotations the store gives.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -34,6 +34,7 @@ import { buildApp } from '../../src/http/app.js';
 import { anonymousAuth } from '../../src/security/index.js';
 import { resealManifest } from '../support/exportLog.js';
 import { UNIT, fixture, passRelease, signingOf } from '../support/attestations.js';
+import { runCli } from '../support/cli.js';
 
 const ORIGIN = 'rotation.example/log';
 const LATER = 'zlib/1.3.1/1.el9/x86_64/rpm';
@@ -162,5 +163,46 @@ describe('attestations and exports across a note key rotation', async () => {
       keyRotations: () => Promise.resolve([]),
     });
     assert.equal(results.find((r) => r.name === 'log-checkpoint')?.kind, 'fail');
+  });
+
+  it('provenant verify --store URL --log-key OLD follows the rotations GET /v1/log/key serves', async () => {
+    const app = await buildApp({
+      auth: anonymousAuth(),
+      store: f.store,
+      domain: f.domain,
+      transparency: serviceWith(k1),
+      storeDescription: 'sqlite :memory:',
+    });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const oldKey = join(dir, 'old-log-key.txt');
+      writeFileSync(oldKey, `${k0.verifierKey}\n`);
+      writeFileSync(join(dir, 'pub.pem'), f.pair.publicKeyPem);
+      const res = await runCli([
+        'verify',
+        '--unit',
+        LATER,
+        '--stage',
+        'release',
+        '--key',
+        join(dir, 'pub.pem'),
+        '--store',
+        url,
+        '--log-key',
+        oldKey,
+        '--json',
+      ]);
+      assert.equal(res.status, 0, res.stdout + res.stderr);
+      const checks = (
+        JSON.parse(res.stdout) as { checks: { name: string; outcome: string; message: string }[] }
+      ).checks.filter((c) => c.name.startsWith('log-'));
+      assert.deepEqual(
+        checks.map((c) => `${c.name} ${c.outcome}`),
+        ['log-checkpoint passed', 'log-inclusion passed', 'log-consistency passed'],
+      );
+      assert.match(checks[0]?.message ?? '', /followed through the log's note key rotations/);
+    } finally {
+      await app.close();
+    }
   });
 });
