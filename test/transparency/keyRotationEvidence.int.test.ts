@@ -14,9 +14,10 @@ import { createAttestationService } from '../../src/application/attestations/ind
 import {
   checkLogInclusions,
   type CheckSink,
+  type LogSource,
 } from '../../src/application/attestations/logChecks.js';
 import { ownLogSource } from '../../src/application/attestations/ownLog.js';
-import { exportUnit, verifyExport } from '../../src/application/export/index.js';
+import { exportEvidence, exportUnit, verifyExport } from '../../src/application/export/index.js';
 import {
   EventTypes,
   LOG_KEY_STREAM,
@@ -143,19 +144,32 @@ describe('attestations and exports across a note key rotation', async () => {
       note: (message) => results.push({ kind: 'note', message }),
     };
     const receipts = (data.log?.receipts ?? []).map((r) => ({ receiptId: r.receiptId }));
-    const check = (source: ReturnType<typeof ownLogSource>) =>
+    const check = (source: LogSource) =>
       checkLogInclusions(
         { source, trustedKey: { key: k0.verifierKey, from: 'given with --log-key' } },
         { unit: LATER, statementDigest: data.statementDigest },
         receipts,
         sink,
       );
+    const passes = () => {
+      const checkpoint = results.find((r) => r.name === 'log-checkpoint');
+      assert.equal(checkpoint?.kind, 'pass', JSON.stringify(results));
+      assert.match(checkpoint?.message ?? '', /followed through the log's note key rotations/);
+      assert.equal(results.find((r) => r.name === 'log-inclusion')?.kind, 'pass');
+      assert.equal(results.find((r) => r.name === 'log-consistency')?.kind, 'pass');
+    };
     await check(ownLogSource(f.store, serviceWith(k1)));
-    const checkpoint = results.find((r) => r.name === 'log-checkpoint');
-    assert.equal(checkpoint?.kind, 'pass', JSON.stringify(results));
-    assert.match(checkpoint?.message ?? '', /followed through the log's note key rotations/);
-    assert.equal(results.find((r) => r.name === 'log-inclusion')?.kind, 'pass');
-    assert.equal(results.find((r) => r.name === 'log-consistency')?.kind, 'pass');
+    passes();
+    // Offline (provenant verify --export DIR --log-key OLD): through the export's rotations.
+    results.length = 0;
+    const out = join(dir, 'export-later');
+    await exportUnit(f.store, LATER, {
+      out,
+      publicKeys: [f.pair.publicKeyPem],
+      transparency: serviceWith(k1),
+    });
+    await check((await exportEvidence(out)).log);
+    passes();
     // A source that gives no rotations: the old key does not verify the new key's checkpoint.
     results.length = 0;
     await check({
