@@ -38,7 +38,7 @@ ${exitCodesHelp([
   [0, 'rotated: the new key signs the checkpoints from now on'],
   [
     2,
-    'usage or configuration error; the configured key is not the log current key (TLOG_KEY_RETIRED); the new key is the current or an earlier one (TLOG_BAD_KEY)',
+    "usage or configuration error; the configured key is not the log's current key (TLOG_KEY_RETIRED); the new key is the current or an earlier one (TLOG_BAD_KEY)",
   ],
 ])}
 
