@@ -261,14 +261,20 @@ export interface OpenedTransparency {
 /**
  * Opens the Merkle log's tree store and loads (or generates) its note key. The
  * tree lives beside the log: with the log on PostgreSQL, in its schema there
- * (shared by every node); otherwise in its own SQLite file.
+ * (shared by every node); otherwise in its own SQLite file. `eventStore` is
+ * the log, where the service reads the note key rotations.
  */
-export function openTransparency(config: Config): OpenedTransparency {
+export function openTransparency(config: Config, eventStore?: EventStore): OpenedTransparency {
   const { keyPath, keyExplicit, origin } = config.transparency;
   const { key, generated } = loadNoteKey(keyPath, !keyExplicit);
   const tree = openTreeStore(config);
   const signer = noteSigner(origin, key);
-  const service = createTransparencyService({ tree, origin, verifierKey: signer.verifierKey });
+  const service = createTransparencyService({
+    tree,
+    origin,
+    verifierKey: signer.verifierKey,
+    ...(eventStore === undefined ? {} : { eventStore }),
+  });
   return { tree, signer, service, ...(generated ? { generatedKey: keyPath } : {}) };
 }
 

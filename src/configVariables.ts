@@ -67,7 +67,7 @@ export const configVariables = [
   [
     'PROVENANT_LOG_KEY',
     '<data dir>/log-key.pem',
-    'PEM file of the Ed25519 key checkpoints are signed with (C2SP signed note). Generated at the default path when missing; when set, the file must exist. On PostgreSQL every node and worker must use the same key file (a node whose key does not verify the latest checkpoint never signs).',
+    'PEM file of the Ed25519 key checkpoints are signed with (C2SP signed note). Generated at the default path when missing; when set, the file must exist. On PostgreSQL every node and worker must use the same key file (a node whose key does not verify the latest checkpoint never signs). Replace it with `provenant log rotate-key` (a key rotated away signs nothing more).',
   ],
   [
     'PROVENANT_LOG_ORIGIN',

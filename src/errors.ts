@@ -314,6 +314,10 @@ export const errorCodes = {
   TLOG_BAD_KEY: { status: 400, title: 'Note key is malformed or not Ed25519' },
   TLOG_UNKNOWN_KEY: { status: 422, title: 'Checkpoint is not signed by a known key' },
   TLOG_BAD_SIGNATURE: { status: 422, title: 'Checkpoint signature does not verify' },
+  TLOG_KEY_RETIRED: {
+    status: 422,
+    title: 'Note key does not sign this tree size: the log key was rotated',
+  },
   TLOG_ORIGIN_MISMATCH: { status: 422, title: 'Checkpoint names another log' },
   TLOG_PROOF_RANGE: {
     status: 400,

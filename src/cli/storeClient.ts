@@ -143,6 +143,15 @@ export function storeClient(baseUrl: string, token?: string): StoreClient {
         throw error;
       }
     },
+    async keyRotations() {
+      const served = (await get('/v1/log/key')) as { rotations?: unknown };
+      // A server from before key rotations serves none.
+      const rotations = Array.isArray(served.rotations) ? (served.rotations as object[]) : [];
+      return rotations.map((data, i) => ({
+        data,
+        source: `key rotation ${i + 1} of ${rotations.length} served at ${base}/v1/log/key`,
+      }));
+    },
     async inclusion(leafIndex, treeSize) {
       let answer;
       try {

@@ -12,6 +12,7 @@ import {
   EXPORT_FORMAT,
   EventTypes,
   checkpointCosigned,
+  logKeyRotated,
   checkpointSigned,
   type DomainEvent,
 } from './events.js';
@@ -189,6 +190,13 @@ describe('event schemas', () => {
         timestamp: 1_700_000_000,
         signature: `${'A'.repeat(86)}==`,
         cosignature: 'witness.example/w1 AAAA',
+      }),
+      logKeyRotated({
+        origin: 'provenant.local/log',
+        treeSize: 8,
+        previousVerifierKey: 'provenant.local/log+00000000+AAAA',
+        verifierKey: 'provenant.local/log+11111111+BBBB',
+        statement: 'provenant.dev/log-key-rotation/v1\n…\n\n— provenant.local/log AAAA\n',
       }),
     ]) {
       assertValid(event);

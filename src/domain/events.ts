@@ -26,6 +26,7 @@ export const EventTypes = {
   UnitExported: 'UnitExported.v1',
   CheckpointSigned: 'CheckpointSigned.v1',
   CheckpointCosigned: 'CheckpointCosigned.v1',
+  LogKeyRotated: 'LogKeyRotated.v1',
 } as const;
 
 /** Every domain event type this module defines. */
@@ -327,6 +328,34 @@ export type CheckpointCosigned = DomainEvent<
 /** The `CheckpointCosigned.v1` event for a verified witness cosignature. */
 export const checkpointCosigned = (data: CheckpointCosignedData): CheckpointCosigned => ({
   type: EventTypes.CheckpointCosigned,
+  data,
+});
+
+/** The system stream note key rotations are appended to (DESIGN.md §2). */
+export const LOG_KEY_STREAM = '$log-keys';
+
+/**
+ * `LogKeyRotated.v1`, in `$log-keys`: the log's note key was replaced
+ * (docs/transparency.md, "Rotating the note key"). Checkpoints of sizes up to
+ * `treeSize` are signed by `previousVerifierKey`, later ones by `verifierKey`.
+ * `statement` is a C2SP signed note naming the origin, the size and both keys,
+ * signed by the previous key (the endorsement) and by the new one (possession);
+ * the other fields repeat what it says, for queries.
+ */
+export interface LogKeyRotatedData {
+  origin: string;
+  /** The size of the last checkpoint the previous key signs (0: none). */
+  treeSize: number;
+  previousVerifierKey: string;
+  verifierKey: string;
+  statement: string;
+}
+
+export type LogKeyRotated = DomainEvent<typeof EventTypes.LogKeyRotated, LogKeyRotatedData>;
+
+/** The `LogKeyRotated.v1` event for a signed rotation statement. */
+export const logKeyRotated = (data: LogKeyRotatedData): LogKeyRotated => ({
+  type: EventTypes.LogKeyRotated,
   data,
 });
 

@@ -65,7 +65,7 @@ export async function startServer(
   // The Merkle log of `$all` (docs/transparency.md): read by the /v1/log routes and
   // named by attestations in every mode, kept current here beside the projections
   // (on PostgreSQL by the one elected process among all nodes and workers).
-  const transparency = openTransparency(config);
+  const transparency = openTransparency(config, store);
   let shuttingDown = false;
   const attestations = createAttestationService({
     eventStore: store,
@@ -153,7 +153,7 @@ export async function startServer(
   for (const warning of warnings) app.log.warn(warning);
   // Checkpoints signed elsewhere (another node on PostgreSQL) must verify with this
   // node's key; checked in the background, so that an unreachable server delays nothing.
-  void noteKeyProblem(transparency.tree, transparency.signer.verifierKey).then(
+  void noteKeyProblem(store, transparency.tree, transparency.signer.verifierKey).then(
     (problem) => {
       if (problem !== undefined) app.log.warn(`GET /v1/log/key is wrong here: ${problem}`);
     },

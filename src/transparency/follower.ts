@@ -12,10 +12,12 @@ import {
   CHECKPOINT_STREAM,
   checkpointSigned,
   isCheckpointEvent,
+  LOG_KEY_STREAM,
   type CheckpointSignedData,
+  type LogKeyRotatedData,
 } from '../domain/events.js';
 import type { EventStore, RecordedEvent, Subscription } from '../eventStore/types.js';
-import { isProvenantError } from '../errors.js';
+import { ProvenantError, isProvenantError } from '../errors.js';
 import { Batches } from '../readModels/batches.js';
 import {
   checkpointText,
@@ -56,6 +58,14 @@ export async function signCheckpoint(
   if (builder.size === 0) return undefined;
   const latest = await options.tree.latestCheckpoint();
   if (latest !== undefined && latest.size >= builder.size) return latest;
+  // A key rotated away (by `log rotate-key`, maybe while this node ran) signs nothing more.
+  const problem = await noteKeyProblem(
+    options.eventStore,
+    options.tree,
+    options.signer.verifierKey,
+  );
+  if (problem !== undefined)
+    throw new ProvenantError('TLOG_KEY_RETIRED', `Not signing: ${problem}`);
   const root = builder.root();
   const note = signNote(
     checkpointText({ origin: options.origin, size: builder.size, root }),
@@ -102,16 +112,22 @@ export interface FollowerOptions extends Omit<CheckpointerOptions, 'witness'> {
 }
 
 /**
- * Why checkpoints signed with `verifierKey` would not continue the tree's
- * (the latest one is signed by another key or names another origin), or
- * undefined when they would. Every node of one log must hold the same key.
+ * Why checkpoints signed with `verifierKey` would not continue the tree's, or
+ * undefined when they would. After a key rotation (the last `LogKeyRotated` in
+ * `$log-keys`), only its new key signs; without one, the latest checkpoint must
+ * verify with the key. Every node of one log must hold the same key.
  */
 export async function noteKeyProblem(
+  eventStore: EventStore,
   tree: TreeStore,
   verifierKey: string,
 ): Promise<string | undefined> {
+  const rotation = await latestRotation(eventStore);
+  if (rotation !== undefined && rotation.verifierKey !== verifierKey)
+    return `the log's note key was rotated to ${rotation.verifierKey} after size ${rotation.treeSize}; this node's key ${verifierKey} does not sign it any more: point PROVENANT_LOG_KEY at the new key`;
   const latest = await tree.latestCheckpoint();
-  if (latest === undefined) return undefined;
+  if (latest === undefined || (rotation !== undefined && latest.size <= rotation.treeSize))
+    return undefined;
   try {
     openCheckpoint(latest.note, [parseVerifierKey(verifierKey)]);
     return undefined;
@@ -119,6 +135,18 @@ export async function noteKeyProblem(
     const why = isProvenantError(error) ? `${error.code}: ${error.message}` : String(error);
     return `the latest checkpoint (size ${latest.size}) does not verify with this node's note key ${verifierKey} (${why}): every node of the log needs the same PROVENANT_LOG_KEY and PROVENANT_LOG_ORIGIN`;
   }
+}
+
+/** The last note key rotation of the log, if any. */
+export async function latestRotation(
+  eventStore: EventStore,
+): Promise<LogKeyRotatedData | undefined> {
+  const { events } = await eventStore.readStream(LOG_KEY_STREAM, {
+    from: 'end',
+    direction: 'backwards',
+    maxCount: 1,
+  });
+  return events[0]?.data as LogKeyRotatedData | undefined;
 }
 
 /**

@@ -1,7 +1,10 @@
 // Reading the Merkle log: the latest checkpoint, the note verifier key, and
 // inclusion and consistency proofs from the tree store. What the HTTP routes
 // and the CLI call; bad requests are TLOG_* errors, never crashes.
+import type { LogKeyRotatedData } from '../domain/events.js';
 import { ProvenantError } from '../errors.js';
+import type { EventStore } from '../eventStore/types.js';
+import { readRotations } from './keyRotation.js';
 import { consistencyProof, inclusionProof, rootHash } from './merkle.js';
 import type { LeafRecord, SignedCheckpoint, TreeStore } from './port.js';
 
@@ -30,6 +33,8 @@ export interface ConsistencyProofView {
 export interface TransparencyService {
   readonly origin: string;
   readonly verifierKey: string;
+  /** The log's note key rotations (`LogKeyRotated.v1`), oldest first. */
+  keyRotations(): Promise<LogKeyRotatedData[]>;
   latestCheckpoint(): Promise<SignedCheckpoint>;
   inclusionByPosition(position: bigint, treeSize?: number): Promise<InclusionProofView>;
   inclusionByEventId(eventId: string, treeSize?: number): Promise<InclusionProofView>;
@@ -44,6 +49,8 @@ export function createTransparencyService(options: {
   tree: TreeStore;
   origin: string;
   verifierKey: string;
+  /** The log, where key rotations are read; without it, none are known. */
+  eventStore?: EventStore;
 }): TransparencyService {
   const { tree } = options;
 
@@ -97,6 +104,10 @@ export function createTransparencyService(options: {
   return {
     origin: options.origin,
     verifierKey: options.verifierKey,
+    keyRotations: async () =>
+      options.eventStore === undefined
+        ? []
+        : (await readRotations(options.eventStore)).map((r) => r.data as LogKeyRotatedData),
     latestCheckpoint,
     inclusionByPosition: async (position, treeSize) =>
       inclusion(await tree.leafByPosition(position), `position ${position}`, treeSize),

@@ -9,6 +9,8 @@
 //   log, in the tree store and the witness copy, each signature checked);
 // - checkpoints beyond the end of the log (a truncated tail), and two
 //   checkpoints of one size with different roots (a split view);
+// - note key rotations (keyRotation.ts): each checkpoint is checked with the key
+//   that signs its size, followed from the trusted keys through the rotations;
 // - with witness keys, witness cosignatures (verifyCosigned.ts).
 import type { CheckpointSignedData } from '../domain/events.js';
 import { canonicalize } from '../encoding/canonicalJson.js';
@@ -22,7 +24,8 @@ import type {
 } from '../eventStore/types.js';
 import { isProvenantError } from '../errors.js';
 import { CompactRange } from './compactRange.js';
-import { openCheckpoint, type Checkpoint, type NoteVerifier } from './note.js';
+import { keyChain, readRotations } from './keyRotation.js';
+import type { Checkpoint, NoteVerifier } from './note.js';
 import { checkCosignatures } from './verifyCosigned.js';
 import type { CosignerKey } from './witness/cosignature.js';
 import type { LeafRecord, TreeStore } from './port.js';
@@ -41,7 +44,8 @@ export type LogProblemKind =
   | 'checkpoint-root-mismatch'
   | 'checkpoint-beyond-log'
   | 'split-view'
-  | 'cosignature-invalid';
+  | 'cosignature-invalid'
+  | 'key-rotation-invalid';
 
 export interface LogProblem {
   kind: LogProblemKind;
@@ -62,6 +66,8 @@ export interface LogVerifyReport {
   /** Base64 root hash of the recomputed tree. */
   root: string;
   checkpointsChecked: number;
+  /** Note key rotations followed (those that verify and continue the chain). */
+  keyRotations: number;
   /** Witness cosignatures that verified (with witness keys only). */
   cosignaturesChecked?: number;
   problems: LogProblem[];
@@ -71,7 +77,7 @@ export interface VerifyLogOptions {
   eventStore: EventStore;
   /** The Merkle log projection's store, when at hand. */
   tree?: TreeStore;
-  /** Keys whose checkpoints are trusted. */
+  /** Keys whose checkpoints are trusted (and, through the log's key rotations, their successors and predecessors). */
   verifiers: readonly NoteVerifier[];
   /** Signed checkpoint notes from outside the store (witness copies). */
   witnesses?: readonly { source: string; note: string }[];
@@ -97,11 +103,14 @@ export async function verifyLog(options: VerifyLogOptions): Promise<LogVerifyRep
   };
   const head = await eventStore.headPosition();
 
-  // 1. Every checkpoint that can be found, its signature checked.
+  // 1. Every checkpoint that can be found, its signature checked with the key of its size.
+  const rotations = await readRotations(eventStore);
+  const chain = keyChain(verifiers, rotations);
+  for (const p of chain.problems) report({ kind: 'key-rotation-invalid', ...p });
   const checkpoints: KnownCheckpoint[] = [];
   const addNote = (note: string, source: string, position?: bigint): void => {
     try {
-      checkpoints.push({ ...openCheckpoint(note, verifiers), source });
+      checkpoints.push({ ...chain.openCheckpoint(note), source });
     } catch (error) {
       report({
         kind: 'checkpoint-invalid',
@@ -236,6 +245,7 @@ export async function verifyLog(options: VerifyLogOptions): Promise<LogVerifyRep
     treeSize: range.size,
     root: range.root().toString('base64'),
     checkpointsChecked,
+    keyRotations: rotations.length - chain.problems.length,
     ...(cosignaturesChecked === undefined ? {} : { cosignaturesChecked }),
     problems,
   };

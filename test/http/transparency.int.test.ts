@@ -105,7 +105,11 @@ describe('/v1/log: checkpoints and proofs', () => {
   it('serves the checkpoint as a signed note the key verifies', async () => {
     const key = await app.inject('/v1/log/key');
     assert.equal(key.statusCode, 200);
-    assert.deepEqual(key.json(), { origin: ORIGIN, verifierKey: signer.verifierKey });
+    assert.deepEqual(key.json(), {
+      origin: ORIGIN,
+      verifierKey: signer.verifierKey,
+      rotations: [],
+    });
     const res = await app.inject('/v1/log/checkpoint');
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /^text\/plain/);

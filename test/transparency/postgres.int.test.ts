@@ -13,6 +13,8 @@ import { createDomainService } from '../../src/application/index.js';
 import {
   CHECKPOINT_STREAM,
   EventTypes,
+  LOG_KEY_STREAM,
+  logKeyRotated,
   type AttestationIssuedData,
 } from '../../src/domain/events.js';
 import { getPostgresEventStore } from '../../src/eventStore/postgres/index.js';
@@ -21,6 +23,7 @@ import { buildApp } from '../../src/http/app.js';
 import { generateSigningKeyPair } from '../../src/provenance/signing/index.js';
 import { anonymousAuth } from '../../src/security/index.js';
 import type { TransparencyFollower } from '../../src/transparency/follower.js';
+import { signRotation } from '../../src/transparency/keyRotation.js';
 import { verifyInclusion } from '../../src/transparency/merkle.js';
 import { noteSigner, openCheckpoint, parseVerifierKey } from '../../src/transparency/note.js';
 import {
@@ -30,6 +33,7 @@ import {
 } from '../../src/transparency/postgres/index.js';
 import { createTransparencyService } from '../../src/transparency/service.js';
 import { eventLeafHash } from '../../src/transparency/treeBuilder.js';
+import { verifyLog } from '../../src/transparency/verifyLog.js';
 import { lockKey } from '../../src/postgres/index.js';
 import { UNIT, passRelease, signingOf } from '../support/attestations.js';
 import { requirePostgres, sql, testSchema } from '../support/postgres.js';
@@ -248,5 +252,42 @@ if (url !== undefined)
       await intruder.stop();
       await elect().start();
       await until(caughtUp, 'the rightful leader to catch up');
+    });
+
+    it('after a key rotation, leads with the new key and refuses the old one', async () => {
+      for (const f of followers.splice(0)) await f.stop();
+      const rotated = noteSigner(ORIGIN, generateKeyPairSync('ed25519').privateKey);
+      const treeSize = (await node.latestCheckpoint())?.size ?? 0;
+      await store.append(LOG_KEY_STREAM, [
+        logKeyRotated(signRotation({ origin: ORIGIN, treeSize, previous: signer, next: rotated })),
+      ]);
+      // A node still configured with the old key: it verifies the latest checkpoint, yet never leads.
+      const stale = elect(signer);
+      errors.length = 0;
+      await stale.start();
+      await append(3, 'fourth');
+      await until(
+        () =>
+          Promise.resolve(errors.some((e) => /rotated to .* does not sign it any more/.test(e))),
+        'the old key refused',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(stale.size(), 0, 'it does not lead');
+      assert.equal((await node.latestCheckpoint())?.size, treeSize, 'nothing is signed');
+      await stale.stop();
+      // The new key leads, although the latest checkpoint is the old key's.
+      await elect(rotated).start();
+      await until(caughtUp, 'the new key to sign');
+      const latest = await node.latestCheckpoint();
+      assert.ok(latest !== undefined && latest.size > treeSize);
+      openCheckpoint(latest.note, [parseVerifierKey(rotated.verifierKey)]);
+      // The whole log verifies with the old key alone, across the rotation.
+      const report = await verifyLog({
+        eventStore: store,
+        tree: node,
+        verifiers: [parseVerifierKey(signer.verifierKey)],
+      });
+      assert.deepEqual(report.problems, []);
+      assert.equal(report.keyRotations, 1);
     });
   });

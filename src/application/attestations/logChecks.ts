@@ -8,12 +8,16 @@
 // recomputed from the whole stored event and its proof checked against the
 // signed root; and the source's latest checkpoint (a store's current one, an
 // export's own) must extend the attestation's (a consistency proof), so that a
-// log rewritten since is caught.
+// log rewritten since is caught. When the source knows the log's note key
+// rotations, a checkpoint signed by a key the trusted key endorses through them
+// (or that endorses it: the current key vouches for its predecessors) verifies
+// too, and the report says so.
 import { EventTypes, type ReceiptRecordedData } from '../../domain/events.js';
 import type { ErrorCode } from '../../errors.js';
 import type { RecordedEvent } from '../../eventStore/types.js';
 import { receiptDigest } from '../../provenance/index.js';
 import { verifyConsistency } from '../../transparency/merkle.js';
+import { keyChain, type RecordedRotation } from '../../transparency/keyRotation.js';
 import { openCheckpoint, parseVerifierKey, type NoteVerifier } from '../../transparency/note.js';
 import { eventInclusionFailure } from '../../transparency/treeBuilder.js';
 
@@ -47,6 +51,8 @@ export interface LogSource {
     leafIndex: number,
     treeSize: number,
   ): Promise<{ proof: readonly unknown[]; event: RecordedEvent } | string>;
+  /** The log's note key rotations (LogKeyRotated.v1 data), oldest first; absent: the source has none to give. */
+  keyRotations?(): Promise<RecordedRotation[]>;
   /** The latest signed checkpoint (a store's current one, an export's own) and a consistency proof to it from `from` leaves. */
   latestConsistency?(from: number): Promise<{ checkpoint: string; proof: readonly string[] }>;
 }
@@ -150,9 +156,34 @@ export async function checkLogInclusions(
     keyFrom = `served by ${source.name} being checked (trust on first use: give --log-key to check against a key you hold)`;
     out.note(`the log key was taken from ${source.name} being checked, not from --log-key`);
   }
-  let checkpoint;
+  let rotations: RecordedRotation[];
   try {
-    checkpoint = openCheckpoint(anchor.checkpoint, [verifier]);
+    rotations = (await source.keyRotations?.()) ?? [];
+  } catch (error) {
+    unreachable('log-checkpoint', error);
+    return;
+  }
+  const chain = keyChain([verifier], rotations);
+  /** Opens a checkpoint with the trusted key, or the key the rotations lead to for its size. */
+  const open = (note: string) => {
+    try {
+      return { checkpoint: openCheckpoint(note, [verifier]), rotated: false };
+    } catch (direct) {
+      if (rotations.length === 0) throw direct;
+      try {
+        return { checkpoint: chain.openCheckpoint(note), rotated: true };
+      } catch (error) {
+        const why = chain.problems.map((p) => p.message).join('; ');
+        throw new Error(`${errorText(error)}${why === '' ? '' : ` (key rotations: ${why})`}`, {
+          cause: error,
+        });
+      }
+    }
+  };
+  let checkpoint;
+  let rotated;
+  try {
+    ({ checkpoint, rotated } = open(anchor.checkpoint));
   } catch (error) {
     out.fail(
       'log-checkpoint',
@@ -163,7 +194,7 @@ export async function checkLogInclusions(
   }
   out.pass(
     'log-checkpoint',
-    `checkpoint of ${checkpoint.size} leaves (${checkpoint.origin}), key ${keyFrom}`,
+    `checkpoint of ${checkpoint.size} leaves (${checkpoint.origin}), key ${keyFrom}${rotated ? `, followed through the log's note key rotations as ${source.name} gives them (each endorsed by the key before it)` : ''}`,
   );
 
   // 2. Each receipt's leaf: the receipt's event, included under the checkpoint.
@@ -223,7 +254,7 @@ export async function checkLogInclusions(
   }
   let now;
   try {
-    now = openCheckpoint(latest.checkpoint, [verifier]);
+    now = open(latest.checkpoint).checkpoint;
   } catch (error) {
     out.fail(
       'log-consistency',

@@ -7,6 +7,7 @@
 // checks end in the CLI's "no log" note.
 import { isProvenantError } from '../../errors.js';
 import type { EventStore } from '../../eventStore/types.js';
+import { readRotations } from '../../transparency/keyRotation.js';
 import type { TransparencyService } from '../../transparency/service.js';
 import type { LogSource, LogVerification } from './logChecks.js';
 import { listAttestations } from './queries.js';
@@ -55,6 +56,7 @@ export function ownLogSource(
       };
     },
     verifierKey: () => Promise.resolve(transparency?.verifierKey),
+    keyRotations: () => readRotations(store),
     async inclusion(leafIndex, treeSize) {
       if (transparency === undefined) return `${OWN_LOG_NAME} holds no Merkle log`;
       let view;

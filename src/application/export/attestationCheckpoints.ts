@@ -1,6 +1,7 @@
 // Each exported attestation's checkpoint against the export's (docs/export.md,
 // docs/transparency.md "In exports"): the checkpoint an AttestationIssued.v1
-// event recorded when it was issued must be signed by the exported log key, and
+// event recorded when it was issued must be signed by the exported log key (or
+// the key it follows from through the exported key rotations), and
 // the export's own signed checkpoint must extend its tree (the RFC 9162
 // consistency proof in consistency.jsonl); the receipts the attestation names
 // must be the leaves it says under it (inclusion proofs at its size in
@@ -10,14 +11,14 @@ import { EventTypes, type ReceiptRecordedData } from '../../domain/events.js';
 import type { ErrorCode } from '../../errors.js';
 import type { RecordedEvent } from '../../eventStore/types.js';
 import { verifyConsistency } from '../../transparency/merkle.js';
-import { openCheckpoint, type Checkpoint, type NoteVerifier } from '../../transparency/note.js';
+import type { Checkpoint } from '../../transparency/note.js';
 import { eventInclusionFailure } from '../../transparency/treeBuilder.js';
 import { EVENTS_FILE } from './format.js';
 import {
   CONSISTENCY_FILE,
   PROOFS_FILE,
+  exportedKeyChain,
   exportedProofs,
-  exportedVerifier,
   jsonLinesOf,
   leafKey,
   recordedLogs,
@@ -93,7 +94,7 @@ export function checkAttestationCheckpoints(
     );
     return;
   }
-  const verifier: NoteVerifier = exportedVerifier(files); // it verified `exported`
+  const chain = exportedKeyChain(files); // it verified `exported` (its problems reported there)
   const consistency = exportedConsistency(files, () =>
     problem(
       'EXPORT_LOG_INCONSISTENT',
@@ -111,11 +112,11 @@ export function checkAttestationCheckpoints(
     const what = `the checkpoint attestation ${data.attestationId} recorded`;
     let checkpoint;
     try {
-      checkpoint = openCheckpoint(log.checkpoint, [verifier]);
+      checkpoint = chain.openCheckpoint(log.checkpoint);
     } catch (error) {
       problem(
         'EXPORT_CHECKPOINT_INVALID',
-        `${what} does not verify with the exported log key: ${error instanceof Error ? error.message : String(error)}`,
+        `${what} does not verify with the exported log key (or its key rotations): ${error instanceof Error ? error.message : String(error)}`,
         EVENTS_FILE,
       );
       continue;

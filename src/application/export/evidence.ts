@@ -20,8 +20,10 @@ import { EVENTS_FILE, parseEventLine } from './format.js';
 import { exportedConsistency } from './attestationCheckpoints.js';
 import {
   CHECKPOINT_FILE,
+  KEY_ROTATIONS_FILE,
   LOG_KEY_FILE,
   exportedProofs,
+  jsonLinesOf,
   leafKey,
   recordedLogs,
 } from './inclusion.js';
@@ -111,6 +113,13 @@ export async function exportEvidence(path: string): Promise<ExportEvidence> {
       });
     },
     verifierKey: () => Promise.resolve(files.get(LOG_KEY_FILE)?.toString('utf8')),
+    keyRotations: () =>
+      Promise.resolve(
+        jsonLinesOf(files, KEY_ROTATIONS_FILE).map((data, i) => ({
+          data,
+          source: `${KEY_ROTATIONS_FILE} line ${i + 1} of the export`,
+        })),
+      ),
     inclusion(leafIndex, treeSize) {
       const proof = proofOfLeaf.get(leafKey(leafIndex, treeSize));
       const event = proof === undefined ? undefined : byId.get(proof.eventId);

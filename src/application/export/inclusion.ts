@@ -5,12 +5,14 @@
 // verifier notes them. For each checkpoint an exported attestation recorded when
 // it was issued, the export also carries a consistency proof from that tree to
 // the export's checkpoint and the inclusion proofs of the receipts the
-// attestation names under it (checked in attestationCheckpoints.ts).
+// attestation names under it (checked in attestationCheckpoints.ts). After a
+// note key rotation, the log's rotations go in too (key-rotations.jsonl), so
+// that checkpoints signed by an earlier key verify offline through them.
 import { EventTypes, type AttestationIssuedData } from '../../domain/events.js';
 import { isProvenantError, type ErrorCode } from '../../errors.js';
 import type { RecordedEvent } from '../../eventStore/types.js';
+import { keyChain, type KeyChain } from '../../transparency/keyRotation.js';
 import {
-  openCheckpoint,
   parseVerifierKey,
   readCheckpointUnverified,
   type Checkpoint,
@@ -23,6 +25,7 @@ export const CHECKPOINT_FILE = 'transparency/checkpoint.txt';
 export const LOG_KEY_FILE = 'transparency/log-key.txt';
 export const PROOFS_FILE = 'transparency/proofs.jsonl';
 export const CONSISTENCY_FILE = 'transparency/consistency.jsonl';
+export const KEY_ROTATIONS_FILE = 'transparency/key-rotations.jsonl';
 
 /** A line of proofs.jsonl: event `eventId` is leaf `leafIndex` of the tree of `treeSize` leaves. */
 export interface ProofLine {
@@ -143,12 +146,29 @@ export async function inclusionFiles(
   files.set(LOG_KEY_FILE, Buffer.from(`${service.verifierKey}\n`));
   files.set(PROOFS_FILE, jsonLines([...lines, ...inclusions]));
   files.set(CONSISTENCY_FILE, jsonLines(consistency));
+  const rotations = await service.keyRotations();
+  if (rotations.length > 0) files.set(KEY_ROTATIONS_FILE, jsonLines(rotations));
   return files;
 }
 
 /** The note verifier of the exported key file; TLOG_BAD_KEY when it is missing or malformed. */
 export const exportedVerifier = (files: ReadonlyMap<string, Buffer>): NoteVerifier =>
   parseVerifierKey((files.get(LOG_KEY_FILE) ?? Buffer.alloc(0)).toString('utf8'));
+
+/**
+ * The exported log key followed through the exported key rotations (the key
+ * that signs each checkpoint size); `malformed` is told of each line that is not JSON.
+ */
+export function exportedKeyChain(
+  files: ReadonlyMap<string, Buffer>,
+  malformed: () => void = () => undefined,
+): KeyChain {
+  const rotations = jsonLinesOf(files, KEY_ROTATIONS_FILE, malformed).map((data, i) => ({
+    data,
+    source: `${KEY_ROTATIONS_FILE} line ${i + 1}`,
+  }));
+  return keyChain([exportedVerifier(files)], rotations);
+}
 
 /** The JSON lines of an exported file; `malformed` is told of each line that is not a JSON object. */
 export function jsonLinesOf(
@@ -223,7 +243,20 @@ export function checkInclusions(
   }
   let checkpoint;
   try {
-    checkpoint = openCheckpoint(noteText.toString('utf8'), [exportedVerifier(files)]);
+    const chain = exportedKeyChain(files, () =>
+      problem(
+        'EXPORT_CHECKPOINT_INVALID',
+        `a line of ${KEY_ROTATIONS_FILE} is not JSON`,
+        KEY_ROTATIONS_FILE,
+      ),
+    );
+    for (const p of chain.problems)
+      problem(
+        'EXPORT_CHECKPOINT_INVALID',
+        `a key rotation does not verify: ${p.message}`,
+        KEY_ROTATIONS_FILE,
+      );
+    checkpoint = chain.openCheckpoint(noteText.toString('utf8'));
   } catch (error) {
     problem(
       'EXPORT_CHECKPOINT_INVALID',

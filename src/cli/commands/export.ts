@@ -54,7 +54,7 @@ ${envHelp()}
       const keys = signingPublicKeys(options.publicKey, config.attestation.signingKeyPath);
       const { store } = openEventStore(config);
       // The Merkle log's checkpoint and proofs go in when it exists (docs/transparency.md).
-      const transparency = treeStoreExists(config) ? openTransparency(config) : undefined;
+      const transparency = treeStoreExists(config) ? openTransparency(config, store) : undefined;
       try {
         const result = await exportUnit(store, unitKey, {
           out: options.out,

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { openEventStore } from '../../composition.js';
 import { loadConfig } from '../../config.js';
 import { envHelp, exitCodesHelp } from '../shared.js';
+import { rotateKeyCommand } from './logRotateKey.js';
 import { consistencyCommand, proveCommand, verifyWholeLog } from './logTransparency.js';
 
 interface VerifyOptions {
@@ -98,7 +99,7 @@ export async function verifyLog(options: VerifyOptions): Promise<number> {
 
 export function logCommand(): Command {
   return new Command('log')
-    .summary('Commands on the event log: verify, prove, consistency')
+    .summary('Commands on the event log: verify, prove, consistency, rotate-key')
     .description('Commands on the event log itself.')
     .addCommand(
       verifyCommand('verify').action(async (options: VerifyOptions) => {
@@ -106,5 +107,6 @@ export function logCommand(): Command {
       }),
     )
     .addCommand(proveCommand())
-    .addCommand(consistencyCommand());
+    .addCommand(consistencyCommand())
+    .addCommand(rotateKeyCommand());
 }

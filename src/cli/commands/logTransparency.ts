@@ -14,12 +14,8 @@ import { loadConfig, type Config } from '../../config.js';
 import { ProvenantError } from '../../errors.js';
 import { verifyConsistency, verifyInclusion } from '../../transparency/merkle.js';
 import { loadNoteKey } from '../../transparency/keyFile.js';
-import {
-  noteSigner,
-  openCheckpoint,
-  parseVerifierKey,
-  type NoteVerifier,
-} from '../../transparency/note.js';
+import { keyChain, readRotations } from '../../transparency/keyRotation.js';
+import { noteSigner, parseVerifierKey, type NoteVerifier } from '../../transparency/note.js';
 import type { TreeStore } from '../../transparency/port.js';
 import { verifyLog, type LogVerifyReport } from '../../transparency/verifyLog.js';
 import { parseCosignerKey } from '../../transparency/witness/cosignature.js';
@@ -148,7 +144,7 @@ export async function verifyWholeLog(options: WholeLogOptions): Promise<number> 
     );
   } else if (result.ok) {
     console.log(
-      `ok: ${result.events.toLocaleString('en-US')} events verified; Merkle root ${result.root} at size ${result.treeSize}; ${result.checkpointsChecked} checkpoint(s) matched${result.cosignaturesChecked === undefined ? '' : `; ${result.cosignaturesChecked} witness cosignature(s) verified`}`,
+      `ok: ${result.events.toLocaleString('en-US')} events verified; Merkle root ${result.root} at size ${result.treeSize}; ${result.checkpointsChecked} checkpoint(s) matched${result.keyRotations === 0 ? '' : ` across ${result.keyRotations} note key rotation(s)`}${result.cosignaturesChecked === undefined ? '' : `; ${result.cosignaturesChecked} witness cosignature(s) verified`}`,
     );
   } else {
     for (const [i, p] of result.problems.entries()) {
@@ -213,7 +209,8 @@ export function consistencyCommand(): Command {
     .summary('Prove that the current log extends an old checkpoint')
     .description(
       `Reads an old signed checkpoint (a C2SP signed note, e.g. a witness copy), checks
-its signature with the log key (or --key), and checks the consistency proof from
+its signature with the log key (or --key; through the log's note key rotations,
+when it has any), and checks the consistency proof from
 its size to the latest checkpoint's: the log only grew, nothing was rewritten.`,
     )
     .argument('<old-checkpoint-file>', 'file holding the old signed checkpoint')
@@ -233,7 +230,16 @@ its size to the latest checkpoint's: the log only grew, nothing was rewritten.`,
     .action(async (file: string, options: { key?: string[]; json?: boolean }) => {
       const config = loadConfig();
       const verifiers = verifiersFor(config, options.key ?? []);
-      const old = openCheckpoint(readText(file, 'Checkpoint file'), verifiers);
+      const note = readText(file, 'Checkpoint file');
+      // The key that signed it may have been rotated away since: followed through `$log-keys`.
+      const { store } = openEventStore(config);
+      let rotations;
+      try {
+        rotations = await readRotations(store);
+      } finally {
+        await store.close();
+      }
+      const old = keyChain(verifiers, rotations).openCheckpoint(note);
       if (old.origin !== config.transparency.origin)
         throw new ProvenantError(
           'TLOG_ORIGIN_MISMATCH',

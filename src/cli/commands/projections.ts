@@ -115,7 +115,7 @@ override the environment.`,
       const workers = createProjectionWorkers({ eventStore: store, readModels, projections, log });
       // The Merkle log of `$all` runs beside the projections (docs/transparency.md);
       // on PostgreSQL, in the one process elected among all nodes and workers.
-      const transparency = openTransparency(config);
+      const transparency = openTransparency(config, store);
       const follower = createMerkleFollower(config, store, transparency, log);
       let metrics: MetricsListener | undefined;
       try {

@@ -38,17 +38,45 @@ export function transparencyRoutes(app: FastifyInstance, deps: RouteDeps): void 
       config: { permission: 'public' },
       schema: {
         tags: ['log'],
-        summary: 'The note verifier key that checks the checkpoints',
+        summary:
+          'The note verifier key that signs new checkpoints, and the key rotations (LogKeyRotated.v1) that lead to it',
         response: {
           200: {
             type: 'object',
-            required: ['origin', 'verifierKey'],
-            properties: { origin: { type: 'string' }, verifierKey: { type: 'string' } },
+            required: ['origin', 'verifierKey', 'rotations'],
+            properties: {
+              origin: { type: 'string' },
+              verifierKey: { type: 'string' },
+              rotations: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: [
+                    'origin',
+                    'treeSize',
+                    'previousVerifierKey',
+                    'verifierKey',
+                    'statement',
+                  ],
+                  properties: {
+                    origin: { type: 'string' },
+                    treeSize: { type: 'integer' },
+                    previousVerifierKey: { type: 'string' },
+                    verifierKey: { type: 'string' },
+                    statement: { type: 'string' },
+                  },
+                },
+              },
+            },
           },
         },
       },
     },
-    () => Promise.resolve({ origin: service().origin, verifierKey: service().verifierKey }),
+    async () => ({
+      origin: service().origin,
+      verifierKey: service().verifierKey,
+      rotations: await service().keyRotations(),
+    }),
   );
 
   app.get<{ Querystring: { position?: string; leafIndex?: string; treeSize?: string } }>(

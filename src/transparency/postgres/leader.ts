@@ -7,8 +7,9 @@
 // The leader writes the tree on the lock's own session, so a deposed leader
 // commits nothing more; a leaf's index is the primary key besides, so two
 // writers could not both append it. A candidate whose note key does not verify
-// the latest checkpoint refuses to lead (and waits longer before trying again),
-// so checkpoints are never signed by two different keys.
+// the latest checkpoint, or that a key rotation replaced, refuses to lead (and
+// waits longer before trying again), so checkpoints are never signed by two
+// different keys at once; the leader checks again before each signature.
 import { ProvenantError } from '../../errors.js';
 import { standForLeadership, type Leadership } from '../../postgres/index.js';
 import {
@@ -42,7 +43,11 @@ export function electMerkleFollower(options: ElectedFollowerOptions): Transparen
         ...(options.log === undefined ? {} : { log: options.log }),
         async lead(session) {
           const tree = shared.pinnedTo(session);
-          const problem = await noteKeyProblem(tree, options.signer.verifierKey);
+          const problem = await noteKeyProblem(
+            options.eventStore,
+            tree,
+            options.signer.verifierKey,
+          );
           if (problem !== undefined)
             throw new ProvenantError('TLOG_UNKNOWN_KEY', `Not signing: ${problem}`);
           const follower = createTransparencyFollower({
