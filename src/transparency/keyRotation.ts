@@ -129,7 +129,8 @@ export interface KeyChain {
  * (in log order). A trusted key that a valid rotation names as its new key
  * vouches for its predecessor too (the statement is signed by both), so the
  * current key alone verifies the whole history. A rotation is followed when its
- * statement verifies with both keys and its previous key is the one signing at
+ * statement verifies with both keys, it names the same log (origin) as the
+ * rotations followed before it, and its previous key is the one signing at
  * that point (the first: a trusted key); otherwise it is a problem, and
  * checkpoints signed by its new key stay unknown.
  */
@@ -157,8 +158,15 @@ export function keyChain(
 
   const spans: KeySpan[] = [];
   let current: { key: string; after: number } | undefined;
+  /** The log the chain is of: the first followed rotation's origin. */
+  let origin: string | undefined;
   for (const r of valid) {
     const { previousVerifierKey: previous, verifierKey: next, treeSize } = r.data;
+    if (origin !== undefined && r.data.origin !== origin) {
+      // A key shared by two logs must not let one log's rotation re-key the other.
+      report(r, `rotates the key of the log ${r.data.origin}, not of ${origin}`);
+      continue;
+    }
     if (current === undefined) {
       if (!vouched.has(vkeyId(previous))) {
         report(r, `its previous key ${previous} is not a trusted key`);
@@ -180,6 +188,7 @@ export function keyChain(
     }
     spans.push(span(current.key, current.after, treeSize));
     current = { key: next, after: treeSize };
+    origin = r.data.origin;
   }
   if (current !== undefined) spans.push(span(current.key, current.after, Infinity));
   // Trusted keys no rotation names sign any size.
@@ -190,7 +199,9 @@ export function keyChain(
     ...(current === undefined ? {} : { current: current.key }),
     problems,
     openCheckpoint(note) {
-      const { size } = readCheckpointUnverified(note);
+      const { size, origin: logOf } = readCheckpointUnverified(note);
+      // Another log's checkpoint: its rotations are not this chain's; the trusted keys alone.
+      if (origin !== undefined && logOf !== origin) return openCheckpoint(note, trusted);
       const signing = spans.filter((s) => s.after < size && size <= s.until);
       try {
         return openCheckpoint(note, [...signing.map((s) => s.verifier), ...free]);

@@ -251,6 +251,20 @@ describe('note key rotation', () => {
     // A rotation whose event fields differ from what its statement signs.
     const altered = { data: { ...rotation.data, treeSize: 9 }, source: 'r3' };
     assert.match(keyChain([verifierOf(k0)], [altered]).problems[0]?.message ?? '', /does not say/);
+    // A rotation of another log signed with the same keys does not re-key this one.
+    const k2 = signerOf(newKey());
+    const otherLog = {
+      data: signRotation({ origin: 'other.example/log', treeSize: 7, previous: k1, next: k2 }),
+      source: 'r4',
+    };
+    const mixed = keyChain([verifierOf(k0)], [rotation, otherLog]);
+    assert.equal(mixed.current, k1.verifierKey);
+    assert.match(
+      mixed.problems[0]?.message ?? '',
+      /^r4: rotates the key of the log other\.example\/log/,
+    );
+    assert.throws(() => mixed.openCheckpoint(note(8, k2)), { code: 'TLOG_UNKNOWN_KEY' });
+    assert.equal(mixed.openCheckpoint(note(8, k1)).size, 8);
   });
 });
 
