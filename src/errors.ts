@@ -318,6 +318,10 @@ export const errorCodes = {
     status: 422,
     title: 'Note key does not sign this tree size: the log key was rotated',
   },
+  TLOG_SIGNER_RUNNING: {
+    status: 409,
+    title: 'A checkpoint signer is running: stop it before rotating the note key',
+  },
   TLOG_ORIGIN_MISMATCH: { status: 422, title: 'Checkpoint names another log' },
   TLOG_PROOF_RANGE: {
     status: 400,

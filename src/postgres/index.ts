@@ -13,6 +13,7 @@ export {
 export { migrate, migrateOnce, type MigrateOptions, type PgMigration } from './migrate.js';
 export {
   standForLeadership,
+  whileNoLeader,
   type Leadership,
   type LeaderWork,
   type LeadershipOptions,

@@ -138,3 +138,29 @@ export function standForLeadership(options: LeadershipOptions): Leadership {
     purpose: options.purpose,
   };
 }
+
+/**
+ * Runs `fn` while holding the leadership lock of `purpose`, so that no leader of
+ * it runs meanwhile (one that starts waits until `fn` has ended); resolves to
+ * `undefined` without running `fn` when a leader holds the lock now.
+ */
+export async function whileNoLeader<T>(
+  options: Pick<LeadershipOptions, 'connectionString' | 'schema' | 'purpose'>,
+  fn: () => Promise<T>,
+): Promise<{ value: T } | undefined> {
+  const client = new pg.Client({
+    connectionString: options.connectionString,
+    application_name: `provenant-hold-${options.purpose}`.slice(0, 63),
+    connectionTimeoutMillis: 5000,
+  });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [
+      lockKey(options.schema, options.purpose),
+    ]);
+    if (rows[0]?.ok !== true) return undefined;
+    return { value: await fn() }; // the lock goes with the session, ended below
+  } finally {
+    await client.end();
+  }
+}

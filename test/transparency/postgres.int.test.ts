@@ -34,6 +34,7 @@ import {
 import { createTransparencyService } from '../../src/transparency/service.js';
 import { eventLeafHash } from '../../src/transparency/treeBuilder.js';
 import { verifyLog } from '../../src/transparency/verifyLog.js';
+import { whileNoMerkleLeader } from '../../src/transparency/postgres/leader.js';
 import { lockKey } from '../../src/postgres/index.js';
 import { UNIT, passRelease, signingOf } from '../support/attestations.js';
 import { requirePostgres, sql, testSchema } from '../support/postgres.js';
@@ -252,6 +253,33 @@ if (url !== undefined)
       await intruder.stop();
       await elect().start();
       await until(caughtUp, 'the rightful leader to catch up');
+    });
+
+    it('a key rotation is refused while a Merkle leader runs, and holds its lock while it runs', async () => {
+      for (const f of followers.splice(0)) await f.stop();
+      const shared = { options: { connectionString: url }, schema };
+      const leader = elect();
+      await leader.start();
+      await append(1, 'before-rotation');
+      await until(() => Promise.resolve(leader.size() > 0), 'a leader');
+      await assert.rejects(
+        whileNoMerkleLeader(shared, () => Promise.resolve('rotated')),
+        { code: 'TLOG_SIGNER_RUNNING' },
+      );
+      await leader.stop();
+      // No leader now: the rotation runs, and a candidate started meanwhile waits for it.
+      const done = await whileNoMerkleLeader(shared, async () => {
+        const candidate = elect();
+        await candidate.start();
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        assert.equal(candidate.size(), 0, 'a candidate led during the rotation');
+        return 'rotated';
+      });
+      assert.equal(done, 'rotated');
+      await until(
+        () => Promise.resolve(followers.at(-1)!.size() > 0),
+        'the candidate to lead after',
+      );
     });
 
     it('after a key rotation, leads with the new key and refuses the old one', async () => {

@@ -13,6 +13,7 @@ import { ProvenantError } from '../../errors.js';
 import { noteKeyProblem } from '../../transparency/follower.js';
 import { loadNoteKey } from '../../transparency/keyFile.js';
 import { signRotation } from '../../transparency/keyRotation.js';
+import { whileNoMerkleLeader } from '../../transparency/postgres/leader.js';
 import { noteSigner } from '../../transparency/note.js';
 import { envHelp, exitCodesHelp } from '../shared.js';
 
@@ -25,8 +26,9 @@ a process still holding the current key refuses to sign. Verifiers holding
 either key follow the rotation (log verify, verify-export).
 
 Run it while the signer is stopped (SQLite: provenant serve / projections run;
-PostgreSQL: every node), then point PROVENANT_LOG_KEY at the new key file and
-start again. --new-key FILE is generated (Ed25519, PKCS#8 PEM, mode 0600) when
+PostgreSQL: every node; there it refuses with TLOG_SIGNER_RUNNING while a Merkle
+leader holds its lock, and holds that lock itself while it rotates), then point
+PROVENANT_LOG_KEY at the new key file and start again. --new-key FILE is generated (Ed25519, PKCS#8 PEM, mode 0600) when
 it does not exist.`;
 
 const help = `
@@ -38,7 +40,7 @@ ${exitCodesHelp([
   [0, 'rotated: the new key signs the checkpoints from now on'],
   [
     2,
-    "usage or configuration error; the configured key is not the log's current key (TLOG_KEY_RETIRED); the new key is the current or an earlier one (TLOG_BAD_KEY)",
+    "usage or configuration error; the configured key is not the log's current key (TLOG_KEY_RETIRED); the new key is the current or an earlier one (TLOG_BAD_KEY); on PostgreSQL, a Merkle leader is running (TLOG_SIGNER_RUNNING)",
   ],
 ])}
 
@@ -61,7 +63,7 @@ export function rotateKeyCommand(): Command {
       const next = noteSigner(origin, created.key);
       const { store } = openEventStore(config);
       const tree = openTreeStore(config);
-      try {
+      const rotate = async (): Promise<void> => {
         const problem = await noteKeyProblem(store, tree, previous.verifierKey);
         if (problem !== undefined)
           throw new ProvenantError(
@@ -103,6 +105,18 @@ export function rotateKeyCommand(): Command {
               `the previous key ${previous.verifierKey} signs nothing more (keep it away from the log's hosts)`,
             ].join('\n'),
           );
+      };
+      try {
+        // On PostgreSQL, holding the Merkle leader's lock: no node signs with the old key meanwhile.
+        if (config.store === 'postgres')
+          await whileNoMerkleLeader(
+            {
+              options: { connectionString: config.postgres.url ?? '' },
+              schema: config.postgres.schema,
+            },
+            rotate,
+          );
+        else await rotate();
       } finally {
         await tree.close();
         await store.close();

@@ -11,7 +11,7 @@
 // waits longer before trying again), so checkpoints are never signed by two
 // different keys at once; the leader checks again before each signature.
 import { ProvenantError } from '../../errors.js';
-import { standForLeadership, type Leadership } from '../../postgres/index.js';
+import { standForLeadership, whileNoLeader, type Leadership } from '../../postgres/index.js';
 import {
   createTransparencyFollower,
   noteKeyProblem,
@@ -28,6 +28,31 @@ export interface ElectedFollowerOptions extends FollowerOptions {
 
 /** The lock the Merkle log's leader holds (within the schema). */
 export const MERKLE_LEADER_PURPOSE = 'merkle-log';
+
+/**
+ * Runs `fn` while no Merkle leader can sign (`provenant log rotate-key`): holds
+ * the leader's lock meanwhile, and refuses with TLOG_SIGNER_RUNNING when a
+ * leader holds it now.
+ */
+export async function whileNoMerkleLeader<T>(
+  shared: Pick<PostgresTreeStore, 'options' | 'schema'>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const held = await whileNoLeader(
+    {
+      connectionString: shared.options.connectionString,
+      schema: shared.schema,
+      purpose: MERKLE_LEADER_PURPOSE,
+    },
+    fn,
+  );
+  if (held === undefined)
+    throw new ProvenantError(
+      'TLOG_SIGNER_RUNNING',
+      'A Merkle log leader is running (it holds the merkle-log lock): stop every node and worker that signs checkpoints first',
+    );
+  return held.value;
+}
 
 export function electMerkleFollower(options: ElectedFollowerOptions): TransparencyFollower {
   let leadership: Leadership | undefined;
