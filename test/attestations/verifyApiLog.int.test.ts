@@ -20,7 +20,7 @@ import {
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { buildApp } from '../../src/http/app.js';
 import { anonymousAuth } from '../../src/security/index.js';
-import { signCheckpoint } from '../../src/transparency/follower.js';
+import { signCheckpointNow } from '../support/exportLog.js';
 import { checkpointText, noteSigner, signNote } from '../../src/transparency/note.js';
 import { createTransparencyService } from '../../src/transparency/service.js';
 import { getSQLiteTreeStore } from '../../src/transparency/sqlite/treeStore.js';
@@ -66,11 +66,8 @@ describe('POST /v1/verify and the server’s own Merkle log', () => {
       verifierKey: signer.verifierKey,
     });
     const builder = await TreeBuilder.open(tree);
-    const checkpointNow = async (): Promise<void> => {
-      await builder.catchUp(f.store);
-      await signCheckpoint(builder, { eventStore: f.store, tree, signer, origin: ORIGIN });
-      await builder.catchUp(f.store); // the CheckpointSigned event is a leaf too
-    };
+    const checkpointNow = (): Promise<void> =>
+      signCheckpointNow(builder, { eventStore: f.store, tree, signer, origin: ORIGIN });
     const attestations = createAttestationService({ eventStore: f.store, signing, transparency });
 
     // A VSA issued under a checkpoint; the log grows and is signed again after it.

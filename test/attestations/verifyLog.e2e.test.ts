@@ -23,7 +23,7 @@ import {
 } from '../../src/application/export/format.js';
 import { buildApp } from '../../src/http/app.js';
 import { anonymousAuth } from '../../src/security/index.js';
-import { signCheckpoint } from '../../src/transparency/follower.js';
+import { signCheckpointNow } from '../support/exportLog.js';
 import { checkpointText, noteSigner, signNote } from '../../src/transparency/note.js';
 import { createTransparencyService } from '../../src/transparency/service.js';
 import { getSQLiteTreeStore } from '../../src/transparency/sqlite/treeStore.js';
@@ -69,11 +69,8 @@ describe('provenant verify and the Merkle log', () => {
     verifierKey: signer.verifierKey,
   });
   let builder: TreeBuilder;
-  const checkpointNow = async (): Promise<void> => {
-    await builder.catchUp(f.store);
-    await signCheckpoint(builder, { eventStore: f.store, tree, signer, origin: ORIGIN });
-    await builder.catchUp(f.store); // the CheckpointSigned event is a leaf too
-  };
+  const checkpointNow = (): Promise<void> =>
+    signCheckpointNow(builder, { eventStore: f.store, tree, signer, origin: ORIGIN });
 
   before(async () => {
     f = await fixture();

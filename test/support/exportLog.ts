@@ -22,7 +22,8 @@ import {
   signNote,
   type NoteSigner,
 } from '../../src/transparency/note.js';
-import type { SignedCheckpoint } from '../../src/transparency/port.js';
+import type { EventStore } from '../../src/eventStore/types.js';
+import type { SignedCheckpoint, TreeStore } from '../../src/transparency/port.js';
 import {
   createTransparencyService,
   type TransparencyService,
@@ -48,6 +49,19 @@ export interface ExportLogScenario {
   close(): Promise<void>;
 }
 
+/**
+ * Brings the tree up to the log, signs a checkpoint, and takes its own
+ * CheckpointSigned event into the tree too: what the follower does, at once.
+ */
+export async function signCheckpointNow(
+  builder: TreeBuilder,
+  log: { eventStore: EventStore; tree: TreeStore; signer: NoteSigner; origin: string },
+): Promise<void> {
+  await builder.catchUp(log.eventStore);
+  await signCheckpoint(builder, log);
+  await builder.catchUp(log.eventStore); // the CheckpointSigned event is a leaf too
+}
+
 export async function exportLogScenario(): Promise<ExportLogScenario> {
   const f = await fixture();
   const tree = getSQLiteTreeStore({ path: ':memory:' });
@@ -59,11 +73,8 @@ export async function exportLogScenario(): Promise<ExportLogScenario> {
     verifierKey: signer.verifierKey,
   });
   const builder = await TreeBuilder.open(tree);
-  const checkpointNow = async (): Promise<void> => {
-    await builder.catchUp(f.store);
-    await signCheckpoint(builder, { eventStore: f.store, tree, signer, origin: ORIGIN });
-    await builder.catchUp(f.store); // the CheckpointSigned event is a leaf too
-  };
+  const checkpointNow = (): Promise<void> =>
+    signCheckpointNow(builder, { eventStore: f.store, tree, signer, origin: ORIGIN });
   /** Issues the unit's VSA with the checkpoint `recorded` makes of the latest one. */
   const issue = async (
     unit: string,
