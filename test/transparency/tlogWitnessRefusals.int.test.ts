@@ -12,6 +12,21 @@ import { noteSigner, splitNote } from '../../src/transparency/note.js';
 import { startTestWitness } from '../support/tlogWitness.js';
 import { ORIGIN, WITNESS, until, witnessedLog as setup } from '../support/witnessedLog.js';
 
+/**
+ * A witness that has cosigned an honest log of three events (that log closed
+ * since), the log's signer, and what the witness held then.
+ */
+async function cosignedHonestLog() {
+  const signer = noteSigner(ORIGIN, generateKeyPairSync('ed25519').privateKey);
+  const w = await startTestWitness({ name: WITNESS, origin: ORIGIN, logKey: signer.verifierKey });
+  const honest = setup(w, signer);
+  await honest.follower.start();
+  await honest.append(3);
+  await until(async () => (await honest.cosigned()).length >= 1, 'a cosigned checkpoint');
+  await honest.close();
+  return { signer, w, held: { ...w.state } };
+}
+
 describe('tlog-witness client, refused', () => {
   it('a bad cosignature is logged and counted as failed, and never recorded', async () => {
     const signer = noteSigner(ORIGIN, generateKeyPairSync('ed25519').privateKey);
@@ -63,17 +78,9 @@ describe('tlog-witness client, refused', () => {
   });
 
   it('a log that rewrites history is refused with 422, and the failure is visible', async () => {
-    const signer = noteSigner(ORIGIN, generateKeyPairSync('ed25519').privateKey);
-    const w = await startTestWitness({ name: WITNESS, origin: ORIGIN, logKey: signer.verifierKey });
-    const honest = setup(w, signer);
+    const { signer, w, held } = await cosignedHonestLog();
     const rewritten = setup(w, signer);
     try {
-      await honest.follower.start();
-      await honest.append(3);
-      await until(async () => (await honest.cosigned()).length >= 1, 'a cosigned checkpoint');
-      await honest.close();
-      const held = { ...w.state };
-
       // The same origin and key, another history (as if the log were rewritten and re-signed).
       await rewritten.follower.start();
       await rewritten.append(held.size + 3, 'forged');
@@ -89,17 +96,9 @@ describe('tlog-witness client, refused', () => {
   });
 
   it('another root at the size the witness holds is a split view (409 at that size), not retried', async () => {
-    const signer = noteSigner(ORIGIN, generateKeyPairSync('ed25519').privateKey);
-    const w = await startTestWitness({ name: WITNESS, origin: ORIGIN, logKey: signer.verifierKey });
-    const honest = setup(w, signer);
+    const { signer, w, held } = await cosignedHonestLog();
     const forked = setup(w, signer);
     try {
-      await honest.follower.start();
-      await honest.append(3);
-      await until(async () => (await honest.cosigned()).length >= 1, 'a cosigned checkpoint');
-      await honest.close();
-      const held = { ...w.state };
-
       await forked.follower.start();
       await forked.append(held.size, 'fork'); // the same size, other events
       await until(() => (forked.follower.witness()?.failed ?? 0) >= 1, 'a counted failure');
