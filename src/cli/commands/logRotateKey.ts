@@ -26,13 +26,14 @@ stay signed by the current key; later ones are signed by the new key only, and
 a process still holding the current key refuses to sign. Verifiers holding
 either key follow the rotation (log verify, verify-export).
 
-Run it while the signer is stopped (SQLite: provenant serve / projections run on
-the store; PostgreSQL: every node and worker): it refuses with TLOG_SIGNER_RUNNING
-while a signer holds the Merkle log's lock (on SQLite the file
-<PROVENANT_MERKLE_PATH>.signer.lock, on PostgreSQL the leader's advisory lock),
-and holds that lock itself while it rotates, so that no signer starts meanwhile.
-Then point PROVENANT_LOG_KEY at the new key file and start again. --new-key FILE
-is generated (Ed25519, PKCS#8 PEM, mode 0600) when it does not exist.`;
+Run it while the signer is stopped (SQLite: provenant serve / projections run
+on the store; PostgreSQL: every node and worker): it refuses with
+TLOG_SIGNER_RUNNING while a signer holds the Merkle log's lock (on SQLite the
+file <PROVENANT_MERKLE_PATH>.signer.lock, on PostgreSQL the leader's advisory
+lock), and holds that lock itself while it rotates, so that no signer starts
+meanwhile. Then point PROVENANT_LOG_KEY at the new key file and start again.
+--new-key FILE is generated (Ed25519, PKCS#8 PEM, mode 0600) when it does not
+exist.`;
 
 const help = `
 Examples:
