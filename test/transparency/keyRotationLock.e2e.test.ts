@@ -2,9 +2,11 @@
 // CLI in real processes (src/transparency/sqlite/signerLock.ts): refused with
 // TLOG_SIGNER_RUNNING while a `serve` signs, and while a `projections run` that
 // stood by took over after the server was SIGKILLed; a second signer on the
-// store stands by with a log line; the rotation goes through once the signers
-// were SIGKILLed (a dead holder leaves no lock) or stopped, and a server with
-// the new key signs on.
+// store (`projections run`, or a second `serve`, which answers requests) stands
+// by with a log line and takes over when the first dies or stops; the rotation
+// goes through once the signers were SIGKILLed (a dead holder leaves no lock)
+// or stopped; a server with the rotated-away key signs nothing, one with the
+// new key signs.
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
@@ -86,7 +88,8 @@ describe('provenant log rotate-key on SQLite, with signers running', () => {
     PROVENANT_CHECKPOINT_EVERY: '1',
     ...extra,
   });
-  const serve = (key: number) => start(['serve', '--dev-anonymous'], env(key));
+  const serve = (key: number, extra: NodeJS.ProcessEnv = {}) =>
+    start(['serve', '--dev-anonymous'], env(key, extra));
   // Its own read models: the SQLite read models elect no leader, the Merkle log does.
   const worker = (key: number) =>
     start(
@@ -159,15 +162,28 @@ describe('provenant log rotate-key on SQLite, with signers running', () => {
     assert.ok(rotated.treeSize >= 3, res.stdout);
   });
 
-  it('goes through after the signer stopped; the new key signs on', async () => {
+  it('a second serve serves without signing and takes over; the rotation goes through after both stopped; the new key signs on', async () => {
     // PROVENANT_LOG_KEY now names the key of the rotation above.
     const server = serve(1);
     running.push(server);
     await server.waitFor(signing);
-    const refused = await rotate(1, 2);
+    const second = serve(1, { PROVENANT_READ_MODELS_PATH: join(dir, 'second-read-models.db') });
+    running.push(second);
+    await second.waitFor(/provenant is serving/);
+    await second.waitFor(standingBy);
+    const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(second.output())?.[1];
+    assert.equal((await fetch(`${url}/healthz`)).status, 200, 'the second server serves');
+    assert.doesNotMatch(second.output(), signing);
+    let refused = await rotate(1, 2);
     assert.equal(refused.status, 2, refused.stdout + refused.stderr);
     assert.match(refused.stderr, /TLOG_SIGNER_RUNNING/);
+    // The first stops cleanly: the second signs from then on, and the rotation is still refused.
     assert.equal(await server.kill('SIGTERM'), 0);
+    await second.waitFor(signing);
+    refused = await rotate(1, 2);
+    assert.equal(refused.status, 2, refused.stdout + refused.stderr);
+    assert.match(refused.stderr, /TLOG_SIGNER_RUNNING/);
+    assert.equal(await second.kill('SIGTERM'), 0);
 
     const res = await rotate(1, 2);
     assert.equal(res.status, 0, res.stdout + res.stderr);
