@@ -46,6 +46,7 @@ import {
   type PostgresTreeStore,
 } from './transparency/postgres/index.js';
 import { createTransparencyService, type TransparencyService } from './transparency/service.js';
+import { lockedMerkleFollower } from './transparency/sqlite/signerLock.js';
 import { getSQLiteTreeStore } from './transparency/sqlite/treeStore.js';
 
 /** Opens the configured event store and says where it points (no secrets). */
@@ -298,7 +299,8 @@ export const treeStoreExists = (config: Config): boolean =>
 /**
  * The follower that keeps the Merkle log current and signs checkpoints (run
  * beside the projections). On PostgreSQL, where several nodes and workers run
- * it, one elected leader does (transparency/postgres/leader.ts).
+ * it, one elected leader does (transparency/postgres/leader.ts); on a SQLite
+ * tree store, the one process holding its signer lock (transparency/sqlite/signerLock.ts).
  */
 export const createMerkleFollower = (
   config: Config,
@@ -326,7 +328,9 @@ export const createMerkleFollower = (
     ...(log === undefined ? {} : { log }),
   };
   const pg = opened.tree as Partial<PostgresTreeStore>;
-  return typeof pg.pinnedTo === 'function'
-    ? electMerkleFollower({ ...options, tree: opened.tree as PostgresTreeStore })
-    : createTransparencyFollower(options);
+  if (typeof pg.pinnedTo === 'function')
+    return electMerkleFollower({ ...options, tree: opened.tree as PostgresTreeStore });
+  return config.transparency.path === ':memory:'
+    ? createTransparencyFollower(options) // no other process can open it
+    : lockedMerkleFollower({ ...options, treePath: config.transparency.path });
 };

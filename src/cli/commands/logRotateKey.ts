@@ -15,6 +15,7 @@ import { loadNoteKey } from '../../transparency/keyFile.js';
 import { signRotation } from '../../transparency/keyRotation.js';
 import { whileNoMerkleLeader } from '../../transparency/postgres/leader.js';
 import { noteSigner } from '../../transparency/note.js';
+import { whileNoSQLiteSigner } from '../../transparency/sqlite/signerLock.js';
 import { envHelp, exitCodesHelp } from '../shared.js';
 
 const description = `Replaces the Merkle log's note key. Signs a rotation statement (the origin,
@@ -25,11 +26,14 @@ stay signed by the current key; later ones are signed by the new key only, and
 a process still holding the current key refuses to sign. Verifiers holding
 either key follow the rotation (log verify, verify-export).
 
-Run it while the signer is stopped (SQLite: provenant serve / projections run;
-PostgreSQL: every node; there it refuses with TLOG_SIGNER_RUNNING while a Merkle
-leader holds its lock, and holds that lock itself while it rotates), then point
-PROVENANT_LOG_KEY at the new key file and start again. --new-key FILE is generated (Ed25519, PKCS#8 PEM, mode 0600) when
-it does not exist.`;
+Run it while the signer is stopped (SQLite: provenant serve / projections run
+on the store; PostgreSQL: every node and worker): it refuses with
+TLOG_SIGNER_RUNNING while a signer holds the Merkle log's lock (on SQLite the
+file <PROVENANT_MERKLE_PATH>.signer.lock, on PostgreSQL the leader's advisory
+lock), and holds that lock itself while it rotates, so that no signer starts
+meanwhile. Then point PROVENANT_LOG_KEY at the new key file and start again.
+--new-key FILE is generated (Ed25519, PKCS#8 PEM, mode 0600) when it does not
+exist.`;
 
 const help = `
 Examples:
@@ -40,7 +44,7 @@ ${exitCodesHelp([
   [0, 'rotated: the new key signs the checkpoints from now on'],
   [
     2,
-    "usage or configuration error; the configured key is not the log's current key (TLOG_KEY_RETIRED); the new key is the current or an earlier one (TLOG_BAD_KEY); on PostgreSQL, a Merkle leader is running (TLOG_SIGNER_RUNNING)",
+    "usage or configuration error; the configured key is not the log's current key (TLOG_KEY_RETIRED); the new key is the current or an earlier one (TLOG_BAD_KEY); a signer is running on the store (TLOG_SIGNER_RUNNING)",
   ],
 ])}
 
@@ -107,7 +111,8 @@ export function rotateKeyCommand(): Command {
           );
       };
       try {
-        // On PostgreSQL, holding the Merkle leader's lock: no node signs with the old key meanwhile.
+        // Holding the signer's lock (the Merkle leader's on PostgreSQL, the SQLite
+        // tree store's signer lock otherwise): no process signs with the old key meanwhile.
         if (config.store === 'postgres')
           await whileNoMerkleLeader(
             {
@@ -116,7 +121,7 @@ export function rotateKeyCommand(): Command {
             },
             rotate,
           );
-        else await rotate();
+        else await whileNoSQLiteSigner(config.transparency.path, rotate);
       } finally {
         await tree.close();
         await store.close();
