@@ -4,7 +4,9 @@
 // 400 lines on purpose: every variable is parsed here and nowhere else, so that
 // the README table, the parsers and their errors cannot drift apart (a test
 // checks that the README documents every variable of the table). It grew past
-// 400 with the witness protocol and keys and the worker's metrics listener.
+// 400 with the witness protocol and keys and the worker's metrics listener; the
+// witness variables are read here but parsed into witnesses by
+// transparency/witness/config.ts (several witnesses, each with its keys).
 import { isIP } from 'node:net';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { DEFAULT_BUILDER_ID, DEFAULT_VERIFIER_ID } from './application/attestations/types.js';
