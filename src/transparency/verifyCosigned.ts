@@ -11,8 +11,8 @@
 // - With a quorum (`--witness-quorum N`), the checkpoints checked must each be
 //   cosigned by at least N of the given witnesses (distinct key names): each
 //   --checkpoint copy by the lines it carries; without copies, the log's latest
-//   checkpoint by the `CheckpointCosigned` events recorded for its size and root.
-//   Falling short is a `witness-quorum` problem (`log verify` exits 3 on it).
+//   checkpoint by the `CheckpointCosigned` events recorded for its size and root
+//   (a log without a checkpoint falls short). Falling short is a `witness-quorum` problem (`log verify` exits 3 on it).
 import type { CheckpointCosignedData } from '../domain/events.js';
 import type { EventStore } from '../eventStore/types.js';
 import { isProvenantError } from '../errors.js';
@@ -127,9 +127,15 @@ export async function checkCosignatures(options: {
     if (last === undefined || page.length < PAGE) break;
     from = last.position;
   }
-  if (witnesses.length === 0 && latest !== undefined)
+  if (witnesses.length === 0)
     result.problems.push(
-      ...shortOfQuorum(`the latest checkpoint (size ${latest.size})`, latestBy, quorum),
+      ...shortOfQuorum(
+        latest === undefined
+          ? 'the log, which has no checkpoint yet,'
+          : `the latest checkpoint (size ${latest.size})`,
+        latestBy,
+        quorum,
+      ),
     );
   return result;
 }

@@ -8,14 +8,18 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
-import type { CheckpointCosignedData } from '../../src/domain/events.js';
+import {
+  CHECKPOINT_STREAM,
+  checkpointCosigned,
+  type CheckpointCosignedData,
+} from '../../src/domain/events.js';
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { createTransparencyFollower } from '../../src/transparency/follower.js';
 import { noteSigner, parseVerifierKey, type NoteSigner } from '../../src/transparency/note.js';
 import { getSQLiteTreeStore } from '../../src/transparency/sqlite/treeStore.js';
 import { verifyLog } from '../../src/transparency/verifyLog.js';
 import { parseCosignerKey } from '../../src/transparency/witness/cosignature.js';
-import type { WitnessTarget } from '../../src/transparency/witness/index.js';
+import { lastCosigned, type WitnessTarget } from '../../src/transparency/witness/index.js';
 import { startTestWitness, type TestWitness } from '../support/tlogWitness.js';
 import { ORIGIN, until } from '../support/witnessedLog.js';
 
@@ -234,6 +238,61 @@ describe('several tlog-witnesses', () => {
       await store.close();
       await a.close();
       await b.close();
+    }
+  });
+
+  it('recovers a witness size past pages of other checkpoint events, by origin and key', async () => {
+    const store = getSQLiteEventStore({ path: ':memory:' });
+    try {
+      assert.equal(await lastCosigned(store, ORIGIN, ['k1']), 0); // no $checkpoints yet
+      const cosigned = (treeSize: number, witnessKey: string, origin = ORIGIN) =>
+        checkpointCosigned({
+          origin,
+          treeSize,
+          rootHash: '',
+          witness: witnessKey,
+          keyId: '',
+          witnessKey,
+          timestamp: 0,
+          signature: '',
+          cosignature: '',
+        });
+      await store.append(CHECKPOINT_STREAM, [cosigned(5, 'k1'), cosigned(6, 'k2')]);
+      // 450 events by others after them: three pages of 200 read backwards.
+      for (let i = 0; i < 3; i++)
+        await store.append(
+          CHECKPOINT_STREAM,
+          Array.from({ length: 150 }, (_, j) =>
+            j % 2 === 0 ? cosigned(100 + j, 'k2') : cosigned(100 + j, 'k1', 'other.test/log'),
+          ),
+        );
+      assert.equal(await lastCosigned(store, ORIGIN, ['k1']), 5);
+      assert.equal(await lastCosigned(store, ORIGIN, ['k0', 'k1']), 5);
+      assert.equal(await lastCosigned(store, ORIGIN, ['k2']), 248);
+      assert.equal(await lastCosigned(store, ORIGIN, ['k3']), 0);
+      assert.equal(await lastCosigned(store, 'other.test/log', ['k1']), 249);
+      // An auditor's quorum over a log without a checkpoint falls short.
+      const signer = noteSigner(ORIGIN, generateKeyPairSync('ed25519').privateKey);
+      const [a, b] = await startWitnesses(signer);
+      await Promise.all([a.close(), b.close()]);
+      const empty = getSQLiteEventStore({ path: ':memory:' });
+      const report = await verifyLog({
+        eventStore: empty,
+        verifiers: [parseVerifierKey(signer.verifierKey)],
+        witnessKeys: [parseCosignerKey(a.vkey)],
+        witnessQuorum: 1,
+      });
+      await empty.close();
+      assert.deepEqual(
+        report.problems.map((p) => p.kind),
+        ['witness-quorum'],
+      );
+      assert.match(
+        report.problems[0]?.message ?? '',
+        /the log, which has no checkpoint yet, is cosigned by 0/,
+      );
+    } finally {
+      await store.close();
     }
   });
 });
