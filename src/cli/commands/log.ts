@@ -34,9 +34,9 @@ Examples:
   provenant log verify
   provenant log verify --checkpoint /mnt/witness/checkpoint.txt
   provenant log verify --checkpoint https://witness.example/provenant/latest --json
-  provenant log verify --checkpoint https://provenant.example/v1/log/checkpoint \
+  provenant log verify --checkpoint https://provenant.example/v1/log/checkpoint \\
     --witness-key 'witness.example/w1+1a2b3c4d+BB...'
-  provenant log verify --witness-key 'w1.example/w1+1a2b3c4d+BB...' \
+  provenant log verify --witness-key 'w1.example/w1+1a2b3c4d+BB...' \\
     --witness-key 'w2.example+9f8e7d6c+BC...' --witness-quorum 2
   provenant log verify --stream unit-openssl/3.2.1/2.el9/x86_64/rpm
 
