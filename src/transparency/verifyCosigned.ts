@@ -12,7 +12,8 @@
 //   cosigned by at least N of the given witnesses (distinct key names): each
 //   --checkpoint copy by the lines it carries; without copies, the log's latest
 //   checkpoint by the `CheckpointCosigned` events recorded for its size and root
-//   (a log without a checkpoint falls short). Falling short is a `witness-quorum` problem (`log verify` exits 3 on it).
+//   (a log without a checkpoint falls short). Falling short is a
+//   `witness-quorum` problem (`log verify` exits 3 on it).
 import type { CheckpointCosignedData } from '../domain/events.js';
 import type { EventStore } from '../eventStore/types.js';
 import { isProvenantError } from '../errors.js';

@@ -54,8 +54,9 @@ export async function lastCosigned(
     for (const event of events) {
       if (event.type !== EventTypes.CheckpointCosigned) continue;
       const data = event.data as Partial<CheckpointCosignedData>;
-      if (data.origin === origin && keys.includes(String(data.witnessKey)))
-        return Number(data.treeSize);
+      const size = Number(data.treeSize);
+      const ours = data.origin === origin && keys.includes(String(data.witnessKey));
+      if (ours && Number.isSafeInteger(size) && size >= 0) return size;
     }
     const last = events.at(-1);
     if (last === undefined || events.length < RECOVERY_PAGE || last.revision === 0) return 0;
