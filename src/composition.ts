@@ -318,13 +318,7 @@ export const createMerkleFollower = (
     ...(config.transparency.witnessFile === undefined
       ? {}
       : { witnessFile: config.transparency.witnessFile }),
-    ...(config.transparency.witnessUrl === undefined
-      ? {}
-      : {
-          witnessUrl: config.transparency.witnessUrl,
-          witnessProtocol: config.transparency.witnessProtocol,
-          witnessKeys: config.transparency.witnessKeys,
-        }),
+    witnesses: config.transparency.witnesses,
     ...(log === undefined ? {} : { log }),
   };
   const pg = opened.tree as Partial<PostgresTreeStore>;

@@ -4,14 +4,16 @@
 // 400 lines on purpose: every variable is parsed here and nowhere else, so that
 // the README table, the parsers and their errors cannot drift apart (a test
 // checks that the README documents every variable of the table). It grew past
-// 400 with the witness protocol and keys and the worker's metrics listener.
+// 400 with the witness protocol and keys and the worker's metrics listener; the
+// witness variables are read here but parsed into witnesses by
+// transparency/witness/config.ts (several witnesses, each with its keys).
 import { isIP } from 'node:net';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { DEFAULT_BUILDER_ID, DEFAULT_VERIFIER_ID } from './application/attestations/types.js';
 import { ProvenantError } from './errors.js';
 import { DEFAULT_ABUSE_LIMITS, type AbuseLimits } from './security/abuseLimits.js';
 import type { ConfigVariable } from './configVariables.js';
-import { parseCosignerKey } from './transparency/witness/cosignature.js';
+import { witnessTargets, type WitnessTarget } from './transparency/witness/config.js';
 
 export { configVariables, type ConfigVariable } from './configVariables.js';
 
@@ -39,11 +41,8 @@ export interface Config {
     every: number;
     intervalMs: number;
     witnessFile: string | undefined;
-    witnessUrl: string | undefined;
-    /** How checkpoints reach the witness URL: a plain POST, or C2SP tlog-witness. */
-    witnessProtocol: 'post' | 'tlog-witness';
-    /** tlog-witness: the witness's cosignature/v1 verifier keys (vkeys). */
-    witnessKeys: string[];
+    /** The witnesses checkpoints are handed to (transparency/witness/config.ts). */
+    witnesses: WitnessTarget[];
   };
   eventstore: {
     connectionString: string | undefined;
@@ -318,28 +317,6 @@ function transparencyConfig(env: Env, dataDir: string, logPath: string): Config[
       `must be one word without spaces or '+', got '${origin}'`,
     );
   const witness = optional(env, 'PROVENANT_CHECKPOINT_WITNESS_FILE');
-  const witnessUrl = httpUrl(env, 'PROVENANT_CHECKPOINT_WITNESS_URL');
-  const witnessProtocol = oneOf(
-    env,
-    'PROVENANT_CHECKPOINT_WITNESS_PROTOCOL',
-    ['post', 'tlog-witness'] as const,
-    'post',
-  );
-  const witnessKeys = (optional(env, 'PROVENANT_CHECKPOINT_WITNESS_KEY') ?? '')
-    .split(/[\s,]+/u)
-    .filter((k) => k !== '');
-  for (const key of witnessKeys) {
-    try {
-      parseCosignerKey(key);
-    } catch (error) {
-      throw invalid('PROVENANT_CHECKPOINT_WITNESS_KEY', (error as Error).message);
-    }
-  }
-  if (witnessProtocol === 'tlog-witness' && witnessUrl !== undefined && witnessKeys.length === 0)
-    throw invalid(
-      'PROVENANT_CHECKPOINT_WITNESS_KEY',
-      'is required with PROVENANT_CHECKPOINT_WITNESS_PROTOCOL=tlog-witness (the witness cosignature key, a C2SP vkey)',
-    );
   return {
     path:
       path === undefined
@@ -353,9 +330,17 @@ function transparencyConfig(env: Env, dataDir: string, logPath: string): Config[
     every: integer(env, 'PROVENANT_CHECKPOINT_EVERY', 1000, 1, 100_000_000),
     intervalMs: integer(env, 'PROVENANT_CHECKPOINT_SECONDS', 60, 1, 86_400) * 1000,
     witnessFile: witness === undefined ? undefined : resolve(dataDir, witness),
-    witnessUrl,
-    witnessProtocol,
-    witnessKeys,
+    witnesses: witnessTargets({
+      url: httpUrl(env, 'PROVENANT_CHECKPOINT_WITNESS_URL'),
+      protocol: oneOf(
+        env,
+        'PROVENANT_CHECKPOINT_WITNESS_PROTOCOL',
+        ['post', 'tlog-witness'] as const,
+        'post',
+      ),
+      keys: optional(env, 'PROVENANT_CHECKPOINT_WITNESS_KEY'),
+      list: optional(env, 'PROVENANT_CHECKPOINT_WITNESSES'),
+    }),
   };
 }
 

@@ -97,6 +97,11 @@ export const configVariables = [
     "The witness's cosignature/v1 verifier key(s) (C2SP vkey `<name>+<key ID>+<base64(0x04 ‖ key)>`, several separated by commas or spaces); required with `tlog-witness`. Cosignatures by other keys are ignored.",
   ],
   [
+    'PROVENANT_CHECKPOINT_WITNESSES',
+    '(none)',
+    "More C2SP tlog-witnesses, besides the one of `PROVENANT_CHECKPOINT_WITNESS_URL`: one per line or `;`-separated entry, each its submission prefix then its cosignature/v1 vkey(s), separated by spaces (`https://w1.example/tlog w1.example/w1+1a2b3c4d+BB...; https://w2.example w2.example+...`). Each witness is delivered to on its own (a slow or down witness delays neither the others nor signing), with the same timeout and retries; its last cosigned size is recovered from the log's `CheckpointCosigned` events at start. A URL or a key is given once.",
+  ],
+  [
     'EVENTSTORE_CONNECTION_STRING',
     '(none)',
     'KurrentDB/EventStoreDB connection string (`esdb://`, `kurrentdb://`, `+discover` forms); required when `PROVENANT_STORE=eventstore`.',

@@ -331,6 +331,14 @@ export const errorCodes = {
   TLOG_NO_CHECKPOINT: { status: 404, title: 'No checkpoint has been signed yet' },
   TLOG_NOT_AVAILABLE: { status: 503, title: 'The transparency log is not available here' },
   TLOG_INCONSISTENT: { status: 422, title: 'The log does not extend the checkpoint' },
+  TLOG_WITNESS_QUORUM: {
+    status: 422,
+    title: 'Fewer of the given witnesses than the quorum cosigned the checkpoint',
+  },
+  TLOG_BAD_QUORUM: {
+    status: 400,
+    title: 'Witness quorum is not a whole number from 1 to the number of witnesses given',
+  },
 
   // Configuration and command line (src/cli, src/config.ts)
   CONFIG_INVALID: { status: 500, title: 'Invalid configuration' },

@@ -66,7 +66,7 @@ export function registerRunnerMetrics(registry: Registry, sources: RunnerMetricS
 
   new Counter({
     name: 'provenant_checkpoint_witness_posts_total',
-    help: 'Checkpoints handed to the witness URL by outcome (posted: accepted, with tlog-witness cosigned, verified and recorded; failed; superseded by a newer one)',
+    help: 'Checkpoints handed to the witnesses by outcome, summed over them (posted: accepted, with tlog-witness cosigned, verified and recorded; failed; superseded by a newer one)',
     labelNames: ['outcome'],
     registers: [registry],
     collect() {

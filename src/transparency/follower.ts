@@ -4,8 +4,8 @@
 // `intervalMs` signs a checkpoint: saved in the tree store, written to the
 // witness file when one is configured (a copy outside the store, so that a
 // truncated or rewritten log cannot hide behind its own checkpoints) and
-// handed to the witness URL when one is configured (in the background: a plain
-// POST, or a tlog-witness whose cosignatures are recorded; witness/), and
+// handed to each configured witness (in the background, each on its own: a
+// plain POST, or a tlog-witness whose cosignatures are recorded; witness/), and
 // appended to the log as `CheckpointSigned.v1`.
 import { rename, writeFile } from 'node:fs/promises';
 import {
@@ -29,10 +29,11 @@ import {
 import type { SignedCheckpoint, TreeStore } from './port.js';
 import { TreeBuilder } from './treeBuilder.js';
 import {
-  createCheckpointWitness,
+  createCheckpointWitnesses,
   type WitnessPoster,
   type WitnessProtocol,
   type WitnessStats,
+  type WitnessTarget,
 } from './witness/index.js';
 
 export interface CheckpointerOptions {
@@ -98,6 +99,8 @@ export interface FollowerOptions extends Omit<CheckpointerOptions, 'witness'> {
   witnessProtocol?: WitnessProtocol;
   /** tlog-witness: the witness's cosignature/v1 verifier keys. */
   witnessKeys?: readonly string[];
+  /** More witnesses (after the one of `witnessUrl`), each delivered to on its own. */
+  witnesses?: readonly WitnessTarget[];
   /** Per post attempt (default 5 s). */
   witnessTimeoutMs?: number;
   /** Wait before the first retry, doubled for each next one (default 500 ms). */
@@ -172,22 +175,32 @@ export interface TransparencyFollower {
   stop(): Promise<void>;
   /** The tree as this follower holds it now. */
   size(): number;
-  /** The witness URL's counts, when one is configured. */
+  /** The witnesses' counts (summed over them), when one is configured. */
   witness(): WitnessStats | undefined;
   /** Under leader election (PostgreSQL): the lock it stands for and whether it holds it now. */
   locks?(): { lock: string; held: boolean }[];
 }
 
 export function createTransparencyFollower(followerOptions: FollowerOptions): TransparencyFollower {
-  const { witnessUrl, witnessProtocol, witnessKeys, witnessTimeoutMs, witnessBackoffMs, ...rest } =
-    followerOptions;
+  const {
+    witnessUrl,
+    witnessProtocol,
+    witnessKeys,
+    witnesses,
+    witnessTimeoutMs,
+    witnessBackoffMs,
+    ...rest
+  } = followerOptions;
+  const targets: WitnessTarget[] = [
+    ...(witnessUrl === undefined
+      ? []
+      : [{ url: witnessUrl, protocol: witnessProtocol ?? 'post', keys: [...(witnessKeys ?? [])] }]),
+    ...(witnesses ?? []),
+  ];
   const witness =
-    witnessUrl === undefined
+    targets.length === 0
       ? undefined
-      : createCheckpointWitness({
-          url: witnessUrl,
-          protocol: witnessProtocol ?? 'post',
-          keys: witnessKeys ?? [],
+      : createCheckpointWitnesses(targets, {
           eventStore: rest.eventStore,
           tree: rest.tree,
           ...(witnessTimeoutMs === undefined ? {} : { timeoutMs: witnessTimeoutMs }),

@@ -11,7 +11,7 @@
 //   checkpoints of one size with different roots (a split view);
 // - note key rotations (keyRotation.ts): each checkpoint is checked with the key
 //   that signs its size, followed from the trusted keys through the rotations;
-// - with witness keys, witness cosignatures (verifyCosigned.ts).
+// - with witness keys, witness cosignatures and their quorum (verifyCosigned.ts).
 import type { CheckpointSignedData } from '../domain/events.js';
 import { canonicalize } from '../encoding/canonicalJson.js';
 import { ZERO_DIGEST, contentDigestOfCanonical, eventDigest } from '../eventStore/integrity.js';
@@ -45,6 +45,7 @@ export type LogProblemKind =
   | 'checkpoint-beyond-log'
   | 'split-view'
   | 'cosignature-invalid'
+  | 'witness-quorum'
   | 'key-rotation-invalid';
 
 export interface LogProblem {
@@ -83,14 +84,14 @@ export interface VerifyLogOptions {
   witnesses?: readonly { source: string; note: string }[];
   /** Witness cosignature keys: witness copies must be cosigned, cosignatures in the log verify. */
   witnessKeys?: readonly CosignerKey[];
+  /** With witness keys: how many witnesses must cosign the checkpoints checked (verifyCosigned.ts). */
+  witnessQuorum?: number | undefined;
   onProgress?: (events: number, headPosition: bigint) => void;
   /** Stop collecting after this many problems (default 100). */
   maxProblems?: number;
 }
 
-interface KnownCheckpoint extends Checkpoint {
-  source: string;
-}
+type KnownCheckpoint = Checkpoint & { source: string };
 
 const PAGE = 250;
 
@@ -142,11 +143,7 @@ export async function verifyLog(options: VerifyLogOptions): Promise<LogVerifyRep
   }
   let cosignaturesChecked: number | undefined;
   if (options.witnessKeys !== undefined && options.witnessKeys.length > 0) {
-    const cosigned = await checkCosignatures({
-      eventStore,
-      keys: options.witnessKeys,
-      witnesses: options.witnesses ?? [],
-    });
+    const cosigned = await checkCosignatures({ ...options, signed: checkpoints });
     for (const p of cosigned.problems) report({ kind: 'cosignature-invalid', ...p });
     checkpoints.push(...cosigned.checkpoints);
     cosignaturesChecked = cosigned.checked;

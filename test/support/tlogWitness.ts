@@ -30,6 +30,8 @@ export interface TestWitness {
   requests: WitnessRequest[];
   /** 'timestamp': the cosignature names another time than the one signed (a bad cosignature). */
   tamper: 'none' | 'timestamp';
+  /** When true, every request is answered 503 and changes nothing (a witness down for a while). */
+  unavailable: boolean;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ export async function startTestWitness(options: {
     state: { size: 0, root: createHash('sha256').digest() },
     requests: [],
     tamper: 'none',
+    unavailable: false,
     close: () => Promise.resolve(),
   };
 
@@ -70,6 +73,7 @@ export async function startTestWitness(options: {
 
   /** One add-checkpoint: [status, content type, body]. */
   const addCheckpoint = (body: string, log: WitnessRequest): [number, string, string] => {
+    if (w.unavailable) return [503, 'text/plain', 'unavailable\n'];
     const blank = body.indexOf('\n\n');
     if (blank < 0) return [400, 'text/plain', 'no empty line\n'];
     const head = body.slice(0, blank).split('\n');

@@ -167,7 +167,7 @@ describe('tlog-witness client', () => {
     }
   });
 
-  it('resyncs on 409: a new client learns the size the witness holds and proves from it', async () => {
+  it('a restarted follower recovers the size the witness holds from the log: no 409', async () => {
     const signer = noteSigner(ORIGIN, generateKeyPairSync('ed25519').privateKey);
     const w = await startTestWitness({ name: WITNESS, origin: ORIGIN, logKey: signer.verifierKey });
     const store = getSQLiteEventStore({ path: ':memory:' });
@@ -181,7 +181,45 @@ describe('tlog-witness client', () => {
       const held = w.state.size;
       w.requests.length = 0;
 
-      // A restarted follower (a new leader) does not know what the witness holds.
+      // A restarted follower (a new leader) reads the last CheckpointCosigned by the witness's key.
+      const b = setup(w, signer, { store, tree });
+      await b.follower.start();
+      await b.append(4, 'b');
+      await until(() => (b.follower.witness()?.posted ?? 0) >= 1, 'a counted delivery');
+      const [first, ...more] = w.requests;
+      assert.deepEqual(
+        { old: first?.old, status: first?.status, more: more.length },
+        { old: held, status: 200, more: 0 },
+        JSON.stringify(w.requests),
+      );
+      assert.ok((first?.proofLines ?? 0) > 0);
+      await b.close();
+    } finally {
+      await tree.close();
+      await store.close();
+      await w.close();
+    }
+  });
+
+  it('resyncs on 409: a client whose log does not record what the witness holds learns it and proves from it', async () => {
+    const signer = noteSigner(ORIGIN, generateKeyPairSync('ed25519').privateKey);
+    const w = await startTestWitness({ name: WITNESS, origin: ORIGIN, logKey: signer.verifierKey });
+    const store = getSQLiteEventStore({ path: ':memory:' });
+    const tree = getSQLiteTreeStore({ path: ':memory:' });
+    try {
+      // The witness takes a checkpoint, but its cosignature is refused: the log records none.
+      w.tamper = 'timestamp';
+      const a = setup(w, signer, { store, tree });
+      await a.follower.start();
+      await a.append(3);
+      await until(() => (a.follower.witness()?.failed ?? 0) >= 1, 'a refused cosignature');
+      await a.close();
+      assert.equal((await a.cosigned()).length, 0);
+      const held = w.state.size;
+      assert.ok(held > 0);
+      w.tamper = 'none';
+      w.requests.length = 0;
+
       const b = setup(w, signer, { store, tree });
       await b.follower.start();
       await b.append(4, 'b');
@@ -253,7 +291,7 @@ describe('tlog-witness client', () => {
     });
     await w.close();
     const url = { PROVENANT_CHECKPOINT_WITNESS_URL: 'https://witness.example/prefix' };
-    assert.equal(loadConfig(url, '/tmp').transparency.witnessProtocol, 'post');
+    assert.equal(loadConfig(url, '/tmp').transparency.witnesses[0]?.protocol, 'post');
     const tlog = loadConfig(
       {
         ...url,
@@ -262,8 +300,9 @@ describe('tlog-witness client', () => {
       },
       '/tmp',
     ).transparency;
-    assert.equal(tlog.witnessProtocol, 'tlog-witness');
-    assert.deepEqual(tlog.witnessKeys, [w.vkey]);
+    assert.deepEqual(tlog.witnesses, [
+      { url: url.PROVENANT_CHECKPOINT_WITNESS_URL, protocol: 'tlog-witness', keys: [w.vkey] },
+    ]);
     assert.throws(
       () => loadConfig({ ...url, PROVENANT_CHECKPOINT_WITNESS_PROTOCOL: 'tlog-witness' }, '/tmp'),
       /PROVENANT_CHECKPOINT_WITNESS_KEY.*required/,

@@ -151,10 +151,10 @@ describe('checkpoint witness URL', () => {
   it('is configured by PROVENANT_CHECKPOINT_WITNESS_URL, an http(s) URL', () => {
     const env = { PROVENANT_CHECKPOINT_WITNESS_URL: 'https://witness.example/provenant' };
     assert.equal(
-      loadConfig(env, '/tmp').transparency.witnessUrl,
+      loadConfig(env, '/tmp').transparency.witnesses[0]?.url,
       env.PROVENANT_CHECKPOINT_WITNESS_URL,
     );
-    assert.equal(loadConfig({}, '/tmp').transparency.witnessUrl, undefined);
+    assert.deepEqual(loadConfig({}, '/tmp').transparency.witnesses, []);
     assert.throws(
       () => loadConfig({ PROVENANT_CHECKPOINT_WITNESS_URL: 'ftp://witness.example' }, '/tmp'),
       /CHECKPOINT_WITNESS_URL.*http\(s\) URL/,

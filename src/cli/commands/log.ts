@@ -13,6 +13,7 @@ interface VerifyOptions {
   checkpoint?: string[];
   key?: string[];
   witnessKey?: string[];
+  witnessQuorum?: string;
 }
 
 const verifyDescription = `Re-walks the whole log: recomputes each event's content digest, checks each
@@ -22,7 +23,10 @@ Merkle log recorded, and recomputes the Merkle root at every signed checkpoint
 --checkpoint). Reports every problem with its position. With --witness-key,
 each --checkpoint must carry a valid cosignature by that witness key (C2SP
 tlog-cosignature), and the CheckpointCosigned events in the log by it are
-verified, their trees recomputed like checkpoints. With --stream, checks one
+verified, their trees recomputed like checkpoints. With several --witness-key
+and --witness-quorum N, each --checkpoint (or, without one, the log's latest
+checkpoint, by the CheckpointCosigned events recorded for it) must be cosigned
+by at least N of those witnesses (distinct key names). With --stream, checks one
 stream's digests and chain only.`;
 
 const verifyHelp = `
@@ -30,14 +34,20 @@ Examples:
   provenant log verify
   provenant log verify --checkpoint /mnt/witness/checkpoint.txt
   provenant log verify --checkpoint https://witness.example/provenant/latest --json
-  provenant log verify --checkpoint https://provenant.example/v1/log/checkpoint \
+  provenant log verify --checkpoint https://provenant.example/v1/log/checkpoint \\
     --witness-key 'witness.example/w1+1a2b3c4d+BB...'
+  provenant log verify --witness-key 'w1.example/w1+1a2b3c4d+BB...' \\
+    --witness-key 'w2.example+9f8e7d6c+BC...' --witness-quorum 2
   provenant log verify --stream unit-openssl/3.2.1/2.el9/x86_64/rpm
 
 ${exitCodesHelp([
   [0, 'the log (or the stream) is intact'],
   [1, 'a problem: each printed with its position (stream, revision when known)'],
-  [2, 'usage or configuration error'],
+  [2, 'usage or configuration error (TLOG_BAD_KEY, TLOG_BAD_QUORUM, ...)'],
+  [
+    3,
+    'the log is intact, but fewer than --witness-quorum of the given witnesses cosigned a checkpoint checked (TLOG_WITNESS_QUORUM)',
+  ],
 ])}
 
 ${envHelp()}
@@ -58,6 +68,10 @@ const verifyCommand = (name: string): Command =>
     .option(
       '--witness-key <vkey...>',
       'require --checkpoint notes cosigned by this witness (cosignature/v1 vkey) and check its cosignatures in the log',
+    )
+    .option(
+      '--witness-quorum <n>',
+      'require each checkpoint checked to be cosigned by at least n of the --witness-key witnesses (default: any one of them for --checkpoint notes)',
     )
     .addHelpText('after', verifyHelp);
 

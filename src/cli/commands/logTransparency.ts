@@ -18,7 +18,7 @@ import { keyChain, readRotations } from '../../transparency/keyRotation.js';
 import { noteSigner, parseVerifierKey, type NoteVerifier } from '../../transparency/note.js';
 import type { TreeStore } from '../../transparency/port.js';
 import { verifyLog, type LogVerifyReport } from '../../transparency/verifyLog.js';
-import { parseCosignerKey } from '../../transparency/witness/cosignature.js';
+import { parseCosignerKey, type CosignerKey } from '../../transparency/witness/cosignature.js';
 import { envHelp, exitCodesHelp } from '../shared.js';
 
 const toJson = (value: unknown): string =>
@@ -107,13 +107,34 @@ export interface WholeLogOptions {
   checkpoint?: string[];
   key?: string[];
   witnessKey?: string[];
+  witnessQuorum?: string;
 }
 
-/** The whole-log walk; returns the exit code (0 intact, 1 a problem). */
+/** Exit code of `log verify` when the only problems are witness quorums falling short. */
+export const QUORUM_UNMET = 3;
+
+/** --witness-quorum: a whole number from 1 to the number of witnesses (key names) given. */
+function witnessQuorum(
+  value: string | undefined,
+  keys: readonly CosignerKey[],
+): number | undefined {
+  if (value === undefined) return undefined;
+  const witnesses = new Set(keys.map((k) => k.name)).size;
+  const n = /^[1-9][0-9]{0,5}$/.test(value) ? Number(value) : 0;
+  if (n < 1 || n > witnesses)
+    throw new ProvenantError(
+      'TLOG_BAD_QUORUM',
+      `--witness-quorum must be a whole number from 1 to the ${witnesses} witness(es) given with --witness-key, got '${value}'`,
+    );
+  return n;
+}
+
+/** The whole-log walk; returns the exit code (0 intact, 1 a problem, 3 only a witness quorum unmet). */
 export async function verifyWholeLog(options: WholeLogOptions): Promise<number> {
   const config = loadConfig();
   const verifiers = verifiersFor(config, options.key ?? []);
   const witnessKeys = (options.witnessKey ?? []).map(parseCosignerKey);
+  const quorum = witnessQuorum(options.witnessQuorum, witnessKeys);
   const witnesses: { source: string; note: string }[] = [];
   for (const source of options.checkpoint ?? [])
     witnesses.push({ source: `witness ${source}`, note: await readWitness(source) });
@@ -129,6 +150,7 @@ export async function verifyWholeLog(options: WholeLogOptions): Promise<number> 
       verifiers,
       witnesses,
       witnessKeys,
+      witnessQuorum: quorum,
       onProgress: bar.update,
     });
   } finally {
@@ -137,6 +159,7 @@ export async function verifyWholeLog(options: WholeLogOptions): Promise<number> 
     await store.close();
   }
   const first = result.problems[0];
+  const quorumOnly = !result.ok && result.problems.every((p) => p.kind === 'witness-quorum');
   const checked = result.problems.find((p) => p.leafIndex !== undefined)?.leafIndex ?? 0;
   if (options.json) {
     console.log(
@@ -146,6 +169,9 @@ export async function verifyWholeLog(options: WholeLogOptions): Promise<number> 
     console.log(
       `ok: ${result.events.toLocaleString('en-US')} events verified; Merkle root ${result.root} at size ${result.treeSize}; ${result.checkpointsChecked} checkpoint(s) matched${result.keyRotations === 0 ? '' : ` across ${result.keyRotations} note key rotation(s)`}${result.cosignaturesChecked === undefined ? '' : `; ${result.cosignaturesChecked} witness cosignature(s) verified`}`,
     );
+  } else if (quorumOnly) {
+    console.log(`QUORUM NOT MET: ${result.events.toLocaleString('en-US')} events verified, but`);
+    for (const p of result.problems) console.log(`  ${p.message}`);
   } else {
     for (const [i, p] of result.problems.entries()) {
       const where = p.stream === undefined ? '' : ` at ${p.stream}@${p.revision}`;
@@ -158,7 +184,7 @@ export async function verifyWholeLog(options: WholeLogOptions): Promise<number> 
       );
     }
   }
-  return result.ok ? 0 : 1;
+  return result.ok ? 0 : quorumOnly ? QUORUM_UNMET : 1;
 }
 
 const help = (codes: readonly (readonly [number, string])[]): string =>

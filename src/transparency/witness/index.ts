@@ -1,20 +1,27 @@
-// The witness a follower hands its checkpoints to, by protocol
-// (PROVENANT_CHECKPOINT_WITNESS_PROTOCOL): a plain POST of the note (post.ts),
-// or a C2SP tlog-witness whose cosignatures are verified and recorded
-// (tlogWitness.ts): appended to the log as `CheckpointCosigned.v1` in
-// `$checkpoints`, and added to the checkpoint's note in the tree store, so that
-// GET /v1/log/checkpoint serves the cosigned note.
-import { CHECKPOINT_STREAM, checkpointCosigned } from '../../domain/events.js';
+// The witnesses a follower hands its checkpoints to (config.ts), each by its
+// protocol: a plain POST of the note (post.ts), or a C2SP tlog-witness whose
+// cosignatures are verified and recorded (tlogWitness.ts): appended to the log
+// as `CheckpointCosigned.v1` in `$checkpoints`, and added to the checkpoint's
+// note in the tree store, so that GET /v1/log/checkpoint serves the cosigned
+// note. Each witness has its own delivery (delivery.ts): offering a checkpoint
+// returns at once, and a slow or down witness holds up only its own queue. A
+// tlog-witness's last cosigned size is recovered from the log (lastCosigned).
+import {
+  CHECKPOINT_STREAM,
+  checkpointCosigned,
+  EventTypes,
+  type CheckpointCosignedData,
+} from '../../domain/events.js';
 import type { EventStore } from '../../eventStore/types.js';
 import type { TreeStore } from '../port.js';
 import { parseCosignerKey } from './cosignature.js';
-import type { DeliveryBounds, WitnessPoster } from './delivery.js';
+import type { WitnessProtocol, WitnessTarget } from './config.js';
+import type { DeliveryBounds, WitnessPoster, WitnessStats } from './delivery.js';
 import { createWitnessPoster } from './post.js';
 import { createTlogWitnessClient, type CosignedCheckpoint } from './tlogWitness.js';
 
 export type { WitnessPoster, WitnessStats } from './delivery.js';
-
-export type WitnessProtocol = 'post' | 'tlog-witness';
+export type { WitnessProtocol, WitnessTarget } from './config.js';
 
 export interface CheckpointWitnessOptions extends DeliveryBounds {
   url: string;
@@ -23,6 +30,38 @@ export interface CheckpointWitnessOptions extends DeliveryBounds {
   keys: readonly string[];
   eventStore: EventStore;
   tree: TreeStore;
+}
+
+/** Events of `$checkpoints` read per page while looking for a witness's last cosignature. */
+const RECOVERY_PAGE = 200;
+
+/**
+ * The size of the latest checkpoint of `origin` the log records a cosignature
+ * of by one of `keys` (a witness's vkeys), or 0 when it records none: read
+ * backwards through `$checkpoints` until the first one is found.
+ */
+export async function lastCosigned(
+  eventStore: EventStore,
+  origin: string,
+  keys: readonly string[],
+): Promise<number> {
+  for (let from: number | 'end' = 'end'; ;) {
+    const { events } = await eventStore.readStream(CHECKPOINT_STREAM, {
+      from,
+      direction: 'backwards',
+      maxCount: RECOVERY_PAGE,
+    });
+    for (const event of events) {
+      if (event.type !== EventTypes.CheckpointCosigned) continue;
+      const data = event.data as Partial<CheckpointCosignedData>;
+      const size = Number(data.treeSize);
+      const ours = data.origin === origin && keys.includes(String(data.witnessKey));
+      if (ours && Number.isSafeInteger(size) && size >= 0) return size;
+    }
+    const last = events.at(-1);
+    if (last === undefined || events.length < RECOVERY_PAGE || last.revision === 0) return 0;
+    from = last.revision - 1;
+  }
 }
 
 /** Appends verified cosignatures to the log and to the checkpoint's stored note. */
@@ -62,6 +101,7 @@ export function createCheckpointWitness(options: CheckpointWitnessOptions): Witn
     url,
     keys: keys.map(parseCosignerKey),
     readNodes: tree.readNodes,
+    recoverSize: (origin) => lastCosigned(eventStore, origin, keys),
     async record(cosigned) {
       await record(cosigned);
       bounds.log?.('info', 'checkpoint cosigned', {
@@ -72,4 +112,39 @@ export function createCheckpointWitness(options: CheckpointWitnessOptions): Witn
     },
     ...bounds,
   });
+}
+
+/** Several witnesses behind one offer: each delivered to on its own. */
+export interface CheckpointWitnesses extends WitnessPoster {
+  /** Each witness's counts, by URL. */
+  each(): { url: string; stats: WitnessStats }[];
+}
+
+export function createCheckpointWitnesses(
+  targets: readonly WitnessTarget[],
+  options: Omit<CheckpointWitnessOptions, 'url' | 'protocol' | 'keys'>,
+): CheckpointWitnesses {
+  const witnesses = targets.map((t) => ({
+    url: t.url,
+    poster: createCheckpointWitness({ ...options, ...t }),
+  }));
+  return {
+    offer(note, treeSize) {
+      for (const w of witnesses) w.poster.offer(note, treeSize);
+    },
+    async drain() {
+      await Promise.all(witnesses.map((w) => w.poster.drain()));
+    },
+    stats() {
+      const total: WitnessStats = { posted: 0, failed: 0, superseded: 0 };
+      for (const w of witnesses) {
+        const s = w.poster.stats();
+        total.posted += s.posted;
+        total.failed += s.failed;
+        total.superseded += s.superseded;
+      }
+      return total;
+    },
+    each: () => witnesses.map((w) => ({ url: w.url, stats: w.poster.stats() })),
+  };
 }

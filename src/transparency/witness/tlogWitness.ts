@@ -12,8 +12,10 @@
 // the witness's size (text/x.tlog.size: adopt it and try once more with a proof
 // from it), 404 (origin unknown), 403 (log key not trusted), 422 (the proof
 // does not verify: the log does not extend what the witness saw), 400. The size
-// the witness holds is kept in memory; a fresh client starts from 0 and learns
-// it from the first 409. Retries, timeouts and superseding are delivery.ts's.
+// the witness holds is kept in memory; a fresh client (a restart, a new leader)
+// first recovers it from the log (the last `CheckpointCosigned` by the
+// witness's keys, `recoverSize`), and only when that is stale or missing learns
+// it from a 409. Retries, timeouts and superseding are delivery.ts's.
 import { isProvenantError } from '../../errors.js';
 import { consistencyProof, type NodeReader } from '../merkle.js';
 import { readCheckpointUnverified, splitNote } from '../note.js';
@@ -41,6 +43,12 @@ export interface TlogWitnessOptions extends DeliveryBounds {
   keys: readonly CosignerKey[];
   /** The tree the checkpoints sign: consistency proofs are read from it. */
   readNodes: NodeReader;
+  /**
+   * The size of the last checkpoint of `origin` this witness cosigned as the log
+   * records it (0: none); read once, before the first request. Without it, or
+   * when it fails, the client starts from 0 and resyncs on the witness's 409.
+   */
+  recoverSize?(origin: string): Promise<number>;
   /** Records verified cosignatures (appends them to the log); a failure fails the delivery. */
   record(cosigned: CosignedCheckpoint): Promise<void>;
 }
@@ -54,6 +62,19 @@ export function createTlogWitnessClient(options: TlogWitnessOptions): WitnessPos
   const endpoint = `${options.url.replace(/\/+$/, '')}/add-checkpoint`;
   /** The size of the latest checkpoint the witness cosigned, as far as this client knows. */
   let witnessSize = 0;
+  let recovered = false;
+  const recover = async (origin: string): Promise<void> => {
+    if (recovered || options.recoverSize === undefined) return;
+    recovered = true;
+    try {
+      witnessSize = await options.recoverSize(origin);
+    } catch (error) {
+      options.log?.('warn', 'the witness size could not be read from the log', {
+        url: options.url,
+        error: String(error),
+      });
+    }
+  };
 
   const proofFrom = async (old: number, size: number): Promise<Buffer[]> =>
     old === 0 || old === size ? [] : consistencyProof(old, size, options.readNodes);
@@ -65,6 +86,7 @@ export function createTlogWitnessClient(options: TlogWitnessOptions): WitnessPos
   ): Promise<AttemptOutcome> => {
     const { text } = splitNote(note);
     const checkpoint = readCheckpointUnverified(note);
+    await recover(checkpoint.origin);
     for (let resynced = false; ; resynced = true) {
       const old = witnessSize;
       if (old > treeSize)

@@ -1,0 +1,63 @@
+// The witnesses from the environment: the single-witness variables as before,
+// PROVENANT_CHECKPOINT_WITNESSES' entries after them, and what is refused.
+import assert from 'node:assert/strict';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../../config.js';
+
+/** A cosignature/v1 vkey for `name`, made here from the spec. */
+function vkey(name: string): string {
+  const der = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' });
+  const key = Buffer.concat([Buffer.from([0x04]), der.subarray(-32)]);
+  const id = createHash('sha256').update(`${name}\n`).update(key).digest().subarray(0, 4);
+  return `${name}+${id.toString('hex')}+${key.toString('base64')}`;
+}
+
+const A = vkey('w1.example/w1');
+const A2 = vkey('w1.example/w1');
+const B = vkey('w2.example');
+const witnesses = (env: Record<string, string>) => loadConfig(env, '/tmp').transparency.witnesses;
+
+describe('witness configuration', () => {
+  it('reads the single-witness variables as before, then each listed witness', () => {
+    assert.deepEqual(witnesses({}), []);
+    assert.deepEqual(witnesses({ PROVENANT_CHECKPOINT_WITNESS_URL: 'https://copy.example/in' }), [
+      { url: 'https://copy.example/in', protocol: 'post', keys: [] },
+    ]);
+    const list = `https://w1.example/tlog ${A} ${A2};\n  https://w2.example   ${B}\n\n`;
+    assert.deepEqual(
+      witnesses({
+        PROVENANT_CHECKPOINT_WITNESS_URL: 'https://copy.example/in',
+        PROVENANT_CHECKPOINT_WITNESSES: list,
+      }),
+      [
+        { url: 'https://copy.example/in', protocol: 'post', keys: [] },
+        { url: 'https://w1.example/tlog', protocol: 'tlog-witness', keys: [A, A2] },
+        { url: 'https://w2.example', protocol: 'tlog-witness', keys: [B] },
+      ],
+    );
+    assert.deepEqual(witnesses({ PROVENANT_CHECKPOINT_WITNESSES: `https://w2.example ${B}` }), [
+      { url: 'https://w2.example', protocol: 'tlog-witness', keys: [B] },
+    ]);
+  });
+
+  it('refuses an entry without a URL or a key, a bad key, and a URL or a key given twice', () => {
+    const refused = (list: string, why: RegExp): void =>
+      assert.throws(() => witnesses({ PROVENANT_CHECKPOINT_WITNESSES: list }), why);
+    refused(`${A}`, /PROVENANT_CHECKPOINT_WITNESSES: each entry starts with an http\(s\) URL/);
+    refused('https://w1.example', /PROVENANT_CHECKPOINT_WITNESSES: the witness .* has no key/);
+    refused(`https://w1.example ${A.slice(0, -4)}`, /PROVENANT_CHECKPOINT_WITNESSES.*malformed/);
+    refused(`https://w1.example ${A}; https://w1.example ${B}`, /configured twice/);
+    refused(`https://w1.example ${A}; https://w2.example ${A}`, /given to two witnesses/);
+    assert.throws(
+      () =>
+        witnesses({
+          PROVENANT_CHECKPOINT_WITNESS_URL: 'https://w1.example',
+          PROVENANT_CHECKPOINT_WITNESS_PROTOCOL: 'tlog-witness',
+          PROVENANT_CHECKPOINT_WITNESS_KEY: A,
+          PROVENANT_CHECKPOINT_WITNESSES: `https://w2.example ${A}`,
+        }),
+      /given to two witnesses/,
+    );
+  });
+});
