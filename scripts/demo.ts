@@ -6,9 +6,8 @@
 // verifies the export offline (and shows a tampered copy being caught).
 // Prints numbered steps with ✓/✗; exits 1 if any step fails.
 //
-// Attestations are issued in-process (provenance builders + signDsse, then
-// AttestationIssued.v1 appended through the port) until the issuing API
-// (POST /v1/units/:key/attestations) is part of this tree.
+// Provenance is issued through POST /v1/units/:key/attestations; the store issues
+// a VSA by itself when a unit passes a stage.
 //
 // The steps' runner is in scripts/demoSteps.ts; the callers (an admin and a CI
 // job), their tokens and requests in scripts/demoClient.ts.
