@@ -1,7 +1,8 @@
 // The event-store conformance suite (STYLE.md §3): one suite, run by every
 // backend's spec with a store factory. Every test uses its own stream-name prefix
 // and filters `$all` by it, so the suite also runs against a shared, non-empty
-// server (KurrentDB).//
+// server (KurrentDB).
+//
 // One suite, in parts by what they test: conformanceWrites.ts (appends, expected
 // revisions, idempotency), conformanceReads.ts (reads, subscriptions, lookup
 // keys), conformanceGuards.ts (integrity, bad input, lifecycle); the harness and
