@@ -6,13 +6,16 @@
 // verifies the export offline (and shows a tampered copy being caught).
 // Prints numbered steps with ✓/✗; exits 1 if any step fails.
 //
-// Attestations are issued in-process (provenance builders + signDsse, then
-// AttestationIssued.v1 appended through the port) until the issuing API
-// (POST /v1/units/:key/attestations) is part of this tree.
+// Provenance is issued through POST /v1/units/:key/attestations; the store issues
+// a VSA by itself when a unit passes a stage.
+//
+// The steps' runner is in scripts/demoSteps.ts; the callers (an admin and a CI
+// job), their tokens and requests in scripts/demoClient.ts.
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { extract as extractTar } from 'tar';
 import { verifyExport, MANIFEST_FILE } from '../src/application/export/index.js';
 import { loadConfig } from '../src/config.js';
@@ -23,170 +26,48 @@ import {
   parseStatement,
 } from '../src/provenance/index.js';
 import { LocalKeySigner, writeSigningKeyPair } from '../src/provenance/signing/index.js';
-import { createStaticToken } from '../src/security/index.js';
 import { verifyBundle } from '../src/provenance/verify/index.js';
+import {
+  OPENSSL,
+  ZLIB,
+  demoClient,
+  gateVerdict,
+  rpmDigest,
+  stagePassed,
+  writePrincipals,
+} from './demoClient.js';
+import { FAIL, OK, check, stepRunner } from './demoSteps.js';
 
-const OK = '\u2713';
-const FAIL = '\u2717';
-let stepNo = 0;
-let failed = 0;
+const USAGE = `usage: npm run demo [-- --help]
 
-/** Runs one numbered step; prints ✓ with its detail, or ✗ with the error. */
-async function step<T>(
-  title: string,
-  run: () => Promise<T>,
-  detail?: (value: T) => string,
-): Promise<T | undefined> {
-  stepNo++;
-  console.log(`\n${stepNo}. ${title}`);
+  Plays Provenant end to end on a fresh embedded store in a temp folder (deleted
+  at the end), over HTTP on a loopback port: defines gates and stages, records two
+  units' pipelines, issues and verifies SLSA provenance and VSAs, exports a unit
+  and verifies the export offline, and shows a tampered copy being caught.
+  Prints numbered steps with ✓/✗; exits 1 if any step fails.`;
+
+const { values: options } = (() => {
   try {
-    const value = await run();
-    console.log(`   ${OK} ${detail?.(value) ?? 'done'}`);
-    return value;
+    return parseArgs({ options: { help: { type: 'boolean', short: 'h', default: false } } });
   } catch (error) {
-    failed++;
-    console.log(`   ${FAIL} ${error instanceof Error ? error.message : String(error)}`);
-    return undefined;
+    // Unknown options or arguments: say which, not a stack trace.
+    console.error(`${error instanceof Error ? error.message : String(error)}\nSee --help.`);
+    process.exit(2);
   }
+})();
+if (options.help) {
+  console.log(USAGE);
+  process.exit(0);
 }
 
-const check = (condition: boolean, message: string): void => {
-  if (!condition) throw new Error(message);
-};
-
-const OPENSSL = 'openssl/3.2.1/2.el9/x86_64/rpm';
-const ZLIB = 'zlib/1.3.1/1.el9/x86_64/rpm';
-const digestOf = (seed: string): string =>
-  Buffer.from(seed.padEnd(32, '.').slice(0, 32)).toString('hex');
-const rpmDigest = (unit: string): string => digestOf(`${unit}#rpm`);
+const { step, fail, failed } = stepRunner();
 
 let server: RunningServer | undefined;
 const dir = mkdtempSync(join(tmpdir(), 'provenant-demo-'));
 
 // Who calls (docs/security.md): an admin defines gates and exports; the CI's
-// producer token may only record receipts from its own source. Configuration
-// keeps only the tokens' SHA-256, as `provenant tokens create` prints it.
-const adminToken = createStaticToken();
-const ciToken = createStaticToken();
-const authFile = join(dir, 'principals.json');
-writeFileSync(
-  authFile,
-  JSON.stringify({
-    tokens: [
-      { name: 'release-admin', sha256: adminToken.sha256, roles: ['admin'] },
-      {
-        name: 'ci-el9',
-        sha256: ciToken.sha256,
-        roles: ['producer'],
-        scope: { sources: ['https://ci.example.com/*'], types: ['dev.provenant.receipt.v1'] },
-      },
-    ],
-  }),
-);
-const asAdmin = { authorization: `Bearer ${adminToken.token}` };
-
-async function api(
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<unknown> {
-  const response = await fetch(`${server?.url ?? ''}${path}`, {
-    method,
-    headers: {
-      ...asAdmin,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...headers,
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return text === '' ? undefined : (JSON.parse(text) as unknown);
-}
-
-let eventCounter = 0;
-/** Sends one receipt as a CloudEvent (structured mode), as a CI job would. */
-async function receipt(
-  unit: string,
-  action: string,
-  multipass: boolean,
-  extra: Record<string, unknown> = {},
-): Promise<void> {
-  const response = await fetch(`${server?.url ?? ''}/v1/events`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/cloudevents+json',
-      authorization: `Bearer ${ciToken.token}`,
-    },
-    body: JSON.stringify({
-      specversion: '1.0',
-      id: `job-${++eventCounter}`,
-      source: 'https://ci.example.com/pipelines/el9',
-      type: 'dev.provenant.receipt.v1',
-      time: new Date().toISOString(),
-      datacontenttype: 'application/json',
-      data: { unit, action, multipass, producer: 'https://ci.example.com', ...extra },
-    }),
-  });
-  if (response.status !== 201)
-    throw new Error(`receipt ${action}: ${response.status} ${await response.text()}`);
-}
-
-interface AttestationSummary {
-  attestationId: string;
-  kind: string;
-  stage?: { stageId: string; passed: boolean };
-}
-const attestationsOf = async (unit: string): Promise<AttestationSummary[]> =>
-  (
-    (await api('GET', `/v1/units/${encodeURIComponent(unit)}/attestations`)) as {
-      attestations: AttestationSummary[];
-    }
-  ).attestations;
-/** The unit's latest release VSA, once the store has issued it. */
-const releaseVsa = async (unit: string): Promise<AttestationSummary | undefined> =>
-  (await attestationsOf(unit)).findLast((a) => a.kind === 'vsa' && a.stage?.stageId === 'release');
-
-interface StatusView {
-  stages: { stageId: string; current: { passed?: boolean; verdict?: string } | null }[];
-  gates: { gateId: string; current: { verdict: string } | null }[];
-}
-const status = async (unit: string): Promise<StatusView> =>
-  (await api('GET', `/v1/units/${encodeURIComponent(unit)}`)) as StatusView;
-const stagePassed = (view: StatusView, stageId: string): boolean =>
-  view.stages.find((s) => s.stageId === stageId)?.current?.passed === true;
-const gateVerdict = (view: StatusView, gateId: string): string =>
-  view.gates.find((g) => g.gateId === gateId)?.current?.verdict ?? 'none';
-
-async function pipeline(unit: string, sastPasses: boolean): Promise<void> {
-  const [name = '', version = ''] = unit.split('/');
-  await receipt(unit, 'build', true, {
-    correlationId: `${name}-run-1`,
-    artifacts: [
-      {
-        name: `${name}-${version}.rpm`,
-        uri: `https://repo.example.com/el9/${name}-${version}.rpm`,
-        digest: { sha256: rpmDigest(unit) },
-      },
-    ],
-    custom: {
-      source: {
-        repository: `https://git.example.com/${name}.git`,
-        commit: digestOf(name).slice(0, 40),
-        ref: 'refs/heads/main',
-      },
-    },
-  });
-  await receipt(unit, 'unit-test', true, {
-    correlationId: `${name}-run-1`,
-    results: { passed: 412, failed: 0 },
-  });
-  await receipt(unit, 'sast', sastPasses, {
-    correlationId: `${name}-run-1`,
-    results: { findings: sastPasses ? 0 : 2 },
-  });
-}
+// producer token may only record receipts from its own source.
+const principals = writePrincipals(dir);
 
 async function main(): Promise<void> {
   // The store's signing key, as an operator would make it: provenant keys generate.
@@ -204,13 +85,17 @@ async function main(): Promise<void> {
           PROVENANT_PORT: '0',
           PROVENANT_LOG_LEVEL: 'silent',
           PROVENANT_SIGNING_KEY: keys.privateKeyPath,
-          PROVENANT_AUTH_FILE: authFile,
+          PROVENANT_AUTH_FILE: principals.authFile,
         }),
         'demo',
       ),
     (s) => `${s.url}, data in ${dir}, signing key ${signer.keyId.slice(0, 16)}…`,
   );
   if (server === undefined) return;
+  const { api, receipt, attestationsOf, releaseVsa, status, pipeline } = demoClient(
+    server.url,
+    principals,
+  );
 
   await step(
     'Define gates build, tests, security and stages qa → release',
@@ -353,7 +238,7 @@ async function main(): Promise<void> {
     async () => {
       const response = await fetch(
         `${server?.url ?? ''}/v1/units/${encodeURIComponent(ZLIB)}/export`,
-        { headers: asAdmin },
+        { headers: principals.asAdmin },
       );
       check(response.status === 200, `export: ${response.status}`);
       writeFileSync(archive, Buffer.from(await response.arrayBuffer()));
@@ -405,13 +290,14 @@ async function main(): Promise<void> {
 try {
   await main();
 } catch (error) {
-  failed++;
-  console.log(`${FAIL} ${String(error)}`);
+  fail(error);
 } finally {
   await server?.shutdown('demo done');
   rmSync(dir, { recursive: true, force: true });
 }
 console.log(
-  failed === 0 ? `\n${OK} demo complete: every step passed` : `\n${FAIL} ${failed} step(s) failed`,
+  failed() === 0
+    ? `\n${OK} demo complete: every step passed`
+    : `\n${FAIL} ${failed()} step(s) failed`,
 );
-process.exitCode = failed === 0 ? 0 : 1;
+process.exitCode = failed() === 0 ? 0 : 1;

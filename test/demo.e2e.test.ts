@@ -1,4 +1,5 @@
-// `npm run demo` runs the whole story and exits 0, printing each step with ✓.
+// `npm run demo` runs the whole story and exits 0, printing each step with ✓;
+// --help prints its usage, and an unknown option is refused.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, it } from 'node:test';
@@ -27,5 +28,25 @@ describe('npm run demo', () => {
       /\u2713 demo complete: every step passed/,
     ])
       assert.match(stdout, line);
+  });
+
+  it('--help prints the usage and exits 0 without starting anything', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', demo, '--help'], {
+      timeout: 60_000,
+    });
+    assert.match(stdout, /^usage: npm run demo/);
+    assert.doesNotMatch(stdout, /Start Provenant/);
+  });
+
+  it('refuses an unknown option with exit code 2, naming it', async () => {
+    await assert.rejects(
+      run(process.execPath, ['--import', 'tsx', demo, '--bogus'], { timeout: 60_000 }),
+      (error: { code?: number; stderr?: string; stdout?: string }) => {
+        assert.equal(error.code, 2);
+        assert.match(error.stderr ?? '', /Unknown option '--bogus'\nSee --help\./);
+        assert.doesNotMatch(error.stdout ?? '', /Start Provenant/);
+        return true;
+      },
+    );
   });
 });

@@ -1,57 +1,23 @@
-// The SQLite adapter against the conformance suite, plus what only SQLite has:
-// its schema, its guard triggers, durability settings and group commit.
+// What only the SQLite adapter has: its schema, its guard triggers, durability
+// settings, group commit, migrations and indexed reads. The conformance suite runs
+// on it in sqliteConformance.int.test.ts.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { openDatabase, readPragma } from '../../src/eventStore/sqlite/database.js';
-import { getSQLiteEventStore, type SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
+import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { filteredReadSql } from '../../src/eventStore/sqlite/filteredReads.js';
 import { migrate } from '../../src/eventStore/sqlite/migrate.js';
 import { migrations } from '../../src/eventStore/sqlite/migrations/index.js';
 import { matchesFilter } from '../../src/eventStore/validation.js';
 import type { EventFilter, EventToAppend, RecordedEvent } from '../../src/eventStore/index.js';
-import { eventStoreConformance, type ConformanceQuirks } from './conformance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const freshPath = (): string => join(dir, `store-${++n}.db`);
-
-/** Edits an event through a raw connection, with the UPDATE guard dropped. */
-const tamper: NonNullable<ConformanceQuirks['tamper']> = (store, event, newData) => {
-  const raw = openDatabase((store as SQLiteEventStore).path);
-  try {
-    raw.exec('DROP TRIGGER events_append_only_update');
-    raw.prepare('UPDATE events SET data = ? WHERE id = ?').run(JSON.stringify(newData), event.id);
-  } finally {
-    raw.close();
-  }
-  return Promise.resolve();
-};
-
-// The default writer: inline (group commit on the caller's thread).
-eventStoreConformance('sqlite', {
-  createStore: () =>
-    Promise.resolve(getSQLiteEventStore({ path: freshPath(), pollIntervalMs: 50 })),
-  reopen: (store) =>
-    Promise.resolve(getSQLiteEventStore({ path: (store as SQLiteEventStore).path })),
-  quirks: { tamper },
-});
-
-// The same suite with the opt-in worker-thread writer (PROVENANT_SQLITE_WRITER=worker).
-eventStoreConformance('sqlite (worker writer)', {
-  createStore: () =>
-    Promise.resolve(
-      getSQLiteEventStore({ path: freshPath(), pollIntervalMs: 50, writer: 'worker' }),
-    ),
-  reopen: (store) =>
-    Promise.resolve(
-      getSQLiteEventStore({ path: (store as SQLiteEventStore).path, writer: 'worker' }),
-    ),
-  quirks: { tamper },
-});
 
 describe('sqlite adapter specifics', () => {
   it('creates exactly the expected schema', async () => {

@@ -1,45 +1,30 @@
-// The query API over read models, time travel and metrics, through inject(): every
-// filter, cursor paging to the end, bad input with its own code, minPosition (wait,
-// beyond the head, timeout), unit keys URL-encoded in sub-resources, `asOf` equal
-// to the read models' state at the same position, the diff, and /metrics.
+// The query API over read models and the metrics, through inject(): every filter,
+// cursor paging to the end, bad input with its own code, minPosition (wait, beyond
+// the head, timeout), unit keys URL-encoded in sub-resources, and /metrics. Time
+// travel (`asOf`, the diff) is in queriesTimeTravel.int.test.ts; the log both read
+// is built by test/support/queryFixture.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import {
-  gateStatusTable,
-  projections,
-  stageStatusTable,
-  unitSummaryTable,
-} from '../../projections/index.js';
-import { createDomainService, type DomainService } from '../../src/application/index.js';
-import { getSQLiteEventStore, type SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
+import type { FastifyInstance } from 'fastify';
+import { projections } from '../../projections/index.js';
+import type { DomainService } from '../../src/application/index.js';
+import type { SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { buildApp } from '../../src/http/app.js';
 import { anonymousAuth } from '../../src/security/index.js';
-import {
-  applyChanges,
-  createProjectionRunner,
-  type ProjectionRunner,
-  type ReadModelStore,
-} from '../../src/readModels/index.js';
 import { getSQLiteReadModelStore } from '../../src/readModels/sqlite/index.js';
-
-const A = 'openssl/3.2.1/2.el9/x86_64/rpm';
-const B = 'openssl/3.3.0/1.el9/x86_64/rpm';
-const C = 'zlib/1.3/1.el9/x86_64/rpm';
-const enc = encodeURIComponent;
-
-interface PageBody {
-  items: Record<string, unknown>[];
-  next: string | null;
-}
-
-function problem(res: LightMyRequestResponse, status: number, code: string): void {
-  assert.equal(res.statusCode, status, res.body);
-  assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
-  assert.equal(res.json<{ code: string }>().code, code, res.body);
-}
-
-const units = (body: PageBody): unknown[] => body.items.map((i) => i['unit']);
+import type { ProjectionRunner, ReadModelStore } from '../../src/readModels/index.js';
+import {
+  A,
+  B,
+  C,
+  closeQueryFixture,
+  enc,
+  openQueryFixture,
+  problem,
+  units,
+  type PageBody,
+  type QueryFixture,
+} from '../support/queryFixture.js';
 
 describe('query API', () => {
   let store: SQLiteEventStore;
@@ -48,58 +33,18 @@ describe('query API', () => {
   let runner: ProjectionRunner;
   let app: FastifyInstance;
   let head: bigint;
-  const ids: Record<string, string> = {};
-  const positions: Record<string, bigint> = {};
+  let ids: Record<string, string>;
+  let positions: Record<string, bigint>;
+  let fixture: QueryFixture;
 
   before(async () => {
-    store = getSQLiteEventStore({ path: ':memory:' });
-    domain = createDomainService({ eventStore: store });
-    readModels = getSQLiteReadModelStore({ path: ':memory:' });
-    runner = createProjectionRunner({
-      eventStore: store,
-      readModels,
-      projections,
-      batchWindowMs: 5,
-    });
-    app = await buildApp({
-      auth: anonymousAuth(),
-      store,
-      domain,
-      storeDescription: 'sqlite :memory:',
-      readModels,
-      projectionStatus: () => runner.status(),
-      query: { waitMs: 3000, pollMs: 5 },
-    });
-    await domain.defineGate('build', { requiredActions: ['build', 'test'] });
-    await domain.defineGate('scan', { requiredActions: ['sast'] });
-    await domain.defineStage('ship', { gates: ['build'] });
-    const record = async (name: string, input: Record<string, unknown>, correlationId?: string) => {
-      const result = await domain.recordReceipt(
-        { multipass: true, ...input } as never,
-        correlationId === undefined ? {} : { metadata: { correlationId } },
-      );
-      ids[name] = result.receiptId;
-      positions[name] = BigInt(result.position);
-    };
-    await record('aBuild', { unit: A, action: 'build', producer: 'ci-a' }, 'trace-1');
-    await record('aTest', { unit: A, action: 'test', producer: 'ci-a' }, 'trace-1');
-    await record('bBuild', { unit: B, action: 'build', producer: 'ci-b' });
-    await record('bTest', { unit: B, action: 'test', producer: 'ci-b' });
-    await domain.revokeReceipt(ids['bTest'] as string, 'flaky run');
-    await record('cSast', { unit: C, action: 'sast', multipass: false, producer: 'ci-c' });
-    head = await store.headPosition();
-    await runner.start();
+    fixture = await openQueryFixture();
+    ({ store, domain, readModels, runner, app, head, ids, positions } = fixture);
   });
-  after(async () => {
-    await runner.stop();
-    await app.close();
-    await readModels.close();
-    await store.close();
-  });
+  after(() => closeQueryFixture(fixture));
 
   const get = (url: string) => app.inject({ method: 'GET', url });
   const fresh = (url: string) => get(`${url}${url.includes('?') ? '&' : '?'}minPosition=${head}`);
-
   it('lists units with minPosition, and names the position it reflects', async () => {
     const res = await fresh('/v1/units');
     assert.equal(res.statusCode, 200, res.body);
@@ -291,145 +236,6 @@ describe('query API', () => {
     assert.deepEqual(body, JSON.parse(JSON.stringify(await domain.getUnitStatus(A))));
     assert.ok(res.headers['provenant-position']);
     problem(await get(`/v1/units/${enc('x/1/1/noarch/rpm')}`), 404, 'DOMAIN_UNIT_NOT_FOUND');
-  });
-
-  describe('time travel', () => {
-    interface Status {
-      revision: number;
-      receipts: { receiptId: string; revoked?: unknown }[];
-      gates: {
-        gateId: string;
-        recorded: { verdict: string } | null;
-        current: { verdict: string } | null;
-      }[];
-      stages: { stageId: string; recorded: { passed: boolean } | null }[];
-      asOf?: Record<string, string>;
-    }
-    const asOf = async (unit: string, point: string): Promise<Status> => {
-      const res = await get(`/v1/units/${enc(unit)}?asOf=${enc(point)}`);
-      assert.equal(res.statusCode, 200, res.body);
-      return res.json<Status>();
-    };
-
-    it('folds the unit up to a position, under the definitions of then', async () => {
-      const early = await asOf(A, String(positions['aBuild']));
-      assert.deepEqual(early.asOf, { position: String(positions['aBuild']) });
-      assert.deepEqual(
-        early.receipts.map((r) => r.receiptId),
-        [ids['aBuild']],
-      );
-      const build = early.gates.find((g) => g.gateId === 'build');
-      assert.equal(build?.current?.verdict, 'pending');
-      const now = await asOf(A, String(head));
-      const { asOf: _a, ...rest } = now;
-      assert.deepEqual(rest, JSON.parse(JSON.stringify(await domain.getUnitStatus(A))));
-      // B before its revocation: both receipts count.
-      const b = await asOf(B, String(positions['bTest']));
-      assert.equal(b.receipts.find((r) => r.receiptId === ids['bTest'])?.revoked, undefined);
-      // Before the gates existed, nothing was evaluated.
-      const definitionsLater = await store.readAll({ maxCount: 1 });
-      assert.ok(definitionsLater.length === 1);
-    });
-
-    it('accepts an RFC 3339 time and refuses bad, future or pre-history points', async () => {
-      const t = new Date(Date.now() - 1).toISOString();
-      const byTime = await asOf(A, t);
-      assert.deepEqual(byTime.asOf, { time: t });
-      assert.equal(byTime.receipts.length, 2);
-      problem(await get(`/v1/units/${enc(A)}?asOf=yesterday`), 400, 'QUERY_BAD_AS_OF');
-      problem(await get(`/v1/units/${enc(A)}?asOf=2026-13-45T00:00:00Z`), 400, 'QUERY_BAD_AS_OF');
-      problem(
-        await get(`/v1/units/${enc(A)}?asOf=2999-01-01T00:00:00Z`),
-        400,
-        'QUERY_AS_OF_IN_FUTURE',
-      );
-      problem(await get(`/v1/units/${enc(A)}?asOf=${head + 10n}`), 400, 'QUERY_AS_OF_IN_FUTURE');
-      problem(await get(`/v1/units/${enc(A)}?asOf=1`), 404, 'DOMAIN_UNIT_NOT_FOUND');
-      problem(
-        await get(`/v1/units/${enc(A)}?asOf=2000-01-01T00:00:00Z`),
-        404,
-        'DOMAIN_UNIT_NOT_FOUND',
-      );
-    });
-
-    it('equals the read models applied up to the same position', async () => {
-      for (const point of [positions['aBuild'], positions['aTest'], positions['bTest'], head]) {
-        const p = point as bigint;
-        // The read models as of p: every projection applied to $all up to p.
-        const then = getSQLiteReadModelStore({ path: ':memory:' });
-        try {
-          const events = (await store.readAll({ maxCount: 10_000 })).filter((e) => e.position <= p);
-          for (const projection of projections) {
-            await then.ensureProjection(projection);
-            const handled = events.filter((e) => projection.canHandle.includes(e.type));
-            const changes = handled.length === 0 ? [] : await projection.handle(handled, then);
-            await then.transaction((tx) => applyChanges(tx, changes));
-          }
-          for (const unit of [A, B]) {
-            const res = await get(`/v1/units/${enc(unit)}?asOf=${p}`);
-            if (res.statusCode === 404) {
-              assert.equal(await then.get(unitSummaryTable, { unit }), undefined);
-              continue;
-            }
-            const status = res.json<Status>();
-            const summary = await then.get(unitSummaryTable, { unit });
-            assert.equal(summary?.receiptCount, status.receipts.length, `${unit}@${p}`);
-            const gates = (await then.find(gateStatusTable, { unit })).rows;
-            assert.deepEqual(
-              Object.fromEntries(gates.map((g) => [g.gateId, g.verdict])),
-              Object.fromEntries(
-                status.gates
-                  .filter((g) => g.recorded !== null)
-                  .map((g) => [g.gateId, g.recorded?.verdict]),
-              ),
-              `gates of ${unit}@${p}`,
-            );
-            const stages = (await then.find(stageStatusTable, { unit })).rows;
-            assert.deepEqual(
-              Object.fromEntries(stages.map((s) => [s.stageId, s.passed])),
-              Object.fromEntries(
-                status.stages
-                  .filter((s) => s.recorded !== null)
-                  .map((s) => [s.stageId, s.recorded?.passed]),
-              ),
-              `stages of ${unit}@${p}`,
-            );
-          }
-        } finally {
-          await then.close();
-        }
-      }
-    });
-
-    it('diffs the verdict changes between two points', async () => {
-      const res = await get(`/v1/units/${enc(A)}/diff`);
-      assert.equal(res.statusCode, 200, res.body);
-      const all = res.json<{
-        changes: { gateId?: string; stageId?: string; before: string | null; after: string }[];
-      }>();
-      assert.deepEqual(
-        all.changes.map((c) => [c.gateId ?? c.stageId, c.before, c.after]),
-        [
-          ['build', 'pending', 'passed'],
-          ['ship', 'not-passed', 'passed'],
-        ],
-      );
-      assert.ok(all.changes.some((c) => c.gateId === 'build' && c.after === 'passed'));
-      const later = await get(`/v1/units/${enc(A)}/diff?from=${positions['bBuild']}&to=${head}`);
-      assert.deepEqual(later.json<{ changes: unknown[] }>().changes, []);
-      const b = (await get(`/v1/units/${enc(B)}/diff?from=${positions['bTest']}`)).json<{
-        changes: { gateId?: string; before: string | null; after: string }[];
-      }>();
-      assert.ok(b.changes.every((c) => c.before !== c.after));
-      problem(await get(`/v1/units/${enc(A)}/diff?from=10&to=5`), 400, 'QUERY_BAD_RANGE');
-      problem(
-        await get(`/v1/units/${enc(A)}/diff?from=5&to=2026-01-01T00:00:00Z`),
-        400,
-        'QUERY_BAD_RANGE',
-      );
-      problem(await get(`/v1/units/${enc(A)}/diff?from=soon`), 400, 'QUERY_BAD_RANGE');
-      problem(await get(`/v1/units/${enc('x/1/1/noarch/rpm')}/diff`), 404, 'DOMAIN_UNIT_NOT_FOUND');
-    });
   });
 
   it('exposes the named metrics', async () => {
