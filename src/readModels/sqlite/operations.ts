@@ -99,11 +99,16 @@ export function sqliteOperations(db: Database.Database) {
         'READ_MODEL_INVALID',
         `limit must be a positive integer, got ${limit}`,
       );
+    // No LIMIT clause without a limit: SQLite reads a bound LIMIT's value while
+    // planning, so each new binding of it re-prepares the statement (docs/projections.md,
+    // "Costs, measured": ~15 us of a five-row find).
+    if (limit !== undefined) params.push(limit);
     const sql =
       selectFrom(table) +
       (conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '') +
-      ` ORDER BY ${sort.map((c) => `${quote(c)} ${dir}`).join(', ')} LIMIT ?`;
-    const raws = stmt(sql).all(...params, limit ?? -1) as Row[];
+      ` ORDER BY ${sort.map((c) => `${quote(c)} ${dir}`).join(', ')}` +
+      (limit === undefined ? '' : ' LIMIT ?');
+    const raws = stmt(sql).all(...params) as Row[];
     const rows = raws.map((raw) => decodeRow(table, raw));
     const last = raws.at(-1);
     return limit !== undefined && rows.length === limit && last !== undefined
