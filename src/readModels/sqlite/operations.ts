@@ -108,8 +108,8 @@ export function sqliteOperations(db: Database.Database) {
         `limit must be a positive integer, got ${limit}`,
       );
     // No LIMIT clause without a limit: SQLite reads a bound LIMIT's value while
-    // planning, so each new binding of it re-prepares the statement (docs/projections.md,
-    // "Costs, measured": ~15 us of a five-row find).
+    // planning, so each new binding of it re-prepares the statement (~15 us of a
+    // five-row find; docs/projections.md, "Where the unit read's time goes").
     if (limit !== undefined) params.push(limit);
     const sql =
       selectFrom(table) +
