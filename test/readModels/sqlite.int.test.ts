@@ -12,6 +12,7 @@ import {
   type SQLiteReadModelStore,
 } from '../../src/readModels/sqlite/index.js';
 import { readModelConformance } from './conformance.js';
+import { row, schema } from './conformanceSupport.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-readmodels-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -123,5 +124,44 @@ describe('sqlite read-model file', () => {
     assert.match(warnings.join('\n'), /schema version 2 is newer/);
     assert.equal(await store.getCheckpoint('p'), undefined);
     await store.close();
+  });
+});
+
+describe('sqlite read-model find', () => {
+  it('binds a LIMIT only when given a limit (SQLite re-prepares a statement on each new LIMIT binding)', async () => {
+    const trace: string[] = [];
+    const store = getSQLiteReadModelStore({
+      path: freshPath(),
+      ...quiet,
+      trace: (sql) => trace.push(sql),
+    });
+    try {
+      const s = schema();
+      await store.ensureProjection(s.schema);
+      await store.transaction(async (tx) => {
+        for (const seq of [3, 1, 2]) await tx.upsert(s.things, row(`r${seq}`, seq, { owner: 'a' }));
+        await tx.upsert(s.things, row('other', 4, { owner: 'b' }));
+      });
+      trace.length = 0;
+      const all = await store.find(s.things, { owner: 'a' }, { orderBy: ['seq'] });
+      const page = await store.find(s.things, { owner: 'a' }, { orderBy: ['seq'], limit: 2 });
+      assert.deepEqual(
+        all.rows.map((r) => r.seq),
+        [1, 2, 3],
+      );
+      assert.equal(all.next, undefined);
+      assert.deepEqual(
+        page.rows.map((r) => r.seq),
+        [1, 2],
+      );
+      assert.notEqual(page.next, undefined);
+      // The statements as SQLite ran them (parameters expanded).
+      const [unlimited, limited, ...rest] = trace.filter((sql) => sql.startsWith('SELECT'));
+      assert.deepEqual(rest, []);
+      assert.doesNotMatch(unlimited ?? '', /LIMIT/);
+      assert.match(limited ?? '', /LIMIT 2\b/);
+    } finally {
+      await store.close();
+    }
   });
 });

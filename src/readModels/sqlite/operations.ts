@@ -24,6 +24,7 @@ import {
   keySql,
   quote,
   selectFrom,
+  valueIndex,
   whereSql,
 } from './sql.js';
 import { PARKED_INSERT_COLUMNS, parkedValues, toParked, type ParkedRow } from '../parked.js';
@@ -50,6 +51,13 @@ export function sqliteOperations(db: Database.Database) {
     return s;
   };
   const bigStmt = (sql: string): Database.Statement => stmt(sql).safeIntegers(true);
+  /** Statements that read table rows, each row as its values in column order (`raw` mode). */
+  const rowStatements = new Map<string, Database.Statement>();
+  const rowStmt = (sql: string): Database.Statement => {
+    let s = rowStatements.get(sql);
+    if (s === undefined) rowStatements.set(sql, (s = db.prepare(sql).raw(true)));
+    return s;
+  };
 
   const upsertPlans = new WeakMap<TableDefinition, UpsertPlan>();
   const upsertPlan = (table: TableDefinition): UpsertPlan => {
@@ -71,8 +79,8 @@ export function sqliteOperations(db: Database.Database) {
 
   const get = <R extends Row>(table: TableDefinition<R>, key: Partial<R>): R | undefined => {
     const k = keySql(table, key);
-    const raw = stmt(`${selectFrom(table)} WHERE ${k.sql}`).get(...k.params);
-    return raw === undefined ? undefined : decodeRow(table, raw as Row);
+    const values = rowStmt(`${selectFrom(table)} WHERE ${k.sql}`).get(...k.params);
+    return values === undefined ? undefined : decodeRow(table, values as unknown[]);
   };
 
   const find = <R extends Row>(
@@ -99,15 +107,20 @@ export function sqliteOperations(db: Database.Database) {
         'READ_MODEL_INVALID',
         `limit must be a positive integer, got ${limit}`,
       );
+    // No LIMIT clause without a limit: SQLite reads a bound LIMIT's value while
+    // planning, so each new binding of it re-prepares the statement (~15 us of a
+    // five-row find; docs/projections.md, "Where the unit read's time goes").
+    if (limit !== undefined) params.push(limit);
     const sql =
       selectFrom(table) +
       (conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '') +
-      ` ORDER BY ${sort.map((c) => `${quote(c)} ${dir}`).join(', ')} LIMIT ?`;
-    const raws = stmt(sql).all(...params, limit ?? -1) as Row[];
-    const rows = raws.map((raw) => decodeRow(table, raw));
-    const last = raws.at(-1);
+      ` ORDER BY ${sort.map((c) => `${quote(c)} ${dir}`).join(', ')}` +
+      (limit === undefined ? '' : ' LIMIT ?');
+    const stored = rowStmt(sql).all(...params) as unknown[][];
+    const rows = stored.map((values) => decodeRow(table, values));
+    const last = stored.at(-1);
     return limit !== undefined && rows.length === limit && last !== undefined
-      ? { rows, next: encodeCursor(sort.map((c) => last[c])) }
+      ? { rows, next: encodeCursor(sort.map((c) => last[valueIndex(table, c)])) }
       : { rows };
   };
 

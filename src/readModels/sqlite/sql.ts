@@ -107,12 +107,20 @@ export function decode(type: ColumnType, value: unknown): unknown {
   return value;
 }
 
-/** A stored row (columns in declaration order) as the table's row type. */
-export function decodeRow<R extends Row>(table: TableDefinition<R>, raw: Row): R {
+/**
+ * A stored row as the table's row type, from its values in declaration order (as
+ * `selectFrom` lists the columns): read as an array, not an object keyed by column
+ * name that would be built only to be read into this one.
+ */
+export function decodeRow<R extends Row>(table: TableDefinition<R>, values: readonly unknown[]): R {
   const row: Row = {};
-  for (const [name, type] of columnsOf(table)) row[name] = decode(type, raw[name]);
+  columnsOf(table).forEach(([name, type], i) => (row[name] = decode(type, values[i])));
   return row as R;
 }
+
+/** Where `column` is in a stored row's values (declaration order). */
+export const valueIndex = (table: TableDefinition, column: string): number =>
+  columnsOf(table).findIndex(([name]) => name === column);
 
 const columnLists = new WeakMap<TableDefinition, readonly [string, ColumnType][]>();
 const selectLists = new WeakMap<TableDefinition, string>();
