@@ -2,8 +2,9 @@
 // 200,000 rows gets its indexes (deferred for a bulk load, or a rebuild's before
 // its swap), this thread's event loop keeps turning and reads are answered; a
 // write asked for meanwhile waits until the worker is done; the indexes come out
-// under the catalog's names. An in-memory store, which no worker can open,
-// builds them on its own thread.
+// under the catalog's names. A build that fails says why and holds no write
+// back. An in-memory store, which no worker can open, builds them on its own
+// thread.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { after, describe, it } from 'node:test';
 import { openDatabase } from '../../src/eventStore/sqlite/database.js';
 import { shadowTableName } from '../../src/readModels/shadow.js';
 import { getSQLiteReadModelStore } from '../../src/readModels/sqlite/index.js';
-import { row, schema } from './conformanceSupport.js';
+import { hasCode, row, schema } from './conformanceSupport.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-index-worker-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -184,6 +185,33 @@ describe('sqlite index builds on a worker thread', () => {
       assert.deepEqual(indexesOn(path, t), [`${t}_by_owner_2:owner`, `${t}_by_seq_2:seq`]);
       assert.deepEqual(indexesOn(path, shadowTableName(t)), []);
       assert.match(planOf(path, t, 'seq'), new RegExp(`USING INDEX ${t}_by_seq_2\\b`));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('rejects a build that fails on the worker; the writes waiting for it then run, later builds work', async () => {
+    const path = join(dir, `rm-${++n}.db`);
+    const s = schema();
+    const other = schema();
+    const store = getSQLiteReadModelStore({ path, ...quiet });
+    try {
+      await store.ensureProjection(s.schema);
+      await store.ensureProjection(other.schema);
+      // Its table dropped behind the store's back: every declared index is missing, none can be built.
+      raw(path, (db) => db.exec(`DROP TABLE "${s.things.name}"`));
+      const failing = store.buildIndexes(s.schema.name);
+      const write = store.transaction((tx) => tx.upsert(other.things, row('w', 1)));
+      await assert.rejects(failing, hasCode('READ_MODEL_UNAVAILABLE'));
+      await assert.rejects(store.buildIndexes(s.schema.name), /no such table/);
+      await write;
+      assert.deepEqual(await store.get(other.things, { id: 'w' }), row('w', 1));
+
+      await store.deferIndexes(other.schema.name);
+      assert.deepEqual(indexesOn(path, other.things.name), []);
+      await store.buildIndexes(other.schema.name);
+      const t = other.things.name;
+      assert.deepEqual(indexesOn(path, t), [`${t}_by_owner:owner`, `${t}_by_seq:seq`]);
     } finally {
       await store.close();
     }
