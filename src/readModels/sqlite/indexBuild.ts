@@ -2,9 +2,9 @@
 // so a CREATE INDEX on the store's own connection would hold the process's
 // event loop for its whole duration (0.47 s for one index of 1,000,000 rows).
 // A worker thread (indexWorker.ts, one per store) builds them on a connection
-// of its own to the same file instead; WAL lets the store's connection keep reading
-// meanwhile. The store makes its own writes wait until the build has ended
-// (readModelStore.ts), so its connection never waits on the worker's lock.
+// of its own to the same file instead; WAL lets the store's connection keep
+// reading meanwhile. The store makes its own writes wait until the build has
+// ended (readModelStore.ts), so its connection never waits on the worker's lock.
 import { Worker } from 'node:worker_threads';
 import { ProvenantError } from '../../errors.js';
 import type {
