@@ -45,7 +45,7 @@ function build(db: Database.Database, targets: readonly IndexTarget[]): number {
     return statement;
   };
   const indexes = sqliteIndexes(db, stmt);
-  /** Builds one missing index of the target in a transaction of its own; false when none is missing. */
+  /** Builds one missing index of the target, in a transaction of its own; false when none is. */
   const buildOne = ({ table, on }: IndexTarget): boolean => {
     stmt('BEGIN IMMEDIATE').run();
     try {

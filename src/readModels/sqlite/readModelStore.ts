@@ -193,7 +193,10 @@ export function getSQLiteReadModelStore(
       }
     });
 
-  /** Settles once no index build is under way and nothing is queued (a write waiting for a build is queued as it ends). */
+  /**
+   * Settles once no index build is under way and nothing is queued (a write
+   * that waited for a build is queued as the build ends).
+   */
   const idle = async (): Promise<void> => {
     for (;;) {
       const [build, queued] = [building, queue];

@@ -5,9 +5,10 @@
 // `rm_rebuild_dead_letters` the events it parked. Before the swap the new
 // tables' indexes are built (`indexTargets`; one per transaction, on a worker
 // thread: indexBuild.ts), under names the current tables' indexes do not hold
-// (indexes.ts: an index keeps its name through a rename). The swap is then one short transaction: drop the current
-// tables, rename the new ones, move the checkpoint and the parked events. Every
-// function runs inside the caller's transaction.
+// (indexes.ts: an index keeps its name through a rename). The swap is then one
+// short transaction: drop the current tables, rename the new ones, move the
+// checkpoint and the parked events. Every function runs inside the caller's
+// transaction.
 import { ProvenantError } from '../../errors.js';
 import type { Database } from '../../eventStore/sqlite/database.js';
 import type { ParkedEventInput, ProjectionSchema, RebuildState, TableDefinition } from '../port.js';
