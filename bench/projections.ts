@@ -119,7 +119,8 @@ export async function benchProjections(ctx: BenchContext): Promise<Record<string
         await runner.start();
         for (;;) {
           const status = await runner.status();
-          if (status.every((s) => s.checkpoint >= head)) break;
+          // Caught up, deferred indexes built (on a worker: reads no longer wait for them).
+          if (status.every((s) => s.checkpoint >= head && s.state === 'caught-up')) break;
           await sleep(20);
         }
       });

@@ -44,6 +44,11 @@ export interface Projection extends Follower {
 export interface Loop {
   projections: readonly Projection[];
   stopping: boolean;
+  /**
+   * From the start of a catch-up to its end, swaps and deferred index builds
+   * included (these no longer hold up reads): no projection is `caught-up` meanwhile.
+   */
+  catchingUp?: boolean;
   subscription?: Subscription;
   wake?: () => void;
   done?: Promise<void>;
@@ -71,7 +76,8 @@ async function applyAndRecord(
       projection.poisoned = true;
       projection.state = 'failed';
       projection.lastError = `stopped at position ${outcome.event.position} (${outcome.event.type}): ${outcome.error}`;
-    } else if (!loop.stopping) projection.state = full ? 'running' : 'caught-up';
+    } else if (!loop.stopping)
+      projection.state = full || loop.catchingUp === true ? 'running' : 'caught-up';
   }
   return true;
 }
@@ -110,6 +116,7 @@ async function routeRebuilds(loop: Loop, options: LoopOptions): Promise<Projecti
 
 /** Follows the log until stopped, or until no projection is left to feed. */
 async function followOnce(loop: Loop, options: LoopOptions): Promise<'ended' | 'none-left'> {
+  loop.catchingUp = true;
   const rebuilding = await routeRebuilds(loop, options);
   let from = -1n;
   for (const projection of fed(loop)) {
@@ -148,6 +155,7 @@ async function followOnce(loop: Loop, options: LoopOptions): Promise<'ended' | '
   for (const projection of loop.projections) projection.ctx.readModels = options.readModels;
   // Indexes deferred by a bulk load (this one, or one killed midway) are built once, now.
   for (const { ctx } of fed(loop)) await ctx.readModels.buildIndexes(ctx.definition.name);
+  loop.catchingUp = false;
   if (loop.stopping) return 'ended';
   // Live: one subscription, small batches.
   loop.subscription = options.eventStore.subscribeToAll({ from: from === 0n ? 'start' : from });

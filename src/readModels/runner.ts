@@ -278,8 +278,12 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
         const checkpoint = (await readModels.getCheckpoint(name)) ?? 0n;
         const lag = head > checkpoint ? head - checkpoint : 0n;
         // A projection whose last batch filled up reports `running` until the next
-        // batch; with nothing left to read it is caught up, whatever it last said.
-        const state = projection.state === 'running' && lag === 0n ? 'caught-up' : projection.state;
+        // batch; with nothing left to read it is caught up, whatever it last said,
+        // unless its catch-up has not ended (indexes still being built, say).
+        const state =
+          projection.state === 'running' && lag === 0n && loop.catchingUp !== true
+            ? 'caught-up'
+            : projection.state;
         const rebuild = await readModels.getRebuild(projection.ctx.definition);
         out.push({
           name,

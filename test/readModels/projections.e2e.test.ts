@@ -108,6 +108,23 @@ const rebuildOf = async (path: string, name: string): Promise<bigint | undefined
   }
 };
 
+/**
+ * Whether every declared secondary index is in the file: a catch-up ends by
+ * building the indexes it deferred, on a worker thread, while the runner's
+ * process goes on (its Merkle follower appends checkpoint events meanwhile).
+ */
+const indexesBuilt = (path: string): boolean => {
+  const raw = openDatabase(path, { readonly: true });
+  try {
+    const count = raw.prepare("SELECT count(*) FROM pragma_index_list(?) WHERE origin = 'c'");
+    return projections.every((p) =>
+      p.tables.every((t) => Number(count.pluck().get(t.name)) >= (t.indexes?.length ?? 0)),
+    );
+  } finally {
+    raw.close();
+  }
+};
+
 /** Tables of the read-model file named like a rebuild's. */
 const rebuildTables = (path: string): string[] => {
   const raw = openDatabase(path, { readonly: true });
@@ -240,7 +257,8 @@ describe('provenant projections', () => {
     const second = start();
     while (
       (await checkpointOf(rmPath, 'pipelineEvents')) < BigInt(total) ||
-      (await checkpointOf(rmPath, 'unitSummary')) < BigInt(total)
+      (await checkpointOf(rmPath, 'unitSummary')) < BigInt(total) ||
+      !indexesBuilt(rmPath) // the catch-up's end: it goes live after
     ) {
       assert.ok(Date.now() < deadline + 60_000, 'the restarted runner did not catch up');
       await new Promise((resolve) => setTimeout(resolve, 50));

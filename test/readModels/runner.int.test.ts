@@ -141,7 +141,10 @@ async function caughtUp(runner: ProjectionRunner, timeoutMs = 10_000): Promise<v
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const status = await runner.status();
-    if (status.every((s) => s.lag === 0n || s.state === 'failed')) return;
+    // Caught up: nothing left to read, and its catch-up ended (deferred indexes
+    // are built on a worker thread while the store answers reads).
+    if (status.every((s) => (s.lag === 0n && s.state === 'caught-up') || s.state === 'failed'))
+      return;
     if (Date.now() > deadline)
       assert.fail(
         `not caught up: ${JSON.stringify(status, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))}`,

@@ -2,6 +2,8 @@
 // (DESIGN.md §5). One connection; transactions are serialised through a queue,
 // so an async transaction never interleaves with another or with a read. The
 // statements are in operations.ts, out-of-sight rebuilds in rebuild.ts.
+// Secondary indexes of filled tables are built on a worker thread
+// (indexBuild.ts): reads go on meanwhile, writes wait for the build to end.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ProvenantError } from '../../errors.js';
 import type { Database } from '../../eventStore/sqlite/database.js';
@@ -21,6 +23,7 @@ import { servesSameQueries, shadowRouting } from '../shadow.js';
 import { openReadModelFile, type OpenReadModelOptions } from './file.js';
 import { sqliteOperations } from './operations.js';
 import { sqliteIndexes } from './indexes.js';
+import { indexBuilder, type IndexTarget } from './indexBuild.js';
 import { sqliteRebuilds } from './rebuild.js';
 import { createTableSql, quote } from './sql.js';
 
@@ -46,21 +49,40 @@ export function getSQLiteReadModelStore(
   const insideTransaction = new AsyncLocalStorage<boolean>();
   let closed = false;
   let closing: Promise<void> = Promise.resolve();
-  /** Runs `fn` after everything queued before it. */
-  const exclusive = <T>(fn: () => Promise<T> | T): Promise<T> => {
-    if (closed)
-      return Promise.reject(new ProvenantError('READ_MODEL_CLOSED', 'read-model store is closed'));
+  /** Why the store cannot take a call now, if it cannot. */
+  const refusal = (): ProvenantError | undefined => {
+    if (closed) return new ProvenantError('READ_MODEL_CLOSED', 'read-model store is closed');
     // Queued behind the transaction it is called from, it would wait for ever.
     if (insideTransaction.getStore() === true)
-      return Promise.reject(
-        new ProvenantError(
-          'READ_MODEL_INVALID',
-          'the store was called inside its own transaction: use the transaction object',
-        ),
+      return new ProvenantError(
+        'READ_MODEL_INVALID',
+        'the store was called inside its own transaction: use the transaction object',
       );
+    return undefined;
+  };
+  const enqueue = <T>(fn: () => Promise<T> | T): Promise<T> => {
     const run = queue.then(fn, fn);
     queue = run.catch(() => undefined);
     return run;
+  };
+  /** Runs `fn` after everything queued before it. */
+  const exclusive = <T>(fn: () => Promise<T> | T): Promise<T> => {
+    const refused = refusal();
+    return refused === undefined ? enqueue(fn) : Promise.reject(refused);
+  };
+
+  // While a worker builds indexes (indexBuild.ts) this connection keeps
+  // reading, but does not write: waiting on the worker's write lock would be a
+  // busy wait (busy_timeout) on the event loop. Writes asked for meanwhile wait
+  // until the build ends, in the order asked (reads asked after them may pass).
+  /** Settles when the index build under way ends; undefined when none is. */
+  let building: Promise<void> | undefined;
+  const afterBuild = <T>(start: () => Promise<T>): Promise<T> =>
+    building === undefined ? start() : building.then(() => afterBuild(start));
+  /** Runs the write `fn` after everything queued before it and after the index build under way. */
+  const writing = <T>(fn: () => Promise<T> | T): Promise<T> => {
+    const refused = refusal();
+    return refused === undefined ? afterBuild(() => enqueue(fn)) : Promise.reject(refused);
   };
 
   const dropTables = (name: string): void => {
@@ -155,7 +177,7 @@ export function getSQLiteReadModelStore(
   };
 
   const transaction = <T>(fn: (tx: ReadModelTransaction) => Promise<T>, routing: Routing) =>
-    exclusive(async () => {
+    writing(async () => {
       let open = true;
       stmt('BEGIN IMMEDIATE').run();
       try {
@@ -171,19 +193,57 @@ export function getSQLiteReadModelStore(
       }
     });
 
+  /**
+   * Settles once no index build is under way and nothing is queued (a write
+   * that waited for a build is queued as the build ends).
+   */
+  const idle = async (): Promise<void> => {
+    for (;;) {
+      const [build, queued] = [building, queue];
+      await build;
+      await queued;
+      if (build === building && queued === queue) return;
+    }
+  };
+
   // Indexes are found by their table and columns, whatever their names (indexes.ts).
   const deferIndexes = (name: string) =>
-    exclusive(() =>
+    writing(() =>
       inTransaction(() => {
         for (const table of storedTables(name)) indexes.dropAll(table.name);
       }),
     );
+
+  // An in-memory database is this connection's alone: no worker can open it.
+  const inMemory = options.path === ':memory:' || options.path === '';
+  const builder = indexBuilder(options.path, options.trace);
+  /**
+   * Builds the indexes that the tables `targets()` lists (read after everything
+   * queued before it) lack, one per transaction: on a worker thread, or on this
+   * one for an in-memory database. No worker is started when none is missing.
+   */
+  const buildMissing = (targets: () => IndexTarget[]): Promise<void> => {
+    const lacking = () => targets().filter((t) => indexes.missing(t.table, t.on).length > 0);
+    if (inMemory)
+      return writing(() => {
+        for (const { table, on } of lacking())
+          for (const index of indexes.missing(table, on))
+            inTransaction(() => indexes.create(table, index, on));
+      });
+    const refused = refusal();
+    if (refused !== undefined) return Promise.reject(refused);
+    return afterBuild(() => {
+      const run = enqueue(lacking).then((list) => (list.length === 0 ? 0 : builder.build(list)));
+      // Writes asked for from now on wait until the build has ended.
+      building = run.then(
+        () => (building = undefined),
+        () => (building = undefined),
+      );
+      return run.then(() => undefined);
+    });
+  };
   const buildIndexes = (name: string) =>
-    exclusive(() =>
-      inTransaction(() => {
-        for (const table of storedTables(name)) indexes.createMissing(table);
-      }),
-    );
+    buildMissing(() => storedTables(name).map((table) => ({ table, on: table.name })));
 
   return {
     path: options.path,
@@ -193,7 +253,7 @@ export function getSQLiteReadModelStore(
     getParked: (id) => exclusive(() => ops.getParked(id)),
     listParked: (projection) => exclusive(() => ops.listParked(projection)),
     ensureProjection: (schema: ProjectionSchema) =>
-      exclusive(() =>
+      writing(() =>
         inTransaction((): EnsureResult => {
           const declaration = JSON.stringify(schema.tables);
           const stored = stmt('SELECT version, tables FROM rm_projections WHERE name = ?').get(
@@ -226,7 +286,7 @@ export function getSQLiteReadModelStore(
         }),
       ),
     dropProjection: (name) =>
-      exclusive(() =>
+      writing(() =>
         inTransaction(() => {
           rebuilds.drop(name);
           dropTables(name);
@@ -235,7 +295,7 @@ export function getSQLiteReadModelStore(
     deferIndexes,
     buildIndexes,
     beginRebuild: (schema) =>
-      exclusive(() =>
+      writing(() =>
         inTransaction(() => {
           assertOwnTables(schema);
           rebuilds.begin(schema);
@@ -256,15 +316,13 @@ export function getSQLiteReadModelStore(
           routing.rebuilding(name) ? exclusive(() => undefined) : buildIndexes(name),
       };
     },
-    // The new tables' indexes first, one per transaction (a reader of this
-    // process waits for one index at most); the swap then only renames.
+    // The new tables' indexes first (on a worker: reads go on meanwhile); the
+    // swap then only renames.
     completeRebuild: async (name) => {
-      let built = true;
-      while (built)
-        built = await exclusive(() => inTransaction(() => rebuilds.buildNextIndex(name)));
-      await exclusive(() => inTransaction(() => rebuilds.complete(name)));
+      await buildMissing(() => rebuilds.indexTargets(name));
+      await writing(() => inTransaction(() => rebuilds.complete(name)));
     },
-    abortRebuild: (name) => exclusive(() => inTransaction(() => rebuilds.drop(name))),
+    abortRebuild: (name) => writing(() => inTransaction(() => rebuilds.drop(name))),
     transaction: (fn) => transaction(fn, CURRENT),
     // A deferred transaction: its first read fixes the snapshot (WAL), so a
     // runner of another process committing meanwhile is not seen half-way.
@@ -282,9 +340,11 @@ export function getSQLiteReadModelStore(
     close: () => {
       if (!closed) {
         closed = true;
-        closing = queue.then(() => {
-          db.close();
-        });
+        closing = idle()
+          .then(() => builder.close())
+          .then(() => {
+            db.close();
+          });
       }
       return closing;
     },

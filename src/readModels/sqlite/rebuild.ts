@@ -3,16 +3,18 @@
 // while its current tables keep serving; `rm_rebuilds` records each rebuild
 // (declaration and checkpoint, so that it survives a restart) and
 // `rm_rebuild_dead_letters` the events it parked. Before the swap the new
-// tables' indexes are built, one per transaction (`buildNextIndex`), under names
-// the current tables' indexes do not hold (indexes.ts: an index keeps its name
-// through a rename). The swap is then one short transaction: drop the current
-// tables, rename the new ones, move the checkpoint and the parked events. Every
-// function runs inside the caller's transaction.
+// tables' indexes are built (`indexTargets`; one per transaction, on a worker
+// thread: indexBuild.ts), under names the current tables' indexes do not hold
+// (indexes.ts: an index keeps its name through a rename). The swap is then one
+// short transaction: drop the current tables, rename the new ones, move the
+// checkpoint and the parked events. Every function runs inside the caller's
+// transaction.
 import { ProvenantError } from '../../errors.js';
 import type { Database } from '../../eventStore/sqlite/database.js';
 import type { ParkedEventInput, ProjectionSchema, RebuildState, TableDefinition } from '../port.js';
 import { shadowTable, shadowTableName } from '../shadow.js';
 import type { SQLiteIndexes } from './indexes.js';
+import type { IndexTarget } from './indexWorker.js';
 import { createTableSql, quote } from './sql.js';
 import { PARKED_INSERT_COLUMNS, parkedValues } from '../parked.js';
 
@@ -106,22 +108,18 @@ export function sqliteRebuilds(c: RebuildContext) {
     },
 
     /**
-     * Builds one secondary index that the rebuild's new tables lack; false when
-     * none is left. Its name is one no index holds (not the current table's).
+     * The rebuild's new tables, whose secondary indexes are built before the
+     * swap (indexBuild.ts), under names no index holds (not the current tables').
      */
-    buildNextIndex(name: string): boolean {
-      for (const table of JSON.parse(required(name).tables) as TableDefinition[]) {
-        const on = shadowTableName(table.name);
-        const [index] = indexes.missing(table, on);
-        if (index === undefined) continue;
-        indexes.create(table, index, on);
-        return true;
-      }
-      return false;
+    indexTargets(name: string): IndexTarget[] {
+      return (JSON.parse(required(name).tables) as TableDefinition[]).map((table) => ({
+        table,
+        on: shadowTableName(table.name),
+      }));
     },
 
     /**
-     * The swap: the rebuild's tables (their indexes built by `buildNextIndex`
+     * The swap: the rebuild's tables (their indexes built on `indexTargets`
      * and renamed with them), checkpoint and parked events replace the current ones.
      */
     complete(name: string): void {

@@ -1,0 +1,101 @@
+// Building secondary indexes off the event loop: better-sqlite3 is synchronous,
+// so a CREATE INDEX on the store's own connection would hold the process's
+// event loop for its whole duration (0.47 s for one index of 1,000,000 rows).
+// A worker thread (indexWorker.ts, one per store) builds them on a connection
+// of its own to the same file instead; WAL lets the store's connection keep
+// reading meanwhile. The store makes its own writes wait until the build has
+// ended (readModelStore.ts), so its connection never waits on the worker's lock.
+import { Worker } from 'node:worker_threads';
+import { ProvenantError } from '../../errors.js';
+import type {
+  IndexTarget,
+  IndexWorkerData,
+  IndexWorkerReply,
+  IndexWorkerRequest,
+} from './indexWorker.js';
+
+export type { IndexTarget } from './indexWorker.js';
+
+/**
+ * How long the worker waits for the file's write lock when a writer of another
+ * process holds it (a runner, `projections rebuild`). It waits on its own
+ * thread, blocking nobody, so longer than the store's connection does (5 s).
+ */
+const WORKER_BUSY_TIMEOUT_MS = 60_000;
+
+/** Starts `indexWorker` from the sources (through tsx) or from a compiled build. */
+function startWorker(workerData: IndexWorkerData): Worker {
+  // Compiled (dist/, the tests' esbuild output), the worker is plain .js; from
+  // the sources, Node 20 does not apply `--import tsx` to a worker, so a boot
+  // file registers tsx first (as for the event store's writer thread).
+  return import.meta.url.endsWith('.ts')
+    ? new Worker(new URL('../../eventStore/sqlite/tsWorkerBoot.mjs', import.meta.url), {
+        workerData: { ...workerData, entry: new URL('./indexWorker.ts', import.meta.url).href },
+      })
+    : new Worker(new URL('./indexWorker.js', import.meta.url), { workerData });
+}
+
+export interface IndexBuilder {
+  /**
+   * Builds every declared index that each target's table lacks, one per
+   * transaction, on the worker's connection to the file (closed again before
+   * this resolves, with how many were built). One build at a time.
+   */
+  build(targets: IndexTarget[]): Promise<number>;
+  /** Ends the worker (between builds). */
+  close(): Promise<void>;
+}
+
+/**
+ * The index builds of the read-model file at `path`, on one worker thread
+ * started at the first build; idle, it does not keep the process alive.
+ */
+export function indexBuilder(path: string, trace?: (sql: string) => void): IndexBuilder {
+  let worker: Worker | undefined;
+  let pending: { resolve: (built: number) => void; reject: (error: Error) => void } | undefined;
+
+  const failed = (why: string, cause?: Error) =>
+    new ProvenantError('READ_MODEL_UNAVAILABLE', `building read-model indexes failed: ${why}`, {
+      cause,
+    });
+
+  const start = (): Worker => {
+    const started = startWorker({
+      path,
+      busyTimeoutMs: WORKER_BUSY_TIMEOUT_MS,
+      trace: trace !== undefined,
+    });
+    let crash: Error | undefined;
+    started.on('message', (reply: IndexWorkerReply) => {
+      if (reply.t === 'trace') return trace?.(reply.sql);
+      const settle = pending;
+      pending = undefined;
+      started.unref();
+      if (reply.t === 'done') settle?.resolve(reply.built);
+      else settle?.reject(failed(reply.message));
+    });
+    started.on('error', (error) => (crash = error));
+    started.on('exit', (code) => {
+      if (worker === started) worker = undefined; // the next build starts another
+      pending?.reject(failed(crash?.message ?? `the thread exited with code ${code}`, crash));
+      pending = undefined;
+    });
+    return started;
+  };
+
+  return {
+    build(targets) {
+      const running = (worker ??= start());
+      running.ref(); // a build under way keeps the process alive
+      return new Promise((resolve, reject) => {
+        pending = { resolve, reject };
+        running.postMessage({ targets } satisfies IndexWorkerRequest);
+      });
+    },
+    async close() {
+      const running = worker;
+      worker = undefined;
+      await running?.terminate();
+    },
+  };
+}
