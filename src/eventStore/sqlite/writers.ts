@@ -8,7 +8,6 @@
 //   requests, but every row is copied between threads.
 //
 // Both acknowledge an append only after the transaction that holds it committed.
-import { Worker } from 'node:worker_threads';
 import { ProvenantError } from '../../errors.js';
 import type { AppendResult } from '../types.js';
 import type Database from 'better-sqlite3';
@@ -24,6 +23,7 @@ import {
   type WriterMessage,
   type WriterReply,
 } from './writerGroup.js';
+import { startWorker } from '../../workerThread.js';
 import type { WriterWorkerData } from './writerWorker.js';
 
 export interface WriterStats {
@@ -171,12 +171,7 @@ export interface WorkerWriterOptions extends WriterWorkerData {
 export function createWorkerWriter(options: WorkerWriterOptions): Writer {
   const { onCommitted, ...workerData } = options;
   const table = createPendingTable(onCommitted);
-  // Compiled, the worker is plain .js; from the sources (tsx) it needs a boot file.
-  const worker = import.meta.url.endsWith('.ts')
-    ? new Worker(new URL('./tsWorkerBoot.mjs', import.meta.url), {
-        workerData: { ...workerData, entry: new URL('./writerWorker.ts', import.meta.url).href },
-      })
-    : new Worker(new URL('./writerWorker.js', import.meta.url), { workerData });
+  const worker = startWorker(import.meta.url, 'writerWorker', workerData);
   worker.unref(); // an idle store does not keep the process alive
   let failure: ProvenantError | undefined;
   let closed = false;

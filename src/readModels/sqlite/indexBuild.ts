@@ -5,8 +5,9 @@
 // of its own to the same file instead; WAL lets the store's connection keep
 // reading meanwhile. The store makes its own writes wait until the build has
 // ended (readModelStore.ts), so its connection never waits on the worker's lock.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { ProvenantError } from '../../errors.js';
+import { startWorker } from '../../workerThread.js';
 import type {
   IndexTarget,
   IndexWorkerData,
@@ -22,18 +23,6 @@ export type { IndexTarget } from './indexWorker.js';
  * thread, blocking nobody, so longer than the store's connection does (5 s).
  */
 const WORKER_BUSY_TIMEOUT_MS = 60_000;
-
-/** Starts `indexWorker` from the sources (through tsx) or from a compiled build. */
-function startWorker(workerData: IndexWorkerData): Worker {
-  // Compiled (dist/, the tests' esbuild output), the worker is plain .js; from
-  // the sources, Node 20 does not apply `--import tsx` to a worker, so a boot
-  // file registers tsx first (as for the event store's writer thread).
-  return import.meta.url.endsWith('.ts')
-    ? new Worker(new URL('../../eventStore/sqlite/tsWorkerBoot.mjs', import.meta.url), {
-        workerData: { ...workerData, entry: new URL('./indexWorker.ts', import.meta.url).href },
-      })
-    : new Worker(new URL('./indexWorker.js', import.meta.url), { workerData });
-}
 
 export interface IndexBuilder {
   /**
@@ -60,11 +49,12 @@ export function indexBuilder(path: string, trace?: (sql: string) => void): Index
     });
 
   const start = (): Worker => {
-    const started = startWorker({
+    const workerData: IndexWorkerData = {
       path,
       busyTimeoutMs: WORKER_BUSY_TIMEOUT_MS,
       trace: trace !== undefined,
-    });
+    };
+    const started = startWorker(import.meta.url, 'indexWorker', workerData);
     let crash: Error | undefined;
     started.on('message', (reply: IndexWorkerReply) => {
       if (reply.t === 'trace') return trace?.(reply.sql);
