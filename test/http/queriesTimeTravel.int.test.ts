@@ -14,6 +14,7 @@ import type { DomainService } from '../../src/application/index.js';
 import type { SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { getSQLiteReadModelStore } from '../../src/readModels/sqlite/index.js';
 import { applyChanges } from '../../src/readModels/index.js';
+import { unitStatusSchema } from '../../src/http/schemas.js';
 import {
   A,
   B,
@@ -23,6 +24,25 @@ import {
   problem,
   type QueryFixture,
 } from '../support/queryFixture.js';
+
+interface Schema {
+  type?: string | readonly string[];
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  additionalProperties?: boolean;
+}
+
+/** The paths in `value` that `schema` does not declare (an open object declares anything). */
+function undeclared(value: unknown, schema: Schema, path = '$'): string[] {
+  if (Array.isArray(value))
+    return value.flatMap((v, i) => undeclared(v, schema.items ?? {}, `${path}[${i}]`));
+  if (value === null || typeof value !== 'object' || schema.additionalProperties === true)
+    return [];
+  return Object.entries(value).flatMap(([key, v]) => {
+    const declared = schema.properties?.[key];
+    return declared === undefined ? [`${path}.${key}`] : undeclared(v, declared, `${path}.${key}`);
+  });
+}
 
 describe('query API', () => {
   let store: SQLiteEventStore;
@@ -147,6 +167,28 @@ describe('query API', () => {
           await then.close();
         }
       }
+    });
+
+    it('answers with JSON the response schema declares (the route writes it with JSON.stringify)', async () => {
+      const asOfSchema: Schema = {
+        ...unitStatusSchema,
+        properties: { ...unitStatusSchema.properties, asOf: { properties: { position: {} } } },
+      };
+      for (const url of [
+        `/v1/units/${enc(A)}?asOf=${head}`,
+        `/v1/units/${enc(B)}?asOf=${head}`,
+        `/v1/units/${enc(B)}`,
+      ]) {
+        const res = await get(url);
+        assert.equal(res.statusCode, 200, res.body);
+        assert.match(res.headers['content-type'] as string, /^application\/json/);
+        const body = res.json<Status>();
+        assert.ok(body.receipts.length > 0 && body.gates.length > 0, url);
+        assert.deepEqual(undeclared(body, asOfSchema), [], url);
+      }
+      // B's revoked receipt carries its revocation, as the schema declares it.
+      const b = (await get(`/v1/units/${enc(B)}?asOf=${head}`)).json<Status>();
+      assert.ok(b.receipts.some((r) => r.revoked !== undefined));
     });
 
     it('diffs the verdict changes between two points', async () => {

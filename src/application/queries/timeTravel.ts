@@ -45,11 +45,12 @@ export function parseLogPoint(value: string, name: string, code: ErrorCode): Log
   return { time: new Date(ms).toISOString() };
 }
 
-/** True when `event` lies at or before `point`. */
-export const atOrBefore = (event: RecordedEvent, point: LogPoint): boolean =>
-  'position' in point
-    ? event.position <= point.position
-    : Date.parse(event.recordedAt) <= Date.parse(point.time);
+/** The test of whether an event lies at or before `point` (a time point parsed once, not per event). */
+export function atOrBefore(point: LogPoint): (event: RecordedEvent) => boolean {
+  if ('position' in point) return (event) => event.position <= point.position;
+  const time = Date.parse(point.time);
+  return (event) => Date.parse(event.recordedAt) <= time;
+}
 
 /** Refuses a point after now (time) or beyond the head of the log (position). */
 async function assertNotFuture(store: EventStore, point: LogPoint, name: string): Promise<void> {
@@ -73,6 +74,7 @@ const PAGE = 500;
 export async function definitionsAt(store: EventStore, point: LogPoint): Promise<Definitions> {
   const gates = new Map<string, GateState>();
   const stages = new Map<string, StageState>();
+  const inRange = atOrBefore(point);
   let from: 'start' | bigint = 'start';
   for (;;) {
     const page = await store.readAll({
@@ -83,7 +85,7 @@ export async function definitionsAt(store: EventStore, point: LogPoint): Promise
     for (const recorded of page) {
       if ('position' in point && recorded.position > point.position)
         return buildDefinitions(gates.values(), stages.values());
-      if (!atOrBefore(recorded, point)) continue;
+      if (!inRange(recorded)) continue;
       const event: DomainEvent = { type: recorded.type, data: recorded.data };
       if (isGateEvent(event))
         gates.set(
@@ -125,10 +127,15 @@ async function readUnit(
     return events;
   }
   const out: RecordedEvent[] = [];
-  for (let from = 0; ; from += STREAM_PAGE) {
+  for (;;) {
+    // Positions are distinct integers, so at most `point - p` events of the
+    // stream lie after position p (the last one read, 0 before the first) and at or
+    // before the point: a page asks for no more (a dense stream is read no further).
+    const left = point.position - (out.at(-1)?.position ?? 0n);
+    const maxCount = left < BigInt(STREAM_PAGE) ? Math.max(1, Number(left)) : STREAM_PAGE;
     const { events, currentRevision } = await store.readStream(stream, {
-      from,
-      maxCount: STREAM_PAGE,
+      from: out.length,
+      maxCount,
     });
     if (currentRevision === 'no_stream')
       throw new ProvenantError('DOMAIN_UNIT_NOT_FOUND', `Unit '${unit}' has no receipts`, {
@@ -138,7 +145,7 @@ async function readUnit(
       if (event.position > point.position) return out;
       out.push(event);
     }
-    if (events.length < STREAM_PAGE) return out;
+    if (events.length < maxCount || out.at(-1)?.position === point.position) return out;
   }
 }
 
@@ -156,7 +163,7 @@ export async function unitStatusAsOf(
 ): Promise<UnitStatusAsOf> {
   const unit = normalizeUnitKey(unitKey);
   await assertNotFuture(store, point, 'asOf');
-  const events = (await readUnit(store, unit, point)).filter((e) => atOrBefore(e, point));
+  const events = (await readUnit(store, unit, point)).filter(atOrBefore(point));
   const last = events.at(-1);
   if (last === undefined)
     throw new ProvenantError(
@@ -250,15 +257,16 @@ export async function unitDiff(
       details: { from: pointView(from), to: pointView(end) },
     });
   const events = await readUnit(store, unit);
+  const [atOrBeforeEnd, atOrBeforeFrom] = [atOrBefore(end), atOrBefore(from)];
   const current = new Map<string, string>();
   const changes: VerdictDiff[] = [];
   for (const event of events) {
-    if (!atOrBefore(event, end)) break;
+    if (!atOrBeforeEnd(event)) break;
     const verdict = verdictOf(event);
     if (verdict === undefined) continue;
     const before = current.get(verdict.id) ?? initialVerdict(verdict.id);
     current.set(verdict.id, verdict.verdict);
-    if (atOrBefore(event, from) || before === verdict.verdict) continue;
+    if (atOrBeforeFrom(event) || before === verdict.verdict) continue;
     const [kind, id] = [verdict.id.slice(0, 4), verdict.id.slice(verdict.id.indexOf(':') + 1)];
     changes.push({
       eventId: event.id,
@@ -306,10 +314,11 @@ export async function unitHistory(
   const unit = normalizeUnitKey(unitKey);
   if (asOf !== undefined) await assertNotFuture(store, asOf, 'asOf');
   const events = await readUnit(store, unit);
+  const inRange = asOf === undefined ? () => true : atOrBefore(asOf);
   const current = new Map<string, string>();
   const entries: HistoryEntry[] = [];
   for (const event of events) {
-    if (asOf !== undefined && !atOrBefore(event, asOf)) break;
+    if (!inRange(event)) break;
     const entry: HistoryEntry = {
       position: event.position.toString(),
       revision: event.revision,
