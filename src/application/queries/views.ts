@@ -121,6 +121,27 @@ export const byId =
   (a: T, b: T): number =>
     id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0;
 
+/** Where a receipt was recorded and how it stands, beside its data in a receipt view. */
+export interface ReceiptStanding {
+  eventId: string;
+  position: string;
+  recordedAt: string;
+  revoked?: ReceiptView['revoked'] | undefined;
+  counted: boolean;
+}
+
+/**
+ * The receipt view: the receipt's data and its standing, one object, whether
+ * from the unit's stream (below) or from a ledger row (readModels/unitStatus.ts).
+ */
+export const receiptViewOf = (data: ReceiptRecordedData, s: ReceiptStanding): ReceiptView =>
+  Object.assign(
+    {},
+    data,
+    { eventId: s.eventId, position: s.position, recordedAt: s.recordedAt },
+    s.revoked === undefined ? { counted: s.counted } : { revoked: s.revoked, counted: s.counted },
+  );
+
 /** The receipts of a unit stream in log order, each with its revocation and whether it counts. */
 function receiptViews(state: UnitState, recorded: readonly RecordedEvent[]): ReceiptView[] {
   // The counted receipt of each action, looked up once per action, not per receipt.
@@ -131,15 +152,13 @@ function receiptViews(state: UnitState, recorded: readonly RecordedEvent[]): Rec
     .filter((e) => e.type === EventTypes.ReceiptRecorded)
     .map((e) => {
       const data = e.data as ReceiptRecordedData;
-      const revoked = state.receipts.get(data.receiptId)?.revoked;
-      return {
-        ...data,
+      return receiptViewOf(data, {
         eventId: e.id,
         position: e.position.toString(),
         recordedAt: e.recordedAt,
-        ...(revoked === undefined ? {} : { revoked }),
+        revoked: state.receipts.get(data.receiptId)?.revoked,
         counted: counted.has(data.receiptId),
-      };
+      });
     });
 }
 

@@ -13,26 +13,24 @@ import { normalizeUnitKey } from '../../../domain/unitKey.js';
 import { ProvenantError } from '../../../errors.js';
 import type { ReadModelStore } from '../../../readModels/port.js';
 import type { ReceiptView, UnitStatus } from '../../types.js';
-import { unitStatusFrom } from '../views.js';
+import { receiptViewOf, unitStatusFrom } from '../views.js';
 import { positionOf, type ProjectionName } from './position.js';
 
 /** The read models the answer comes from. */
 const SOURCES: readonly ProjectionName[] = ['unitSummary', 'receiptsLedger'];
 
-/** A ledger row as the receipt view (built as views.ts builds it from an event). */
+/** A ledger row as the receipt view. */
 const receiptView = (row: ReceiptRow, counted: boolean): ReceiptView =>
-  Object.assign({}, row.data, {
+  receiptViewOf(row.data, {
     eventId: row.eventId,
     position: String(row.position),
     recordedAt: row.recordedAt,
-    ...(row.revoked
+    revoked: row.revoked
       ? {
-          revoked: {
-            reason: row.revokedReason ?? '',
-            ...(row.revokedBy === null ? {} : { revokedBy: row.revokedBy }),
-          },
+          reason: row.revokedReason ?? '',
+          ...(row.revokedBy === null ? {} : { revokedBy: row.revokedBy }),
         }
-      : {}),
+      : undefined,
     counted,
   });
 
