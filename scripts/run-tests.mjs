@@ -33,12 +33,7 @@ for (const dir of ['src', 'projections', 'test', 'bench']) {
     if (tiers.some((t) => name.endsWith(`.${t}.test.ts`))) files.push(join(dir, name));
   }
 }
-// The longest files first, so that the run does not end on one long file with
-// the other slots idle: end-to-end files (10-50 s each, child processes) start
-// first, then integration files, and the unit files (most under a second) fill
-// the slots at the end. Alphabetical within a tier.
-const tierRank = (f) => ['e2e', 'int', 'unit'].findIndex((t) => f.endsWith(`.${t}.test.ts`));
-files.sort((a, b) => tierRank(a) - tierRank(b) || (a < b ? -1 : a > b ? 1 : 0));
+files.sort();
 if (files.length === 0) {
   console.error(`no test files for tiers: ${tiers.join(', ')}`);
   process.exit(1);
