@@ -19,7 +19,9 @@ async function bench(...args: string[]): Promise<{ stdout: string; stderr: strin
   });
 }
 
-describe('npm run bench', () => {
+// The three cases are independent processes, so they run side by side: the
+// file takes as long as its longest case (`all`), not as the three together.
+describe('npm run bench', { concurrency: true }, () => {
   it('reports every benchmark as one JSON object of positive figures, ratios under *Ratio', async () => {
     const { stdout } = await bench('all', '--json', '--scale', '0.02');
     const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as Record<string, unknown>;

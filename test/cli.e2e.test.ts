@@ -3,47 +3,46 @@
 // tampered log; usage errors. (`provenant verify`, the attestation verifier, has
 // its own tests in test/attestations/.)
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { openDatabase } from '../src/eventStore/sqlite/database.js';
 import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
-import { cliArgs } from './support/cli.js';
+import { cliArgs, runCli, type CliRun } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const run = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, cliArgs(...args), {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    timeout: 60_000,
-  });
+/** `provenant <args>`, without blocking the event loop (the cases run side by side). */
+const run = (args: string[], env: Record<string, string> = {}): Promise<CliRun> =>
+  runCli(args, 60_000, env);
 
-describe('provenant command line', () => {
-  it('lists its commands with --help, and each command has --help', () => {
-    const help = run(['--help']);
+// Each case has a data directory of its own (or none), so they run side by
+// side: most of each is waiting on a child process.
+describe('provenant command line', { concurrency: true }, () => {
+  it('lists its commands with --help, and each command has --help', async () => {
+    const help = await run(['--help']);
     assert.equal(help.status, 0);
     assert.match(help.stdout, /Commands:/);
     assert.match(help.stdout, /serve/);
     assert.match(help.stdout, /verify/);
     for (const command of [['serve'], ['log', 'verify']]) {
-      const sub = run([...command, '--help']);
+      const sub = await run([...command, '--help']);
       assert.equal(sub.status, 0, command.join(' '));
       assert.match(sub.stdout, new RegExp(`provenant ${command.join(' ')}`));
       assert.match(sub.stdout, /PROVENANT_DATA_DIR/);
     }
-    const unknown = run(['frobnicate']);
+    const unknown = await run(['frobnicate']);
     assert.equal(unknown.status, 2);
     assert.match(unknown.stderr, /unknown command 'frobnicate'/);
-    const badOption = run(['verify', '--nope']);
+    const badOption = await run(['verify', '--nope']);
     assert.equal(badOption.status, 2);
     assert.match(badOption.stderr, /Unknown option '--nope'/);
   });
 
-  it('has --help on every command and subcommand, and --version', () => {
+  it('has --help on every command and subcommand, and --version', async () => {
     const expected: [string[], RegExp[]][] = [
       [['serve'], [/provenant serve/, /--host/, /--port/, /PROVENANT_DATA_DIR/, /Exit codes:/]],
       [['log'], [/provenant log/, /verify/]],
@@ -54,22 +53,22 @@ describe('provenant command line', () => {
       [['verify'], [/provenant verify/, /--bundle/, /--unit/, /--store/, /--json/, /Exit codes:/]],
     ];
     for (const [command, patterns] of expected) {
-      const res = run([...command, '--help']);
+      const res = await run([...command, '--help']);
       assert.equal(res.status, 0, command.join(' '));
       for (const pattern of patterns) assert.match(res.stdout, pattern, command.join(' '));
     }
-    const top = run(['--help']);
+    const top = await run(['--help']);
     assert.match(top.stdout, /log/);
     assert.match(top.stdout, /Exit codes:/);
-    const helpCommand = run(['help', 'log']);
+    const helpCommand = await run(['help', 'log']);
     assert.equal(helpCommand.status, 0);
     assert.match(helpCommand.stdout, /provenant log/);
-    const version = run(['--version']);
+    const version = await run(['--version']);
     assert.equal(version.status, 0);
     assert.match(version.stdout, /^\d+\.\d+\.\d+/);
   });
 
-  it('reports usage errors in one line with a pointer to --help, exit 2, no stack trace', () => {
+  it('reports usage errors in one line with a pointer to --help, exit 2, no stack trace', async () => {
     const cases: [string[], RegExp][] = [
       [['frobnicate'], /unknown command 'frobnicate'.*provenant --help/],
       [['log', 'frobnicate'], /unknown command 'frobnicate'.*provenant log --help/],
@@ -79,7 +78,7 @@ describe('provenant command line', () => {
       [['serve', 'extra'], /too many arguments.*provenant serve --help/],
     ];
     for (const [args, pattern] of cases) {
-      const res = run(args);
+      const res = await run(args);
       const what = args.join(' ');
       assert.equal(res.status, 2, what);
       assert.match(res.stderr, pattern, what);
@@ -88,13 +87,13 @@ describe('provenant command line', () => {
       assert.equal(res.stdout, '', what);
     }
     // A group without its subcommand is a usage error too: the group's help, on stderr.
-    const bare = run(['log']);
+    const bare = await run(['log']);
     assert.equal(bare.status, 2);
     assert.match(bare.stderr, /provenant log/);
   });
 
-  it('refuses a bad configuration with the variable named', () => {
-    const logVerify = run(['log', 'verify'], {
+  it('refuses a bad configuration with the variable named', async () => {
+    const logVerify = await run(['log', 'verify'], {
       PROVENANT_DATA_DIR: join(dir, 'cfg'),
       PROVENANT_SQLITE_SYNCHRONOUS: 'sometimes',
     });
@@ -104,7 +103,7 @@ describe('provenant command line', () => {
       /^provenant: CONFIG_INVALID: PROVENANT_SQLITE_SYNCHRONOUS: must be one of FULL, NORMAL/,
     );
     assert.doesNotMatch(logVerify.stderr, /\bat .*\.(ts|js):\d+/);
-    const badPort = run(['serve', '--port', 'x'], { PROVENANT_DATA_DIR: join(dir, 'cfg') });
+    const badPort = await run(['serve', '--port', 'x'], { PROVENANT_DATA_DIR: join(dir, 'cfg') });
     assert.equal(badPort.status, 2);
     assert.match(badPort.stderr, /CONFIG_INVALID: PROVENANT_PORT: must be a whole number/);
   });
@@ -176,10 +175,10 @@ describe('provenant command line', () => {
       { type: 'A', data: { n: 2 } },
     ]);
     await store.close();
-    const logVerify = run(['log', 'verify'], { PROVENANT_DATA_DIR: dataDir });
+    const logVerify = await run(['log', 'verify'], { PROVENANT_DATA_DIR: dataDir });
     assert.equal(logVerify.status, 0, logVerify.stderr);
     assert.match(logVerify.stdout, /ok: 2 events verified/);
-    const oneStream = run(['log', 'verify', '--stream', 'unit-a', '--json'], {
+    const oneStream = await run(['log', 'verify', '--stream', 'unit-a', '--json'], {
       PROVENANT_DATA_DIR: dataDir,
     });
     assert.equal(oneStream.status, 0, oneStream.stderr);
@@ -189,7 +188,7 @@ describe('provenant command line', () => {
     raw.exec('DROP TRIGGER events_append_only_update');
     raw.prepare('UPDATE events SET data = \'{"n":3}\' WHERE revision = 1').run();
     raw.close();
-    const broken = run(['log', 'verify', '--json'], { PROVENANT_DATA_DIR: dataDir });
+    const broken = await run(['log', 'verify', '--json'], { PROVENANT_DATA_DIR: dataDir });
     assert.equal(broken.status, 1);
     const result = JSON.parse(broken.stdout) as {
       ok: boolean;
@@ -200,7 +199,7 @@ describe('provenant command line', () => {
     assert.equal(result.problem.revision, 1);
     assert.equal(result.problem.position, '2');
 
-    const brokenText = run(['log', 'verify'], { PROVENANT_DATA_DIR: dataDir });
+    const brokenText = await run(['log', 'verify'], { PROVENANT_DATA_DIR: dataDir });
     assert.equal(brokenText.status, 1);
     assert.match(
       brokenText.stdout,

@@ -12,7 +12,7 @@ import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
 import { LocalKeySigner, writeSigningKeyPair } from '../src/provenance/signing/index.js';
 import { issueLocally } from './support/localAttestations.js';
 import { definePipeline, passingReceipts } from './support/pipeline.js';
-import { cliArgs } from './support/cli.js';
+import { cliArgs, runCli, type CliRun } from './support/cli.js';
 
 const UNIT = 'openssl/3.2.1/2.el9/x86_64/rpm';
 const dir = mkdtempSync(join(tmpdir(), 'provenant-export-cli-'));
@@ -24,6 +24,10 @@ const run = (args: string[], env: Record<string, string> = {}) =>
     env: { ...process.env, PROVENANT_DATA_DIR: join(dir, 'data'), ...env },
     timeout: 60_000,
   });
+
+/** `run`, without blocking the event loop, for runs started side by side. */
+const runAsync = (args: string[], env: Record<string, string> = {}): Promise<CliRun> =>
+  runCli(args, 60_000, { PROVENANT_DATA_DIR: join(dir, 'data'), ...env });
 
 before(async () => {
   keys = writeSigningKeyPair(join(dir, 'keys'));
@@ -90,7 +94,7 @@ describe('provenant export / verify-export', () => {
     assert.match(verified.stdout, /EXPORT_KEY_MISSING/);
   });
 
-  it('exits 2 on usage errors, an unknown unit, a non-empty target or a missing path; has --help', () => {
+  it('exits 2 on usage errors, an unknown unit, a non-empty target or a missing path; has --help', async () => {
     const cases: [string[], RegExp][] = [
       [['export', UNIT], /required option '--out/],
       [['export', 'nope/1/1/x86_64/rpm', '--out', join(dir, 'x')], /DOMAIN_UNIT_NOT_FOUND/],
@@ -98,17 +102,21 @@ describe('provenant export / verify-export', () => {
       [['verify-export', join(dir, 'missing')], /EXPORT_UNREADABLE/],
       [['verify-export'], /missing required argument/],
     ];
-    for (const [args, pattern] of cases) {
-      const res = run(args);
+    // The cases are independent runs: started side by side, checked in order.
+    const runs = await Promise.all(cases.map(([args]) => runAsync(args)));
+    for (const [i, [args, pattern]] of cases.entries()) {
+      const res = runs[i]!;
       assert.equal(res.status, 2, args.join(' '));
       assert.match(res.stderr, pattern, args.join(' '));
       assert.doesNotMatch(res.stderr, /\n\s+at /);
     }
-    for (const [command, pattern] of [
+    const helps = [
       ['export', /--out <dir\|file\.tar\.gz>[\s\S]*PROVENANT_SIGNING_KEY[\s\S]*Exit codes:/],
       ['verify-export', /--json[\s\S]*Exit codes:[\s\S]*EXPORT_\* code/],
-    ] as const) {
-      const help = run([command, '--help']);
+    ] as const;
+    const helpRuns = await Promise.all(helps.map(([command]) => runAsync([command, '--help'])));
+    for (const [i, [, pattern]] of helps.entries()) {
+      const help = helpRuns[i]!;
       assert.equal(help.status, 0);
       assert.match(help.stdout, pattern);
     }

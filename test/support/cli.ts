@@ -28,13 +28,20 @@ export interface CliRun {
 
 /**
  * Runs `provenant <args>` without blocking the test's event loop, for tests
- * whose CLI talks to a server in the test's own process.
+ * whose CLI talks to a server in the test's own process, and for cases that run
+ * side by side (a blocking spawn would stall the others' timers). `env` is
+ * added to the test's environment.
  */
-export async function runCli(args: string[], timeout = 60_000): Promise<CliRun> {
+export async function runCli(
+  args: string[],
+  timeout = 60_000,
+  env: Record<string, string> = {},
+): Promise<CliRun> {
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, cliArgs(...args), {
       encoding: 'utf8',
       timeout,
+      env: { ...process.env, ...env },
     });
     return { status: 0, stdout, stderr };
   } catch (error) {
