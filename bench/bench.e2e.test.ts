@@ -59,6 +59,7 @@ describe('npm run bench', { concurrency: true }, () => {
         'rawReadEventsPerSec',
         'rebuildEventsPerSec',
         'rebuildRatio',
+        'rebuildCpuRatio',
         'rebuildPeakRssMb',
         'asOfUnitEvents',
         'asOfMedianMs',

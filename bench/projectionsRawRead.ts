@@ -1,6 +1,7 @@
 // The raw baseline of `bench projections`: every row of the log read and its data
 // and metadata parsed, with no port and no projection. Run as its own process
-// (`node --import tsx bench/projectionsRawRead.ts <path>`, printing `{"seconds":…}`)
+// (`node --import tsx bench/projectionsRawRead.ts <path>`, printing
+// `{"seconds":…,"cpuSeconds":…}`: wall and CPU time of the timed read)
 // for the reason the log is filled in one (projectionsLog.ts): reading a million
 // rows leaves a heap of a few hundred MB in the RSS of the process that read
 // them, which would be counted as the rebuild's peak RSS.
@@ -36,6 +37,10 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
   }
   rawRead(path); // once before, so that the timed read starts warm, as the rebuild does
   const started = performance.now();
+  const cpu = process.cpuUsage();
   rawRead(path);
-  process.stdout.write(`${JSON.stringify({ seconds: (performance.now() - started) / 1000 })}\n`);
+  const used = process.cpuUsage(cpu);
+  const seconds = (performance.now() - started) / 1000;
+  const cpuSeconds = (used.user + used.system) / 1e6;
+  process.stdout.write(`${JSON.stringify({ seconds, cpuSeconds })}\n`);
 }
