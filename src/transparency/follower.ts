@@ -274,3 +274,29 @@ export function createTransparencyFollower(followerOptions: FollowerOptions): Tr
     witness: () => witness?.stats(),
   };
 }
+
+/**
+ * Starts the follower of a node that has just become the one signer of its log
+ * (the SQLite signer lock, the PostgreSQL leader's advisory lock): refuses with
+ * TLOG_UNKNOWN_KEY when this node's note key does not sign the log (any more),
+ * and leaves nothing running when the start fails.
+ */
+export async function startSigningFollower(
+  options: FollowerOptions,
+): Promise<TransparencyFollower> {
+  const problem = await noteKeyProblem(
+    options.eventStore,
+    options.tree,
+    options.signer.verifierKey,
+  );
+  if (problem !== undefined)
+    throw new ProvenantError('TLOG_UNKNOWN_KEY', `Not signing: ${problem}`);
+  const follower = createTransparencyFollower(options);
+  try {
+    await follower.start();
+  } catch (error) {
+    await follower.stop();
+    throw error;
+  }
+  return follower;
+}

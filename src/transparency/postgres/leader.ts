@@ -13,8 +13,7 @@
 import { ProvenantError } from '../../errors.js';
 import { standForLeadership, whileNoLeader, type Leadership } from '../../postgres/index.js';
 import {
-  createTransparencyFollower,
-  noteKeyProblem,
+  startSigningFollower,
   type FollowerOptions,
   type TransparencyFollower,
 } from '../follower.js';
@@ -68,26 +67,13 @@ export function electMerkleFollower(options: ElectedFollowerOptions): Transparen
         ...(options.log === undefined ? {} : { log: options.log }),
         async lead(session) {
           const tree = shared.pinnedTo(session);
-          const problem = await noteKeyProblem(
-            options.eventStore,
-            tree,
-            options.signer.verifierKey,
-          );
-          if (problem !== undefined)
-            throw new ProvenantError('TLOG_UNKNOWN_KEY', `Not signing: ${problem}`);
-          const follower = createTransparencyFollower({
+          const follower = await startSigningFollower({
             ...rest,
             tree,
             // A follower that stopped on an error gives up the lead: the session
             // ends, the lock is released, and a candidate (maybe this one) retries.
             onFailure: () => void session.end().catch(() => undefined),
           });
-          try {
-            await follower.start();
-          } catch (error) {
-            await follower.stop();
-            throw error;
-          }
           current = follower;
           return {
             async stop() {

@@ -23,8 +23,7 @@
 import { ProvenantError } from '../../errors.js';
 import { openDatabase, type Database } from '../../eventStore/sqlite/database.js';
 import {
-  createTransparencyFollower,
-  noteKeyProblem,
+  startSigningFollower,
   type FollowerOptions,
   type TransparencyFollower,
 } from '../follower.js';
@@ -119,22 +118,9 @@ export function lockedMerkleFollower(options: LockedFollowerOptions): Transparen
   const attempt = async (held: SignerLock, started: () => void): Promise<'busy' | 'done'> => {
     if (!held.take()) return 'busy';
     try {
-      const problem = await noteKeyProblem(
-        options.eventStore,
-        options.tree,
-        options.signer.verifierKey,
-      );
-      if (problem !== undefined)
-        throw new ProvenantError('TLOG_UNKNOWN_KEY', `Not signing: ${problem}`);
       let failed!: () => void;
       const failure = new Promise<void>((resolve) => (failed = resolve));
-      const follower = createTransparencyFollower({ ...followerOptions, onFailure: failed });
-      try {
-        await follower.start();
-      } catch (error) {
-        await follower.stop();
-        throw error;
-      }
+      const follower = await startSigningFollower({ ...followerOptions, onFailure: failed });
       current = follower;
       log?.('info', 'signing checkpoints', { lock: held.path });
       started();
