@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
+import { loadEsdb, loadPostgres } from './adapters.js';
 import type { AttestationSigning } from './application/attestations/index.js';
 import {
   startChainBinder,
@@ -12,17 +13,11 @@ import {
 import type { DomainService } from './application/index.js';
 import type { Config } from './config.js';
 import { ProvenantError } from './errors.js';
-import { getEventStoreDBEventStore } from './eventStore/esdb/index.js';
 import { getSQLiteEventStore } from './eventStore/sqlite/index.js';
-import { getPostgresEventStore } from './eventStore/postgres/index.js';
 import type { EventStore } from './eventStore/types.js';
 import type { Log } from './readModels/applyBatch.js';
 import type { ReadModelStore } from './readModels/port.js';
-import {
-  electProjectionLeaders,
-  getPostgresReadModelStore,
-  type PostgresReadModelStore,
-} from './readModels/postgres/index.js';
+import type { PostgresReadModelStore } from './readModels/postgres/index.js';
 import type { ProjectionDefinition } from './readModels/projection.js';
 import { createProjectionRunner, type ProjectionStatus } from './readModels/runner.js';
 import { getSQLiteReadModelStore } from './readModels/sqlite/index.js';
@@ -40,18 +35,20 @@ import {
 import { loadNoteKey } from './transparency/keyFile.js';
 import { noteSigner, type NoteSigner } from './transparency/note.js';
 import type { TreeStore } from './transparency/port.js';
-import {
-  electMerkleFollower,
-  getPostgresTreeStore,
-  type PostgresTreeStore,
-} from './transparency/postgres/index.js';
+import type { PostgresTreeStore } from './transparency/postgres/index.js';
 import { createTransparencyService, type TransparencyService } from './transparency/service.js';
 import { lockedMerkleFollower } from './transparency/sqlite/signerLock.js';
 import { getSQLiteTreeStore } from './transparency/sqlite/treeStore.js';
 
-/** Opens the configured event store and says where it points (no secrets). */
-export function openEventStore(config: Config): { store: EventStore; description: string } {
+/**
+ * Opens the configured event store and says where it points (no secrets).
+ * Asynchronous since the KurrentDB and PostgreSQL adapters load on first use (adapters.ts).
+ */
+export async function openEventStore(
+  config: Config,
+): Promise<{ store: EventStore; description: string }> {
   if (config.store === 'eventstore') {
+    const { getEventStoreDBEventStore } = await loadEsdb();
     const { connectionString, caFile, username, password } = config.eventstore;
     const store = getEventStoreDBEventStore({
       connectionString: connectionString ?? '',
@@ -62,6 +59,7 @@ export function openEventStore(config: Config): { store: EventStore; description
     return { store, description: `eventstore ${store.description}` };
   }
   if (config.store === 'postgres') {
+    const { getPostgresEventStore } = await loadPostgres();
     const store = getPostgresEventStore({
       connectionString: config.postgres.url ?? '',
       schema: config.postgres.schema,
@@ -79,11 +77,12 @@ export function openEventStore(config: Config): { store: EventStore; description
  * Opens the read-model store (SQLite today: its own file, apart from the log;
  * rebuilt from the log when it cannot be trusted, after `onWarning`).
  */
-export function openReadModels(
+export async function openReadModels(
   config: Config,
   onWarning?: (message: string) => void,
-): { readModels: ReadModelStore; description: string } {
+): Promise<{ readModels: ReadModelStore; description: string }> {
   if (config.readModelBackend === 'postgres') {
+    const { getPostgresReadModelStore } = await loadPostgres();
     const readModels = getPostgresReadModelStore({
       connectionString: config.postgres.url ?? '',
       schema: config.postgres.schema,
@@ -144,15 +143,15 @@ export interface ProjectionWorkers {
  * processes may run projections at once: each projection is then run by the
  * one process that wins its advisory lock (readModels/postgres/leader.ts).
  */
-export function createProjectionWorkers(options: {
+export async function createProjectionWorkers(options: {
   eventStore: EventStore;
   readModels: ReadModelStore;
   projections: readonly ProjectionDefinition[];
   log: Log;
-}): ProjectionWorkers {
+}): Promise<ProjectionWorkers> {
   const pgStore = options.readModels as Partial<PostgresReadModelStore>;
   if (typeof pgStore.pinnedTo === 'function')
-    return electProjectionLeaders({
+    return (await loadPostgres()).electProjectionLeaders({
       ...options,
       readModels: options.readModels as PostgresReadModelStore,
     });
@@ -265,10 +264,13 @@ export interface OpenedTransparency {
  * (shared by every node); otherwise in its own SQLite file. `eventStore` is
  * the log, where the service reads the note key rotations.
  */
-export function openTransparency(config: Config, eventStore?: EventStore): OpenedTransparency {
+export async function openTransparency(
+  config: Config,
+  eventStore?: EventStore,
+): Promise<OpenedTransparency> {
   const { keyPath, keyExplicit, origin } = config.transparency;
   const { key, generated } = loadNoteKey(keyPath, !keyExplicit);
-  const tree = openTreeStore(config);
+  const tree = await openTreeStore(config);
   const signer = noteSigner(origin, key);
   const service = createTransparencyService({
     tree,
@@ -280,9 +282,9 @@ export function openTransparency(config: Config, eventStore?: EventStore): Opene
 }
 
 /** The configured tree store: PostgreSQL with the log there, else the SQLite file (created when missing). */
-export function openTreeStore(config: Config): TreeStore {
+export async function openTreeStore(config: Config): Promise<TreeStore> {
   if (config.store === 'postgres')
-    return getPostgresTreeStore({
+    return (await loadPostgres()).getPostgresTreeStore({
       connectionString: config.postgres.url ?? '',
       schema: config.postgres.schema,
     });
@@ -302,12 +304,12 @@ export const treeStoreExists = (config: Config): boolean =>
  * it, one elected leader does (transparency/postgres/leader.ts); on a SQLite
  * tree store, the one process holding its signer lock (transparency/sqlite/signerLock.ts).
  */
-export const createMerkleFollower = (
+export const createMerkleFollower = async (
   config: Config,
   store: EventStore,
   opened: OpenedTransparency,
   log?: FollowerOptions['log'],
-): TransparencyFollower => {
+): Promise<TransparencyFollower> => {
   const options: FollowerOptions = {
     eventStore: store,
     tree: opened.tree,
@@ -323,7 +325,10 @@ export const createMerkleFollower = (
   };
   const pg = opened.tree as Partial<PostgresTreeStore>;
   if (typeof pg.pinnedTo === 'function')
-    return electMerkleFollower({ ...options, tree: opened.tree as PostgresTreeStore });
+    return (await loadPostgres()).electMerkleFollower({
+      ...options,
+      tree: opened.tree as PostgresTreeStore,
+    });
   return config.transparency.path === ':memory:'
     ? createTransparencyFollower(options) // no other process can open it
     : lockedMerkleFollower({ ...options, treePath: config.transparency.path });

@@ -61,11 +61,11 @@ export async function startServer(
   // So is an invalid producers file.
   const producers =
     config.producersFile === undefined ? undefined : loadProducersFile(config.producersFile);
-  const { store, description } = openEventStore(config);
+  const { store, description } = await openEventStore(config);
   // The Merkle log of `$all` (docs/transparency.md): read by the /v1/log routes and
   // named by attestations in every mode, kept current here beside the projections
   // (on PostgreSQL by the one elected process among all nodes and workers).
-  const transparency = openTransparency(config, store);
+  const transparency = await openTransparency(config, store);
   let shuttingDown = false;
   const attestations = createAttestationService({
     eventStore: store,
@@ -87,8 +87,9 @@ export async function startServer(
   // The read models serve the query API in every mode; the runner keeps them
   // current in this process unless PROVENANT_PROJECTIONS=off (then another does).
   const warnings: string[] = [];
-  const { readModels, description: readModelsDescription } = openReadModels(config, (message) =>
-    warnings.push(message),
+  const { readModels, description: readModelsDescription } = await openReadModels(
+    config,
+    (message) => warnings.push(message),
   );
   try {
     // A schema newer than this code refuses to start; an unreachable server does not.
@@ -115,7 +116,7 @@ export async function startServer(
   const runner: ProjectionWorkers | undefined =
     config.readModels.projections === 'off'
       ? undefined
-      : createProjectionWorkers({
+      : await createProjectionWorkers({
           eventStore: store,
           readModels,
           projections,
@@ -164,7 +165,7 @@ export async function startServer(
   const follower: TransparencyFollower | undefined =
     runner === undefined
       ? undefined
-      : createMerkleFollower(config, store, transparency, (level, message, fields) =>
+      : await createMerkleFollower(config, store, transparency, (level, message, fields) =>
           app.log[level](fields ?? {}, message),
         );
   followerOf.follower = follower;

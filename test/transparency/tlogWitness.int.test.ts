@@ -246,7 +246,7 @@ describe('tlog-witness client', () => {
   it('is wired from the configuration: the composed follower gets cosignatures', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'provenant-tlog-witness-'));
     const base = loadConfig({ PROVENANT_DATA_DIR: dir }, dir);
-    const opened = openTransparency(base);
+    const opened = await openTransparency(base);
     const w = await startTestWitness({
       name: WITNESS,
       origin: base.transparency.origin,
@@ -262,8 +262,8 @@ describe('tlog-witness client', () => {
       },
       dir,
     );
-    const { store } = openEventStore(config);
-    const follower = createMerkleFollower(config, store, opened);
+    const { store } = await openEventStore(config);
+    const follower = await createMerkleFollower(config, store, opened);
     try {
       await follower.start();
       await store.append(

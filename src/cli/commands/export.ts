@@ -52,9 +52,11 @@ ${envHelp()}
     .action(async (unitKey: string, options: ExportOptions) => {
       const config = loadConfig();
       const keys = signingPublicKeys(options.publicKey, config.attestation.signingKeyPath);
-      const { store } = openEventStore(config);
+      const { store } = await openEventStore(config);
       // The Merkle log's checkpoint and proofs go in when it exists (docs/transparency.md).
-      const transparency = treeStoreExists(config) ? openTransparency(config, store) : undefined;
+      const transparency = treeStoreExists(config)
+        ? await openTransparency(config, store)
+        : undefined;
       try {
         const result = await exportUnit(store, unitKey, {
           out: options.out,

@@ -78,7 +78,7 @@ const verifyCommand = (name: string): Command =>
 /** Re-walks the log; returns the exit code (0 intact, 1 broken). */
 export async function verifyLog(options: VerifyOptions): Promise<number> {
   if (options.stream === undefined) return verifyWholeLog(options);
-  const { store, description } = openEventStore(loadConfig());
+  const { store, description } = await openEventStore(loadConfig());
   try {
     if (!options.json) console.error(`verifying ${description}`);
     let lastReport = Date.now();

@@ -5,6 +5,7 @@
 // signed by the new key only, once PROVENANT_LOG_KEY points at it.
 import { resolve } from 'node:path';
 import { Command } from 'commander';
+import { loadPostgres } from '../../adapters.js';
 import { openEventStore, openTreeStore } from '../../composition.js';
 import { loadConfig } from '../../config.js';
 import { LOG_KEY_STREAM, logKeyRotated } from '../../domain/events.js';
@@ -13,7 +14,6 @@ import { ProvenantError } from '../../errors.js';
 import { noteKeyProblem } from '../../transparency/follower.js';
 import { loadNoteKey } from '../../transparency/keyFile.js';
 import { signRotation } from '../../transparency/keyRotation.js';
-import { whileNoMerkleLeader } from '../../transparency/postgres/leader.js';
 import { noteSigner } from '../../transparency/note.js';
 import { whileNoSQLiteSigner } from '../../transparency/sqlite/signerLock.js';
 import { envHelp, exitCodesHelp } from '../shared.js';
@@ -65,8 +65,8 @@ export function rotateKeyCommand(): Command {
       const newKeyPath = resolve(options.newKey);
       const created = loadNoteKey(newKeyPath, true);
       const next = noteSigner(origin, created.key);
-      const { store } = openEventStore(config);
-      const tree = openTreeStore(config);
+      const { store } = await openEventStore(config);
+      const tree = await openTreeStore(config);
       const rotate = async (): Promise<void> => {
         const problem = await noteKeyProblem(store, tree, previous.verifierKey);
         if (problem !== undefined)
@@ -114,7 +114,9 @@ export function rotateKeyCommand(): Command {
         // Holding the signer's lock (the Merkle leader's on PostgreSQL, the SQLite
         // tree store's signer lock otherwise): no process signs with the old key meanwhile.
         if (config.store === 'postgres')
-          await whileNoMerkleLeader(
+          await (
+            await loadPostgres()
+          ).whileNoMerkleLeader(
             {
               options: { connectionString: config.postgres.url ?? '' },
               schema: config.postgres.schema,

@@ -35,7 +35,7 @@ function verifiersFor(config: Config, keys: readonly string[]): NoteVerifier[] {
 }
 
 /** The tree store when it exists (verification never creates a SQLite file); on PostgreSQL, the shared one. */
-const existingTree = (config: Config): TreeStore | undefined =>
+const existingTree = async (config: Config): Promise<TreeStore | undefined> =>
   treeStoreExists(config) ? openTreeStore(config) : undefined;
 
 function readText(file: string, what: string): string {
@@ -138,8 +138,8 @@ export async function verifyWholeLog(options: WholeLogOptions): Promise<number> 
   const witnesses: { source: string; note: string }[] = [];
   for (const source of options.checkpoint ?? [])
     witnesses.push({ source: `witness ${source}`, note: await readWitness(source) });
-  const { store, description } = openEventStore(config);
-  const tree = existingTree(config);
+  const { store, description } = await openEventStore(config);
+  const tree = await existingTree(config);
   const bar = progress(options.json === true);
   let result: LogVerifyReport;
   try {
@@ -210,7 +210,7 @@ checking it. The Merkle log is kept by the server or 'projections run'.`,
     )
     .action(async (eventId: string, options: { treeSize?: string }) => {
       const config = loadConfig();
-      const { service, tree } = openTransparency(config);
+      const { service, tree } = await openTransparency(config);
       try {
         const size = options.treeSize === undefined ? undefined : Number(options.treeSize);
         const proof = await service.inclusionByEventId(eventId, size);
@@ -258,7 +258,7 @@ its size to the latest checkpoint's: the log only grew, nothing was rewritten.`,
       const verifiers = verifiersFor(config, options.key ?? []);
       const note = readText(file, 'Checkpoint file');
       // The key that signed it may have been rotated away since: followed through `$log-keys`.
-      const { store } = openEventStore(config);
+      const { store } = await openEventStore(config);
       let rotations;
       try {
         rotations = await readRotations(store);
@@ -271,7 +271,7 @@ its size to the latest checkpoint's: the log only grew, nothing was rewritten.`,
           'TLOG_ORIGIN_MISMATCH',
           `The checkpoint is of '${old.origin}', this log is '${config.transparency.origin}'`,
         );
-      const { service, tree } = openTransparency(config);
+      const { service, tree } = await openTransparency(config);
       try {
         const latest = await service.latestCheckpoint();
         if (old.size > latest.size) {

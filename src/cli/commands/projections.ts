@@ -44,8 +44,10 @@ async function withRunner<T>(
   fn: (runner: ProjectionRunner, readModels: ReadModelStore, store: EventStore) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig();
-  const { store } = openEventStore(config);
-  const { readModels } = openReadModels(config, (message) => console.error(`warning: ${message}`));
+  const { store } = await openEventStore(config);
+  const { readModels } = await openReadModels(config, (message) =>
+    console.error(`warning: ${message}`),
+  );
   const runner = createProjectionRunner({
     eventStore: store,
     readModels,
@@ -105,18 +107,23 @@ override the environment.`,
           ? {}
           : { PROVENANT_METRICS_HOST: options.metricsHost }),
       });
-      const { store } = openEventStore(config);
-      const { readModels } = openReadModels(config, (message) =>
+      const { store } = await openEventStore(config);
+      const { readModels } = await openReadModels(config, (message) =>
         console.error(`warning: ${message}`),
       );
       const log = (level: string, message: string, fields?: object) =>
         console.error(`${level}: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
       // With read models on PostgreSQL, each projection runs in the one worker that wins its lock.
-      const workers = createProjectionWorkers({ eventStore: store, readModels, projections, log });
+      const workers = await createProjectionWorkers({
+        eventStore: store,
+        readModels,
+        projections,
+        log,
+      });
       // The Merkle log of `$all` runs beside the projections (docs/transparency.md);
       // on PostgreSQL, in the one process elected among all nodes and workers.
-      const transparency = openTransparency(config, store);
-      const follower = createMerkleFollower(config, store, transparency, log);
+      const transparency = await openTransparency(config, store);
+      const follower = await createMerkleFollower(config, store, transparency, log);
       let metrics: MetricsListener | undefined;
       try {
         metrics = createMetricsListener(

@@ -42,7 +42,7 @@ export function formatEntry(entry: HistoryEntry): string {
 }
 
 export async function replayUnit(unitKey: string, options: ReplayOptions): Promise<number> {
-  const { store } = openEventStore(loadConfig());
+  const { store } = await openEventStore(loadConfig());
   try {
     const asOf =
       options.asOf === undefined

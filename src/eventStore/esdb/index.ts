@@ -1,5 +1,6 @@
 // Public surface of the EventStoreDB/KurrentDB adapter (hand-picked, STYLE.md §17).
-// The composition root calls getEventStoreDBEventStore; nothing else imports the driver.
+// The composition root loads it through adapters.ts, only when PROVENANT_STORE=eventstore;
+// nothing else imports the driver.
 export { getEventStoreDBEventStore } from './eventStore.js';
 export type { EsdbEventStore } from './eventStore.js';
 export type { EsdbEventStoreOptions } from './client.js';

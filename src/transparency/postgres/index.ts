@@ -9,5 +9,6 @@ export {
 export {
   electMerkleFollower,
   MERKLE_LEADER_PURPOSE,
+  whileNoMerkleLeader,
   type ElectedFollowerOptions,
 } from './leader.js';
