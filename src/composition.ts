@@ -160,8 +160,8 @@ export async function createProjectionWorkers(options: {
 
 /**
  * The leadership locks the projection workers and the Merkle log follower of a
- * process stand for, and which it holds (the metrics' `provenant_leadership_held`);
- * none unless they run under leader election (PostgreSQL).
+ * process stand for, and which it holds (the metrics' `provenant_leadership_held`):
+ * the PostgreSQL leaders' locks, the SQLite signer lock of the Merkle log.
  */
 export const locksOf =
   (...parts: ({ locks?(): { lock: string; held: boolean }[] } | undefined)[]) =>

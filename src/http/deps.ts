@@ -12,7 +12,7 @@ import type { Authenticator } from '../security/index.js';
 import type { AbuseLimits } from '../security/abuseLimits.js';
 import type { SignaturePolicy } from '../ingest/index.js';
 import type { TransparencyService } from '../transparency/service.js';
-import type { WitnessStats } from '../transparency/witness/index.js';
+import type { WitnessCount } from '../transparency/witness/index.js';
 
 /** What the HTTP layer needs; the composition root provides it. */
 export interface AppDeps {
@@ -61,9 +61,9 @@ export interface AppDeps {
   transparency?: TransparencyService;
   /** The projection runner's status, when it runs in this process (metrics: lag, parked). */
   projectionStatus?: () => Promise<ProjectionStatus[]>;
-  /** The checkpoint witness URL's counts, when the Merkle log follower posts to one (metrics). */
-  witnessStatus?: () => WitnessStats | undefined;
-  /** The PostgreSQL leadership locks this process stands for, and which it holds (metrics). */
+  /** Each checkpoint witness's counts, when the Merkle log follower posts to them (metrics). */
+  witnessStatus?: () => readonly WitnessCount[];
+  /** The leadership locks (PostgreSQL's, SQLite's signer lock) this process stands for, and which it holds (metrics). */
   leadership?: () => readonly LockHeld[];
   /** `minPosition` waits: longest wait (default 5,000 ms) and poll interval (default 10 ms). */
   query?: { waitMs?: number; pollMs?: number };

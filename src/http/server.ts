@@ -143,7 +143,7 @@ export async function startServer(
     readModels,
     transparency: transparency.service,
     ...(runner === undefined ? {} : { projectionStatus: () => runner.status() }),
-    witnessStatus: () => followerOf.follower?.witness(),
+    witnessStatus: () => followerOf.follower?.witnesses() ?? [],
     leadership: () => locksOf(runner, followerOf.follower)(),
     logger: {
       level: config.logLevel,

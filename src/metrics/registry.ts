@@ -7,11 +7,11 @@
 // when that source does not run in this process.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ProjectionStatus } from '../readModels/runner.js';
-import type { WitnessStats } from '../transparency/witness/index.js';
+import type { WitnessCount } from '../transparency/witness/index.js';
 
-/** A leadership lock this process stands for (PostgreSQL) and whether it holds it now. */
+/** A leadership lock this process stands for and whether it holds it now. */
 export interface LockHeld {
-  /** The lock's purpose, e.g. `projection:units` or `merkle-log`. */
+  /** The lock's purpose, e.g. `projection:units` (PostgreSQL) or `merkle-log` (PostgreSQL, SQLite). */
   lock: string;
   held: boolean;
 }
@@ -20,9 +20,9 @@ export interface LockHeld {
 export interface RunnerMetricSources {
   /** The projection runner's status (lag, parked events, checkpoint per projection). */
   projectionStatus?: (() => Promise<ProjectionStatus[]>) | undefined;
-  /** The checkpoint witness URL's counts, when the Merkle log follower posts to one. */
-  witnessStatus?: (() => WitnessStats | undefined) | undefined;
-  /** The leadership locks this process stands for (PostgreSQL only). */
+  /** Each checkpoint witness's counts, when the Merkle log follower of this process signs and posts. */
+  witnessStatus?: (() => readonly WitnessCount[]) | undefined;
+  /** The leadership locks this process stands for (PostgreSQL's; SQLite's signer lock). */
   leadership?: (() => readonly LockHeld[]) | undefined;
 }
 
@@ -66,22 +66,24 @@ export function registerRunnerMetrics(registry: Registry, sources: RunnerMetricS
 
   new Counter({
     name: 'provenant_checkpoint_witness_posts_total',
-    help: 'Checkpoints handed to the witnesses by outcome, summed over them (posted: accepted, with tlog-witness cosigned, verified and recorded; failed; superseded by a newer one)',
-    labelNames: ['outcome'],
+    help: 'Checkpoints handed to each witness (its URL origin and path) by outcome (posted: accepted, with tlog-witness cosigned, verified and recorded; failed; superseded by a newer one)',
+    labelNames: ['witness', 'outcome'],
     registers: [registry],
     collect() {
-      const stats = witnessStatus?.();
-      if (stats === undefined) return;
+      if (witnessStatus === undefined) return;
       this.reset();
-      this.inc({ outcome: 'posted' }, stats.posted);
-      this.inc({ outcome: 'failed' }, stats.failed);
-      this.inc({ outcome: 'superseded' }, stats.superseded);
+      // Two URLs that differ only in what the name leaves out share a series: summed.
+      for (const { witness, stats } of witnessStatus()) {
+        this.inc({ witness, outcome: 'posted' }, stats.posted);
+        this.inc({ witness, outcome: 'failed' }, stats.failed);
+        this.inc({ witness, outcome: 'superseded' }, stats.superseded);
+      }
     },
   });
 
   new Gauge({
     name: 'provenant_leadership_held',
-    help: 'Whether this process holds the PostgreSQL leadership lock (1) or stands by (0): projection:<name> per projection, merkle-log for the Merkle log follower and checkpoint signer',
+    help: 'Whether this process holds the leadership lock (1) or stands by (0): projection:<name> per projection (PostgreSQL), merkle-log for the Merkle log follower and checkpoint signer (the PostgreSQL leader, the SQLite signer lock)',
     labelNames: ['lock'],
     registers: [registry],
     collect() {

@@ -32,6 +32,7 @@ import {
   createCheckpointWitnesses,
   type WitnessPoster,
   type WitnessProtocol,
+  type WitnessCount,
   type WitnessStats,
   type WitnessTarget,
 } from './witness/index.js';
@@ -169,6 +170,13 @@ async function unsignedAtStart(builder: TreeBuilder, options: FollowerOptions): 
     .length;
 }
 
+/**
+ * The lock the one signer of a Merkle log holds, as metrics name it
+ * (`provenant_leadership_held{lock}`): the PostgreSQL leader's advisory lock
+ * (its purpose), or the SQLite signer lock.
+ */
+export const MERKLE_LOCK = 'merkle-log';
+
 export interface TransparencyFollower {
   start(): Promise<void>;
   /** Stops following; the batch in flight commits first. Idempotent. */
@@ -177,7 +185,9 @@ export interface TransparencyFollower {
   size(): number;
   /** The witnesses' counts (summed over them), when one is configured. */
   witness(): WitnessStats | undefined;
-  /** Under leader election (PostgreSQL): the lock it stands for and whether it holds it now. */
+  /** Each witness's counts (metrics, by witness); empty when none is configured or this process does not sign. */
+  witnesses(): WitnessCount[];
+  /** Under a lock (the PostgreSQL leader's, the SQLite signer lock): the lock and whether it holds it now. */
   locks?(): { lock: string; held: boolean }[];
 }
 
@@ -272,6 +282,7 @@ export function createTransparencyFollower(followerOptions: FollowerOptions): Tr
     },
     size: () => builder?.size ?? 0,
     witness: () => witness?.stats(),
+    witnesses: () => witness?.each() ?? [],
   };
 }
 

@@ -1,8 +1,9 @@
 // `provenant projections run --metrics-port` as a child process on a SQLite
 // store: GET /metrics serves lag, parked events and checkpoint per projection
 // until the lag is 0 (again after more events are appended while it runs), the
-// checkpoint witness posts of the Merkle log follower it runs, and no
-// leadership series (SQLite elects nobody); /metrics needs the operate
+// checkpoint witness posts of the Merkle log follower it runs (by witness),
+// and the SQLite signer lock it holds (leadership held 1, lock="merkle-log": it
+// signs, being the only process); /metrics needs the operate
 // permission, /healthz none; SIGTERM closes the listener with the runner. A
 // bad port or one in use stops it at start with exit 2.
 import assert from 'node:assert/strict';
@@ -122,20 +123,19 @@ describe('projections run --metrics-port', () => {
       unitSummary: 1,
       pipelineEvents: 0,
     });
-    assert.ok(
-      ![...samples.keys()].some((k) => k.startsWith('provenant_leadership_held{')),
-      'no leadership series on SQLite',
+    // It holds the SQLite signer lock (no other process runs): the one leadership series, 1.
+    assert.deepEqual(
+      [...samples.entries()].filter(([k]) => k.startsWith('provenant_leadership_held{')),
+      [['provenant_leadership_held{lock="merkle-log"}', 1]],
     );
     assert.ok(samples.has('provenant_process_process_start_time_seconds'));
 
     // The Merkle log follower runs here: its checkpoints reach the witness, and are counted.
-    samples = await scrapeUntil(
-      url,
-      auditor.token,
-      (s) => (s.get('provenant_checkpoint_witness_posts_total{outcome="posted"}') ?? 0) >= 1,
-    );
+    const posts = (outcome: string) =>
+      `provenant_checkpoint_witness_posts_total{witness="${witnessUrl}",outcome="${outcome}"}`;
+    samples = await scrapeUntil(url, auditor.token, (s) => (s.get(posts('posted')) ?? 0) >= 1);
     assert.ok(witnessPosts >= 1);
-    assert.equal(samples.get('provenant_checkpoint_witness_posts_total{outcome="failed"}'), 0);
+    assert.equal(samples.get(posts('failed')), 0);
 
     // Events appended while it runs: the lag follows, and returns to 0.
     await append('more', pipelineEvents(100, 50));

@@ -86,7 +86,7 @@ async function until(what: string, check: () => boolean | Promise<boolean>): Pro
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('the SQLite signer lock', () => {
-  it('one follower signs; a second stands by, with a log line, and takes over when the first stops', async () => {
+  it('one follower signs (holding the lock, as metrics report); a second stands by, with a log line, and takes over when the first stops', async () => {
     const log = setup();
     const first = log.follower();
     await first.f.start();
@@ -104,6 +104,9 @@ describe('the SQLite signer lock', () => {
       async () => (await first.tree.latestCheckpoint()) !== undefined,
     );
     assert.equal(second.f.size(), 0, 'the second does not follow');
+    // Metrics' provenant_leadership_held: the signer holds the lock, the standby does not.
+    assert.deepEqual(first.f.locks?.(), [{ lock: 'merkle-log', held: true }]);
+    assert.deepEqual(second.f.locks?.(), [{ lock: 'merkle-log', held: false }]);
     await assert.rejects(
       whileNoSQLiteSigner(log.treePath, () => Promise.resolve('rotated')),
       {
@@ -114,6 +117,8 @@ describe('the SQLite signer lock', () => {
     );
     await first.f.stop();
     await until('the second to take over', () => second.f.size() > 0);
+    assert.deepEqual(first.f.locks?.(), [{ lock: 'merkle-log', held: false }]);
+    assert.deepEqual(second.f.locks?.(), [{ lock: 'merkle-log', held: true }]);
     assert.equal(second.logged.filter((l) => /signing checkpoints/.test(l)).length, 1);
     const before = (await second.tree.latestCheckpoint())?.size ?? 0;
     await append(log.store, 2);

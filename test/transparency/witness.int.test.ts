@@ -13,6 +13,7 @@ import { anonymousAuth } from '../../src/security/index.js';
 import { createTransparencyFollower } from '../../src/transparency/follower.js';
 import { noteSigner } from '../../src/transparency/note.js';
 import { getSQLiteTreeStore } from '../../src/transparency/sqlite/treeStore.js';
+import type { WitnessTarget } from '../../src/transparency/witness/index.js';
 
 const ORIGIN = 'witness.example/log';
 
@@ -50,7 +51,7 @@ async function until(check: () => boolean | Promise<boolean>, what: string): Pro
   assert.fail(`timed out waiting for ${what}`);
 }
 
-function setup(witnessUrl: string) {
+function setup(witnessUrl: string, more: WitnessTarget[] = []) {
   const store = getSQLiteEventStore({ path: ':memory:' });
   const tree = getSQLiteTreeStore({ path: ':memory:' });
   const follower = createTransparencyFollower({
@@ -61,6 +62,7 @@ function setup(witnessUrl: string) {
     every: 3,
     intervalMs: 60_000,
     witnessUrl,
+    witnesses: more,
     witnessTimeoutMs: 500,
     witnessBackoffMs: 10,
     log: () => undefined,
@@ -100,6 +102,49 @@ describe('checkpoint witness URL', () => {
     await s.close();
   });
 
+  it('counts and serves each witness by its own name, never with its credentials or query', async () => {
+    const good = await witness();
+    const bad = await witness();
+    servers.push(good.server, bad.server);
+    bad.status = 400; // refused at once: not retried
+    // A token in the query reaches the witness; userinfo is refused by fetch (a failure too).
+    const withToken = `${good.url}?token=t0ken#f`;
+    const withUser = bad.url.replace('http://', 'http://operator:s3cret@');
+    const s = setup(withToken, [{ url: withUser, protocol: 'post', keys: [] }]);
+    after(() => s.close());
+    await s.follower.start();
+    await s.append(3);
+    await until(() => good.received.length >= 1, 'a post to the good witness');
+    await until(() => s.follower.witnesses()[1]?.stats.failed === 1, 'a failure counted');
+    assert.deepEqual(s.follower.witnesses(), [
+      { witness: good.url, stats: { posted: 1, failed: 0, superseded: 0 } },
+      { witness: bad.url, stats: { posted: 0, failed: 1, superseded: 0 } },
+    ]);
+    const app = await buildApp({
+      auth: anonymousAuth(),
+      store: s.store,
+      storeDescription: 'x',
+      witnessStatus: () => s.follower.witnesses(),
+    });
+    const body = (await app.inject('/metrics')).body;
+    await app.close();
+    const lines = body.split('\n').filter((l) => l.startsWith('provenant_checkpoint_witness_'));
+    const series = (url: string, outcome: string, n: number) =>
+      `provenant_checkpoint_witness_posts_total{witness="${url}",outcome="${outcome}"} ${n}`;
+    assert.deepEqual(
+      lines.sort(),
+      [
+        series(bad.url, 'failed', 1),
+        series(bad.url, 'posted', 0),
+        series(bad.url, 'superseded', 0),
+        series(good.url, 'failed', 0),
+        series(good.url, 'posted', 1),
+        series(good.url, 'superseded', 0),
+      ].sort(),
+    );
+    assert.doesNotMatch(body, /s3cret|operator|t0ken/);
+  });
+
   it('a witness that is down: failures counted, the follower goes on; a later checkpoint gets through', async () => {
     const w = await witness();
     servers.push(w.server);
@@ -127,12 +172,14 @@ describe('checkpoint witness URL', () => {
       auth: anonymousAuth(),
       store: down.store,
       storeDescription: 'x',
-      witnessStatus: () => down.follower.witness(),
+      witnessStatus: () => down.follower.witnesses(),
     });
     const metrics = await app.inject('/metrics');
     assert.match(
       metrics.body,
-      /provenant_checkpoint_witness_posts_total\{outcome="failed"\} [1-9]/,
+      new RegExp(
+        `provenant_checkpoint_witness_posts_total\\{witness="${closed.url}",outcome="failed"\\} [1-9]`,
+      ),
       metrics.body.slice(0, 200),
     );
     await app.close();

@@ -78,8 +78,8 @@ current, until SIGTERM or SIGINT; then the in-flight batches commit and it stops
 Use it with PROVENANT_PROJECTIONS=off on the servers, or anywhere else: it shares
 nothing with the API but the log and the read-model database. It also runs the
 Merkle log follower and checkpoint signer. With a metrics port it serves
-GET /metrics (lag and parked events per projection, witness posts, leadership
-locks held on PostgreSQL; the operate permission) and GET /healthz. Options
+GET /metrics (lag and parked events per projection, witness posts per witness,
+leadership locks held, the SQLite signer lock too; the operate permission) and GET /healthz. Options
 override the environment.`,
     )
     .option(
@@ -130,7 +130,7 @@ override the environment.`,
           config,
           {
             projectionStatus: () => workers.status(),
-            witnessStatus: () => follower.witness(),
+            witnessStatus: () => follower.witnesses(),
             leadership: locksOf(workers, follower),
           },
           (message) => log('warn', message),

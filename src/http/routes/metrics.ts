@@ -14,7 +14,7 @@ export function metricsRoutes(app: FastifyInstance, deps: RouteDeps): void {
         description:
           'Request durations by route, ingest requests by outcome and problem code, event-store append latency, ' +
           'per projection (when the runner runs in this process) lag, parked events and checkpoint, ' +
-          'checkpoint witness posts, and on PostgreSQL the leadership locks this process holds.',
+          'checkpoint witness posts per witness, and the leadership locks this process holds (PostgreSQL; the SQLite signer lock).',
       },
     },
     async (_request, reply) => {

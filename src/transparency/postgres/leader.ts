@@ -13,6 +13,7 @@
 import { ProvenantError } from '../../errors.js';
 import { standForLeadership, whileNoLeader, type Leadership } from '../../postgres/index.js';
 import {
+  MERKLE_LOCK,
   startSigningFollower,
   type FollowerOptions,
   type TransparencyFollower,
@@ -26,7 +27,7 @@ export interface ElectedFollowerOptions extends FollowerOptions {
 }
 
 /** The lock the Merkle log's leader holds (within the schema). */
-export const MERKLE_LEADER_PURPOSE = 'merkle-log';
+export const MERKLE_LEADER_PURPOSE = MERKLE_LOCK;
 
 /**
  * Runs `fn` while no Merkle leader can sign (`provenant log rotate-key`): holds
@@ -91,6 +92,7 @@ export function electMerkleFollower(options: ElectedFollowerOptions): Transparen
     size: () => current?.size() ?? 0,
     // Counted by the follower this process runs while it leads (a standby posts nothing).
     witness: () => current?.witness(),
+    witnesses: () => current?.witnesses() ?? [],
     locks: () =>
       leadership === undefined ? [] : [{ lock: leadership.purpose, held: leadership.leading() }],
   };

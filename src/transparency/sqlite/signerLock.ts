@@ -18,11 +18,14 @@
 // Whoever runs the follower (`serve` with inline projections, `projections
 // run`) holds the lock while it signs; a process that finds it held stands by,
 // serving without signing, and takes over within `pollMs` once the holder
-// stops. `provenant log rotate-key` holds it while it rotates, and refuses with
-// TLOG_SIGNER_RUNNING while a signer holds it.
+// stops. Metrics report it as `provenant_leadership_held{lock="merkle-log"}`,
+// the name of the PostgreSQL leader's lock. `provenant log rotate-key` holds
+// it while it rotates, and refuses with TLOG_SIGNER_RUNNING while a signer
+// holds it.
 import { ProvenantError } from '../../errors.js';
 import { openDatabase, type Database } from '../../eventStore/sqlite/database.js';
 import {
+  MERKLE_LOCK,
   startSigningFollower,
   type FollowerOptions,
   type TransparencyFollower,
@@ -48,6 +51,10 @@ class SignerLock {
       if ((error as { code?: unknown }).code === 'SQLITE_BUSY') return false;
       throw error;
     }
+  }
+  /** Whether this connection holds the lock now. */
+  held(): boolean {
+    return this.db.open && this.db.inTransaction;
   }
   release(): void {
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -187,5 +194,8 @@ export function lockedMerkleFollower(options: LockedFollowerOptions): Transparen
     },
     size: () => current?.size() ?? 0,
     witness: () => current?.witness(),
+    witnesses: () => current?.witnesses() ?? [],
+    // Reported as the PostgreSQL leader's lock is: 1 in the process that signs, 0 in one standing by.
+    locks: () => (lock === undefined ? [] : [{ lock: MERKLE_LOCK, held: lock.held() }]),
   };
 }

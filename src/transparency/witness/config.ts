@@ -18,6 +18,20 @@ import { parseCosignerKey } from './cosignature.js';
 
 export type WitnessProtocol = 'post' | 'tlog-witness';
 
+/**
+ * How metrics name a witness: its URL's origin and path, without userinfo,
+ * query string or fragment (credentials may be written there), and without
+ * the lone `/` of a bare origin (`https://w.example`).
+ */
+export function witnessName(url: string): string {
+  try {
+    const { origin, pathname } = new URL(url);
+    return pathname === '/' ? origin : `${origin}${pathname}`;
+  } catch {
+    return 'invalid-url'; // configured URLs are checked; never echo one that does not parse
+  }
+}
+
 /** One witness: where checkpoints go, how, and (tlog-witness) the keys its cosignatures verify with. */
 export interface WitnessTarget {
   url: string;

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../config.js';
+import { witnessName } from './config.js';
 
 /** A cosignature/v1 vkey for `name`, made here from the spec. */
 function vkey(name: string): string {
@@ -59,5 +60,19 @@ describe('witness configuration', () => {
         }),
       /given to two witnesses/,
     );
+  });
+});
+
+describe('witness names (the metrics label)', () => {
+  it('keeps origin and path, never userinfo, query or fragment', () => {
+    assert.equal(witnessName('https://w1.example/tlog'), 'https://w1.example/tlog');
+    assert.equal(
+      witnessName('https://user:secret@w1.example:8443/tlog/?token=abc#frag'),
+      'https://w1.example:8443/tlog/',
+    );
+    assert.equal(witnessName('https://w2.example'), 'https://w2.example');
+    assert.equal(witnessName('https://w2.example/'), 'https://w2.example');
+    assert.equal(witnessName('HTTPS://W3.Example:443/In'), 'https://w3.example/In');
+    assert.equal(witnessName('not a url'), 'invalid-url');
   });
 });

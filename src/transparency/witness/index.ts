@@ -15,13 +15,19 @@ import {
 import type { EventStore } from '../../eventStore/types.js';
 import type { TreeStore } from '../port.js';
 import { parseCosignerKey } from './cosignature.js';
-import type { WitnessProtocol, WitnessTarget } from './config.js';
+import { witnessName, type WitnessProtocol, type WitnessTarget } from './config.js';
 import type { DeliveryBounds, WitnessPoster, WitnessStats } from './delivery.js';
 import { createWitnessPoster } from './post.js';
 import { createTlogWitnessClient, type CosignedCheckpoint } from './tlogWitness.js';
 
 export type { WitnessPoster, WitnessStats } from './delivery.js';
-export type { WitnessProtocol, WitnessTarget } from './config.js';
+export { witnessName, type WitnessProtocol, type WitnessTarget } from './config.js';
+
+/** One witness's counts, named as metrics label it (`witnessName`: origin and path, no credentials). */
+export interface WitnessCount {
+  witness: string;
+  stats: WitnessStats;
+}
 
 export interface CheckpointWitnessOptions extends DeliveryBounds {
   url: string;
@@ -116,8 +122,8 @@ export function createCheckpointWitness(options: CheckpointWitnessOptions): Witn
 
 /** Several witnesses behind one offer: each delivered to on its own. */
 export interface CheckpointWitnesses extends WitnessPoster {
-  /** Each witness's counts, by URL. */
-  each(): { url: string; stats: WitnessStats }[];
+  /** Each witness's counts, in the order configured. */
+  each(): WitnessCount[];
 }
 
 export function createCheckpointWitnesses(
@@ -145,6 +151,6 @@ export function createCheckpointWitnesses(
       }
       return total;
     },
-    each: () => witnesses.map((w) => ({ url: w.url, stats: w.poster.stats() })),
+    each: () => witnesses.map((w) => ({ witness: witnessName(w.url), stats: w.poster.stats() })),
   };
 }
