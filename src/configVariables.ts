@@ -99,7 +99,7 @@ export const configVariables = [
   [
     'PROVENANT_CHECKPOINT_WITNESSES',
     '(none)',
-    "More C2SP tlog-witnesses, besides the one of `PROVENANT_CHECKPOINT_WITNESS_URL`: one per line or `;`-separated entry, each its submission prefix then its cosignature/v1 vkey(s), separated by spaces (`https://w1.example/tlog w1.example/w1+1a2b3c4d+BB...; https://w2.example w2.example+...`). Each witness is delivered to on its own (a slow or down witness delays neither the others nor signing), with the same timeout and retries; its last cosigned size is recovered from the log's `CheckpointCosigned` events at start. A URL or a key is given once.",
+    "More C2SP tlog-witnesses, besides the one of `PROVENANT_CHECKPOINT_WITNESS_URL`: one per line or `;`-separated entry, each its submission prefix then its cosignature/v1 vkey(s), separated by spaces (`https://w1.example/tlog w1.example/w1+1a2b3c4d+BB...; https://w2.example w2.example+...`). Each witness is delivered to on its own (a slow or down witness delays neither the others nor signing), with the same timeout and retries; its last cosigned size is recovered from the log's `CheckpointCosigned` events at start. A URL or a key is given once; a URL with credentials (`user:pass@`) is refused, as for `PROVENANT_CHECKPOINT_WITNESS_URL` (fetch refuses such URLs: put a proxy in front that adds them). Logs and metrics name a witness by origin and path only.",
   ],
   [
     'EVENTSTORE_CONNECTION_STRING',

@@ -54,6 +54,8 @@ async function until(check: () => boolean | Promise<boolean>, what: string): Pro
 function setup(witnessUrl: string, more: WitnessTarget[] = []) {
   const store = getSQLiteEventStore({ path: ':memory:' });
   const tree = getSQLiteTreeStore({ path: ':memory:' });
+  /** What the follower logged, each entry as JSON. */
+  const logged: string[] = [];
   const follower = createTransparencyFollower({
     eventStore: store,
     tree,
@@ -65,7 +67,7 @@ function setup(witnessUrl: string, more: WitnessTarget[] = []) {
     witnesses: more,
     witnessTimeoutMs: 500,
     witnessBackoffMs: 10,
-    log: () => undefined,
+    log: (...entry: unknown[]) => void logged.push(JSON.stringify(entry)),
   });
   let i = 0;
   const append = async (n: number): Promise<void> => {
@@ -77,7 +79,7 @@ function setup(witnessUrl: string, more: WitnessTarget[] = []) {
     await tree.close();
     await store.close();
   };
-  return { store, tree, follower, append, close };
+  return { store, tree, follower, append, close, logged };
 }
 
 const servers: Server[] = [];
@@ -143,6 +145,12 @@ describe('checkpoint witness URL', () => {
       ].sort(),
     );
     assert.doesNotMatch(body, /s3cret|operator|t0ken/);
+    // The failure is logged under the same name, without the credentials either.
+    assert.ok(
+      s.logged.some((entry) => entry.includes(bad.url)),
+      'the failure is logged by name',
+    );
+    assert.doesNotMatch(s.logged.join('\n'), /s3cret|operator|t0ken/);
   });
 
   it('a witness that is down: failures counted, the follower goes on; a later checkpoint gets through', async () => {

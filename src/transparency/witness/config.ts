@@ -65,6 +65,25 @@ function checkedKeys(name: string, keys: string[]): string[] {
   return keys;
 }
 
+/**
+ * Refuses credentials in a witness URL: fetch refuses such a URL, so the
+ * witness could never be delivered to (tlog-witness has no authentication; a
+ * deployment that needs it puts a proxy in front).
+ */
+function withoutCredentials(name: string, url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw invalid(name, `the witness ${witnessName(url)} is not a URL`);
+  }
+  if (parsed.username !== '' || parsed.password !== '')
+    throw invalid(
+      name,
+      `the witness ${witnessName(url)} has credentials in its URL, which fetch refuses: put a proxy in front that adds them`,
+    );
+}
+
 /** The entries of PROVENANT_CHECKPOINT_WITNESSES, each a tlog-witness. */
 function listed(list: string): WitnessTarget[] {
   const name = 'PROVENANT_CHECKPOINT_WITNESSES';
@@ -103,6 +122,10 @@ export function witnessTargets(vars: WitnessVariables): WitnessTarget[] {
   const urls = new Set<string>();
   const owners = new Map<string, string>();
   for (const t of targets) {
+    withoutCredentials(
+      t.url === vars.url ? 'PROVENANT_CHECKPOINT_WITNESS_URL' : 'PROVENANT_CHECKPOINT_WITNESSES',
+      t.url,
+    );
     if (urls.has(t.url))
       throw invalid('PROVENANT_CHECKPOINT_WITNESSES', `the witness ${t.url} is configured twice`);
     urls.add(t.url);

@@ -61,6 +61,27 @@ describe('witness configuration', () => {
       /given to two witnesses/,
     );
   });
+
+  it('refuses credentials in a witness URL (fetch refuses them), without echoing them', () => {
+    const refusal = (env: Record<string, string>): string => {
+      try {
+        witnesses(env);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return assert.fail('accepted a witness URL with credentials');
+    };
+    const single = refusal({
+      PROVENANT_CHECKPOINT_WITNESS_URL: 'https://op:s3cret@copy.example/in',
+    });
+    assert.match(
+      single,
+      /^PROVENANT_CHECKPOINT_WITNESS_URL: .*https:\/\/copy\.example\/in has credentials/,
+    );
+    const listed = refusal({ PROVENANT_CHECKPOINT_WITNESSES: `https://op:s3cret@w1.example ${A}` });
+    assert.match(listed, /^PROVENANT_CHECKPOINT_WITNESSES: .*has credentials/);
+    assert.doesNotMatch(`${single}\n${listed}`, /s3cret|op:/);
+  });
 });
 
 describe('witness names (the metrics label)', () => {

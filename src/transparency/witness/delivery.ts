@@ -6,6 +6,8 @@
 // never thrown: the follower never waits on the witness. What one attempt does
 // is the protocol's: a plain POST (post.ts) or tlog-witness add-checkpoint
 // (tlogWitness.ts).
+import { witnessName } from './config.js';
+
 export interface WitnessStats {
   /** Checkpoints the witness accepted (a 2xx answer; with tlog-witness, cosigned, verified and recorded). */
   posted: number;
@@ -90,7 +92,12 @@ export function createDelivery(options: DeliveryOptions): WitnessPoster {
       else if (pending !== undefined && outcome.retry) stats.superseded++;
       else {
         stats.failed++;
-        options.log?.('warn', options.failureMessage, { url, treeSize, error: outcome.error });
+        options.log?.('warn', options.failureMessage, {
+          witness: witnessName(url),
+          treeSize,
+          // An error may quote the URL it was given: logged by name, like the witness.
+          error: outcome.error.replaceAll(url, witnessName(url)),
+        });
       }
     }
   };

@@ -111,7 +111,7 @@ export function createCheckpointWitness(options: CheckpointWitnessOptions): Witn
     async record(cosigned) {
       await record(cosigned);
       bounds.log?.('info', 'checkpoint cosigned', {
-        url,
+        witness: witnessName(url),
         treeSize: cosigned.treeSize,
         witnesses: cosigned.cosignatures.map((c) => c.witness),
       });

@@ -19,6 +19,7 @@
 import { isProvenantError } from '../../errors.js';
 import { consistencyProof, type NodeReader } from '../merkle.js';
 import { readCheckpointUnverified, splitNote } from '../note.js';
+import { witnessName } from './config.js';
 import { verifyCosignatures, type CosignerKey, type Cosignature } from './cosignature.js';
 import {
   createDelivery,
@@ -70,7 +71,7 @@ export function createTlogWitnessClient(options: TlogWitnessOptions): WitnessPos
       witnessSize = await options.recoverSize(origin);
     } catch (error) {
       options.log?.('warn', 'the witness size could not be read from the log', {
-        url: options.url,
+        witness: witnessName(options.url),
         error: String(error),
       });
     }
