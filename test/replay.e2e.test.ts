@@ -1,6 +1,6 @@
 // `provenant replay <unitKey>` as a child process on a seeded log: the timeline
-// (receipts, verdict changes with before -> after, a revocation and its reason),
-// --as-of, --json, and the exit codes.
+// (receipts, verdict changes with before -> after, a revocation and its reason,
+// attestations and exports), --as-of, --json, and the exit codes.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createDomainService } from '../src/application/index.js';
+import { exportUnit } from '../src/application/export/exportUnit.js';
+import { EventTypes } from '../src/domain/events.js';
 import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
+import { fixture, passRelease } from './support/attestations.js';
 import { cliArgs } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-replay-'));
@@ -70,5 +73,54 @@ describe('provenant replay', () => {
     assert.match(bad.stderr, /QUERY_BAD_AS_OF/);
     assert.equal(run(['replay', 'not-a-key']).status, 2);
     assert.match(run(['replay', '--help']).stdout, /--as-of/);
+  });
+
+  it('names each attestation (kind, stage, signer, why) and each export', async () => {
+    const path = join(dir, 'attested.db');
+    const f = await fixture({ path });
+    const { vsa, provenance, passed } = await (async () => {
+      try {
+        await passRelease(f.domain);
+        const { events } = await f.store.readStream(`unit-${UNIT}`);
+        const passed = events.find((e) => e.type === EventTypes.StagePassed);
+        assert.ok(passed);
+        const vsa = await f.attestations.issueStagePassedVsa(passed);
+        const provenance = await f.attestations.issueAttestation(
+          UNIT,
+          { kind: 'provenance' },
+          { requestedBy: 'bob' },
+        );
+        await exportUnit(f.store, UNIT, {
+          out: join(dir, 'export'),
+          principal: 'carol',
+          publicKeys: [f.pair.publicKeyPem],
+        });
+        return { vsa, provenance, passed };
+      } finally {
+        await f.store.close();
+      }
+    })();
+    const res = spawnSync(process.execPath, cliArgs('replay', UNIT), {
+      encoding: 'utf8',
+      env: { ...process.env, PROVENANT_SQLITE_PATH: path, PROVENANT_DATA_DIR: dir },
+      timeout: 60_000,
+    });
+    assert.equal(res.status, 0, res.stderr);
+    assert.match(
+      res.stdout,
+      new RegExp(
+        `AttestationIssued\\.v1 attestation ${vsa.attestationId}: vsa of stage release \\(passed\\), 2 receipt\\(s\\), signed by key ${vsa.keyId}, issued on StagePassed ${passed.id}`,
+      ),
+    );
+    assert.match(
+      res.stdout,
+      new RegExp(
+        `attestation ${provenance.attestationId}: provenance, 2 receipt\\(s\\), signed by key \\S+, requested by bob`,
+      ),
+    );
+    assert.match(
+      res.stdout,
+      /UnitExported\.v1 +exported by carol: \d+ files, manifest sha256 [0-9a-f]{64}/,
+    );
   });
 });

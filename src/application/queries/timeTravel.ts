@@ -12,8 +12,6 @@ import {
   isStageEvent,
   type DomainEvent,
   type GateVerdictData,
-  type ReceiptRecordedData,
-  type ReceiptRevokedData,
   type StageVerdictData,
   type VerdictTrigger,
 } from '../../domain/events.js';
@@ -53,7 +51,11 @@ export function atOrBefore(point: LogPoint): (event: RecordedEvent) => boolean {
 }
 
 /** Refuses a point after now (time) or beyond the head of the log (position). */
-async function assertNotFuture(store: EventStore, point: LogPoint, name: string): Promise<void> {
+export async function assertNotFuture(
+  store: EventStore,
+  point: LogPoint,
+  name: string,
+): Promise<void> {
   if ('time' in point) {
     if (Date.parse(point.time) > Date.now())
       throw new ProvenantError('QUERY_AS_OF_IN_FUTURE', `${name} ${point.time} is in the future`);
@@ -112,7 +114,7 @@ const STREAM_PAGE = 1000;
  * The unit's events, up to `point` when it is a position (pages stop there: the
  * stream is in log order). Throws DOMAIN_UNIT_NOT_FOUND for a unit with no stream.
  */
-async function readUnit(
+export async function readUnit(
   store: EventStore,
   unit: string,
   point?: LogPoint,
@@ -201,7 +203,7 @@ export interface UnitDiff {
   changes: VerdictDiff[];
 }
 
-const verdictOf = (event: RecordedEvent): { id: string; verdict: string } | undefined => {
+export const verdictOf = (event: RecordedEvent): { id: string; verdict: string } | undefined => {
   switch (event.type) {
     case EventTypes.GatePassed:
     case EventTypes.GateFailed:
@@ -220,7 +222,8 @@ const verdictOf = (event: RecordedEvent): { id: string; verdict: string } | unde
 };
 
 /** What a gate or stage is before any verdict is recorded: pending, not passed. */
-const initialVerdict = (id: string): string => (id.startsWith('gate:') ? 'pending' : 'not-passed');
+export const initialVerdict = (id: string): string =>
+  id.startsWith('gate:') ? 'pending' : 'not-passed';
 
 const comparable = (a: LogPoint, b: LogPoint): boolean =>
   'position' in a ? 'position' in b : 'time' in b;
@@ -280,83 +283,4 @@ export async function unitDiff(
     });
   }
   return { unit, from: pointView(from), to: pointView(end), changes };
-}
-
-/** One entry of a unit's history. */
-export interface HistoryEntry {
-  position: string;
-  revision: number;
-  recordedAt: string;
-  eventId: string;
-  type: string;
-  receiptId?: string;
-  action?: string;
-  producer?: string;
-  correlationId?: string;
-  /** A verdict change: which gate or stage, from what to what. */
-  verdict?: {
-    gateId?: string;
-    stageId?: string;
-    before: string;
-    after: string;
-    trigger: VerdictTrigger;
-  };
-  /** A revocation: why and by whom. */
-  revocation?: { receiptId: string; reason: string; revokedBy?: string };
-}
-
-/** A unit's history as a timeline, up to `asOf` when given (for `provenant replay`). */
-export async function unitHistory(
-  store: EventStore,
-  unitKey: string,
-  asOf?: LogPoint,
-): Promise<{ unit: string; entries: HistoryEntry[] }> {
-  const unit = normalizeUnitKey(unitKey);
-  if (asOf !== undefined) await assertNotFuture(store, asOf, 'asOf');
-  const events = await readUnit(store, unit);
-  const inRange = asOf === undefined ? () => true : atOrBefore(asOf);
-  const current = new Map<string, string>();
-  const entries: HistoryEntry[] = [];
-  for (const event of events) {
-    if (!inRange(event)) break;
-    const entry: HistoryEntry = {
-      position: event.position.toString(),
-      revision: event.revision,
-      recordedAt: event.recordedAt,
-      eventId: event.id,
-      type: event.type,
-    };
-    const correlationId = event.metadata.correlationId;
-    if (typeof correlationId === 'string') entry.correlationId = correlationId;
-    if (event.type === EventTypes.ReceiptRecorded) {
-      const data = event.data as ReceiptRecordedData;
-      entry.receiptId = data.receiptId;
-      entry.action = data.action;
-      if (data.producer !== undefined) entry.producer = data.producer;
-    } else if (event.type === EventTypes.ReceiptRevoked) {
-      const data = event.data as ReceiptRevokedData;
-      entry.receiptId = data.receiptId;
-      entry.action = data.action;
-      entry.revocation = {
-        receiptId: data.receiptId,
-        reason: data.reason,
-        ...(data.revokedBy === undefined ? {} : { revokedBy: data.revokedBy }),
-      };
-    } else {
-      const verdict = verdictOf(event);
-      if (verdict !== undefined) {
-        const before = current.get(verdict.id) ?? initialVerdict(verdict.id);
-        current.set(verdict.id, verdict.verdict);
-        const id = verdict.id.slice(verdict.id.indexOf(':') + 1);
-        entry.verdict = {
-          ...(verdict.id.startsWith('gate:') ? { gateId: id } : { stageId: id }),
-          before,
-          after: verdict.verdict,
-          trigger: (event.data as { trigger: VerdictTrigger }).trigger,
-        };
-      }
-    }
-    entries.push(entry);
-  }
-  return { unit, entries };
 }

@@ -1,13 +1,10 @@
 // `provenant replay <unitKey>`: a unit's history as a readable timeline — when,
 // what, which producer, the verdict changes (gate or stage, before → after, and
-// what triggered them), revocations and why — read from the log directly (no
+// what triggered them), revocations and why, attestations and exports — read from the log directly (no
 // read models), up to `--as-of` (an RFC 3339 time or a position) when given.
 import { Command } from 'commander';
-import {
-  parseLogPoint,
-  unitHistory,
-  type HistoryEntry,
-} from '../../application/queries/timeTravel.js';
+import { parseLogPoint } from '../../application/queries/timeTravel.js';
+import { unitHistory, type HistoryEntry } from '../../application/queries/unitHistory.js';
 import { openEventStore } from '../../composition.js';
 import { loadConfig } from '../../config.js';
 import { isProvenantError } from '../../errors.js';
@@ -35,6 +32,22 @@ export function formatEntry(entry: HistoryEntry): string {
     const why =
       trigger.kind === 'evaluation' ? 'evaluation' : `${trigger.kind} ${trigger.receiptId}`;
     return `${head} ${what}: ${entry.verdict.before} -> ${entry.verdict.after} (${why})`;
+  }
+  if (entry.attestation !== undefined) {
+    const { attestationId, kind, stage, receipts, signer, trigger } = entry.attestation;
+    const what =
+      stage === undefined
+        ? kind
+        : `${kind} of stage ${stage.stageId} (${stage.passed ? 'passed' : 'not passed'})`;
+    const why =
+      trigger.kind === 'stage-passed'
+        ? `issued on StagePassed ${trigger.eventId}`
+        : `requested${trigger.requestedBy === undefined ? '' : ` by ${trigger.requestedBy}`}`;
+    return `${head} attestation ${attestationId}: ${what}, ${receipts} receipt(s), signed by ${signer}, ${why}`;
+  }
+  if (entry.export !== undefined) {
+    const by = entry.export.exportedBy === undefined ? '' : ` by ${entry.export.exportedBy}`;
+    return `${head} exported${by}: ${entry.export.files} files, manifest sha256 ${entry.export.manifestDigest}`;
   }
   if (entry.receiptId !== undefined)
     return `${head} receipt ${entry.receiptId} [${entry.action ?? '?'}]${entry.producer === undefined ? '' : ` from ${entry.producer}`}`;
@@ -74,10 +87,10 @@ export function replayCommand(): Command {
     .description(
       `Prints a unit's history from the log: time, position, event, producer, each
 verdict change (gate or stage, before -> after, and its trigger), revocations and
-why. With --as-of, only what had happened by then (an RFC 3339 time or a log
+why, each attestation issued (kind, stage, signer, why) and each export. With --as-of, only what had happened by then (an RFC 3339 time or a log
 position). Reads the log directly; read models are not needed.`,
     )
-    .argument('<unitKey>', 'unit key, name/version/release/platform/packageType')
+    .argument('<unitKey>', 'unit key: name/version/release/platform/packageType, or a purl')
     .option('--as-of <point>', 'an RFC 3339 time or a log position')
     .option('--json', 'print { unit, entries } as JSON')
     .addHelpText(
