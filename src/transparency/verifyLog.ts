@@ -66,7 +66,10 @@ export interface LogVerifyReport {
   treeSize: number;
   /** Base64 root hash of the recomputed tree. */
   root: string;
+  /** Signed copies of checkpoints checked against the walk (the tree store's, the log's, witness copies). */
   checkpointsChecked: number;
+  /** Distinct checkpoints (tree sizes) among them. */
+  checkpointSizesChecked: number;
   /** Note key rotations followed (those that verify and continue the chain). */
   keyRotations: number;
   /** Witness cosignatures that verified (with witness keys only). */
@@ -165,6 +168,7 @@ export async function verifyLog(options: VerifyLogOptions): Promise<LogVerifyRep
   let diverged = false;
   let lastPosition: bigint | undefined;
   let checkpointsChecked = 0;
+  let checkpointSizesChecked = 0;
   let storedLeaves: LeafRecord[] = [];
   for (let from: bigint | 'start' = 'start'; ;) {
     const page = await readStoredPage(eventStore, from);
@@ -196,6 +200,7 @@ export async function verifyLog(options: VerifyLogOptions): Promise<LogVerifyRep
       }
       range.append(leaf);
       lastPosition = event.position;
+      if (bySize.has(range.size)) checkpointSizesChecked++;
       for (const c of bySize.get(range.size) ?? []) {
         checkpointsChecked++;
         if (!c.root.equals(range.root()))
@@ -242,6 +247,7 @@ export async function verifyLog(options: VerifyLogOptions): Promise<LogVerifyRep
     treeSize: range.size,
     root: range.root().toString('base64'),
     checkpointsChecked,
+    checkpointSizesChecked,
     keyRotations: rotations.length - chain.problems.length,
     ...(cosignaturesChecked === undefined ? {} : { cosignaturesChecked }),
     problems,

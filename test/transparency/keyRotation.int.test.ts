@@ -323,15 +323,20 @@ describe('provenant log rotate-key', () => {
       ok: boolean;
       keyRotations: number;
       checkpointsChecked: number;
+      checkpointSizesChecked: number;
     };
     assert.equal(report.ok, true);
     assert.equal(report.keyRotations, 1);
     assert.equal(report.checkpointsChecked, 4);
+    assert.equal(report.checkpointSizesChecked, 2); // each in the tree store and in the log
 
     // Configured with the new key only: the old key's checkpoints verify through the rotation.
     const withNewKey = run(['log', 'verify'], newKeyFile);
     assert.equal(withNewKey.status, 0, withNewKey.stderr + withNewKey.stdout);
-    assert.match(withNewKey.stdout, /4 checkpoint\(s\) matched across 1 note key rotation\(s\)/);
+    assert.match(
+      withNewKey.stdout,
+      /2 checkpoint\(s\) matched \(4 signed copies\) across 1 note key rotation\(s\)/,
+    );
     const consistent = run(['log', 'consistency', oldCheckpoint], newKeyFile);
     assert.equal(consistent.status, 0, consistent.stderr + consistent.stdout);
     assert.match(consistent.stdout, /extends the checkpoint of size 5/);

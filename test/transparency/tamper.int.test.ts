@@ -39,6 +39,7 @@ describe('log verify against an attacker with the SQLite file', () => {
     assert.deepEqual(report.problems, []);
     assert.equal(report.events, 12);
     assert.equal(report.checkpointsChecked, 6); // each of 2 checkpoints: log event, tree store, witness
+    assert.equal(report.checkpointSizesChecked, 2);
   });
 
   it('finds edited event data at its position', async () => {

@@ -167,7 +167,7 @@ export async function verifyWholeLog(options: WholeLogOptions): Promise<number> 
     );
   } else if (result.ok) {
     console.log(
-      `ok: ${result.events.toLocaleString('en-US')} events verified; Merkle root ${result.root} at size ${result.treeSize}; ${result.checkpointsChecked} checkpoint(s) matched${result.keyRotations === 0 ? '' : ` across ${result.keyRotations} note key rotation(s)`}${result.cosignaturesChecked === undefined ? '' : `; ${result.cosignaturesChecked} witness cosignature(s) verified`}`,
+      `ok: ${result.events.toLocaleString('en-US')} events verified; Merkle root ${result.root} at size ${result.treeSize}; ${result.checkpointSizesChecked} checkpoint(s) matched (${result.checkpointsChecked} signed copies)${result.keyRotations === 0 ? '' : ` across ${result.keyRotations} note key rotation(s)`}${result.cosignaturesChecked === undefined ? '' : `; ${result.cosignaturesChecked} witness cosignature(s) verified`}`,
     );
   } else if (quorumOnly) {
     console.log(`QUORUM NOT MET: ${result.events.toLocaleString('en-US')} events verified, but`);
