@@ -55,7 +55,7 @@ export function parseUnitKey(key: unknown): UnitKey {
   if (parts.length !== UNIT_KEY_PARTS.length)
     throw invalid(
       key,
-      `expected 5 parts name/version/release/platform/packageType separated by '/', got ${parts.length}`,
+      `expected 5 parts name/version/release/platform/packageType separated by '/', got ${parts.length} (or a package URL: pkg:type/namespace/name@version)`,
     );
   const values: Record<string, string> = {};
   UNIT_KEY_PARTS.forEach((label, index) => {

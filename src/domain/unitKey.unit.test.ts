@@ -48,7 +48,7 @@ describe('unit keys (NVRPP)', () => {
   });
 
   it('rejects a wrong number of parts', () => {
-    invalid('openssl/3.2.1/2.el9/x86_64', /expected 5 parts.*got 4/);
+    invalid('openssl/3.2.1/2.el9/x86_64', /expected 5 parts.*got 4 \(or a package URL: pkg:/);
     invalid('openssl/3.2.1/2.el9/x86_64/rpm/extra', /got 6/);
   });
 
