@@ -6,13 +6,13 @@
 //   projection stored for it: the first divergence names the first edited,
 //   deleted, inserted or reordered event, metadata and recorded time included;
 // - the recomputed root at every signed checkpoint's size (checkpoints in the
-//   log, in the tree store and the witness copy, each signature checked);
+//   log, in the tree store and the witness copy, each signature checked:
+//   knownCheckpoints.ts);
 // - checkpoints beyond the end of the log (a truncated tail), and two
 //   checkpoints of one size with different roots (a split view);
 // - note key rotations (keyRotation.ts): each checkpoint is checked with the key
 //   that signs its size, followed from the trusted keys through the rotations;
 // - with witness keys, witness cosignatures and their quorum (verifyCosigned.ts).
-import type { CheckpointSignedData } from '../domain/events.js';
 import { canonicalize } from '../encoding/canonicalJson.js';
 import { ZERO_DIGEST, contentDigestOfCanonical, eventDigest } from '../eventStore/integrity.js';
 import type {
@@ -22,11 +22,10 @@ import type {
   RecordedMetadata,
   StoredEvent,
 } from '../eventStore/types.js';
-import { isProvenantError } from '../errors.js';
 import { CompactRange } from './compactRange.js';
 import { keyChain, readRotations } from './keyRotation.js';
-import type { Checkpoint, NoteVerifier } from './note.js';
-import { checkCosignatures } from './verifyCosigned.js';
+import { knownCheckpoints } from './knownCheckpoints.js';
+import type { NoteVerifier } from './note.js';
 import type { CosignerKey } from './witness/cosignature.js';
 import type { LeafRecord, TreeStore } from './port.js';
 import { leafHash } from './merkle.js';
@@ -94,8 +93,6 @@ export interface VerifyLogOptions {
   maxProblems?: number;
 }
 
-type KnownCheckpoint = Checkpoint & { source: string };
-
 const PAGE = 250;
 
 export async function verifyLog(options: VerifyLogOptions): Promise<LogVerifyReport> {
@@ -111,56 +108,11 @@ export async function verifyLog(options: VerifyLogOptions): Promise<LogVerifyRep
   const rotations = await readRotations(eventStore);
   const chain = keyChain(verifiers, rotations);
   for (const p of chain.problems) report({ kind: 'key-rotation-invalid', ...p });
-  const checkpoints: KnownCheckpoint[] = [];
-  const addNote = (note: string, source: string, position?: bigint): void => {
-    try {
-      checkpoints.push({ ...chain.openCheckpoint(note), source });
-    } catch (error) {
-      report({
-        kind: 'checkpoint-invalid',
-        ...(position === undefined ? {} : { position }),
-        message: `${source}: ${isProvenantError(error) ? `${error.code}: ${error.message}` : String(error)}`,
-      });
-    }
-  };
-  for (const w of options.witnesses ?? []) addNote(w.note, w.source);
-  for (const c of (await tree?.checkpoints()) ?? [])
-    addNote(c.note, `tree store checkpoint ${c.size}`);
-  for (let from: bigint | 'start' = 'start'; ;) {
-    const page = await eventStore.readAll({
-      from,
-      maxCount: PAGE,
-      filter: { eventTypePrefix: ['CheckpointSigned.'] },
-    });
-    for (const event of page) {
-      const data = event.data as Partial<CheckpointSignedData>;
-      addNote(
-        typeof data.note === 'string' ? data.note : '',
-        `CheckpointSigned at position ${event.position}`,
-        event.position,
-      );
-    }
-    const last = page.at(-1);
-    if (last === undefined || page.length < PAGE) break;
-    from = last.position;
-  }
-  let cosignaturesChecked: number | undefined;
-  if (options.witnessKeys !== undefined && options.witnessKeys.length > 0) {
-    const cosigned = await checkCosignatures({ ...options, signed: checkpoints });
-    for (const p of cosigned.problems) report({ kind: 'cosignature-invalid', ...p });
-    checkpoints.push(...cosigned.checkpoints);
-    cosignaturesChecked = cosigned.checked;
-  }
-  const bySize = new Map<number, KnownCheckpoint[]>();
-  for (const c of checkpoints) bySize.set(c.size, [...(bySize.get(c.size) ?? []), c]);
-  for (const [size, list] of bySize) {
-    const roots = new Set(list.map((c) => c.root.toString('base64')));
-    if (roots.size > 1)
-      report({
-        kind: 'split-view',
-        message: `Two checkpoints of size ${size} have different roots: ${list.map((c) => `${c.source} (${c.root.toString('base64')})`).join(', ')}`,
-      });
-  }
+  const { checkpoints, bySize, cosignaturesChecked } = await knownCheckpoints(
+    options,
+    chain,
+    report,
+  );
 
   // 2. The walk: digests, chains, leaves, roots at checkpoint sizes.
   const heads = new Map<string, StreamHead>();
