@@ -260,9 +260,10 @@ export interface OpenedTransparency {
 
 /**
  * Opens the Merkle log's tree store and loads (or generates) its note key. The
- * tree lives beside the log: with the log on PostgreSQL, in its schema there
- * (shared by every node); otherwise in its own SQLite file. `eventStore` is
- * the log, where the service reads the note key rotations.
+ * tree is a projection of the log: with the log or the read models on
+ * PostgreSQL, it is in that schema (shared by every node, one elected signer);
+ * otherwise in its own SQLite file. `eventStore` is the log, where the service
+ * reads the note key rotations.
  */
 export async function openTransparency(
   config: Config,
@@ -281,9 +282,17 @@ export async function openTransparency(
   return { tree, signer, service, ...(generated ? { generatedKey: keyPath } : {}) };
 }
 
-/** The configured tree store: PostgreSQL with the log there, else the SQLite file (created when missing). */
+/**
+ * Whether the Merkle log's tree is kept in PostgreSQL: with the log there, or
+ * with the read models there (a KurrentDB log whose nodes and workers share
+ * PostgreSQL read models share the tree and elect its signer there too).
+ */
+export const treeOnPostgres = (config: Config): boolean =>
+  config.store === 'postgres' || config.readModelBackend === 'postgres';
+
+/** The configured tree store: PostgreSQL (treeOnPostgres), else the SQLite file (created when missing). */
 export async function openTreeStore(config: Config): Promise<TreeStore> {
-  if (config.store === 'postgres')
+  if (treeOnPostgres(config))
     return (await loadPostgres()).getPostgresTreeStore({
       connectionString: config.postgres.url ?? '',
       schema: config.postgres.schema,
@@ -295,13 +304,13 @@ export async function openTreeStore(config: Config): Promise<TreeStore> {
 
 /** Whether the configured tree store exists already (a tool that only reads does not create a file). */
 export const treeStoreExists = (config: Config): boolean =>
-  config.store === 'postgres' ||
+  treeOnPostgres(config) ||
   (config.transparency.path !== ':memory:' && existsSync(config.transparency.path));
 
 /**
  * The follower that keeps the Merkle log current and signs checkpoints (run
- * beside the projections). On PostgreSQL, where several nodes and workers run
- * it, one elected leader does (transparency/postgres/leader.ts); on a SQLite
+ * beside the projections). On a PostgreSQL tree store, where several nodes and
+ * workers run it, one elected leader does (transparency/postgres/leader.ts); on a SQLite
  * tree store, the one process holding its signer lock (transparency/sqlite/signerLock.ts).
  */
 export const createMerkleFollower = async (

@@ -62,7 +62,7 @@ export const configVariables = [
   [
     'PROVENANT_MERKLE_PATH',
     '<log file>-merkle.db',
-    'SQLite file of the Merkle log of `$all` (leaves, subtree hashes, signed checkpoints), apart from the log; rebuilt from the log when missing. One process signs it at a time, holding the lock file `<file>.signer.lock` beside it (others on the store stand by; `log rotate-key` refuses while one signs). Unused with `PROVENANT_STORE=postgres`: the Merkle log is then in PostgreSQL beside the log.',
+    'SQLite file of the Merkle log of `$all` (leaves, subtree hashes, signed checkpoints), apart from the log; rebuilt from the log when missing. One process signs it at a time, holding the lock file `<file>.signer.lock` beside it (others on the store stand by; `log rotate-key` refuses while one signs). Unused with `PROVENANT_STORE=postgres` or `PROVENANT_READ_MODELS=postgres`: the Merkle log is then in PostgreSQL, shared by every node.',
   ],
   [
     'PROVENANT_LOG_KEY',

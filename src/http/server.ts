@@ -21,6 +21,7 @@ import {
   openTransparency,
   prepareBackends,
   startChainBinding,
+  treeOnPostgres,
   type ProjectionWorkers,
 } from '../composition.js';
 import { loadAuthenticator, loadTls } from '../compositionAuth.js';
@@ -218,11 +219,11 @@ export async function startServer(
       );
     }
     await follower?.start();
-    // On PostgreSQL, another node may have generated another key: every node needs the same one.
+    // With the tree on PostgreSQL, another node may have generated another key: every node needs the same one.
     if (transparency.generatedKey !== undefined)
-      app.log[config.store === 'postgres' ? 'warn' : 'info'](
+      app.log[treeOnPostgres(config) ? 'warn' : 'info'](
         { keyFile: transparency.generatedKey, verifierKey: transparency.signer.verifierKey },
-        `generated the note key checkpoints are signed with (set PROVENANT_LOG_KEY to use your own${config.store === 'postgres' ? '; every node of a PostgreSQL install needs the same key file' : ''})`,
+        `generated the note key checkpoints are signed with (set PROVENANT_LOG_KEY to use your own${treeOnPostgres(config) ? '; every node sharing a PostgreSQL tree store needs the same key file' : ''})`,
       );
   } catch (error) {
     await attestor?.stop();

@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { loadPostgres } from '../../adapters.js';
-import { openEventStore, openTreeStore } from '../../composition.js';
+import { openEventStore, openTreeStore, treeOnPostgres } from '../../composition.js';
 import { loadConfig } from '../../config.js';
 import { LOG_KEY_STREAM, logKeyRotated } from '../../domain/events.js';
 import { NO_STREAM } from '../../eventStore/expectedRevision.js';
@@ -113,7 +113,7 @@ export function rotateKeyCommand(): Command {
       try {
         // Holding the signer's lock (the Merkle leader's on PostgreSQL, the SQLite
         // tree store's signer lock otherwise): no process signs with the old key meanwhile.
-        if (config.store === 'postgres')
+        if (treeOnPostgres(config))
           await (
             await loadPostgres()
           ).whileNoMerkleLeader(
