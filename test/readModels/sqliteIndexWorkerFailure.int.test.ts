@@ -5,9 +5,9 @@
 // its busy timeout. Each time the build fails at once with READ_MODEL_UNAVAILABLE
 // saying why (never hangs), the file's write lock and the store's writes held
 // for the build are released, and a later build builds the indexes; a runner
-// whose bulk load ends in such a failure restarts as its policy says and builds
-// them then. The threads are started through the store's one injection point,
-// `indexWorker`.
+// whose bulk load, or out-of-sight rebuild before its swap, ends in such a
+// failure restarts as its policy says and builds them then. The threads are
+// started through the store's one injection point, `indexWorker`.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,14 @@ import { Worker } from 'node:worker_threads';
 import { isProvenantError } from '../../src/errors.js';
 import { openDatabase } from '../../src/eventStore/sqlite/database.js';
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
-import { createProjectionRunner, defineProjection, upsert } from '../../src/readModels/index.js';
+import type { EventStore } from '../../src/eventStore/types.js';
+import {
+  createProjectionRunner,
+  defineProjection,
+  upsert,
+  type ProjectionStatus,
+} from '../../src/readModels/index.js';
+import { shadowTableName } from '../../src/readModels/shadow.js';
 import { getSQLiteReadModelStore } from '../../src/readModels/sqlite/index.js';
 import {
   indexBuilder,
@@ -259,6 +266,54 @@ describe('sqlite index worker failures', () => {
     },
   );
 
+  /** A runner of `s` (at `version`) over the log and the file, its store's threads started by `indexWorker`. */
+  function runnerOf(
+    log: EventStore,
+    path: string,
+    s: ReturnType<typeof schema>,
+    version: number,
+    indexWorker: IndexWorkerStarter,
+  ) {
+    const readModels = getSQLiteReadModelStore({ path, ...quiet, indexWorker });
+    const logged: string[] = [];
+    const runner = createProjectionRunner({
+      eventStore: log,
+      readModels,
+      projections: [
+        defineProjection({
+          name: s.schema.name,
+          version,
+          tables: [s.things],
+          canHandle: ['T.v1'],
+          handle: (events) =>
+            Promise.resolve(
+              events.map((e) => upsert(s.things, row(`e${e.position}`, Number(e.position)))),
+            ),
+        }),
+      ],
+      restartDelayMs: 5,
+      log: (level, message, fields) =>
+        logged.push(`${level}: ${message} ${JSON.stringify(fields)}`),
+    });
+    /** Waits until the projection is caught up, with no rebuild left, after `threads` threads. */
+    const settled = async (threads: () => number): Promise<ProjectionStatus> => {
+      const deadline = Date.now() + 20_000;
+      for (;;) {
+        const [status] = await runner.status();
+        if (status?.state === 'caught-up' && status.rebuild === undefined && threads() >= 2)
+          return status;
+        if (Date.now() > deadline) assert.fail(`the runner did not recover: ${logged.join('\n')}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    const restarts = () => logged.filter((l) => /restarting from its checkpoint/.test(l)).length;
+    return { readModels, runner, logged, settled, restarts };
+  }
+
+  const appendEvents = async (log: EventStore, count: number) => {
+    for (let i = 0; i < count; i++) await log.append(`s-${i % 3}`, [{ type: 'T.v1', data: { i } }]);
+  };
+
   it(
     'a runner whose bulk load ends in a dead index thread restarts and builds the indexes',
     LIMIT,
@@ -268,47 +323,65 @@ describe('sqlite index worker failures', () => {
       const s = schema();
       const log = getSQLiteEventStore({ path: logPath, pollIntervalMs: 20 });
       const { starter, started } = firstThen(dying("throw new Error('index thread boom')"));
-      const readModels = getSQLiteReadModelStore({ path, ...quiet, indexWorker: starter });
-      const logged: string[] = [];
-      const runner = createProjectionRunner({
-        eventStore: log,
-        readModels,
-        projections: [
-          defineProjection({
-            name: s.schema.name,
-            version: 1,
-            tables: [s.things],
-            canHandle: ['T.v1'],
-            handle: (events) =>
-              Promise.resolve(
-                events.map((e) => upsert(s.things, row(`e${e.position}`, Number(e.position)))),
-              ),
-          }),
-        ],
-        restartDelayMs: 5,
-        log: (level, message, fields) =>
-          logged.push(`${level}: ${message} ${JSON.stringify(fields)}`),
-      });
+      const r = runnerOf(log, path, s, 1, starter);
       try {
-        for (let i = 0; i < 20; i++)
-          await log.append(`s-${i % 3}`, [{ type: 'T.v1', data: { i } }]);
-        await runner.start();
-        const deadline = Date.now() + 20_000;
-        while ((await runner.status())[0]?.state !== 'caught-up' || started.length < 2)
-          if (Date.now() > deadline)
-            assert.fail(`the runner did not recover: ${logged.join('\n')}`);
-          else await new Promise((resolve) => setTimeout(resolve, 10));
+        await appendEvents(log, 20);
+        await r.runner.start();
+        const status = await r.settled(() => started.length);
         const t = s.things.name;
         assert.deepEqual(indexesOn(path, t), [`${t}_by_owner:owner`, `${t}_by_seq:seq`]);
-        const [status] = await runner.status();
-        assert.equal(status?.checkpoint, 20n);
-        assert.match(status?.lastError ?? '', /index worker thread crashed .*index thread boom/);
-        const restarts = logged.filter((l) => /restarting from its checkpoint/.test(l));
-        assert.equal(restarts.length, 1, logged.join('\n'));
-        assert.equal((await readModels.find(s.things)).rows.length, 20);
+        assert.equal(status.checkpoint, 20n);
+        assert.match(status.lastError ?? '', /index worker thread crashed .*index thread boom/);
+        assert.equal(r.restarts(), 1, r.logged.join('\n'));
+        assert.equal((await r.readModels.find(s.things)).rows.length, 20);
       } finally {
-        await runner.stop();
-        await readModels.close();
+        await r.runner.stop();
+        await r.readModels.close();
+        await log.close();
+      }
+    },
+  );
+
+  it(
+    'a runner whose out-of-sight rebuild meets a dead index thread before the swap restarts and swaps it in',
+    LIMIT,
+    async () => {
+      const logPath = join(dir, `log-${++n}.db`);
+      const path = join(dir, `rm-${n}.db`);
+      const s = schema();
+      const log = getSQLiteEventStore({ path: logPath, pollIntervalMs: 20 });
+      try {
+        await appendEvents(log, 20);
+        const v1 = runnerOf(log, path, s, 1, startIndexWorker);
+        await v1.runner.start();
+        await v1.settled(() => 2);
+        await v1.runner.stop();
+        await v1.readModels.close();
+
+        // Version 2, the same tables: rebuilt out of sight; the thread building
+        // the new tables' indexes before the swap dies.
+        const { starter, started } = firstThen(dying('process.exit(3)'));
+        const v2 = runnerOf(log, path, s, 2, starter);
+        try {
+          await v2.runner.start();
+          const status = await v2.settled(() => started.length);
+          assert.equal(status.version, 2);
+          assert.equal(status.checkpoint, 20n);
+          assert.match(status.lastError ?? '', /index worker thread exited \(code 3\)/);
+          assert.equal(v2.restarts(), 1, v2.logged.join('\n'));
+          assert.ok(
+            v2.logged.some((l) => /swapped in/.test(l)),
+            v2.logged.join('\n'),
+          );
+          const t = s.things.name;
+          assert.deepEqual(indexesOn(path, t), [`${t}_by_owner_2:owner`, `${t}_by_seq_2:seq`]);
+          assert.deepEqual(indexesOn(path, shadowTableName(t)), []);
+          assert.equal((await v2.readModels.find(s.things)).rows.length, 20);
+        } finally {
+          await v2.runner.stop();
+          await v2.readModels.close();
+        }
+      } finally {
         await log.close();
       }
     },
