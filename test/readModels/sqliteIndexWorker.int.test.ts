@@ -10,10 +10,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { openDatabase } from '../../src/eventStore/sqlite/database.js';
 import { shadowTableName } from '../../src/readModels/shadow.js';
 import { getSQLiteReadModelStore } from '../../src/readModels/sqlite/index.js';
 import { hasCode, row, schema } from './conformanceSupport.js';
+import { fill as fillRows, indexesOn, raw } from './sqliteFileSupport.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-index-worker-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,40 +21,7 @@ let n = 0;
 const quiet = { onWarning: () => undefined };
 /** Enough rows that building an index takes tens of milliseconds or more. */
 const ROWS = 200_000;
-
-/** Runs `fn` on a connection of its own to the file. */
-function raw<T>(path: string, fn: (db: ReturnType<typeof openDatabase>) => T): T {
-  const db = openDatabase(path);
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
-
-/** Fills `table` with ROWS rows behind the store's back (owner and seq in scrambled order). */
-function fill(path: string, table: string): void {
-  raw(path, (db) => {
-    const insert = db.prepare(`INSERT INTO "${table}" ("id", "seq", "owner") VALUES (?, ?, ?)`);
-    db.transaction(() => {
-      for (let i = 0; i < ROWS; i++)
-        insert.run(`r${i}`, (i * 7919) % ROWS, `o${(i * 104_729) % ROWS}`);
-    })();
-  });
-}
-
-/** Name and columns of each index made by CREATE INDEX on `table`, by name. */
-const indexesOn = (path: string, table: string): string[] =>
-  raw(path, (db) =>
-    (
-      db
-        .prepare(
-          "SELECT l.name || ':' || (SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_index_info(l.name) ORDER BY seqno)) AS i FROM pragma_index_list(?) AS l WHERE l.origin = 'c' ORDER BY l.name",
-        )
-        .pluck()
-        .all(table) as string[]
-    ).sort(),
-  );
+const fill = (path: string, table: string): void => fillRows(path, table, ROWS);
 
 const planOf = (path: string, table: string, column: string): string =>
   raw(path, (db) =>

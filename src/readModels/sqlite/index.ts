@@ -1,3 +1,7 @@
 // The SQLite read-model adapter (hand-picked exports).
-export { getSQLiteReadModelStore, type SQLiteReadModelStore } from './readModelStore.js';
+export {
+  getSQLiteReadModelStore,
+  type SQLiteReadModelStore,
+  type SQLiteReadModelStoreOptions,
+} from './readModelStore.js';
 export { READ_MODEL_SCHEMA_VERSION, type OpenReadModelOptions } from './file.js';

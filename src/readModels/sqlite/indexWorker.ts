@@ -4,7 +4,7 @@
 // index of the tables it is given, one per transaction, and is closed again,
 // while the thread that sent it keeps answering reads from the file (WAL). It
 // waits for the write lock on this thread, so only a writer of another process
-// can hold it up.
+// can hold it up, for `busyTimeoutMs` at most: then the build fails, saying so.
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase, setPragmas, type Database } from '../../eventStore/sqlite/database.js';
 import type { TableDefinition } from '../port.js';
@@ -64,6 +64,13 @@ function build(db: Database.Database, targets: readonly IndexTarget[]): number {
   return built;
 }
 
+/** What a failed build says: for a write lock held too long, whose wait ran out. */
+function failure(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY')) return message;
+  return `the write lock of ${path} stayed held by another connection (a writer of another process: a runner, \`projections rebuild\`) for longer than the ${busyTimeoutMs} ms a build waits for it (${message})`;
+}
+
 // A connection per build, closed before the reply: between builds the file has
 // no second connection. (database.ts keeps each connection's few statements
 // reachable for the thread's life; builds are rare: one per projection at the
@@ -81,6 +88,6 @@ port.on('message', ({ targets }: IndexWorkerRequest) => {
     post({ t: 'done', built });
   } catch (error) {
     db?.close();
-    post({ t: 'failed', message: error instanceof Error ? error.message : String(error) });
+    post({ t: 'failed', message: failure(error) });
   }
 });

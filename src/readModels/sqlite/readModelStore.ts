@@ -23,12 +23,22 @@ import { servesSameQueries, shadowRouting } from '../shadow.js';
 import { openReadModelFile, type OpenReadModelOptions } from './file.js';
 import { sqliteOperations } from './operations.js';
 import { sqliteIndexes } from './indexes.js';
-import { indexBuilder, type IndexTarget } from './indexBuild.js';
+import { indexBuilder, type IndexTarget, type IndexWorkerStarter } from './indexBuild.js';
 import { sqliteRebuilds } from './rebuild.js';
 import { createTableSql, quote } from './sql.js';
 
 export interface SQLiteReadModelStore extends ReadModelStore {
   readonly path: string;
+}
+
+export interface SQLiteReadModelStoreOptions extends OpenReadModelOptions {
+  path: string;
+  /**
+   * Starts the thread that builds secondary indexes (indexBuild.ts; default
+   * `startIndexWorker`). An injection point for tests only: a thread that dies
+   * mid-build, or a shorter wait for the write lock.
+   */
+  indexWorker?: IndexWorkerStarter;
 }
 
 /** Which tables, checkpoints and dead letters a transaction uses (rebuilds: see shadow.ts). */
@@ -37,7 +47,7 @@ const CURRENT: Routing = shadowRouting([]);
 
 /** Opens (creating, or rebuilding when unusable) the read-model database at `path`. */
 export function getSQLiteReadModelStore(
-  options: { path: string } & OpenReadModelOptions,
+  options: SQLiteReadModelStoreOptions,
 ): SQLiteReadModelStore {
   const db: Database.Database = openReadModelFile(options.path, options);
   const ops = sqliteOperations(db);
@@ -216,7 +226,10 @@ export function getSQLiteReadModelStore(
 
   // An in-memory database is this connection's alone: no worker can open it.
   const inMemory = options.path === ':memory:' || options.path === '';
-  const builder = indexBuilder(options.path, options.trace);
+  const builder = indexBuilder(options.path, {
+    ...(options.trace === undefined ? {} : { trace: options.trace }),
+    ...(options.indexWorker === undefined ? {} : { startWorker: options.indexWorker }),
+  });
   /**
    * Builds the indexes that the tables `targets()` lists (read after everything
    * queued before it) lack, one per transaction: on a worker thread, or on this
