@@ -5,6 +5,7 @@
 // this was made lazy). Modules that need a backend's types
 // import them with `import type`, which loads nothing.
 // test/lazyAdapters.e2e.test.ts checks that a SQLite start loads neither.
+// The sigstore packages load at their first use likewise (src/sigstore.ts).
 
 /** The EventStoreDB/KurrentDB event store (PROVENANT_STORE=eventstore). */
 export const loadEsdb = async () => {

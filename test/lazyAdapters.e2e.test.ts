@@ -1,10 +1,13 @@
 // The optional backends load only when configured (src/adapters.ts): a SQLite
 // start and `--help` must not load the KurrentDB client (grpc) nor pg, which
-// cost about half a second of CPU at every CLI start. The child records the
-// CommonJS modules it loaded (every one of these drivers is CommonJS) at exit.
+// cost about half a second of CPU at every CLI start. Nor any sigstore package,
+// loaded at the first signature or verification (src/sigstore.ts). The child
+// records the CommonJS modules it loaded (every one of these packages is
+// CommonJS) at exit.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -53,30 +56,71 @@ async function packagesLoaded(
   );
 }
 
+/** A run started at its first call only, its result shared by the checks that read it. */
+function once<T>(run: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | undefined;
+  return () => (result ??= run());
+}
+
+const help = once(() => packagesLoaded('help', ['--help'], {}));
+const serve = once(() =>
+  packagesLoaded(
+    'serve',
+    ['serve', '--dev-anonymous'],
+    {
+      PROVENANT_DATA_DIR: join(dir, 'data'),
+      PROVENANT_PORT: '0',
+      PROVENANT_HOST: '127.0.0.1',
+      PROVENANT_STORE: 'sqlite',
+    },
+    true,
+  ),
+);
+
 describe('optional backends load only when configured', () => {
   const heavy = ['@eventstore/db-client', '@grpc/grpc-js', 'pg'];
 
   it('--help (every command module) loads neither the KurrentDB client nor pg', async () => {
-    const loaded = await packagesLoaded('help', ['--help'], {});
+    const loaded = await help();
     // The recorder sees the CommonJS packages the commands load (a check that it works).
     assert.ok(loaded.has('better-sqlite3'), [...loaded].join(' '));
     for (const name of heavy) assert.ok(!loaded.has(name), `${name} was loaded`);
   });
 
   it('a SQLite serve, up to listening, loads neither', async () => {
-    const loaded = await packagesLoaded(
-      'serve',
-      ['serve', '--dev-anonymous'],
-      {
-        PROVENANT_DATA_DIR: join(dir, 'data'),
-        PROVENANT_PORT: '0',
-        PROVENANT_HOST: '127.0.0.1',
-        PROVENANT_STORE: 'sqlite',
-      },
-      true,
-    );
+    const loaded = await serve();
     assert.ok(loaded.has('better-sqlite3'), [...loaded].join(' '));
     assert.ok(loaded.has('fastify'), [...loaded].join(' '));
     for (const name of heavy) assert.ok(!loaded.has(name), `${name} was loaded`);
+  });
+});
+
+describe('sigstore loads at the first signature or verification, not at start', () => {
+  const sigstore = (loaded: Set<string>): string[] =>
+    [...loaded].filter((name) => name === 'sigstore' || name.startsWith('@sigstore/'));
+
+  it('--help (every command module) loads no sigstore package', async () => {
+    assert.deepEqual(sigstore(await help()), []);
+  });
+
+  it('a SQLite serve, up to listening (before any signature), loads none', async () => {
+    assert.deepEqual(sigstore(await serve()), []);
+  });
+
+  it('signing an event loads @sigstore/core: the recorder sees a sigstore package once used', async () => {
+    const key = join(dir, 'producer.pem');
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(key, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const event = join(dir, 'event.json');
+    writeFileSync(
+      event,
+      JSON.stringify({ specversion: '1.0', id: '1', source: '/ci', type: 'dev.example.built' }),
+    );
+    const loaded = await packagesLoaded(
+      'sign-event',
+      ['sign-event', event, '--key', key, '--key-id', 'ci', '--out', join(dir, 'signed.json')],
+      {},
+    );
+    assert.ok(loaded.has('@sigstore/core'), sigstore(loaded).join(' '));
   });
 });

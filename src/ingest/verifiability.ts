@@ -12,9 +12,9 @@
 // - signatures: ECDSA P-256 with SHA-256 (raw r‖s as in the spec's vectors, or
 //   DER) and Ed25519.
 import { createHash, sign, verify, type KeyObject } from 'node:crypto';
-import { dsse } from '@sigstore/core';
 import { canonicalize } from '../encoding/canonicalJson.js';
 import { ProvenantError } from '../errors.js';
+import { sigstoreCore } from '../sigstore.js';
 import type { CloudEventJson } from './cloudEventSchema.js';
 import { isJsonMediaType, parseMediaType } from './mediaType.js';
 
@@ -181,7 +181,7 @@ export function verifyEventSignature(
       },
     );
   const payload = fromBase64(envelope.payload, 'payload');
-  const pae = dsse.preAuthEncoding(envelope.payloadType, payload);
+  const pae = sigstoreCore().dsse.preAuthEncoding(envelope.payloadType, payload);
   const signer = candidates.find((s) =>
     verifies(keys.get(s.keyid) as KeyObject, pae, fromBase64(s.sig, 'sig')),
   );
@@ -216,7 +216,7 @@ export function signEvent(
       ? unsigned
       : { ...unsigned, [SIGNED_EXT_ATTRS]: signedExtensions.join(',') };
   const payload = verificationMaterial(prepared, signedExtensionsOf(prepared));
-  const pae = dsse.preAuthEncoding(VERIFIABILITY_PAYLOAD_TYPE, payload);
+  const pae = sigstoreCore().dsse.preAuthEncoding(VERIFIABILITY_PAYLOAD_TYPE, payload);
   const sig =
     privateKey.asymmetricKeyType === 'ec'
       ? sign('sha256', pae, { key: privateKey, dsaEncoding: 'ieee-p1363' })

@@ -1,9 +1,10 @@
 // Signing a payload as a DSSE envelope inside a Sigstore bundle. The envelope,
 // the PAE and the bundle come from @sigstore/sign and @sigstore/bundle
 // (STYLE.md §8); this module only chooses the signer and the witnesses.
-import { bundleToJSON, type SerializedBundle } from '@sigstore/bundle';
-import { DSSEBundleBuilder, InternalError, type Signer, type Witness } from '@sigstore/sign';
+import type { SerializedBundle } from '@sigstore/bundle';
+import type { Signer, Witness } from '@sigstore/sign';
 import { ProvenantError } from '../../errors.js';
+import { sigstoreBundle, sigstoreSign } from '../../sigstore.js';
 
 export type { SerializedBundle };
 
@@ -24,6 +25,8 @@ export async function signDsse(
   signer: Signer,
   witnesses: readonly Witness[] = [],
 ): Promise<SerializedBundle> {
+  const { DSSEBundleBuilder, InternalError } = sigstoreSign();
+  const { bundleToJSON } = sigstoreBundle();
   const builder = new DSSEBundleBuilder({ signer, witnesses: [...witnesses] });
   try {
     const bundle = await builder.create({ data: payload, type: payloadType });

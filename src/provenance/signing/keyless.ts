@@ -1,14 +1,8 @@
 // Keyless signing (Fulcio certificate + Rekor and/or TSA witnesses) for networks
 // that have these services. Only configuration lives here: the signer and the
 // witnesses are @sigstore/sign's; signDsse combines them.
-import {
-  FulcioSigner,
-  RekorWitness,
-  TSAWitness,
-  type IdentityProvider,
-  type Signer,
-  type Witness,
-} from '@sigstore/sign';
+import type { IdentityProvider, Signer, Witness } from '@sigstore/sign';
+import { sigstoreSign } from '../../sigstore.js';
 
 export type { IdentityProvider };
 
@@ -44,6 +38,7 @@ export interface Keyless {
  * verifier needs a trusted time at which it was valid.
  */
 export function keylessSigning(options: KeylessOptions): Keyless {
+  const { FulcioSigner, RekorWitness, TSAWitness } = sigstoreSign();
   const fetchOptions = {
     ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
     ...(options.retry === undefined ? {} : { retry: options.retry }),

@@ -2,25 +2,22 @@
 // Parsing proper is @sigstore/bundle's (bundleFromJSON, which validates); this
 // module adds what that leaves lenient: the media type must be a known bundle
 // version, and base64 fields must be base64 (Buffer.from ignores bad characters).
-import {
-  BUNDLE_V01_MEDIA_TYPE,
-  BUNDLE_V02_MEDIA_TYPE,
-  BUNDLE_V03_LEGACY_MEDIA_TYPE,
-  BUNDLE_V03_MEDIA_TYPE,
-  bundleFromJSON,
-  ValidationError,
-  type Bundle,
-} from '@sigstore/bundle';
+import type { Bundle } from '@sigstore/bundle';
+import { sigstoreBundle } from '../../sigstore.js';
 import { BundleVerificationError } from './errors.js';
 
 export type { Bundle };
 
-export const BUNDLE_MEDIA_TYPES: readonly string[] = [
-  BUNDLE_V01_MEDIA_TYPE,
-  BUNDLE_V02_MEDIA_TYPE,
-  BUNDLE_V03_LEGACY_MEDIA_TYPE,
-  BUNDLE_V03_MEDIA_TYPE,
-];
+/** The media types of the bundle versions parseBundle reads (v0.1 to v0.3), as @sigstore/bundle names them. */
+export function bundleMediaTypes(): readonly string[] {
+  const bundle = sigstoreBundle();
+  return [
+    bundle.BUNDLE_V01_MEDIA_TYPE,
+    bundle.BUNDLE_V02_MEDIA_TYPE,
+    bundle.BUNDLE_V03_LEGACY_MEDIA_TYPE,
+    bundle.BUNDLE_V03_MEDIA_TYPE,
+  ];
+}
 
 /** Base64 fields of a serialized bundle, as paths of keys ('*' for each array element). */
 const BASE64_FIELDS: readonly (readonly string[])[] = [
@@ -104,7 +101,7 @@ export function parseBundle(input: unknown): Bundle {
   if (typeof mediaType !== 'string') {
     throw new BundleVerificationError('VERIFY_NOT_A_BUNDLE', 'the bundle has no mediaType');
   }
-  if (!BUNDLE_MEDIA_TYPES.includes(mediaType)) {
+  if (!bundleMediaTypes().includes(mediaType)) {
     throw new BundleVerificationError(
       'VERIFY_UNKNOWN_MEDIA_TYPE',
       `unsupported bundle media type ${JSON.stringify(mediaType)}`,
@@ -118,6 +115,7 @@ export function parseBundle(input: unknown): Bundle {
       return true;
     });
   }
+  const { bundleFromJSON, ValidationError } = sigstoreBundle();
   try {
     // Also checks the version's required fields (e.g. v0.2+ needs inclusion proofs).
     return bundleFromJSON(json);

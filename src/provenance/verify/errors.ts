@@ -1,7 +1,8 @@
 // The closed set of verification failures, each a code of the project's registry
 // (src/errors.ts), and the mapping from @sigstore/verify's own error codes.
-import { PolicyError, VerificationError } from '@sigstore/verify';
+import type { VerificationError } from '@sigstore/verify';
 import { ProvenantError, type ProvenantErrorOptions } from '../../errors.js';
+import { sigstoreVerify } from '../../sigstore.js';
 
 export const verifyErrorCodes = [
   'VERIFY_BUNDLE_NOT_JSON',
@@ -49,6 +50,7 @@ const libraryCodes: Record<VerificationError['code'], VerifyErrorCode> = {
 
 /** Our error for an error thrown by @sigstore/verify (or `undefined` when it is not one of its). */
 export function fromLibraryError(error: unknown): BundleVerificationError | undefined {
+  const { PolicyError, VerificationError } = sigstoreVerify();
   if (error instanceof PolicyError) {
     return new BundleVerificationError('VERIFY_IDENTITY_MISMATCH', error.message, { cause: error });
   }

@@ -1,5 +1,5 @@
 // Public API of bundle verification: hand-picked (STYLE.md §17).
-export { BUNDLE_MEDIA_TYPES, parseBundle } from './bundle.js';
+export { bundleMediaTypes, parseBundle } from './bundle.js';
 export type { Bundle } from './bundle.js';
 export { BundleVerificationError, isBundleVerificationError, verifyErrorCodes } from './errors.js';
 export type { VerifyErrorCode } from './errors.js';

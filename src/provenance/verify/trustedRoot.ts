@@ -5,7 +5,8 @@
 // made here.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { TrustedRoot } from '@sigstore/protobuf-specs';
+import type { TrustedRoot } from '@sigstore/protobuf-specs';
+import { protobufSpecs } from '../../sigstore.js';
 import { BundleVerificationError } from './errors.js';
 
 export type { TrustedRoot };
@@ -80,7 +81,7 @@ export function parseTrustedRoot(json: unknown, source = 'trusted root'): Truste
   }
   let root: TrustedRoot;
   try {
-    root = TrustedRoot.fromJSON(value);
+    root = protobufSpecs().TrustedRoot.fromJSON(value);
   } catch (error) {
     throw new BundleVerificationError('VERIFY_TRUST_MATERIAL', `${source} is malformed`, {
       cause: error,

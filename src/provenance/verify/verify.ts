@@ -4,13 +4,8 @@
 // trust material and thresholds, checks what the library leaves to its caller
 // (the artifact against the signed content), and maps every failure to one code.
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import {
-  toSignedEntity,
-  toTrustMaterial,
-  Verifier,
-  type TrustMaterial,
-  type VerifierOptions,
-} from '@sigstore/verify';
+import type { TrustMaterial, VerifierOptions } from '@sigstore/verify';
+import { sigstoreVerify } from '../../sigstore.js';
 import { parseBundle, type Bundle } from './bundle.js';
 import { BundleVerificationError, fromLibraryError } from './errors.js';
 import { checkBundleConsistency } from './extraChecks.js';
@@ -66,6 +61,7 @@ export function verifyBundle(
   artifact?: ArtifactInput,
   options: VerifyBundleOptions = {},
 ): VerifiedBundle {
+  const { toSignedEntity, toTrustMaterial, Verifier } = sigstoreVerify();
   const bundle = parseBundle(serialized);
   const root = options.trustedRoot ?? publicGoodTrustedRoot();
   checkTrustedRoot(root);
