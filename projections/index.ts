@@ -1,6 +1,7 @@
 // Every read model the runner maintains (DESIGN.md §5), one file each: its
 // tables and a pure handler. Adding one here is all it takes to project it.
 import type { ProjectionDefinition } from '../src/readModels/index.js';
+import { attestationIndex } from './attestationIndex.js';
 import { gateStatus } from './gateStatus.js';
 import { pipelineEvents } from './pipelineEvents.js';
 import { receiptsLedger } from './receiptsLedger.js';
@@ -13,9 +14,10 @@ export const projections: readonly ProjectionDefinition[] = [
   stageStatus,
   unitSummary,
   pipelineEvents,
+  attestationIndex,
 ];
 
-export { gateStatus, pipelineEvents, receiptsLedger, stageStatus, unitSummary };
+export { attestationIndex, gateStatus, pipelineEvents, receiptsLedger, stageStatus, unitSummary };
 export { receipts, type ReceiptRow } from './receiptsLedger.js';
 export { gateStatusTable, type GateStatusRow } from './gateStatus.js';
 export { stageStatusTable, type StageStatusRow } from './stageStatus.js';
@@ -28,3 +30,8 @@ export {
   type UnitSummaryRow,
 } from './unitSummary.js';
 export { pipelineEventsTable, type PipelineEventRow } from './pipelineEvents.js';
+export {
+  attestationSubjectsTable,
+  digestKey,
+  type AttestationSubjectRow,
+} from './attestationIndex.js';

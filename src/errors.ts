@@ -252,6 +252,7 @@ export const errorCodes = {
 
   // Queries (src/application/queries, src/http/routes/queries.ts)
   QUERY_BAD_CURSOR: { status: 400, title: 'Malformed or foreign page cursor' },
+  QUERY_BAD_DIGEST: { status: 400, title: 'Digest is not <algorithm>:<hex value>' },
   QUERY_POSITION_BEYOND_HEAD: { status: 400, title: 'Position is beyond the head of the log' },
   QUERY_POSITION_TIMEOUT: { status: 503, title: 'Read models did not reach the position in time' },
   QUERY_READ_MODELS_UNAVAILABLE: { status: 503, title: 'Read models are not available here' },

@@ -28,6 +28,7 @@ import { verifyRoutes } from './routes/verify.js';
 import { exportRoutes } from './routes/export.js';
 import { createMetrics, installMetricHooks } from './metrics.js';
 import { queryRoutes } from './routes/queries.js';
+import { attestationSearchRoutes } from './routes/attestationSearch.js';
 import { liveFeedRoutes } from './routes/liveFeed.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { chainRoutes } from './routes/chains.js';
@@ -187,6 +188,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     receiptRoutes,
     unitRoutes,
     attestationRoutes,
+    attestationSearchRoutes,
     verifyRoutes,
     exportRoutes,
     queryRoutes,

@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  attestationIndex,
+  attestationSubjectsTable,
   gateStatus,
   gateStatusTable,
   pipelineEvents,
@@ -14,10 +16,12 @@ import {
   unitArtifactsTable,
   unitSummary,
   unitSummaryTable,
+  type AttestationSubjectRow,
   type ReceiptRow,
 } from '../../projections/index.js';
 import { projectionSpec } from '../support/projection.js';
 import {
+  attestationIssued,
   gateVerdict,
   pipelineEvent,
   receiptRecorded,
@@ -242,6 +246,66 @@ describe('pipelineEvents', () => {
         stream: 'source-abc',
         recordedAt: e.recordedAt,
       })),
+    );
+  });
+});
+
+describe('attestationIndex', () => {
+  it('records each attestation under every digest of every subject, with its stage and signer', async () => {
+    const A = 'A'.repeat(64);
+    const vsa = attestationIssued('01ATTEST0000000000000000002', U, {
+      kind: 'vsa',
+      predicateType: 'https://slsa.dev/verification_summary/v1',
+      subjects: [{ name: 'openssl.rpm', digest: { sha256: A, sha512: 'e'.repeat(128) } }],
+      stage: { stageId: 'release', stageVersion: 2, passed: true, verdictEventId: 'ev' },
+      signer: { kind: 'keyless', identity: 'ci@example.com' },
+    });
+    const provenance = attestationIssued('01ATTEST0000000000000000001', V, {
+      subjects: [
+        { name: 'zlib.rpm', digest: { sha256: A } },
+        { digest: { sha256: 'f'.repeat(64) } },
+      ],
+    });
+    const vsaFields = {
+      attestationId: '01ATTEST0000000000000000002',
+      unit: U,
+      kind: 'vsa' as const,
+      predicateType: 'https://slsa.dev/verification_summary/v1',
+      stageId: 'release',
+      passed: true,
+      signer: { kind: 'keyless' as const, identity: 'ci@example.com' },
+    };
+    const provenanceFields = {
+      attestationId: '01ATTEST0000000000000000001',
+      unit: V,
+      kind: 'provenance' as const,
+      predicateType: 'https://slsa.dev/provenance/v1',
+      stageId: null,
+      passed: null,
+      signer: { kind: 'key' as const, keyId: 'k1' },
+    };
+    const row = (
+      e: typeof vsa,
+      fields: typeof vsaFields | typeof provenanceFields,
+      digest: string,
+      subjectName: string | null,
+    ): AttestationSubjectRow => ({
+      ...fields,
+      digest,
+      subjectName,
+      eventId: e.id,
+      position: Number(e.position),
+      recordedAt: e.recordedAt,
+    });
+    await projectionSpec(attestationIndex)([vsa, receiptRecorded('r9', U), provenance]).then(
+      attestationSubjectsTable,
+      [
+        // Primary-key order: digest (the value in lower case), then attestation id.
+        row(provenance, provenanceFields, `sha256:${'a'.repeat(64)}`, 'zlib.rpm'),
+        row(vsa, vsaFields, `sha256:${'a'.repeat(64)}`, 'openssl.rpm'),
+        row(provenance, provenanceFields, `sha256:${'f'.repeat(64)}`, null),
+        row(vsa, vsaFields, `sha512:${'e'.repeat(128)}`, 'openssl.rpm'),
+      ],
     );
   });
 });

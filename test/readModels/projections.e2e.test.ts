@@ -202,6 +202,7 @@ describe('provenant projections', () => {
       stageStatus: 0,
       unitSummary: 1,
       pipelineEvents: 0,
+      attestationIndex: 0,
     });
     const parked = JSON.parse(run(['projections', 'dlq', 'list', '--json'], env).stdout) as {
       id: number;

@@ -122,6 +122,7 @@ describe('projections run --metrics-port', () => {
       stageStatus: 0,
       unitSummary: 1,
       pipelineEvents: 0,
+      attestationIndex: 0,
     });
     // It holds the SQLite signer lock (no other process runs): the one leadership series, 1.
     assert.deepEqual(

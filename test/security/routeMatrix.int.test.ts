@@ -47,6 +47,7 @@ const expectedPermission: Record<string, Permission> = {
   'POST /v1/units/*': 'define',
   'POST /v1/units/:key/attestations': 'attest',
   'GET /v1/units/:key/attestations': 'read',
+  'GET /v1/attestations': 'read',
   'GET /v1/attestations/:id': 'read',
   'GET /v1/attestations/:id/intoto.jsonl': 'read',
   'POST /v1/verify': 'verify',

@@ -1,7 +1,8 @@
 // Recorded domain events for projection tests: receipts, revocations, gate and
-// stage verdicts and pipeline events, with sensible defaults.
+// stage verdicts, pipeline events and attestations, with sensible defaults.
 import {
   EventTypes,
+  type AttestationIssuedData,
   type GateVerdict,
   type GateVerdictData,
   type ReceiptRecordedData,
@@ -83,4 +84,27 @@ export const pipelineEvent = (source: string, type: string, extra: Record<string
     'PipelineEventRecorded.v1',
     { cloudEvent: { specversion: '1.0', id: `ce-${source}-${type}`, source, type, ...extra } },
     { stream: 'source-abc', metadata: { context: { source, type } } },
+  );
+
+export const attestationIssued = (
+  attestationId: string,
+  unit: string,
+  extra: Partial<AttestationIssuedData> = {},
+): RecordedEvent =>
+  recorded<AttestationIssuedData>(
+    EventTypes.AttestationIssued,
+    {
+      attestationId,
+      unit,
+      kind: 'provenance',
+      predicateType: 'https://slsa.dev/provenance/v1',
+      statementDigest: 'a'.repeat(64),
+      bundleDigest: 'b'.repeat(64),
+      subjects: [{ name: 'openssl.rpm', digest: { sha256: 'c'.repeat(64) } }],
+      receipts: [{ receiptId: 'r1', digest: 'd'.repeat(64) }],
+      signer: { kind: 'key', keyId: 'k1' },
+      trigger: { kind: 'request', requestedBy: 'alice' },
+      ...extra,
+    },
+    { stream: `unit-${unit}` },
   );

@@ -7,66 +7,28 @@
 //
 // Sub-resources of a unit take the key URL-encoded as ONE segment
 // (`/v1/units/openssl%2F3.2.1%2F2.el9%2Fx86_64%2Frpm/receipts`).
-import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyError } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import {
   createReadModelQueries,
-  RETRY_AFTER_SECONDS,
   type ReadModelQueries,
 } from '../../application/queries/readModels/index.js';
 import { parseLogPoint, unitDiff } from '../../application/queries/timeTravel.js';
 import type { GateVerdict } from '../../domain/events.js';
 import { MAX_PURL_LENGTH } from '../../domain/purl.js';
-import { ProvenantError, isProvenantError } from '../../errors.js';
 import type { RouteDeps } from '../deps.js';
-import { handleError } from '../problem.js';
 import { problemResponse, validationErrors } from '../schemas.js';
-
-export const POSITION_HEADER = 'provenant-position';
-const MAX_LIMIT = 1000;
-
-interface PageQuery {
-  limit?: number;
-  cursor?: string;
-  minPosition?: string;
-}
-
-const pageProperties = {
-  limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 100 },
-  cursor: {
-    type: 'string',
-    minLength: 1,
-    maxLength: 4096,
-    description: 'The `next` of the previous page (opaque)',
-  },
-  minPosition: {
-    type: 'string',
-    pattern: '^[0-9]{1,19}$',
-    description:
-      'Wait (bounded) until the read models this query reads have applied the log up to this position',
-  },
-} as const;
-
-const item = { type: 'object', additionalProperties: true } as const;
-
-const pageResponse = (description: string) =>
-  ({
-    description,
-    type: 'object',
-    required: ['items', 'next'],
-    properties: {
-      items: { type: 'array', items: item },
-      next: { type: ['string', 'null'], description: 'Cursor of the next page; null at the end' },
-    },
-  }) as const;
-
-const errors = {
-  400: problemResponse(
-    'Bad parameter, malformed cursor (QUERY_BAD_CURSOR), minPosition beyond the head (QUERY_POSITION_BEYOND_HEAD)',
-  ),
-  503: problemResponse(
-    'minPosition not reached in time (QUERY_POSITION_TIMEOUT, with Retry-After), or no read models (QUERY_READ_MODELS_UNAVAILABLE)',
-  ),
-};
+import {
+  POSITION_HEADER,
+  answer,
+  available,
+  errors,
+  item,
+  page,
+  pageProperties,
+  pageResponse,
+  retryAfterTimeouts,
+  type PageQuery,
+} from '../queryPaging.js';
 
 const keyParams = {
   type: 'object',
@@ -89,21 +51,6 @@ const idParams = (name: string, description: string) =>
     properties: { [name]: { type: 'string', minLength: 1, maxLength: 256, description } },
   }) as const;
 
-const page = (query: PageQuery) => ({
-  limit: query.limit ?? 100,
-  ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
-  ...(query.minPosition === undefined ? {} : { minPosition: BigInt(query.minPosition) }),
-});
-
-/** Sends an answer with the position it reflects. */
-const answer = <T extends { position: bigint }>(
-  reply: FastifyReply,
-  { position, ...body }: T,
-): Omit<T, 'position'> => {
-  void reply.header(POSITION_HEADER, position.toString());
-  return body;
-};
-
 export function queryRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const queries: ReadModelQueries | undefined =
     deps.readModels === undefined
@@ -113,20 +60,8 @@ export function queryRoutes(app: FastifyInstance, deps: RouteDeps): void {
           eventStore: deps.store,
           ...deps.query,
         });
-  const q = (): ReadModelQueries => {
-    if (queries === undefined)
-      throw new ProvenantError(
-        'QUERY_READ_MODELS_UNAVAILABLE',
-        'this server has no read models (see PROVENANT_PROJECTIONS)',
-      );
-    return queries;
-  };
-  // A timeout tells the client when to come back.
-  app.setErrorHandler(function (error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
-    if (isProvenantError(error) && error.code === 'QUERY_POSITION_TIMEOUT')
-      void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-    return handleError.call(this, error, request, reply);
-  });
+  const q = (): ReadModelQueries => available(queries);
+  retryAfterTimeouts(app);
   const schemaErrorFormatter = validationErrors({ params: 'DOMAIN_INVALID_UNIT_KEY' });
 
   app.get<{

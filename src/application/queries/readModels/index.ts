@@ -1,5 +1,11 @@
 // Queries over read models (hand-picked exports).
 export { createReadModelQueries } from './queries.js';
+export { createAttestationQueries, parseDigest } from './attestations.js';
+export type {
+  AttestationFilter,
+  AttestationIndexView,
+  AttestationQueries,
+} from './attestations.js';
 export type {
   Answer,
   GateUnitView,

@@ -7,7 +7,12 @@ import type { ReadModelSnapshot, ReadModelStore } from '../../../readModels/port
 
 /** The projections (runner names) a query reads. */
 export type ProjectionName =
-  'receiptsLedger' | 'gateStatus' | 'stageStatus' | 'unitSummary' | 'pipelineEvents';
+  | 'receiptsLedger'
+  | 'gateStatus'
+  | 'stageStatus'
+  | 'unitSummary'
+  | 'pipelineEvents'
+  | 'attestationIndex';
 
 export interface PositionOptions {
   /** Longest wait for `minPosition` (default 5,000 ms). */
