@@ -36,8 +36,18 @@ export class StoreProblem extends Error {
 
 const TIMEOUT_MS = 15_000;
 
+/** An attestation as `GET /v1/attestations?digest=` lists it. */
+export interface IndexedAttestation {
+  attestationId: string;
+  unit: string;
+  kind: string;
+  stage?: { stageId: string; passed: boolean };
+}
+
 export interface StoreClient extends VerificationStore {
   listAttestations(unit: string): Promise<AttestationSummary[]>;
+  /** The newest VSA of `stageId` naming the sha256 digest among its subjects (the attestation index). */
+  latestVsaByDigest(sha256: string, stageId: string): Promise<IndexedAttestation | undefined>;
   getBundle(attestationId: string): Promise<unknown>;
   /** The store's Merkle log, as `provenant verify` checks it. */
   log: LogSource;
@@ -107,6 +117,21 @@ export function storeClient(baseUrl: string, token?: string): StoreClient {
       attestations: AttestationSummary[];
     };
     return body.attestations;
+  }
+  async function latestVsaByDigest(
+    sha256: string,
+    stageId: string,
+  ): Promise<IndexedAttestation | undefined> {
+    const query = new URLSearchParams({
+      digest: `sha256:${sha256}`,
+      kind: 'vsa',
+      stage: stageId,
+      limit: '1',
+    });
+    const body = (await get(`/v1/attestations?${query.toString()}`)) as {
+      items: IndexedAttestation[];
+    };
+    return body.items[0];
   }
   /** A 4xx problem as the reason for an answer that is not there; anything else is thrown. */
   const problemText = (error: unknown): string => {
@@ -189,6 +214,7 @@ export function storeClient(baseUrl: string, token?: string): StoreClient {
   };
   return {
     listAttestations,
+    latestVsaByDigest,
     log,
     getBundle: (attestationId) => get(`/v1/attestations/${encodeURIComponent(attestationId)}`),
     currentStagePolicy: (stageId) =>

@@ -74,29 +74,45 @@ function readOrFail(command: Command, path: string, what: string): Buffer {
   }
 }
 
-/** The bundle of the unit's latest VSA for the stage, or the report that says why there is none. */
+/** Whose latest VSA: a unit's, or the newest naming an artifact's sha256 (the attestation index). */
+type VsaOf = { unit: string } | { sha256: string };
+
+/**
+ * The bundle of the latest VSA for the stage (with its unit), or the report that
+ * says why there is none.
+ */
 async function latestVsa(
   client: StoreClient,
-  unit: string,
+  of: VsaOf,
   stageId: string,
-): Promise<{ bundle: unknown; attestationId: string } | VerificationReport> {
+): Promise<{ bundle: unknown; attestationId: string; unit: string } | VerificationReport> {
   try {
-    const attestations = await client.listAttestations(unit);
-    const vsa = attestations.findLast((a) => a.kind === 'vsa' && a.stage?.stageId === stageId);
+    const vsa =
+      'unit' in of
+        ? (await client.listAttestations(of.unit)).findLast(
+            (a) => a.kind === 'vsa' && a.stage?.stageId === stageId,
+          )
+        : await client.latestVsaByDigest(of.sha256, stageId);
     if (vsa === undefined)
       return early(
         'attestation',
         'VERIFY_NO_ATTESTATION',
-        `Unit ${unit} has no VSA for stage ${stageId}: it never passed it`,
+        'unit' in of
+          ? `Unit ${of.unit} has no VSA for stage ${stageId}: it never passed it`
+          : `No VSA for stage ${stageId} names the artifact sha256:${of.sha256}: no unit built from it passed the stage`,
         'failed',
       );
-    return { bundle: await client.getBundle(vsa.attestationId), attestationId: vsa.attestationId };
+    return {
+      bundle: await client.getBundle(vsa.attestationId),
+      attestationId: vsa.attestationId,
+      unit: vsa.unit,
+    };
   } catch (error) {
-    if (error instanceof StoreProblem && error.code === 'DOMAIN_UNIT_NOT_FOUND')
+    if (error instanceof StoreProblem && error.code === 'DOMAIN_UNIT_NOT_FOUND' && 'unit' in of)
       return early(
         'attestation',
         'VERIFY_NO_ATTESTATION',
-        `The store has no unit ${unit}: it never passed stage ${stageId}`,
+        `The store has no unit ${of.unit}: it never passed stage ${stageId}`,
         'failed',
       );
     if (error instanceof StoreProblem && error.status < 500 && error.status !== 404) throw error; // e.g. a malformed unit key: the caller's mistake
@@ -137,7 +153,9 @@ store: the export verified, the receipts in it, their inclusion under the
 checkpoint the attestation names, and the export's signed checkpoint extending
 it (the consistency proof the export carries).
 
---unit and --stage without --bundle fetch the unit's latest VSA for the stage
+--unit and --stage without --bundle fetch the unit's latest VSA for the stage;
+--artifact and --stage without --unit fetch the newest VSA for the stage that
+names the artifact's sha256 (GET /v1/attestations?digest=), whatever its unit
 from --store or --export: the release gate.`,
     )
     .option('--bundle <file>', 'the Sigstore bundle (JSON) to verify')
@@ -187,6 +205,8 @@ Examples:
   provenant verify --unit openssl/3.2.1/2.el9/x86_64/rpm --stage release \\
       --key signing-key.pub.pem --store http://provenant:8080
   provenant verify --bundle att.json --key pub.pem --artifact openssl.rpm
+  provenant verify --artifact openssl.rpm --stage release \\
+      --key signing-key.pub.pem --store http://provenant:8080
   curl -s http://provenant:8080/v1/log/key > log-key.json   # once, kept where you trust it
   provenant verify --unit openssl/3.2.1/2.el9/x86_64/rpm --stage release \\
       --key signing-key.pub.pem --store http://provenant:8080 --log-key log-key.json
@@ -205,12 +225,18 @@ ${exitCodesHelp([
 `,
     )
     .action(async (options: VerifyOptions, command: Command) => {
-      if (options.bundle === undefined && options.unit === undefined)
+      if (
+        options.bundle === undefined &&
+        options.unit === undefined &&
+        (options.artifact === undefined || options.store === undefined)
+      )
         command.error(
-          'error: give --bundle FILE, or --unit KEY --stage ID with --store URL or --export DIR',
+          'error: give --bundle FILE, or --unit KEY --stage ID with --store URL or --export DIR, or --artifact FILE --stage ID with --store URL',
         );
       if (options.bundle === undefined && options.stage === undefined)
-        command.error('error: --unit without --bundle needs --stage (the VSA of which stage?)');
+        command.error(
+          'error: --unit or --artifact without --bundle needs --stage (the VSA of which stage?)',
+        );
       if (
         options.bundle === undefined &&
         options.store === undefined &&
@@ -278,6 +304,7 @@ ${exitCodesHelp([
 
       let report: VerificationReport | undefined;
       let attestationId: string | undefined;
+      let foundUnit: string | undefined;
       let bundle: unknown;
       if (options.bundle !== undefined) bundle = readOrFail(command, options.bundle, 'bundle');
       else if (evidence !== undefined) {
@@ -303,7 +330,9 @@ ${exitCodesHelp([
         try {
           fetched = await latestVsa(
             client as StoreClient,
-            options.unit as string,
+            options.unit !== undefined
+              ? { unit: options.unit }
+              : { sha256: artifactSha256(artifact as Buffer | string) },
             options.stage as string,
           );
         } catch (error) {
@@ -313,7 +342,7 @@ ${exitCodesHelp([
           return;
         }
         if ('result' in fetched) report = fetched;
-        else ({ bundle, attestationId } = fetched);
+        else ({ bundle, attestationId, unit: foundUnit } = fetched);
       }
       report ??= await verifyAttestation(
         {
@@ -333,13 +362,14 @@ ${exitCodesHelp([
       if (evidence !== undefined) report = withExportCheck(report, evidence);
       const what =
         options.bundle ??
-        `${attestationId === undefined ? 'no VSA' : `VSA ${attestationId}`} of ${options.unit ?? ''} for stage ${options.stage ?? ''}` +
+        `${attestationId === undefined ? 'no VSA' : `VSA ${attestationId}`} of ${options.unit ?? foundUnit ?? `the artifact ${options.artifact ?? ''}`} for stage ${options.stage ?? ''}` +
           (options.export === undefined ? '' : ` in export ${options.export}`);
       if (options.json)
         console.log(
           JSON.stringify({
             ...report,
             ...(attestationId === undefined ? {} : { attestationId }),
+            ...(foundUnit === undefined || options.unit !== undefined ? {} : { unit: foundUnit }),
             ...(options.store === undefined ? {} : { store: options.store }),
             ...(options.export === undefined ? {} : { export: options.export }),
           }),
