@@ -213,11 +213,25 @@ async function main(): Promise<void> {
   );
 
   await step(
-    'Release gate (POST /v1/verify): the release VSA, under the current definitions, with its evidence',
+    'Release gate from the rpm alone: its sha256 finds the release VSA (GET /v1/attestations?digest=), POST /v1/verify checks it under the current definitions, with its evidence',
     async () => {
       const lines: string[] = [];
       for (const unit of [OPENSSL, ZLIB]) {
-        const vsa = await releaseVsa(unit);
+        const issued = await releaseVsa(unit);
+        const query = new URLSearchParams({
+          digest: `sha256:${rpmDigest(unit)}`,
+          kind: 'vsa',
+          stage: 'release',
+          minPosition: issued?.position ?? '0',
+        });
+        const found = (await api('GET', `/v1/attestations?${query.toString()}`)) as {
+          items: { attestationId: string; unit: string }[];
+        };
+        const vsa = found.items[0];
+        check(
+          vsa?.attestationId === issued?.attestationId && vsa?.unit === unit,
+          `${unit}: the digest found ${vsa?.attestationId ?? 'nothing'}, not its release VSA`,
+        );
         const bundle = await api('GET', `/v1/attestations/${vsa?.attestationId ?? ''}`);
         const report = (await api('POST', '/v1/verify', {
           bundle,

@@ -58,6 +58,8 @@ export interface AttestationSummary {
   attestationId: string;
   kind: string;
   stage?: { stageId: string; passed: boolean };
+  /** Its event's log position. */
+  position: string;
 }
 
 export interface StatusView {

@@ -22,7 +22,7 @@ describe('npm run demo', () => {
       /security gate passed, release passed/,
       /\u2713 6 attestations verified/,
       /zlib\/1\.3\.1\/1\.el9\/x86_64\/rpm: VSA PROVENANT_STAGE_RELEASE PASSED/,
-      /\u2713 both units may ship/,
+      /Release gate from the rpm alone: its sha256 finds the release VSA[^\n]*\n\s+\u2713 both units may ship/,
       /\u2713 intact: \d+ files, \d+ events/,
       /caught: EXPORT_CONTENT_DIGEST_MISMATCH/,
       /\u2713 demo complete: every step passed/,
