@@ -11,6 +11,7 @@ import { applyBatch, DEFAULT_RETRY } from '../../src/readModels/applyBatch.js';
 import type { ProjectionDefinition, ReadModelStore } from '../../src/readModels/index.js';
 import { getSQLiteReadModelStore } from '../../src/readModels/sqlite/index.js';
 import {
+  attestationIssued,
   gateVerdict,
   pipelineEvent,
   receiptRecorded,
@@ -24,6 +25,7 @@ const id = fc.constantFrom('r0', 'r1', 'r2', 'r3', 'r4', 'r5');
 const gate = fc.constantFrom('tests', 'sast', 'review');
 const stage = fc.constantFrom('qa', 'staging', 'prod');
 const digest = fc.constantFrom('a', 'b', 'c').map((c) => ({ sha256: c.repeat(64) }));
+const attestationId = fc.constantFrom('01ATT0', '01ATT1', '01ATT2');
 
 /** Each arbitrary makes the event when called, so positions follow the sequence. */
 const eventMaker: fc.Arbitrary<() => RecordedEvent> = fc.oneof(
@@ -54,6 +56,26 @@ const eventMaker: fc.Arbitrary<() => RecordedEvent> = fc.oneof(
         stageVerdict(u, s, p),
   ),
   fc.constantFrom('ci-1', 'ci-2').map((source) => () => pipelineEvent(source, 'org.example.thing')),
+  fc
+    .tuple(
+      attestationId,
+      unit,
+      fc.array(fc.record({ name: fc.constantFrom('x.rpm'), digest }), { maxLength: 2 }),
+      fc.option(stage),
+    )
+    .map(
+      ([a, u, subjects, s]) =>
+        () =>
+          attestationIssued(a, u, {
+            subjects,
+            ...(s === null
+              ? {}
+              : {
+                  kind: 'vsa',
+                  stage: { stageId: s, stageVersion: 1, passed: true, verdictEventId: 'e' },
+                }),
+          }),
+    ),
   fc.constant(() => recorded('Unrelated.v1', {})),
 );
 
