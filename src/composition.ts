@@ -38,6 +38,7 @@ import type { TreeStore } from './transparency/port.js';
 import type { PostgresTreeStore } from './transparency/postgres/index.js';
 import { createTransparencyService, type TransparencyService } from './transparency/service.js';
 import { lockedMerkleFollower } from './transparency/sqlite/signerLock.js';
+import { parseCosignerKey } from './transparency/witness/cosignature.js';
 import { getSQLiteTreeStore } from './transparency/sqlite/treeStore.js';
 
 /**
@@ -273,11 +274,22 @@ export async function openTransparency(
   const { key, generated } = loadNoteKey(keyPath, !keyExplicit);
   const tree = await openTreeStore(config);
   const signer = noteSigner(origin, key);
+  const { witnessQuorum: quorum, witnesses } = config.transparency;
   const service = createTransparencyService({
     tree,
     origin,
     verifierKey: signer.verifierKey,
     ...(eventStore === undefined ? {} : { eventStore }),
+    ...(quorum === undefined
+      ? {}
+      : {
+          witnessQuorum: {
+            quorum,
+            keys: witnesses.flatMap((w) =>
+              w.protocol === 'tlog-witness' ? w.keys.map(parseCosignerKey) : [],
+            ),
+          },
+        }),
   });
   return { tree, signer, service, ...(generated ? { generatedKey: keyPath } : {}) };
 }

@@ -13,7 +13,11 @@ import { DEFAULT_BUILDER_ID, DEFAULT_VERIFIER_ID } from './application/attestati
 import { ProvenantError } from './errors.js';
 import { DEFAULT_ABUSE_LIMITS, type AbuseLimits } from './security/abuseLimits.js';
 import type { ConfigVariable } from './configVariables.js';
-import { witnessTargets, type WitnessTarget } from './transparency/witness/config.js';
+import {
+  witnessQuorum,
+  witnessTargets,
+  type WitnessTarget,
+} from './transparency/witness/config.js';
 
 export { configVariables, type ConfigVariable } from './configVariables.js';
 
@@ -43,6 +47,8 @@ export interface Config {
     witnessFile: string | undefined;
     /** The witnesses checkpoints are handed to (transparency/witness/config.ts). */
     witnesses: WitnessTarget[];
+    /** How many of them must cosign a checkpoint before the store presents it (none when undefined). */
+    witnessQuorum: number | undefined;
   };
   eventstore: {
     connectionString: string | undefined;
@@ -317,6 +323,7 @@ function transparencyConfig(env: Env, dataDir: string, logPath: string): Config[
       `must be one word without spaces or '+', got '${origin}'`,
     );
   const witness = optional(env, 'PROVENANT_CHECKPOINT_WITNESS_FILE');
+  const witnesses = witnessesConfig(env);
   return {
     path:
       path === undefined
@@ -330,18 +337,23 @@ function transparencyConfig(env: Env, dataDir: string, logPath: string): Config[
     every: integer(env, 'PROVENANT_CHECKPOINT_EVERY', 1000, 1, 100_000_000),
     intervalMs: integer(env, 'PROVENANT_CHECKPOINT_SECONDS', 60, 1, 86_400) * 1000,
     witnessFile: witness === undefined ? undefined : resolve(dataDir, witness),
-    witnesses: witnessTargets({
-      url: httpUrl(env, 'PROVENANT_CHECKPOINT_WITNESS_URL'),
-      protocol: oneOf(
-        env,
-        'PROVENANT_CHECKPOINT_WITNESS_PROTOCOL',
-        ['post', 'tlog-witness'] as const,
-        'post',
-      ),
-      keys: optional(env, 'PROVENANT_CHECKPOINT_WITNESS_KEY'),
-      list: optional(env, 'PROVENANT_CHECKPOINT_WITNESSES'),
-    }),
+    witnesses,
+    witnessQuorum: witnessQuorum(optional(env, 'PROVENANT_CHECKPOINT_WITNESS_QUORUM'), witnesses),
   };
+}
+
+function witnessesConfig(env: Env): WitnessTarget[] {
+  return witnessTargets({
+    url: httpUrl(env, 'PROVENANT_CHECKPOINT_WITNESS_URL'),
+    protocol: oneOf(
+      env,
+      'PROVENANT_CHECKPOINT_WITNESS_PROTOCOL',
+      ['post', 'tlog-witness'] as const,
+      'post',
+    ),
+    keys: optional(env, 'PROVENANT_CHECKPOINT_WITNESS_KEY'),
+    list: optional(env, 'PROVENANT_CHECKPOINT_WITNESSES'),
+  });
 }
 
 /** Reads and checks the configuration; throws `CONFIG_INVALID` naming the variable. */

@@ -102,6 +102,11 @@ export const configVariables = [
     "More C2SP tlog-witnesses, besides the one of `PROVENANT_CHECKPOINT_WITNESS_URL`: one per line or `;`-separated entry, each its submission prefix then its cosignature/v1 vkey(s), separated by spaces (`https://w1.example/tlog w1.example/w1+1a2b3c4d+BB...; https://w2.example w2.example+...`). Each witness is delivered to on its own (a slow or down witness delays neither the others nor signing), with the same timeout and retries; its last cosigned size is recovered from the log's `CheckpointCosigned` events at start. A URL or a key is given once; a URL with credentials (`user:pass@`) is refused, as for `PROVENANT_CHECKPOINT_WITNESS_URL` (fetch refuses such URLs: put a proxy in front that adds them). Logs and metrics name a witness by origin and path only.",
   ],
   [
+    'PROVENANT_CHECKPOINT_WITNESS_QUORUM',
+    '(none)',
+    'How many of the configured tlog-witnesses (distinct cosignature key names) must have cosigned a checkpoint before the store presents it: `GET /v1/log/checkpoint`, the default size of proofs, the checkpoint attestations and exports name are then the newest checkpoint with that many valid cosignatures (404 `TLOG_NO_CHECKPOINT` until there is one). Signing and witnessing go on as before. From 1 to the number of witnesses; set it on every node.',
+  ],
+  [
     'EVENTSTORE_CONNECTION_STRING',
     '(none)',
     'KurrentDB/EventStoreDB connection string (`esdb://`, `kurrentdb://`, `+discover` forms); required when `PROVENANT_STORE=eventstore`.',

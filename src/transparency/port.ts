@@ -65,5 +65,7 @@ export interface TreeStore {
   checkpointAt(size: number): Promise<SignedCheckpoint | undefined>;
   /** Every checkpoint, by size. */
   checkpoints(): Promise<SignedCheckpoint[]>;
+  /** Up to `count` checkpoints smaller than `belowSize` (all sizes without it), the largest first. */
+  recentCheckpoints(count: number, belowSize?: number): Promise<SignedCheckpoint[]>;
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
-// Reading the Merkle log: the latest checkpoint, the note verifier key, and
-// inclusion and consistency proofs from the tree store. What the HTTP routes
+// Reading the Merkle log: the latest checkpoint (with a witness quorum, the
+// newest one enough witnesses cosigned), the note verifier key, and inclusion
+// and consistency proofs from the tree store. What the HTTP routes
 // and the CLI call; bad requests are TLOG_* errors, never crashes.
 import type { LogKeyRotatedData } from '../domain/events.js';
 import { ProvenantError } from '../errors.js';
@@ -7,6 +8,7 @@ import type { EventStore } from '../eventStore/types.js';
 import { readRotations } from './keyRotation.js';
 import { consistencyProof, inclusionProof, rootHash } from './merkle.js';
 import type { LeafRecord, SignedCheckpoint, TreeStore } from './port.js';
+import { witnessedCheckpoints, type WitnessQuorum } from './witnessedCheckpoint.js';
 
 export interface InclusionProofView {
   /** The event's `$all` position and id. */
@@ -51,13 +53,22 @@ export function createTransparencyService(options: {
   verifierKey: string;
   /** The log, where key rotations are read; without it, none are known. */
   eventStore?: EventStore;
+  /** Present only checkpoints this many of these witnesses cosigned (witnessedCheckpoint.ts). */
+  witnessQuorum?: WitnessQuorum;
 }): TransparencyService {
-  const { tree } = options;
+  const { tree, witnessQuorum } = options;
+  const witnessed =
+    witnessQuorum === undefined ? undefined : witnessedCheckpoints(tree, witnessQuorum);
 
   const latestCheckpoint = async (): Promise<SignedCheckpoint> => {
-    const latest = await tree.latestCheckpoint();
+    const latest = await (witnessed?.() ?? tree.latestCheckpoint());
     if (latest === undefined)
-      throw new ProvenantError('TLOG_NO_CHECKPOINT', 'No checkpoint has been signed yet');
+      throw new ProvenantError(
+        'TLOG_NO_CHECKPOINT',
+        witnessQuorum === undefined
+          ? 'No checkpoint has been signed yet'
+          : `No checkpoint has been cosigned by ${witnessQuorum.quorum} witness(es) yet (PROVENANT_CHECKPOINT_WITNESS_QUORUM)`,
+      );
     return latest;
   };
 

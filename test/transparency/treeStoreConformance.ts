@@ -254,6 +254,11 @@ export function treeStoreConformance(name: string, harness: TreeStoreHarness): v
           [5, 8, 12],
         );
         assert.deepEqual((await tree.checkpoints())[0], checkpoint(5));
+        const sizes = (list: { size: number }[]) => list.map((c) => c.size);
+        assert.deepEqual(sizes(await tree.recentCheckpoints(2)), [12, 8]);
+        assert.deepEqual(sizes(await tree.recentCheckpoints(10, 12)), [8, 5]);
+        assert.deepEqual(sizes(await tree.recentCheckpoints(10, 5)), []);
+        assert.deepEqual((await tree.recentCheckpoints(1, 9))[0], checkpoint(8));
       }));
 
     it('appends witness cosignature lines to a checkpoint note, each once', () =>

@@ -5,10 +5,13 @@
 // `log verify --witness-key A --witness-key B --witness-quorum 2` passes (exit 3
 // for a copy one witness cosigned, 2 for a quorum beyond the witnesses given).
 // After a restart each witness is asked from the size it cosigned last: no 409.
+// With PROVENANT_CHECKPOINT_WITNESS_QUORUM=2 the server presents only checkpoints
+// both witnesses cosigned: none while one is down, and the last witnessed one
+// (proofs at its size) while new checkpoints wait for a witness.
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -182,6 +185,63 @@ describe('witnesses through provenant serve', () => {
       );
       assert.equal(a.state.size, second.size);
       assert.equal(b.state.size, second.size);
+    } finally {
+      await server?.stop();
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('with a quorum of 2, presents only checkpoints both witnesses cosigned', async () => {
+    const data = join(dir, 'quorum');
+    mkdirSync(data);
+    const { privateKey } = generateKeyPairSync('ed25519');
+    writeFileSync(join(data, 'log-key.pem'), privateKey.export({ format: 'pem', type: 'pkcs8' }));
+    const logKey = noteSigner(ORIGIN, privateKey).verifierKey;
+    const a = await startTestWitness({ name: 'w1.test/w1', origin: ORIGIN, logKey });
+    const b = await startTestWitness({ name: 'w2.test', origin: ORIGIN, logKey });
+    b.unavailable = true;
+    let server: Server | undefined;
+    try {
+      server = await serve({
+        PROVENANT_DATA_DIR: data,
+        PROVENANT_HOST: '127.0.0.1',
+        PROVENANT_PORT: '0',
+        PROVENANT_AUTH_ANONYMOUS: 'true',
+        PROVENANT_CHECKPOINT_EVERY: '3',
+        PROVENANT_CHECKPOINT_SECONDS: '1',
+        PROVENANT_CHECKPOINT_WITNESSES: `${a.url} ${a.vkey}; ${b.url} ${b.vkey}`,
+        PROVENANT_CHECKPOINT_WITNESS_QUORUM: '2',
+      });
+      const url = server.url;
+      const checkpoint = () => fetch(`${url}/v1/log/checkpoint`);
+
+      // Signed and cosigned by w1 only: nothing is presented yet.
+      await postEvents(url, 'q1', 3);
+      await until(() => a.state.size >= 3, 'w1 to cosign the first checkpoint');
+      const none = await checkpoint();
+      assert.equal(none.status, 404);
+      const problem = (await none.json()) as { code: string; detail: string };
+      assert.equal(problem.code, 'TLOG_NO_CHECKPOINT');
+      assert.match(problem.detail, /cosigned by 2 witness\(es\)/);
+
+      // w2 comes back (it may have given up on that checkpoint: one event more
+      // makes a new one): the checkpoint both cosigned is presented.
+      b.unavailable = false;
+      const signedBefore = a.state.size;
+      await postEvents(url, 'q1b', 1);
+      const first = await cosignedCheckpoint(url, signedBefore);
+
+      // w2 down again: newer checkpoints are signed (w1 cosigns them), the witnessed one stays.
+      b.unavailable = true;
+      await postEvents(url, 'q2', 3);
+      await until(() => a.state.size > first.size, 'w1 to cosign a newer checkpoint');
+      const still = await (await checkpoint()).text();
+      assert.equal(still, first.note);
+      const proof = (await (await fetch(`${url}/v1/log/proof/inclusion?position=1`)).json()) as {
+        treeSize: number;
+      };
+      assert.equal(proof.treeSize, first.size);
     } finally {
       await server?.stop();
       await a.close();

@@ -325,6 +325,15 @@ function treeStoreOver(access: Access): TreeStore {
       access.read(async (q) =>
         (await q.query<CheckpointRow>(`${CHECKPOINT} ORDER BY tree_size`)).rows.map(toCheckpoint),
       ),
+    recentCheckpoints: (count, belowSize = Number.MAX_SAFE_INTEGER) =>
+      access.read(async (q) =>
+        (
+          await q.query<CheckpointRow>(
+            `${CHECKPOINT} WHERE tree_size < $1 ORDER BY tree_size DESC LIMIT $2`,
+            [belowSize, count],
+          )
+        ).rows.map(toCheckpoint),
+      ),
     close: () => Promise.resolve(),
   };
 }

@@ -160,6 +160,9 @@ export function getSQLiteTreeStore(options: SQLiteTreeStoreOptions): TreeStore {
     checkpointAt: db.prepare<[number], CheckpointRow>(
       'SELECT * FROM merkle_checkpoints WHERE tree_size = ?',
     ),
+    recent: db.prepare<[number, number], CheckpointRow>(
+      'SELECT * FROM merkle_checkpoints WHERE tree_size < ? ORDER BY tree_size DESC LIMIT ?',
+    ),
     checkpoints: db.prepare<[], CheckpointRow>(
       'SELECT * FROM merkle_checkpoints ORDER BY tree_size',
     ),
@@ -257,6 +260,8 @@ export function getSQLiteTreeStore(options: SQLiteTreeStoreOptions): TreeStore {
     latestCheckpoint: () => call(() => checkpointOf(q.latest.get())),
     checkpointAt: (size) => call(() => checkpointOf(q.checkpointAt.get(size))),
     checkpoints: () => call(() => q.checkpoints.all().map(toCheckpoint)),
+    recentCheckpoints: (count, belowSize = Number.MAX_SAFE_INTEGER) =>
+      call(() => q.recent.all(belowSize, count).map(toCheckpoint)),
     close: () => {
       if (!closed) db.close();
       closed = true;

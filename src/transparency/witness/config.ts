@@ -141,3 +141,36 @@ export function witnessTargets(vars: WitnessVariables): WitnessTarget[] {
   }
   return targets;
 }
+
+/** The distinct witnesses (cosignature key names) the configured tlog-witnesses cosign as. */
+export const witnessNames = (targets: readonly WitnessTarget[]): Set<string> =>
+  new Set(
+    targets.flatMap((t) =>
+      t.protocol === 'tlog-witness' ? t.keys.map((k) => parseCosignerKey(k).name) : [],
+    ),
+  );
+
+/**
+ * PROVENANT_CHECKPOINT_WITNESS_QUORUM: how many of the configured witnesses must
+ * have cosigned a checkpoint before the store presents it; undefined when not
+ * set. CONFIG_INVALID when it is not a whole number from 1 to the number of
+ * witnesses that cosign.
+ */
+export function witnessQuorum(
+  raw: string | undefined,
+  targets: readonly WitnessTarget[],
+): number | undefined {
+  const name = 'PROVENANT_CHECKPOINT_WITNESS_QUORUM';
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const witnesses = witnessNames(targets).size;
+  if (!/^\d+$/.test(raw.trim())) throw invalid(name, `must be a whole number, got '${raw}'`);
+  const quorum = Number(raw.trim());
+  if (witnesses === 0)
+    throw invalid(name, 'needs tlog-witnesses with their keys (PROVENANT_CHECKPOINT_WITNESSES)');
+  if (quorum < 1 || quorum > witnesses)
+    throw invalid(
+      name,
+      `must be between 1 and ${witnesses} (the witnesses configured), got ${quorum}`,
+    );
+  return quorum;
+}

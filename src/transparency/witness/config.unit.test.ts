@@ -84,6 +84,45 @@ describe('witness configuration', () => {
   });
 });
 
+describe('PROVENANT_CHECKPOINT_WITNESS_QUORUM', () => {
+  const quorum = (env: Record<string, string>) =>
+    loadConfig(env, '/tmp').transparency.witnessQuorum;
+  const refused = (env: Record<string, string>, message: RegExp) =>
+    assert.throws(
+      () => quorum(env),
+      (error: unknown) =>
+        (error as { code?: string }).code === 'CONFIG_INVALID' &&
+        message.test((error as Error).message),
+    );
+  // Two witnesses by name: w1.example/w1 (two keys) and w2.example.
+  const list = `https://w1.example/tlog ${A} ${A2}; https://w2.example ${B}`;
+
+  it('is off unless set, and counts witnesses by key name', () => {
+    assert.equal(quorum({ PROVENANT_CHECKPOINT_WITNESSES: list }), undefined);
+    assert.equal(
+      quorum({ PROVENANT_CHECKPOINT_WITNESSES: list, PROVENANT_CHECKPOINT_WITNESS_QUORUM: '2' }),
+      2,
+    );
+  });
+
+  it('refuses a quorum beyond the witnesses, zero, a non-number, or no tlog-witness', () => {
+    const set = (value: string) => ({
+      PROVENANT_CHECKPOINT_WITNESSES: list,
+      PROVENANT_CHECKPOINT_WITNESS_QUORUM: value,
+    });
+    refused(set('3'), /between 1 and 2/);
+    refused(set('0'), /between 1 and 2/);
+    refused(set('two'), /whole number/);
+    refused(
+      {
+        PROVENANT_CHECKPOINT_WITNESS_URL: 'https://copy.example/in',
+        PROVENANT_CHECKPOINT_WITNESS_QUORUM: '1',
+      },
+      /needs tlog-witnesses/,
+    );
+  });
+});
+
 describe('witness names (the metrics label)', () => {
   it('keeps origin and path, never userinfo, query or fragment', () => {
     assert.equal(witnessName('https://w1.example/tlog'), 'https://w1.example/tlog');
