@@ -15,6 +15,7 @@ import {
   matchesExpectedRevision,
   type ExpectedRevision,
 } from '../expectedRevision.js';
+import { redeliveryResult, storedOriginals } from '../idempotency.js';
 import { ZERO_DIGEST, eventDigest } from '../integrity.js';
 import type { AppendResult, AppendedEvent } from '../types.js';
 
@@ -104,35 +105,13 @@ export function createWriterCore(db: Database.Database): WriterCore {
     header: AppendHeader,
     headRevision: number | undefined,
   ): AppendResult | undefined {
-    if (header.keyed.length === 0) return undefined;
-    const originals: AppendedEvent[] = [];
-    for (const { key, digest } of header.keyed) {
+    const originals = storedOriginals(header.stream, header.keyed, (key) => {
       const found = stmt.byKey.get(key);
-      if (found === undefined) continue;
-      if (found.stream !== header.stream)
-        throw new IdempotencyConflictError(
-          key,
-          found.id,
-          `already stored in stream '${found.stream}'`,
-        );
-      if (found.idempotency_digest !== digest)
-        throw new IdempotencyConflictError(key, found.id, 'stored with different content');
-      originals.push({ id: found.id, revision: found.revision, position: BigInt(found.position) });
-    }
-    if (originals.length === 0) return undefined;
-    if (originals.length !== header.keyed.length)
-      throw new IdempotencyConflictError(
-        header.keyed[0]?.key ?? '',
-        originals[0]?.id,
-        'some keys of this append are stored and some are not',
+      return (
+        found && { ...found, position: BigInt(found.position), digest: found.idempotency_digest }
       );
-    const last = originals.reduce((a, b) => (b.position > a.position ? b : a));
-    return {
-      duplicate: true,
-      events: originals,
-      position: last.position,
-      nextExpectedRevision: headRevision ?? last.revision,
-    };
+    });
+    return originals && redeliveryResult(originals, headRevision);
   }
 
   return {
