@@ -35,7 +35,8 @@ import {
   dropRebuild,
   rebuildState,
 } from './rebuild.js';
-import { routedReads, routedTransaction, type Routing } from './routing.js';
+import { guarded } from '../routed.js';
+import { pgRoutedReads, pgRoutedTransaction, type Routing } from './routing.js';
 import { createIndexSql, createTableSql, dropIndexSql, quote } from './sql.js';
 
 export interface PostgresReadModelStore extends ReadModelStore {
@@ -241,7 +242,7 @@ function buildStore(parts: StoreParts): ReadModelStore & {
     transact(async (c) => {
       let open = true;
       try {
-        return await fn(routedTransaction(c, routing, () => open));
+        return await fn(pgRoutedTransaction(c, routing, () => open));
       } finally {
         open = false;
       }
@@ -304,11 +305,11 @@ function buildStore(parts: StoreParts): ReadModelStore & {
     getRebuild: (schema) => run(() => rebuildState(pool, schema)),
     rebuildView: (schemas): ReadModelTarget => {
       const routing = shadowRouting(schemas);
-      const routed = routedReads(pool, routing);
+      const routed = pgRoutedReads(pool, routing);
       return {
-        get: (table, key) => run(() => routed.get(table, key)),
-        find: (table, where, opts) => run(() => routed.find(table, where, opts)),
-        getCheckpoint: (projection) => run(() => routed.getCheckpoint(projection)),
+        get: (table, key) => run(async () => routed.get(table, key)),
+        find: (table, where, opts) => run(async () => routed.find(table, where, opts)),
+        getCheckpoint: (projection) => run(async () => routed.getCheckpoint(projection)),
         transaction: (fn) => transaction(fn, routing),
         deferIndexes: (name) =>
           routing.rebuilding(name) ? run(() => Promise.resolve()) : deferIndexes(name),
@@ -340,12 +341,7 @@ function buildStore(parts: StoreParts): ReadModelStore & {
         const c = await pool.connect();
         let open = true;
         let broken: Error | undefined;
-        const guard =
-          <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
-          async (...args: A): Promise<R> => {
-            if (!open) throw new ProvenantError('READ_MODEL_CLOSED', 'the transaction has ended');
-            return f(...args);
-          };
+        const guard = guarded(() => open);
         try {
           await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
           const own = operations(c);
