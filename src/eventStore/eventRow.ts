@@ -1,7 +1,39 @@
-// An `events` row as the SQL adapters (SQLite, PostgreSQL) store it, and how it
-// becomes a recorded or a stored event. The two drivers differ only in how the
-// position comes back: a number from SQLite, text from PostgreSQL (bigint).
+// An `events` row as the SQL adapters (SQLite, PostgreSQL) store it: what an
+// append hands their writers, and how a row read back becomes a recorded or a
+// stored event. The two drivers differ only in how the position comes back: a
+// number from SQLite, text from PostgreSQL (bigint).
 import type { RecordedEvent, StoredEvent } from './types.js';
+import type { PreparedEvent } from './validation.js';
+
+/** One event ready to insert: serialised, with its id and time. Plain data (it may cross threads). */
+export interface PreparedRow {
+  id: string;
+  type: string;
+  dataJson: string;
+  metadataJson: string;
+  contentDigest: string;
+  recordedAt: string;
+  idempotencyKey: string | null;
+  idempotencyDigest: string | null;
+  /** Lookup keys to record for the event; null when it has none (the common case). */
+  lookupKeys: string[] | null;
+}
+
+/** The row of a prepared event (validation.ts), under `id` at `recordedAt`. */
+export function preparedRow(p: PreparedEvent, id: string, recordedAt: string): PreparedRow {
+  const { idempotencyKey, idempotencyDigest, lookupKeys } = p.event;
+  return {
+    id,
+    type: p.type,
+    dataJson: p.dataJson,
+    metadataJson: p.metadataJson,
+    contentDigest: p.contentDigest,
+    recordedAt,
+    idempotencyKey: idempotencyKey ?? null,
+    idempotencyDigest: idempotencyKey === undefined ? null : (idempotencyDigest ?? p.contentDigest),
+    lookupKeys: lookupKeys === undefined || lookupKeys.length === 0 ? null : [...lookupKeys],
+  };
+}
 
 /** One row of `events`, as each adapter's `COLUMNS` selects it. */
 export interface EventRow {

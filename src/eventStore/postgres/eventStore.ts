@@ -13,6 +13,7 @@ import { ProvenantError } from '../../errors.js';
 import { BackendUnavailableError, storeClosed } from '../errors.js';
 import { ANY } from '../expectedRevision.js';
 import { ChainWalker } from '../chainWalker.js';
+import { preparedRow } from '../eventRow.js';
 import { newEventId } from '../ids.js';
 import type {
   AppendResult,
@@ -50,7 +51,7 @@ import {
   type PgEventRow,
 } from './reads.js';
 import { createPgSubscriptions } from './subscription.js';
-import { createPgWriter, type PgRow } from './writer.js';
+import { createPgWriter } from './writer.js';
 
 export interface PostgresEventStoreOptions extends PostgresOptions {
   /** Most events committed in one group transaction. Default 5000. */
@@ -194,20 +195,7 @@ export function getPostgresEventStore(options: PostgresEventStoreOptions): Postg
       const prepared = checked.events.map(prepareEvent);
       const now = clock();
       const recordedAt = now.toISOString();
-      const rows: PgRow[] = prepared.map((p) => ({
-        id: newEventId(now.getTime()),
-        type: p.type,
-        dataJson: p.dataJson,
-        metadataJson: p.metadataJson,
-        contentDigest: p.contentDigest,
-        recordedAt,
-        idempotencyKey: p.event.idempotencyKey ?? null,
-        idempotencyDigest:
-          p.event.idempotencyKey === undefined
-            ? null
-            : (p.event.idempotencyDigest ?? p.contentDigest),
-        lookupKeys: p.event.lookupKeys?.length ? p.event.lookupKeys : null,
-      }));
+      const rows = prepared.map((p) => preparedRow(p, newEventId(now.getTime()), recordedAt));
       const keyed = rows.flatMap((r) =>
         r.idempotencyKey === null || r.idempotencyDigest === null
           ? []

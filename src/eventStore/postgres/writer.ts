@@ -22,6 +22,7 @@ import {
   matchesExpectedRevision,
   type ExpectedRevision,
 } from '../expectedRevision.js';
+import type { PreparedRow } from '../eventRow.js';
 import { redeliveryResult, storedOriginals, type StoredKey } from '../idempotency.js';
 import { ZERO_DIGEST, eventDigest } from '../integrity.js';
 import type { AppendResult, AppendedEvent } from '../types.js';
@@ -32,24 +33,11 @@ import {
   type PoolClient,
 } from '../../postgres/index.js';
 
-/** One event ready to insert (serialised by the caller). */
-export interface PgRow {
-  id: string;
-  type: string;
-  dataJson: string;
-  metadataJson: string;
-  contentDigest: string;
-  recordedAt: string;
-  idempotencyKey: string | null;
-  idempotencyDigest: string | null;
-  lookupKeys: readonly string[] | null;
-}
-
 export interface PendingAppend {
   stream: string;
   expectedRevision: ExpectedRevision;
   keyed: { key: string; digest: string }[];
-  rows: PgRow[];
+  rows: PreparedRow[];
 }
 
 interface Queued extends PendingAppend {

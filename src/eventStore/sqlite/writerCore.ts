@@ -16,22 +16,11 @@ import {
   type ExpectedRevision,
 } from '../expectedRevision.js';
 import { redeliveryResult, storedOriginals } from '../idempotency.js';
+import type { PreparedRow } from '../eventRow.js';
 import { ZERO_DIGEST, eventDigest } from '../integrity.js';
 import type { AppendResult, AppendedEvent } from '../types.js';
 
-/** One event ready to insert. Plain data: it crosses thread boundaries. */
-export interface PreparedRow {
-  id: string;
-  type: string;
-  dataJson: string;
-  metadataJson: string;
-  contentDigest: string;
-  recordedAt: string;
-  idempotencyKey: string | null;
-  idempotencyDigest: string | null;
-  /** Lookup keys to record for the event; null when it has none (the common case). */
-  lookupKeys: string[] | null;
-}
+export type { PreparedRow };
 
 /** What an append declares before its rows: enough to run every check first. */
 export interface AppendHeader {
