@@ -5,6 +5,7 @@ export {
   describeError,
   isConnectionError,
   lockKey,
+  mapConnectionError,
   quoteSchema,
   type Pool,
   type PoolClient,

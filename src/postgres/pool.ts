@@ -96,3 +96,20 @@ export const describeError = (error: unknown): string =>
   error instanceof Error
     ? error.message || String((error as { code?: unknown }).code)
     : String(error);
+
+/**
+ * Runs `work`; when the server cannot be reached or drops the connection, throws
+ * what `unavailable` makes of it instead (each component's own 503 error) with
+ * the message `PostgreSQL is unavailable: …`. Other errors pass unchanged.
+ */
+export async function mapConnectionError<T>(
+  work: () => Promise<T>,
+  unavailable: (message: string, cause: unknown) => Error,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!isConnectionError(error)) throw error;
+    throw unavailable(`PostgreSQL is unavailable: ${describeError(error)}`, error);
+  }
+}

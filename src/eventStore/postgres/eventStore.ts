@@ -34,7 +34,7 @@ import {
   channelName,
   createPool,
   describeError,
-  isConnectionError,
+  mapConnectionError,
   lockKey,
   migrate,
   type PostgresOptions,
@@ -71,18 +71,12 @@ export interface PostgresEventStore extends EventStore {
 
 const VERIFY_PAGE = 2000;
 
-/** Runs `work`, turning a lost or refused connection into STORE_BACKEND_UNAVAILABLE. */
-async function guarded<T>(work: () => Promise<T>, note: (error: unknown) => void): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (!isConnectionError(error)) throw error;
-    note(error);
-    throw new BackendUnavailableError(`PostgreSQL is unavailable: ${describeError(error)}`, {
-      cause: error,
-    });
-  }
-}
+/** Runs `work`, turning a lost or refused connection into STORE_BACKEND_UNAVAILABLE (noted). */
+const guarded = <T>(work: () => Promise<T>, note: (error: unknown) => void): Promise<T> =>
+  mapConnectionError(work, (message, cause) => {
+    note(cause);
+    return new BackendUnavailableError(message, { cause });
+  });
 
 export function getPostgresEventStore(options: PostgresEventStoreOptions): PostgresEventStore {
   const schema = options.schema ?? 'public';

@@ -10,8 +10,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { ProvenantError } from '../../errors.js';
 import {
   createPool,
-  describeError,
   isConnectionError,
+  mapConnectionError,
   lockKey,
   migrateOnce,
   type Pool,
@@ -156,19 +156,13 @@ function buildStore(parts: StoreParts): ReadModelStore & {
   const run = async <T>(work: () => Promise<T>): Promise<T> => {
     if (parts.isClosed())
       throw new ProvenantError('READ_MODEL_CLOSED', 'read-model store is closed');
-    try {
-      await ready();
-      return await work();
-    } catch (error) {
-      if (!isConnectionError(error)) throw error;
-      throw new ProvenantError(
-        'READ_MODEL_UNAVAILABLE',
-        `PostgreSQL is unavailable: ${describeError(error)}`,
-        {
-          cause: error,
-        },
-      );
-    }
+    return mapConnectionError(
+      async () => {
+        await ready();
+        return work();
+      },
+      (message, cause) => new ProvenantError('READ_MODEL_UNAVAILABLE', message, { cause }),
+    );
   };
 
   /** One transaction at a time per store, on one pooled connection. */

@@ -15,8 +15,8 @@
 import { ProvenantError } from '../../errors.js';
 import {
   createPool,
-  describeError,
   isConnectionError,
+  mapConnectionError,
   migrateOnce,
   type Pool,
   type PgMigration,
@@ -127,17 +127,13 @@ export function getPostgresTreeStore(options: PostgresOptions): PostgresTreeStor
   /** Runs `work` once open and migrated; a lost server becomes TLOG_NOT_AVAILABLE (503). */
   const guarded = async <T>(work: () => Promise<T>): Promise<T> => {
     if (closed) throw new ProvenantError('TLOG_NOT_AVAILABLE', 'The tree store is closed');
-    try {
-      await ready();
-      return await work();
-    } catch (error) {
-      if (!isConnectionError(error)) throw error;
-      throw new ProvenantError(
-        'TLOG_NOT_AVAILABLE',
-        `PostgreSQL is unavailable: ${describeError(error)}`,
-        { cause: error },
-      );
-    }
+    return mapConnectionError(
+      async () => {
+        await ready();
+        return work();
+      },
+      (message, cause) => new ProvenantError('TLOG_NOT_AVAILABLE', message, { cause }),
+    );
   };
   const inTransaction = async <T>(
     c: Queryable,
