@@ -3,6 +3,7 @@ export {
   channelName,
   createPool,
   describeError,
+  inTransaction,
   isConnectionError,
   lockKey,
   mapConnectionError,

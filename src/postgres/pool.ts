@@ -113,3 +113,29 @@ export async function mapConnectionError<T>(
     throw unavailable(`PostgreSQL is unavailable: ${describeError(error)}`, error);
   }
 }
+
+/**
+ * Runs `work` in a transaction on `c`, opened with `begin`: COMMIT after it,
+ * ROLLBACK after a failure, except when the connection was lost. `release`
+ * is then called with the lost connection's error (a pool discards it), or
+ * with nothing.
+ */
+export async function inTransaction<T>(
+  c: Pick<Pool, 'query'>,
+  work: () => Promise<T>,
+  options: { begin?: string; release?: (broken: Error | undefined) => void } = {},
+): Promise<T> {
+  let broken: Error | undefined;
+  try {
+    await c.query(options.begin ?? 'BEGIN');
+    const result = await work();
+    await c.query('COMMIT');
+    return result;
+  } catch (error) {
+    if (isConnectionError(error)) broken = error as Error;
+    else await c.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    options.release?.(broken);
+  }
+}

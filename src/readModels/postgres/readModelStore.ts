@@ -10,7 +10,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { ProvenantError } from '../../errors.js';
 import {
   createPool,
-  isConnectionError,
+  inTransaction,
   mapConnectionError,
   lockKey,
   migrateOnce,
@@ -177,19 +177,7 @@ function buildStore(parts: StoreParts): ReadModelStore & {
     const exec = () =>
       run(async () => {
         const { c, release } = await parts.acquire();
-        let broken: Error | undefined;
-        try {
-          await c.query('BEGIN');
-          const result = await inside.run(true, () => fn(c));
-          await c.query('COMMIT');
-          return result;
-        } catch (error) {
-          if (isConnectionError(error)) broken = error as Error;
-          else await c.query('ROLLBACK').catch(() => undefined);
-          throw error;
-        } finally {
-          release(broken);
-        }
+        return inTransaction(c, () => inside.run(true, () => fn(c)), { release });
       });
     const next = queue.then(exec, exec);
     queue = next.catch(() => undefined);
@@ -334,26 +322,24 @@ function buildStore(parts: StoreParts): ReadModelStore & {
       run(async () => {
         const c = await pool.connect();
         let open = true;
-        let broken: Error | undefined;
         const guard = guarded(() => open);
-        try {
-          await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-          const own = operations(c);
-          const result = await fn({
-            get: guard(own.get),
-            find: guard(own.find),
-            getCheckpoint: guard(own.getCheckpoint),
-          });
-          await c.query('COMMIT');
-          return result;
-        } catch (error) {
-          if (isConnectionError(error)) broken = error as Error;
-          else await c.query('ROLLBACK').catch(() => undefined);
-          throw error;
-        } finally {
-          open = false;
-          c.release(broken);
-        }
+        const own = operations(c);
+        return inTransaction(
+          c,
+          () =>
+            fn({
+              get: guard(own.get),
+              find: guard(own.find),
+              getCheckpoint: guard(own.getCheckpoint),
+            }),
+          {
+            begin: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+            release: (broken) => {
+              open = false;
+              c.release(broken);
+            },
+          },
+        );
       }),
     close: () => Promise.resolve(),
   };
