@@ -2,26 +2,20 @@
 // (receipts, verdict changes with before -> after, a revocation and its reason),
 // --as-of, --json, and the exit codes.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createDomainService } from '../src/application/index.js';
 import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
-import { cliArgs } from './support/cli.js';
+import { runCliSync } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-replay-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const UNIT = 'openssl/3.2.1/2.el9/x86_64/rpm';
 const env = { PROVENANT_SQLITE_PATH: join(dir, 'log.db'), PROVENANT_DATA_DIR: dir };
 
-const run = (args: string[]) =>
-  spawnSync(process.execPath, cliArgs(...args), {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    timeout: 60_000,
-  });
+const run = (args: string[]) => runCliSync(args, 60_000, env);
 
 describe('provenant replay', () => {
   let firstPosition = '';
