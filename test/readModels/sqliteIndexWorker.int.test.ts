@@ -10,9 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { openDatabase } from '../../src/eventStore/sqlite/database.js';
 import { shadowTableName } from '../../src/readModels/shadow.js';
 import { getSQLiteReadModelStore } from '../../src/readModels/sqlite/index.js';
+import { raw, planOf } from '../support/sqliteFile.js';
 import { hasCode, row, schema } from './conformanceSupport.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-index-worker-'));
@@ -21,16 +21,6 @@ let n = 0;
 const quiet = { onWarning: () => undefined };
 /** Enough rows that building an index takes tens of milliseconds or more. */
 const ROWS = 200_000;
-
-/** Runs `fn` on a connection of its own to the file. */
-function raw<T>(path: string, fn: (db: ReturnType<typeof openDatabase>) => T): T {
-  const db = openDatabase(path);
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
 
 /** Fills `table` with ROWS rows behind the store's back (owner and seq in scrambled order). */
 function fill(path: string, table: string): void {
@@ -54,17 +44,6 @@ const indexesOn = (path: string, table: string): string[] =>
         .pluck()
         .all(table) as string[]
     ).sort(),
-  );
-
-const planOf = (path: string, table: string, column: string): string =>
-  raw(path, (db) =>
-    (
-      db.prepare(`EXPLAIN QUERY PLAN SELECT * FROM "${table}" WHERE "${column}" = ?`).all('x') as {
-        detail: string;
-      }[]
-    )
-      .map((r) => r.detail)
-      .join('; '),
   );
 
 /** Records the gaps between the turns of this thread's event loop (a 1 ms interval). */
