@@ -2,7 +2,8 @@
 // append hands their writers, and how a row read back becomes a recorded or a
 // stored event. The two drivers differ only in how the position comes back: a
 // number from SQLite, text from PostgreSQL (bigint).
-import type { RecordedEvent, StoredEvent } from './types.js';
+import type { ChainWalker } from './chainWalker.js';
+import type { IntegrityProblem, RecordedEvent, StoredEvent } from './types.js';
 import type { PreparedEvent } from './validation.js';
 
 /** One event ready to insert: serialised, with its id and time. Plain data (it may cross threads). */
@@ -80,3 +81,28 @@ export const toStored = (row: EventRow): StoredEvent => ({
   contentDigest: row.content_digest,
   prevDigest: row.prev_digest,
 });
+
+/** Feeds stored rows to the chain walker; a row whose JSON does not parse is `unreadable`. */
+export function verifyRows(
+  rows: Iterable<EventRow>,
+  walker: ChainWalker,
+): IntegrityProblem | undefined {
+  for (const row of rows) {
+    let event: RecordedEvent;
+    try {
+      event = toRecorded(row);
+    } catch (error) {
+      return {
+        stream: row.stream,
+        revision: row.revision,
+        position: BigInt(row.position),
+        eventId: row.id,
+        kind: 'unreadable',
+        message: `Event ${row.stream}@${row.revision} cannot be parsed: ${String(error)}`,
+      };
+    }
+    const problem = walker.check(event);
+    if (problem) return problem;
+  }
+  return undefined;
+}

@@ -13,15 +13,9 @@ import { ProvenantError } from '../../errors.js';
 import { BackendUnavailableError, storeClosed } from '../errors.js';
 import { ANY } from '../expectedRevision.js';
 import { ChainWalker } from '../chainWalker.js';
-import { preparedRow } from '../eventRow.js';
+import { preparedRow, verifyRows } from '../eventRow.js';
 import { newEventId } from '../ids.js';
-import type {
-  AppendResult,
-  EventStore,
-  IntegrityProblem,
-  RecordedEvent,
-  VerifyResult,
-} from '../types.js';
+import type { AppendResult, EventStore, VerifyResult } from '../types.js';
 import {
   assertLookupKey,
   assertMaxCount,
@@ -151,24 +145,8 @@ export function getPostgresEventStore(options: PostgresEventStoreOptions): Postg
     let after = start;
     for (;;) {
       const rows = await op(() => query(after));
-      for (const row of rows) {
-        let problem: IntegrityProblem | undefined;
-        let event: RecordedEvent | undefined;
-        try {
-          event = toRecorded(row);
-        } catch (error) {
-          problem = {
-            stream: row.stream,
-            revision: row.revision,
-            position: BigInt(row.position),
-            eventId: row.id,
-            kind: 'unreadable',
-            message: `Event ${row.stream}@${row.revision} cannot be parsed: ${String(error)}`,
-          };
-        }
-        problem ??= walker.check(event as RecordedEvent);
-        if (problem) return { ok: false, checked: walker.checked, problem };
-      }
+      const problem = verifyRows(rows, walker);
+      if (problem) return { ok: false, checked: walker.checked, problem };
       onProgress?.(walker.checked);
       const last = rows.at(-1);
       if (rows.length < VERIFY_PAGE || last === undefined)
