@@ -2,7 +2,6 @@
 // configured store, with the signing key from $PROVENANT_SIGNING_KEY or
 // --public-key; exit 0 intact, 1 tampered (the EXPORT_* code), 2 usage.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,18 +11,14 @@ import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
 import { LocalKeySigner, writeSigningKeyPair } from '../src/provenance/signing/index.js';
 import { issueLocally } from './support/localAttestations.js';
 import { definePipeline, passingReceipts } from './support/pipeline.js';
-import { cliArgs, runCli, type CliRun } from './support/cli.js';
+import { runCli, type CliRun, runCliSync } from './support/cli.js';
 
 const UNIT = 'openssl/3.2.1/2.el9/x86_64/rpm';
 const dir = mkdtempSync(join(tmpdir(), 'provenant-export-cli-'));
 let keys: ReturnType<typeof writeSigningKeyPair>;
 
 const run = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, cliArgs(...args), {
-    encoding: 'utf8',
-    env: { ...process.env, PROVENANT_DATA_DIR: join(dir, 'data'), ...env },
-    timeout: 60_000,
-  });
+  runCliSync(args, 60_000, { PROVENANT_DATA_DIR: join(dir, 'data'), ...env });
 
 /** `run`, without blocking the event loop, for runs started side by side. */
 const runAsync = (args: string[], env: Record<string, string> = {}): Promise<CliRun> =>

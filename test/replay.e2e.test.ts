@@ -2,7 +2,6 @@
 // (receipts, verdict changes with before -> after, a revocation and its reason,
 // attestations and exports), --as-of, --json, and the exit codes.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,19 +11,14 @@ import { exportUnit } from '../src/application/export/exportUnit.js';
 import { EventTypes } from '../src/domain/events.js';
 import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
 import { fixture, passRelease } from './support/attestations.js';
-import { cliArgs } from './support/cli.js';
+import { runCliSync } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-replay-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const UNIT = 'openssl/3.2.1/2.el9/x86_64/rpm';
 const env = { PROVENANT_SQLITE_PATH: join(dir, 'log.db'), PROVENANT_DATA_DIR: dir };
 
-const run = (args: string[]) =>
-  spawnSync(process.execPath, cliArgs(...args), {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    timeout: 60_000,
-  });
+const run = (args: string[]) => runCliSync(args, 60_000, env);
 
 describe('provenant replay', () => {
   let firstPosition = '';
@@ -100,10 +94,9 @@ describe('provenant replay', () => {
         await f.store.close();
       }
     })();
-    const res = spawnSync(process.execPath, cliArgs('replay', UNIT), {
-      encoding: 'utf8',
-      env: { ...process.env, PROVENANT_SQLITE_PATH: path, PROVENANT_DATA_DIR: dir },
-      timeout: 60_000,
+    const res = runCliSync(['replay', UNIT], 60_000, {
+      PROVENANT_SQLITE_PATH: path,
+      PROVENANT_DATA_DIR: dir,
     });
     assert.equal(res.status, 0, res.stderr);
     assert.match(

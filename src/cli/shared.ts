@@ -1,5 +1,6 @@
 // What every `provenant` command shares: the version, the help sections on the
-// environment and exit codes, and how usage errors are reported.
+// environment and exit codes, how usage errors are reported, and reading a
+// file a command was given.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { configVariables } from '../config.js';
@@ -57,4 +58,14 @@ export function configureTree(command: Command): void {
     outputError: (str, write) => write(usageErrorLine(command, str)),
   });
   for (const sub of command.commands) configureTree(sub);
+}
+
+/** The file at `path` (the command's `what`: key, bundle…); a usage error when it cannot be read. */
+export function readOrFail(command: Command, path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    command.error(`error: cannot read the ${what} ${path} (${reason})`);
+  }
 }

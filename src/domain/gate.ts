@@ -12,7 +12,7 @@ import {
   type GateDefinitionBody,
   type GateEvent,
 } from './events.js';
-import { decideDisable, evolveDisabled } from './lifecycle.js';
+import { decideDefine, decideDisable, evolveDisabled } from './lifecycle.js';
 import { assertActionName, assertGateId } from './names.js';
 import {
   MAX_NAME_LENGTH,
@@ -120,14 +120,9 @@ export function decideGate(command: GateCommand, state: GateState): GateEvent[] 
   switch (command.type) {
     case 'DefineGate': {
       const definition = normalizeGateDefinition(command.definition);
-      if (state.enabled && state.definition && sameDefinition(state.definition, definition))
-        return [];
-      return [
-        {
-          type: EventTypes.GateDefined,
-          data: { gateId, version: state.version + 1, ...definition },
-        },
-      ];
+      const version = decideDefine(state, definition, sameDefinition);
+      if (version === undefined) return [];
+      return [{ type: EventTypes.GateDefined, data: { gateId, version, ...definition } }];
     }
     case 'DisableGate': {
       const disabled = decideDisable(

@@ -11,6 +11,21 @@ export interface Lifecycle {
 }
 
 /**
+ * The rule of `DefineGate` and `DefineStage`: an enabled one whose definition is
+ * the same decides nothing (`undefined`: a repeated PUT creates no version);
+ * otherwise, a disabled one included, the version the new definition gets.
+ */
+export function decideDefine<D>(
+  state: Lifecycle & { definition: D | undefined },
+  definition: D,
+  sameDefinition: (a: D, b: D) => boolean,
+): number | undefined {
+  if (state.enabled && state.definition && sameDefinition(state.definition, definition))
+    return undefined;
+  return state.version + 1;
+}
+
+/**
  * The rule of `DisableGate` and `DisableStage`: a never-defined one is `notFound`;
  * an already disabled one decides nothing (`undefined`); otherwise the data the
  * disabled event adds to its id and version, the checked reason if any.

@@ -9,7 +9,7 @@ import {
   type StageDefinitionBody,
   type StageEvent,
 } from './events.js';
-import { decideDisable, evolveDisabled } from './lifecycle.js';
+import { decideDefine, decideDisable, evolveDisabled } from './lifecycle.js';
 import { assertGateId, assertStageId } from './names.js';
 import {
   MAX_NAME_LENGTH,
@@ -164,14 +164,9 @@ export function decideStage(command: StageCommand, state: StageState): StageEven
           `Stage prerequisites would form a cycle: ${cycle.join(' -> ')}`,
           { details: { stageId, cycle } },
         );
-      if (state.enabled && state.definition && sameDefinition(state.definition, definition))
-        return [];
-      return [
-        {
-          type: EventTypes.StageDefined,
-          data: { stageId, version: state.version + 1, ...definition },
-        },
-      ];
+      const version = decideDefine(state, definition, sameDefinition);
+      if (version === undefined) return [];
+      return [{ type: EventTypes.StageDefined, data: { stageId, version, ...definition } }];
     }
     case 'DisableStage': {
       const disabled = decideDisable(

@@ -5,7 +5,13 @@ import { CanonicalJsonError } from '../encoding/canonicalJson.js';
 import { assertExpectedRevision, type ExpectedRevision } from './expectedRevision.js';
 import { canonicalize } from '../encoding/canonicalJson.js';
 import { contentDigestOfCanonical } from './integrity.js';
-import type { EventFilter, EventToAppend, ReadAllOptions } from './types.js';
+import type {
+  AllPosition,
+  EventFilter,
+  EventToAppend,
+  ReadAllOptions,
+  SubscribeToAllOptions,
+} from './types.js';
 
 export const MAX_STREAM_NAME_LENGTH = 256;
 export const MAX_EVENT_TYPE_LENGTH = 256;
@@ -191,16 +197,23 @@ export function assertReadAllOptions(options: ReadAllOptions): void {
       'STORE_INVALID_READ_OPTIONS',
       `Unknown direction ${String(direction)}`,
     );
-  if (
-    from !== undefined &&
-    from !== 'start' &&
-    from !== 'end' &&
-    (typeof from !== 'bigint' || from < 0n)
-  )
+  if (from !== undefined) assertAllPosition(from);
+}
+
+function assertAllPosition(from: unknown): asserts from is AllPosition {
+  if (from !== 'start' && from !== 'end' && (typeof from !== 'bigint' || from < 0n))
     throw new ProvenantError(
       'STORE_INVALID_READ_OPTIONS',
       `from must be 'start', 'end' or a non-negative bigint position`,
     );
+}
+
+/** Checks the options of `subscribeToAll`; returns where it starts (`start` by default). */
+export function subscribeFrom(options: SubscribeToAllOptions): AllPosition {
+  assertFilter(options.filter);
+  const from = options.from ?? 'start';
+  assertAllPosition(from);
+  return from;
 }
 
 /** Whether an event passes a filter (for backends that filter client-side). */

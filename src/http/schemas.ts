@@ -15,6 +15,7 @@ import type {
 import type { CommandOptions } from '../application/index.js';
 import { ProvenantError, type ErrorCode } from '../errors.js';
 import type { EventMetadata } from '../eventStore/types.js';
+import { MAX_PURL_LENGTH } from '../domain/purl.js';
 import { schemasDir } from '../paths.js';
 
 /** The request-body schemas of the management API, one file each in `schemas/api/`. */
@@ -91,6 +92,21 @@ export const problemResponse = (description: string): JsonSchema => ({
  * registers them at the root, where every route scope sees them; a route plugin
  * built on its own (in a test) may call this too.
  */
+/** The `:key` path parameter of the unit routes that take the key in one segment. */
+export const unitKeyParams = {
+  type: 'object',
+  required: ['key'],
+  properties: {
+    key: {
+      type: 'string',
+      minLength: 1,
+      maxLength: MAX_PURL_LENGTH,
+      description:
+        'Unit key (purl or NVRPP), URL-encoded as one segment (`openssl%2F3.2.1%2F2.el9%2Fx86_64%2Frpm`, `pkg%3Anpm%2Fleft-pad%401.3.0`)',
+    },
+  },
+} as const;
+
 export function registerApiSchemas(app: FastifyInstance): void {
   for (const schema of [...apiSchemas.values(), problemSchema as JsonSchema]) {
     const id = schema['$id'] as string;

@@ -96,3 +96,46 @@ export const describeError = (error: unknown): string =>
   error instanceof Error
     ? error.message || String((error as { code?: unknown }).code)
     : String(error);
+
+/**
+ * Runs `work`; when the server cannot be reached or drops the connection, throws
+ * what `unavailable` makes of it instead (each component's own 503 error) with
+ * the message `PostgreSQL is unavailable: …`. Other errors pass unchanged.
+ */
+export async function mapConnectionError<T>(
+  work: () => Promise<T>,
+  unavailable: (message: string, cause: unknown) => Error,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!isConnectionError(error)) throw error;
+    throw unavailable(`PostgreSQL is unavailable: ${describeError(error)}`, error);
+  }
+}
+
+/**
+ * Runs `work` in a transaction on `c`, opened with `begin`: COMMIT after it,
+ * ROLLBACK after a failure, except when the connection was lost. `release`
+ * is then called with the lost connection's error (a pool discards it), or
+ * with nothing.
+ */
+export async function inTransaction<T>(
+  c: Pick<Pool, 'query'>,
+  work: () => Promise<T>,
+  options: { begin?: string; release?: (broken: Error | undefined) => void } = {},
+): Promise<T> {
+  let broken: Error | undefined;
+  try {
+    await c.query(options.begin ?? 'BEGIN');
+    const result = await work();
+    await c.query('COMMIT');
+    return result;
+  } catch (error) {
+    if (isConnectionError(error)) broken = error as Error;
+    else await c.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    options.release?.(broken);
+  }
+}

@@ -172,28 +172,40 @@ export function rootFromInclusionProof(
     return `leaf index ${index} is not within a tree of ${size}`;
   if (leaf.length !== HASH_SIZE || proof.some((p) => p.length !== HASH_SIZE))
     return 'a hash is not 32 bytes';
-  let fn = index;
-  let sn = size - 1;
   let r: Buffer = Buffer.from(leaf);
+  const failure = walkPath(index, size - 1, proof, (p, left) => {
+    r = left ? nodeHash(p, r) : nodeHash(r, p);
+  });
+  return failure ?? r;
+}
+
+/**
+ * The walk both RFC 9162 verifiers make (§2.1.3.2 step 4, §2.1.4.2 step 5):
+ * from node `fn` of last node `sn`, each proof hash in turn, told whether it is
+ * a left sibling (`fn` odd or `fn` = `sn`); a failure when the proof is longer
+ * or shorter than the path.
+ */
+function walkPath(
+  fn: number,
+  sn: number,
+  proof: readonly Uint8Array[],
+  visit: (hash: Uint8Array, left: boolean) => void,
+): ProofFailure {
   for (const p of proof) {
     if (sn === 0) return 'the proof is longer than the path';
-    if (fn % 2 === 1 || fn === sn) {
-      r = nodeHash(p, r);
-      if (fn % 2 === 0) {
-        // Right-shift until fn is odd or zero.
-        do {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        } while (fn % 2 === 0 && fn !== 0);
-      }
-    } else {
-      r = nodeHash(r, p);
+    const left = fn % 2 === 1 || fn === sn;
+    visit(p, left);
+    if (left && fn % 2 === 0) {
+      // Right-shift until fn is odd or zero.
+      do {
+        fn = Math.floor(fn / 2);
+        sn = Math.floor(sn / 2);
+      } while (fn % 2 === 0 && fn !== 0);
     }
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
   }
-  if (sn !== 0) return 'the proof is shorter than the path';
-  return r;
+  return sn === 0 ? undefined : 'the proof is shorter than the path';
 }
 
 /** RFC 9162 §2.1.3.2: whether `leaf` is at `index` in the tree of `size` with `root`. */
@@ -239,26 +251,13 @@ export function verifyConsistency(
   // 4. fr = sr = c[0].
   let fr: Buffer = Buffer.from(path[0] as Uint8Array);
   let sr = fr;
-  // 5. For each subsequent c.
-  for (const c of path.slice(1)) {
-    if (sn === 0) return 'the proof is longer than the path';
-    if (fn % 2 === 1 || fn === sn) {
-      fr = nodeHash(c, fr);
-      sr = nodeHash(c, sr);
-      if (fn % 2 === 0) {
-        do {
-          fn = Math.floor(fn / 2);
-          sn = Math.floor(sn / 2);
-        } while (fn % 2 === 0 && fn !== 0);
-      }
-    } else {
-      sr = nodeHash(sr, c);
-    }
-    fn = Math.floor(fn / 2);
-    sn = Math.floor(sn / 2);
-  }
-  // 6. fr = first_hash, sr = second_hash, sn = 0.
-  if (sn !== 0) return 'the proof is shorter than the path';
+  // 5. For each subsequent c (walkPath), and 6. sn must end at 0.
+  const failure = walkPath(fn, sn, path.slice(1), (c, left) => {
+    if (left) fr = nodeHash(c, fr);
+    sr = left ? nodeHash(c, sr) : nodeHash(sr, c);
+  });
+  if (failure !== undefined) return failure;
+  // fr = first_hash, sr = second_hash.
   if (!fr.equals(oldRoot)) return 'the proof does not lead to the old root';
   if (!sr.equals(newRoot)) return 'the proof does not lead to the new root';
   return undefined;

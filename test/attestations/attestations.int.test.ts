@@ -4,8 +4,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/http/app.js';
-import { anonymousAuth } from '../../src/security/index.js';
 import {
   LocalKeySigner,
   generateSigningKeyPair,
@@ -17,6 +15,7 @@ import {
   ENCODED_UNIT,
   UNIT,
   fixture,
+  fixtureApp,
   passRelease,
   type Fixture,
 } from '../support/attestations.js';
@@ -45,14 +44,7 @@ describe('attestations API', () => {
 
   before(async () => {
     f = await fixture();
-    app = await buildApp({
-      auth: anonymousAuth(),
-      store: f.store,
-      domain: f.domain,
-      attestations: f.attestations,
-      storeDescription: 'sqlite :memory:',
-      ownsStore: true,
-    });
+    app = await fixtureApp(f);
     receipts = await passRelease(f.domain);
   });
   after(() => app.close());

@@ -9,13 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/http/app.js';
-import { anonymousAuth } from '../../src/security/index.js';
 import {
   ARTIFACT,
   ARTIFACT_SHA256,
   UNIT,
   fixture,
+  fixtureApp,
   passRelease,
   type Fixture,
 } from '../support/attestations.js';
@@ -44,14 +43,7 @@ describe('provenant verify', () => {
 
   before(async () => {
     f = await fixture();
-    app = await buildApp({
-      auth: anonymousAuth(),
-      store: f.store,
-      domain: f.domain,
-      attestations: f.attestations,
-      storeDescription: 'sqlite :memory:',
-      ownsStore: true,
-    });
+    app = await fixtureApp(f);
     url = await app.listen({ host: '127.0.0.1', port: 0 });
     key = join(dir, 'pub.pem');
     writeFileSync(key, f.pair.publicKeyPem);

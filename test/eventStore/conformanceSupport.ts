@@ -2,9 +2,7 @@
 // share: the harness a backend's spec passes, a store per test with its own
 // stream-name prefix, and small helpers to build events, check error codes and
 // read a prefix back.
-import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { isProvenantError, type ErrorCode } from '../../src/errors.js';
 import type { EventStore, EventToAppend, RecordedEvent } from '../../src/eventStore/index.js';
 
 export interface ConformanceQuirks {
@@ -60,13 +58,7 @@ export const ev = (
   ...extra,
 });
 
-export const hasCode =
-  (code: ErrorCode) =>
-  (error: unknown): boolean => {
-    assert.ok(isProvenantError(error), `expected a ProvenantError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    return true;
-  };
+export { hasCode } from '../support/errors.js';
 
 /** Reads all of a prefix's events from `$all`, paging with exclusive positions. */
 export async function readPrefix(

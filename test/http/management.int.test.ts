@@ -5,35 +5,17 @@
 // .int.test.ts files of their own; their shared helpers are in
 // test/support/managementApi.ts.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import { describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
 import type { DomainService } from '../../src/application/index.js';
-import type { SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
-import {
-  asJson,
-  openManagementApp,
-  rejectedBy,
-  type GateBody,
-  type ProblemBody,
-} from '../support/managementApi.js';
+import { asJson, useManagementApp, type GateBody } from '../support/managementApi.js';
 
 describe('management API', () => {
-  let store: SQLiteEventStore;
   let domain: DomainService;
   let app: FastifyInstance;
 
-  // This suite's own empty store and app (see openManagementApp).
-  before(async () => {
-    ({ store, domain, app } = await openManagementApp());
-  });
-  after(() => app.close());
-
-  /** Runs `request` and asserts that the log did not grow. */
-  const rejected = (
-    request: InjectOptions | string,
-    status: number,
-    code: string,
-  ): Promise<ProblemBody> => rejectedBy({ app, store }, request, status, code);
+  // This suite's own empty store and app; `rejected` asserts that the log did not grow.
+  const { rejected } = useManagementApp((opened) => ({ domain, app } = opened));
 
   describe('gates', () => {
     const definition = {

@@ -1,35 +1,17 @@
 // The management API through inject(): stages — each route's happy path and each
 // error as problem+json with the domain's code, nothing appended on a rejection.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import { before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
 import type { DomainService } from '../../src/application/index.js';
-import type { SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
-import {
-  asJson,
-  openManagementApp,
-  rejectedBy,
-  type ProblemBody,
-  type StageBody,
-} from '../support/managementApi.js';
+import { asJson, useManagementApp, type StageBody } from '../support/managementApi.js';
 
 describe('management API', () => {
-  let store: SQLiteEventStore;
   let domain: DomainService;
   let app: FastifyInstance;
 
-  // This suite's own empty store and app (see openManagementApp).
-  before(async () => {
-    ({ store, domain, app } = await openManagementApp());
-  });
-  after(() => app.close());
-
-  /** Runs `request` and asserts that the log did not grow. */
-  const rejected = (
-    request: InjectOptions | string,
-    status: number,
-    code: string,
-  ): Promise<ProblemBody> => rejectedBy({ app, store }, request, status, code);
+  // This suite's own empty store and app; `rejected` asserts that the log did not grow.
+  const { rejected } = useManagementApp((opened) => ({ domain, app } = opened));
 
   describe('stages', () => {
     before(async () => {

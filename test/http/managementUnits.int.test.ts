@@ -2,8 +2,8 @@
 // evaluation — each route's happy path and each error as problem+json with the
 // domain's code, nothing appended on a rejection, unit keys encoded or plain.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import { before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
 import type { DomainService } from '../../src/application/index.js';
 import type { SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import {
@@ -12,10 +12,8 @@ import {
   UNIT,
   asJson,
   assertProblem,
-  openManagementApp,
   receipt,
-  rejectedBy,
-  type ProblemBody,
+  useManagementApp,
   type StatusBody,
   type Verdict,
 } from '../support/managementApi.js';
@@ -25,18 +23,8 @@ describe('management API', () => {
   let domain: DomainService;
   let app: FastifyInstance;
 
-  // This suite's own empty store and app (see openManagementApp).
-  before(async () => {
-    ({ store, domain, app } = await openManagementApp());
-  });
-  after(() => app.close());
-
-  /** Runs `request` and asserts that the log did not grow. */
-  const rejected = (
-    request: InjectOptions | string,
-    status: number,
-    code: string,
-  ): Promise<ProblemBody> => rejectedBy({ app, store }, request, status, code);
+  // This suite's own empty store and app; `rejected` asserts that the log did not grow.
+  const { rejected } = useManagementApp((opened) => ({ store, domain, app } = opened));
 
   describe('receipts and units', () => {
     let first: string;

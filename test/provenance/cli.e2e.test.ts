@@ -2,23 +2,18 @@
 // files, modes, key id, refusal to overwrite, usage errors in one line, and a
 // bundle signed with a generated key verified through the command line.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash, createPublicKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { LocalKeySigner, signDsse } from '../../src/provenance/signing/index.js';
-import { cliArgs } from '../support/cli.js';
+import { runCliSync } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-keys-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const run = (args: string[]) =>
-  spawnSync(process.execPath, cliArgs(...args), {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+const run = (args: string[]) => runCliSync(args);
 
 describe('provenant keys generate and verify-bundle', () => {
   const out = join(dir, 'keys');

@@ -2,7 +2,6 @@
 // every column type under unique names, and store helpers.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { isProvenantError, type ErrorCode } from '../../src/errors.js';
 import {
   defineTable,
   type ProjectionSchema,
@@ -67,13 +66,7 @@ export const row = (id: string, seq: number, extra: Partial<ThingRow> = {}): Thi
   ...extra,
 });
 
-export const hasCode =
-  (code: ErrorCode) =>
-  (error: unknown): boolean => {
-    assert.ok(isProvenantError(error), `expected a ProvenantError, got ${String(error)}`);
-    assert.equal(error.code, code);
-    return true;
-  };
+export { hasCode } from '../support/errors.js';
 
 /** `withStore(fn)` and `withTable(fn)` on stores from `harness`, closed after `fn`. */
 export function storeHelpers(harness: ReadModelHarness) {

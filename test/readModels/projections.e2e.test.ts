@@ -5,7 +5,7 @@
 // mid-rebuild leaves the current tables intact, and `projections run` finishes
 // the rebuild.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,17 +15,12 @@ import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import type { EventToAppend } from '../../src/eventStore/types.js';
 import { openDatabase } from '../../src/eventStore/sqlite/database.js';
 import { getSQLiteReadModelStore } from '../../src/readModels/sqlite/index.js';
-import { cliArgs } from '../support/cli.js';
+import { cliArgs, runCliSync } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-projections-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const run = (args: string[], env: Record<string, string>) =>
-  spawnSync(process.execPath, cliArgs(...args), {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
-    timeout: 120_000,
-  });
+const run = (args: string[], env: Record<string, string>) => runCliSync(args, 120_000, env);
 
 /** A log of `count` receipts, verdicts and pipeline events under `dataDir`. */
 async function seed(dataDir: string, count: number): Promise<void> {

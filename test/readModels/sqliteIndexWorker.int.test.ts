@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { shadowTableName } from '../../src/readModels/shadow.js';
 import { getSQLiteReadModelStore } from '../../src/readModels/sqlite/index.js';
+import { fill as fillRows, indexesOn, planOf, raw } from '../support/sqliteFile.js';
 import { hasCode, row, schema } from './conformanceSupport.js';
-import { fill as fillRows, indexesOn, raw } from './sqliteFileSupport.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-index-worker-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,17 +22,6 @@ const quiet = { onWarning: () => undefined };
 /** Enough rows that building an index takes tens of milliseconds or more. */
 const ROWS = 200_000;
 const fill = (path: string, table: string): void => fillRows(path, table, ROWS);
-
-const planOf = (path: string, table: string, column: string): string =>
-  raw(path, (db) =>
-    (
-      db.prepare(`EXPLAIN QUERY PLAN SELECT * FROM "${table}" WHERE "${column}" = ?`).all('x') as {
-        detail: string;
-      }[]
-    )
-      .map((r) => r.detail)
-      .join('; '),
-  );
 
 /** Records the gaps between the turns of this thread's event loop (a 1 ms interval). */
 function loopWatch() {

@@ -34,7 +34,7 @@ import {
 } from '../../src/readModels/sqlite/indexBuild.js';
 import type { IndexWorkerReply } from '../../src/readModels/sqlite/indexWorker.js';
 import { hasCode, row, schema } from './conformanceSupport.js';
-import { fill, indexesOn } from './sqliteFileSupport.js';
+import { fill, indexesOn } from '../support/sqliteFile.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-index-worker-failure-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,12 +9,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { openDatabase } from '../../src/eventStore/sqlite/database.js';
 import { shadowTableName } from '../../src/readModels/shadow.js';
 import {
   getSQLiteReadModelStore,
   type SQLiteReadModelStore,
 } from '../../src/readModels/sqlite/index.js';
+import { raw, planOf } from '../support/sqliteFile.js';
 import { row, schema } from './conformanceSupport.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-sqlite-swap-'));
@@ -29,16 +29,6 @@ function traced(path = join(dir, `rm-${++n}.db`)) {
   return { store, trace, path };
 }
 
-/** Runs `fn` on a connection of its own to the file. */
-function raw<T>(path: string, fn: (db: ReturnType<typeof openDatabase>) => T): T {
-  const db = openDatabase(path);
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
-
 /** Name and columns of each index made by CREATE INDEX on `table`, by name. */
 const indexesOn = (path: string, table: string): { name: string; columns: string }[] =>
   raw(
@@ -49,18 +39,6 @@ const indexesOn = (path: string, table: string): { name: string; columns: string
           "SELECT l.name, (SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_index_info(l.name) ORDER BY seqno)) AS columns FROM pragma_index_list(?) AS l WHERE l.origin = 'c' ORDER BY l.name",
         )
         .all(table) as { name: string; columns: string }[],
-  );
-
-/** How SQLite would answer a lookup of `table` by `column`. */
-const planOf = (path: string, table: string, column: string): string =>
-  raw(path, (db) =>
-    (
-      db.prepare(`EXPLAIN QUERY PLAN SELECT * FROM "${table}" WHERE "${column}" = ?`).all('x') as {
-        detail: string;
-      }[]
-    )
-      .map((r) => r.detail)
-      .join('; '),
   );
 
 /** The traced statements cut into transactions (BEGIN … COMMIT/ROLLBACK), the rest dropped. */

@@ -4,7 +4,6 @@
 // result and key id in the metadata, in structured, binary and batch mode; every
 // kind of tampering is refused with its code and nothing is appended.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,13 +16,9 @@ import { createSignaturePolicy, signEvent, type CloudEventJson } from '../../src
 import { loadProducersFile, parseProducers } from '../../src/security/producersFile.js';
 import { isProvenantError } from '../../src/errors.js';
 import { anonymousAuth } from '../../src/security/index.js';
-import { cliArgs } from '../support/cli.js';
+import { runCliSync } from '../support/cli.js';
 
-const run = (args: string[]) =>
-  spawnSync(process.execPath, cliArgs(...args), {
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+const run = (args: string[]) => runCliSync(args);
 
 const SHA = 'ab'.repeat(32);
 const EVENT = {

@@ -11,7 +11,14 @@ import {
   type TokenEntry,
 } from '../../src/security/index.js';
 import type { RecordedEvent } from '../../src/eventStore/types.js';
-import { ENCODED_UNIT, fixture, passRelease, UNIT, type Fixture } from '../support/attestations.js';
+import {
+  ENCODED_UNIT,
+  fixture,
+  fixtureApp,
+  passRelease,
+  UNIT,
+  type Fixture,
+} from '../support/attestations.js';
 
 const admin = createStaticToken();
 const ci = createStaticToken();
@@ -61,14 +68,7 @@ describe('static tokens, bad input and who did what', () => {
 
   before(async () => {
     f = await fixture();
-    app = await buildApp({
-      auth: auth(),
-      store: f.store,
-      domain: f.domain,
-      attestations: f.attestations,
-      storeDescription: 'sqlite :memory:',
-      ownsStore: true,
-    });
+    app = await fixtureApp(f, auth());
   });
   after(() => app.close());
 

@@ -1,6 +1,7 @@
 // Fixtures of the attestation tests: a store with a gate and a stage, a unit that
 // passes them on receipts, and a signing key.
 import { createHash } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
 import {
   createAttestationService,
   type AttestationService,
@@ -8,11 +9,13 @@ import {
 } from '../../src/application/attestations/index.js';
 import { createDomainService, type DomainService } from '../../src/application/index.js';
 import { getSQLiteEventStore, type SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
+import { buildApp } from '../../src/http/app.js';
 import {
   generateSigningKeyPair,
   LocalKeySigner,
   type GeneratedKeyPair,
 } from '../../src/provenance/signing/index.js';
+import { anonymousAuth, type Authenticator } from '../../src/security/index.js';
 
 export const UNIT = 'openssl/3.2.1/2.el9/x86_64/rpm';
 export const ENCODED_UNIT = encodeURIComponent(UNIT);
@@ -51,6 +54,21 @@ export async function fixture(
   await domain.defineGate('build', { requiredActions: ['build', 'unit-test'] });
   await domain.defineStage('release', { gates: ['build'] });
   return { store, domain, attestations, pair };
+}
+
+/** The app over a fixture's store, domain and attestations; closing it closes the store. */
+export function fixtureApp(
+  f: Fixture,
+  auth: Authenticator = anonymousAuth(),
+): Promise<FastifyInstance> {
+  return buildApp({
+    auth,
+    store: f.store,
+    domain: f.domain,
+    attestations: f.attestations,
+    storeDescription: 'sqlite :memory:',
+    ownsStore: true,
+  });
 }
 
 /** Records the build and test receipts that pass stage `release`; returns their ids. */

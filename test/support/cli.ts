@@ -5,7 +5,7 @@
 // 1 s of CPU per process, with well over a hundred spawns in the suite). A test
 // file run on its own (`node --import tsx --test file`) starts the sources
 // through tsx, so it never runs a stale build.
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -48,4 +48,21 @@ export async function runCli(
     const e = error as { code?: number; stdout: string; stderr: string };
     return { status: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout, stderr: e.stderr };
   }
+}
+
+/**
+ * Runs `provenant <args>` and waits for it, blocking the event loop (for tests
+ * whose CLI needs nothing from the test's process). `env` is added to the
+ * test's environment.
+ */
+export function runCliSync(
+  args: string[],
+  timeout = 60_000,
+  env: Record<string, string> = {},
+): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, cliArgs(...args), {
+    encoding: 'utf8',
+    timeout,
+    env: { ...process.env, ...env },
+  });
 }

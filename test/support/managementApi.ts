@@ -3,6 +3,7 @@
 // definitions must not leak into another's verdicts), the bodies it answers, and
 // the checks of a rejection (RFC 9457 problem+json, nothing appended).
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { createDomainService, type DomainService } from '../../src/application/index.js';
 import type { ReceiptInput } from '../../src/domain/index.js';
@@ -125,4 +126,26 @@ export async function rejectedBy(
   const problem = assertProblem(res, status, code);
   assert.equal(await store.headPosition(), head, 'a rejected request appends nothing');
   return problem;
+}
+
+/**
+ * Opens the suite's own app (openManagementApp) before its tests and closes it
+ * after; `onOpen` hands it to the suite's variables. Returns `rejected`, which
+ * runs a request on it and asserts the refusal and that the log did not grow.
+ */
+export function useManagementApp(onOpen: (opened: ManagementApp) => void): {
+  rejected: (request: InjectOptions | string, status: number, code: string) => Promise<ProblemBody>;
+} {
+  let opened: ManagementApp | undefined;
+  before(async () => {
+    opened = await openManagementApp();
+    onOpen(opened);
+  });
+  after(() => opened?.app.close());
+  return {
+    rejected: (request, status, code) => {
+      assert.ok(opened, 'the suite opens its app before its tests');
+      return rejectedBy(opened, request, status, code);
+    },
+  };
 }

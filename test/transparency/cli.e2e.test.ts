@@ -3,7 +3,7 @@
 // checkpoint proved extended, bad input refused with its own code, and an edit
 // of metadata reported with its position.
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -18,16 +18,11 @@ import { verifyInclusion } from '../../src/transparency/merkle.js';
 import { noteSigner } from '../../src/transparency/note.js';
 import { getSQLiteTreeStore } from '../../src/transparency/sqlite/treeStore.js';
 import { TreeBuilder } from '../../src/transparency/treeBuilder.js';
-import { cliArgs } from '../support/cli.js';
+import { cliArgs, runCliSync } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-tlog-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const run = (args: string[]) =>
-  spawnSync(process.execPath, cliArgs(...args), {
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...process.env, PROVENANT_DATA_DIR: dir },
-  });
+const run = (args: string[]) => runCliSync(args, 120_000, { PROVENANT_DATA_DIR: dir });
 
 describe('provenant log verify | prove | consistency', () => {
   const witness = join(dir, 'witness-1');

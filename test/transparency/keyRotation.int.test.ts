@@ -5,7 +5,6 @@
 // a rotation by a rotated-away key, a checkpoint by an un-endorsed key and one by
 // a retired key reported with their positions.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,7 +31,7 @@ import type { TreeStore } from '../../src/transparency/port.js';
 import { getSQLiteTreeStore } from '../../src/transparency/sqlite/treeStore.js';
 import { TreeBuilder } from '../../src/transparency/treeBuilder.js';
 import { verifyLog, type LogProblem } from '../../src/transparency/verifyLog.js';
-import { cliArgs } from '../support/cli.js';
+import { runCliSync } from '../support/cli.js';
 
 const ORIGIN = 'provenant.local/log';
 const root = mkdtempSync(join(tmpdir(), 'provenant-keyrotation-'));
@@ -271,11 +270,7 @@ describe('note key rotation', () => {
 describe('provenant log rotate-key', () => {
   const dir = join(root, 'cli');
   const run = (args: string[], keyFile = join(dir, 'log-key.pem')) =>
-    spawnSync(process.execPath, cliArgs(...args), {
-      encoding: 'utf8',
-      timeout: 120_000,
-      env: { ...process.env, PROVENANT_DATA_DIR: dir, PROVENANT_LOG_KEY: keyFile },
-    });
+    runCliSync(args, 120_000, { PROVENANT_DATA_DIR: dir, PROVENANT_LOG_KEY: keyFile });
   const k0 = newKey();
 
   it('has --help', () => {

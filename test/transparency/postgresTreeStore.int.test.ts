@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
-import { isProvenantError } from '../../src/errors.js';
 import { CompactRange } from '../../src/transparency/compactRange.js';
 import { inclusionProof, rootHash, verifyInclusion } from '../../src/transparency/merkle.js';
 import type { AppendedLeaf, TreeStore } from '../../src/transparency/port.js';
@@ -15,6 +14,7 @@ import {
   getPostgresTreeStore,
   type PostgresTreeStore,
 } from '../../src/transparency/postgres/index.js';
+import { hasCode } from '../support/errors.js';
 import { dropSchema, requirePostgres, sql, testSchema } from '../support/postgres.js';
 import { treeStoreConformance } from './treeStoreConformance.js';
 
@@ -45,11 +45,6 @@ if (url !== undefined) {
       leaves.push({ index: i, position: BigInt(i + 1), eventId: `e${i}`, hash, completed });
     }
     return leaves;
-  };
-  const hasCode = (code: string) => (error: unknown) => {
-    assert.ok(isProvenantError(error), String(error));
-    assert.equal(error.code, code);
-    return true;
   };
 
   describe('postgres tree store specifics', () => {

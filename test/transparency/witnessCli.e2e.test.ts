@@ -3,7 +3,6 @@
 // note and the CheckpointCosigned events verify; a copy without the witness's
 // cosignature fails; a malformed witness key is a usage error.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,18 +12,13 @@ import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { createTransparencyFollower } from '../../src/transparency/follower.js';
 import { noteSigner } from '../../src/transparency/note.js';
 import { getSQLiteTreeStore } from '../../src/transparency/sqlite/treeStore.js';
-import { cliArgs } from '../support/cli.js';
+import { runCliSync } from '../support/cli.js';
 import { startTestWitness } from '../support/tlogWitness.js';
 
 const ORIGIN = 'provenant.local/log';
 const dir = mkdtempSync(join(tmpdir(), 'provenant-witness-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-const run = (args: string[]) =>
-  spawnSync(process.execPath, cliArgs(...args), {
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...process.env, PROVENANT_DATA_DIR: dir },
-  });
+const run = (args: string[]) => runCliSync(args, 120_000, { PROVENANT_DATA_DIR: dir });
 
 describe('provenant log verify --witness-key', () => {
   let vkey = '';

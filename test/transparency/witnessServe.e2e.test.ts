@@ -9,15 +9,14 @@
 // both witnesses cosigned: none while one is down, and the last witnessed one
 // (proofs at its size) while new checkpoints wait for a witness.
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { noteSigner } from '../../src/transparency/note.js';
-import { cliArgs, type CliRun } from '../support/cli.js';
+import { cliArgs, type CliRun, runCli } from '../support/cli.js';
 import { startTestWitness, type TestWitness } from '../support/tlogWitness.js';
 import { until } from '../support/witnessedLog.js';
 
@@ -26,19 +25,7 @@ const dir = mkdtempSync(join(tmpdir(), 'provenant-witness-serve-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** `provenant <args>` on the data directory, without blocking the witnesses in this process. */
-async function cli(args: string[]): Promise<CliRun> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, cliArgs(...args), {
-      encoding: 'utf8',
-      timeout: 120_000,
-      env: { ...process.env, PROVENANT_DATA_DIR: dir },
-    });
-    return { status: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout: string; stderr: string };
-    return { status: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = (args: string[]): Promise<CliRun> => runCli(args, 120_000, { PROVENANT_DATA_DIR: dir });
 
 interface Server {
   url: string;

@@ -6,7 +6,6 @@
 // receipt it relies on is in the log, unrevoked, with the attested digest, and
 // included in the Merkle log under the checkpoint the attestation names. With
 // --export DIR the same checks run offline against an export.
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import {
   artifactSha256,
@@ -24,7 +23,7 @@ import {
   type SignerPolicy,
   type TrustedRoot,
 } from '../../provenance/verify/index.js';
-import { exitCodesHelp, USAGE_ERROR } from '../shared.js';
+import { exitCodesHelp, readOrFail, USAGE_ERROR } from '../shared.js';
 import { apiToken } from '../../config.js';
 import { storeClient, StoreProblem, type StoreClient } from '../storeClient.js';
 import { logKeyText, printReport, withExportCheck } from './verifyReport.js';
@@ -64,15 +63,6 @@ const early = (
   result: outcome === 'failed' ? 'invalid' : 'could-not-check',
   checks: [{ name, ok: false, outcome, code, message }],
 });
-
-function readOrFail(command: Command, path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    command.error(`error: cannot read the ${what} ${path} (${reason})`);
-  }
-}
 
 /** Whose latest VSA: a unit's, or the newest naming an artifact's sha256 (the attestation index). */
 type VsaOf = { unit: string } | { sha256: string };

@@ -1,7 +1,6 @@
 // `provenant verify-bundle`: verifies a Sigstore bundle against an artifact,
 // speaking the command-line protocol of the Sigstore conformance suite
 // (sigstore/sigstore-conformance), so the suite can drive Provenant as a client.
-import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import {
   isBundleVerificationError,
@@ -10,7 +9,7 @@ import {
   type ArtifactInput,
   type SignerPolicy,
 } from '../../provenance/verify/index.js';
-import { exitCodesHelp } from '../shared.js';
+import { exitCodesHelp, readOrFail } from '../shared.js';
 
 interface VerifyBundleOptions {
   bundle: string;
@@ -97,13 +96,4 @@ ${exitCodesHelp([
         process.exitCode = 1;
       }
     });
-}
-
-function readOrFail(command: Command, path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    command.error(`error: cannot read the ${what} ${path} (${reason})`);
-  }
 }

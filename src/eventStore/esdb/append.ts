@@ -20,7 +20,8 @@ import {
 import type { AppendResult, AppendedEvent } from '../types.js';
 import type { EsdbClient } from './client.js';
 import { translateEsdbError } from './errors.js';
-import { decideIdempotency, type IdempotencyRecord, type KeyedEvent } from './idempotency.js';
+import { redeliveryResult, type KeyedEvent } from '../idempotency.js';
+import { decideIdempotency, type IdempotencyRecord } from './idempotency.js';
 import { keysToRecord, writeLookupKeyRecords } from './lookupKeys.js';
 import type { DecodedEvent } from './metadata.js';
 import { decodeAll, readStreamRaw } from './reads.js';
@@ -63,13 +64,7 @@ async function redelivered(
   nextExpectedRevision: number | undefined,
 ): Promise<AppendResult> {
   await recordKeysOfOriginals(client, stream, prepared, keyed, originals);
-  const last = originals.reduce((a, b) => (b.position > a.position ? b : a));
-  return {
-    duplicate: true,
-    events: originals,
-    position: last.position,
-    nextExpectedRevision: nextExpectedRevision ?? last.revision,
-  };
+  return redeliveryResult(originals, nextExpectedRevision);
 }
 
 /** Step 1: a redelivery of keyed events already stored, or `undefined` to append. */

@@ -3,7 +3,10 @@
 // server's own idempotency. The live run is test/eventStore/esdb.int.test.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { eventStoreConformance } from '../../../test/eventStore/conformance.js';
+import {
+  eventStoreConformance,
+  type ConformanceQuirks,
+} from '../../../test/eventStore/conformance.js';
 import { isProvenantError } from '../../errors.js';
 import type { EventStore } from '../types.js';
 import { ulidToUuid } from '../ids.js';
@@ -27,20 +30,23 @@ function open(server = new FakeEsdbServer()): EventStore {
   return store;
 }
 
+/** The tamper test edits an event's data in the fake server's log. */
+const quirks: ConformanceQuirks = {
+  tamper: (store, event, newData) => {
+    const server = servers.get(store) as FakeEsdbServer;
+    const stored = server.log.find(
+      (e) => e.streamId === event.stream && e.revision === BigInt(event.revision),
+    );
+    assert.ok(stored);
+    (stored as { data: unknown }).data = newData;
+    return Promise.resolve();
+  },
+};
+
 eventStoreConformance('esdb (in-memory fake server)', {
   createStore: () => Promise.resolve(open()),
   reopen: (store) => Promise.resolve(open(servers.get(store))),
-  quirks: {
-    tamper: (store, event, newData) => {
-      const server = servers.get(store) as FakeEsdbServer;
-      const stored = server.log.find(
-        (e) => e.streamId === event.stream && e.revision === BigInt(event.revision),
-      );
-      assert.ok(stored);
-      (stored as { data: unknown }).data = newData;
-      return Promise.resolve();
-    },
-  },
+  quirks,
 });
 
 // Again with the `$by_category` projection running, so that whole-category filters
@@ -48,17 +54,7 @@ eventStoreConformance('esdb (in-memory fake server)', {
 eventStoreConformance('esdb (in-memory fake server, system projections)', {
   createStore: () => Promise.resolve(open(new FakeEsdbServer('immediate'))),
   reopen: (store) => Promise.resolve(open(servers.get(store))),
-  quirks: {
-    tamper: (store, event, newData) => {
-      const server = servers.get(store) as FakeEsdbServer;
-      const stored = server.log.find(
-        (e) => e.streamId === event.stream && e.revision === BigInt(event.revision),
-      );
-      assert.ok(stored);
-      (stored as { data: unknown }).data = newData;
-      return Promise.resolve();
-    },
-  },
+  quirks,
 });
 
 const take = async <T>(iterator: AsyncIterator<T>, count: number): Promise<T[]> => {

@@ -1,11 +1,9 @@
 // Idempotency keys on EventStoreDB/KurrentDB (DESIGN.md §2, Idempotency). The
 // server has no lookup by key, so each stored key gets a one-event index stream
 // `$idem-<sha256(key)>` (mapping.ts names it, indexStreams.ts reads and writes
-// it) written right after the event; the decision itself is this pure function,
-// the same rules as every backend: all keys stored with the same digest →
-// duplicate; any different digest, other stream, or a mix of stored and new
-// keys → conflict; none stored → append.
-import { IdempotencyConflictError } from '../errors.js';
+// it) written right after the event; the decision itself is the rule every
+// backend applies (../idempotency.ts), given the records found for the keys.
+import { storedOriginals, type KeyedEvent } from '../idempotency.js';
 import type { AppendedEvent } from '../types.js';
 import { parseIndexedLocation } from './indexStreams.js';
 
@@ -21,12 +19,6 @@ export interface IdempotencyRecord {
   position: string;
 }
 
-/** One keyed event of an append. */
-export interface KeyedEvent {
-  key: string;
-  digest: string;
-}
-
 export type IdempotencyDecision =
   { kind: 'append' } | { kind: 'duplicate'; originals: AppendedEvent[] };
 
@@ -36,32 +28,19 @@ export function decideIdempotency(
   keyed: readonly KeyedEvent[],
   found: ReadonlyMap<string, IdempotencyRecord>,
 ): IdempotencyDecision {
-  const originals: AppendedEvent[] = [];
-  for (const { key, digest } of keyed) {
+  const originals = storedOriginals(stream, keyed, (key) => {
     const record = found.get(key);
-    if (record === undefined) continue;
-    if (record.stream !== stream)
-      throw new IdempotencyConflictError(
-        key,
-        record.eventId,
-        `already stored in stream '${record.stream}'`,
-      );
-    if (record.digest !== digest)
-      throw new IdempotencyConflictError(key, record.eventId, 'stored with different content');
-    originals.push({
-      id: record.eventId,
-      revision: record.revision,
-      position: BigInt(record.position),
-    });
-  }
-  if (originals.length === 0) return { kind: 'append' };
-  if (originals.length !== keyed.length)
-    throw new IdempotencyConflictError(
-      keyed[0]?.key ?? '',
-      originals[0]?.id,
-      'some keys of this append are stored and some are not',
+    return (
+      record && {
+        id: record.eventId,
+        stream: record.stream,
+        revision: record.revision,
+        position: BigInt(record.position),
+        digest: record.digest,
+      }
     );
-  return { kind: 'duplicate', originals };
+  });
+  return originals === undefined ? { kind: 'append' } : { kind: 'duplicate', originals };
 }
 
 /** Reads an index event's data back, or `undefined` when it is not one of ours. */

@@ -7,9 +7,8 @@ import {
   type AllStreamSubscription,
   type SubscribeToAllOptions as EsdbSubscribeToAllOptions,
 } from '@eventstore/db-client';
-import { ProvenantError } from '../../errors.js';
 import type { EventFilter, RecordedEvent, SubscribeToAllOptions, Subscription } from '../types.js';
-import { assertFilter, matchesFilter } from '../validation.js';
+import { matchesFilter, subscribeFrom } from '../validation.js';
 import type { EsdbClient } from './client.js';
 import { isTransientEsdbError, translateEsdbError } from './errors.js';
 import { fromEsdbPosition, isVisibleInAll, toEsdbFilter, toEsdbPosition } from './mapping.js';
@@ -35,13 +34,7 @@ export function subscribeToAll(
 ): Subscription {
   const { client, assertOpen, open } = deps;
   assertOpen();
-  assertFilter(options.filter);
-  const from = options.from ?? 'start';
-  if (from !== 'start' && from !== 'end' && (typeof from !== 'bigint' || from < 0n))
-    throw new ProvenantError(
-      'STORE_INVALID_READ_OPTIONS',
-      `from must be 'start', 'end' or a non-negative bigint position`,
-    );
+  const from = subscribeFrom(options);
   const filter: EventFilter | undefined = options.filter;
   const abort = new AbortController();
   let closed = false;

@@ -13,14 +13,9 @@ import { ProvenantError } from '../../errors.js';
 import { BackendUnavailableError, storeClosed } from '../errors.js';
 import { ANY } from '../expectedRevision.js';
 import { ChainWalker } from '../chainWalker.js';
+import { preparedRow, verifyRows } from '../eventRow.js';
 import { newEventId } from '../ids.js';
-import type {
-  AppendResult,
-  EventStore,
-  IntegrityProblem,
-  RecordedEvent,
-  VerifyResult,
-} from '../types.js';
+import type { AppendResult, EventStore, VerifyResult } from '../types.js';
 import {
   assertLookupKey,
   assertMaxCount,
@@ -33,7 +28,7 @@ import {
   channelName,
   createPool,
   describeError,
-  isConnectionError,
+  mapConnectionError,
   lockKey,
   migrate,
   type PostgresOptions,
@@ -50,7 +45,7 @@ import {
   type PgEventRow,
 } from './reads.js';
 import { createPgSubscriptions } from './subscription.js';
-import { createPgWriter, type PgRow } from './writer.js';
+import { createPgWriter } from './writer.js';
 
 export interface PostgresEventStoreOptions extends PostgresOptions {
   /** Most events committed in one group transaction. Default 5000. */
@@ -70,18 +65,12 @@ export interface PostgresEventStore extends EventStore {
 
 const VERIFY_PAGE = 2000;
 
-/** Runs `work`, turning a lost or refused connection into STORE_BACKEND_UNAVAILABLE. */
-async function guarded<T>(work: () => Promise<T>, note: (error: unknown) => void): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (!isConnectionError(error)) throw error;
-    note(error);
-    throw new BackendUnavailableError(`PostgreSQL is unavailable: ${describeError(error)}`, {
-      cause: error,
-    });
-  }
-}
+/** Runs `work`, turning a lost or refused connection into STORE_BACKEND_UNAVAILABLE (noted). */
+const guarded = <T>(work: () => Promise<T>, note: (error: unknown) => void): Promise<T> =>
+  mapConnectionError(work, (message, cause) => {
+    note(cause);
+    return new BackendUnavailableError(message, { cause });
+  });
 
 export function getPostgresEventStore(options: PostgresEventStoreOptions): PostgresEventStore {
   const schema = options.schema ?? 'public';
@@ -156,24 +145,8 @@ export function getPostgresEventStore(options: PostgresEventStoreOptions): Postg
     let after = start;
     for (;;) {
       const rows = await op(() => query(after));
-      for (const row of rows) {
-        let problem: IntegrityProblem | undefined;
-        let event: RecordedEvent | undefined;
-        try {
-          event = toRecorded(row);
-        } catch (error) {
-          problem = {
-            stream: row.stream,
-            revision: row.revision,
-            position: BigInt(row.position),
-            eventId: row.id,
-            kind: 'unreadable',
-            message: `Event ${row.stream}@${row.revision} cannot be parsed: ${String(error)}`,
-          };
-        }
-        problem ??= walker.check(event as RecordedEvent);
-        if (problem) return { ok: false, checked: walker.checked, problem };
-      }
+      const problem = verifyRows(rows, walker);
+      if (problem) return { ok: false, checked: walker.checked, problem };
       onProgress?.(walker.checked);
       const last = rows.at(-1);
       if (rows.length < VERIFY_PAGE || last === undefined)
@@ -194,20 +167,7 @@ export function getPostgresEventStore(options: PostgresEventStoreOptions): Postg
       const prepared = checked.events.map(prepareEvent);
       const now = clock();
       const recordedAt = now.toISOString();
-      const rows: PgRow[] = prepared.map((p) => ({
-        id: newEventId(now.getTime()),
-        type: p.type,
-        dataJson: p.dataJson,
-        metadataJson: p.metadataJson,
-        contentDigest: p.contentDigest,
-        recordedAt,
-        idempotencyKey: p.event.idempotencyKey ?? null,
-        idempotencyDigest:
-          p.event.idempotencyKey === undefined
-            ? null
-            : (p.event.idempotencyDigest ?? p.contentDigest),
-        lookupKeys: p.event.lookupKeys?.length ? p.event.lookupKeys : null,
-      }));
+      const rows = prepared.map((p) => preparedRow(p, newEventId(now.getTime()), recordedAt));
       const keyed = rows.flatMap((r) =>
         r.idempotencyKey === null || r.idempotencyDigest === null
           ? []

@@ -7,13 +7,11 @@
 // and the listener reconnects with backoff; notifications missed meanwhile
 // cost nothing, since every wake-up reads from the subscription's position.
 import pg from 'pg';
-import { ProvenantError } from '../../errors.js';
-import type { RecordedEvent, SubscribeToAllOptions, Subscription } from '../types.js';
-import { assertFilter } from '../validation.js';
+import { createPagedSubscriptions } from '../pagedSubscription.js';
+import type { SubscribeToAllOptions, Subscription } from '../types.js';
+import { subscribeFrom } from '../validation.js';
 import { readAllRows, readHeadPosition, toRecorded } from './reads.js';
 import { isConnectionError, type Pool } from '../../postgres/index.js';
-
-const SUBSCRIPTION_PAGE = 512;
 const POLL_WHILE_DISCONNECTED_MS = 1000;
 
 export interface PgSubscriptionDeps {
@@ -38,23 +36,21 @@ export interface PgSubscriptions {
 }
 
 export function createPgSubscriptions(deps: PgSubscriptionDeps): PgSubscriptions {
-  let seq = 0;
-  const waiters = new Set<() => void>();
-  const open = new Set<{ close(): Promise<void> }>();
   let listener: pg.Client | undefined;
   let connected = false;
   let connecting: Promise<void> | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let backoff = 250;
 
-  function wakeAll(): void {
-    seq++;
-    for (const wake of waiters) wake();
-    waiters.clear();
-  }
+  const paged = createPagedSubscriptions({
+    // While nobody listens, no notification comes: poll.
+    pollMs: () => (connected ? undefined : POLL_WHILE_DISCONNECTED_MS),
+    isClosed: deps.isClosed,
+  });
+  const { wakeAll } = paged;
 
   function scheduleReconnect(): void {
-    if (deps.isClosed() || open.size === 0 || retryTimer !== undefined) return;
+    if (deps.isClosed() || !paged.anyOpen() || retryTimer !== undefined) return;
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
       void ensureListener();
@@ -101,81 +97,35 @@ export function createPgSubscriptions(deps: PgSubscriptionDeps): PgSubscriptions
 
   function subscribe(options: SubscribeToAllOptions): Subscription {
     deps.assertOpen();
-    assertFilter(options.filter);
-    const from = options.from ?? 'start';
-    if (from !== 'start' && from !== 'end' && (typeof from !== 'bigint' || from < 0n))
-      throw new ProvenantError(
-        'STORE_INVALID_READ_OPTIONS',
-        `from must be 'start', 'end' or a non-negative bigint position`,
-      );
+    const from = subscribeFrom(options);
+    const filter = options.filter;
     // 'end' is resolved at once, so that it means "after what is committed now".
     const endAtStart =
       from === 'end' ? deps.ready().then(() => readHeadPosition(deps.pool)) : undefined;
     endAtStart?.catch(() => undefined);
-    let closed = false;
-    let wake: (() => void) | undefined;
-    const filter = options.filter;
-
-    const subscription = {
-      close(): Promise<void> {
-        closed = true;
-        open.delete(subscription);
-        wake?.();
-        return Promise.resolve();
+    return paged.subscribe({
+      async begin() {
+        await deps.ready();
+        void ensureListener();
+        if (from === 'end') return endAtStart as Promise<bigint>;
+        return from === 'start' ? 0n : from;
       },
-      async *[Symbol.asyncIterator](): AsyncGenerator<RecordedEvent> {
+      async readPage(after, maxCount) {
         try {
-          await deps.ready();
-          void ensureListener();
-          let after =
-            from === 'start' ? 0n : from === 'end' ? await (endAtStart as Promise<bigint>) : from;
-          while (!closed && !deps.isClosed()) {
-            const seen = seq;
-            let rows;
-            try {
-              rows = await readAllRows(deps.pool, {
-                from: after,
-                maxCount: SUBSCRIPTION_PAGE,
-                ...(filter ? { filter } : {}),
-              });
-            } catch (error) {
-              // A lost connection: wait and read on from the same position.
-              if (!isConnectionError(error)) throw error;
-              await new Promise((resolve) => setTimeout(resolve, POLL_WHILE_DISCONNECTED_MS));
-              continue;
-            }
-            if (rows.length > 0) {
-              for (const row of rows) {
-                if (closed) return;
-                const event = toRecorded(row);
-                after = event.position;
-                yield event;
-              }
-              continue;
-            }
-            if (seen !== seq) continue;
-            // Closed while the page was being read: nothing would wake the wait below.
-            if (closed) return;
-            await new Promise<void>((resolve) => {
-              const timer = connected ? undefined : setTimeout(done, POLL_WHILE_DISCONNECTED_MS);
-              function done(): void {
-                if (timer !== undefined) clearTimeout(timer);
-                waiters.delete(done);
-                wake = undefined;
-                resolve();
-              }
-              wake = done;
-              waiters.add(done);
-            });
-          }
-        } finally {
-          closed = true;
-          open.delete(subscription);
+          const rows = await readAllRows(deps.pool, {
+            from: after,
+            maxCount,
+            ...(filter ? { filter } : {}),
+          });
+          return rows.map(toRecorded);
+        } catch (error) {
+          // A lost connection: wait and read on from the same position.
+          if (!isConnectionError(error)) throw error;
+          await new Promise((resolve) => setTimeout(resolve, POLL_WHILE_DISCONNECTED_MS));
+          return undefined;
         }
       },
-    };
-    open.add(subscription);
-    return subscription;
+    });
   }
 
   return {
@@ -183,8 +133,7 @@ export function createPgSubscriptions(deps: PgSubscriptionDeps): PgSubscriptions
     wakeAll,
     listening: () => connected,
     async closeAll() {
-      await Promise.all([...open].map((s) => s.close()));
-      wakeAll();
+      await paged.closeAll();
       if (retryTimer !== undefined) clearTimeout(retryTimer);
       retryTimer = undefined;
       await connecting;

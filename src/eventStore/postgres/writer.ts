@@ -15,13 +15,15 @@
 // An append is acknowledged only after COMMIT returned. When the connection
 // fails, every append of the group is rejected as STORE_BACKEND_UNAVAILABLE:
 // none is acknowledged, and a retry with its idempotency key is safe.
-import { BackendUnavailableError, IdempotencyConflictError } from '../errors.js';
+import { BackendUnavailableError } from '../errors.js';
 import {
   NO_STREAM,
   RevisionConflictError,
   matchesExpectedRevision,
   type ExpectedRevision,
 } from '../expectedRevision.js';
+import type { PreparedRow } from '../eventRow.js';
+import { redeliveryResult, storedOriginals, type StoredKey } from '../idempotency.js';
 import { ZERO_DIGEST, eventDigest } from '../integrity.js';
 import type { AppendResult, AppendedEvent } from '../types.js';
 import {
@@ -31,24 +33,11 @@ import {
   type PoolClient,
 } from '../../postgres/index.js';
 
-/** One event ready to insert (serialised by the caller). */
-export interface PgRow {
-  id: string;
-  type: string;
-  dataJson: string;
-  metadataJson: string;
-  contentDigest: string;
-  recordedAt: string;
-  idempotencyKey: string | null;
-  idempotencyDigest: string | null;
-  lookupKeys: readonly string[] | null;
-}
-
 export interface PendingAppend {
   stream: string;
   expectedRevision: ExpectedRevision;
   keyed: { key: string; digest: string }[];
-  rows: PgRow[];
+  rows: PreparedRow[];
 }
 
 interface Queued extends PendingAppend {
@@ -60,14 +49,6 @@ interface Head {
   revision: number;
   /** The chain link the stream's next event carries as prevDigest. */
   link: string;
-}
-
-interface StoredKey {
-  id: string;
-  stream: string;
-  revision: number;
-  position: bigint;
-  digest: string;
 }
 
 export interface PgWriter {
@@ -309,33 +290,6 @@ function duplicateOf(
   headRevision: number | undefined,
   stored: ReadonlyMap<string, StoredKey>,
 ): AppendResult | undefined {
-  if (append.keyed.length === 0) return undefined;
-  const originals: AppendedEvent[] = [];
-  for (const { key, digest } of append.keyed) {
-    const found = stored.get(key);
-    if (found === undefined) continue;
-    if (found.stream !== append.stream)
-      throw new IdempotencyConflictError(
-        key,
-        found.id,
-        `already stored in stream '${found.stream}'`,
-      );
-    if (found.digest !== digest)
-      throw new IdempotencyConflictError(key, found.id, 'stored with different content');
-    originals.push({ id: found.id, revision: found.revision, position: found.position });
-  }
-  if (originals.length === 0) return undefined;
-  if (originals.length !== append.keyed.length)
-    throw new IdempotencyConflictError(
-      append.keyed[0]?.key ?? '',
-      originals[0]?.id,
-      'some keys of this append are stored and some are not',
-    );
-  const last = originals.reduce((a, b) => (b.position > a.position ? b : a));
-  return {
-    duplicate: true,
-    events: originals,
-    position: last.position,
-    nextExpectedRevision: headRevision ?? last.revision,
-  };
+  const originals = storedOriginals(append.stream, append.keyed, (key) => stored.get(key));
+  return originals && redeliveryResult(originals, headRevision);
 }

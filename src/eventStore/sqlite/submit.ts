@@ -1,6 +1,7 @@
 // The front of the write side: turns a checked append into the header and the
 // chunks of serialised rows (ids, time, canonical JSON, digests) a writer takes.
 import type { ExpectedRevision } from '../expectedRevision.js';
+import { preparedRow } from '../eventRow.js';
 import { newEventId } from '../ids.js';
 import type { AppendResult, EventToAppend } from '../types.js';
 import { prepareEvent, type PreparedEvent } from '../validation.js';
@@ -50,23 +51,7 @@ export function createSubmit(writer: Writer, clock: () => Date): Submit {
       for (let index = chunk * CHUNK; index < end; index++) {
         const event = events[index] as EventToAppend;
         const p = prepared.get(index) ?? prepareEvent(event, index);
-        rows.push({
-          id: newEventId(nowMs),
-          type: p.type,
-          dataJson: p.dataJson,
-          metadataJson: p.metadataJson,
-          contentDigest: p.contentDigest,
-          recordedAt,
-          idempotencyKey: event.idempotencyKey ?? null,
-          idempotencyDigest:
-            event.idempotencyKey === undefined
-              ? null
-              : (event.idempotencyDigest ?? p.contentDigest),
-          lookupKeys:
-            event.lookupKeys === undefined || event.lookupKeys.length === 0
-              ? null
-              : [...event.lookupKeys],
-        });
+        rows.push(preparedRow(p, newEventId(nowMs), recordedAt));
       }
       return rows;
     });

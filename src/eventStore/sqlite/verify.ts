@@ -2,33 +2,12 @@
 // by page to the chain walker, yielding to the event loop between pages so a
 // long walk does not starve appends and requests.
 import { ChainWalker } from '../chainWalker.js';
-import type { EventStore, IntegrityProblem, RecordedEvent, VerifyResult } from '../types.js';
+import type { EventStore, VerifyResult } from '../types.js';
 import { assertStreamName } from '../validation.js';
-import { toRecorded, type EventRow, type Statements } from './statements.js';
+import { verifyRows } from '../eventRow.js';
+import type { Statements } from './statements.js';
 
 const VERIFY_PAGE = 2000;
-
-/** Feeds stored rows to the chain walker; a row whose JSON does not parse is `unreadable`. */
-function verifyRows(rows: Iterable<EventRow>, walker: ChainWalker): IntegrityProblem | undefined {
-  for (const row of rows) {
-    let event: RecordedEvent;
-    try {
-      event = toRecorded(row);
-    } catch (error) {
-      return {
-        stream: row.stream,
-        revision: row.revision,
-        position: BigInt(row.position),
-        eventId: row.id,
-        kind: 'unreadable',
-        message: `Event ${row.stream}@${row.revision} cannot be parsed: ${String(error)}`,
-      };
-    }
-    const problem = walker.check(event);
-    if (problem) return problem;
-  }
-  return undefined;
-}
 
 /** The walks over `stmt`; `assertOpen` is checked before the walk and after every pause. */
 export function createVerifier(

@@ -15,22 +15,12 @@ import {
   matchesExpectedRevision,
   type ExpectedRevision,
 } from '../expectedRevision.js';
+import { redeliveryResult, storedOriginals } from '../idempotency.js';
+import type { PreparedRow } from '../eventRow.js';
 import { ZERO_DIGEST, eventDigest } from '../integrity.js';
 import type { AppendResult, AppendedEvent } from '../types.js';
 
-/** One event ready to insert. Plain data: it crosses thread boundaries. */
-export interface PreparedRow {
-  id: string;
-  type: string;
-  dataJson: string;
-  metadataJson: string;
-  contentDigest: string;
-  recordedAt: string;
-  idempotencyKey: string | null;
-  idempotencyDigest: string | null;
-  /** Lookup keys to record for the event; null when it has none (the common case). */
-  lookupKeys: string[] | null;
-}
+export type { PreparedRow };
 
 /** What an append declares before its rows: enough to run every check first. */
 export interface AppendHeader {
@@ -104,35 +94,13 @@ export function createWriterCore(db: Database.Database): WriterCore {
     header: AppendHeader,
     headRevision: number | undefined,
   ): AppendResult | undefined {
-    if (header.keyed.length === 0) return undefined;
-    const originals: AppendedEvent[] = [];
-    for (const { key, digest } of header.keyed) {
+    const originals = storedOriginals(header.stream, header.keyed, (key) => {
       const found = stmt.byKey.get(key);
-      if (found === undefined) continue;
-      if (found.stream !== header.stream)
-        throw new IdempotencyConflictError(
-          key,
-          found.id,
-          `already stored in stream '${found.stream}'`,
-        );
-      if (found.idempotency_digest !== digest)
-        throw new IdempotencyConflictError(key, found.id, 'stored with different content');
-      originals.push({ id: found.id, revision: found.revision, position: BigInt(found.position) });
-    }
-    if (originals.length === 0) return undefined;
-    if (originals.length !== header.keyed.length)
-      throw new IdempotencyConflictError(
-        header.keyed[0]?.key ?? '',
-        originals[0]?.id,
-        'some keys of this append are stored and some are not',
+      return (
+        found && { ...found, position: BigInt(found.position), digest: found.idempotency_digest }
       );
-    const last = originals.reduce((a, b) => (b.position > a.position ? b : a));
-    return {
-      duplicate: true,
-      events: originals,
-      position: last.position,
-      nextExpectedRevision: headRevision ?? last.revision,
-    };
+    });
+    return originals && redeliveryResult(originals, headRevision);
   }
 
   return {

@@ -6,21 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { normalizeUnitKey } from '../../domain/index.js';
 import { ProvenantError } from '../../errors.js';
 import type { RouteDeps } from '../deps.js';
-import { problemResponse, validationErrors } from '../schemas.js';
-
-const keyParams = {
-  type: 'object',
-  required: ['key'],
-  properties: {
-    key: {
-      type: 'string',
-      minLength: 1,
-      maxLength: 1024,
-      description:
-        'Unit key, NVRPP `name/version/release/platform/packageType`, URL-encoded in one segment (`openssl%2F3.2.1%2F2.el9%2Fx86_64%2Frpm`)',
-    },
-  },
-} as const;
+import { problemResponse, unitKeyParams, validationErrors } from '../schemas.js';
 
 const idParams = {
   type: 'object',
@@ -192,7 +178,7 @@ export function attestationRoutes(app: FastifyInstance, deps: RouteDeps): void {
           'of `stageId`; test-result: the test receipt `receiptId`), signs it as a DSSE envelope in a Sigstore ' +
           'bundle with the server key, and records `AttestationIssued.v1` in the unit stream. The bundle is ' +
           'stored in the event when it fits the event size limit (`bundleRetained`).',
-        params: keyParams,
+        params: unitKeyParams,
         body: issueBodySchema,
         response: {
           201: issuedSchema,
@@ -243,7 +229,7 @@ export function attestationRoutes(app: FastifyInstance, deps: RouteDeps): void {
       schema: {
         tags: ['attestations'],
         summary: "A unit's attestations, oldest first",
-        params: keyParams,
+        params: unitKeyParams,
         response: {
           200: {
             type: 'object',

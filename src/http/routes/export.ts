@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildExport, packExport, recordExport } from '../../application/export/index.js';
 import { normalizeUnitKey } from '../../domain/index.js';
 import type { RouteDeps } from '../deps.js';
-import { problemResponse } from '../schemas.js';
+import { problemResponse, unitKeyParams } from '../schemas.js';
 
 /** A file name for the archive: the unit key with every character outside [A-Za-z0-9._+-] as `_`. */
 const archiveName = (unit: string): string =>
@@ -26,18 +26,7 @@ export function exportRoutes(app: FastifyInstance, deps: RouteDeps): void {
           'as a gzipped tar (`provenant verify-export` checks it offline). The export is recorded as ' +
           "UnitExported.v1 in the unit's stream; the `x-provenant-manifest-sha256` header names it. " +
           'The unit key is URL-encoded in one segment.',
-        params: {
-          type: 'object',
-          required: ['key'],
-          properties: {
-            key: {
-              type: 'string',
-              minLength: 1,
-              maxLength: 1024,
-              description: 'Unit key, URL-encoded (`openssl%2F3.2.1%2F2.el9%2Fx86_64%2Frpm`)',
-            },
-          },
-        },
+        params: unitKeyParams,
         response: {
           200: {
             description: 'The export archive (application/gzip)',

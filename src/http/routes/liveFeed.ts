@@ -9,15 +9,13 @@
 // cleanly when the server shuts down.
 import { fastifySSE } from '@fastify/sse';
 import type { FastifyInstance } from 'fastify';
-import { ProvenantError } from '../../errors.js';
-import type { EventFilter, RecordedEvent } from '../../eventStore/types.js';
+import type { RecordedEvent } from '../../eventStore/types.js';
 import type { RouteDeps } from '../deps.js';
+import { eventFilterOf, filterProperties, type FilterQuery } from '../eventFilter.js';
 import { toEventView } from '../json.js';
 
-interface StreamQuery {
+interface StreamQuery extends FilterQuery {
   from?: string;
-  stream_prefix?: string;
-  type_prefix?: string;
 }
 
 const POSITION = /^[0-9]{1,19}$/;
@@ -57,31 +55,19 @@ export async function liveFeedRoutes(app: FastifyInstance, deps: RouteDeps): Pro
               pattern: '^[0-9]{1,19}$',
               description: 'Start after this position',
             },
-            stream_prefix: { type: 'string', minLength: 1, maxLength: 256 },
-            type_prefix: { type: 'string', minLength: 1, maxLength: 256 },
+            ...filterProperties,
           },
         },
       },
     },
     async (request, reply) => {
-      const { stream_prefix, type_prefix } = request.query;
-      if (stream_prefix !== undefined && type_prefix !== undefined)
-        throw new ProvenantError(
-          'HTTP_BAD_REQUEST',
-          'Filter by stream_prefix or by type_prefix, not both',
-        );
+      const filter = eventFilterOf(request.query);
       const lastEventId = request.headers['last-event-id'];
       const resume =
         typeof lastEventId === 'string' && POSITION.test(lastEventId)
           ? lastEventId
           : request.query.from;
       const from = resume !== undefined ? BigInt(resume) : await deps.store.headPosition();
-      const filter: EventFilter | undefined =
-        stream_prefix !== undefined
-          ? { streamPrefix: [stream_prefix] }
-          : type_prefix !== undefined
-            ? { eventTypePrefix: [type_prefix] }
-            : undefined;
       const subscription = deps.store.subscribeToAll({
         from,
         ...(filter === undefined ? {} : { filter }),

@@ -1,17 +1,15 @@
 // GET /v1/events: the log itself, `$all` read from a position, paged.
 import type { FastifyInstance } from 'fastify';
 import { ProvenantError } from '../../errors.js';
-import type { EventFilter } from '../../eventStore/types.js';
 import type { RouteDeps } from '../deps.js';
+import { eventFilterOf, filterProperties, type FilterQuery } from '../eventFilter.js';
 import { eventViewSchema, toEventView } from '../json.js';
 
-interface LogQuery {
+interface LogQuery extends FilterQuery {
   after?: string;
   before?: string;
   limit?: number;
   direction?: 'forwards' | 'backwards';
-  stream_prefix?: string;
-  type_prefix?: string;
 }
 
 export const MAX_PAGE = 1000;
@@ -43,18 +41,7 @@ export function logRoutes(app: FastifyInstance, deps: RouteDeps): void {
             },
             limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 100 },
             direction: { type: 'string', enum: ['forwards', 'backwards'], default: 'forwards' },
-            stream_prefix: {
-              type: 'string',
-              minLength: 1,
-              maxLength: 256,
-              description: 'Only streams starting with this',
-            },
-            type_prefix: {
-              type: 'string',
-              minLength: 1,
-              maxLength: 256,
-              description: 'Only event types starting with this',
-            },
+            ...filterProperties,
           },
         },
         response: {
@@ -73,19 +60,8 @@ export function logRoutes(app: FastifyInstance, deps: RouteDeps): void {
       },
     },
     async (request) => {
-      const {
-        after,
-        before,
-        limit = 100,
-        direction = 'forwards',
-        stream_prefix,
-        type_prefix,
-      } = request.query;
-      if (stream_prefix !== undefined && type_prefix !== undefined)
-        throw new ProvenantError(
-          'HTTP_BAD_REQUEST',
-          'Filter by stream_prefix or by type_prefix, not both',
-        );
+      const { after, before, limit = 100, direction = 'forwards' } = request.query;
+      const filter = eventFilterOf(request.query);
       if (direction === 'forwards' && before !== undefined)
         throw new ProvenantError(
           'HTTP_BAD_REQUEST',
@@ -96,12 +72,6 @@ export function logRoutes(app: FastifyInstance, deps: RouteDeps): void {
           'HTTP_BAD_REQUEST',
           '`after` goes with direction=forwards; use `before` backwards',
         );
-      const filter: EventFilter | undefined =
-        stream_prefix !== undefined
-          ? { streamPrefix: [stream_prefix] }
-          : type_prefix !== undefined
-            ? { eventTypePrefix: [type_prefix] }
-            : undefined;
       const cursor = direction === 'forwards' ? after : before;
       const events = await deps.store.readAll({
         direction,

@@ -14,9 +14,8 @@ import {
 } from '../../application/queries/readModels/index.js';
 import { parseLogPoint, unitDiff } from '../../application/queries/timeTravel.js';
 import type { GateVerdict } from '../../domain/events.js';
-import { MAX_PURL_LENGTH } from '../../domain/purl.js';
 import type { RouteDeps } from '../deps.js';
-import { problemResponse, validationErrors } from '../schemas.js';
+import { problemResponse, unitKeyParams, validationErrors } from '../schemas.js';
 import {
   POSITION_HEADER,
   answer,
@@ -29,20 +28,6 @@ import {
   retryAfterTimeouts,
   type PageQuery,
 } from '../queryPaging.js';
-
-const keyParams = {
-  type: 'object',
-  required: ['key'],
-  properties: {
-    key: {
-      type: 'string',
-      minLength: 1,
-      maxLength: MAX_PURL_LENGTH,
-      description:
-        'Unit key (purl or NVRPP), URL-encoded as one segment (`openssl%2F3.2.1%2F2.el9%2Fx86_64%2Frpm`, `pkg%3Anpm%2Fleft-pad%401.3.0`)',
-    },
-  },
-} as const;
 
 const idParams = (name: string, description: string) =>
   ({
@@ -151,7 +136,7 @@ export function queryRoutes(app: FastifyInstance, deps: RouteDeps): void {
       schema: {
         tags: ['units'],
         summary: "A unit's receipts in log order (read model receipts_ledger)",
-        params: keyParams,
+        params: unitKeyParams,
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -193,7 +178,7 @@ export function queryRoutes(app: FastifyInstance, deps: RouteDeps): void {
         description:
           '`from` (exclusive, default the start) and `to` (inclusive, default now): both RFC 3339 times or both ' +
           'positions. Each change names the gate or stage and its verdict before and after.',
-        params: keyParams,
+        params: unitKeyParams,
         querystring: {
           type: 'object',
           additionalProperties: false,

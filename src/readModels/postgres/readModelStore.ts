@@ -10,8 +10,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { ProvenantError } from '../../errors.js';
 import {
   createPool,
-  describeError,
-  isConnectionError,
+  inTransaction,
+  mapConnectionError,
   lockKey,
   migrateOnce,
   type Pool,
@@ -35,7 +35,8 @@ import {
   dropRebuild,
   rebuildState,
 } from './rebuild.js';
-import { routedReads, routedTransaction, type Routing } from './routing.js';
+import { guarded } from '../routed.js';
+import { pgRoutedReads, pgRoutedTransaction, type Routing } from './routing.js';
 import { createIndexSql, createTableSql, dropIndexSql, quote } from './sql.js';
 
 export interface PostgresReadModelStore extends ReadModelStore {
@@ -155,19 +156,13 @@ function buildStore(parts: StoreParts): ReadModelStore & {
   const run = async <T>(work: () => Promise<T>): Promise<T> => {
     if (parts.isClosed())
       throw new ProvenantError('READ_MODEL_CLOSED', 'read-model store is closed');
-    try {
-      await ready();
-      return await work();
-    } catch (error) {
-      if (!isConnectionError(error)) throw error;
-      throw new ProvenantError(
-        'READ_MODEL_UNAVAILABLE',
-        `PostgreSQL is unavailable: ${describeError(error)}`,
-        {
-          cause: error,
-        },
-      );
-    }
+    return mapConnectionError(
+      async () => {
+        await ready();
+        return work();
+      },
+      (message, cause) => new ProvenantError('READ_MODEL_UNAVAILABLE', message, { cause }),
+    );
   };
 
   /** One transaction at a time per store, on one pooled connection. */
@@ -182,19 +177,7 @@ function buildStore(parts: StoreParts): ReadModelStore & {
     const exec = () =>
       run(async () => {
         const { c, release } = await parts.acquire();
-        let broken: Error | undefined;
-        try {
-          await c.query('BEGIN');
-          const result = await inside.run(true, () => fn(c));
-          await c.query('COMMIT');
-          return result;
-        } catch (error) {
-          if (isConnectionError(error)) broken = error as Error;
-          else await c.query('ROLLBACK').catch(() => undefined);
-          throw error;
-        } finally {
-          release(broken);
-        }
+        return inTransaction(c, () => inside.run(true, () => fn(c)), { release });
       });
     const next = queue.then(exec, exec);
     queue = next.catch(() => undefined);
@@ -241,7 +224,7 @@ function buildStore(parts: StoreParts): ReadModelStore & {
     transact(async (c) => {
       let open = true;
       try {
-        return await fn(routedTransaction(c, routing, () => open));
+        return await fn(pgRoutedTransaction(c, routing, () => open));
       } finally {
         open = false;
       }
@@ -304,11 +287,11 @@ function buildStore(parts: StoreParts): ReadModelStore & {
     getRebuild: (schema) => run(() => rebuildState(pool, schema)),
     rebuildView: (schemas): ReadModelTarget => {
       const routing = shadowRouting(schemas);
-      const routed = routedReads(pool, routing);
+      const routed = pgRoutedReads(pool, routing);
       return {
-        get: (table, key) => run(() => routed.get(table, key)),
-        find: (table, where, opts) => run(() => routed.find(table, where, opts)),
-        getCheckpoint: (projection) => run(() => routed.getCheckpoint(projection)),
+        get: (table, key) => run(async () => routed.get(table, key)),
+        find: (table, where, opts) => run(async () => routed.find(table, where, opts)),
+        getCheckpoint: (projection) => run(async () => routed.getCheckpoint(projection)),
         transaction: (fn) => transaction(fn, routing),
         deferIndexes: (name) =>
           routing.rebuilding(name) ? run(() => Promise.resolve()) : deferIndexes(name),
@@ -339,31 +322,24 @@ function buildStore(parts: StoreParts): ReadModelStore & {
       run(async () => {
         const c = await pool.connect();
         let open = true;
-        let broken: Error | undefined;
-        const guard =
-          <A extends unknown[], R>(f: (...args: A) => Promise<R>) =>
-          async (...args: A): Promise<R> => {
-            if (!open) throw new ProvenantError('READ_MODEL_CLOSED', 'the transaction has ended');
-            return f(...args);
-          };
-        try {
-          await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-          const own = operations(c);
-          const result = await fn({
-            get: guard(own.get),
-            find: guard(own.find),
-            getCheckpoint: guard(own.getCheckpoint),
-          });
-          await c.query('COMMIT');
-          return result;
-        } catch (error) {
-          if (isConnectionError(error)) broken = error as Error;
-          else await c.query('ROLLBACK').catch(() => undefined);
-          throw error;
-        } finally {
-          open = false;
-          c.release(broken);
-        }
+        const guard = guarded(() => open);
+        const own = operations(c);
+        return inTransaction(
+          c,
+          () =>
+            fn({
+              get: guard(own.get),
+              find: guard(own.find),
+              getCheckpoint: guard(own.getCheckpoint),
+            }),
+          {
+            begin: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+            release: (broken) => {
+              open = false;
+              c.release(broken);
+            },
+          },
+        );
       }),
     close: () => Promise.resolve(),
   };

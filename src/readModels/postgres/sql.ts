@@ -1,11 +1,11 @@
-// SQL text and value mapping of declared read-model tables on PostgreSQL.
-// Names are checked and quoted by the SQLite module's `quote` (one rule for
-// both); values are encoded per column type with `$n` parameters.
+// SQL text and value mapping of declared read-model tables on PostgreSQL:
+// values are encoded per column type with `$n` parameters (names, cursors:
+// ../sql.ts, one rule for both adapters).
 import { ProvenantError } from '../../errors.js';
 import type { ColumnType, Row, TableDefinition } from '../port.js';
-import { columnType, indexName, quote } from '../sqlite/sql.js';
+import { columnType, indexName, keyColumns, quote } from '../sql.js';
 
-export { columnType, decodeCursor, encodeCursor, indexName, quote } from '../sqlite/sql.js';
+export { columnType, decodeCursor, encodeCursor, indexName, quote } from '../sql.js';
 
 const pgType: Record<ColumnType, string> = {
   TEXT: 'text',
@@ -116,13 +116,5 @@ export function whereSql(table: TableDefinition, where: Row, params: Params): st
 
 /** The primary-key filter of `key`; throws when a key column is missing. */
 export function keySql(table: TableDefinition, key: Row, params: Params): string {
-  for (const column of table.primaryKey)
-    if (key[column] === undefined || key[column] === null)
-      throw new ProvenantError(
-        'READ_MODEL_INVALID',
-        `${table.name}: key column '${column}' missing`,
-      );
-  const only: Row = {};
-  for (const column of table.primaryKey) only[column] = key[column];
-  return whereSql(table, only, params);
+  return whereSql(table, keyColumns(table, key), params);
 }

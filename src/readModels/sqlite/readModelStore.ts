@@ -9,16 +9,14 @@ import { ProvenantError } from '../../errors.js';
 import type { Database } from '../../eventStore/sqlite/database.js';
 import type {
   EnsureResult,
-  FindOptions,
   ProjectionSchema,
   ReadModelSnapshot,
   ReadModelStore,
   ReadModelTarget,
   ReadModelTransaction,
-  Row,
   TableDefinition,
-  Where,
 } from '../port.js';
+import { guarded, routedReads, routedTransaction, type Routing } from '../routed.js';
 import { servesSameQueries, shadowRouting } from '../shadow.js';
 import { openReadModelFile, type OpenReadModelOptions } from './file.js';
 import { sqliteOperations } from './operations.js';
@@ -42,7 +40,6 @@ export interface SQLiteReadModelStoreOptions extends OpenReadModelOptions {
 }
 
 /** Which tables, checkpoints and dead letters a transaction uses (rebuilds: see shadow.ts). */
-type Routing = ReturnType<typeof shadowRouting>;
 const CURRENT: Routing = shadowRouting([]);
 
 /** Opens (creating, or rebuilding when unusable) the read-model database at `path`. */
@@ -132,58 +129,9 @@ export function getSQLiteReadModelStore(
   };
 
   // ------------------------------------------------------ transaction and snapshot objects
-  /** `fn` as a promise-returning operation that refuses to run once `isOpen()` is false. */
-  const guarded =
-    (isOpen: () => boolean) =>
-    <A extends unknown[], T>(fn: (...args: A) => T) =>
-    (...args: A): Promise<T> => {
-      if (!isOpen())
-        return Promise.reject(new ProvenantError('READ_MODEL_CLOSED', 'the transaction has ended'));
-      try {
-        return Promise.resolve(fn(...args));
-      } catch (error) {
-        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
-      }
-    };
-
   const makeSnapshot = (isOpen: () => boolean): ReadModelSnapshot => {
     const guard = guarded(isOpen);
     return { get: guard(get), find: guard(find), getCheckpoint: guard(getCheckpoint) };
-  };
-
-  /** Reads of `routing`'s tables and checkpoints. */
-  const routedReads = (routing: Routing) => ({
-    get: <R extends Row>(table: TableDefinition<R>, key: Partial<R>) =>
-      get(routing.table(table), key),
-    find: <R extends Row>(table: TableDefinition<R>, where?: Where<R>, options?: FindOptions<R>) =>
-      find(routing.table(table), where, options),
-    getCheckpoint: (projection: string) =>
-      routing.rebuilding(projection) ? rebuilds.checkpoint(projection) : getCheckpoint(projection),
-  });
-
-  const makeTransaction = (isOpen: () => boolean, routing: Routing): ReadModelTransaction => {
-    const guard = guarded(isOpen);
-    const reads = routedReads(routing);
-    const { writes } = ops;
-    return {
-      get: guard(reads.get),
-      find: guard(reads.find),
-      getCheckpoint: guard(reads.getCheckpoint),
-      upsert: guard((table: TableDefinition, row: Row) => writes.upsert(routing.table(table), row)),
-      update: guard((table: TableDefinition, key: Row, patch: Row) =>
-        writes.update(routing.table(table), key, patch),
-      ),
-      delete: guard((table: TableDefinition, key: Row) => writes.delete(routing.table(table), key)),
-      setCheckpoint: guard((projection: string, position: bigint) =>
-        routing.rebuilding(projection)
-          ? rebuilds.setCheckpoint(projection, position)
-          : writes.setCheckpoint(projection, position),
-      ),
-      park: guard((entry: Parameters<typeof writes.park>[0]) =>
-        routing.rebuilding(entry.projection) ? rebuilds.park(entry) : writes.park(entry),
-      ),
-      takeParked: guard(writes.takeParked),
-    };
   };
 
   const transaction = <T>(fn: (tx: ReadModelTransaction) => Promise<T>, routing: Routing) =>
@@ -191,7 +139,7 @@ export function getSQLiteReadModelStore(
       let open = true;
       stmt('BEGIN IMMEDIATE').run();
       try {
-        const tx = makeTransaction(() => open, routing);
+        const tx = routedTransaction(ops, ops.writes, rebuilds, routing, () => open);
         const result = await insideTransaction.run(true, () => fn(tx));
         stmt('COMMIT').run();
         return result;
@@ -317,7 +265,7 @@ export function getSQLiteReadModelStore(
     getRebuild: (schema) => exclusive(() => rebuilds.state(schema)),
     rebuildView: (schemas): ReadModelTarget => {
       const routing = shadowRouting(schemas);
-      const reads = routedReads(routing);
+      const reads = routedReads(ops, rebuilds, routing);
       return {
         get: (table, key) => exclusive(() => reads.get(table, key)),
         find: (table, where, opts) => exclusive(() => reads.find(table, where, opts)),

@@ -1,17 +1,11 @@
-// SQL text and value mapping for declared read-model tables: names are checked
-// and quoted, values are encoded per column type and decoded back. Pure string
-// building, so every distinct statement is a distinct, cacheable text.
+// SQL text and value mapping of declared read-model tables on SQLite: values
+// are encoded per column type and decoded back (names, cursors: ../sql.ts).
+// Pure string building, so every distinct statement is a distinct, cacheable text.
 import { ProvenantError } from '../../errors.js';
 import type { ColumnType, Row, TableDefinition } from '../port.js';
+import { columnType, keyColumns, quote } from '../sql.js';
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-
-/** A quoted identifier; throws on a name that is not a plain identifier. */
-export function quote(name: string): string {
-  if (!IDENTIFIER.test(name))
-    throw new ProvenantError('READ_MODEL_INVALID', `not a valid table or column name: '${name}'`);
-  return `"${name}"`;
-}
+export { columnType, decodeCursor, encodeCursor, indexName, quote } from '../sql.js';
 
 const sqlType: Record<ColumnType, string> = {
   TEXT: 'TEXT',
@@ -40,22 +34,6 @@ export function createTableSql(table: TableDefinition): string {
   const keyOnly = columns.every(([name]) => table.primaryKey.includes(name));
   const create = `CREATE TABLE ${quote(table.name)} (${columns.map(([name, type]) => `${quote(name)} ${sqlType[type]}`).join(', ')}, PRIMARY KEY (${table.primaryKey.map(quote).join(', ')}))`;
   return keyOnly ? `${create} WITHOUT ROWID` : create;
-}
-
-/**
- * The name of a secondary index (one rule for every adapter: at most 63
- * characters). PostgreSQL keeps its indexes under it; SQLite starts there and
- * alternates across rebuilds (indexes.ts).
- */
-export const indexName = (table: TableDefinition, index: readonly string[]): string =>
-  `${table.name}_by_${index.join('_')}`.slice(0, 63);
-
-/** The declared type of a column; throws when the table has no such column. */
-export function columnType(table: TableDefinition, column: string): ColumnType {
-  const type = (table.columns as Record<string, ColumnType | undefined>)[column];
-  if (type === undefined)
-    throw new ProvenantError('READ_MODEL_INVALID', `table ${table.name} has no column '${column}'`);
-  return type;
 }
 
 const wrongType = (table: TableDefinition, column: string, type: ColumnType, value: unknown) =>
@@ -164,31 +142,5 @@ export function whereSql(table: TableDefinition, where: Row): { sql: string; par
 
 /** The primary-key filter of `key`; throws when a key column is missing. */
 export function keySql(table: TableDefinition, key: Row): { sql: string; params: unknown[] } {
-  for (const column of table.primaryKey)
-    if (key[column] === undefined || key[column] === null)
-      throw new ProvenantError(
-        'READ_MODEL_INVALID',
-        `${table.name}: key column '${column}' missing`,
-      );
-  const only: Row = {};
-  for (const column of table.primaryKey) only[column] = key[column];
-  return whereSql(table, only);
-}
-
-/** An opaque page cursor from the sort-column values of the last row. */
-export const encodeCursor = (values: unknown[]): string =>
-  Buffer.from(
-    JSON.stringify(values, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)),
-  ).toString('base64url');
-
-export function decodeCursor(cursor: string, length: number): unknown[] {
-  let values: unknown;
-  try {
-    values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    values = undefined;
-  }
-  if (!Array.isArray(values) || values.length !== length)
-    throw new ProvenantError('READ_MODEL_INVALID', 'the page cursor is not valid for this query');
-  return values as unknown[];
+  return whereSql(table, keyColumns(table, key));
 }

@@ -15,8 +15,8 @@
 import { ProvenantError } from '../../errors.js';
 import {
   createPool,
-  describeError,
-  isConnectionError,
+  inTransaction,
+  mapConnectionError,
   migrateOnce,
   type Pool,
   type PgMigration,
@@ -127,43 +127,20 @@ export function getPostgresTreeStore(options: PostgresOptions): PostgresTreeStor
   /** Runs `work` once open and migrated; a lost server becomes TLOG_NOT_AVAILABLE (503). */
   const guarded = async <T>(work: () => Promise<T>): Promise<T> => {
     if (closed) throw new ProvenantError('TLOG_NOT_AVAILABLE', 'The tree store is closed');
-    try {
-      await ready();
-      return await work();
-    } catch (error) {
-      if (!isConnectionError(error)) throw error;
-      throw new ProvenantError(
-        'TLOG_NOT_AVAILABLE',
-        `PostgreSQL is unavailable: ${describeError(error)}`,
-        { cause: error },
-      );
-    }
+    return mapConnectionError(
+      async () => {
+        await ready();
+        return work();
+      },
+      (message, cause) => new ProvenantError('TLOG_NOT_AVAILABLE', message, { cause }),
+    );
   };
-  const inTransaction = async <T>(
-    c: Queryable,
-    work: (q: Queryable) => Promise<T>,
-  ): Promise<{ result: T } | { error: unknown; broken: boolean }> => {
-    try {
-      await c.query('BEGIN');
-      const result = await work(c);
-      await c.query('COMMIT');
-      return { result };
-    } catch (error) {
-      const broken = isConnectionError(error);
-      if (!broken) await c.query('ROLLBACK').catch(() => undefined);
-      return { error, broken };
-    }
-  };
-
   const pooled: Access = {
     read: (work) => guarded(() => work(pool)),
     transaction: (work) =>
       guarded(async () => {
         const c = await pool.connect();
-        const outcome = await inTransaction(c, work);
-        c.release('error' in outcome && outcome.broken ? (outcome.error as Error) : undefined);
-        if ('error' in outcome) throw outcome.error;
-        return outcome.result;
+        return inTransaction(c, () => work(c), { release: (broken) => c.release(broken) });
       }),
   };
   const pinned = (session: Queryable): Access => {
@@ -177,13 +154,7 @@ export function getPostgresTreeStore(options: PostgresOptions): PostgresTreeStor
     return {
       read: (work) => serial(() => guarded(() => work(session))),
       transaction: (work) =>
-        serial(() =>
-          guarded(async () => {
-            const outcome = await inTransaction(session, work);
-            if ('error' in outcome) throw outcome.error;
-            return outcome.result;
-          }),
-        ),
+        serial(() => guarded(() => inTransaction(session, () => work(session)))),
     };
   };
 

@@ -1,6 +1,6 @@
-// Looking at a SQLite read-model file behind the store's back, for the index
-// worker tests: a connection of its own, rows filled in bulk, the indexes in
-// its catalog.
+// Looking into a SQLite file behind its store's back: a connection of its own,
+// how SQLite would answer a lookup, rows filled in bulk, the indexes in its
+// catalog.
 import { openDatabase } from '../../src/eventStore/sqlite/database.js';
 
 /** Runs `fn` on a connection of its own to the file. */
@@ -12,6 +12,18 @@ export function raw<T>(path: string, fn: (db: ReturnType<typeof openDatabase>) =
     db.close();
   }
 }
+
+/** How SQLite would answer a lookup of `table` by `column`. */
+export const planOf = (path: string, table: string, column: string): string =>
+  raw(path, (db) =>
+    (
+      db.prepare(`EXPLAIN QUERY PLAN SELECT * FROM "${table}" WHERE "${column}" = ?`).all('x') as {
+        detail: string;
+      }[]
+    )
+      .map((r) => r.detail)
+      .join('; '),
+  );
 
 /** Fills `table` (of conformanceSupport's `schema()`) with `rows` rows, owner and seq in scrambled order. */
 export function fill(path: string, table: string, rows: number): void {
