@@ -62,9 +62,7 @@ const view = (row: AttestationSubjectRow): AttestationIndexView => ({
   kind: row.kind,
   predicateType: row.predicateType,
   subject: { name: row.subjectName, digest: row.digest },
-  ...(row.stageId === null
-    ? {}
-    : { stage: { stageId: row.stageId, passed: row.passed === true } }),
+  ...(row.stageId === null ? {} : { stage: { stageId: row.stageId, passed: row.passed === true } }),
   signer: row.signer,
   eventId: row.eventId,
   position: String(row.position),
