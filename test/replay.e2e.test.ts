@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createDomainService } from '../src/application/index.js';
 import { exportUnit } from '../src/application/export/exportUnit.js';
-import { EventTypes } from '../src/domain/events.js';
 import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
-import { fixture, passRelease } from './support/attestations.js';
+import { fixture, issueStagePassedVsa, passRelease } from './support/attestations.js';
 import { runCliSync } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-replay-'));
@@ -72,13 +71,10 @@ describe('provenant replay', () => {
   it('names each attestation (kind, stage, signer, why) and each export', async () => {
     const path = join(dir, 'attested.db');
     const f = await fixture({ path });
-    const { vsa, provenance, passed } = await (async () => {
+    const { vsa, provenance } = await (async () => {
       try {
         await passRelease(f.domain);
-        const { events } = await f.store.readStream(`unit-${UNIT}`);
-        const passed = events.find((e) => e.type === EventTypes.StagePassed);
-        assert.ok(passed);
-        const vsa = await f.attestations.issueStagePassedVsa(passed);
+        const vsa = await issueStagePassedVsa(f);
         const provenance = await f.attestations.issueAttestation(
           UNIT,
           { kind: 'provenance' },
@@ -89,7 +85,7 @@ describe('provenant replay', () => {
           principal: 'carol',
           publicKeys: [f.pair.publicKeyPem],
         });
-        return { vsa, provenance, passed };
+        return { vsa, provenance };
       } finally {
         await f.store.close();
       }
@@ -102,7 +98,7 @@ describe('provenant replay', () => {
     assert.match(
       res.stdout,
       new RegExp(
-        `AttestationIssued\\.v1 attestation ${vsa.attestationId}: vsa of stage release \\(passed\\), 2 receipt\\(s\\), signed by key ${vsa.keyId}, issued on StagePassed ${passed.id}`,
+        `AttestationIssued\\.v1 attestation ${vsa.attestationId}: vsa of stage release \\(passed\\), 2 receipt\\(s\\), signed by key ${vsa.keyId}, issued on StagePassed ${vsa.stagePassedEventId}`,
       ),
     );
     assert.match(

@@ -10,13 +10,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { projections } from '../../projections/index.js';
-import { EventTypes } from '../../src/domain/events.js';
 import { buildApp } from '../../src/http/app.js';
-import { createProjectionRunner, type ProjectionRunner } from '../../src/readModels/index.js';
+import type { ProjectionRunner } from '../../src/readModels/index.js';
 import { getSQLiteReadModelStore } from '../../src/readModels/sqlite/index.js';
 import { anonymousAuth } from '../../src/security/index.js';
-import { ARTIFACT, UNIT, fixture, passRelease, type Fixture } from '../support/attestations.js';
+import {
+  ARTIFACT,
+  UNIT,
+  fixture,
+  fixtureQueryApp,
+  issueStagePassedVsa,
+  passRelease,
+  type Fixture,
+} from '../support/attestations.js';
 import { runCli } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-verify-artifact-'));
@@ -37,20 +43,7 @@ describe('provenant verify --artifact (the VSA found by the artifact digest)', (
     writeFileSync(key, f.pair.publicKeyPem);
     writeFileSync(artifact, ARTIFACT);
     const readModels = getSQLiteReadModelStore({ path: ':memory:' });
-    runner = createProjectionRunner({
-      eventStore: f.store,
-      readModels,
-      projections,
-      batchWindowMs: 5,
-    });
-    app = await buildApp({
-      auth: anonymousAuth(),
-      store: f.store,
-      domain: f.domain,
-      attestations: f.attestations,
-      readModels,
-      storeDescription: 'sqlite :memory:',
-    });
+    ({ app, runner } = await fixtureQueryApp(f, readModels));
     bare = await buildApp({
       auth: anonymousAuth(),
       store: f.store,
@@ -59,10 +52,7 @@ describe('provenant verify --artifact (the VSA found by the artifact digest)', (
       storeDescription: 'sqlite :memory:',
     });
     await passRelease(f.domain);
-    const { events } = await f.store.readStream(`unit-${UNIT}`);
-    const passed = events.find((e) => e.type === EventTypes.StagePassed);
-    assert.ok(passed);
-    vsaId = (await f.attestations.issueStagePassedVsa(passed)).attestationId;
+    vsaId = (await issueStagePassedVsa(f)).attestationId;
     const head = await f.store.headPosition();
     await runner.start();
     const deadline = Date.now() + 10_000;

@@ -6,14 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { projections } from '../../projections/index.js';
-import { EventTypes } from '../../src/domain/events.js';
 import { buildApp } from '../../src/http/app.js';
-import {
-  createProjectionRunner,
-  type ProjectionRunner,
-  type ReadModelStore,
-} from '../../src/readModels/index.js';
+import { type ProjectionRunner, type ReadModelStore } from '../../src/readModels/index.js';
 import { getPostgresReadModelStore } from '../../src/readModels/postgres/index.js';
 import { getSQLiteReadModelStore } from '../../src/readModels/sqlite/index.js';
 import { anonymousAuth } from '../../src/security/index.js';
@@ -21,6 +15,8 @@ import {
   ARTIFACT_SHA256,
   UNIT,
   fixture,
+  fixtureQueryApp,
+  issueStagePassedVsa,
   passRelease,
   type Fixture,
 } from '../support/attestations.js';
@@ -54,31 +50,14 @@ for (const [backend, openReadModels] of backends)
     before(async () => {
       f = await fixture();
       readModels = openReadModels();
-      runner = createProjectionRunner({
-        eventStore: f.store,
-        readModels,
-        projections,
-        batchWindowMs: 5,
-      });
-      app = await buildApp({
-        auth: anonymousAuth(),
-        store: f.store,
-        domain: f.domain,
-        storeDescription: 'sqlite :memory:',
-        readModels,
-        attestations: f.attestations,
-        query: { waitMs: 3000, pollMs: 5 },
-      });
+      ({ app, runner } = await fixtureQueryApp(f, readModels));
       // Two units built from the same artifact: a VSA for each passed stage, and provenance.
       for (const [name, unit] of [
         ['unit', UNIT],
         ['other', OTHER],
       ] as const) {
         await passRelease(f.domain, unit);
-        const { events } = await f.store.readStream(`unit-${unit}`);
-        const passed = events.find((e) => e.type === EventTypes.StagePassed);
-        assert.ok(passed);
-        issued[`${name}Vsa`] = (await f.attestations.issueStagePassedVsa(passed)).attestationId;
+        issued[`${name}Vsa`] = (await issueStagePassedVsa(f, unit)).attestationId;
         issued[`${name}Provenance`] = (
           await f.attestations.issueAttestation(unit, { kind: 'provenance' })
         ).attestationId;

@@ -6,8 +6,10 @@ import {
   createAttestationService,
   type AttestationService,
   type AttestationSigning,
+  type IssuedAttestation,
 } from '../../src/application/attestations/index.js';
 import { createDomainService, type DomainService } from '../../src/application/index.js';
+import { EventTypes } from '../../src/domain/events.js';
 import { getSQLiteEventStore, type SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { buildApp } from '../../src/http/app.js';
 import {
@@ -16,6 +18,12 @@ import {
   type GeneratedKeyPair,
 } from '../../src/provenance/signing/index.js';
 import { anonymousAuth, type Authenticator } from '../../src/security/index.js';
+import { projections } from '../../projections/index.js';
+import {
+  createProjectionRunner,
+  type ProjectionRunner,
+  type ReadModelStore,
+} from '../../src/readModels/index.js';
 
 export const UNIT = 'openssl/3.2.1/2.el9/x86_64/rpm';
 export const ENCODED_UNIT = encodeURIComponent(UNIT);
@@ -69,6 +77,44 @@ export function fixtureApp(
     storeDescription: 'sqlite :memory:',
     ownsStore: true,
   });
+}
+
+/**
+ * The fixture's app with read models (the query routes, the attestation index)
+ * and the projection runner that keeps them, not started; the app does not
+ * close the store.
+ */
+export async function fixtureQueryApp(
+  f: Fixture,
+  readModels: ReadModelStore,
+): Promise<{ app: FastifyInstance; runner: ProjectionRunner }> {
+  const runner = createProjectionRunner({
+    eventStore: f.store,
+    readModels,
+    projections,
+    batchWindowMs: 5,
+  });
+  const app = await buildApp({
+    auth: anonymousAuth(),
+    store: f.store,
+    domain: f.domain,
+    attestations: f.attestations,
+    storeDescription: 'sqlite :memory:',
+    readModels,
+    query: { waitMs: 3000, pollMs: 5 },
+  });
+  return { app, runner };
+}
+
+/** The VSA of the unit's (first) StagePassed, as the attestor issues it, with that event's id. */
+export async function issueStagePassedVsa(
+  f: Fixture,
+  unit = UNIT,
+): Promise<IssuedAttestation & { stagePassedEventId: string }> {
+  const { events } = await f.store.readStream(`unit-${unit}`);
+  const passed = events.find((e) => e.type === EventTypes.StagePassed);
+  if (passed === undefined) throw new Error(`${unit} has not passed a stage`);
+  return { ...(await f.attestations.issueStagePassedVsa(passed)), stagePassedEventId: passed.id };
 }
 
 /** Records the build and test receipts that pass stage `release`; returns their ids. */

@@ -12,9 +12,13 @@ import type { TestWitness } from './tlogWitness.js';
 export const ORIGIN = 'provenant.test/log';
 export const WITNESS = 'witness.test/w1';
 
-/** Polls `check` every 10 ms, for up to about 10 s. */
-export async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
+/** Polls `check` every 10 ms, for up to about `ms` (10 s by default). */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 10_000,
+): Promise<void> {
+  for (let i = 0; i < ms / 10; i++) {
     if (await check()) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

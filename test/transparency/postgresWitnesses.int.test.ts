@@ -13,7 +13,6 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
   CHECKPOINT_STREAM,
-  checkpointCosigned,
   EventTypes,
   type CheckpointCosignedData,
 } from '../../src/domain/events.js';
@@ -33,6 +32,7 @@ import {
 } from '../../src/transparency/witness/index.js';
 import { requirePostgres, testSchema } from '../support/postgres.js';
 import { startTestWitness, type TestWitness } from '../support/tlogWitness.js';
+import { assertRecoveryPastPages, cosignedEvent } from '../support/witnessRecovery.js';
 
 const ORIGIN = 'pg.example/witnessed';
 const url = requirePostgres('tlog-witnesses of the Merkle log on postgres');
@@ -204,40 +204,13 @@ if (url !== undefined)
     it('recovers a witness size past pages of other checkpoint events, by origin and key', async () => {
       const store = getPostgresEventStore({ connectionString: url, schema: recovery });
       try {
-        assert.equal(await lastCosigned(store, ORIGIN, ['k1']), 0); // no $checkpoints yet
-        const cosigned = (treeSize: number, witnessKey: string, origin = ORIGIN) =>
-          checkpointCosigned({
-            origin,
-            treeSize,
-            rootHash: '',
-            witness: witnessKey,
-            keyId: '',
-            witnessKey,
-            timestamp: 0,
-            signature: '',
-            cosignature: '',
-          });
-        await store.append(CHECKPOINT_STREAM, [cosigned(5, 'k1'), cosigned(6, 'k2')]);
-        // 450 events by others after them: three pages of 200 read backwards.
-        for (let i = 0; i < 3; i++)
-          await store.append(
-            CHECKPOINT_STREAM,
-            Array.from({ length: 150 }, (_, j) =>
-              j % 2 === 0 ? cosigned(100 + j, 'k2') : cosigned(100 + j, 'k1', 'other.test/log'),
-            ),
-          );
-        assert.equal(await lastCosigned(store, ORIGIN, ['k1']), 5);
-        assert.equal(await lastCosigned(store, ORIGIN, ['k0', 'k1']), 5);
-        assert.equal(await lastCosigned(store, ORIGIN, ['k2']), 248);
-        // A witness that never cosigned: every page is read, down to revision 0.
-        assert.equal(await lastCosigned(store, ORIGIN, ['k3']), 0);
-        assert.equal(await lastCosigned(store, 'other.test/log', ['k1']), 249);
+        await assertRecoveryPastPages(store, ORIGIN);
         // Exactly a whole number of pages (400 events after k1's): the last page ends at 0.
         const paged = getPostgresEventStore({ connectionString: url, schema: paging });
         try {
           await paged.append(
             CHECKPOINT_STREAM,
-            Array.from({ length: 400 }, (_, j) => cosigned(j, 'k2')),
+            Array.from({ length: 400 }, (_, j) => cosignedEvent(j, 'k2', ORIGIN)),
           );
           assert.equal(await lastCosigned(paged, ORIGIN, ['k1']), 0);
           assert.equal(await lastCosigned(paged, ORIGIN, ['k2']), 399);

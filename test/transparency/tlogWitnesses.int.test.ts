@@ -8,19 +8,16 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import { describe, it } from 'node:test';
-import {
-  CHECKPOINT_STREAM,
-  checkpointCosigned,
-  type CheckpointCosignedData,
-} from '../../src/domain/events.js';
+import type { CheckpointCosignedData } from '../../src/domain/events.js';
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { createTransparencyFollower } from '../../src/transparency/follower.js';
 import { noteSigner, parseVerifierKey, type NoteSigner } from '../../src/transparency/note.js';
 import { getSQLiteTreeStore } from '../../src/transparency/sqlite/treeStore.js';
 import { verifyLog } from '../../src/transparency/verifyLog.js';
 import { parseCosignerKey } from '../../src/transparency/witness/cosignature.js';
-import { lastCosigned, type WitnessTarget } from '../../src/transparency/witness/index.js';
+import type { WitnessTarget } from '../../src/transparency/witness/index.js';
 import { startTestWitness, type TestWitness } from '../support/tlogWitness.js';
+import { assertRecoveryPastPages } from '../support/witnessRecovery.js';
 import { ORIGIN, until } from '../support/witnessedLog.js';
 
 const tlog = (w: { url: string; vkey: string }): WitnessTarget => ({
@@ -244,33 +241,7 @@ describe('several tlog-witnesses', () => {
   it('recovers a witness size past pages of other checkpoint events, by origin and key', async () => {
     const store = getSQLiteEventStore({ path: ':memory:' });
     try {
-      assert.equal(await lastCosigned(store, ORIGIN, ['k1']), 0); // no $checkpoints yet
-      const cosigned = (treeSize: number, witnessKey: string, origin = ORIGIN) =>
-        checkpointCosigned({
-          origin,
-          treeSize,
-          rootHash: '',
-          witness: witnessKey,
-          keyId: '',
-          witnessKey,
-          timestamp: 0,
-          signature: '',
-          cosignature: '',
-        });
-      await store.append(CHECKPOINT_STREAM, [cosigned(5, 'k1'), cosigned(6, 'k2')]);
-      // 450 events by others after them: three pages of 200 read backwards.
-      for (let i = 0; i < 3; i++)
-        await store.append(
-          CHECKPOINT_STREAM,
-          Array.from({ length: 150 }, (_, j) =>
-            j % 2 === 0 ? cosigned(100 + j, 'k2') : cosigned(100 + j, 'k1', 'other.test/log'),
-          ),
-        );
-      assert.equal(await lastCosigned(store, ORIGIN, ['k1']), 5);
-      assert.equal(await lastCosigned(store, ORIGIN, ['k0', 'k1']), 5);
-      assert.equal(await lastCosigned(store, ORIGIN, ['k2']), 248);
-      assert.equal(await lastCosigned(store, ORIGIN, ['k3']), 0);
-      assert.equal(await lastCosigned(store, 'other.test/log', ['k1']), 249);
+      await assertRecoveryPastPages(store, ORIGIN);
       // An auditor's quorum over a log without a checkpoint falls short.
       const signer = noteSigner(ORIGIN, generateKeyPairSync('ed25519').privateKey);
       const [a, b] = await startWitnesses(signer);

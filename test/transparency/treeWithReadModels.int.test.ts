@@ -23,16 +23,11 @@ import type { TransparencyFollower } from '../../src/transparency/follower.js';
 import { verifyInclusion } from '../../src/transparency/merkle.js';
 import { runCli } from '../support/cli.js';
 import { requirePostgres, sql, testSchema } from '../support/postgres.js';
+import { until as poll } from '../support/witnessedLog.js';
+
+const until = (check: () => boolean | Promise<boolean>, what: string) => poll(check, what, 20_000);
 
 const url = requirePostgres('the Merkle tree with PostgreSQL read models');
-
-async function until(check: () => Promise<boolean> | boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!(await check())) {
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 if (url !== undefined)
   describe('the Merkle tree with PostgreSQL read models', () => {
