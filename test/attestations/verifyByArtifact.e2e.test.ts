@@ -3,7 +3,7 @@
 // VSA is found through the attestation index (GET /v1/attestations?digest=):
 // valid once a unit built from the artifact passed the stage; invalid for an
 // artifact no VSA names; could-not-check against a store without read models;
-// a usage error without --store.
+// a usage error without --store; with --export, the export's VSA.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,7 @@ import {
   type Fixture,
 } from '../support/attestations.js';
 import { runCli } from '../support/cli.js';
+import { exportUnit } from '../../src/application/export/exportUnit.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-verify-artifact-'));
 
@@ -128,6 +129,18 @@ describe('provenant verify --artifact (the VSA found by the artifact digest)', (
       key,
     ]);
     assert.equal(usage.status, 2);
-    assert.match(usage.stderr, /--artifact FILE --stage ID with --store URL/);
+    assert.match(usage.stderr, /--artifact FILE --stage ID with --store URL or --export DIR/);
+  });
+
+  it('with --export instead of --store: the VSA of the export for the stage, which must name the artifact', async () => {
+    const out = join(dir, 'export');
+    await exportUnit(f.store, UNIT, { out, publicKeys: [f.pair.publicKeyPem] });
+    const gate = (what: string) =>
+      runCli(['verify', '--artifact', what, '--stage', 'release', '--key', key, '--export', out]);
+    const ok = await gate(artifact);
+    assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, new RegExp(`^VALID: VSA ${vsaId} of `));
+    const other = await gate(`sha256:${'0'.repeat(64)}`);
+    assert.equal(other.status, 1, other.stdout + other.stderr);
   });
 });

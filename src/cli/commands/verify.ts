@@ -145,7 +145,8 @@ it (the consistency proof the export carries).
 
 --unit and --stage without --bundle fetch the unit's latest VSA for the stage;
 --artifact and --stage without --unit fetch the newest VSA for the stage that
-names the artifact's sha256 (GET /v1/attestations?digest=), whatever its unit
+names the artifact's sha256 (GET /v1/attestations?digest=), whatever its unit;
+with --export DIR, the export's latest VSA for the stage, which must name it
 from --store or --export: the release gate.`,
     )
     .option('--bundle <file>', 'the Sigstore bundle (JSON) to verify')
@@ -218,10 +219,11 @@ ${exitCodesHelp([
       if (
         options.bundle === undefined &&
         options.unit === undefined &&
-        (options.artifact === undefined || options.store === undefined)
+        (options.artifact === undefined ||
+          (options.store === undefined && options.export === undefined))
       )
         command.error(
-          'error: give --bundle FILE, or --unit KEY --stage ID with --store URL or --export DIR, or --artifact FILE --stage ID with --store URL',
+          'error: give --bundle FILE, or --unit KEY --stage ID with --store URL or --export DIR, or --artifact FILE --stage ID with --store URL or --export DIR',
         );
       if (options.bundle === undefined && options.stage === undefined)
         command.error(
