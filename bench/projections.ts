@@ -15,7 +15,9 @@
 //   answer that lists every receipt), and the same asOf through the route.
 // - GET /v1/units/{key} through the app, served from the read models (kept current
 //   by the runner; checked) ÷ a bare fastify route returning the same JSON, both
-//   through inject() (`unitReadRatio`, target >= 0.5); also in CPU per request.
+//   through inject() (`unitReadRatio`, target >= 0.5); also in CPU per request,
+//   and the app's hooks alone: a route of the app answering the same JSON
+//   without reading (`hooksOnlyRatio`, informative).
 // `--only rebuild,asof,unit-read` runs some parts (without rebuild: no bulk log).
 import Fastify from 'fastify';
 import { spawn } from 'node:child_process';
@@ -265,14 +267,30 @@ export async function benchProjections(ctx: BenchContext): Promise<Record<string
         domain.currentDefinitions(),
       );
       if (served === undefined) throw new Error('the read models do not serve the unit');
+      // The app's hooks alone (auth, rate limit, metrics, request id, routing):
+      // a route of the app that answers the same JSON without reading anything,
+      // written as the unit route writes it (informative: how much of the gap
+      // is the app's per-request machinery, how much the read-model path).
+      const constantUrl = '/bench/unit-constant';
+      const constant: { body?: unknown } = {};
+      app.get(constantUrl, { config: { permission: 'read' } }, (_request, reply) =>
+        reply.type('application/json; charset=utf-8').send(JSON.stringify(constant.body)),
+      );
       const body = (await app.inject(url)).json<unknown>();
+      constant.body = body;
+      if ((await app.inject(constantUrl)).body !== JSON.stringify(body))
+        throw new Error('the constant route does not answer the same JSON');
       const bare = Fastify();
       bare.get('/unit', (_request, reply) => reply.send(body));
       await bare.ready();
       const rounds = 5;
       const perRound = Math.ceil(scaled(ctx, 5000, 200) / rounds);
       const requests = perRound * rounds;
-      const cases = [() => bare.inject('/unit'), () => app.inject(url)];
+      const cases = [
+        () => bare.inject('/unit'),
+        () => app.inject(url),
+        () => app.inject(constantUrl),
+      ];
       // inject()'s response socket completes each write with setImmediate: the
       // event loop must turn now and then, or every response stays on the heap
       // until it does (tens of MB, and the garbage collector's time with them).
@@ -290,7 +308,7 @@ export async function benchProjections(ctx: BenchContext): Promise<Record<string
       // machine falls on both alike; each figure sums its rounds.
       const spent = cases.map(() => ({ seconds: 0, cpuUs: 0 }));
       for (let round = 0; round < rounds; round++)
-        for (const k of round % 2 === 0 ? [0, 1] : [1, 0]) {
+        for (const k of cases.map((_, i) => (i + round) % cases.length)) {
           const fn = cases[k] as () => Promise<unknown>;
           await turn();
           const cpu = process.cpuUsage();
@@ -303,10 +321,9 @@ export async function benchProjections(ctx: BenchContext): Promise<Record<string
           total.cpuUs += used.user + used.system;
         }
       /** Requests per second, and CPU microseconds per request (GC threads included). */
-      const [bareRate, bareCpuUs, unitRate, unitCpuUs] = spent.flatMap(({ seconds, cpuUs }) => [
-        requests / seconds,
-        cpuUs / requests,
-      ]) as [number, number, number, number];
+      const [bareRate, bareCpuUs, unitRate, unitCpuUs, hooksRate, hooksCpuUs] = spent.flatMap(
+        ({ seconds, cpuUs }) => [requests / seconds, cpuUs / requests],
+      ) as [number, number, number, number, number, number];
       await bare.close();
       await app.close();
       await runner.stop();
@@ -318,6 +335,10 @@ export async function benchProjections(ctx: BenchContext): Promise<Record<string
         unitReadCpuUs: unitCpuUs,
         /** The same comparison in CPU time per request (steadier on a loaded machine). */
         unitReadCpuRatio: bareCpuUs / unitCpuUs,
+        /** The app's route answering the same JSON without reading (its hooks alone) ÷ bare. */
+        hooksOnlyReadsPerSec: hooksRate,
+        hooksOnlyRatio: hooksRate / bareRate,
+        hooksOnlyCpuUs: hooksCpuUs,
       });
       rows.push(
         ['GET /v1/units/{key} (inject)', `${Math.round(unitRate).toLocaleString('en-US')}/s`],
@@ -326,6 +347,10 @@ export async function benchProjections(ctx: BenchContext): Promise<Record<string
         [
           '  in CPU per request',
           `${unitCpuUs.toFixed(0)} vs ${bareCpuUs.toFixed(0)} us: ${(bareCpuUs / unitCpuUs).toFixed(2)}x (informative)`,
+        ],
+        [
+          "  the app's hooks alone (same JSON, no reads)",
+          `${Math.round(hooksRate).toLocaleString('en-US')}/s, ${hooksCpuUs.toFixed(0)} us CPU: ${(hooksRate / bareRate).toFixed(2)}x of bare (informative)`,
         ],
       );
     }
