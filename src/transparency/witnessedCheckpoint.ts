@@ -38,6 +38,24 @@ export function witnessedCheckpoints(
   { keys, quorum }: WitnessQuorum,
 ): () => Promise<SignedCheckpoint | undefined> {
   let known: SignedCheckpoint | undefined;
+  /**
+   * Newer checkpoints found short of the quorum, by size, with the note they
+   * were counted on: a note changes only when a cosignature is added, so an
+   * unchanged one is not verified again (while a witness is down, every call
+   * would otherwise verify every checkpoint signed since).
+   */
+  const short = new Map<number, string>();
+  const witnessed = (checkpoint: SignedCheckpoint): boolean => {
+    if (short.get(checkpoint.size) === checkpoint.note) return false;
+    if (cosignerCount(checkpoint.note, keys) >= quorum) return true;
+    short.set(checkpoint.size, checkpoint.note);
+    return false;
+  };
+  const found = (checkpoint: SignedCheckpoint): SignedCheckpoint => {
+    known = checkpoint;
+    for (const size of short.keys()) if (size <= checkpoint.size) short.delete(size);
+    return checkpoint;
+  };
   return async () => {
     let below: number | undefined;
     for (let scanned = 0; scanned < SCAN_LIMIT;) {
@@ -46,7 +64,7 @@ export function witnessedCheckpoints(
         // Reached the last one found: it is the newest witnessed (its note as stored now).
         if (known !== undefined && checkpoint.size <= known.size)
           return (known = checkpoint.size === known.size ? checkpoint : known);
-        if (cosignerCount(checkpoint.note, keys) >= quorum) return (known = checkpoint);
+        if (witnessed(checkpoint)) return found(checkpoint);
       }
       const last = page.at(-1);
       if (last === undefined || page.length < PAGE) return known;

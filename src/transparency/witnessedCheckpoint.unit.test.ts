@@ -107,6 +107,30 @@ describe('witnessed checkpoints', () => {
     assert.equal((await latest())?.size, 122);
   });
 
+  it('verifies a checkpoint found short again only when its note changed', async () => {
+    let lookups = 0;
+    const keys = new Proxy([w1.key, w2.key], {
+      get(target, property, receiver) {
+        if (property === 'find') lookups++; // once per cosignature line verified
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+    const tree = store([checkpoint(1, [w1, w2]), checkpoint(2, [w1]), checkpoint(3, [w1])]);
+    const latest = witnessedCheckpoints(tree, { keys, quorum: 2 });
+    assert.equal((await latest())?.size, 1);
+    const first = lookups;
+    assert.ok(first > 0);
+    assert.equal((await latest())?.size, 1);
+    assert.equal(lookups, first, 'the two short checkpoints were not verified again');
+
+    // w2 cosigns checkpoint 3 (its note grows): counted again, and now presented.
+    const three = tree.list[2] as SignedCheckpoint;
+    const text = three.note.slice(0, three.note.indexOf('\n\n') + 1);
+    tree.list[2] = { ...three, note: three.note + w2.cosign(text) };
+    assert.equal((await latest())?.size, 3);
+    assert.ok(lookups > first);
+  });
+
   it('is undefined while no checkpoint has the quorum', async () => {
     const latest = witnessedCheckpoints(store([checkpoint(1, [w1]), checkpoint(2)]), {
       keys: [w1.key, w2.key],
