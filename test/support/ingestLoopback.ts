@@ -4,10 +4,9 @@
 // and JSON body.
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { createDomainService, type DomainService } from '../../src/application/index.js';
-import { getSQLiteEventStore, type SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
-import { buildApp } from '../../src/http/app.js';
-import { anonymousAuth } from '../../src/security/index.js';
+import type { DomainService } from '../../src/application/index.js';
+import type { SQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
+import { openManagementApp } from './managementApi.js';
 
 export const UNIT = 'openssl/3.2.1/2.el9/x86_64/rpm';
 export const SOURCE = 'https://ci.example.com/pipelines/openssl';
@@ -50,15 +49,7 @@ export interface LoopbackIngest {
 export async function listenIngest(
   wrap: (real: DomainService) => DomainService = (real) => real,
 ): Promise<LoopbackIngest> {
-  const store = getSQLiteEventStore({ path: ':memory:' });
-  const domain = wrap(createDomainService({ eventStore: store }));
-  const app = await buildApp({
-    auth: anonymousAuth(),
-    store,
-    domain,
-    storeDescription: 'sqlite :memory:',
-    ownsStore: true,
-  });
+  const { store, domain, app } = await openManagementApp(wrap);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   return { store, domain, app, base };

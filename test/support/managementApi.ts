@@ -100,10 +100,15 @@ export interface ManagementApp {
   app: FastifyInstance;
 }
 
-/** An app on its own empty in-memory store. The caller closes `app`. */
-export async function openManagementApp(): Promise<ManagementApp> {
+/**
+ * An app on its own empty in-memory store, with the real domain service or
+ * what `wrap` makes of it. The caller closes `app`.
+ */
+export async function openManagementApp(
+  wrap: (real: DomainService) => DomainService = (real) => real,
+): Promise<ManagementApp> {
   const store = getSQLiteEventStore({ path: ':memory:' });
-  const domain = createDomainService({ eventStore: store });
+  const domain = wrap(createDomainService({ eventStore: store }));
   const app = await buildApp({
     auth: anonymousAuth(),
     store,
