@@ -61,24 +61,15 @@ export async function build(): Promise<Built> {
   ].entries())
     await store.append(stream, [{ type: 'T.v1', data: { n: i }, metadata: meta(i) }]);
   const builder = await TreeBuilder.open(tree);
-  await builder.catchUp(store);
-  await signCheckpoint(builder, {
-    eventStore: store,
-    tree,
-    signer,
-    origin: ORIGIN,
-    witnessFile: witnesses[0],
-  });
+  /** Brings the tree up to the log and signs a checkpoint, its witness copy in `witnessFile`. */
+  const checkpoint = async (witnessFile: string | undefined) => {
+    await builder.catchUp(store);
+    await signCheckpoint(builder, { eventStore: store, tree, signer, origin: ORIGIN, witnessFile });
+  };
+  await checkpoint(witnesses[0]);
   await store.append('unit-a', [{ type: 'T.v1', data: { n: 8 }, metadata: meta(8) }]);
   await store.append('unit-c', [{ type: 'T.v1', data: { n: 9 }, metadata: meta(9) }]);
-  await builder.catchUp(store);
-  await signCheckpoint(builder, {
-    eventStore: store,
-    tree,
-    signer,
-    origin: ORIGIN,
-    witnessFile: witnesses[1],
-  });
+  await checkpoint(witnesses[1]);
   await builder.catchUp(store);
   assert.equal(builder.size, 12);
   await tree.close();
