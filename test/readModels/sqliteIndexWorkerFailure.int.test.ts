@@ -6,7 +6,9 @@
 // saying why (never hangs), the file's write lock and the store's writes held
 // for the build are released, and a later build builds the indexes; a runner
 // whose bulk load, or out-of-sight rebuild before its swap, ends in such a
-// failure restarts as its policy says and builds them then. The threads are
+// failure restarts as its policy says and builds them then; a rebuild asked for
+// (`projections rebuild`) that meets it fails, keeps the current tables, and
+// succeeds when run again. The threads are
 // started through the store's one injection point, `indexWorker`.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -71,6 +73,15 @@ const writeLockFree = (path: string): boolean => {
     return true;
   } catch {
     return false;
+  } finally {
+    db.close();
+  }
+};
+
+const tableExists = (path: string, name: string): boolean => {
+  const db = openDatabase(path, { readonly: true });
+  try {
+    return db.prepare('SELECT 1 FROM sqlite_master WHERE name = ?').get(name) !== undefined;
   } finally {
     db.close();
   }
@@ -380,6 +391,66 @@ describe('sqlite index worker failures', () => {
         } finally {
           await v2.runner.stop();
           await v2.readModels.close();
+        }
+      } finally {
+        await log.close();
+      }
+    },
+  );
+
+  it(
+    'a rebuild (`projections rebuild`) whose index thread dies before the swap fails, keeps the current tables, and can be run again',
+    LIMIT,
+    async () => {
+      const logPath = join(dir, `log-${++n}.db`);
+      const path = join(dir, `rm-${n}.db`);
+      const s = schema();
+      const t = s.things.name;
+      const log = getSQLiteEventStore({ path: logPath, pollIntervalMs: 20 });
+      try {
+        await appendEvents(log, 20);
+        const v1 = runnerOf(log, path, s, 1, startIndexWorker);
+        await v1.runner.start();
+        await v1.settled(() => 2);
+        await v1.runner.stop();
+        await v1.readModels.close();
+        const before = indexesOn(path, t);
+
+        // The same version again: nothing to rebuild at start, so the first
+        // thread this store starts is the one `rebuild` needs before its swap.
+        const { starter, started } = firstThen(dying('process.exit(3)'));
+        const again = runnerOf(log, path, s, 1, starter);
+        try {
+          await again.runner.start();
+          await assert.rejects(again.runner.rebuild(s.schema.name), (error: unknown) => {
+            assert.ok(hasCode('READ_MODEL_UNAVAILABLE')(error), String(error));
+            assert.match((error as Error).message, /index worker thread exited \(code 3\)/);
+            return true;
+          });
+          assert.equal(started.length, 1);
+          // The current tables still serve, with their indexes; the new ones are gone.
+          assert.equal((await again.readModels.find(s.things)).rows.length, 20);
+          assert.deepEqual(indexesOn(path, t), before);
+          assert.equal(tableExists(path, shadowTableName(t)), false);
+          const [status] = await again.runner.status();
+          assert.equal(status?.rebuild, undefined);
+
+          // The loop runs again after the failed rebuild: new events reach the tables.
+          await appendEvents(log, 5);
+          const caughtUp = await again.settled(() => 2);
+          assert.equal(caughtUp.checkpoint, 25n);
+          assert.equal((await again.readModels.find(s.things)).rows.length, 25);
+
+          // Run again, with a sound thread: rebuilt and swapped in.
+          const result = await again.runner.rebuild(s.schema.name);
+          assert.equal(started.length, 2);
+          assert.equal(result.position, 25n);
+          assert.equal(result.parked, 0);
+          assert.deepEqual(indexesOn(path, t), [`${t}_by_owner_2:owner`, `${t}_by_seq_2:seq`]);
+          assert.equal((await again.readModels.find(s.things)).rows.length, 25);
+        } finally {
+          await again.runner.stop();
+          await again.readModels.close();
         }
       } finally {
         await log.close();
