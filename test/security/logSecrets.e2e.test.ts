@@ -3,7 +3,7 @@
 // a signing key and a producers file configured; it is sent payloads holding every
 // kind of secret, an Authorization header, requests that fail in the router and
 // in the HTTP parser; then it stops. Everything it wrote, on stdout and stderr,
-// is searched for every configured secret (src/security/configSecrets.ts) and
+// is searched for every configured secret (src/configSecrets.ts) and
 // every secret sent.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.js';
-import { configuredSecrets } from '../../src/security/configSecrets.js';
+import { configuredSecrets } from '../../src/configSecrets.js';
 import { SECRET_SAMPLES } from '../support/secretSamples.js';
 import { createStaticToken } from '../../src/security/index.js';
 import { cliArgs } from '../support/cli.js';

@@ -3,7 +3,7 @@
 // configuration secret is listed here: add new ones (API token hashes, TLS keys)
 // to `configuredSecrets`, and the log test checks them too.
 import { readFileSync } from 'node:fs';
-import type { Config } from '../config.js';
+import type { Config } from './configTypes.js';
 
 /** The key material of a PEM file: its base64 lines (the header lines are not secret). */
 function pemBody(path: string): string[] {
