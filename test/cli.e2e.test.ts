@@ -1,6 +1,6 @@
 // The real thing: `provenant serve` as a child process on a loopback port, then
 // SIGTERM; `provenant --help`; `provenant log verify` on an intact and a
-// tampered log; usage errors. (`provenant verify`, the attestation verifier, has
+// tampered log; usage errors; a closed output pipe. (`provenant verify`, the attestation verifier, has
 // its own tests in test/attestations/.)
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -90,6 +90,22 @@ describe('provenant command line', { concurrency: true }, () => {
     const bare = await run(['log']);
     assert.equal(bare.status, 2);
     assert.match(bare.stderr, /provenant log/);
+  });
+
+  it('ends quietly with 141 when the reader of its output goes away (`| head`)', async () => {
+    // The pipe's read end is closed before the command writes a byte: its
+    // first write fails with EPIPE, as under `provenant log verify --help | head -0`.
+    const child = spawn(process.execPath, cliArgs('log', 'verify', '--help'), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const status = await new Promise<number | null>((resolve) =>
+      child.on('close', (code) => resolve(code)),
+    );
+    assert.equal(status, 141, stderr);
+    assert.equal(stderr, '');
   });
 
   it('refuses a bad configuration with the variable named', async () => {

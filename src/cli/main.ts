@@ -4,7 +4,8 @@
 //
 // Exit codes: what the command returns (see its --help); 2 on a usage error
 // (unknown command or option, missing argument) and on a ProvenantError such as
-// CONFIG_INVALID, printed as one line without a stack trace.
+// CONFIG_INVALID, printed as one line without a stack trace; 141 when the reader
+// of its output went away (a closed pipe).
 import { Command, CommanderError } from 'commander';
 import { isProvenantError } from '../errors.js';
 import { configureTree, exitCodesHelp, USAGE_ERROR, version } from './shared.js';
@@ -51,6 +52,7 @@ ${exitCodesHelp([
   ],
   [2, 'usage or configuration error'],
   [3, 'verify: could not check (the store cannot be reached)'],
+  [141, 'the reader of the output went away (a closed pipe, as with SIGPIPE)'],
 ])}
 `,
     );
@@ -79,5 +81,16 @@ async function main(argv: string[]): Promise<void> {
     }
   }
 }
+
+// A reader that stops reading (`provenant log verify --help | head`) ends the
+// command as SIGPIPE ends other Unix tools: quietly, with 128 + 13, never with
+// a stack trace, and never with 0 (under `set -o pipefail` a verification cut
+// short must not pass).
+const SIGPIPE_EXIT = 141;
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(SIGPIPE_EXIT);
+  });
 
 await main(process.argv.slice(2));
