@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
+import { assertStoredOnce } from './support/acknowledged.js';
 import { cliArgs } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-shutdown-'));
@@ -90,23 +91,7 @@ describe('graceful shutdown under load', () => {
 
       const store = getSQLiteEventStore({ path: join(dir, 'provenant.db') });
       try {
-        const stored = new Map<string, number>();
-        let from: bigint | 'start' = 'start';
-        for (;;) {
-          const page = await store.readAll({ from, maxCount: 1000 });
-          for (const event of page) {
-            const ceId = event.metadata.context?.id;
-            if (ceId !== undefined) stored.set(ceId, (stored.get(ceId) ?? 0) + 1);
-          }
-          if (page.length < 1000) break;
-          from = page.at(-1)!.position;
-        }
-        const lost = [...acknowledged].filter((id) => !stored.has(id));
-        assert.deepEqual(lost, [], 'acknowledged events missing after shutdown');
-        assert.ok(
-          [...stored.values()].every((count) => count === 1),
-          'an event was stored twice',
-        );
+        await assertStoredOnce(store, acknowledged, 'after shutdown');
         assert.equal((await store.verifyAll()).ok, true);
       } finally {
         await store.close();

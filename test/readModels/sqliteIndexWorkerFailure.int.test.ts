@@ -321,6 +321,15 @@ describe('sqlite index worker failures', () => {
     return { readModels, runner, logged, settled, restarts };
   }
 
+  /** Runs version 1 of `s` over the log until it applied it, and stops: a file with its tables and indexes. */
+  async function builtAtVersion1(log: EventStore, path: string, s: ReturnType<typeof schema>) {
+    const v1 = runnerOf(log, path, s, 1, startIndexWorker);
+    await v1.runner.start();
+    await v1.settled(() => 2);
+    await v1.runner.stop();
+    await v1.readModels.close();
+  }
+
   const appendEvents = async (log: EventStore, count: number) => {
     for (let i = 0; i < count; i++) await log.append(`s-${i % 3}`, [{ type: 'T.v1', data: { i } }]);
   };
@@ -363,11 +372,7 @@ describe('sqlite index worker failures', () => {
       const log = getSQLiteEventStore({ path: logPath, pollIntervalMs: 20 });
       try {
         await appendEvents(log, 20);
-        const v1 = runnerOf(log, path, s, 1, startIndexWorker);
-        await v1.runner.start();
-        await v1.settled(() => 2);
-        await v1.runner.stop();
-        await v1.readModels.close();
+        await builtAtVersion1(log, path, s);
 
         // Version 2, the same tables: rebuilt out of sight; the thread building
         // the new tables' indexes before the swap dies.
@@ -409,11 +414,7 @@ describe('sqlite index worker failures', () => {
       const log = getSQLiteEventStore({ path: logPath, pollIntervalMs: 20 });
       try {
         await appendEvents(log, 20);
-        const v1 = runnerOf(log, path, s, 1, startIndexWorker);
-        await v1.runner.start();
-        await v1.settled(() => 2);
-        await v1.runner.stop();
-        await v1.readModels.close();
+        await builtAtVersion1(log, path, s);
         const before = indexesOn(path, t);
 
         // The same version again: nothing to rebuild at start, so the first

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
+import { assertStoredOnce } from '../support/acknowledged.js';
 import { cliArgs, runCli } from '../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-tlog-crash-'));
@@ -182,28 +183,7 @@ describe('the Merkle log across SIGKILLs of the server', () => {
 
     const store = getSQLiteEventStore({ path: join(dir, 'provenant.db') });
     try {
-      const stored = new Map<string, number>();
-      let from: bigint | 'start' = 'start';
-      for (;;) {
-        const page = await store.readAll({ from, maxCount: 1000 });
-        for (const event of page) {
-          const ceId = event.metadata.context?.id;
-          if (ceId !== undefined) stored.set(ceId, (stored.get(ceId) ?? 0) + 1);
-        }
-        const last = page.at(-1);
-        if (last === undefined || page.length < 1000) break;
-        from = last.position;
-      }
-      assert.deepEqual(
-        [...acknowledged].filter((id) => !stored.has(id)),
-        [],
-        'acknowledged events missing after the crashes',
-      );
-      assert.deepEqual(
-        [...stored].filter(([, count]) => count !== 1),
-        [],
-        'an event was stored twice',
-      );
+      const stored = await assertStoredOnce(store, acknowledged, 'after the crashes');
       t.diagnostic(
         `${acknowledged.size} events acknowledged over 3 crashes; ${stored.size} stored; final checkpoint of ${signedSize} leaves`,
       );
