@@ -343,6 +343,10 @@ export const errorCodes = {
 
   // Configuration and command line (src/cli, src/config.ts)
   CONFIG_INVALID: { status: 500, title: 'Invalid configuration' },
+  SERVER_CANNOT_LISTEN: {
+    status: 500,
+    title: 'The server cannot listen on the configured address',
+  },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -106,6 +107,25 @@ describe('provenant command line', { concurrency: true }, () => {
     );
     assert.equal(status, 141, stderr);
     assert.equal(stderr, '');
+  });
+
+  it('says in one line, exit 2, when its port is taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const res = await run(['serve', '--port', String(port)], {
+        PROVENANT_DATA_DIR: join(dir, 'port-taken'),
+        PROVENANT_LOG_LEVEL: 'warn',
+      });
+      assert.equal(res.status, 2, res.stderr);
+      assert.equal(
+        res.stderr.trim(),
+        `provenant: SERVER_CANNOT_LISTEN: cannot listen on 127.0.0.1:${port}: the port is in use (another process listens there: stop it, or choose another port); the address is set by PROVENANT_HOST (--host) and PROVENANT_PORT (--port)`,
+      );
+    } finally {
+      taken.close();
+    }
   });
 
   it('refuses a bad configuration with the variable named', async () => {

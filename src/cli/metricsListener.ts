@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { loadAuthenticator } from '../compositionAuth.js';
 import type { Config } from '../config.js';
+import { listenOn } from '../http/listen.js';
 import { buildWorkerApp } from '../http/workerApp.js';
 import {
   createRegistry,
@@ -42,7 +43,10 @@ export function createMetricsListener(
   });
   return {
     async listen() {
-      await app.listen({ host, port });
+      await listenOn(app, host, port, {
+        host: 'PROVENANT_METRICS_HOST (--metrics-host)',
+        port: 'PROVENANT_METRICS_PORT (--metrics-port)',
+      });
       const address = app.server.address();
       const url =
         typeof address === 'object' && address !== null

@@ -33,6 +33,7 @@ import { isProvenantError } from '../errors.js';
 import { createSignaturePolicy } from '../ingest/index.js';
 import { loadProducersFile } from '../security/producersFile.js';
 import { buildApp } from './app.js';
+import { listenOn } from './listen.js';
 import type { AppDeps } from './deps.js';
 import { logAuthMode } from './authMode.js';
 
@@ -171,7 +172,10 @@ export async function startServer(
         );
   followerOf.follower = follower;
   try {
-    await app.listen({ host: config.host, port: config.port });
+    await listenOn(app, config.host, config.port, {
+      host: 'PROVENANT_HOST (--host)',
+      port: 'PROVENANT_PORT (--port)',
+    });
   } catch (error) {
     await app.close();
     throw error;

@@ -49,7 +49,7 @@ batches commit before it stops. Options override the environment.`,
 ${exitCodesHelp([
   [0, 'stopped cleanly on SIGTERM or SIGINT'],
   [1, 'graceful shutdown failed'],
-  [2, 'usage or configuration error'],
+  [2, 'usage or configuration error; the address cannot be listened on (SERVER_CANNOT_LISTEN)'],
 ])}
 
 ${envHelp()}
