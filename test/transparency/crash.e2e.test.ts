@@ -9,14 +9,14 @@
 // checkpoint saved before the first crash, and every event the server
 // acknowledged is in the log exactly once.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { assertStoredOnce } from '../support/acknowledged.js';
-import { cliArgs, runCli } from '../support/cli.js';
+import { runCli } from '../support/cli.js';
+import { checkpointOf, clients, serve } from '../support/serveProcess.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-tlog-crash-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,113 +32,12 @@ const env: Record<string, string> = {
   PROVENANT_CHECKPOINT_WITNESS_FILE: witnessFile,
 };
 
-interface Server {
-  url: string;
-  /** Sends `signal`, resolves once the process is gone, with its exit code. */
-  stop(signal: NodeJS.Signals): Promise<number | null>;
-  log(): string;
-}
-
-/** Starts `provenant serve` on the test's data dir; a guard kills it after 90 s at most. */
-async function serve(): Promise<Server> {
-  const child = spawn(process.execPath, cliArgs('serve'), {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const guard = setTimeout(() => child.kill('SIGKILL'), 90_000);
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      clearTimeout(guard);
-      resolve(code);
-    }),
-  );
-  let log = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (chunk: string): void => {
-      log += chunk;
-      const match = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(log);
-      if (match?.[1] !== undefined) resolve(match[1]);
-    };
-    child.stdout.setEncoding('utf8').on('data', onData);
-    child.stderr.setEncoding('utf8').on('data', onData);
-    void exited.then((code) => reject(new Error(`serve exited early (${code}): ${log}`)));
-  });
-  return {
-    url,
-    log: () => log,
-    stop: async (signal) => {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
-}
-
-/** The server's latest checkpoint note, once it has one covering at least `size` leaves. */
-async function checkpointOf(url: string, size: number): Promise<string> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const res = await fetch(`${url}/v1/log/checkpoint`);
-    const note = await res.text();
-    const signedSize = res.status === 200 ? Number(note.split('\n')[1]) : 0;
-    if (signedSize >= size) return note;
-    if (Date.now() > deadline)
-      assert.fail(`no checkpoint of ${size} leaves or more: ${res.status} ${note}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/**
- * Clients posting CloudEvents until `stop()`: the ids the server acknowledged
- * (201). Requests cut off by a crash are neither acknowledged nor counted lost.
- */
-function clients(url: string, round: number, count = 8) {
-  const acknowledged = new Set<string>();
-  let stopped = false;
-  const client = async (c: number): Promise<void> => {
-    for (let n = 0; !stopped; n++) {
-      const id = `r${round}-c${c}-e${n}`;
-      try {
-        const res = await fetch(`${url}/v1/events`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'ce-specversion': '1.0',
-            'ce-id': id,
-            'ce-source': 'https://ci.example.com/tlog-crash-test',
-            'ce-type': 'com.example.pipeline.step.finished',
-          },
-          body: JSON.stringify({ round, client: c, n }),
-        });
-        await res.arrayBuffer();
-        if (res.status === 201) acknowledged.add(id);
-        else assert.fail(`unexpected status ${res.status} for ${id}`);
-      } catch (error) {
-        if (error instanceof assert.AssertionError) throw error;
-        return; // the server is gone
-      }
-    }
-  };
-  const running = Promise.all(Array.from({ length: count }, (_, c) => client(c)));
-  return {
-    acknowledged,
-    /** Resolves once `n` more events were acknowledged. */
-    async after(n: number): Promise<void> {
-      const target = acknowledged.size + n;
-      while (acknowledged.size < target) await new Promise((resolve) => setTimeout(resolve, 5));
-    },
-    async stop(): Promise<void> {
-      stopped = true;
-      await running;
-    },
-  };
-}
-
 describe('the Merkle log across SIGKILLs of the server', () => {
   it('verifies, stays consistent with a checkpoint from before the crashes, and keeps every acknowledged event', async (t) => {
     const acknowledged = new Set<string>();
     const oldCheckpoint = join(dir, 'old-checkpoint.txt');
     for (let round = 0; round < 3; round++) {
-      const server = await serve();
+      const server = await serve(env);
       try {
         const load = clients(server.url, round);
         await load.after(150);
@@ -155,7 +54,7 @@ describe('the Merkle log across SIGKILLs of the server', () => {
 
     // A last, clean run: the tree catches up with what the crashes left, and
     // signs a checkpoint that covers the whole log.
-    const server = await serve();
+    const server = await serve(env);
     let signedSize: number;
     try {
       const store = getSQLiteEventStore({ path: join(dir, 'provenant.db') });
