@@ -88,6 +88,27 @@ function settle<T>(work: () => T | Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Why the log's file cannot be opened. Unlike read models and the Merkle log,
+ * the log is never rebuilt, moved aside or overwritten: a file that is not a
+ * database, or is corrupt, stops the store until it is restored.
+ */
+function cannotOpen(path: string, error: unknown): ProvenantError {
+  const code = (error as { code?: unknown }).code;
+  const reason = error instanceof Error ? error.message : String(error);
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT')
+    return new ProvenantError(
+      'STORE_INTEGRITY_VIOLATION',
+      `The log ${path} is not a readable SQLite database (${reason}); it is left as it is: restore it from a backup`,
+      { cause: error, details: { path } },
+    );
+  return new ProvenantError(
+    'STORE_CONFIGURATION',
+    `Cannot open SQLite database at ${path}: ${reason}`,
+    { cause: error, details: { path } },
+  );
+}
+
 /** Opens (creating and migrating if needed) a SQLite event store. */
 export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEventStore {
   const synchronous = options.synchronous ?? 'FULL';
@@ -106,23 +127,19 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
     );
   const pollIntervalMs = options.pollIntervalMs ?? 500;
 
-  let db: Database.Database;
+  let db: Database.Database | undefined;
   try {
     db = openDatabase(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
+    // SQLite reads the file at its first statement: a file that is no database fails here.
+    setPragmas(db, {
+      ...(options.path === ':memory:' ? {} : { journal_mode: 'WAL' }),
+      synchronous,
+      foreign_keys: 'ON',
+    });
   } catch (error) {
-    throw new ProvenantError(
-      'STORE_CONFIGURATION',
-      `Cannot open SQLite database at ${options.path}: ${String(error)}`,
-      {
-        cause: error,
-      },
-    );
+    db?.close();
+    throw cannotOpen(options.path, error);
   }
-  setPragmas(db, {
-    ...(options.path === ':memory:' ? {} : { journal_mode: 'WAL' }),
-    synchronous,
-    foreign_keys: 'ON',
-  });
   migrate(db);
 
   const stmt = prepareStatements(db);

@@ -109,11 +109,35 @@ export interface SQLiteTreeStoreOptions {
   path: string;
 }
 
+/**
+ * Opens the file, creating its tables. A file that is not a database, or is
+ * corrupt, is TLOG_NOT_AVAILABLE, saying how to recover: the tree derives from
+ * the log, so a start without the file rebuilds it (and signs a checkpoint of
+ * the whole log); it is not moved aside here, so that what an attacker or a
+ * disk left behind stays for the operator to look at.
+ */
+function openTreeFile(path: string): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    db = openDatabase(path);
+    setPragmas(db, { journal_mode: 'WAL', synchronous: 'NORMAL' });
+    db.exec(SCHEMA);
+    migrateNodesTable(db);
+    return db;
+  } catch (error) {
+    db?.close();
+    const code = (error as { code?: unknown }).code;
+    if (code !== 'SQLITE_NOTADB' && code !== 'SQLITE_CORRUPT') throw error;
+    throw new ProvenantError(
+      'TLOG_NOT_AVAILABLE',
+      `The Merkle log file ${path} is not a readable SQLite database (${(error as Error).message}). It is derived from the log: move it (and its -wal and -shm files) aside, and the next start rebuilds it from the log and signs a checkpoint of the whole log`,
+      { cause: error, details: { path } },
+    );
+  }
+}
+
 export function getSQLiteTreeStore(options: SQLiteTreeStoreOptions): TreeStore {
-  const db: Database.Database = openDatabase(options.path);
-  setPragmas(db, { journal_mode: 'WAL', synchronous: 'NORMAL' });
-  db.exec(SCHEMA);
-  migrateNodesTable(db);
+  const db = openTreeFile(options.path);
   const q = {
     last: db.prepare<[], LeafRow>(
       `SELECT ${LEAF_COLUMNS} FROM merkle_leaves ORDER BY leaf_index DESC LIMIT 1`,
