@@ -1,19 +1,9 @@
 // The Merkle log's signer lock on SQLite: the counterpart of the PostgreSQL
 // leader's advisory lock (transparency/postgres/leader.ts) for processes that
-// share one SQLite tree store on one machine.
-//
-// The lock is a write lock of SQLite's own, on a small empty database beside
-// the tree store (`<tree file>.signer.lock`): the holder keeps a transaction
-// open (`BEGIN IMMEDIATE`, SQLite's RESERVED lock, an fcntl lock on the file)
-// and writes nothing. Another connection's `BEGIN IMMEDIATE` fails at once
-// with SQLITE_BUSY, in another process as in the same one. The operating
-// system drops the lock with the process, SIGKILL included, so a stale lock
-// cannot outlive its holder: no PID file, no liveness check (no PID reuse to
-// fear), no heartbeat, and no new dependency. The lock file stays behind,
-// empty; it holds nothing and may be deleted while no process runs. With
-// `journal_mode = MEMORY` the open transaction leaves no journal file either.
-// Network filesystems, whose fcntl locks may not hold, are not supported (as
-// for the SQLite files themselves).
+// share one SQLite tree store on one machine: a ProcessLock
+// (eventStore/sqlite/processLock.ts, SQLite's own write lock, dropped by the
+// operating system with its holder) on an empty file beside the tree store,
+// `<tree file>.signer.lock`.
 //
 // Whoever runs the follower (`serve` with inline projections, `projections
 // run`) holds the lock while it signs; a process that finds it held stands by,
@@ -23,7 +13,7 @@
 // it while it rotates, and refuses with TLOG_SIGNER_RUNNING while a signer
 // holds it.
 import { ProvenantError } from '../../errors.js';
-import { openDatabase, type Database } from '../../eventStore/sqlite/database.js';
+import { ProcessLock } from '../../eventStore/sqlite/processLock.js';
 import {
   MERKLE_LOCK,
   startSigningFollower,
@@ -34,37 +24,6 @@ import {
 /** The lock file of the SQLite tree store at `treePath`. */
 export const signerLockPath = (treePath: string): string => `${treePath}.signer.lock`;
 
-/** One connection to the lock file; `take()` holds the lock until `release()`. */
-class SignerLock {
-  private readonly db: Database.Database;
-  constructor(readonly path: string) {
-    this.db = openDatabase(path, { timeout: 0 });
-    this.db.exec('PRAGMA journal_mode = MEMORY');
-  }
-  /** Takes the lock; false when another connection holds it. */
-  take(): boolean {
-    if (this.db.inTransaction) return true;
-    try {
-      this.db.exec('BEGIN IMMEDIATE');
-      return true;
-    } catch (error) {
-      if ((error as { code?: unknown }).code === 'SQLITE_BUSY') return false;
-      throw error;
-    }
-  }
-  /** Whether this connection holds the lock now. */
-  held(): boolean {
-    return this.db.open && this.db.inTransaction;
-  }
-  release(): void {
-    if (this.db.inTransaction) this.db.exec('ROLLBACK');
-  }
-  close(): void {
-    this.release();
-    this.db.close();
-  }
-}
-
 /**
  * Runs `fn` while no signer can start on the SQLite tree store at `treePath`
  * (`provenant log rotate-key`): holds the signer lock meanwhile, and refuses
@@ -72,7 +31,7 @@ class SignerLock {
  */
 export async function whileNoSQLiteSigner<T>(treePath: string, fn: () => Promise<T>): Promise<T> {
   if (treePath === ':memory:') return fn(); // no other process can open it
-  const lock = new SignerLock(signerLockPath(treePath));
+  const lock = new ProcessLock(signerLockPath(treePath));
   try {
     if (!lock.take())
       throw new ProvenantError(
@@ -103,7 +62,7 @@ export interface LockedFollowerOptions extends FollowerOptions {
 export function lockedMerkleFollower(options: LockedFollowerOptions): TransparencyFollower {
   const { treePath, pollMs = 1000, ...followerOptions } = options;
   const log = options.log;
-  let lock: SignerLock | undefined;
+  let lock: ProcessLock | undefined;
   let current: TransparencyFollower | undefined;
   let running: Promise<void> | undefined;
   let stopping = false;
@@ -122,7 +81,7 @@ export function lockedMerkleFollower(options: LockedFollowerOptions): Transparen
     });
 
   /** One try: leads until the follower fails or `stop()`, or returns 'busy' at once. */
-  const attempt = async (held: SignerLock, started: () => void): Promise<'busy' | 'done'> => {
+  const attempt = async (held: ProcessLock, started: () => void): Promise<'busy' | 'done'> => {
     if (!held.take()) return 'busy';
     try {
       let failed!: () => void;
@@ -141,7 +100,7 @@ export function lockedMerkleFollower(options: LockedFollowerOptions): Transparen
     }
   };
 
-  const stand = async (held: SignerLock, started: () => void): Promise<void> => {
+  const stand = async (held: ProcessLock, started: () => void): Promise<void> => {
     let failures = 0;
     let standingBy = false;
     while (!stopping) {
@@ -180,7 +139,7 @@ export function lockedMerkleFollower(options: LockedFollowerOptions): Transparen
   return {
     async start() {
       if (running !== undefined) return;
-      lock = new SignerLock(signerLockPath(treePath));
+      lock = new ProcessLock(signerLockPath(treePath));
       let started!: () => void;
       const firstTry = new Promise<void>((resolve) => (started = resolve));
       running = stand(lock, started);
