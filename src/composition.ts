@@ -20,7 +20,12 @@ import type { ReadModelStore } from './readModels/port.js';
 import type { PostgresReadModelStore } from './readModels/postgres/index.js';
 import type { ProjectionDefinition } from './readModels/projection.js';
 import { createProjectionRunner, type ProjectionStatus } from './readModels/runner.js';
-import { getSQLiteReadModelStore } from './readModels/sqlite/index.js';
+import {
+  getSQLiteReadModelStore,
+  lockedProjectionRunner,
+  whileNoSQLiteRunner,
+  type SQLiteReadModelStore,
+} from './readModels/sqlite/index.js';
 import {
   keylessSigning,
   LocalKeySigner,
@@ -142,7 +147,9 @@ export interface ProjectionWorkers {
 /**
  * The projection runner of a process. With read models on PostgreSQL, several
  * processes may run projections at once: each projection is then run by the
- * one process that wins its advisory lock (readModels/postgres/leader.ts).
+ * one process that wins its advisory lock (readModels/postgres/leader.ts). On a
+ * SQLite file, the one process that holds its runner lock runs them all, and
+ * others stand by (readModels/sqlite/runnerLock.ts).
  */
 export async function createProjectionWorkers(options: {
   eventStore: EventStore;
@@ -156,7 +163,22 @@ export async function createProjectionWorkers(options: {
       ...options,
       readModels: options.readModels as PostgresReadModelStore,
     });
+  const sqlitePath = (options.readModels as Partial<SQLiteReadModelStore>).path;
+  if (sqlitePath !== undefined) return lockedProjectionRunner({ ...options, path: sqlitePath });
   return createProjectionRunner(options);
+}
+
+/**
+ * Runs `fn` (a `projections rebuild`) while no projection runner can start on
+ * these read models: on a SQLite file, under its runner lock, refusing with
+ * READ_MODEL_RUNNER_RUNNING while a runner holds it.
+ */
+export function whileNoProjectionRunner<T>(
+  readModels: ReadModelStore,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const path = (readModels as Partial<SQLiteReadModelStore>).path;
+  return path === undefined ? fn() : whileNoSQLiteRunner(path, fn);
 }
 
 /**

@@ -141,6 +141,10 @@ export const errorCodes = {
   READ_MODEL_PARKED_NOT_FOUND: { status: 404, title: 'No parked event has this id' },
   READ_MODEL_CLOSED: { status: 503, title: 'Read-model store is closed' },
   READ_MODEL_UNAVAILABLE: { status: 503, title: 'Read-model database unavailable' },
+  READ_MODEL_RUNNER_RUNNING: {
+    status: 409,
+    title: 'A process runs the projections on these read models',
+  },
 
   // PostgreSQL adapters (src/postgres, src/eventStore/postgres, src/readModels/postgres)
   POSTGRES_SCHEMA_NEWER: {

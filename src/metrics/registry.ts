@@ -83,7 +83,7 @@ export function registerRunnerMetrics(registry: Registry, sources: RunnerMetricS
 
   new Gauge({
     name: 'provenant_leadership_held',
-    help: 'Whether this process holds the leadership lock (1) or stands by (0): projection:<name> per projection (PostgreSQL), merkle-log for the Merkle log follower and checkpoint signer (the PostgreSQL leader, the SQLite signer lock)',
+    help: 'Whether this process holds the leadership lock (1) or stands by (0): projection:<name> per projection (PostgreSQL), read-models for the projection runner of a SQLite read-model file, merkle-log for the Merkle log follower and checkpoint signer (the PostgreSQL leader, the SQLite signer lock)',
     labelNames: ['lock'],
     registers: [registry],
     collect() {

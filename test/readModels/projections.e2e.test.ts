@@ -3,7 +3,8 @@
 // killed with SIGKILL mid-run then restarted: the read models equal a clean
 // rebuild (no event lost, none applied twice); `projections rebuild` killed
 // mid-rebuild leaves the current tables intact, and `projections run` finishes
-// the rebuild.
+// the rebuild; a rebuild is refused while a server runs the projections (the
+// SQLite runner lock), and a second server stands by.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -15,7 +16,8 @@ import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import type { EventToAppend } from '../../src/eventStore/types.js';
 import { openDatabase } from '../../src/eventStore/sqlite/database.js';
 import { getSQLiteReadModelStore } from '../../src/readModels/sqlite/index.js';
-import { cliArgs, runCliSync } from '../support/cli.js';
+import { cliArgs, runCli, runCliSync } from '../support/cli.js';
+import { serve } from '../support/serveProcess.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-projections-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -172,6 +174,42 @@ describe('provenant projections', () => {
     assert.ok(status.every((s) => s.lag === '0'));
     assert.match(run(['projections', 'dlq', 'list'], env).stdout, /no parked events/);
     assert.deepEqual(JSON.parse(run(['projections', 'dlq', 'list', '--json'], env).stdout), []);
+  });
+
+  it('refuses a rebuild while a server runs the projections, and a second server stands by', async () => {
+    const dataDir = join(dir, 'locked');
+    await seed(dataDir, 200);
+    const env = {
+      PROVENANT_DATA_DIR: dataDir,
+      PROVENANT_PORT: '0',
+      PROVENANT_AUTH_ANONYMOUS: 'true',
+    };
+    const first = await serve(env);
+    try {
+      const refused = await runCli(['projections', 'rebuild'], 60_000, env);
+      assert.equal(refused.status, 2, refused.stderr);
+      assert.match(
+        refused.stderr,
+        /^provenant: READ_MODEL_RUNNER_RUNNING: A process runs the projections on .*provenant-readmodels\.db \(it holds .*provenant-readmodels\.db\.runner\.lock\)/m,
+      );
+      const second = await serve(env);
+      try {
+        // It logs so once its projections' first try is over, after it listens.
+        const deadline = Date.now() + 20_000;
+        while (!/another process runs the projections on these read models/.test(second.log())) {
+          if (Date.now() > deadline)
+            assert.fail(`the second server did not stand by: ${second.log()}`);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      } finally {
+        assert.equal(await second.stop('SIGTERM'), 0, second.log());
+      }
+    } finally {
+      assert.equal(await first.stop('SIGTERM'), 0, first.log());
+    }
+    // With the server gone, the rebuild goes through.
+    const rebuilt = await runCli(['projections', 'rebuild', '--json'], 60_000, env);
+    assert.equal(rebuilt.status, 0, rebuilt.stderr);
   });
 
   it('parks an event no projection can apply; dlq list shows it, dlq retry keeps it while it fails', async () => {

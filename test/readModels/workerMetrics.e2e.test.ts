@@ -124,10 +124,13 @@ describe('projections run --metrics-port', () => {
       pipelineEvents: 0,
       attestationIndex: 0,
     });
-    // It holds the SQLite signer lock (no other process runs): the one leadership series, 1.
+    // It holds the SQLite runner and signer locks (no other process runs): both series, 1.
     assert.deepEqual(
       [...samples.entries()].filter(([k]) => k.startsWith('provenant_leadership_held{')),
-      [['provenant_leadership_held{lock="merkle-log"}', 1]],
+      [
+        ['provenant_leadership_held{lock="read-models"}', 1],
+        ['provenant_leadership_held{lock="merkle-log"}', 1],
+      ],
     );
     assert.ok(samples.has('provenant_process_process_start_time_seconds'));
 
@@ -165,7 +168,10 @@ describe('projections run --metrics-port', () => {
     const taken = new URL(witnessUrl).port; // the witness listens there
     const inUse = run('--metrics-port', taken);
     assert.equal(inUse.status, 2, inUse.stderr);
-    assert.match(inUse.stderr, /EADDRINUSE/);
+    assert.equal(
+      inUse.stderr.trim().split('\n').at(-1),
+      `provenant: SERVER_CANNOT_LISTEN: cannot listen on 127.0.0.1:${taken}: the port is in use (another process listens there: stop it, or choose another port); the address is set by PROVENANT_METRICS_HOST (--metrics-host) and PROVENANT_METRICS_PORT (--metrics-port)`,
+    );
     assert.doesNotMatch(inUse.stderr, /projections running/);
   });
 });

@@ -12,6 +12,7 @@ import {
   openReadModels,
   openTransparency,
   prepareBackends,
+  whileNoProjectionRunner,
 } from '../../composition.js';
 import type { EventStore } from '../../eventStore/types.js';
 import { loadConfig } from '../../config.js';
@@ -245,7 +246,8 @@ position (they are not updated during the rebuild). Killed midway, the current
 tables stay as they were, and the next 'projections run' (or a server with
 PROVENANT_PROJECTIONS=inline) finishes the rebuild; running this command again
 starts it over. Stop the projections that keep the read model current elsewhere
-first (a server with PROVENANT_PROJECTIONS=inline, or 'projections run').`,
+first (a server with PROVENANT_PROJECTIONS=inline, or 'projections run'): on
+SQLite read models it refuses with READ_MODEL_RUNNER_RUNNING while one runs.`,
     )
     .argument('[name]', `one projection: ${projections.map((p) => p.name).join(', ')}`)
     .option('--json', 'print the results as JSON (no progress)')
@@ -253,20 +255,24 @@ first (a server with PROVENANT_PROJECTIONS=inline, or 'projections run').`,
       'after',
       commonHelp([
         [0, 'rebuilt'],
-        [2, 'usage or configuration error, or an unknown projection'],
+        [
+          2,
+          'usage or configuration error, an unknown projection, or projections running elsewhere (READ_MODEL_RUNNER_RUNNING)',
+        ],
       ]),
     )
     .action(async (name: string | undefined, options: JsonOption) => {
-      await withRunner(async (runner) => {
+      await withRunner(async (runner, readModels) => {
         // Every read model at once: one read of the log feeds them all.
         const label = name ?? 'all projections';
-        const progress = progressReporter(label, options.json === true);
-        let result;
-        try {
-          result = await runner.rebuild(name, { onProgress: progress.update });
-        } finally {
-          progress.stop();
-        }
+        const result = await whileNoProjectionRunner(readModels, async () => {
+          const progress = progressReporter(label, options.json === true);
+          try {
+            return await runner.rebuild(name, { onProgress: progress.update });
+          } finally {
+            progress.stop();
+          }
+        });
         const names = name === undefined ? projections.map((p) => p.name) : [name];
         const { parkedBy, ...common } = result;
         const results = names.map((one) => ({ name: one, ...common, parked: parkedBy[one] ?? 0 }));
