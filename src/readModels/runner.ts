@@ -42,7 +42,7 @@ export interface RebuildProgress {
   processed: number;
   /** Position reached. */
   position: bigint;
-  /** Head position when the rebuild started (events, on SQLite). */
+  /** Head position (events, on SQLite): as at the start, read again once the rebuild reaches it. */
   total: bigint;
   /** Events per second since the start. */
   rate: number;
@@ -207,7 +207,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     onProgress?: (p: RebuildProgress) => void,
   ): Promise<RebuildResult> {
     const startedAt = Date.now();
-    const total = await eventStore.headPosition();
+    let total = await eventStore.headPosition();
     let processed = 0;
     const parkedBy: Record<string, number> = {};
     for (const { ctx } of targets) parkedBy[ctx.definition.name] = 0;
@@ -230,6 +230,8 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       }
       processed += page.length;
       from = last.position;
+      // Events appended since the start (the API goes on) take the head further.
+      if (from >= total) total = await eventStore.headPosition();
       const seconds = Math.max((Date.now() - startedAt) / 1000, 1e-3);
       onProgress?.({ processed, position: from, total, rate: processed / seconds });
       if (page.length < catchUpBatchSize) break;

@@ -301,6 +301,36 @@ describe('projection runner', () => {
     await closeEnv(env);
   });
 
+  it('reports progress against the head as it grows when events arrive during a rebuild', async () => {
+    const env = openEnv();
+    for (let i = 0; i < 40; i++) await env.log.append(`unit-u${i % 3}`, [receipt(i)]);
+    // The API goes on during a rebuild: ten events arrive once its first page is read.
+    const readAll = env.log.readAll.bind(env.log);
+    let arrived = false;
+    env.log.readAll = async (options) => {
+      const page = await readAll(options);
+      if (!arrived) {
+        arrived = true;
+        for (let i = 40; i < 50; i++) await env.log.append('unit-u1', [receipt(i)]);
+      }
+      return page;
+    };
+    const runner = runnerOf(env, [...projections]);
+    const seen: [bigint, bigint][] = [];
+    const result = await runner.rebuild('receiptsLedger', {
+      onProgress: (p) => seen.push([p.position, p.total]),
+    });
+    assert.equal(result.processed, 50);
+    assert.equal(seen[0]?.[1], 40n, 'the head at the start');
+    assert.ok(
+      seen.every(([position, total]) => position <= total),
+      `position beyond total: ${seen.map(([p, t]) => `${p}/${t}`).join(' ')}`,
+    );
+    assert.deepEqual(seen.at(-1), [50n, 50n]);
+    await runner.stop();
+    await closeEnv(env);
+  });
+
   it('bulk-loads never-run projections at start (indexes after), equal to following live', async () => {
     const live = openEnv();
     const incremental = runnerOf(live, [...projections]);
