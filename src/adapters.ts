@@ -24,6 +24,7 @@ export const loadPostgres = async () => {
     getPostgresEventStore: eventStore.getPostgresEventStore,
     getPostgresReadModelStore: readModels.getPostgresReadModelStore,
     electProjectionLeaders: readModels.electProjectionLeaders,
+    whileNoProjectionLeaders: readModels.whileNoProjectionLeaders,
     getPostgresTreeStore: transparency.getPostgresTreeStore,
     electMerkleFollower: transparency.electMerkleFollower,
     whileNoMerkleLeader: transparency.whileNoMerkleLeader,

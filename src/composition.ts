@@ -169,14 +169,23 @@ export async function createProjectionWorkers(options: {
 }
 
 /**
- * Runs `fn` (a `projections rebuild`) while no projection runner can start on
- * these read models: on a SQLite file, under its runner lock, refusing with
- * READ_MODEL_RUNNER_RUNNING while a runner holds it.
+ * Runs `fn` (a `projections rebuild` of the projections named) while no
+ * process can run them on these read models: on a SQLite file under its runner
+ * lock, on PostgreSQL under each projection's leadership lock; refuses with
+ * READ_MODEL_RUNNER_RUNNING while a process holds one.
  */
-export function whileNoProjectionRunner<T>(
+export async function whileNoProjectionRunner<T>(
   readModels: ReadModelStore,
+  names: readonly string[],
   fn: () => Promise<T>,
 ): Promise<T> {
+  const pgStore = readModels as Partial<PostgresReadModelStore>;
+  if (typeof pgStore.pinnedTo === 'function')
+    return (await loadPostgres()).whileNoProjectionLeaders(
+      readModels as PostgresReadModelStore,
+      names,
+      fn,
+    );
   const path = (readModels as Partial<SQLiteReadModelStore>).path;
   return path === undefined ? fn() : whileNoSQLiteRunner(path, fn);
 }

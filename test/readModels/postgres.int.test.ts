@@ -1,12 +1,17 @@
 // The PostgreSQL read-model adapter against the read-model conformance suite,
 // on the real server named by PROVENANT_TEST_POSTGRES_URL, plus migrations
-// applied once under a lock, a refused newer schema and a server that is gone.
+// applied once under a lock, a refused newer schema, a server that is gone, and
+// a rebuild refused while a process leads a projection.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isProvenantError } from '../../src/errors.js';
+import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
+import { defineProjection, upsert } from '../../src/readModels/index.js';
 import {
+  electProjectionLeaders,
   getPostgresReadModelStore,
   readModelMigrations,
+  whileNoProjectionLeaders,
   type PostgresReadModelStore,
 } from '../../src/readModels/postgres/index.js';
 import { readModelConformance } from './conformance.js';
@@ -119,6 +124,68 @@ if (url !== undefined) {
         });
       } finally {
         await store.close();
+      }
+    });
+
+    it('refuses a rebuild while a process leads a projection, and holds off a leader while it rebuilds', async () => {
+      const fresh = testSchema(url, 'rmlead');
+      const store = open(fresh);
+      const log = getSQLiteEventStore({ path: ':memory:' });
+      const s = projectionSchema();
+      const projection = defineProjection({
+        name: s.schema.name,
+        version: 1,
+        tables: [s.things],
+        canHandle: ['T.v1'],
+        handle: (events) =>
+          Promise.resolve(events.map((e) => upsert(s.things, row(`e${e.position}`, 1)))),
+      });
+      const elect = () =>
+        electProjectionLeaders({
+          eventStore: log,
+          readModels: store,
+          projections: [projection],
+          pollMs: 50,
+        });
+      const leading = async (leaders: ReturnType<typeof elect>) => {
+        const deadline = Date.now() + 10_000;
+        while (leaders.leading().length === 0) {
+          if (Date.now() > deadline) assert.fail('no leader');
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      };
+      try {
+        await store.start();
+        const leader = elect();
+        await leader.start();
+        await leading(leader);
+        await assert.rejects(
+          whileNoProjectionLeaders(store, [projection.name], () => Promise.resolve('rebuilt')),
+          (error: unknown) => {
+            assert.ok(isProvenantError(error));
+            assert.equal(error.code, 'READ_MODEL_RUNNER_RUNNING');
+            assert.match(error.message, new RegExp(`projection:${projection.name} lock`));
+            return true;
+          },
+        );
+        await leader.stop();
+
+        const late = elect();
+        try {
+          const value = await whileNoProjectionLeaders(store, [projection.name], async () => {
+            await late.start();
+            await new Promise((resolve) => setTimeout(resolve, 300)); // six tries of the lock
+            assert.deepEqual(late.leading(), [], 'no leader while the rebuild holds the lock');
+            return 'rebuilt';
+          });
+          assert.equal(value, 'rebuilt');
+          await leading(late);
+        } finally {
+          await late.stop();
+        }
+      } finally {
+        await store.close();
+        await log.close();
       }
     });
   });

@@ -246,8 +246,9 @@ position (they are not updated during the rebuild). Killed midway, the current
 tables stay as they were, and the next 'projections run' (or a server with
 PROVENANT_PROJECTIONS=inline) finishes the rebuild; running this command again
 starts it over. Stop the projections that keep the read model current elsewhere
-first (a server with PROVENANT_PROJECTIONS=inline, or 'projections run'): on
-SQLite read models it refuses with READ_MODEL_RUNNER_RUNNING while one runs.`,
+first (a server with PROVENANT_PROJECTIONS=inline, or 'projections run'): it
+refuses with READ_MODEL_RUNNER_RUNNING while one runs them (it holds the SQLite
+file's runner lock, or on PostgreSQL the projection's leadership lock).`,
     )
     .argument('[name]', `one projection: ${projections.map((p) => p.name).join(', ')}`)
     .option('--json', 'print the results as JSON (no progress)')
@@ -265,7 +266,8 @@ SQLite read models it refuses with READ_MODEL_RUNNER_RUNNING while one runs.`,
       await withRunner(async (runner, readModels) => {
         // Every read model at once: one read of the log feeds them all.
         const label = name ?? 'all projections';
-        const result = await whileNoProjectionRunner(readModels, async () => {
+        const names = name === undefined ? projections.map((p) => p.name) : [name];
+        const result = await whileNoProjectionRunner(readModels, names, async () => {
           const progress = progressReporter(label, options.json === true);
           try {
             return await runner.rebuild(name, { onProgress: progress.update });
@@ -273,7 +275,6 @@ SQLite read models it refuses with READ_MODEL_RUNNER_RUNNING while one runs.`,
             progress.stop();
           }
         });
-        const names = name === undefined ? projections.map((p) => p.name) : [name];
         const { parkedBy, ...common } = result;
         const results = names.map((one) => ({ name: one, ...common, parked: parkedBy[one] ?? 0 }));
         if (!options.json)

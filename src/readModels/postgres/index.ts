@@ -7,6 +7,7 @@ export {
 } from './readModelStore.js';
 export {
   electProjectionLeaders,
+  whileNoProjectionLeaders,
   type ElectedProjections,
   type ElectedProjectionsOptions,
 } from './leader.js';

@@ -9,11 +9,15 @@
 // so a deposed leader can commit nothing more, and the standby that takes the
 // lock resumes from the last committed checkpoint.
 import type { EventStore } from '../../eventStore/types.js';
-import { standForLeadership, type Leadership } from '../../postgres/index.js';
+import { ProvenantError } from '../../errors.js';
+import { standForLeadership, whileNoLeader, type Leadership } from '../../postgres/index.js';
 import type { Log } from '../applyBatch.js';
 import type { ProjectionDefinition } from '../projection.js';
 import { createProjectionRunner, type ProjectionRunner, type ProjectionStatus } from '../runner.js';
 import type { PostgresReadModelStore } from './readModelStore.js';
+
+/** The leadership lock of one projection. */
+const projectionPurpose = (name: string): string => `projection:${name}`;
 
 export interface ElectedProjectionsOptions {
   eventStore: EventStore;
@@ -52,7 +56,7 @@ export function electProjectionLeaders(options: ElectedProjectionsOptions): Elec
     standForLeadership({
       connectionString: readModels.options.connectionString,
       schema: readModels.schema,
-      purpose: `projection:${definition.name}`,
+      purpose: projectionPurpose(definition.name),
       ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
       log,
       async lead(session) {
@@ -96,4 +100,33 @@ export function electProjectionLeaders(options: ElectedProjectionsOptions): Elec
     leading: () => [...leaders.keys()],
     locks: () => candidates.map((c) => ({ lock: c.purpose, held: c.leading() })),
   };
+}
+
+/**
+ * Runs `fn` (a `projections rebuild`) while no leader can run the projections
+ * named: holds each one's lock meanwhile (a candidate that tries waits until
+ * `fn` has ended), and refuses with READ_MODEL_RUNNER_RUNNING when a process
+ * leads one of them now.
+ */
+export async function whileNoProjectionLeaders<T>(
+  readModels: Pick<PostgresReadModelStore, 'options' | 'schema'>,
+  names: readonly string[],
+  fn: () => Promise<T>,
+): Promise<T> {
+  const [name, ...others] = names;
+  if (name === undefined) return fn();
+  const held = await whileNoLeader(
+    {
+      connectionString: readModels.options.connectionString,
+      schema: readModels.schema,
+      purpose: projectionPurpose(name),
+    },
+    () => whileNoProjectionLeaders(readModels, others, fn),
+  );
+  if (held === undefined)
+    throw new ProvenantError(
+      'READ_MODEL_RUNNER_RUNNING',
+      `A process runs the projection ${name} on these read models (it holds the ${projectionPurpose(name)} lock): stop every provenant serve with inline projections and every projections run on them first`,
+    );
+  return held.value;
 }
