@@ -5,6 +5,7 @@
 // so an event seen again after a restart records nothing twice. The attestor and
 // the chain binder run on it; it never throws into the server.
 import type { EventStore, RecordedEvent, Subscription } from '../eventStore/types.js';
+import { wakeableSleep } from '../wakeableSleep.js';
 
 export interface FollowerLogger {
   info(obj: object, message: string): void;
@@ -60,17 +61,9 @@ export function followLog(options: LogFollowerOptions): LogFollower {
   const maxBackoffMs = options.maxBackoffMs ?? 30_000;
   let stopped = false;
   let subscription: Subscription | undefined;
-  let wake: (() => void) | undefined;
   let checkpoints = 0;
 
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  const { sleep, wake } = wakeableSleep();
 
   async function run(): Promise<void> {
     let delay = backoffMs;
@@ -111,7 +104,7 @@ export function followLog(options: LogFollowerOptions): LogFollower {
     },
     async stop() {
       stopped = true;
-      wake?.();
+      wake();
       await subscription?.close().catch(() => undefined);
       await running;
     },

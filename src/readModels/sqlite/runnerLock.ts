@@ -17,6 +17,7 @@
 // same (readModels/postgres/leader.ts).
 import { ProvenantError } from '../../errors.js';
 import { ProcessLock } from '../../eventStore/sqlite/processLock.js';
+import { wakeableSleep } from '../../wakeableSleep.js';
 import {
   createProjectionRunner,
   type ProjectionRunnerOptions,
@@ -78,15 +79,7 @@ export function lockedProjectionRunner(options: LockedRunnerOptions): LockedRunn
   let lock: ProcessLock | undefined;
   let running: Promise<void> | undefined;
   let stopping = false;
-  let wake: (() => void) | undefined;
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  const { sleep, wake } = wakeableSleep();
 
   /** Tries the lock until it holds it (then runs until `stop()`) or stops. */
   const stand = async (held: ProcessLock, firstTry: (error?: Error) => void): Promise<void> => {
@@ -136,7 +129,7 @@ export function lockedProjectionRunner(options: LockedRunnerOptions): LockedRunn
     },
     async stop() {
       stopping = true;
-      wake?.();
+      wake();
       await running;
       await runner.stop();
       lock?.close();

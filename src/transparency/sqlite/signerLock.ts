@@ -14,6 +14,7 @@
 // holds it.
 import { ProvenantError } from '../../errors.js';
 import { ProcessLock } from '../../eventStore/sqlite/processLock.js';
+import { wakeableSleep } from '../../wakeableSleep.js';
 import {
   MERKLE_LOCK,
   startSigningFollower,
@@ -66,19 +67,7 @@ export function lockedMerkleFollower(options: LockedFollowerOptions): Transparen
   let current: TransparencyFollower | undefined;
   let running: Promise<void> | undefined;
   let stopping = false;
-  let wake: (() => void) | undefined;
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        wake = undefined;
-        resolve();
-      }, ms);
-      wake = () => {
-        clearTimeout(timer);
-        wake = undefined;
-        resolve();
-      };
-    });
+  const { sleep, untilWoken, wake } = wakeableSleep();
 
   /** One try: leads until the follower fails or `stop()`, or returns 'busy' at once. */
   const attempt = async (held: ProcessLock, started: () => void): Promise<'busy' | 'done'> => {
@@ -90,8 +79,7 @@ export function lockedMerkleFollower(options: LockedFollowerOptions): Transparen
       current = follower;
       log?.('info', 'signing checkpoints', { lock: held.path });
       started();
-      if (!stopping)
-        await Promise.race([failure, new Promise<void>((resolve) => (wake = resolve))]);
+      if (!stopping) await Promise.race([failure, untilWoken()]);
       current = undefined;
       await follower.stop();
       return 'done';
@@ -147,7 +135,7 @@ export function lockedMerkleFollower(options: LockedFollowerOptions): Transparen
     },
     async stop() {
       stopping = true;
-      wake?.();
+      wake();
       await running;
       lock?.close();
     },
