@@ -55,21 +55,31 @@ async function filledStore(name: string) {
   return { dir, env, witnessFile };
 }
 
+/** Replaces the SQLite file at `path` (and drops its WAL) with text that is no database. */
+function spoil(path: string): void {
+  rmSync(`${path}-wal`, { force: true });
+  rmSync(`${path}-shm`, { force: true });
+  writeFileSync(path, GARBAGE);
+}
+
+/** `serve` and `log verify` both stop with exit 2 and exactly `line` on stderr. */
+async function bothRefuse(env: Record<string, string>, line: string): Promise<void> {
+  for (const args of [['serve'], ['log', 'verify']]) {
+    const res = await runCli(args, 60_000, env);
+    assert.equal(res.status, 2, `${args.join(' ')}: ${res.stderr}`);
+    assert.equal(res.stderr.trim(), line);
+  }
+}
+
 describe('files that are not what they should be', () => {
   it('a log file that is no database stops serve and log verify in one line, and is left as it was', async () => {
     const { dir, env } = await filledStore('log');
     const log = join(dir, 'provenant.db');
-    rmSync(`${log}-wal`, { force: true });
-    rmSync(`${log}-shm`, { force: true });
-    writeFileSync(log, GARBAGE);
-    for (const args of [['serve'], ['log', 'verify']]) {
-      const res = await runCli(args, 60_000, env);
-      assert.equal(res.status, 2, `${args.join(' ')}: ${res.stderr}`);
-      assert.equal(
-        res.stderr.trim(),
-        `provenant: STORE_INTEGRITY_VIOLATION: The log ${log} is not a readable SQLite database (file is not a database); it is left as it is: restore it from a backup`,
-      );
-    }
+    spoil(log);
+    await bothRefuse(
+      env,
+      `provenant: STORE_INTEGRITY_VIOLATION: The log ${log} is not a readable SQLite database (file is not a database); it is left as it is: restore it from a backup`,
+    );
     assert.equal(readFileSync(log, 'utf8'), GARBAGE);
   });
 
@@ -82,17 +92,11 @@ describe('files that are not what they should be', () => {
     const before = JSON.parse(intact.stdout) as { checkpointSizesChecked: number };
     assert.ok(before.checkpointSizesChecked >= 2, intact.stdout);
 
-    rmSync(`${tree}-wal`, { force: true });
-    rmSync(`${tree}-shm`, { force: true });
-    writeFileSync(tree, GARBAGE);
-    for (const args of [['serve'], ['log', 'verify']]) {
-      const res = await runCli(args, 60_000, env);
-      assert.equal(res.status, 2, `${args.join(' ')}: ${res.stderr}`);
-      assert.equal(
-        res.stderr.trim(),
-        `provenant: TLOG_NOT_AVAILABLE: The Merkle log file ${tree} is not a readable SQLite database (file is not a database). It is derived from the log: move it (and its -wal and -shm files) aside, and the next start rebuilds it from the log and signs a checkpoint of the whole log`,
-      );
-    }
+    spoil(tree);
+    await bothRefuse(
+      env,
+      `provenant: TLOG_NOT_AVAILABLE: The Merkle log file ${tree} is not a readable SQLite database (file is not a database). It is derived from the log: move it (and its -wal and -shm files) aside, and the next start rebuilds it from the log and signs a checkpoint of the whole log`,
+    );
     assert.equal(readFileSync(tree, 'utf8'), GARBAGE, 'left for the operator to look at');
 
     // What the message says to do.
