@@ -3,7 +3,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
+  defineProjection,
   defineTable,
+  upsert,
+  type ProjectionDefinition,
   type ProjectionSchema,
   type ReadModelStore,
   type TableDefinition,
@@ -65,6 +68,22 @@ export const row = (id: string, seq: number, extra: Partial<ThingRow> = {}): Thi
   owner: null,
   ...extra,
 });
+
+/** A projection of `s` (at `version`): a row `e<position>`, seq = position, for every `T.v1` event. */
+export const positionsProjection = (
+  s: ReturnType<typeof schema>,
+  version = 1,
+): ProjectionDefinition =>
+  defineProjection({
+    name: s.schema.name,
+    version,
+    tables: [s.things],
+    canHandle: ['T.v1'],
+    handle: (events) =>
+      Promise.resolve(
+        events.map((e) => upsert(s.things, row(`e${e.position}`, Number(e.position)))),
+      ),
+  });
 
 export { hasCode } from '../support/errors.js';
 

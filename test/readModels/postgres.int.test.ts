@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isProvenantError } from '../../src/errors.js';
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
-import { defineProjection, upsert } from '../../src/readModels/index.js';
 import {
   electProjectionLeaders,
   getPostgresReadModelStore,
@@ -15,7 +14,7 @@ import {
   type PostgresReadModelStore,
 } from '../../src/readModels/postgres/index.js';
 import { readModelConformance } from './conformance.js';
-import { row, schema as projectionSchema } from './conformanceSupport.js';
+import { positionsProjection, row, schema as projectionSchema } from './conformanceSupport.js';
 import { requirePostgres, sql, testSchema } from '../support/postgres.js';
 
 const url = requirePostgres('read-model store: postgres');
@@ -132,14 +131,7 @@ if (url !== undefined) {
       const store = open(fresh);
       const log = getSQLiteEventStore({ path: ':memory:' });
       const s = projectionSchema();
-      const projection = defineProjection({
-        name: s.schema.name,
-        version: 1,
-        tables: [s.things],
-        canHandle: ['T.v1'],
-        handle: (events) =>
-          Promise.resolve(events.map((e) => upsert(s.things, row(`e${e.position}`, 1)))),
-      });
+      const projection = positionsProjection(s);
       const elect = () =>
         electProjectionLeaders({
           eventStore: log,

@@ -14,14 +14,14 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import type { EventStore } from '../../src/eventStore/types.js';
-import { createProjectionRunner, defineProjection, upsert } from '../../src/readModels/index.js';
+import { createProjectionRunner, defineProjection } from '../../src/readModels/index.js';
 import {
   getSQLiteReadModelStore,
   lockedProjectionRunner,
   runnerLockPath,
   whileNoSQLiteRunner,
 } from '../../src/readModels/sqlite/index.js';
-import { hasCode, row, schema } from './conformanceSupport.js';
+import { hasCode, positionsProjection, schema } from './conformanceSupport.js';
 
 const root = mkdtempSync(join(tmpdir(), 'provenant-runnerlock-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -33,16 +33,7 @@ function setup() {
   const log = getSQLiteEventStore({ path: join(dir, 'provenant.db'), pollIntervalMs: 20 });
   const path = join(dir, 'provenant-readmodels.db');
   const s = schema();
-  const projection = defineProjection({
-    name: s.schema.name,
-    version: 1,
-    tables: [s.things],
-    canHandle: ['T.v1'],
-    handle: (events) =>
-      Promise.resolve(
-        events.map((e) => upsert(s.things, row(`e${e.position}`, Number(e.position)))),
-      ),
-  });
+  const projection = positionsProjection(s);
   const closing: (() => Promise<void>)[] = [];
   /** A runner as one process runs it: its own read-model connection. */
   const runner = () => {

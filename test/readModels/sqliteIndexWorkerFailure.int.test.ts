@@ -20,12 +20,7 @@ import { isProvenantError } from '../../src/errors.js';
 import { openDatabase } from '../../src/eventStore/sqlite/database.js';
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import type { EventStore } from '../../src/eventStore/types.js';
-import {
-  createProjectionRunner,
-  defineProjection,
-  upsert,
-  type ProjectionStatus,
-} from '../../src/readModels/index.js';
+import { createProjectionRunner, type ProjectionStatus } from '../../src/readModels/index.js';
 import { shadowTableName } from '../../src/readModels/shadow.js';
 import { getSQLiteReadModelStore } from '../../src/readModels/sqlite/index.js';
 import {
@@ -35,7 +30,7 @@ import {
   type IndexWorkerStarter,
 } from '../../src/readModels/sqlite/indexBuild.js';
 import type { IndexWorkerReply } from '../../src/readModels/sqlite/indexWorker.js';
-import { hasCode, row, schema } from './conformanceSupport.js';
+import { hasCode, positionsProjection, row, schema } from './conformanceSupport.js';
 import { fill, indexesOn } from '../support/sqliteFile.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-index-worker-failure-'));
@@ -290,18 +285,7 @@ describe('sqlite index worker failures', () => {
     const runner = createProjectionRunner({
       eventStore: log,
       readModels,
-      projections: [
-        defineProjection({
-          name: s.schema.name,
-          version,
-          tables: [s.things],
-          canHandle: ['T.v1'],
-          handle: (events) =>
-            Promise.resolve(
-              events.map((e) => upsert(s.things, row(`e${e.position}`, Number(e.position)))),
-            ),
-        }),
-      ],
+      projections: [positionsProjection(s, version)],
       restartDelayMs: 5,
       log: (level, message, fields) =>
         logged.push(`${level}: ${message} ${JSON.stringify(fields)}`),

@@ -3,6 +3,8 @@
 // posting CloudEvents until stopped, and waiting for a signed checkpoint.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { cliArgs } from './cli.js';
 
 export interface Server {
@@ -104,4 +106,15 @@ export function clients(url: string, round: number, count = 8) {
       await running;
     },
   };
+}
+
+/**
+ * The server's checkpoint note once one covers the whole SQLite log of
+ * `dataDir` (its head when called): what a server signs after it caught up.
+ */
+export async function checkpointOfWholeLog(url: string, dataDir: string): Promise<string> {
+  const store = getSQLiteEventStore({ path: join(dataDir, 'provenant.db') });
+  const head = Number(await store.headPosition());
+  await store.close();
+  return checkpointOf(url, head);
 }

@@ -19,9 +19,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { runCli } from '../support/cli.js';
-import { checkpointOf, clients, serve } from '../support/serveProcess.js';
+import { checkpointOfWholeLog, clients, serve } from '../support/serveProcess.js';
 
 const root = mkdtempSync(join(tmpdir(), 'provenant-corrupt-files-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -45,10 +44,7 @@ async function filledStore(name: string) {
     const load = clients(server.url, 0, 4);
     await load.after(40);
     await load.stop();
-    const store = getSQLiteEventStore({ path: join(dir, 'provenant.db') });
-    const head = Number(await store.headPosition());
-    await store.close();
-    await checkpointOf(server.url, head);
+    await checkpointOfWholeLog(server.url, dir);
   } finally {
     assert.equal(await server.stop('SIGTERM'), 0, server.log());
   }
@@ -103,10 +99,7 @@ describe('files that are not what they should be', () => {
     renameSync(tree, `${tree}.bad`);
     const server = await serve(env);
     try {
-      const store = getSQLiteEventStore({ path: join(dir, 'provenant.db') });
-      const head = Number(await store.headPosition());
-      await store.close();
-      await checkpointOf(server.url, head);
+      await checkpointOfWholeLog(server.url, dir);
     } finally {
       assert.equal(await server.stop('SIGTERM'), 0, server.log());
     }

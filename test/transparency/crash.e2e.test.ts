@@ -16,7 +16,7 @@ import { after, describe, it } from 'node:test';
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { assertStoredOnce } from '../support/acknowledged.js';
 import { runCli } from '../support/cli.js';
-import { checkpointOf, clients, serve } from '../support/serveProcess.js';
+import { checkpointOf, checkpointOfWholeLog, clients, serve } from '../support/serveProcess.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-tlog-crash-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -57,10 +57,7 @@ describe('the Merkle log across SIGKILLs of the server', () => {
     const server = await serve(env);
     let signedSize: number;
     try {
-      const store = getSQLiteEventStore({ path: join(dir, 'provenant.db') });
-      const head = Number(await store.headPosition());
-      await store.close();
-      signedSize = Number((await checkpointOf(server.url, head)).split('\n')[1]);
+      signedSize = Number((await checkpointOfWholeLog(server.url, dir)).split('\n')[1]);
     } finally {
       assert.equal(await server.stop('SIGTERM'), 0, server.log().slice(-3000));
     }
