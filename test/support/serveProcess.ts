@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { isCheckpointEvent } from '../../src/domain/logEvents.js';
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { cliArgs } from './cli.js';
 
@@ -109,12 +110,15 @@ export function clients(url: string, round: number, count = 8) {
 }
 
 /**
- * The server's checkpoint note once one covers the whole SQLite log of
- * `dataDir` (its head when called): what a server signs after it caught up.
+ * The server's checkpoint note once one covers every event of the SQLite log
+ * of `dataDir` but its own checkpoint events (which are never signed work by
+ * themselves: the last `CheckpointSigned` stays outside the last checkpoint).
  */
 export async function checkpointOfWholeLog(url: string, dataDir: string): Promise<string> {
   const store = getSQLiteEventStore({ path: join(dataDir, 'provenant.db') });
-  const head = Number(await store.headPosition());
-  await store.close();
-  return checkpointOf(url, head);
+  const newest = await store
+    .readAll({ direction: 'backwards', maxCount: 100 })
+    .finally(() => store.close());
+  const work = newest.find((e) => !isCheckpointEvent(e.type))?.position ?? 0n;
+  return checkpointOf(url, Number(work));
 }
