@@ -305,13 +305,28 @@ describe('sqlite index worker failures', () => {
     return { readModels, runner, logged, settled, restarts };
   }
 
-  /** Runs version 1 of `s` over the log until it applied it, and stops: a file with its tables and indexes. */
-  async function builtAtVersion1(log: EventStore, path: string, s: ReturnType<typeof schema>) {
-    const v1 = runnerOf(log, path, s, 1, startIndexWorker);
-    await v1.runner.start();
-    await v1.settled(() => 2);
-    await v1.runner.stop();
-    await v1.readModels.close();
+  /**
+   * Runs `fn` on a log of 20 events and a read-model file that version 1 of a
+   * fresh schema built from it (tables and indexes, its runner stopped), then
+   * closes the log.
+   */
+  async function withVersion1File(
+    fn: (file: { log: EventStore; path: string; s: ReturnType<typeof schema> }) => Promise<void>,
+  ): Promise<void> {
+    const path = join(dir, `rm-${++n}.db`);
+    const s = schema();
+    const log = getSQLiteEventStore({ path: join(dir, `log-${n}.db`), pollIntervalMs: 20 });
+    try {
+      await appendEvents(log, 20);
+      const v1 = runnerOf(log, path, s, 1, startIndexWorker);
+      await v1.runner.start();
+      await v1.settled(() => 2);
+      await v1.runner.stop();
+      await v1.readModels.close();
+      await fn({ log, path, s });
+    } finally {
+      await log.close();
+    }
   }
 
   const appendEvents = async (log: EventStore, count: number) => {
@@ -349,15 +364,8 @@ describe('sqlite index worker failures', () => {
   it(
     'a runner whose out-of-sight rebuild meets a dead index thread before the swap restarts and swaps it in',
     LIMIT,
-    async () => {
-      const logPath = join(dir, `log-${++n}.db`);
-      const path = join(dir, `rm-${n}.db`);
-      const s = schema();
-      const log = getSQLiteEventStore({ path: logPath, pollIntervalMs: 20 });
-      try {
-        await appendEvents(log, 20);
-        await builtAtVersion1(log, path, s);
-
+    () =>
+      withVersion1File(async ({ log, path, s }) => {
         // Version 2, the same tables: rebuilt out of sight; the thread building
         // the new tables' indexes before the swap dies.
         const { starter, started } = firstThen(dying('process.exit(3)'));
@@ -381,24 +389,15 @@ describe('sqlite index worker failures', () => {
           await v2.runner.stop();
           await v2.readModels.close();
         }
-      } finally {
-        await log.close();
-      }
-    },
+      }),
   );
 
   it(
     'a rebuild (`projections rebuild`) whose index thread dies before the swap fails, keeps the current tables, and can be run again',
     LIMIT,
-    async () => {
-      const logPath = join(dir, `log-${++n}.db`);
-      const path = join(dir, `rm-${n}.db`);
-      const s = schema();
-      const t = s.things.name;
-      const log = getSQLiteEventStore({ path: logPath, pollIntervalMs: 20 });
-      try {
-        await appendEvents(log, 20);
-        await builtAtVersion1(log, path, s);
+    () =>
+      withVersion1File(async ({ log, path, s }) => {
+        const t = s.things.name;
         const before = indexesOn(path, t);
 
         // The same version again: nothing to rebuild at start, so the first
@@ -437,9 +436,6 @@ describe('sqlite index worker failures', () => {
           await again.runner.stop();
           await again.readModels.close();
         }
-      } finally {
-        await log.close();
-      }
-    },
+      }),
   );
 });
