@@ -44,3 +44,22 @@ export class ProcessLock {
     this.db.close();
   }
 }
+
+/**
+ * Runs `fn` holding the lock at `path` (so that no holder can start meanwhile);
+ * throws `busy(path)` at once, without running it, when another connection
+ * holds the lock now.
+ */
+export async function whileLockFree<T>(
+  path: string,
+  busy: (lockPath: string) => Error,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const lock = new ProcessLock(path);
+  try {
+    if (!lock.take()) throw busy(path);
+    return await fn();
+  } finally {
+    lock.close();
+  }
+}

@@ -16,7 +16,7 @@
 // runner holds it. On PostgreSQL one elected leader per projection does the
 // same (readModels/postgres/leader.ts).
 import { ProvenantError } from '../../errors.js';
-import { ProcessLock } from '../../eventStore/sqlite/processLock.js';
+import { ProcessLock, whileLockFree } from '../../eventStore/sqlite/processLock.js';
 import { wakeableSleep } from '../../wakeableSleep.js';
 import {
   createProjectionRunner,
@@ -42,17 +42,15 @@ export async function whileNoSQLiteRunner<T>(
   fn: () => Promise<T>,
 ): Promise<T> {
   if (inMemory(readModelPath)) return fn(); // no other process can open it
-  const lock = new ProcessLock(runnerLockPath(readModelPath));
-  try {
-    if (!lock.take())
-      throw new ProvenantError(
+  return whileLockFree(
+    runnerLockPath(readModelPath),
+    (lockPath) =>
+      new ProvenantError(
         'READ_MODEL_RUNNER_RUNNING',
-        `A process runs the projections on ${readModelPath} (it holds ${lock.path}): stop every provenant serve with inline projections and every projections run on these read models first`,
-      );
-    return await fn();
-  } finally {
-    lock.close();
-  }
+        `A process runs the projections on ${readModelPath} (it holds ${lockPath}): stop every provenant serve with inline projections and every projections run on these read models first`,
+      ),
+    fn,
+  );
 }
 
 export interface LockedRunnerOptions extends ProjectionRunnerOptions {

@@ -13,7 +13,7 @@
 // it while it rotates, and refuses with TLOG_SIGNER_RUNNING while a signer
 // holds it.
 import { ProvenantError } from '../../errors.js';
-import { ProcessLock } from '../../eventStore/sqlite/processLock.js';
+import { ProcessLock, whileLockFree } from '../../eventStore/sqlite/processLock.js';
 import { wakeableSleep } from '../../wakeableSleep.js';
 import {
   MERKLE_LOCK,
@@ -32,17 +32,15 @@ export const signerLockPath = (treePath: string): string => `${treePath}.signer.
  */
 export async function whileNoSQLiteSigner<T>(treePath: string, fn: () => Promise<T>): Promise<T> {
   if (treePath === ':memory:') return fn(); // no other process can open it
-  const lock = new ProcessLock(signerLockPath(treePath));
-  try {
-    if (!lock.take())
-      throw new ProvenantError(
+  return whileLockFree(
+    signerLockPath(treePath),
+    (lockPath) =>
+      new ProvenantError(
         'TLOG_SIGNER_RUNNING',
-        `A process signs checkpoints on ${treePath} (it holds ${lock.path}): stop every provenant serve and projections run on this store first`,
-      );
-    return await fn();
-  } finally {
-    lock.close();
-  }
+        `A process signs checkpoints on ${treePath} (it holds ${lockPath}): stop every provenant serve and projections run on this store first`,
+      ),
+    fn,
+  );
 }
 
 export interface LockedFollowerOptions extends FollowerOptions {
