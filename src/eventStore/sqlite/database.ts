@@ -39,4 +39,10 @@ export function setPragmas(db: Database.Database, pragmas: Record<string, string
   for (const [name, value] of Object.entries(pragmas)) db.exec(`PRAGMA ${name} = ${value}`);
 }
 
+/** Whether SQLite refused a file as no database, or as a corrupt one (not: missing, locked, no permission). */
+export function isUnreadableDatabase(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT';
+}
+
 export type { Database };

@@ -32,7 +32,7 @@ import {
   assertStreamName,
   checkAppend,
 } from '../validation.js';
-import { openDatabase, readPragma, setPragmas } from './database.js';
+import { isUnreadableDatabase, openDatabase, readPragma, setPragmas } from './database.js';
 import { migrate } from './migrate.js';
 import { readAllRows, readHeadPosition, readKeyLocation, readStreamEvents } from './reads.js';
 import { prepareStatements, toRecorded, toStored } from './statements.js';
@@ -94,9 +94,8 @@ function settle<T>(work: () => T | Promise<T>): Promise<T> {
  * database, or is corrupt, stops the store until it is restored.
  */
 function cannotOpen(path: string, error: unknown): ProvenantError {
-  const code = (error as { code?: unknown }).code;
   const reason = error instanceof Error ? error.message : String(error);
-  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT')
+  if (isUnreadableDatabase(error))
     return new ProvenantError(
       'STORE_INTEGRITY_VIOLATION',
       `The log ${path} is not a readable SQLite database (${reason}); it is left as it is: restore it from a backup`,

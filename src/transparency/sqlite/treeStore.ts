@@ -6,7 +6,12 @@
 // A leaf by `$all` position is a binary search over leaf indexes: positions
 // increase with them (append checks it).
 import { ProvenantError } from '../../errors.js';
-import { openDatabase, setPragmas, type Database } from '../../eventStore/sqlite/database.js';
+import {
+  isUnreadableDatabase,
+  openDatabase,
+  setPragmas,
+  type Database,
+} from '../../eventStore/sqlite/database.js';
 import { HASH_SIZE, type NodeId } from '../merkle.js';
 import type { AppendedLeaf, LeafRecord, SignedCheckpoint, TreeState, TreeStore } from '../port.js';
 
@@ -126,8 +131,7 @@ function openTreeFile(path: string): Database.Database {
     return db;
   } catch (error) {
     db?.close();
-    const code = (error as { code?: unknown }).code;
-    if (code !== 'SQLITE_NOTADB' && code !== 'SQLITE_CORRUPT') throw error;
+    if (!isUnreadableDatabase(error)) throw error;
     throw new ProvenantError(
       'TLOG_NOT_AVAILABLE',
       `The Merkle log file ${path} is not a readable SQLite database (${(error as Error).message}). It is derived from the log: move it (and its -wal and -shm files) aside, and the next start rebuilds it from the log and signs a checkpoint of the whole log`,
