@@ -43,15 +43,10 @@ export function createMetricsListener(
   });
   return {
     async listen() {
-      await listenOn(app, host, port, {
+      const url = await listenOn(app, host, port, {
         host: 'PROVENANT_METRICS_HOST (--metrics-host)',
         port: 'PROVENANT_METRICS_PORT (--metrics-port)',
       });
-      const address = app.server.address();
-      const url =
-        typeof address === 'object' && address !== null
-          ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
-          : String(address);
       if (auth.mode.anonymous)
         warn(
           'DEVELOPMENT MODE (PROVENANT_AUTH_ANONYMOUS): anyone who reaches the metrics listener may read /metrics',

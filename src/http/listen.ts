@@ -1,6 +1,7 @@
-// Listening on the configured address. The system's refusals (the port taken by
-// another process, a privileged port, an address of no interface here) become
-// SERVER_CANNOT_LISTEN, saying what to change, instead of a stack trace.
+// Listening on the configured address, answering the URL bound (port 0 picks
+// one). The system's refusals (the port taken by another process, a privileged
+// port, an address of no interface here) become SERVER_CANNOT_LISTEN, saying
+// what to change, instead of a stack trace.
 import type { FastifyInstance } from 'fastify';
 import { ProvenantError } from '../errors.js';
 
@@ -16,12 +17,14 @@ export interface ListenVariables {
   port: string;
 }
 
+/** Listens, and answers the URL it bound (`http://127.0.0.1:8080`, `https://[::1]:8443`). */
 export async function listenOn(
   app: FastifyInstance,
   host: string,
   port: number,
   variables: ListenVariables,
-): Promise<void> {
+  protocol: 'http' | 'https' = 'http',
+): Promise<string> {
   try {
     await app.listen({ host, port });
   } catch (error) {
@@ -34,4 +37,8 @@ export async function listenOn(
       { cause: error, details: { host, port, code } },
     );
   }
+  const address = app.server.address();
+  return typeof address === 'object' && address !== null
+    ? `${protocol}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+    : String(address);
 }

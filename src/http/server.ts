@@ -171,20 +171,19 @@ export async function startServer(
           app.log[level](fields ?? {}, message),
         );
   followerOf.follower = follower;
+  let url: string;
   try {
-    await listenOn(app, config.host, config.port, {
-      host: 'PROVENANT_HOST (--host)',
-      port: 'PROVENANT_PORT (--port)',
-    });
+    url = await listenOn(
+      app,
+      config.host,
+      config.port,
+      { host: 'PROVENANT_HOST (--host)', port: 'PROVENANT_PORT (--port)' },
+      https === undefined ? 'http' : 'https',
+    );
   } catch (error) {
     await app.close();
     throw error;
   }
-  const address = app.server.address();
-  const url =
-    typeof address === 'object' && address !== null
-      ? `${https === undefined ? 'http' : 'https'}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
-      : String(address);
   app.log.info({ store: description, url }, 'provenant is serving');
   logAuthMode(app, auth);
   // CDEvents chains are bound by a process manager that follows the log (docs/chains.md).
