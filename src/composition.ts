@@ -135,6 +135,14 @@ export async function prepareBackends(
   }
 }
 
+/** Whether the read models are PostgreSQL's (shared by processes that elect leaders). */
+const isPostgresReadModels = (readModels: ReadModelStore): readModels is PostgresReadModelStore =>
+  typeof (readModels as Partial<PostgresReadModelStore>).pinnedTo === 'function';
+
+/** The file of SQLite read models (whose runner lock lies beside it); undefined for others. */
+const sqliteReadModelPath = (readModels: ReadModelStore): string | undefined =>
+  (readModels as Partial<SQLiteReadModelStore>).path;
+
 /** What runs the projections of a process: one runner, or one elected leader per projection. */
 export interface ProjectionWorkers {
   start(): Promise<void>;
@@ -157,13 +165,10 @@ export async function createProjectionWorkers(options: {
   projections: readonly ProjectionDefinition[];
   log: Log;
 }): Promise<ProjectionWorkers> {
-  const pgStore = options.readModels as Partial<PostgresReadModelStore>;
-  if (typeof pgStore.pinnedTo === 'function')
-    return (await loadPostgres()).electProjectionLeaders({
-      ...options,
-      readModels: options.readModels as PostgresReadModelStore,
-    });
-  const sqlitePath = (options.readModels as Partial<SQLiteReadModelStore>).path;
+  const { readModels } = options;
+  if (isPostgresReadModels(readModels))
+    return (await loadPostgres()).electProjectionLeaders({ ...options, readModels });
+  const sqlitePath = sqliteReadModelPath(readModels);
   if (sqlitePath !== undefined) return lockedProjectionRunner({ ...options, path: sqlitePath });
   return createProjectionRunner(options);
 }
@@ -179,14 +184,9 @@ export async function whileNoProjectionRunner<T>(
   names: readonly string[],
   fn: () => Promise<T>,
 ): Promise<T> {
-  const pgStore = readModels as Partial<PostgresReadModelStore>;
-  if (typeof pgStore.pinnedTo === 'function')
-    return (await loadPostgres()).whileNoProjectionLeaders(
-      readModels as PostgresReadModelStore,
-      names,
-      fn,
-    );
-  const path = (readModels as Partial<SQLiteReadModelStore>).path;
+  if (isPostgresReadModels(readModels))
+    return (await loadPostgres()).whileNoProjectionLeaders(readModels, names, fn);
+  const path = sqliteReadModelPath(readModels);
   return path === undefined ? fn() : whileNoSQLiteRunner(path, fn);
 }
 
