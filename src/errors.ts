@@ -336,6 +336,11 @@ export const errorCodes = {
   TLOG_NO_CHECKPOINT: { status: 404, title: 'No checkpoint has been signed yet' },
   TLOG_NOT_AVAILABLE: { status: 503, title: 'The transparency log is not available here' },
   TLOG_INCONSISTENT: { status: 422, title: 'The log does not extend the checkpoint' },
+  TLOG_LOG_MISMATCH: {
+    status: 503,
+    title:
+      'The log does not hold the events the Merkle log recorded (truncated, restored from an older copy, or replaced): no checkpoint is signed',
+  },
   TLOG_WITNESS_QUORUM: {
     status: 422,
     title: 'Fewer of the given witnesses than the quorum cosigned the checkpoint',

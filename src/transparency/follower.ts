@@ -26,6 +26,7 @@ import {
   signNote,
   type NoteSigner,
 } from './note.js';
+import { logMismatch } from './logMatch.js';
 import type { SignedCheckpoint, TreeStore } from './port.js';
 import { TreeBuilder } from './treeBuilder.js';
 import {
@@ -290,7 +291,8 @@ export function createTransparencyFollower(followerOptions: FollowerOptions): Tr
  * Starts the follower of a node that has just become the one signer of its log
  * (the SQLite signer lock, the PostgreSQL leader's advisory lock): refuses with
  * TLOG_UNKNOWN_KEY when this node's note key does not sign the log (any more),
- * and leaves nothing running when the start fails.
+ * with TLOG_LOG_MISMATCH when the log no longer holds the tree's last leaf
+ * (logMatch.ts), and leaves nothing running when the start fails.
  */
 export async function startSigningFollower(
   options: FollowerOptions,
@@ -302,6 +304,9 @@ export async function startSigningFollower(
   );
   if (problem !== undefined)
     throw new ProvenantError('TLOG_UNKNOWN_KEY', `Not signing: ${problem}`);
+  const mismatch = await logMismatch(options.eventStore, options.tree);
+  if (mismatch !== undefined)
+    throw new ProvenantError('TLOG_LOG_MISMATCH', `Not signing: ${mismatch}`);
   const follower = createTransparencyFollower(options);
   try {
     await follower.start();
