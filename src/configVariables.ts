@@ -42,7 +42,7 @@ export const configVariables = [
   [
     'PROVENANT_READ_MODELS_PATH',
     '<log file>-readmodels.db',
-    'SQLite file of the read models, apart from the log (e.g. `data/provenant-readmodels.db` beside `data/provenant.db`). Rebuilt from the log when missing, corrupt or newer. One process runs the projections on it at a time, holding the lock file `<file>.runner.lock` beside it (others on the file answer queries and stand by; `projections rebuild` refuses while one runs).',
+    'SQLite file of the read models, apart from the log (e.g. `data/provenant-readmodels.db` beside `data/provenant.db`). Rebuilt from the log when missing, corrupt or newer, and each read model when it was built from another log or is ahead of this one (docs/projections.md). One process runs the projections on it at a time, holding the lock file `<file>.runner.lock` beside it (others on the file answer queries and stand by; `projections rebuild` refuses while one runs).',
   ],
   [
     'PROVENANT_PROJECTIONS',
@@ -62,7 +62,7 @@ export const configVariables = [
   [
     'PROVENANT_MERKLE_PATH',
     '<log file>-merkle.db',
-    'SQLite file of the Merkle log of `$all` (leaves, subtree hashes, signed checkpoints), apart from the log; rebuilt from the log when missing. One process signs it at a time, holding the lock file `<file>.signer.lock` beside it (others on the store stand by; `log rotate-key` refuses while one signs). Unused with `PROVENANT_STORE=postgres` or `PROVENANT_READ_MODELS=postgres`: the Merkle log is then in PostgreSQL, shared by every node.',
+    'SQLite file of the Merkle log of `$all` (leaves, subtree hashes, signed checkpoints), apart from the log; rebuilt from the log when missing. Nothing is signed while the log does not hold the events it recorded (TLOG_LOG_MISMATCH: a log truncated, restored without it, or replaced). One process signs it at a time, holding the lock file `<file>.signer.lock` beside it (others on the store stand by; `log rotate-key` refuses while one signs). Unused with `PROVENANT_STORE=postgres` or `PROVENANT_READ_MODELS=postgres`: the Merkle log is then in PostgreSQL, shared by every node.',
   ],
   [
     'PROVENANT_LOG_KEY',

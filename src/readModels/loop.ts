@@ -9,12 +9,14 @@
 // checkpoints after a growing delay, so a transient fault heals by itself.
 // A projection with an out-of-sight rebuild under way (its version changed, or
 // a rebuild was cut short) is caught up into its rebuild's tables, which swap
-// in before the loop goes live.
+// in before the loop goes live. Read models not built from this log (another
+// log, or one behind them) are dropped first and replay (sourceLog.ts).
 import type { EventStore, RecordedEvent, Subscription } from '../eventStore/types.js';
 import { errorText, type BatchContext, type Log } from './applyBatch.js';
 import { Batches } from './batches.js';
 import type { ReadModelStore } from './port.js';
 import { applyToAll, type Follower } from './sharedBatch.js';
+import { dropForeignReadModels } from './sourceLog.js';
 
 export type ProjectionState = 'running' | 'caught-up' | 'stopped' | 'failed';
 
@@ -117,6 +119,13 @@ async function routeRebuilds(loop: Loop, options: LoopOptions): Promise<Projecti
 /** Follows the log until stopped, or until no projection is left to feed. */
 async function followOnce(loop: Loop, options: LoopOptions): Promise<'ended' | 'none-left'> {
   loop.catchingUp = true;
+  // Read models built from another log, or ahead of this one, are dropped and replay.
+  await dropForeignReadModels(
+    options.eventStore,
+    options.readModels,
+    fed(loop).map((p) => p.ctx.definition),
+    options.log,
+  );
   const rebuilding = await routeRebuilds(loop, options);
   let from = -1n;
   for (const projection of fed(loop)) {

@@ -191,6 +191,14 @@ export interface ReadModelStore extends ReadModelTarget {
   completeRebuild(name: string): Promise<void>;
   /** Drops the rebuild's tables and forgets it; the current ones are untouched. Idempotent. */
   abortRebuild(name: string): Promise<void>;
+  /**
+   * The id of the first event of the log the projection's read model was built
+   * from, as `setSourceLog` recorded it (undefined before): a read model that
+   * names another log than the one it follows now is not trusted (sourceLog.ts).
+   */
+  getSourceLog(projection: string): Promise<string | undefined>;
+  /** Records the id of the first event of the log the projection's read model is built from. */
+  setSourceLog(projection: string, firstEventId: string): Promise<void>;
   /** Parked events, oldest first (of one projection when given). */
   listParked(projection?: string): Promise<ParkedEvent[]>;
   getParked(id: number): Promise<ParkedEvent | undefined>;

@@ -18,6 +18,7 @@ import {
 import type { ParkedEvent, ReadModelStore } from './port.js';
 import { applyChanges, type PoisonPolicy, type ProjectionDefinition } from './projection.js';
 import { applyToAll } from './sharedBatch.js';
+import { logIdentity } from './sourceLog.js';
 
 export interface ProjectionStatus {
   name: string;
@@ -190,7 +191,13 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     }
     try {
       const result = await replayPages(targets, onProgress);
-      for (const { name } of definitions) await readModels.completeRebuild(name);
+      // The log's first event (it never changes once there) names the log replayed.
+      const { firstEventId } = await logIdentity(eventStore);
+      for (const { name } of definitions) {
+        await readModels.completeRebuild(name);
+        // Replayed from this log: it is theirs now, whatever they were built from before.
+        if (firstEventId !== undefined) await readModels.setSourceLog(name, firstEventId);
+      }
       return result;
     } catch (error) {
       for (const { name } of definitions)

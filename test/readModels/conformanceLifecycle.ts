@@ -130,6 +130,28 @@ export function lifecycleConformance(harness: ReadModelHarness): void {
     }
   });
 
+  it('records, per projection, the log it was built from; kept across a reopen', async () => {
+    const store = await harness.createStore();
+    const [a, b] = [uniqueName(), uniqueName()];
+    try {
+      assert.equal(await store.getSourceLog(a), undefined);
+      await store.setSourceLog(a, '01FIRSTEVENTOFLOGONE');
+      await store.setSourceLog(b, '01FIRSTEVENTOFLOGTWO');
+      await store.setSourceLog(a, '01FIRSTEVENTOFLOGTHREE');
+      assert.equal(await store.getSourceLog(a), '01FIRSTEVENTOFLOGTHREE');
+      assert.equal(await store.getSourceLog(b), '01FIRSTEVENTOFLOGTWO');
+    } finally {
+      await store.close();
+    }
+    if (harness.reopen === undefined) return;
+    const again = await harness.reopen(store);
+    try {
+      assert.equal(await again.getSourceLog(a), '01FIRSTEVENTOFLOGTHREE');
+    } finally {
+      await again.close();
+    }
+  });
+
   it('refuses a table of another projection, and store calls inside its own transaction', () =>
     withTable(async (store, { schema: s, things }) => {
       await assert.rejects(

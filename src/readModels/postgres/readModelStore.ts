@@ -83,6 +83,13 @@ CREATE TABLE rm_rebuild_dead_letters (
   attempts integer NOT NULL, parked_at text NOT NULL);
 `,
   },
+  {
+    version: 3,
+    name: 'the log the read models are built from',
+    up: `
+CREATE TABLE rm_source_logs (projection text PRIMARY KEY, first_event_id text NOT NULL);
+`,
+  },
 ] as const;
 
 const CURRENT: Routing = shadowRouting([]);
@@ -238,6 +245,21 @@ function buildStore(parts: StoreParts): ReadModelStore & {
     getCheckpoint: (projection) => run(() => reads.getCheckpoint(projection)),
     getParked: (id) => run(() => reads.getParked(id)),
     listParked: (projection) => run(() => reads.listParked(projection)),
+    getSourceLog: (projection) =>
+      run(async () => {
+        const { rows } = await pool.query<{ first_event_id: string }>(
+          'SELECT first_event_id FROM rm_source_logs WHERE projection = $1',
+          [projection],
+        );
+        return rows[0]?.first_event_id;
+      }),
+    setSourceLog: (projection, firstEventId) =>
+      transact(async (c) => {
+        await c.query(
+          'INSERT INTO rm_source_logs (projection, first_event_id) VALUES ($1, $2) ON CONFLICT (projection) DO UPDATE SET first_event_id = EXCLUDED.first_event_id',
+          [projection, firstEventId],
+        );
+      }),
     ensureProjection: (s) =>
       transact(async (c): Promise<EnsureResult> => {
         await c.query('SELECT pg_advisory_xact_lock($1)', [ddlLock]);

@@ -12,9 +12,10 @@ import {
 
 /**
  * Version of the store's own tables (checkpoints, dead letters, projection
- * versions). The rebuild tables (`rm_rebuilds`, `rm_rebuild_dead_letters`) were
- * added without a new version: they are created when missing, and a release
- * without them ignores them (its projections stay as they were).
+ * versions). The rebuild tables (`rm_rebuilds`, `rm_rebuild_dead_letters`) and
+ * `rm_source_logs` were added without a new version: they are created when
+ * missing, and a release without them ignores them (its projections stay as
+ * they were).
  */
 export const READ_MODEL_SCHEMA_VERSION = 1;
 
@@ -94,6 +95,8 @@ export function openReadModelFile(
     CREATE TABLE IF NOT EXISTS rm_rebuilds (
       projection TEXT PRIMARY KEY, version INTEGER NOT NULL, tables TEXT NOT NULL,
       position INTEGER, started_at TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS rm_source_logs (
+      projection TEXT PRIMARY KEY, first_event_id TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS rm_rebuild_dead_letters (
       id INTEGER PRIMARY KEY AUTOINCREMENT, projection TEXT NOT NULL, position INTEGER NOT NULL,
       event_id TEXT NOT NULL, type TEXT NOT NULL, error TEXT NOT NULL,

@@ -213,6 +213,23 @@ export function getSQLiteReadModelStore(
     getCheckpoint: (projection) => exclusive(() => getCheckpoint(projection)),
     getParked: (id) => exclusive(() => ops.getParked(id)),
     listParked: (projection) => exclusive(() => ops.listParked(projection)),
+    getSourceLog: (projection) =>
+      exclusive(
+        () =>
+          (
+            stmt('SELECT first_event_id FROM rm_source_logs WHERE projection = ?').get(
+              projection,
+            ) as { first_event_id: string } | undefined
+          )?.first_event_id,
+      ),
+    setSourceLog: (projection, firstEventId) =>
+      writing(() =>
+        inTransaction(() => {
+          stmt(
+            'INSERT INTO rm_source_logs (projection, first_event_id) VALUES (?, ?) ON CONFLICT (projection) DO UPDATE SET first_event_id = excluded.first_event_id',
+          ).run(projection, firstEventId);
+        }),
+      ),
     ensureProjection: (schema: ProjectionSchema) =>
       writing(() =>
         inTransaction((): EnsureResult => {
