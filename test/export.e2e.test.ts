@@ -60,6 +60,13 @@ describe('provenant export / verify-export', () => {
     const result = JSON.parse(json.stdout) as { ok: boolean; exportedBy: string };
     assert.equal(result.ok, true);
     assert.equal(result.exportedBy, 'auditor');
+    // An export larger than --max-bytes is not read (into memory) past that size.
+    const capped = run(['verify-export', out, '--max-bytes', '1KiB']);
+    assert.equal(capped.status, 1, capped.stdout);
+    assert.match(
+      capped.stdout,
+      /^INVALID: EXPORT_UNREADABLE: .* holds more than 1024 bytes uncompressed: more than this verifier reads \(--max-bytes raises the limit\)/,
+    );
   });
 
   it('exports to a folder with --public-key; a tampered folder exits 1 with the code', () => {
@@ -96,6 +103,7 @@ describe('provenant export / verify-export', () => {
       [['export', UNIT, '--out', join(dir, 'folder')], /EXPORT_TARGET_EXISTS/],
       [['verify-export', join(dir, 'missing')], /EXPORT_UNREADABLE/],
       [['verify-export'], /missing required argument/],
+      [['verify-export', join(dir, 'folder'), '--max-bytes', '10MB'], /--max-bytes.*is invalid/],
     ];
     // The cases are independent runs: started side by side, checked in order.
     const runs = await Promise.all(cases.map(([args]) => runAsync(args)));

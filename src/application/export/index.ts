@@ -15,7 +15,7 @@ export {
   type ExportProblem,
   type VerifyExportResult,
 } from './verifyExport.js';
-export { isArchivePath } from './archive.js';
+export { EXPORT_MAX_BYTES, isArchivePath } from './archive.js';
 export {
   EXPORT_FORMAT,
   EVENTS_FILE,

@@ -20,7 +20,7 @@ import {
 import { ProvenantError, type ErrorCode } from '../../errors.js';
 import { ChainWalker } from '../../eventStore/chainWalker.js';
 import type { IntegrityProblem, RecordedEvent } from '../../eventStore/types.js';
-import { isArchivePath, readArchive } from './archive.js';
+import { EXPORT_MAX_BYTES, isArchivePath, readArchive, tooLarge } from './archive.js';
 import {
   DEFINITIONS_FILE,
   EVENTS_FILE,
@@ -127,18 +127,33 @@ function parseManifest(bytes: Buffer): ExportManifest | string {
 }
 
 /** Every regular file under `dir` by relative path; anything else (links, devices) in `others`. */
-function readFolder(dir: string): { files: Map<string, Buffer>; others: string[] } {
+function readFolder(
+  dir: string,
+  maxBytes: number,
+): { files: Map<string, Buffer>; others: string[] } {
   const files = new Map<string, Buffer>();
   const others: string[] = [];
+  let total = 0;
   for (const entry of readdirSync(dir, { recursive: true }).map(String).sort()) {
     const full = join(dir, entry);
     const path = relative(dir, full).split(sep).join('/');
     const stat = lstatSync(full);
     if (stat.isDirectory()) continue;
-    if (stat.isFile()) files.set(path, readFileSync(full));
-    else others.push(path);
+    if (!stat.isFile()) {
+      others.push(path);
+      continue;
+    }
+    total += stat.size;
+    if (total > maxBytes) throw tooLarge(dir, maxBytes);
+    files.set(path, readFileSync(full));
   }
   return { files, others };
+}
+
+/** How much of an export is read into memory at most. */
+export interface ReadExportOptions {
+  /** Bytes, uncompressed (default EXPORT_MAX_BYTES, 1 GiB): a larger export is EXPORT_UNREADABLE. */
+  maxBytes?: number;
 }
 
 const chainCode = (problem: IntegrityProblem): ErrorCode =>
@@ -153,14 +168,18 @@ const chainCode = (problem: IntegrityProblem): ErrorCode =>
  * for a damaged export: every problem is in the result. Throws EXPORT_UNREADABLE
  * only when `path` is neither a folder nor a file.
  */
-export async function verifyExport(path: string): Promise<VerifyExportResult> {
-  if (exportForm(path) === 'folder') return verifyExportFiles(path, 'folder', readFolder(path));
+export async function verifyExport(
+  path: string,
+  options: ReadExportOptions = {},
+): Promise<VerifyExportResult> {
+  const form = exportForm(path);
   try {
-    return verifyExportFiles(path, 'archive', await readArchive(path));
+    const { contents } = await readExport(path, options);
+    return verifyExportFiles(path, form, contents);
   } catch (error) {
     if (!(error instanceof ProvenantError) || error.code !== 'EXPORT_UNREADABLE') throw error;
     return {
-      ...emptyResult(path, 'archive'),
+      ...emptyResult(path, form),
       ok: false,
       problems: [{ code: 'EXPORT_UNREADABLE', message: error.message, path }],
     };
@@ -185,12 +204,18 @@ function exportForm(path: string): 'folder' | 'archive' {
 }
 
 /** The files of an export (a folder or a .tar.gz); EXPORT_UNREADABLE when they cannot be read. */
-export async function readExport(path: string): Promise<{
+export async function readExport(
+  path: string,
+  { maxBytes = EXPORT_MAX_BYTES }: ReadExportOptions = {},
+): Promise<{
   form: 'folder' | 'archive';
   contents: { files: ReadonlyMap<string, Buffer>; others: readonly string[] };
 }> {
   const form = exportForm(path);
-  return { form, contents: form === 'folder' ? readFolder(path) : await readArchive(path) };
+  return {
+    form,
+    contents: form === 'folder' ? readFolder(path, maxBytes) : await readArchive(path, maxBytes),
+  };
 }
 
 const emptyResult = (source: string, form: 'folder' | 'archive'): VerifyExportResult => ({

@@ -2,8 +2,9 @@
 // self-contained folder or .tar.gz (events, definitions, attestations, keys, a
 // manifest), and its offline verification (docs/export.md).
 import { userInfo } from 'node:os';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import {
+  EXPORT_MAX_BYTES,
   exportUnit,
   verifyExport,
   type VerifyExportResult,
@@ -108,6 +109,17 @@ export function describeVerification(result: VerifyExportResult): string {
   ].join('\n');
 }
 
+const UNITS: Record<string, number> = { '': 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 };
+
+/** `--max-bytes`: a whole number of bytes, or of KiB, MiB or GiB (`4GiB`). */
+export const parseByteSize = (value: string): number => {
+  const match = /^([1-9]\d{0,15})(KiB|MiB|GiB)?$/.exec(value);
+  const bytes = match === null ? NaN : Number(match[1]) * (UNITS[match[2] ?? ''] ?? NaN);
+  if (!Number.isSafeInteger(bytes))
+    throw new InvalidArgumentError('a whole number of bytes, or of KiB, MiB or GiB (e.g. 4GiB).');
+  return bytes;
+};
+
 export function verifyExportCommand(): Command {
   return new Command('verify-export')
     .summary('Verify an export offline (folder or .tar.gz)')
@@ -116,18 +128,26 @@ export function verifyExportCommand(): Command {
     )
     .argument('<path>', 'export folder, or .tar.gz / .tgz archive')
     .option('--json', 'print the full result as JSON')
+    .option(
+      '--max-bytes <size>',
+      `read at most this much, uncompressed (the export is read into memory; default ${EXPORT_MAX_BYTES / 1024 ** 3}GiB): a larger one is EXPORT_UNREADABLE`,
+      parseByteSize,
+    )
     .addHelpText(
       'after',
       `
 ${exitCodesHelp([
   [0, 'the export is intact and every attestation verifies'],
-  [1, 'tampered or invalid: the first problem with its EXPORT_* code'],
+  [1, 'tampered or invalid, or larger than --max-bytes: the first problem with its EXPORT_* code'],
   [2, 'usage error, or the path is neither a folder nor a .tar.gz file'],
 ])}
 `,
     )
-    .action(async (path: string, options: { json?: boolean }) => {
-      const result = await verifyExport(path);
+    .action(async (path: string, options: { json?: boolean; maxBytes?: number }) => {
+      const result = await verifyExport(
+        path,
+        options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes },
+      );
       console.log(options.json ? JSON.stringify(result) : describeVerification(result));
       process.exitCode = result.ok ? 0 : 1;
     });
