@@ -11,6 +11,7 @@ import type {
   StagePolicy,
   VerificationStore,
 } from '../application/attestations/index.js';
+import { AnswerTooLarge, boundedText } from '../boundedAnswer.js';
 import { fromEventJson } from '../eventStore/eventJson.js';
 import { readCheckpointUnverified } from '../transparency/note.js';
 
@@ -35,6 +36,8 @@ export class StoreProblem extends Error {
 }
 
 const TIMEOUT_MS = 15_000;
+/** Far above any answer the CLI asks for (a unit's attestations, a bundle, evidence). */
+const MAX_ANSWER_BYTES = 64 * 1024 ** 2;
 
 /** An attestation as `GET /v1/attestations?digest=` lists it. */
 export interface IndexedAttestation {
@@ -80,7 +83,15 @@ export function storeClient(baseUrl: string, token?: string): StoreClient {
         { cause: error },
       );
     }
-    const answer = await response.text();
+    let answer: string;
+    try {
+      answer = await boundedText(response, MAX_ANSWER_BYTES);
+    } catch (error) {
+      if (!(error instanceof AnswerTooLarge)) throw error;
+      throw new StoreUnreachable(
+        `${base}${path} answered ${response.status} with ${error.message}`,
+      );
+    }
     if (text !== undefined && response.ok) return answer;
     let body: unknown;
     try {

@@ -11,6 +11,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
+import { boundedText } from '../boundedAnswer.js';
 import { ProvenantError, type ErrorCode } from '../errors.js';
 
 export interface OidcOptions {
@@ -74,11 +75,17 @@ export function oidcError(error: unknown): ProvenantError {
   return fail('AUTH_ISSUER_UNAVAILABLE', "The issuer's key set cannot be fetched", error);
 }
 
+/** An OpenID provider's configuration document is a few kilobytes. */
+const MAX_DISCOVERY_BYTES = 1024 ** 2;
+
 async function discoverJwksUrl(issuer: string, timeoutMs: number): Promise<URL> {
   const url = `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
   const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   if (!response.ok) throw new Error(`OIDC discovery: ${url} answered ${response.status}`);
-  const document = (await response.json()) as { issuer?: unknown; jwks_uri?: unknown };
+  const document = JSON.parse(await boundedText(response, MAX_DISCOVERY_BYTES)) as {
+    issuer?: unknown;
+    jwks_uri?: unknown;
+  };
   if (document.issuer !== issuer || typeof document.jwks_uri !== 'string')
     throw new Error(`OIDC discovery: ${url} names another issuer or no jwks_uri`);
   return new URL(document.jwks_uri);

@@ -10,6 +10,7 @@ import {
   openTreeStore,
   treeStoreExists,
 } from '../../composition.js';
+import { boundedText } from '../../boundedAnswer.js';
 import { loadConfig, type Config } from '../../config.js';
 import { ProvenantError } from '../../errors.js';
 import { verifyConsistency, verifyInclusion } from '../../transparency/merkle.js';
@@ -48,6 +49,9 @@ function readText(file: string, what: string): string {
   }
 }
 
+/** A checkpoint note, cosignatures included, is a few kilobytes: far more is not one. */
+const MAX_CHECKPOINT_BYTES = 1024 ** 2;
+
 /** A witness copy: a file, or an http(s) URL fetched with GET (a witness service). */
 async function readWitness(source: string): Promise<string> {
   if (!/^https?:\/\//.test(source)) return readText(source, 'Checkpoint file');
@@ -57,7 +61,7 @@ async function readWitness(source: string): Promise<string> {
       signal: AbortSignal.timeout(15_000),
     });
     if (!response.ok) throw new Error(`it answered ${response.status}`);
-    return await response.text();
+    return await boundedText(response, MAX_CHECKPOINT_BYTES);
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code;
     throw new ProvenantError(

@@ -2,6 +2,7 @@
 // default): each signed checkpoint note is POSTed as text/plain to a service
 // outside the store; any 2xx answer counts as delivered, and nothing is read
 // back. Delivery, retries and superseding are delivery.ts's.
+import { discardAnswer } from '../../boundedAnswer.js';
 import { createDelivery, type DeliveryBounds, type WitnessPoster } from './delivery.js';
 
 export interface WitnessPosterOptions extends DeliveryBounds {
@@ -20,7 +21,7 @@ export function createWitnessPoster(options: WitnessPosterOptions): WitnessPoste
         body: note,
         signal: AbortSignal.timeout(timeoutMs),
       });
-      await response.arrayBuffer().catch(() => undefined);
+      await discardAnswer(response);
       return response.ok
         ? { ok: true }
         : { ok: false, error: `answered ${response.status}`, retry: true };

@@ -16,6 +16,7 @@
 // first recovers it from the log (the last `CheckpointCosigned` by the
 // witness's keys, `recoverSize`), and only when that is stale or missing learns
 // it from a 409. Retries, timeouts and superseding are delivery.ts's.
+import { AnswerTooLarge, boundedText } from '../../boundedAnswer.js';
 import { isProvenantError } from '../../errors.js';
 import { consistencyProof, type NodeReader } from '../merkle.js';
 import { readCheckpointUnverified, splitNote } from '../note.js';
@@ -102,13 +103,13 @@ export function createTlogWitnessClient(options: TlogWitnessOptions): WitnessPos
         body,
         signal: AbortSignal.timeout(timeoutMs),
       });
-      if (Number(response.headers.get('content-length') ?? 0) > MAX_ANSWER) {
-        await response.body?.cancel();
+      let answer: string;
+      try {
+        answer = await boundedText(response, MAX_ANSWER);
+      } catch (error) {
+        if (!(error instanceof AnswerTooLarge)) throw error;
         return fail(`answered ${response.status} with more than ${MAX_ANSWER} bytes`, true);
       }
-      const answer = await response.text();
-      if (answer.length > MAX_ANSWER)
-        return fail(`answered ${response.status} with ${answer.length} characters`, true);
       const status = response.status;
       if (status === 200) {
         let cosignatures: Cosignature[];
