@@ -4,7 +4,7 @@
 // its own tests in test/attestations/.)
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,6 +125,22 @@ describe('provenant command line', { concurrency: true }, () => {
       );
     } finally {
       taken.close();
+    }
+  });
+
+  it('says in one line, exit 2, when the system refuses a path it was given', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'not a directory');
+    const runs = await Promise.all([
+      run(['log', 'verify'], { PROVENANT_DATA_DIR: join(file, 'data') }),
+      run(['keys', 'generate', '--out', join(file, 'keys')]),
+    ]);
+    for (const res of runs) {
+      assert.equal(res.status, 2, res.stderr);
+      assert.match(
+        res.stderr.trim(),
+        /^provenant: ENOTDIR: not a directory, mkdir '.*a-file\/(data|keys)'$/,
+      );
     }
   });
 

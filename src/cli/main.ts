@@ -64,6 +64,12 @@ ${exitCodesHelp([
   return program;
 }
 
+/** An error of a system call (a file or directory), as Node reports them. */
+const isSystemError = (error: unknown): error is NodeJS.ErrnoException =>
+  error instanceof Error &&
+  typeof (error as NodeJS.ErrnoException).code === 'string' &&
+  typeof (error as NodeJS.ErrnoException).syscall === 'string';
+
 async function main(argv: string[]): Promise<void> {
   try {
     const args = argv.length === 0 ? ['serve'] : argv;
@@ -74,6 +80,11 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = error.exitCode === 0 ? 0 : USAGE_ERROR;
     } else if (isProvenantError(error)) {
       console.error(`provenant: ${error.code}: ${error.message}`);
+      process.exitCode = USAGE_ERROR;
+    } else if (isSystemError(error)) {
+      // The operating system refused a path it was given (ENOTDIR, EACCES, ENOSPC …):
+      // Node's message names the code, the call and the path; a stack says nothing more.
+      console.error(`provenant: ${error.message}`);
       process.exitCode = USAGE_ERROR;
     } else {
       console.error('provenant:', error);
