@@ -15,6 +15,7 @@ import { projections } from '../../projections/index.js';
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import type { EventToAppend } from '../../src/eventStore/types.js';
 import { openDatabase } from '../../src/eventStore/sqlite/database.js';
+import { readModelSnapshot } from '../support/readModelSnapshot.js';
 import { getSQLiteReadModelStore } from '../../src/readModels/sqlite/index.js';
 import { cliArgs, runCli, runCliSync } from '../support/cli.js';
 import { serve } from '../support/serveProcess.js';
@@ -73,12 +74,7 @@ async function seed(dataDir: string, count: number): Promise<void> {
 async function snapshot(path: string): Promise<Record<string, unknown>> {
   const store = getSQLiteReadModelStore({ path, onWarning: () => undefined });
   try {
-    const out: Record<string, unknown> = {};
-    for (const p of projections) {
-      for (const table of p.tables) out[table.name] = (await store.find(table)).rows;
-      out[`${p.name}@`] = await store.getCheckpoint(p.name);
-    }
-    return out;
+    return await readModelSnapshot(store);
   } finally {
     await store.close();
   }

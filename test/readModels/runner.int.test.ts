@@ -22,6 +22,7 @@ import {
   type ReadModelStore,
 } from '../../src/readModels/index.js';
 import { getSQLiteReadModelStore } from '../../src/readModels/sqlite/index.js';
+import { readModelSnapshot } from '../support/readModelSnapshot.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-runner-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -63,15 +64,7 @@ function indexesOf(path: string): string[] {
   }
 }
 
-/** Every row of every read model, and the checkpoints. */
-async function snapshot(store: ReadModelStore): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {};
-  for (const p of projections) {
-    for (const table of p.tables) out[table.name] = (await store.find(table)).rows;
-    out[`${p.name}@`] = await store.getCheckpoint(p.name);
-  }
-  return out;
-}
+const snapshot = readModelSnapshot;
 
 const closeEnv = async (env: Env): Promise<void> => {
   await env.readModels.close();

@@ -17,6 +17,7 @@ import {
   type ReadModelStore,
 } from '../../src/readModels/index.js';
 import { getSQLiteReadModelStore } from '../../src/readModels/sqlite/index.js';
+import { readModelSnapshot } from '../support/readModelSnapshot.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-source-log-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -76,15 +77,7 @@ async function project(logPath: string, rmPath: string): Promise<Run & { stop():
   };
 }
 
-/** Every row of every read model, and the checkpoints. */
-async function snapshot(store: ReadModelStore): Promise<Record<string, unknown>> {
-  const out: Record<string, unknown> = {};
-  for (const p of projections) {
-    for (const table of p.tables) out[table.name] = (await store.find(table)).rows;
-    out[`${p.name}@`] = await store.getCheckpoint(p.name);
-  }
-  return out;
-}
+const snapshot = readModelSnapshot;
 
 /** The read models a fresh file gets from `logPath`. */
 async function freshSnapshot(logPath: string): Promise<Record<string, unknown>> {
@@ -97,6 +90,17 @@ async function freshSnapshot(logPath: string): Promise<Record<string, unknown>> 
 }
 
 const names = projections.map((p) => p.name);
+
+/** Read models built from a log of 5 events, and another log of `events` events. */
+async function builtFromAnotherLog(events: number): Promise<{ rmPath: string; other: string }> {
+  const rmPath = path('rm');
+  const first = path('first-log');
+  await appendReceipts(first, 0, 5);
+  await (await project(first, rmPath)).stop();
+  const other = path('other-log');
+  await appendReceipts(other, 50, events);
+  return { rmPath, other };
+}
 
 describe('read models built from another log, or ahead of this one', () => {
   it('are dropped and replayed when the log was restored from an older copy', async () => {
@@ -128,13 +132,7 @@ describe('read models built from another log, or ahead of this one', () => {
   });
 
   it('are dropped and replayed under another log, even a longer one', async () => {
-    const rmPath = path('rm');
-    const first = path('first-log');
-    await appendReceipts(first, 0, 5);
-    await (await project(first, rmPath)).stop();
-
-    const other = path('other-log');
-    await appendReceipts(other, 50, 12);
+    const { rmPath, other } = await builtFromAnotherLog(12);
     const run = await project(other, rmPath);
     try {
       assert.equal(run.warnings.length, names.length, run.warnings.join('\n'));
@@ -169,13 +167,7 @@ describe('read models built from another log, or ahead of this one', () => {
   });
 
   it('a rebuild from this log makes them its own: the next start keeps them', async () => {
-    const rmPath = path('rm');
-    const first = path('first-log');
-    await appendReceipts(first, 0, 5);
-    await (await project(first, rmPath)).stop();
-
-    const other = path('other-log');
-    await appendReceipts(other, 50, 7);
+    const { rmPath, other } = await builtFromAnotherLog(7);
     const log = getSQLiteEventStore({ path: other });
     const readModels = getSQLiteReadModelStore({ path: rmPath });
     const offline = createProjectionRunner({ eventStore: log, readModels, projections });
