@@ -352,6 +352,7 @@ export const errorCodes = {
 
   // Configuration and command line (src/cli, src/config.ts)
   CONFIG_INVALID: { status: 500, title: 'Invalid configuration' },
+  BACKUP_TARGET_EXISTS: { status: 409, title: 'Backup target exists and is not an empty folder' },
   SERVER_CANNOT_LISTEN: {
     status: 500,
     title: 'The server cannot listen on the configured address',

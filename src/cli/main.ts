@@ -27,6 +27,7 @@ const commands: Record<string, () => Promise<Command>> = {
   'verify-export': async () => (await import('./commands/export.js')).verifyExportCommand(),
   replay: async () => (await import('./commands/replay.js')).replayCommand(),
   'sign-event': async () => (await import('./commands/signEvent.js')).signEventCommand(),
+  backup: async () => (await import('./commands/backup.js')).backupCommand(),
 };
 
 /** The command tree: only the named command when it is known, else every command. */
