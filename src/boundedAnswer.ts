@@ -20,7 +20,8 @@ export async function boundedText(response: Response, maxBytes: number): Promise
     throw new AnswerTooLarge(maxBytes);
   }
   if (response.body === null) return '';
-  const reader = response.body.getReader();
+  // The DOM typings give fetch's body chunks as `any`; they are bytes.
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
