@@ -18,7 +18,7 @@ import {
 import type { ParkedEvent, ReadModelStore } from './port.js';
 import { applyChanges, type PoisonPolicy, type ProjectionDefinition } from './projection.js';
 import { applyToAll } from './sharedBatch.js';
-import { logIdentity } from './sourceLog.js';
+import { firstEventId } from './sourceLog.js';
 
 export interface ProjectionStatus {
   name: string;
@@ -192,11 +192,11 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     try {
       const result = await replayPages(targets, onProgress);
       // The log's first event (it never changes once there) names the log replayed.
-      const { firstEventId } = await logIdentity(eventStore);
+      const first = await firstEventId(eventStore);
       for (const { name } of definitions) {
         await readModels.completeRebuild(name);
         // Replayed from this log: it is theirs now, whatever they were built from before.
-        if (firstEventId !== undefined) await readModels.setSourceLog(name, firstEventId);
+        if (first !== undefined) await readModels.setSourceLog(name, first);
       }
       return result;
     } catch (error) {

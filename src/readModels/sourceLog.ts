@@ -13,24 +13,21 @@ import type { Log } from './applyBatch.js';
 import type { ReadModelStore } from './port.js';
 import type { ProjectionDefinition } from './projection.js';
 
-/** The id of the log's first event and its head position. */
-export interface LogIdentity {
-  firstEventId: string | undefined;
-  head: bigint;
-}
+/** The id of the log's first event, which names the log (undefined while it is empty). */
+export const firstEventId = async (eventStore: EventStore): Promise<string | undefined> =>
+  (await eventStore.readAll({ maxCount: 1 }))[0]?.id;
 
-export async function logIdentity(eventStore: EventStore): Promise<LogIdentity> {
-  const [first] = await eventStore.readAll({ maxCount: 1 });
-  return { firstEventId: first?.id, head: await eventStore.headPosition() };
-}
-
-/** Why the projection's read model was not built from the log, or undefined when it was. */
-export async function foreignReadModel(
-  log: LogIdentity,
+/**
+ * Why the projection's read model was not built from this log, or undefined
+ * when it was: `recorded` is the first event id it was built from, `log` this
+ * log's first event id and head.
+ */
+async function foreignReadModel(
+  log: { firstEventId: string | undefined; head: bigint },
+  recorded: string | undefined,
   readModels: ReadModelStore,
   definition: ProjectionDefinition,
 ): Promise<string | undefined> {
-  const recorded = await readModels.getSourceLog(definition.name);
   if (recorded !== undefined && recorded !== log.firstEventId)
     return `it was built from a log whose first event is ${recorded}, but this log's first event is ${log.firstEventId ?? 'none (it is empty)'}: another log`;
   const applied = [
@@ -53,10 +50,14 @@ export async function dropForeignReadModels(
   definitions: readonly ProjectionDefinition[],
   log: Log,
 ): Promise<string[]> {
-  const identity = await logIdentity(eventStore);
+  const thisLog = {
+    firstEventId: await firstEventId(eventStore),
+    head: await eventStore.headPosition(),
+  };
   const dropped: string[] = [];
   for (const definition of definitions) {
-    const why = await foreignReadModel(identity, readModels, definition);
+    const recorded = await readModels.getSourceLog(definition.name);
+    const why = await foreignReadModel(thisLog, recorded, readModels, definition);
     if (why !== undefined) {
       log(
         'warn',
@@ -70,12 +71,8 @@ export async function dropForeignReadModels(
       dropped.push(definition.name);
     }
     // Recorded after the drop: a crash between the two finds the same mismatch again.
-    const { firstEventId } = identity;
-    if (
-      firstEventId !== undefined &&
-      (await readModels.getSourceLog(definition.name)) !== firstEventId
-    )
-      await readModels.setSourceLog(definition.name, firstEventId);
+    if (thisLog.firstEventId !== undefined && recorded !== thisLog.firstEventId)
+      await readModels.setSourceLog(definition.name, thisLog.firstEventId);
   }
   return dropped;
 }

@@ -174,8 +174,7 @@ export async function verifyExport(
 ): Promise<VerifyExportResult> {
   const form = exportForm(path);
   try {
-    const { contents } = await readExport(path, options);
-    return verifyExportFiles(path, form, contents);
+    return verifyExportFiles(path, form, await readContents(path, form, options));
   } catch (error) {
     if (!(error instanceof ProvenantError) || error.code !== 'EXPORT_UNREADABLE') throw error;
     return {
@@ -206,17 +205,21 @@ function exportForm(path: string): 'folder' | 'archive' {
 /** The files of an export (a folder or a .tar.gz); EXPORT_UNREADABLE when they cannot be read. */
 export async function readExport(
   path: string,
-  { maxBytes = EXPORT_MAX_BYTES }: ReadExportOptions = {},
+  options: ReadExportOptions = {},
 ): Promise<{
   form: 'folder' | 'archive';
   contents: { files: ReadonlyMap<string, Buffer>; others: readonly string[] };
 }> {
   const form = exportForm(path);
-  return {
-    form,
-    contents: form === 'folder' ? readFolder(path, maxBytes) : await readArchive(path, maxBytes),
-  };
+  return { form, contents: await readContents(path, form, options) };
 }
+
+const readContents = async (
+  path: string,
+  form: 'folder' | 'archive',
+  { maxBytes = EXPORT_MAX_BYTES }: ReadExportOptions,
+): Promise<{ files: Map<string, Buffer>; others: string[] }> =>
+  form === 'folder' ? readFolder(path, maxBytes) : readArchive(path, maxBytes);
 
 const emptyResult = (source: string, form: 'folder' | 'archive'): VerifyExportResult => ({
   ok: true,
