@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runCli } from './support/cli.js';
-import { checkpointOf, clients, serve } from './support/serveProcess.js';
+import { checkpointOf, clients, postEvent, serve } from './support/serveProcess.js';
 
 const root = mkdtempSync(join(tmpdir(), 'provenant-backup-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -56,17 +56,12 @@ describe('provenant backup', () => {
     const restored = await serve(env(backupDir));
     try {
       const size = Number(/Merkle log of (\d+) leaves/.exec(backup.stdout)?.[1]);
-      await fetch(`${restored.url}/v1/events`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'ce-specversion': '1.0',
-          'ce-id': 'after-restore',
-          'ce-source': 'https://ci.example.com/backup-test',
-          'ce-type': 'com.example.pipeline.step.finished',
-        },
-        body: '{}',
-      });
+      const posted = await postEvent(
+        restored.url,
+        'after-restore',
+        'https://ci.example.com/backup-test',
+      );
+      assert.equal(posted.status, 201);
       assert.ok(Number((await checkpointOf(restored.url, size + 1)).split('\n')[1]) > size);
       assert.doesNotMatch(restored.log(), /TLOG_LOG_MISMATCH|Not signing|not trusted/);
     } finally {

@@ -63,6 +63,20 @@ export async function checkpointOf(url: string, size: number): Promise<string> {
   }
 }
 
+/** POSTs one pipeline CloudEvent (binary mode) of `source` with `id`; the answer. */
+export const postEvent = (url: string, id: string, source: string, data: unknown = {}) =>
+  fetch(`${url}/v1/events`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'ce-specversion': '1.0',
+      'ce-id': id,
+      'ce-source': source,
+      'ce-type': 'com.example.pipeline.step.finished',
+    },
+    body: JSON.stringify(data),
+  });
+
 /**
  * Clients posting CloudEvents until `stop()`: the ids the server acknowledged
  * (201). Requests cut off by a crash are neither acknowledged nor counted lost.
@@ -74,16 +88,10 @@ export function clients(url: string, round: number, count = 8) {
     for (let n = 0; !stopped; n++) {
       const id = `r${round}-c${c}-e${n}`;
       try {
-        const res = await fetch(`${url}/v1/events`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'ce-specversion': '1.0',
-            'ce-id': id,
-            'ce-source': 'https://ci.example.com/tlog-crash-test',
-            'ce-type': 'com.example.pipeline.step.finished',
-          },
-          body: JSON.stringify({ round, client: c, n }),
+        const res = await postEvent(url, id, 'https://ci.example.com/tlog-crash-test', {
+          round,
+          client: c,
+          n,
         });
         await res.arrayBuffer();
         if (res.status === 201) acknowledged.add(id);
