@@ -23,6 +23,7 @@ import { createProjectionRunner, type ProjectionStatus } from './readModels/runn
 import {
   getSQLiteReadModelStore,
   lockedProjectionRunner,
+  READ_MODELS_LOCK,
   whileNoSQLiteRunner,
   type SQLiteReadModelStore,
 } from './readModels/sqlite/index.js';
@@ -172,6 +173,15 @@ export async function createProjectionWorkers(options: {
   if (sqlitePath !== undefined) return lockedProjectionRunner({ ...options, path: sqlitePath });
   return createProjectionRunner(options);
 }
+
+/**
+ * Whether the workers stand by on a SQLite read-model file (another process
+ * holds its runner lock) instead of running the projections, for the line a
+ * process logs once they started. Under PostgreSQL election a process leads
+ * projections one by one, later: that is logged as it happens.
+ */
+export const standingByOnReadModels = (workers: ProjectionWorkers | undefined): boolean =>
+  workers?.locks?.().some((l) => l.lock === READ_MODELS_LOCK && !l.held) ?? false;
 
 /**
  * Runs `fn` (a `projections rebuild` of the projections named) while no

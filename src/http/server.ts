@@ -16,6 +16,7 @@ import {
   createProjectionWorkers,
   loadSigning,
   locksOf,
+  standingByOnReadModels,
   openEventStore,
   openReadModels,
   openTransparency,
@@ -218,7 +219,9 @@ export async function startServer(
       await runner.start();
       app.log.info(
         { readModels: readModelsDescription, projections: projections.length },
-        'projections running',
+        standingByOnReadModels(runner)
+          ? 'projections standing by: another process runs them on these read models'
+          : 'projections running',
       );
     }
     await follower?.start();

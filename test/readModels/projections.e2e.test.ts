@@ -4,7 +4,7 @@
 // rebuild (no event lost, none applied twice); `projections rebuild` killed
 // mid-rebuild leaves the current tables intact, and `projections run` finishes
 // the rebuild; a rebuild is refused while a server runs the projections (the
-// SQLite runner lock), and a second server stands by.
+// SQLite runner lock), and a second server or `projections run` stands by.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -172,7 +172,7 @@ describe('provenant projections', () => {
     assert.deepEqual(JSON.parse(run(['projections', 'dlq', 'list', '--json'], env).stdout), []);
   });
 
-  it('refuses a rebuild while a server runs the projections, and a second server stands by', async () => {
+  it('refuses a rebuild while a server runs the projections, and a second server and a projections run stand by', async () => {
     const dataDir = join(dir, 'locked');
     await seed(dataDir, 200);
     const env = {
@@ -192,14 +192,34 @@ describe('provenant projections', () => {
       try {
         // It logs so once its projections' first try is over, after it listens.
         const deadline = Date.now() + 20_000;
-        while (!/another process runs the projections on these read models/.test(second.log())) {
+        while (!/projections standing by: another process runs them/.test(second.log())) {
           if (Date.now() > deadline)
             assert.fail(`the second server did not stand by: ${second.log()}`);
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
+        assert.match(second.log(), /another process runs the projections on these read models/);
+        assert.doesNotMatch(second.log(), /projections running/);
       } finally {
         assert.equal(await second.stop('SIGTERM'), 0, second.log());
       }
+      // `projections run` on the same file stands by too, and says so.
+      const worker = spawn(process.execPath, cliArgs('projections', 'run'), {
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      worker.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => worker.on('exit', resolve));
+      const deadline = Date.now() + 20_000;
+      while (!/^projections (standing by|running)/m.test(stderr) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      worker.kill('SIGTERM');
+      assert.equal(await exited, 0, stderr);
+      assert.match(
+        stderr,
+        /^projections standing by: receiptsLedger, .* \(another process runs them on these read models\)/m,
+      );
+      assert.doesNotMatch(stderr, /projections running/);
     } finally {
       assert.equal(await first.stop('SIGTERM'), 0, first.log());
     }

@@ -8,6 +8,7 @@ import {
   createMerkleFollower,
   createProjectionWorkers,
   locksOf,
+  standingByOnReadModels,
   openEventStore,
   openReadModels,
   openTransparency,
@@ -143,8 +144,11 @@ override the environment.`,
         if (metrics !== undefined) console.error(`metrics listening on ${await metrics.listen()}`);
         await workers.start();
         await follower.start();
+        const names = projections.map((p) => p.name).join(', ');
         console.error(
-          `projections running: ${projections.map((p) => p.name).join(', ')}, merkle log`,
+          standingByOnReadModels(workers)
+            ? `projections standing by: ${names} (another process runs them on these read models); merkle log started`
+            : `projections running: ${names}, merkle log`,
         );
         await new Promise<void>((resolve) => {
           process.once('SIGTERM', () => resolve());
