@@ -334,9 +334,16 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
           `parked event ${parked.eventId} is not at position ${parked.position} of the log`,
         );
       const changes = await definition.handle([event], readModels);
+      // Taken first, in the transaction that applies it: of two retries of one
+      // event at once (from two shells, or two processes), one applies it and
+      // the other finds it gone and changes nothing.
       await readModels.transaction(async (tx) => {
+        if ((await tx.takeParked(id)) === undefined)
+          throw new ProvenantError(
+            'READ_MODEL_PARKED_NOT_FOUND',
+            `no parked event has id ${id}: it was retried meanwhile`,
+          );
         await applyChanges(tx, changes);
-        await tx.takeParked(id);
       });
       return parked;
     },

@@ -23,6 +23,7 @@ import {
 } from '../../src/readModels/index.js';
 import { getSQLiteReadModelStore } from '../../src/readModels/sqlite/index.js';
 import { readModelSnapshot } from '../support/readModelSnapshot.js';
+import { hasCode } from '../support/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-runner-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -192,6 +193,34 @@ describe('projection runner', () => {
     assert.equal((await env.readModels.get(counts, { id: 'all' }))?.count, 12);
     await runner.stop();
     await closeEnv(env);
+  });
+
+  it('applies a parked event once when two retries of it race; the other finds it gone', async () => {
+    const env = openEnv();
+    fault.poisonIds = new Set(['r5']);
+    for (let i = 0; i < 12; i++) await env.log.append(`unit-u${i % 3}`, [receipt(i)]);
+    const runner = runnerOf(env, [counter(), ...projections]);
+    await runner.start();
+    await caughtUp(runner);
+    const [parked] = await env.readModels.listParked('counter');
+    assert.ok(parked !== undefined);
+    fault.poisonIds = new Set();
+    try {
+      // Two `dlq retry` of one id at once (two shells, or a retry beside another process's).
+      const outcomes = await Promise.allSettled([
+        runner.retryParked(parked.id),
+        runner.retryParked(parked.id),
+      ]);
+      assert.equal(outcomes.filter((o) => o.status === 'fulfilled').length, 1);
+      const [refused] = outcomes.filter((o) => o.status === 'rejected');
+      assert.ok(refused !== undefined);
+      hasCode('READ_MODEL_PARKED_NOT_FOUND')(refused.reason);
+      assert.deepEqual(await env.readModels.listParked(), []);
+      assert.equal((await env.readModels.get(counts, { id: 'all' }))?.count, 12);
+    } finally {
+      await runner.stop();
+      await closeEnv(env);
+    }
   });
 
   it("stops only the failing projection when its policy is 'stop'", async () => {
