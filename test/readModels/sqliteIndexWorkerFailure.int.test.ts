@@ -30,6 +30,7 @@ import {
   type IndexWorkerStarter,
 } from '../../src/readModels/sqlite/indexBuild.js';
 import type { IndexWorkerReply } from '../../src/readModels/sqlite/indexWorker.js';
+import { startWorker } from '../../src/workerThread.js';
 import { hasCode, positionsProjection, row, schema } from './conformanceSupport.js';
 import { fill, indexesOn } from '../support/sqliteFile.js';
 
@@ -97,9 +98,10 @@ async function deferredStore(indexWorker: IndexWorkerStarter, rows = 1000) {
 
 describe('sqlite index worker failures', () => {
   // Ended at its BEGIN IMMEDIATE (waiting for a lock another connection holds,
-  // which it gets as the holder lets go), or in the middle of a CREATE INDEX
-  // (of 200,000 rows: it ends once the statement returns, before COMMIT).
-  for (const at of ['BEGIN IMMEDIATE', 'CREATE INDEX'] as const)
+  // which it gets as the holder lets go), or after its CREATE INDEX and before
+  // its COMMIT: a thread that waits once it has sent the trace of that COMMIT
+  // (test/support/pausingIndexWorker.ts), so it is ended there and nowhere else.
+  for (const at of ['BEGIN IMMEDIATE', 'COMMIT'] as const)
     it(
       `a thread ended at its ${at}: the build fails, the lock and the held writes are released, the next build works`,
       LIMIT,
@@ -107,7 +109,14 @@ describe('sqlite index worker failures', () => {
         let holder: ReturnType<typeof openDatabase> | undefined;
         const traced: string[] = [];
         const victim = firstThen((data) => {
-          const worker = startIndexWorker({ ...data, trace: true });
+          const worker =
+            at === 'COMMIT'
+              ? startWorker(import.meta.url, '../support/pausingIndexWorker', {
+                  ...data,
+                  trace: true,
+                  pauseAt: at,
+                })
+              : startIndexWorker({ ...data, trace: true });
           worker.on('message', (reply: IndexWorkerReply) => {
             if (reply.t !== 'trace') return;
             traced.push(reply.sql);
@@ -118,10 +127,7 @@ describe('sqlite index worker failures', () => {
           });
           return worker;
         });
-        const { path, s, other, store, built } = await deferredStore(
-          victim.starter,
-          at === 'CREATE INDEX' ? 200_000 : 1000,
-        );
+        const { path, s, other, store, built } = await deferredStore(victim.starter);
         try {
           if (at === 'BEGIN IMMEDIATE') {
             holder = openDatabase(path);
@@ -139,9 +145,13 @@ describe('sqlite index worker failures', () => {
             return true;
           });
           assert.equal(holder?.inTransaction ?? false, false, 'the holder let go');
-          assert.ok(
-            !traced.includes('COMMIT'),
-            `it ended before it committed: ${traced.join('; ')}`,
+          // Ended before its first COMMIT ran: at the lock, or with an index built in its transaction.
+          assert.deepEqual(
+            traced
+              .filter((sql) => /^(BEGIN|CREATE INDEX|COMMIT)/.test(sql))
+              .map((sql) => sql.split(' "')[0]),
+            at === 'COMMIT' ? ['BEGIN IMMEDIATE', 'CREATE INDEX', 'COMMIT'] : ['BEGIN IMMEDIATE'],
+            traced.join('; '),
           );
           await write; // held for the build, and run once it failed
           assert.deepEqual(await store.get(other.things, { id: 'w' }), row('w', 1));
