@@ -19,7 +19,8 @@ import {
 } from './chain.js';
 import { invalidInput } from './errors.js';
 import type { DigestedResourceDescriptor, ResourceDescriptor } from './resourceDescriptor.js';
-import { digestProblem, isRfc3339, isUri } from './resourceDescriptor.js';
+import { rfc3339Millis } from '../rfc3339.js';
+import { digestProblem, isUri } from './resourceDescriptor.js';
 import { SLSA_PROVENANCE_PREDICATE_TYPE } from './slsaProvenance.js';
 import type { SlsaProvenanceStatement } from './statement.js';
 import { STATEMENT_TYPE, SlsaProvenanceStatementSchema, checkBuilt } from './statement.js';
@@ -75,8 +76,6 @@ function sourceDependency(source: SourceRef): DigestedResourceDescriptor {
   };
 }
 
-const LEAP_SECOND = /:60(?:\.\d+)?(?=[Zz+-])/;
-
 /**
  * The earliest (or, with `later`, the latest) of the receipts' times — `at(r)`,
  * or else `recordedAt` — returned as written. Compared to the millisecond
@@ -90,9 +89,9 @@ function boundaryTime(
   let best: { text: string; ms: number } | undefined;
   for (const receipt of receipts) {
     const text = at(receipt) ?? receipt.recordedAt;
-    if (!isRfc3339(text))
+    const ms = rfc3339Millis(text);
+    if (ms === undefined)
       throw invalidInput(`Receipt ${receipt.data.receiptId}: '${text}' is not an RFC 3339 time`);
-    const ms = Date.parse(text.replace(LEAP_SECOND, ':59.999'));
     if (best === undefined || (later ? ms > best.ms : ms < best.ms)) best = { text, ms };
   }
   return best?.text;

@@ -7,6 +7,9 @@
 // ignored, as the in-toto parsing rules ask of consumers
 // (https://github.com/in-toto/attestation/blob/main/spec/v1/README.md#parsing-rules).
 import { z } from 'zod';
+import { isRfc3339 } from '../rfc3339.js';
+
+export { isRfc3339 };
 
 /** Marks a zod issue as a digest problem, so that parsers can report PROVENANCE_BAD_DIGEST. */
 export const DIGEST_ISSUE = 'provenance.digest';
@@ -24,41 +27,6 @@ export const isUri = (value: string): boolean => URI_RE.test(value);
 export const UriSchema = z
   .string()
   .refine(isUri, { message: 'must be an RFC 3986 URI with a scheme' });
-
-// RFC 3339 §5.6 date-time; `T` and `Z` may be lower case (§5.6, note).
-const TIMESTAMP_RE =
-  /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))$/;
-
-const daysInMonth = (year: number, month: number): number =>
-  month === 2
-    ? year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
-      ? 29
-      : 28
-    : [4, 6, 9, 11].includes(month)
-      ? 30
-      : 31;
-
-/** Whether `value` is an RFC 3339 date-time with a time zone, with every field in range. */
-export function isRfc3339(value: string): boolean {
-  const m = TIMESTAMP_RE.exec(value);
-  if (m === null) return false;
-  const [year, month, day, hour, minute, second, offsetHour, offsetMinute] = m
-    .slice(1)
-    .map((part) => (part === undefined ? 0 : Number(part)));
-  return (
-    month !== undefined &&
-    month >= 1 &&
-    month <= 12 &&
-    day !== undefined &&
-    day >= 1 &&
-    day <= daysInMonth(year ?? 0, month) &&
-    (hour ?? 99) <= 23 &&
-    (minute ?? 99) <= 59 &&
-    (second ?? 99) <= 60 && // leap second (RFC 3339 §5.7)
-    (offsetHour ?? 99) <= 23 &&
-    (offsetMinute ?? 99) <= 59
-  );
-}
 
 /** Timestamp (field_types.md): an RFC 3339 date-time, e.g. `2026-05-01T12:00:00Z`. */
 export const TimestampSchema = z

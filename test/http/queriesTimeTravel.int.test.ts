@@ -120,6 +120,36 @@ describe('query API', () => {
       );
     });
 
+    it('refuses a date or time that does not exist, and tells a + read as a space', async () => {
+      for (const t of [
+        '2026-02-30T00:00:00Z',
+        '2025-02-29T00:00:00Z',
+        '2026-04-31T00:00:00Z',
+        '2026-01-01T24:00:00Z',
+      ]) {
+        const res = await get(`/v1/units/${enc(A)}?asOf=${enc(t)}`);
+        problem(res, 400, 'QUERY_BAD_AS_OF');
+        assert.match(res.json<{ detail: string }>().detail, /\(no such date or time\)$/, t);
+      }
+      // `+02:00` unencoded in the query reads as ` 02:00`.
+      const plus = await get(`/v1/units/${enc(A)}?asOf=2026-01-01T00:00:00+02:00`);
+      problem(plus, 400, 'QUERY_BAD_AS_OF');
+      assert.match(plus.json<{ detail: string }>().detail, /write it %2B\)$/);
+      // The same, encoded; a leap day; a leap second (as :59.999); a space for the T.
+      const encoded = await get(`/v1/units/${enc(A)}?asOf=2026-01-01T02:00:00%2B02:00`);
+      problem(encoded, 404, 'DOMAIN_UNIT_NOT_FOUND');
+      assert.match(encoded.json<{ detail: string }>().detail, /as of 2026-01-01T00:00:00\.000Z$/);
+      for (const [t, utc] of [
+        ['2024-02-29T12:00:00Z', '2024-02-29T12:00:00.000Z'],
+        ['2016-12-31T23:59:60Z', '2016-12-31T23:59:59.999Z'],
+        ['2016-12-31 23:59:59Z', '2016-12-31T23:59:59.000Z'],
+      ] as const) {
+        const res = await get(`/v1/units/${enc(A)}?asOf=${enc(t)}`);
+        problem(res, 404, 'DOMAIN_UNIT_NOT_FOUND');
+        assert.ok(res.json<{ detail: string }>().detail.endsWith(`as of ${utc}`), res.body);
+      }
+    });
+
     it('equals the read models applied up to the same position', async () => {
       for (const point of [positions['aBuild'], positions['aTest'], positions['bTest'], head]) {
         const p = point as bigint;

@@ -21,6 +21,7 @@ import { evolveStage, initialStageState, type StageState } from '../../domain/st
 import { normalizeUnitKey } from '../../domain/unitKey.js';
 import { ProvenantError, type ErrorCode } from '../../errors.js';
 import type { EventStore, RecordedEvent } from '../../eventStore/types.js';
+import { rfc3339Millis } from '../../rfc3339.js';
 import { unitFold } from '../folds.js';
 import type { UnitStatus } from '../types.js';
 import { unitStatusOf } from './views.js';
@@ -28,16 +29,27 @@ import { unitStatusOf } from './views.js';
 /** A point of the log: a time (events recorded at or before it) or a position (inclusive). */
 export type LogPoint = { time: string } | { position: bigint };
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+/** Why a time that is not one was refused, when it can be told. */
+function timeHint(value: string): string {
+  // `+02:00` in a URL's query arrives as ` 02:00` (form encoding reads `+` as a space).
+  if (/\d \d{2}:\d{2}$/.test(value))
+    return " (a '+' in a URL's query reads as a space: write it %2B)";
+  if (/^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}/.test(value)) return ' (no such date or time)';
+  return '';
+}
 
-/** Parses a point: a decimal position, or an RFC 3339 time (normalised to ISO 8601 UTC). */
+/**
+ * Parses a point: a decimal position, or an RFC 3339 time with every field in
+ * range (normalised to ISO 8601 UTC; a space may stand for the `T`, a leap
+ * second counts as :59.999).
+ */
 export function parseLogPoint(value: string, name: string, code: ErrorCode): LogPoint {
   if (/^[0-9]{1,19}$/.test(value)) return { position: BigInt(value) };
-  const ms = RFC3339.test(value) ? Date.parse(value.replace(' ', 'T')) : Number.NaN;
-  if (Number.isNaN(ms))
+  const ms = rfc3339Millis(value.replace(/^(\d{4}-\d{2}-\d{2}) /, '$1T'));
+  if (ms === undefined)
     throw new ProvenantError(
       code,
-      `${name} must be an RFC 3339 time (2026-01-31T12:00:00Z) or a log position, got '${value.slice(0, 64)}'`,
+      `${name} must be an RFC 3339 time (2026-01-31T12:00:00Z) or a log position, got '${value.slice(0, 64)}'${timeHint(value)}`,
       { details: { [name]: value.slice(0, 64) } },
     );
   return { time: new Date(ms).toISOString() };
