@@ -3,13 +3,21 @@
 // compiled once, at module load, by the modules that own them.
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { isRfc3339 } from '../rfc3339.js';
 import { parseMediaType } from './mediaType.js';
 
 const addFormats = addFormatsModule.default;
 
-/** Shared by the ingest schemas; `media-type` checks an RFC 9110 Content-Type value. */
+/**
+ * Shared by the ingest schemas; `media-type` checks an RFC 9110 Content-Type
+ * value. `date-time` is the store's one RFC 3339 check (src/rfc3339.ts), the
+ * one the provenance builders apply to these times later: ajv-formats' own
+ * also takes offsets RFC 3339 does not have (`+0200`, `+02`), and a receipt
+ * stored with one could never be attested.
+ */
 export const ingestAjv = new Ajv2020({ strict: true, allErrors: true, validateFormats: true });
-addFormats(ingestAjv, { mode: 'full', formats: ['date-time', 'uri', 'uri-reference'] });
+addFormats(ingestAjv, { mode: 'full', formats: ['uri', 'uri-reference'] });
+ingestAjv.addFormat('date-time', isRfc3339);
 ingestAjv.addFormat('media-type', (value: string) => parseMediaType(value) !== undefined);
 
 /** One validation problem, safe to show to a producer. */

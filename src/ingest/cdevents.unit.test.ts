@@ -161,7 +161,21 @@ describe('CDEvents mapping', () => {
       ce['datacontenttype'] = 'text/plain';
       ce['data'] = 'build ok';
     });
-    for (const event of [noSubject, wrongType, wrongSpec, badOutcome, badArtifact, notJson])
+    // RFC 3339's offset is ±hh:mm: the time becomes the receipt's finishedAt, which provenance needs to read.
+    const badTimestamp = mutate(
+      '0.4',
+      'build_finished',
+      (data) => (data.context['timestamp'] = '2024-05-01T12:00:00+0200'),
+    );
+    for (const event of [
+      noSubject,
+      wrongType,
+      wrongSpec,
+      badOutcome,
+      badArtifact,
+      notJson,
+      badTimestamp,
+    ])
       assert.equal(
         codeOf(() => cdeventToReceipt(event)),
         'INGEST_CDEVENT_INVALID',

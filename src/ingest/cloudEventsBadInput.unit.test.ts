@@ -56,6 +56,17 @@ describe('parseCloudEventsRequest: bad input gets its own code', () => {
       structured({ ...valid, time: '2024-02-30T12:00:00Z' }),
       'INGEST_BAD_TIME',
     ],
+    // RFC 3339's offset is ±hh:mm (ajv-formats' date-time also took these).
+    [
+      'time with offset +0200',
+      structured({ ...valid, time: '2024-05-01T12:00:00+0200' }),
+      'INGEST_BAD_TIME',
+    ],
+    [
+      'time with offset +02',
+      structured({ ...valid, time: '2024-05-01T12:00:00+02' }),
+      'INGEST_BAD_TIME',
+    ],
     [
       'upper-case extension name',
       structured({ ...valid, myExt: 'x' }),
