@@ -174,6 +174,41 @@ describe('GET /v1/events/stream', () => {
     assert.equal(bad.statusCode, 400);
   });
 
+  it('refuses a Last-Event-ID that is no position, and a resume beyond the head, instead of starting at the head', async () => {
+    await append('feed-c', 2);
+    const head = await store.headPosition();
+    const stream = (headers: Record<string, string>, query = '') =>
+      app.inject({
+        url: `/v1/events/stream${query}`,
+        headers: { accept: 'text/event-stream', ...headers },
+      });
+    const garbled = await stream({ 'last-event-id': 'abc' });
+    assert.equal(garbled.statusCode, 400, garbled.body);
+    assert.match(String(garbled.headers['content-type']), /^application\/problem\+json/);
+    assert.equal(garbled.json<{ code: string }>().code, 'HTTP_VALIDATION');
+    assert.match(garbled.json<{ detail: string }>().detail, /last-event-id/);
+    for (const [headers, query] of [
+      [{ 'last-event-id': String(head + 1n) }, ''],
+      [{ 'last-event-id': String(head + 100n) }, '?from=0'], // the header wins over from
+      [{}, `?from=${head + 1n}`],
+    ] as const) {
+      const res = await stream(headers, query);
+      assert.equal(res.statusCode, 400, res.body);
+      const body = res.json<{ code: string; detail: string }>();
+      assert.equal(body.code, 'QUERY_POSITION_BEYOND_HEAD');
+      assert.match(body.detail, new RegExp(`the head of the log is ${head}$`));
+    }
+    // At the head itself, it subscribes: the next event is the first it sends.
+    const atHead = await connect(`${base}/v1/events/stream?stream_prefix=feed-c`, {
+      'last-event-id': String(head),
+    });
+    assert.equal(atHead.res.statusCode, 200);
+    await append('feed-c', 1, 2);
+    const [next] = await atHead.next(1);
+    atHead.close();
+    assert.equal(next?.id, String(head + 1n));
+  });
+
   it('disconnects a client that falls bufferSize events behind, with event: overflow', async () => {
     const client = await connect(`${base}/v1/events/stream?stream_prefix=feed-slow`);
     client.res.pause(); // a client that stops reading

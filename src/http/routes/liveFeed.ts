@@ -9,6 +9,7 @@
 // cleanly when the server shuts down.
 import { fastifySSE } from '@fastify/sse';
 import type { FastifyInstance } from 'fastify';
+import { ProvenantError } from '../../errors.js';
 import type { RecordedEvent } from '../../eventStore/types.js';
 import type { RouteDeps } from '../deps.js';
 import { eventFilterOf, filterProperties, type FilterQuery } from '../eventFilter.js';
@@ -18,7 +19,7 @@ interface StreamQuery extends FilterQuery {
   from?: string;
 }
 
-const POSITION = /^[0-9]{1,19}$/;
+const POSITION = '^[0-9]{1,19}$';
 /** How long an overflowing client has to take its last message before its socket is destroyed. */
 const OVERFLOW_GRACE_MS = 5000;
 
@@ -33,7 +34,7 @@ export async function liveFeedRoutes(app: FastifyInstance, deps: RouteDeps): Pro
     done();
   });
 
-  app.get<{ Querystring: StreamQuery }>(
+  app.get<{ Querystring: StreamQuery; Headers: { 'last-event-id'?: string } }>(
     '/v1/events/stream',
     {
       config: { permission: 'read' },
@@ -52,22 +53,39 @@ export async function liveFeedRoutes(app: FastifyInstance, deps: RouteDeps): Pro
           properties: {
             from: {
               type: 'string',
-              pattern: '^[0-9]{1,19}$',
+              pattern: POSITION,
               description: 'Start after this position',
             },
             ...filterProperties,
+          },
+        },
+        // Every `id` this stream sends is a position: any other is a client's mistake, refused
+        // rather than read as "from the head", which would skip what it missed.
+        headers: {
+          type: 'object',
+          properties: {
+            'last-event-id': {
+              type: 'string',
+              pattern: POSITION,
+              description: 'Resume after this position (wins over `from`)',
+            },
           },
         },
       },
     },
     async (request, reply) => {
       const filter = eventFilterOf(request.query);
-      const lastEventId = request.headers['last-event-id'];
-      const resume =
-        typeof lastEventId === 'string' && POSITION.test(lastEventId)
-          ? lastEventId
-          : request.query.from;
-      const from = resume !== undefined ? BigInt(resume) : await deps.store.headPosition();
+      const resume = request.headers['last-event-id'] ?? request.query.from;
+      const head = await deps.store.headPosition();
+      const from = resume !== undefined ? BigInt(resume) : head;
+      // A position the log has not reached (a log restored from an older copy, another
+      // store's id): waiting there would skip every event up to it, silently.
+      if (from > head)
+        throw new ProvenantError(
+          'QUERY_POSITION_BEYOND_HEAD',
+          `cannot resume after position ${from}: the head of the log is ${head}`,
+          { details: { from: from.toString(), head: head.toString() } },
+        );
       const subscription = deps.store.subscribeToAll({
         from,
         ...(filter === undefined ? {} : { filter }),
