@@ -147,6 +147,17 @@ async function caughtUp(runner: ProjectionRunner, timeoutMs = 10_000): Promise<v
   }
 }
 
+/** Twelve receipts, projected by a runner whose counter projection parked r5 (position 6). */
+async function withR5Parked() {
+  const env = openEnv();
+  fault.poisonIds = new Set(['r5']);
+  for (let i = 0; i < 12; i++) await env.log.append(`unit-u${i % 3}`, [receipt(i)]);
+  const runner = runnerOf(env, [counter(), ...projections]);
+  await runner.start();
+  await caughtUp(runner);
+  return { env, runner };
+}
+
 describe('projection runner', () => {
   it('projects catch-up and live events in batches, checkpointing every event', async () => {
     const env = openEnv();
@@ -169,12 +180,7 @@ describe('projection runner', () => {
   });
 
   it('parks a poison event and goes on; other projections are unaffected; dlq retry re-applies it', async () => {
-    const env = openEnv();
-    fault.poisonIds = new Set(['r5']);
-    for (let i = 0; i < 12; i++) await env.log.append(`unit-u${i % 3}`, [receipt(i)]);
-    const runner = runnerOf(env, [counter(), ...projections]);
-    await runner.start();
-    await caughtUp(runner);
+    const { env, runner } = await withR5Parked();
     const [counterStatus, ...others] = await runner.status();
     assert.equal(counterStatus?.parked, 1);
     assert.equal(counterStatus?.checkpoint, 12n);
@@ -196,12 +202,7 @@ describe('projection runner', () => {
   });
 
   it('applies a parked event once when two retries of it race; the other finds it gone', async () => {
-    const env = openEnv();
-    fault.poisonIds = new Set(['r5']);
-    for (let i = 0; i < 12; i++) await env.log.append(`unit-u${i % 3}`, [receipt(i)]);
-    const runner = runnerOf(env, [counter(), ...projections]);
-    await runner.start();
-    await caughtUp(runner);
+    const { env, runner } = await withR5Parked();
     const [parked] = await env.readModels.listParked('counter');
     assert.ok(parked !== undefined);
     fault.poisonIds = new Set();
