@@ -8,6 +8,7 @@
 // Conventions: docs/provenance.md.
 import { parseUnitKey, resolveUnit } from '../domain/unitKey.js';
 import { canonicalize } from '../encoding/canonicalJson.js';
+import { rfc3339Millis } from '../rfc3339.js';
 import type { ChainReceipt, CheckedReceipt, UnitReceiptChain } from './chain.js';
 import {
   checkedReceipts,
@@ -19,7 +20,6 @@ import {
 } from './chain.js';
 import { invalidInput } from './errors.js';
 import type { DigestedResourceDescriptor, ResourceDescriptor } from './resourceDescriptor.js';
-import { rfc3339Millis } from '../rfc3339.js';
 import { digestProblem, isUri } from './resourceDescriptor.js';
 import { SLSA_PROVENANCE_PREDICATE_TYPE } from './slsaProvenance.js';
 import type { SlsaProvenanceStatement } from './statement.js';
