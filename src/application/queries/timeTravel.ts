@@ -26,7 +26,7 @@ import { unitFold } from '../folds.js';
 import type { UnitStatus } from '../types.js';
 import { unitStatusOf } from './views.js';
 
-/** A point of the log: a time (events recorded at or before it) or a position (inclusive). */
+/** A point of the log: a time (the log up to its first event recorded after it) or a position (inclusive). */
 export type LogPoint = { time: string } | { position: bigint };
 
 /** Why a time that is not one was refused, when it can be told. */
@@ -55,11 +55,26 @@ export function parseLogPoint(value: string, name: string, code: ErrorCode): Log
   return { time: new Date(ms).toISOString() };
 }
 
-/** The test of whether an event lies at or before `point` (a time point parsed once, not per event). */
+/**
+ * The test of whether an event lies at or before `point` (a time point parsed
+ * once, not per event). A log read up to a time point stops at the first event
+ * recorded after it, so that every answer is a prefix of the log, a state that
+ * existed: recorded times follow the log's order only while the clocks that
+ * wrote them did (a clock stepped back, two nodes' clocks apart).
+ */
 export function atOrBefore(point: LogPoint): (event: RecordedEvent) => boolean {
   if ('position' in point) return (event) => event.position <= point.position;
   const time = Date.parse(point.time);
   return (event) => Date.parse(event.recordedAt) <= time;
+}
+
+/** The events before the first that is not `inRange` (a prefix of the stream). */
+function upTo(
+  events: RecordedEvent[],
+  inRange: (event: RecordedEvent) => boolean,
+): RecordedEvent[] {
+  const end = events.findIndex((event) => !inRange(event));
+  return end === -1 ? events : events.slice(0, end);
 }
 
 /** Refuses a point after now (time) or beyond the head of the log (position). */
@@ -97,9 +112,7 @@ export async function definitionsAt(store: EventStore, point: LogPoint): Promise
       filter: { streamPrefix: [GATE_STREAM_PREFIX, STAGE_STREAM_PREFIX] },
     });
     for (const recorded of page) {
-      if ('position' in point && recorded.position > point.position)
-        return buildDefinitions(gates.values(), stages.values());
-      if (!inRange(recorded)) continue;
+      if (!inRange(recorded)) return buildDefinitions(gates.values(), stages.values());
       const event: DomainEvent = { type: recorded.type, data: recorded.data };
       if (isGateEvent(event))
         gates.set(
@@ -177,7 +190,7 @@ export async function unitStatusAsOf(
 ): Promise<UnitStatusAsOf> {
   const unit = normalizeUnitKey(unitKey);
   await assertNotFuture(store, point, 'asOf');
-  const events = (await readUnit(store, unit, point)).filter(atOrBefore(point));
+  const events = upTo(await readUnit(store, unit, point), atOrBefore(point));
   const last = events.at(-1);
   if (last === undefined)
     throw new ProvenantError(
@@ -275,13 +288,15 @@ export async function unitDiff(
   const [atOrBeforeEnd, atOrBeforeFrom] = [atOrBefore(end), atOrBefore(from)];
   const current = new Map<string, string>();
   const changes: VerdictDiff[] = [];
+  let pastFrom = false; // both points cut the stream where it first passes them (atOrBefore)
   for (const event of events) {
     if (!atOrBeforeEnd(event)) break;
+    pastFrom ||= !atOrBeforeFrom(event);
     const verdict = verdictOf(event);
     if (verdict === undefined) continue;
     const before = current.get(verdict.id) ?? initialVerdict(verdict.id);
     current.set(verdict.id, verdict.verdict);
-    if (atOrBeforeFrom(event) || before === verdict.verdict) continue;
+    if (!pastFrom || before === verdict.verdict) continue;
     const [kind, id] = [verdict.id.slice(0, 4), verdict.id.slice(verdict.id.indexOf(':') + 1)];
     changes.push({
       eventId: event.id,
