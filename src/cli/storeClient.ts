@@ -200,9 +200,14 @@ export function storeClient(baseUrl: string, token?: string): StoreClient {
       if (answer.leafIndex !== leafIndex)
         return `${base} answered with a proof of leaf ${answer.leafIndex}`;
       const position = BigInt(answer.position);
-      const page = (await get(
-        `/v1/events?limit=1${position === 0n ? '' : `&after=${position - 1n}`}`,
-      )) as { events: unknown[] };
+      let page;
+      try {
+        page = (await get(
+          `/v1/events?limit=1${position === 0n ? '' : `&after=${position - 1n}`}`,
+        )) as { events: unknown[] };
+      } catch (error) {
+        return problemText(error); // a position beyond its head: QUERY_POSITION_BEYOND_HEAD
+      }
       const event = fromEventJson(page.events[0]);
       if (typeof event === 'string' || event.position !== position)
         return `${base} serves no event at position ${position}, the leaf's`;

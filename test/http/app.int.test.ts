@@ -72,6 +72,12 @@ describe('HTTP foundation', () => {
       Array.from({ length: 25 }, (_, i) => i),
     );
     assert.equal(pages, 3);
+    // After the head itself: an empty last page, as after any position the log holds.
+    for (const url of ['/v1/events?after=25', '/v1/events?after=21&type_prefix=Five']) {
+      const res = await app.inject(url);
+      assert.equal(res.statusCode, 200, res.body);
+      assert.deepEqual(res.json<Page>(), { events: [], next: null });
+    }
   });
 
   it('reads backwards and filters by stream or type prefix', async () => {
@@ -108,6 +114,9 @@ describe('HTTP foundation', () => {
       ['/v1/events?stream_prefix=a&type_prefix=b', 400, 'HTTP_BAD_REQUEST'],
       ['/v1/events?before=3', 400, 'HTTP_BAD_REQUEST'],
       ['/v1/events?direction=backwards&after=3', 400, 'HTTP_BAD_REQUEST'],
+      // Past the head (25 events): not an empty page.
+      ['/v1/events?after=1000', 400, 'QUERY_POSITION_BEYOND_HEAD'],
+      ['/v1/events?after=1000&type_prefix=Five', 400, 'QUERY_POSITION_BEYOND_HEAD'],
       ['/v1/nothing-here', 404, 'HTTP_NOT_FOUND'],
       // Errors of the router itself leave as problem+json too.
       ['/v1/units/a%2', 400, 'HTTP_BAD_REQUEST'],

@@ -24,7 +24,8 @@ export function logRoutes(app: FastifyInstance, deps: RouteDeps): void {
         summary: 'Read the global log ($all) from a position, one page at a time',
         description:
           'Positions are exclusive: forwards returns events after `after`; backwards returns events before `before`. ' +
-          'Pass the returned `next` back as `after` (or `before`) to read the following page.',
+          'Pass the returned `next` back as `after` (or `before`) to read the following page. An `after` beyond ' +
+          'the head of the log is 400 QUERY_POSITION_BEYOND_HEAD (not an empty page).',
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -79,6 +80,18 @@ export function logRoutes(app: FastifyInstance, deps: RouteDeps): void {
         from: cursor !== undefined ? BigInt(cursor) : direction === 'forwards' ? 'start' : 'end',
         ...(filter !== undefined ? { filter } : {}),
       });
+      // An empty page after a position the log has not reached (a log restored from an
+      // older copy, another store's cursor) is refused: a poller would wait there for
+      // ever, skipping what is written up to it. The head is read only then.
+      if (events.length === 0 && direction === 'forwards' && cursor !== undefined) {
+        const head = await deps.store.headPosition();
+        if (BigInt(cursor) > head)
+          throw new ProvenantError(
+            'QUERY_POSITION_BEYOND_HEAD',
+            `after ${cursor} is beyond the head of the log (${head})`,
+            { details: { after: cursor, head: head.toString() } },
+          );
+      }
       const last = events.at(-1);
       return {
         events: events.map(toEventView),
