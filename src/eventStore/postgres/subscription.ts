@@ -8,7 +8,8 @@
 // cost nothing, since every wake-up reads from the subscription's position.
 import pg from 'pg';
 import { createPagedSubscriptions } from '../pagedSubscription.js';
-import type { SubscribeToAllOptions, Subscription } from '../types.js';
+import type { EventFilter, SubscribeToAllOptions, Subscription } from '../types.js';
+import { turnSharedReads } from '../turnSharedReads.js';
 import { subscribeFrom } from '../validation.js';
 import { readAllRows, readHeadPosition, toRecorded } from './reads.js';
 import { isConnectionError, type Pool } from '../../postgres/index.js';
@@ -47,7 +48,14 @@ export function createPgSubscriptions(deps: PgSubscriptionDeps): PgSubscriptions
     pollMs: () => (connected ? undefined : POLL_WHILE_DISCONNECTED_MS),
     isClosed: deps.isClosed,
   });
-  const { wakeAll } = paged;
+  const pages = turnSharedReads((after: bigint, maxCount: number, filter?: EventFilter) =>
+    readAllRows(deps.pool, { from: after, maxCount, ...(filter ? { filter } : {}) }),
+  );
+  /** A local commit or a notification: what was read may not show it. */
+  const wakeAll = (): void => {
+    pages.forget();
+    paged.wakeAll();
+  };
 
   function scheduleReconnect(): void {
     if (deps.isClosed() || !paged.anyOpen() || retryTimer !== undefined) return;
@@ -112,11 +120,7 @@ export function createPgSubscriptions(deps: PgSubscriptionDeps): PgSubscriptions
       },
       async readPage(after, maxCount) {
         try {
-          const rows = await readAllRows(deps.pool, {
-            from: after,
-            maxCount,
-            ...(filter ? { filter } : {}),
-          });
+          const rows = await pages.read(after, maxCount, filter);
           return rows.map(toRecorded);
         } catch (error) {
           // A lost connection: wait and read on from the same position.

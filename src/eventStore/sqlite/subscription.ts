@@ -2,10 +2,11 @@
 // sleeps until a commit (the writer calls `notifyCommitted`), a poll tick (events
 // written by other processes) or close, and reads on (../pagedSubscription.ts).
 import { createPagedSubscriptions } from '../pagedSubscription.js';
-import type { SubscribeToAllOptions, Subscription } from '../types.js';
+import type { EventFilter, SubscribeToAllOptions, Subscription } from '../types.js';
 import { subscribeFrom } from '../validation.js';
 import { readAllRows, readHeadPosition } from './reads.js';
 import { toRecorded, type Statements } from './statements.js';
+import { turnSharedReads } from '../turnSharedReads.js';
 
 export interface SubscriptionDeps {
   stmt: Statements;
@@ -28,6 +29,9 @@ export interface Subscriptions {
 export function createSubscriptions(deps: SubscriptionDeps): Subscriptions {
   const { stmt, pollIntervalMs, assertOpen, isClosed } = deps;
   const paged = createPagedSubscriptions({ pollMs: () => pollIntervalMs, isClosed });
+  const pages = turnSharedReads((after: bigint, maxCount: number, filter?: EventFilter) =>
+    readAllRows(stmt, { from: after, maxCount, ...(filter ? { filter } : {}) }),
+  );
 
   function subscribe(options: SubscribeToAllOptions): Subscription {
     assertOpen();
@@ -37,12 +41,14 @@ export function createSubscriptions(deps: SubscriptionDeps): Subscriptions {
     const after = from === 'start' ? 0n : from === 'end' ? readHeadPosition(stmt) : from;
     return paged.subscribe({
       begin: () => after,
-      readPage: (position, maxCount) =>
-        readAllRows(stmt, { from: position, maxCount, ...(filter ? { filter } : {}) }).map(
-          toRecorded,
-        ),
+      readPage: (position, maxCount) => pages.read(position, maxCount, filter).map(toRecorded),
     });
   }
 
-  return { subscribe, notifyCommitted: paged.wakeAll, closeAll: paged.closeAll };
+  const notifyCommitted = (): void => {
+    pages.forget();
+    paged.wakeAll();
+  };
+
+  return { subscribe, notifyCommitted, closeAll: paged.closeAll };
 }

@@ -26,7 +26,29 @@ const OVERFLOW_GRACE_MS = 5000;
 export async function liveFeedRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
   const heartbeatMs = deps.liveFeed?.heartbeatMs ?? 15_000;
   const bufferSize = deps.liveFeed?.bufferSize ?? 1000;
-  await app.register(fastifySSE, { heartbeatInterval: heartbeatMs });
+  // `data` given as text is sent as it is: each event is written out once (eventText).
+  await app.register(fastifySSE, {
+    heartbeatInterval: heartbeatMs,
+    serializer: (data: unknown) => (typeof data === 'string' ? data : JSON.stringify(data)),
+  });
+  /**
+   * The JSON of the events sent lately, by position: every client at the head
+   * is sent the same events, and each is written out once, not once per client.
+   */
+  const recentText = new Map<bigint, string>();
+  const eventText = (event: RecordedEvent): string => {
+    let text = recentText.get(event.position);
+    if (text === undefined) {
+      text = JSON.stringify(toEventView(event));
+      recentText.set(event.position, text);
+      // Oldest first (insertion order): the clients furthest behind write theirs again.
+      for (const position of recentText.keys()) {
+        if (recentText.size <= bufferSize) break;
+        recentText.delete(position);
+      }
+    }
+    return text;
+  };
   /** What ends each open stream, for shutdown. */
   const open = new Set<() => void>();
   app.addHook('preClose', (done) => {
@@ -141,7 +163,7 @@ export async function liveFeedRoutes(app: FastifyInstance, deps: RouteDeps): Pro
         while (!closed) {
           const event = queue.shift();
           if (event !== undefined) {
-            await reply.sse.send({ id: event.position.toString(), data: toEventView(event) });
+            await reply.sse.send({ id: event.position.toString(), data: eventText(event) });
             lastSent = event.position;
             continue;
           }
