@@ -100,6 +100,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     limits: {
       bodyBytes: integer(env, 'PROVENANT_BODY_LIMIT', 1024 * 1024, 1024, 64 * 1024 * 1024),
       eventBytes: integer(env, 'PROVENANT_EVENT_LIMIT', 256 * 1024, 256, 64 * 1024 * 1024),
+      clockSkewMs: integer(env, 'PROVENANT_CLOCK_SKEW_MS', 5 * 60_000, 1000, 24 * 3_600_000),
     },
     abuse: abuseLimits(env),
     producersFile:

@@ -38,7 +38,7 @@ export interface Config {
     password: string | undefined;
   };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  limits: { bodyBytes: number; eventBytes: number };
+  limits: { bodyBytes: number; eventBytes: number; clockSkewMs: number };
   /** Rate limits, ingest queue, timeouts, connection cap (docs/security.md "Limits"). */
   abuse: AbuseLimits;
   /** JSON file of registered producers and their keys (docs/security.md "Signed events"). */

@@ -130,6 +130,11 @@ export const configVariables = [
   ['PROVENANT_BODY_LIMIT', '1048576', 'Largest request body accepted, in bytes.'],
   ['PROVENANT_EVENT_LIMIT', '262144', 'Largest single event accepted, in bytes.'],
   [
+    'PROVENANT_CLOCK_SKEW_MS',
+    '300000',
+    "How far ahead of the store's clock a time an ingested event claims (CloudEvent time, a receipt's startedAt/finishedAt) may lie, in ms (1000 to 86400000); later is INGEST_TIME_IN_FUTURE.",
+  ],
+  [
     'PROVENANT_PRODUCERS_FILE',
     '(none)',
     'JSON file of registered producers: their CloudEvent source globs, public keys and whether they must sign (docs/security.md). Without it, signatures are not checked.',

@@ -84,6 +84,10 @@ export const errorCodes = {
   INGEST_EMPTY_ATTRIBUTE: { status: 400, title: 'CloudEvent attribute is empty' },
   INGEST_BAD_SPECVERSION: { status: 400, title: 'CloudEvent specversion is not 1.0' },
   INGEST_BAD_TIME: { status: 400, title: 'CloudEvent time is not an RFC 3339 timestamp' },
+  INGEST_TIME_IN_FUTURE: {
+    status: 400,
+    title: "A time the event claims lies ahead of the store's clock",
+  },
   INGEST_BAD_EXTENSION_NAME: { status: 400, title: 'CloudEvent extension name is invalid' },
   INGEST_BAD_ATTRIBUTE: { status: 400, title: 'CloudEvent attribute value is malformed' },
   INGEST_INVALID_RECEIPT: { status: 422, title: 'Receipt data does not match its schema' },

@@ -42,7 +42,7 @@ export interface AppDeps {
   attestations?: AttestationService;
   /** Where the store points, for /readyz and logs (never secrets). */
   storeDescription: string;
-  limits?: { bodyBytes: number; eventBytes: number };
+  limits?: { bodyBytes: number; eventBytes: number; clockSkewMs?: number };
   /** Fastify logger options; `false` for none (tests). */
   logger?: FastifyServerOptions['logger'];
   /** Close the store when the app closes. */
@@ -79,7 +79,7 @@ export interface AppDeps {
 export interface RouteDeps extends AppDeps {
   domain: DomainService;
   attestations: AttestationService;
-  limits: { bodyBytes: number; eventBytes: number };
+  limits: { bodyBytes: number; eventBytes: number; clockSkewMs?: number };
   /** This app's metrics registry (never prom-client's global one). */
   metrics: Registry;
 }

@@ -7,11 +7,12 @@ import { resolveIngestLimits, type IngestLimits } from '../ingest/index.js';
 import type { RouteDeps } from './deps.js';
 import { handleError, sendProblem } from './problem.js';
 
-/** The ingest limits of the HTTP edge: the configured body and event sizes, the rest by default. */
+/** The ingest limits of the HTTP edge: the configured body and event sizes and clock skew, the rest by default. */
 export const ingestLimitsOf = (deps: Pick<RouteDeps, 'limits'>): IngestLimits =>
   resolveIngestLimits({
     maxBodyBytes: deps.limits.bodyBytes,
     maxEventBytes: deps.limits.eventBytes,
+    ...(deps.limits.clockSkewMs === undefined ? {} : { maxFutureSkewMs: deps.limits.clockSkewMs }),
   });
 
 /**

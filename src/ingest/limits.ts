@@ -18,9 +18,15 @@ export interface IngestLimits {
   readonly maxJUnitBytes: number;
   /** Most failing-test names a JUnit receipt lists; the rest are counted only. */
   readonly maxFailingTests: number;
+  /**
+   * How far ahead of the store's clock a time the event claims may lie, in ms:
+   * its CloudEvent `time`, a receipt's `startedAt`/`finishedAt` (400
+   * `INGEST_TIME_IN_FUTURE`; checked by the application, which has the clock).
+   */
+  readonly maxFutureSkewMs: number;
 }
 
-/** The documented defaults: 1 MiB body, 256 KiB event, depth 32, 4 KiB base64 runs. */
+/** The documented defaults: 1 MiB body, 256 KiB event, depth 32, 4 KiB base64 runs, 5 minutes of clock skew. */
 export const DEFAULT_INGEST_LIMITS: IngestLimits = Object.freeze({
   maxBodyBytes: 1024 * 1024,
   maxEventBytes: 256 * 1024,
@@ -29,6 +35,7 @@ export const DEFAULT_INGEST_LIMITS: IngestLimits = Object.freeze({
   maxBatchItems: 1000,
   maxJUnitBytes: 5 * 1024 * 1024,
   maxFailingTests: 100,
+  maxFutureSkewMs: 5 * 60_000,
 });
 
 /** Fills unset limits with the defaults and rejects nonsensical values early. */

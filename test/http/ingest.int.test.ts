@@ -208,6 +208,42 @@ describe('ingest over loopback', () => {
     ]);
   });
 
+  it("refuses times ahead of the store's clock past the skew allowed (5 minutes), and appends nothing for them", async () => {
+    const later = (ms: number) => new Date(Date.now() + ms).toISOString();
+    const head = await store.headPosition();
+    // One event: its CloudEvent time.
+    const single = await postStructured<Problem>({
+      ...receiptEvent(nextId()),
+      time: later(10 * 60_000),
+    });
+    assert.equal(single.status, 400);
+    assert.equal(single.body.code, 'INGEST_TIME_IN_FUTURE');
+    assert.match(
+      single.body.detail ?? '',
+      /^time \S+ lies ahead of the store's clock \(\S+\) by more than the 300 s allowed/,
+    );
+    // A batch: a receipt's finishedAt, its startedAt, and times within the skew.
+    const batch = [
+      receiptEvent(nextId(), { finishedAt: '2099-01-01T00:00:00Z' }),
+      receiptEvent(nextId(), { startedAt: later(60 * 60_000) }),
+      { ...receiptEvent(nextId(), { finishedAt: later(60_000) }), time: later(60_000) },
+    ];
+    const res = await post<BatchReport>(
+      '/v1/events',
+      { 'content-type': BATCH },
+      JSON.stringify(batch),
+    );
+    assert.equal(res.status, 200);
+    assert.deepEqual(
+      res.body.results.map((r) => (r.ok ? r.status : `${r.status} ${r.problem.code}`)),
+      ['400 INGEST_TIME_IN_FUTURE', '400 INGEST_TIME_IN_FUTURE', 201],
+    );
+    const [finished] = res.body.results;
+    assert.ok(finished !== undefined && !finished.ok);
+    assert.match(finished.problem.detail ?? '', /^finishedAt 2099-01-01T00:00:00Z lies ahead/);
+    assert.equal((await store.readAll({ from: head })).length, 1, 'only the event within the skew');
+  });
+
   it('keeps the order of a batch within one stream', async () => {
     const unit = 'zlib/1.3.1/1.el9/x86_64/rpm';
     const batch = Array.from({ length: 30 }, (_, i) =>

@@ -20,6 +20,7 @@ import {
 import { assertInScope } from '../../security/scope.js';
 import { recordPipelineEvent } from '../commands/recordPipelineEvent.js';
 import { recordChainedEvent } from '../chains/recordChained.js';
+import { notAhead } from './futureTimes.js';
 import type { ReceiptCommands, RecordReceiptOptions, RecordReceiptResult } from '../types.js';
 import type {
   Actor,
@@ -218,7 +219,10 @@ export function ingestCloudEvents(deps: IngestDeps) {
     const parsed = ingestRequest(request, limits, deps.signaturePolicy);
     const { mode } = parsed;
     const { actor } = request;
-    const results = parsed.results.map((result) => withinScope(result, actor));
+    const now = Date.now();
+    const results = parsed.results.map((result) =>
+      notAhead(withinScope(result, actor), now, limits.maxFutureSkewMs),
+    );
     const traceparent = traceparentOf(request.headers);
     if (mode === 'batch') return { mode, items: await executeBatch(results, traceparent, actor) };
     const [only] = results;
