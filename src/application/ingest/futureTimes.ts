@@ -7,6 +7,7 @@
 import { ProvenantError } from '../../errors.js';
 import type { IngestCommand, IngestResult } from '../../ingest/index.js';
 import { rfc3339Millis } from '../../rfc3339.js';
+import { rejectedWith } from './rejected.js';
 
 /** The producer's times of an event, by name: the CloudEvent time, a receipt's or CDEvent's. */
 function claimedTimes(command: IngestCommand): [string, string | undefined][] {
@@ -29,17 +30,14 @@ export function notAhead(result: IngestResult, nowMs: number, skewMs: number): I
     const ms = time === undefined ? undefined : rfc3339Millis(time);
     if (ms === undefined || ms <= nowMs + skewMs) continue;
     const now = new Date(nowMs).toISOString();
-    return {
-      ok: false,
-      index: result.index,
-      ...(command.context.id === undefined ? {} : { id: command.context.id }),
-      ...(command.context.source === undefined ? {} : { source: command.context.source }),
-      error: new ProvenantError(
+    return rejectedWith(
+      result,
+      new ProvenantError(
         'INGEST_TIME_IN_FUTURE',
         `${name} ${time} lies ahead of the store's clock (${now}) by more than the ${skewMs / 1000} s allowed for clock skew (PROVENANT_CLOCK_SKEW_MS)`,
         { details: { [name]: time, now, skewMs } },
       ),
-    };
+    );
   }
   return result;
 }

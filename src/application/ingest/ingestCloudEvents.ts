@@ -21,6 +21,7 @@ import { assertInScope } from '../../security/scope.js';
 import { recordPipelineEvent } from '../commands/recordPipelineEvent.js';
 import { recordChainedEvent } from '../chains/recordChained.js';
 import { notAhead } from './futureTimes.js';
+import { rejectedWith } from './rejected.js';
 import type { ReceiptCommands, RecordReceiptOptions, RecordReceiptResult } from '../types.js';
 import type {
   Actor,
@@ -84,13 +85,7 @@ function withinScope(result: IngestResult, actor: Actor | undefined): IngestResu
     return result;
   } catch (error) {
     if (!isProvenantError(error)) throw error;
-    return {
-      ok: false,
-      index: result.index,
-      ...(command.context.id === undefined ? {} : { id: command.context.id }),
-      ...(command.context.source === undefined ? {} : { source: command.context.source }),
-      error,
-    };
+    return rejectedWith(result, error);
   }
 }
 
