@@ -1,5 +1,6 @@
 // GET /v1/events: the log itself, `$all` read from a position, paged.
 import type { FastifyInstance } from 'fastify';
+import { positionBeyondHead } from '../../application/queries/readModels/position.js';
 import { ProvenantError } from '../../errors.js';
 import type { RouteDeps } from '../deps.js';
 import { eventFilterOf, filterProperties, type FilterQuery } from '../eventFilter.js';
@@ -85,12 +86,7 @@ export function logRoutes(app: FastifyInstance, deps: RouteDeps): void {
       // ever, skipping what is written up to it. The head is read only then.
       if (events.length === 0 && direction === 'forwards' && cursor !== undefined) {
         const head = await deps.store.headPosition();
-        if (BigInt(cursor) > head)
-          throw new ProvenantError(
-            'QUERY_POSITION_BEYOND_HEAD',
-            `after ${cursor} is beyond the head of the log (${head})`,
-            { details: { after: cursor, head: head.toString() } },
-          );
+        if (BigInt(cursor) > head) throw positionBeyondHead('after', BigInt(cursor), head);
       }
       const last = events.at(-1);
       return {

@@ -40,6 +40,14 @@ export async function positionOf(
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** QUERY_POSITION_BEYOND_HEAD for a position the log has not reached, named as the request named it. */
+export const positionBeyondHead = (name: string, position: bigint, head: bigint): ProvenantError =>
+  new ProvenantError(
+    'QUERY_POSITION_BEYOND_HEAD',
+    `${name} ${position} is beyond the head of the log (${head})`,
+    { details: { [name]: position.toString(), head: head.toString() } },
+  );
+
 /**
  * The position `names` reflect, once it is at least `minPosition` (when given).
  * A `minPosition` beyond the head of the log is `QUERY_POSITION_BEYOND_HEAD` (it may
@@ -54,12 +62,7 @@ export async function awaitPosition(
   let position = await positionOf(deps.readModels, names);
   if (minPosition === undefined || position >= minPosition) return position;
   const head = await deps.eventStore.headPosition();
-  if (minPosition > head)
-    throw new ProvenantError(
-      'QUERY_POSITION_BEYOND_HEAD',
-      `minPosition ${minPosition} is beyond the head of the log (${head})`,
-      { details: { minPosition: minPosition.toString(), head: head.toString() } },
-    );
+  if (minPosition > head) throw positionBeyondHead('minPosition', minPosition, head);
   const deadline = performance.now() + waitMs;
   while (position < minPosition) {
     if (performance.now() >= deadline)
