@@ -41,11 +41,9 @@ export async function liveFeedRoutes(app: FastifyInstance, deps: RouteDeps): Pro
     if (text === undefined) {
       text = JSON.stringify(toEventView(event));
       recentText.set(event.position, text);
-      // Oldest first (insertion order): the clients furthest behind write theirs again.
-      for (const position of recentText.keys()) {
-        if (recentText.size <= bufferSize) break;
-        recentText.delete(position);
-      }
+      // One in, the oldest out (insertion order): the clients furthest behind write theirs again.
+      const [oldest] = recentText.keys();
+      if (recentText.size > bufferSize && oldest !== undefined) recentText.delete(oldest);
     }
     return text;
   };
