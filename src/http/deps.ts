@@ -79,7 +79,7 @@ export interface AppDeps {
 export interface RouteDeps extends AppDeps {
   domain: DomainService;
   attestations: AttestationService;
-  limits: { bodyBytes: number; eventBytes: number; clockSkewMs?: number };
+  limits: NonNullable<AppDeps['limits']>;
   /** This app's metrics registry (never prom-client's global one). */
   metrics: Registry;
 }
