@@ -63,7 +63,10 @@ describe('provenant replay', () => {
     assert.equal(run(['replay', 'zlib/1/1/noarch/rpm']).status, 1);
     const bad = run(['replay', UNIT, '--as-of', 'yesterday']);
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /QUERY_BAD_AS_OF/);
+    assert.match(bad.stderr, /QUERY_BAD_AS_OF: --as-of must be an RFC 3339 time/);
+    const beyond = run(['replay', UNIT, '--as-of', '999999']);
+    assert.equal(beyond.status, 2);
+    assert.match(beyond.stderr, /QUERY_AS_OF_IN_FUTURE: --as-of 999999 is beyond the head/);
     assert.equal(run(['replay', 'not-a-key']).status, 2);
     assert.match(run(['replay', '--help']).stdout, /--as-of/);
   });

@@ -73,14 +73,18 @@ function attestationEntry(data: AttestationIssuedData): NonNullable<HistoryEntry
   };
 }
 
-/** A unit's history as a timeline, up to `asOf` when given (for `provenant replay`). */
+/**
+ * A unit's history as a timeline, up to `asOf` when given (for `provenant
+ * replay`); `asOfName` is how the caller's user wrote it, for the refusal.
+ */
 export async function unitHistory(
   store: EventStore,
   unitKey: string,
   asOf?: LogPoint,
+  asOfName = 'asOf',
 ): Promise<{ unit: string; entries: HistoryEntry[] }> {
   const unit = normalizeUnitKey(unitKey);
-  if (asOf !== undefined) await assertNotFuture(store, asOf, 'asOf');
+  if (asOf !== undefined) await assertNotFuture(store, asOf, asOfName);
   const events = await readUnit(store, unit);
   const inRange = asOf === undefined ? () => true : atOrBefore(asOf);
   const current = new Map<string, string>();

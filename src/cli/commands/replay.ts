@@ -60,8 +60,8 @@ export async function replayUnit(unitKey: string, options: ReplayOptions): Promi
     const asOf =
       options.asOf === undefined
         ? undefined
-        : parseLogPoint(options.asOf, 'asOf', 'QUERY_BAD_AS_OF');
-    const history = await unitHistory(store, unitKey, asOf);
+        : parseLogPoint(options.asOf, '--as-of', 'QUERY_BAD_AS_OF');
+    const history = await unitHistory(store, unitKey, asOf, '--as-of');
     if (options.json) console.log(JSON.stringify(history));
     else {
       console.log(
