@@ -71,7 +71,7 @@ ${envHelp()}
           );
         } else {
           console.log(
-            `exported ${result.manifest.unit} to ${result.out} (${result.form}): ${result.events} events, ${result.definitions} definition events, ${result.attestations} attestations, ${result.manifest.files.length + 1} files`,
+            `exported ${result.manifest.unit} to ${result.out} (${result.form}): ${result.events} events, ${result.definitions} definition events, ${result.attestations} attestations; the manifest and the ${result.manifest.files.length} files it lists`,
           );
           console.log(
             `manifest sha256 ${result.manifestDigest} (recorded as event ${result.event.id})`,
@@ -94,7 +94,7 @@ ${envHelp()}
 export function describeVerification(result: VerifyExportResult): string {
   if (result.ok)
     return [
-      `ok: export of ${result.unit ?? '?'} verified: ${result.checked.files} files, ${result.checked.events} events, ${result.checked.definitions} definition events, ${result.checked.attestations} attestations`,
+      `ok: export of ${result.unit ?? '?'} verified: the manifest and the ${result.checked.files} files it lists, ${result.checked.events} events, ${result.checked.definitions} definition events, ${result.checked.attestations} attestations`,
       `manifest sha256 ${result.manifestSha256 ?? '?'}`,
       ...result.notes.map((n) => `note: ${n}`),
     ].join('\n');
