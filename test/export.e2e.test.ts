@@ -56,6 +56,10 @@ describe('provenant export / verify-export', () => {
       verified.stdout,
       /^ok: export of openssl\/3\.2\.1\/2\.el9\/x86_64\/rpm verified: .* 2 attestations/,
     );
+    // Both count the same files: the manifest and those it lists.
+    const listed = /the manifest and the (\d+) files it lists/;
+    assert.equal(listed.exec(verified.stdout)?.[1], listed.exec(exported.stdout)?.[1]);
+    assert.notEqual(listed.exec(exported.stdout), null, exported.stdout);
     const json = run(['verify-export', out, '--json']);
     const result = JSON.parse(json.stdout) as { ok: boolean; exportedBy: string };
     assert.equal(result.ok, true);
