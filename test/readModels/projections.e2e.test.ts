@@ -188,6 +188,13 @@ describe('provenant projections', () => {
         refused.stderr,
         /^provenant: READ_MODEL_RUNNER_RUNNING: A process runs the projections on .*provenant-readmodels\.db \(it holds .*provenant-readmodels\.db\.runner\.lock\)/m,
       );
+      // A mistyped name is named as such, not answered with the lock.
+      const mistyped = await runCli(['projections', 'rebuild', 'unitSumary'], 60_000, env);
+      assert.equal(mistyped.status, 2, mistyped.stderr);
+      assert.match(
+        mistyped.stderr,
+        /^provenant: READ_MODEL_UNKNOWN_PROJECTION: no projection is named 'unitSumary' \(one of receiptsLedger, .*unitSummary/m,
+      );
       const second = await serve(env);
       try {
         // It logs so once its projections' first try is over, after it listens.

@@ -17,7 +17,7 @@ import {
 } from '../../composition.js';
 import type { EventStore } from '../../eventStore/types.js';
 import { loadConfig } from '../../config.js';
-import { isProvenantError } from '../../errors.js';
+import { isProvenantError, ProvenantError } from '../../errors.js';
 import type { ReadModelStore } from '../../readModels/port.js';
 import {
   createProjectionRunner,
@@ -239,6 +239,17 @@ function progressReporter(name: string, quiet: boolean) {
   };
 }
 
+/** A projection's name, checked before any lock is taken or the store opened. */
+const parseName = (value: string): string => {
+  const names = projections.map((p) => p.name);
+  if (!names.includes(value))
+    throw new ProvenantError(
+      'READ_MODEL_UNKNOWN_PROJECTION',
+      `no projection is named '${value}' (one of ${names.join(', ')})`,
+    );
+  return value;
+};
+
 function rebuildCommand(): Command {
   return new Command('rebuild')
     .summary('Rebuild read models from the log, out of sight')
@@ -254,7 +265,7 @@ first (a server with PROVENANT_PROJECTIONS=inline, or 'projections run'): it
 refuses with READ_MODEL_RUNNER_RUNNING while one runs them (it holds the SQLite
 file's runner lock, or on PostgreSQL the projection's leadership lock).`,
     )
-    .argument('[name]', `one projection: ${projections.map((p) => p.name).join(', ')}`)
+    .argument('[name]', `one projection: ${projections.map((p) => p.name).join(', ')}`, parseName)
     .option('--json', 'print the results as JSON (no progress)')
     .addHelpText(
       'after',
