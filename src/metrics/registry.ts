@@ -26,10 +26,14 @@ export interface RunnerMetricSources {
   leadership?: (() => readonly LockHeld[]) | undefined;
 }
 
-/** A fresh registry with the Node.js process metrics (`provenant_process_*`). */
+/**
+ * A fresh registry with prom-client's Node.js process metrics under the
+ * service's prefix, as its documentation names them (`provenant_process_*`,
+ * `provenant_nodejs_*`).
+ */
 export function createRegistry(): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'provenant_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'provenant_' });
   return registry;
 }
 

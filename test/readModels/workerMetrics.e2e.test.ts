@@ -132,7 +132,8 @@ describe('projections run --metrics-port', () => {
         ['provenant_leadership_held{lock="merkle-log"}', 1],
       ],
     );
-    assert.ok(samples.has('provenant_process_process_start_time_seconds'));
+    assert.ok(samples.has('provenant_process_start_time_seconds'));
+    assert.ok(samples.has('provenant_nodejs_eventloop_lag_seconds'));
 
     // The Merkle log follower runs here: its checkpoints reach the witness, and are counted.
     const posts = (outcome: string) =>
