@@ -241,6 +241,13 @@ describe('query API', () => {
         changes: { gateId?: string; before: string | null; after: string }[];
       }>();
       assert.ok(b.changes.every((c) => c.before !== c.after));
+      // `to` alone, as a time: from the start of the log, as `to` alone as a position.
+      const until = (await get(`/v1/units/${enc(A)}/diff?to=${new Date().toISOString()}`)).json<{
+        from: unknown;
+        changes: unknown[];
+      }>();
+      assert.deepEqual(until.from, { time: '1970-01-01T00:00:00.000Z' });
+      assert.deepEqual(until.changes, all.changes);
       problem(await get(`/v1/units/${enc(A)}/diff?from=10&to=5`), 400, 'QUERY_BAD_RANGE');
       problem(
         await get(`/v1/units/${enc(A)}/diff?from=5&to=2026-01-01T00:00:00Z`),

@@ -258,18 +258,23 @@ const after = (a: LogPoint, b: LogPoint): boolean =>
     ? a.position > b.position
     : 'time' in a && 'time' in b && Date.parse(a.time) > Date.parse(b.time);
 
+/** The start of the log, as a point of the same kind as `like` (a time or a position). */
+const startLike = (like: LogPoint | undefined): LogPoint =>
+  like !== undefined && 'time' in like ? { time: new Date(0).toISOString() } : { position: 0n };
+
 /**
  * The verdict events of a unit after `from` and at or before `to` that changed a
  * verdict, each with the verdict before it. `from` defaults to the start of the
- * log, `to` to now.
+ * log (a time when `to` is one), `to` to now.
  */
 export async function unitDiff(
   store: EventStore,
   unitKey: string,
-  from: LogPoint = { position: 0n },
+  from: LogPoint | undefined,
   to?: LogPoint,
 ): Promise<UnitDiff> {
   const unit = normalizeUnitKey(unitKey);
+  from ??= startLike(to);
   const end: LogPoint =
     to ??
     ('time' in from

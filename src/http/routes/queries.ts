@@ -177,7 +177,7 @@ export function queryRoutes(app: FastifyInstance, deps: RouteDeps): void {
         summary: 'The verdict changes of a unit between two points of the log (from the log)',
         description:
           '`from` (exclusive, default the start) and `to` (inclusive, default now): both RFC 3339 times or both ' +
-          'positions. Each change names the gate or stage and its verdict before and after.',
+          'positions (`to` alone may be either). Each change names the gate or stage and its verdict before and after.',
         params: unitKeyParams,
         querystring: {
           type: 'object',
