@@ -158,7 +158,9 @@ describe('query API', () => {
     );
     assert.deepEqual(units((await fresh('/v1/stages/ship/units?passed=true')).json<PageBody>()), [
       A,
-    ]);
+    ]); // A gate or stage that is not defined is not one without units.
+    problem(await get('/v1/gates/biuld/units'), 404, 'DOMAIN_GATE_NOT_FOUND');
+    problem(await get('/v1/stages/shipp/units?passed=true'), 404, 'DOMAIN_STAGE_NOT_FOUND');
   });
 
   it('traces a correlation id in log order', async () => {

@@ -43,6 +43,7 @@ export function queryRoutes(app: FastifyInstance, deps: RouteDeps): void {
       : createReadModelQueries({
           readModels: deps.readModels,
           eventStore: deps.store,
+          definitions: deps.domain,
           ...deps.query,
         });
   const q = (): ReadModelQueries => available(queries);
@@ -265,7 +266,11 @@ export function queryRoutes(app: FastifyInstance, deps: RouteDeps): void {
             status: { type: 'string', enum: ['passed', 'failed', 'pending'] },
           },
         },
-        response: { 200: pageResponse('Gate verdicts per unit'), ...errors },
+        response: {
+          200: pageResponse('Gate verdicts per unit'),
+          ...errors,
+          404: problemResponse('The gate is not defined (DOMAIN_GATE_NOT_FOUND)'),
+        },
       },
     },
     async (request, reply) =>
@@ -289,7 +294,11 @@ export function queryRoutes(app: FastifyInstance, deps: RouteDeps): void {
           additionalProperties: false,
           properties: { ...pageProperties, passed: { type: 'boolean' } },
         },
-        response: { 200: pageResponse('Stage verdicts per unit'), ...errors },
+        response: {
+          200: pageResponse('Stage verdicts per unit'),
+          ...errors,
+          404: problemResponse('The stage is not defined (DOMAIN_STAGE_NOT_FOUND)'),
+        },
       },
     },
     async (request, reply) =>

@@ -23,6 +23,7 @@ import { normalizeUnitKey } from '../../../domain/unitKey.js';
 import { unitNameParts, unitNamesOf, unitsOfPurl } from '../../../domain/purl.js';
 import { ProvenantError } from '../../../errors.js';
 import type { EventStore } from '../../../eventStore/types.js';
+import type { DefinitionQueries } from '../../types.js';
 import type { ReadModelStore, Where } from '../../../readModels/port.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { awaitPosition, type PositionOptions, type ProjectionName } from './position.js';
@@ -31,6 +32,12 @@ import { scan, type Page } from './scan.js';
 export interface ReadModelQueryDeps extends PositionOptions {
   readModels: ReadModelStore;
   eventStore: EventStore;
+  /**
+   * Tells a gate or stage that is not defined (DOMAIN_GATE_NOT_FOUND,
+   * DOMAIN_STAGE_NOT_FOUND) from one no unit has a verdict of yet; without it,
+   * both answer an empty page.
+   */
+  definitions?: Pick<DefinitionQueries, 'getGate' | 'getStage'>;
 }
 
 /** Paging and consistency of every list query. */
@@ -331,6 +338,8 @@ export function createReadModelQueries(deps: ReadModelQueryDeps) {
         ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
         map: gateUnitView,
       });
+      if (result.items.length === 0 && result.next === null && page.cursor === undefined)
+        await deps.definitions?.getGate(gateId);
       return { ...result, position };
     },
 
@@ -349,6 +358,8 @@ export function createReadModelQueries(deps: ReadModelQueryDeps) {
         ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
         map: stageUnitView,
       });
+      if (result.items.length === 0 && result.next === null && page.cursor === undefined)
+        await deps.definitions?.getStage(stageId);
       return { ...result, position };
     },
 
