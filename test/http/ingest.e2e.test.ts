@@ -5,6 +5,7 @@
 // appends `StagePassed.v1` to the unit's stream; a failing report reopens it.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -197,5 +198,49 @@ describe('ingest end to end', () => {
     const types = (await readUnitLog()).map((e) => e.type);
     assert.ok(types.includes('StageReopened.v1'));
     assert.equal((await store.verifyStream(`unit-${UNIT}`)).ok, true);
+  });
+
+  it('refuses an attribute or Content-Type sent twice, never one joined value', async () => {
+    // fetch joins repeated headers; node:http sends each value as a header line of its own.
+    const post = (headers: OutgoingHttpHeaders, body: string) =>
+      new Promise<{ status: number; body: { code?: string; detail?: string } }>(
+        (resolve, reject) => {
+          const req = httpRequest(`${base}/v1/events`, { method: 'POST', headers }, (res) => {
+            let text = '';
+            res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as never }),
+            );
+          });
+          req.on('error', reject).end(body);
+        },
+      );
+    const head = await store.headPosition();
+    const receipt = JSON.stringify({ unit: UNIT, action: 'twice', multipass: true });
+    const binary = {
+      'content-type': 'application/json',
+      'ce-specversion': '1.0',
+      'ce-source': SOURCE,
+      'ce-type': 'dev.provenant.receipt.v1',
+    };
+    const twoIds = await post({ ...binary, 'ce-id': ['a', 'b'] }, receipt);
+    assert.equal(twoIds.status, 400, JSON.stringify(twoIds.body));
+    assert.equal(twoIds.body.code, 'INGEST_BAD_ATTRIBUTE');
+    assert.match(twoIds.body.detail ?? '', /Header ce-id was sent more than once/);
+    const twoTypes = await post(
+      { 'content-type': ['application/cloudevents+json', 'text/plain'] },
+      JSON.stringify({
+        specversion: '1.0',
+        id: 'twice-1',
+        source: SOURCE,
+        type: 'dev.provenant.receipt.v1',
+        data: JSON.parse(receipt) as unknown,
+      }),
+    );
+    assert.equal(twoTypes.status, 415, JSON.stringify(twoTypes.body));
+    assert.match(twoTypes.body.detail ?? '', /Header content-type was sent more than once/);
+    assert.equal(await store.headPosition(), head, 'nothing was stored');
+    // Sent once, the same attribute is taken.
+    assert.equal((await post({ ...binary, 'ce-id': 'once' }, receipt)).status, 201);
   });
 });

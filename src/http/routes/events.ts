@@ -17,7 +17,13 @@ import { actorOf } from '../auth.js';
 import type { RouteDeps } from '../deps.js';
 import { batchReport, statusOf } from '../ingestReply.js';
 import { batchSchema, outcomeSchema } from '../ingestSchemas.js';
-import { ingestErrorHandler, ingestLimitsOf, rawBody, rawBodyParser } from '../rawBody.js';
+import {
+  distinctHeaders,
+  ingestErrorHandler,
+  ingestLimitsOf,
+  rawBody,
+  rawBodyParser,
+} from '../rawBody.js';
 
 /** Registers `POST /v1/events` in its own encapsulated scope. */
 export async function eventRoutes(app: FastifyInstance, deps: RouteDeps): Promise<void> {
@@ -68,7 +74,7 @@ export async function eventRoutes(app: FastifyInstance, deps: RouteDeps): Promis
       async (request, reply) => {
         const actor = actorOf(request);
         const result = await ingest({
-          headers: request.headers,
+          headers: distinctHeaders(request),
           body: rawBody(request),
           ...(actor === undefined ? {} : { actor }),
         });
