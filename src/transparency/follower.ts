@@ -192,6 +192,9 @@ export interface TransparencyFollower {
   locks?(): { lock: string; held: boolean }[];
 }
 
+/** Most events the follower appends to the tree at once. */
+const BATCH = 1000;
+
 export function createTransparencyFollower(followerOptions: FollowerOptions): TransparencyFollower {
   const {
     witnessUrl,
@@ -239,6 +242,18 @@ export function createTransparencyFollower(followerOptions: FollowerOptions): Tr
       const checkpoint = await signCheckpoint(builder, options);
       if (checkpoint) options.log?.('info', 'checkpoint signed', { treeSize: checkpoint.size });
     });
+  // A full batch with more of the log after it is the past being caught up (a
+  // tree built anew over a long log, a follower that was down): one checkpoint
+  // at the head signs it, not one per `every` events of the past, each appended
+  // to the log and handed to the witnesses. The interval still signs meanwhile.
+  const pastBehindHead = async (batch: RecordedEvent[]): Promise<boolean> => {
+    const last = batch.at(-1);
+    return (
+      batch.length === BATCH &&
+      last !== undefined &&
+      last.position < (await options.eventStore.headPosition())
+    );
+  };
   const apply = (events: RecordedEvent[]): Promise<void> =>
     exclusive(async () => {
       if (builder === undefined) return;
@@ -254,7 +269,7 @@ export function createTransparencyFollower(followerOptions: FollowerOptions): Tr
       unsigned = await unsignedAtStart(builder, options);
       const from = builder.lastPosition === 0n ? 'start' : builder.lastPosition;
       subscription = options.eventStore.subscribeToAll({ from });
-      const batches = new Batches(subscription[Symbol.asyncIterator](), 1000, 20);
+      const batches = new Batches(subscription[Symbol.asyncIterator](), BATCH, 20);
       timer = setInterval(() => {
         sign().catch((error: unknown) =>
           options.log?.('error', 'checkpoint signing failed', { error: String(error) }),
@@ -266,7 +281,7 @@ export function createTransparencyFollower(followerOptions: FollowerOptions): Tr
           const batch = await batches.next();
           if (batch.length === 0) return;
           await apply(batch);
-          if (unsigned >= options.every) await sign();
+          if (unsigned >= options.every && !(await pastBehindHead(batch))) await sign();
         }
       })().catch((error: unknown) => {
         if (stopped) return;

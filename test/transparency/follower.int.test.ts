@@ -13,7 +13,7 @@ import { TreeBuilder } from '../../src/transparency/treeBuilder.js';
 const ORIGIN = 'follower.example/log';
 const signer = noteSigner(ORIGIN, generateKeyPairSync('ed25519').privateKey);
 
-async function setup(events: number, signAfter: boolean) {
+async function setup(events: number, signAfter: boolean, intervalMs = 50) {
   const store = getSQLiteEventStore({ path: ':memory:' });
   const tree = getSQLiteTreeStore({ path: ':memory:' });
   for (let i = 0; i < events; i++)
@@ -30,7 +30,7 @@ async function setup(events: number, signAfter: boolean) {
     signer,
     origin: ORIGIN,
     every: 1000,
-    intervalMs: 50,
+    intervalMs,
   });
   return { store, tree, follower };
 }
@@ -62,6 +62,37 @@ describe('a follower taking over a tree', () => {
       (await tree.checkpoints()).map((c) => c.size),
       [4],
     );
+    await tree.close();
+    await store.close();
+  });
+
+  it('signs a long past it catches up once, at the head, not every `every` events of it', async () => {
+    // No interval signature here: only `every` signs.
+    const { store, tree, follower } = await setup(0, false, 60_000);
+    for (let i = 0; i < 5; i++)
+      await store.append(
+        `s-${i}`,
+        Array.from({ length: 1000 }, (_, k) => ({ type: 'T.v1', data: { k } })),
+      );
+    const sizes = async () => (await tree.checkpoints()).map((c) => c.size);
+    await follower.start();
+    try {
+      for (let i = 0; i < 500 && (await sizes()).length === 0; i++)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.deepEqual(await sizes(), [5000]);
+      // Live, `every` events sign again.
+      await store.append(
+        's-live',
+        Array.from({ length: 1000 }, (_, k) => ({ type: 'T.v1', data: { k } })),
+      );
+      for (let i = 0; i < 500 && (await sizes()).length === 1; i++)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.deepEqual(await sizes(), [5000, 6001]);
+    } finally {
+      await follower.stop();
+    }
+    const signed = await store.readStream('$checkpoints');
+    assert.equal(signed.events.length, 2);
     await tree.close();
     await store.close();
   });
