@@ -30,6 +30,8 @@ export interface LoopOptions {
   catchUpBatchSize: number;
   /** First delay before restarting after a failure; doubles up to 30 s. */
   restartDelayMs: number;
+  /** Least time between two `projections catching up` lines of a long catch-up. */
+  progressIntervalMs: number;
   log: Log;
 }
 
@@ -116,6 +118,55 @@ async function routeRebuilds(loop: Loop, options: LoopOptions): Promise<Projecti
   return rebuilding;
 }
 
+/**
+ * The log lines of a long catch-up (a read-model file rebuilt at start, a
+ * projection added to a large log): at most one per `progressIntervalMs`, with
+ * the position reached, the head, the rate and the time left; then one when it
+ * ends. A catch-up shorter than the interval logs nothing. The time left is
+ * the share of the positions still to go (SQL positions count events, KurrentDB's
+ * are offsets: a share means the same for both).
+ */
+async function catchUpProgress(options: LoopOptions, start: bigint) {
+  const startedAt = Date.now();
+  let loggedAt = startedAt;
+  let logged = false;
+  let head = await options.eventStore.headPosition();
+  let events = 0;
+  const fields = (position: bigint, now: number) => {
+    const seconds = Math.max((now - startedAt) / 1000, 1e-3);
+    const share = position > start ? Number(head - position) / Number(position - start) : 0;
+    return {
+      position: position.toString(),
+      head: head.toString(),
+      events,
+      eventsPerSecond: Math.round(events / seconds),
+      etaSeconds: Math.round(seconds * Math.max(share, 0)),
+    };
+  };
+  return {
+    async applied(count: number, position: bigint): Promise<void> {
+      events += count;
+      const now = Date.now();
+      if (now - loggedAt < options.progressIntervalMs) return;
+      loggedAt = now;
+      logged = true;
+      // Events appended meanwhile take the head further.
+      if (position >= head) head = await options.eventStore.headPosition();
+      options.log('info', 'projections catching up', fields(position, now));
+    },
+    done(position: bigint): void {
+      if (!logged) return;
+      const { eventsPerSecond } = fields(position, Date.now());
+      options.log('info', 'projections caught up', {
+        position: position.toString(),
+        events,
+        eventsPerSecond,
+        seconds: Math.round((Date.now() - startedAt) / 1000),
+      });
+    },
+  };
+}
+
 /** Follows the log until stopped, or until no projection is left to feed. */
 async function followOnce(loop: Loop, options: LoopOptions): Promise<'ended' | 'none-left'> {
   loop.catchingUp = true;
@@ -138,6 +189,7 @@ async function followOnce(loop: Loop, options: LoopOptions): Promise<'ended' | '
   }
   if (from < 0n) return 'none-left';
   // Catch-up: large pages, until one comes back short (the head is near).
+  const progress = await catchUpProgress(options, from);
   for (;;) {
     if (loop.stopping) return 'ended';
     const page = await options.eventStore.readAll({
@@ -149,9 +201,11 @@ async function followOnce(loop: Loop, options: LoopOptions): Promise<'ended' | '
       if (!(await applyAndRecord(loop, page, page.length === options.catchUpBatchSize)))
         return 'none-left';
       from = last.position;
+      await progress.applied(page.length, from);
     }
     if (page.length < options.catchUpBatchSize) break;
   }
+  progress.done(from);
   // Rebuilds that reached the head swap in (a projection stopped at a poison event stays behind).
   for (const projection of rebuilding) {
     if (projection.poisoned) continue;

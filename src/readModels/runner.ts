@@ -79,6 +79,8 @@ export interface ProjectionRunnerOptions {
   restartDelayMs?: number;
   /** Default for projections that do not set `onPoison` (default `park`). */
   onPoison?: PoisonPolicy;
+  /** Least time between two progress lines of a long catch-up (default 5 s). */
+  progressIntervalMs?: number;
   log?: Log;
 }
 
@@ -149,6 +151,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     batchWindowMs: options.batchWindowMs ?? 50,
     catchUpBatchSize,
     restartDelayMs: options.restartDelayMs ?? 1000,
+    progressIntervalMs: options.progressIntervalMs ?? 5000,
     log,
   };
 

@@ -275,6 +275,46 @@ describe('projection runner', () => {
     await closeEnv(env);
   });
 
+  it('logs the progress of a long catch-up, and nothing for a short one', async () => {
+    const env = openEnv();
+    for (let i = 0; i < 25; i++) await env.log.append(`unit-u${i % 3}`, [receipt(i)]);
+    const lines: { message: string; fields: Record<string, unknown> }[] = [];
+    const log = (_level: string, message: string, fields: Record<string, unknown> = {}) => {
+      if (/^projections catching up|^projections caught up/.test(message))
+        lines.push({ message, fields });
+    };
+    // A catch-up as long as the interval logs (pages of 7: positions 7, 14, 21, 25).
+    const runner = runnerOf(env, [counter()], { progressIntervalMs: 0, log });
+    await runner.start();
+    await caughtUp(runner);
+    await runner.stop();
+    assert.deepEqual(
+      lines.map((l) => [l.message, l.fields['position'], l.fields['head'], l.fields['events']]),
+      [
+        ['projections catching up', '7', '25', 7],
+        ['projections catching up', '14', '25', 14],
+        ['projections catching up', '21', '25', 21],
+        ['projections catching up', '25', '25', 25],
+        ['projections caught up', '25', undefined, 25],
+      ],
+    );
+    const first = lines[0]?.fields;
+    assert.equal(typeof first?.['eventsPerSecond'], 'number');
+    // 18 of 25 positions are left after 7: the time left is 18/7 of the time taken.
+    assert.equal(typeof first?.['etaSeconds'], 'number');
+    assert.equal(lines[3]?.fields['etaSeconds'], 0);
+    // A catch-up shorter than the interval (the default, 5 s) logs nothing.
+    lines.length = 0;
+    await env.readModels.dropProjection('counter');
+    const quiet = runnerOf(env, [counter()], { log });
+    await quiet.start();
+    await caughtUp(quiet);
+    await quiet.stop();
+    assert.deepEqual(lines, []);
+    assert.equal((await env.readModels.get(counts, { id: 'all' }))?.count, 25);
+    await closeEnv(env);
+  });
+
   it('resumes from its checkpoint after a restart without duplicating anything', async () => {
     const first = openEnv();
     for (let i = 0; i < 15; i++) await first.log.append(`unit-u${i % 3}`, [receipt(i)]);
