@@ -1,6 +1,11 @@
 // RFC 9457 problem details: every error leaves the server in this one shape, with
 // a stable code from the registry (src/errors.ts).
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyError,
+  FastifyReply,
+  FastifyRequest,
+  FastifySchemaValidationError,
+} from 'fastify';
 import { ProvenantError, errorCodes, isProvenantError, type ErrorCode } from '../errors.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
@@ -36,18 +41,46 @@ export function toProblem(error: ProvenantError, instance?: string): Problem {
   };
 }
 
+/**
+ * Schema failures as a reader wants them: where, and what is wrong, naming the
+ * property that is not allowed (`body must NOT have additional properties:
+ * 'stage'`) and the values that are (`querystring/status must be one of passed,
+ * failed, pending`); the same facts stay in `details.errors[].params`.
+ */
+export function validationMessage(
+  errors: readonly FastifySchemaValidationError[],
+  dataVar: string,
+): string {
+  return errors
+    .map((e) => {
+      const { additionalProperty, allowedValues } = e.params;
+      const message =
+        typeof additionalProperty === 'string'
+          ? `${e.message ?? 'has a property not allowed'}: '${additionalProperty}'`
+          : Array.isArray(allowedValues)
+            ? `must be one of ${allowedValues.map(String).join(', ')}`
+            : (e.message ?? 'is invalid');
+      return `${dataVar}${e.instancePath} ${message}`;
+    })
+    .join('; ');
+}
+
 /** Maps fastify's own errors (parsing, limits, schema validation) into the registry. */
 export function fromFastifyError(error: FastifyError): ProvenantError | undefined {
   if (error.validation !== undefined)
-    return new ProvenantError('HTTP_VALIDATION', error.message, {
-      details: {
-        errors: error.validation.map((v) => ({
-          path: v.instancePath,
-          message: v.message,
-          params: v.params,
-        })),
+    return new ProvenantError(
+      'HTTP_VALIDATION',
+      validationMessage(error.validation, error.validationContext ?? 'request'),
+      {
+        details: {
+          errors: error.validation.map((v) => ({
+            path: v.instancePath,
+            message: v.message,
+            params: v.params,
+          })),
+        },
       },
-    });
+    );
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new ProvenantError('HTTP_PAYLOAD_TOO_LARGE', error.message);

@@ -17,6 +17,7 @@ import { ProvenantError, type ErrorCode } from '../errors.js';
 import type { EventMetadata } from '../eventStore/types.js';
 import { MAX_PURL_LENGTH } from '../domain/purl.js';
 import { schemasDir } from '../paths.js';
+import { validationMessage } from './problem.js';
 
 /** The request-body schemas of the management API, one file each in `schemas/api/`. */
 export const API_SCHEMA_NAMES = [
@@ -129,20 +130,16 @@ export type ValidationCodes = Partial<Record<RequestPart, ErrorCode>>;
 export const validationErrors =
   (codes: ValidationCodes = {}) =>
   (errors: FastifySchemaValidationError[], dataVar: RequestPart): Error =>
-    new ProvenantError(
-      codes[dataVar] ?? 'HTTP_VALIDATION',
-      errors.map((e) => `${dataVar}${e.instancePath} ${e.message ?? 'is invalid'}`).join('; '),
-      {
-        details: {
-          in: dataVar,
-          errors: errors.map((e) => ({
-            path: e.instancePath,
-            message: e.message,
-            params: e.params,
-          })),
-        },
+    new ProvenantError(codes[dataVar] ?? 'HTTP_VALIDATION', validationMessage(errors, dataVar), {
+      details: {
+        in: dataVar,
+        errors: errors.map((e) => ({
+          path: e.instancePath,
+          message: e.message,
+          params: e.params,
+        })),
       },
-    );
+    });
 
 /**
  * `preValidation` hook of routes whose body is optional (disable): an absent body

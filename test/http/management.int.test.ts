@@ -192,7 +192,7 @@ describe('management API', () => {
         'HTTP_VALIDATION',
       );
       assert.equal(missing.details?.['in'], 'body');
-      await rejected(
+      const extra = await rejected(
         {
           method: 'PUT',
           url: '/v1/gates/extra',
@@ -201,6 +201,8 @@ describe('management API', () => {
         400,
         'HTTP_VALIDATION',
       );
+      // The detail names the property that is not allowed.
+      assert.equal(extra.detail, "body must NOT have additional properties: 'colour'");
       await rejected(
         { method: 'PUT', url: '/v1/gates/dup', payload: { requiredActions: ['a', 'a'] } },
         400,

@@ -149,7 +149,16 @@ describe('query API', () => {
     assert.deepEqual(units((await fresh('/v1/gates/scan/units?status=failed')).json<PageBody>()), [
       C,
     ]);
-    problem(await get('/v1/gates/build/units?status=nope'), 400, 'HTTP_VALIDATION');
+    const badStatus = await get('/v1/gates/build/units?status=nope');
+    problem(badStatus, 400, 'HTTP_VALIDATION');
+    assert.equal(
+      badStatus.json<{ detail: string }>().detail,
+      'querystring/status must be one of passed, failed, pending',
+    );
+    assert.match(
+      (await get('/v1/units?colour=red')).json<{ detail: string }>().detail,
+      /^querystring must NOT have additional properties: 'colour'$/,
+    );
     const stage = (await fresh('/v1/stages/ship/units')).json<PageBody>();
     assert.deepEqual(units(stage), [A, B]);
     assert.deepEqual(
