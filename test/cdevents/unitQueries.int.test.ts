@@ -103,4 +103,22 @@ describe('GET /v1/units by purl, type and name', () => {
     assert.equal(res.statusCode, 400);
     assert.equal(res.json<{ code: string }>().code, 'DOMAIN_INVALID_PURL');
   });
+
+  it("a purl's qualifiers sent unencoded are refused, not dropped for another unit's answer", async () => {
+    // `?arch=x86_64` would arrive as the query string, leaving the key of another unit.
+    const res = await app.inject('/v1/units/pkg:rpm/openssl@3.2.1-2.el9?arch=x86_64');
+    assert.equal(res.statusCode, 400, res.body);
+    const body = res.json<{ code: string; detail: string }>();
+    assert.equal(body.code, 'DOMAIN_INVALID_UNIT_KEY');
+    const hint = /Send the key URL-encoded as one segment: (\S+)$/.exec(body.detail)?.[1];
+    assert.equal(hint, '/v1/units/pkg%3Arpm%2Fopenssl%403.2.1-2.el9%3Farch%3Dx86_64');
+    // As the refusal says, the same key is the unit.
+    const encoded = await app.inject(hint);
+    assert.equal(encoded.statusCode, 200, encoded.body);
+    assert.equal(encoded.json<{ unit: string }>().unit, RPM);
+    // A parameter the route does not take is refused for any key.
+    const other = await app.inject(`/v1/units/${RPM}?colour=red`);
+    assert.equal(other.statusCode, 400, other.body);
+    assert.equal(other.json<{ code: string }>().code, 'HTTP_VALIDATION');
+  });
 });

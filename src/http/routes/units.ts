@@ -11,7 +11,7 @@
 // percent-decoded; for POST it is the path up to a final `/evaluate`. A key
 // always has exactly five parts, so `…/rpm/evaluate` can not be mistaken for a key.
 // A malformed key is a 400 with the domain's DOMAIN_INVALID_UNIT_KEY.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { normalizeUnitKey } from '../../domain/index.js';
 import { MAX_PURL_LENGTH } from '../../domain/purl.js';
 import { unitStatusFromReadModels } from '../../application/queries/readModels/unitStatus.js';
@@ -57,6 +57,28 @@ const writeStatusAsJson = (reply: FastifyReply): FastifyReply =>
   reply.type('application/json; charset=utf-8').serializer((status) => JSON.stringify(status));
 
 const EVALUATE_SUFFIX = '/evaluate';
+
+/**
+ * A purl's qualifiers sent unencoded (`/v1/units/pkg:rpm/openssl@3.2.1-2.el9?arch=x86_64`)
+ * arrive as the query string: the key left would name another unit, the one
+ * without them. Refused before validation, saying how to send the key; any
+ * other parameter the route does not know is refused by its schema.
+ */
+function qualifiersAsQuery(
+  request: FastifyRequest<{ Params: { '*': string } }>,
+): ProvenantError | undefined {
+  const key = request.params['*'];
+  const query = request.url.slice(request.url.indexOf('?') + 1);
+  const names = Object.keys(request.query as object).filter((name) => name !== 'asOf');
+  if (!key.startsWith('pkg:') || names.length === 0 || !request.url.includes('?')) return undefined;
+  return new ProvenantError(
+    'DOMAIN_INVALID_UNIT_KEY',
+    `The query string holds ${names.map((n) => `'${n}'`).join(', ')}, which this route does not take: ` +
+      `a purl's qualifiers belong to its key. Send the key URL-encoded as one segment: ` +
+      `/v1/units/${encodeURIComponent(`${key}?${query}`)}`,
+    { details: { key, query } },
+  );
+}
 
 const KEY_DESCRIPTION =
   'Unit key: a package URL (`pkg:oci/myapp@sha256:…`, docs/units.md) or its NVRPP short form ' +
@@ -104,6 +126,7 @@ export function unitRoutes(app: FastifyInstance, deps: RouteDeps): void {
     '/v1/units/*',
     {
       schemaErrorFormatter,
+      preValidation: (request, _reply, done) => done(qualifiersAsQuery(request)),
       config: { permission: 'read', swaggerTransform: asKeyRoute('/v1/units/{key}') },
       schema: {
         tags: ['units'],
@@ -118,6 +141,7 @@ export function unitRoutes(app: FastifyInstance, deps: RouteDeps): void {
         params: wildcardParams(MAX_PURL_LENGTH + '/receipts'.length),
         querystring: {
           type: 'object',
+          additionalProperties: false,
           properties: {
             asOf: {
               type: 'string',
