@@ -3,7 +3,6 @@
 // composition.ts so that the store's composition and this one evolve apart.
 import { readFileSync } from 'node:fs';
 import type { Config, ConfigVariable } from './config.js';
-import type { AppDeps } from './http/deps.js';
 import { ProvenantError } from './errors.js';
 import { createAuthenticator, parseAuthFile, type Authenticator } from './security/index.js';
 
@@ -43,8 +42,17 @@ export function loadAuthenticator(config: Config): Authenticator {
   });
 }
 
+/** What the HTTP server takes to serve HTTPS (its `https` dependency), read from PEM files. */
+export interface HttpsFiles {
+  cert: Buffer;
+  key: Buffer;
+  ca?: Buffer;
+  requestCert?: boolean;
+  rejectUnauthorized?: boolean;
+}
+
 /** HTTPS options from the configured PEM files, or undefined for plain HTTP. */
-export function loadTls(config: Config): AppDeps['https'] {
+export function loadTls(config: Config): HttpsFiles | undefined {
   const { tls } = config;
   if (tls === undefined) return undefined;
   return {
