@@ -250,6 +250,17 @@ export function unitNamesOf(key: string): { purl?: string; nvrpp?: string } {
 }
 
 /**
+ * Every name of the unit `key` names, the key as given first, then its NVRPP
+ * and its canonical purl (a key that does not parse: itself alone). What a
+ * producer's unit scope is matched against.
+ */
+export function unitAliases(key: string): string[] {
+  const { purl, nvrpp } = unitNamesOf(key);
+  const names = [key, nvrpp, purl].filter((name): name is string => name !== undefined);
+  return [...new Set(names)];
+}
+
+/**
  * The units a purl selects (`GET /v1/units?purl=`): with a version, exactly the
  * unit it names (NVRPP and purl forms alike); without one, every version of the
  * package. Throws the purl errors for a malformed purl.

@@ -16,7 +16,12 @@ export interface ProducerScope {
   readonly types: readonly string[];
   /** Receipt action names (`build`, `unit-test` …). */
   readonly actions: readonly string[];
-  /** Unit keys `name/version/release/platform/type` (`openssl/*`). */
+  /**
+   * Unit keys: NVRPPs `name/version/release/platform/type` (`openssl/*`) or
+   * purls (`pkg:npm/@acme/*`). A unit is allowed when one of its names matches
+   * (the key as sent, its canonical key, its canonical purl), so `openssl/*`
+   * covers the openssl RPM however the event names it.
+   */
   readonly units: readonly string[];
 }
 
@@ -25,7 +30,8 @@ export interface ScopeTarget {
   readonly source?: string | undefined;
   readonly type?: string | undefined;
   readonly action?: string | undefined;
-  readonly unit?: string | undefined;
+  /** The unit as the event names it, or all of its names, the one as sent first. */
+  readonly unit?: string | readonly string[] | undefined;
 }
 
 /**
@@ -67,7 +73,9 @@ export function outOfScope(
 ): (typeof fields)[number][0] | undefined {
   for (const [field, list] of fields) {
     const value = target[field];
-    if (value !== undefined && !scope[list].some((glob) => globMatch(glob, value))) return field;
+    if (value === undefined) continue;
+    const names: readonly string[] = typeof value === 'string' ? [value] : value;
+    if (!names.some((name) => scope[list].some((glob) => globMatch(glob, name)))) return field;
   }
   return undefined;
 }
@@ -81,9 +89,11 @@ export function assertInScope(
   if (scope === undefined) return;
   const field = outOfScope(scope, target);
   if (field === undefined) return;
+  const value = target[field];
+  const shown = typeof value === 'string' ? value : value?.[0];
   throw new ProvenantError(
     'AUTH_PRODUCER_SCOPE',
-    `Producer ${principal} may not record an event with this ${field} (${JSON.stringify(target[field])})`,
-    { details: { field, value: target[field] } },
+    `Producer ${principal} may not record an event with this ${field} (${JSON.stringify(shown)})`,
+    { details: { field, value: shown } },
   );
 }

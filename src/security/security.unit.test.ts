@@ -48,6 +48,10 @@ describe('globs and producer scopes', () => {
     assert.equal(outOfScope(scope, ok), undefined);
     assert.equal(outOfScope(scope, { ...ok, source: 'https://other/x' }), 'source');
     assert.equal(outOfScope(scope, { ...ok, unit: 'zlib/1/1/x/rpm' }), 'unit');
+    // A unit given by all its names is allowed when one of them matches.
+    const rpm = ['pkg:rpm/openssl@1-1?arch=x', 'openssl/1/1/x/rpm'];
+    assert.equal(outOfScope(scope, { ...ok, unit: rpm }), undefined);
+    assert.equal(outOfScope(scope, { ...ok, unit: ['pkg:rpm/zlib@1-1?arch=x'] }), 'unit');
     assert.equal(
       outOfScope(scope, { source: 'https://ci/x', type: 'dev.provenant.receipt.v1' }),
       undefined,

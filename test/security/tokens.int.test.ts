@@ -244,6 +244,21 @@ describe('static tokens, bad input and who did what', () => {
     await refused(() => junit('zlib/1.3.1/1.el9/x86_64/rpm'), 403, 'AUTH_PRODUCER_SCOPE');
     assert.equal((await junit(UNIT)).statusCode, 201);
     assert.equal((await last('ReceiptRecorded.v1'))?.metadata.principal, 'token:ci');
+    // `openssl/*` names the unit however the event names it: its purl is the same unit.
+    const asPurl = 'pkg:rpm/redhat/openssl@3.2.1-2.el9?arch=x86_64';
+    assert.equal(UNIT, 'openssl/3.2.1/2.el9/x86_64/rpm');
+    const byPurl = await post(bearer(ci), receiptEvent({}, { unit: asPurl }));
+    assert.equal(byPurl.statusCode, 201, byPurl.body);
+    // The same report for the same unit, named by its purl: allowed, and a redelivery.
+    const junitByPurl = await junit(asPurl);
+    assert.equal(junitByPurl.statusCode, 200, junitByPurl.body);
+    assert.equal(junitByPurl.json<{ duplicate: boolean }>().duplicate, true);
+    const other = await refused(
+      () => post(bearer(ci), receiptEvent({}, { unit: 'pkg:rpm/zlib@1.3.1-1.el9?arch=x86_64' })),
+      403,
+      'AUTH_PRODUCER_SCOPE',
+    );
+    assert.equal(other.details?.value, 'pkg:rpm/zlib@1.3.1-1.el9?arch=x86_64');
     // An admin is not held to any scope.
     const any = await post(bearer(admin), receiptEvent({ source: 'https://evil.example.com/x' }));
     assert.equal(any.statusCode, 201, any.body);

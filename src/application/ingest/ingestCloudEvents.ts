@@ -17,6 +17,7 @@ import {
   type ReceiptCommand,
   type SignaturePolicy,
 } from '../../ingest/index.js';
+import { unitAliases } from '../../domain/purl.js';
 import { assertInScope } from '../../security/scope.js';
 import { recordPipelineEvent } from '../commands/recordPipelineEvent.js';
 import { recordChainedEvent } from '../chains/recordChained.js';
@@ -79,7 +80,7 @@ function withinScope(result: IngestResult, actor: Actor | undefined): IngestResu
       source: command.context.source,
       type: command.context.type,
       ...(command.kind === 'receipt'
-        ? { action: command.input.action, unit: command.input.unit }
+        ? { action: command.input.action, unit: unitAliases(command.input.unit) }
         : {}),
     });
     return result;

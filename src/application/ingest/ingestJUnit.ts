@@ -11,6 +11,7 @@ import {
   parseJUnitXml,
   type IngestLimits,
 } from '../../ingest/index.js';
+import { unitAliases } from '../../domain/purl.js';
 import { assertInScope } from '../../security/scope.js';
 import { isUtf8Charset, parseMediaType } from '../../ingest/mediaType.js';
 import type { ReceiptCommands } from '../types.js';
@@ -62,7 +63,11 @@ export const ingestJUnit =
     // A JUnit report becomes a receipt for this unit and action; it has no CloudEvent source.
     const { actor } = request;
     if (actor !== undefined)
-      assertInScope(actor.principal, actor.scope, { type: RECEIPT_EVENT_TYPE, action, unit });
+      assertInScope(actor.principal, actor.scope, {
+        type: RECEIPT_EVENT_TYPE,
+        action,
+        unit: unitAliases(request.unit),
+      });
     assertJUnitMediaType(request.contentType);
     const summary = parseJUnitXml(request.body, deps.limits);
     const input = junitToReceiptInput(summary, {
