@@ -24,6 +24,7 @@ import { followLog, type FollowerLogger } from '../logFollower.js';
 import { cdeventToReceipt } from '../../ingest/index.js';
 import type { ReceiptCommands } from '../types.js';
 import {
+  assertReceiptInScope,
   chainReceiptKey,
   chainStreamName,
   ChainEventTypes,
@@ -150,6 +151,14 @@ async function recordPending(
   unit: string,
 ): Promise<boolean> {
   const input = cdeventToReceipt(pending.cloudEvent, unit);
+  // A scoped producer's event becomes a receipt only within its scope; outside it,
+  // it stays pending (recordPendingSafely), as when a receipt is refused for good.
+  if (pending.producerScope !== undefined)
+    assertReceiptInScope(
+      `the producer of ${pending.cloudEvent.source} ${pending.cloudEvent.id}`,
+      pending.producerScope,
+      input,
+    );
   const result = await receipts.recordReceipt(
     { ...input, results: { ...input.results, chain: { id: pending.chainId, unit } } },
     {

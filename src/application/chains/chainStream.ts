@@ -11,7 +11,10 @@
 //   id; recorded, never merged.
 import { createHash } from 'node:crypto';
 import type { EventStore, RecordedEvent } from '../../eventStore/types.js';
+import { unitAliases } from '../../domain/purl.js';
+import type { ReceiptInput } from '../../domain/receiptInput.js';
 import type { CloudEventJson } from '../../ingest/index.js';
+import { assertInScope } from '../../security/scope.js';
 
 export const CHAIN_STREAM_PREFIX = 'chain-';
 
@@ -28,6 +31,15 @@ export interface ChainEventRef {
   type: string;
 }
 
+/**
+ * The actions and units a producer was limited to (its scope, docs/security.md)
+ * when it sent a chained event whose unit was not known yet.
+ */
+export interface PendingScope {
+  actions: string[];
+  units: string[];
+}
+
 export interface ChainEventPendingData {
   chainId: string;
   /** The whole validated CloudEvent, as received. */
@@ -35,6 +47,25 @@ export interface ChainEventPendingData {
   /** The CloudEvent's idempotency key and digest (the receipt made later is keyed by them). */
   idempotencyKey: string;
   idempotencyDigest: string;
+  /** Its producer's scope: the receipt is recorded at binding only within it. Absent: unscoped. */
+  producerScope?: PendingScope;
+}
+
+/**
+ * Throws AUTH_PRODUCER_SCOPE when the receipt a chained event becomes lies
+ * outside the actions or units its producer may record (a unit matches by any
+ * of its names).
+ */
+export function assertReceiptInScope(
+  principal: string,
+  scope: PendingScope,
+  receipt: Pick<ReceiptInput, 'action' | 'unit'>,
+): void {
+  assertInScope(
+    principal,
+    { sources: ['*'], types: ['*'], ...scope },
+    { action: receipt.action, unit: unitAliases(receipt.unit) },
+  );
 }
 
 export interface ChainBoundData {

@@ -10,11 +10,19 @@ import type { EventMetadata, EventStore } from '../../eventStore/types.js';
 import { cdeventToReceipt, type ChainedCDEventCommand } from '../../ingest/index.js';
 import type { ReceiptCommands, RecordReceiptResult } from '../types.js';
 import {
+  assertReceiptInScope,
   chainStreamName,
   ChainEventTypes,
   loadChain,
   type ChainEventPendingData,
+  type PendingScope,
 } from './chainStream.js';
+
+/** A scoped producer: who, and the actions and units it may record. */
+export interface ChainedProducer {
+  principal: string;
+  scope: PendingScope;
+}
 
 /** Where a chained event without a unit of its own went: pending in its chain. */
 export interface ChainPendingOutcome {
@@ -34,13 +42,17 @@ const MAX_ATTEMPTS = 8;
 /**
  * Records a chained CDEvent: a receipt when its chain is bound (`receipt` is
  * called), else a pending chain event. Throws `INGEST_CHAIN_SOURCE_CONFLICT` when
- * the chain belongs to another source (nothing is stored).
+ * the chain belongs to another source (nothing is stored). A scoped `producer`
+ * records a receipt only within its actions and units (AUTH_PRODUCER_SCOPE
+ * otherwise); a pending event keeps that scope, which the chain binder applies
+ * when the chain binds (chainBinder.ts).
  */
 export async function recordChainedEvent(
   store: EventStore,
   receipts: Pick<ReceiptCommands, 'recordReceipt'>,
   command: ChainedCDEventCommand,
   metadata: EventMetadata,
+  producer?: ChainedProducer,
 ): Promise<ChainPendingOutcome | RecordReceiptResult> {
   const stream = chainStreamName(command.chainId);
   for (let attempt = 1; ; attempt++) {
@@ -69,17 +81,21 @@ export async function recordChainedEvent(
         `Chain '${command.chainId}' belongs to source '${state.owner}', not '${command.event.source}'`,
         { details: { chainId: command.chainId, owner: state.owner, source: command.event.source } },
       );
-    if (state.unit !== undefined)
-      return receipts.recordReceipt(cdeventToReceipt(command.event, state.unit), {
+    if (state.unit !== undefined) {
+      const receipt = cdeventToReceipt(command.event, state.unit);
+      if (producer !== undefined) assertReceiptInScope(producer.principal, producer.scope, receipt);
+      return receipts.recordReceipt(receipt, {
         idempotencyKey: command.idempotencyKey,
         idempotencyDigest: command.idempotencyDigest,
         metadata,
       });
+    }
     const data: ChainEventPendingData = {
       chainId: command.chainId,
       cloudEvent: command.event,
       idempotencyKey: command.idempotencyKey,
       idempotencyDigest: command.idempotencyDigest,
+      ...(producer === undefined ? {} : { producerScope: producer.scope }),
     };
     try {
       const result = await store.append(

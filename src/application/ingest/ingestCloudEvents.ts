@@ -117,7 +117,7 @@ export function ingestCloudEvents(deps: IngestDeps) {
     actor: Actor | undefined,
   ): Promise<IngestOutcome> {
     const metadata = metadataOf(command, traceparent, actor);
-    if (command.kind === 'chained-cdevent') return executeChained(command, metadata);
+    if (command.kind === 'chained-cdevent') return executeChained(command, metadata, actor);
     return command.kind === 'receipt'
       ? receipts
           .recordReceipt(command.input, receiptOptions(command, metadata))
@@ -129,8 +129,17 @@ export function ingestCloudEvents(deps: IngestDeps) {
   async function executeChained(
     command: ChainedCDEventCommand,
     metadata: EventMetadata,
+    actor: Actor | undefined,
   ): Promise<IngestOutcome> {
-    const result = await recordChainedEvent(store, receipts, command, metadata);
+    // Its action and unit are known only with its chain's unit: checked there.
+    const producer =
+      actor?.scope === undefined
+        ? undefined
+        : {
+            principal: actor.principal,
+            scope: { actions: [...actor.scope.actions], units: [...actor.scope.units] },
+          };
+    const result = await recordChainedEvent(store, receipts, command, metadata, producer);
     return 'kind' in result ? result : receiptOutcome(result);
   }
 
@@ -187,7 +196,7 @@ export function ingestCloudEvents(deps: IngestDeps) {
           return itemOf(
             result.index,
             command,
-            await settled(executeChained(command, metadataOf(command, traceparent, actor))),
+            await settled(executeChained(command, metadataOf(command, traceparent, actor), actor)),
           );
         if (command.kind !== 'receipt')
           return itemOf(
