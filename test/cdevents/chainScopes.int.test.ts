@@ -152,6 +152,11 @@ describe('chained CDEvents of scoped producers', () => {
       return (await store.headPosition()) === head;
     });
     assert.deepEqual(await receiptsOf(id), [`${id}-build_finished`, `${id}-pipelinerun_finished`]);
+    // The receipt the binder recorded names who sent the event, as ingest does.
+    const recorded = (await store.readStream(unitStream(OCI_UNIT))).events.find(
+      (e) => (e.data as { origin: { id: string } }).origin.id === `${id}-pipelinerun_finished`,
+    );
+    assert.equal(recorded?.metadata.principal, 'token:ociTester');
     // Each pending event keeps the scope its producer had when it sent it.
     const { events } = await store.readStream(chainStreamName(id));
     const scopes = Object.fromEntries(

@@ -144,11 +144,15 @@ export async function chainNamesUnit(
   return outcome;
 }
 
-/** Records the receipt of one pending event for its chain's unit (idempotent). */
+/**
+ * Records the receipt of one pending event for its chain's unit (idempotent),
+ * naming who sent the event (`principal`) as a receipt recorded at ingest does.
+ */
 async function recordPending(
   receipts: Pick<ReceiptCommands, 'recordReceipt'>,
   pending: ChainEventPendingData,
   unit: string,
+  principal: string | undefined,
 ): Promise<boolean> {
   const input = cdeventToReceipt(pending.cloudEvent, unit);
   // A scoped producer's event becomes a receipt only within its scope; outside it,
@@ -174,6 +178,7 @@ async function recordPending(
             : { subject: pending.cloudEvent.subject }),
           ...(pending.cloudEvent.time === undefined ? {} : { time: pending.cloudEvent.time }),
         },
+        ...(principal === undefined ? {} : { principal }),
       },
     },
   );
@@ -199,15 +204,18 @@ export async function handleChainEvent(
     const { chainId, unit } = event.data as ChainBoundData;
     const { state } = await loadChain(store, chainId);
     let appended = false;
-    for (const pending of state.pending.values())
-      appended = (await recordPendingSafely(receipts, pending, unit)) || appended;
+    for (const pending of state.pending.values()) {
+      const sender = state.senders.get(pending.idempotencyKey);
+      appended = (await recordPendingSafely(receipts, pending, unit, sender)) || appended;
+    }
     return appended ? 'appended' : 'seen';
   }
   if (event.type === ChainEventTypes.Pending) {
     const pending = event.data as ChainEventPendingData;
     const { state } = await loadChain(store, pending.chainId);
     if (state.unit === undefined) return 'seen';
-    return (await recordPendingSafely(receipts, pending, state.unit)) ? 'appended' : 'seen';
+    const sender = event.metadata.principal;
+    return (await recordPendingSafely(receipts, pending, state.unit, sender)) ? 'appended' : 'seen';
   }
   return 'ignored';
 }
@@ -218,9 +226,10 @@ async function recordPendingSafely(
   receipts: Pick<ReceiptCommands, 'recordReceipt'>,
   pending: ChainEventPendingData,
   unit: string,
+  principal: string | undefined,
 ): Promise<boolean> {
   try {
-    return await recordPending(receipts, pending, unit);
+    return await recordPending(receipts, pending, unit, principal);
   } catch (error) {
     if (!isProvenantError(error) || error.status >= 500) throw error;
     return false;

@@ -102,12 +102,14 @@ export interface ChainState {
   boundBy?: ChainEventRef;
   /** Pending events by CloudEvent idempotency key, in arrival order. */
   pending: Map<string, ChainEventPendingData>;
+  /** Who sent each pending event (its `metadata.principal`), by idempotency key. */
+  senders: Map<string, string>;
   conflicts: ChainConflictData[];
   lastRecordedAt?: string;
 }
 
 export function foldChain(chainId: string, events: readonly RecordedEvent[]): ChainState {
-  const state: ChainState = { chainId, pending: new Map(), conflicts: [] };
+  const state: ChainState = { chainId, pending: new Map(), senders: new Map(), conflicts: [] };
   for (const event of events) {
     state.lastRecordedAt = event.recordedAt;
     switch (event.type) {
@@ -115,6 +117,8 @@ export function foldChain(chainId: string, events: readonly RecordedEvent[]): Ch
         const data = event.data as ChainEventPendingData;
         state.owner ??= data.cloudEvent.source;
         state.pending.set(data.idempotencyKey, data);
+        if (event.metadata.principal !== undefined)
+          state.senders.set(data.idempotencyKey, event.metadata.principal);
         break;
       }
       case ChainEventTypes.Bound: {
