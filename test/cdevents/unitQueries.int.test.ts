@@ -116,6 +116,15 @@ describe('GET /v1/units by purl, type and name', () => {
     const encoded = await app.inject(hint);
     assert.equal(encoded.statusCode, 200, encoded.body);
     assert.equal(encoded.json<{ unit: string }>().unit, RPM);
+    // The route's own parameter stays in the query string of the path to send.
+    const asOf = await app.inject(`/v1/units/pkg:rpm/openssl@3.2.1-2.el9?arch=x86_64&asOf=${head}`);
+    assert.equal(asOf.statusCode, 400, asOf.body);
+    assert.match(
+      asOf.json<{ detail: string }>().detail,
+      new RegExp(
+        `one segment: /v1/units/pkg%3Arpm%2Fopenssl%403\\.2\\.1-2\\.el9%3Farch%3Dx86_64\\?asOf=${head}$`,
+      ),
+    );
     // A parameter the route does not take is refused for any key.
     const other = await app.inject(`/v1/units/${RPM}?colour=red`);
     assert.equal(other.statusCode, 400, other.body);

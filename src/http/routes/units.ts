@@ -68,15 +68,21 @@ function qualifiersAsQuery(
   request: FastifyRequest<{ Params: { '*': string } }>,
 ): ProvenantError | undefined {
   const key = request.params['*'];
-  const query = request.url.slice(request.url.indexOf('?') + 1);
-  const names = Object.keys(request.query as object).filter((name) => name !== 'asOf');
-  if (!key.startsWith('pkg:') || names.length === 0 || !request.url.includes('?')) return undefined;
+  if (!key.startsWith('pkg:') || !request.url.includes('?')) return undefined;
+  // The query as sent, less the route's own parameter: the purl's qualifiers.
+  const params = new URLSearchParams(request.url.slice(request.url.indexOf('?') + 1));
+  const asOf = params.get('asOf');
+  params.delete('asOf');
+  const qualifiers = params.toString();
+  if (qualifiers === '') return undefined;
+  const names = [...new Set(params.keys())].map((n) => `'${n}'`).join(', ');
+  const path = `/v1/units/${encodeURIComponent(`${key}?${qualifiers}`)}`;
   return new ProvenantError(
     'DOMAIN_INVALID_UNIT_KEY',
-    `The query string holds ${names.map((n) => `'${n}'`).join(', ')}, which this route does not take: ` +
+    `The query string holds ${names}, which this route does not take: ` +
       `a purl's qualifiers belong to its key. Send the key URL-encoded as one segment: ` +
-      `/v1/units/${encodeURIComponent(`${key}?${query}`)}`,
-    { details: { key, query } },
+      (asOf === null ? path : `${path}?asOf=${encodeURIComponent(asOf)}`),
+    { details: { key, qualifiers } },
   );
 }
 
