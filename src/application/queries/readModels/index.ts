@@ -8,18 +8,20 @@ export type {
 } from './attestations.js';
 export type {
   Answer,
-  GateUnitView,
-  LedgerReceiptView,
   PageRequest,
   ReadModelQueries,
   ReadModelQueryDeps,
   ReceiptFilter,
   Since,
+  UnitFilter,
+} from './queries.js';
+export type {
+  GateUnitView,
+  LedgerReceiptView,
   StageUnitView,
   TraceItem,
-  UnitFilter,
   UnitSummaryView,
-} from './queries.js';
+} from './listViews.js';
 export type { Page } from './scan.js';
 export { DEFAULT_QUERY_WAIT_MS, RETRY_AFTER_SECONDS, positionOf } from './position.js';
 export type { ProjectionName } from './position.js';

@@ -11,16 +11,12 @@ import {
   stageStatusTable,
   unitArtifactsTable,
   unitSummaryTable,
-  type GateStatusRow,
-  type PipelineEventRow,
   type ReceiptRow,
-  type StageStatusRow,
-  type UnitArtifact,
   type UnitSummaryRow,
 } from '../../../../projections/index.js';
 import type { GateVerdict } from '../../../domain/events.js';
 import { normalizeUnitKey } from '../../../domain/unitKey.js';
-import { unitNameParts, unitNamesOf, unitsOfPurl } from '../../../domain/purl.js';
+import { unitNameParts, unitsOfPurl } from '../../../domain/purl.js';
 import { ProvenantError } from '../../../errors.js';
 import type { EventStore } from '../../../eventStore/types.js';
 import type { DefinitionQueries } from '../../types.js';
@@ -28,6 +24,18 @@ import type { ReadModelStore, Where } from '../../../readModels/port.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { awaitPosition, type PositionOptions, type ProjectionName } from './position.js';
 import { scan, type Page } from './scan.js';
+import {
+  gateUnitView,
+  pipelineView,
+  receiptView,
+  stageUnitView,
+  unitView,
+  type GateUnitView,
+  type LedgerReceiptView,
+  type StageUnitView,
+  type TraceItem,
+  type UnitSummaryView,
+} from './listViews.js';
 
 export interface ReadModelQueryDeps extends PositionOptions {
   readModels: ReadModelStore;
@@ -49,70 +57,6 @@ export interface PageRequest {
 
 /** An answer, with the log position it reflects. */
 export type Answer<T> = T & { position: bigint };
-
-export interface UnitSummaryView {
-  unit: string;
-  /** The unit's canonical purl (issue 18). */
-  purl?: string;
-  /** Its NVRPP short form, where it has one. */
-  nvrpp?: string;
-  currentStage: string | null;
-  openGates: string[];
-  gateVerdicts: Record<string, GateVerdict>;
-  receiptCount: number;
-  artifacts: UnitArtifact[];
-  lastPosition: string;
-  lastRecordedAt: string;
-}
-
-export interface LedgerReceiptView {
-  receiptId: string;
-  unit: string;
-  action: string;
-  multipass: boolean;
-  producer: string | null;
-  correlationId: string | null;
-  eventId: string;
-  position: string;
-  recordedAt: string;
-  revoked: boolean;
-  revocation?: { reason: string | null; revokedBy: string | null; position: string | null };
-}
-
-export interface GateUnitView {
-  unit: string;
-  gateId: string;
-  verdict: GateVerdict;
-  gateVersion: number;
-  receiptIds: string[];
-  missingActions: string[];
-  position: string;
-  recordedAt: string;
-}
-
-export interface StageUnitView {
-  unit: string;
-  stageId: string;
-  passed: boolean;
-  stageVersion: number;
-  position: string;
-  recordedAt: string;
-}
-
-export type TraceItem =
-  | ({ kind: 'receipt' } & LedgerReceiptView)
-  | {
-      kind: 'pipelineEvent';
-      eventId: string;
-      position: string;
-      recordedAt: string;
-      source: string | null;
-      type: string | null;
-      subject: string | null;
-      time: string | null;
-      stream: string;
-      correlationId: string | null;
-    };
 
 /** When a unit counts as updated since: a time (RFC 3339) or a position (exclusive). */
 export type Since = { time: string } | { position: bigint };
@@ -137,63 +81,6 @@ export interface ReceiptFilter {
   producer?: string;
   revoked?: boolean;
 }
-
-const unitView = (row: UnitSummaryRow, artifacts: UnitArtifact[]): UnitSummaryView => ({
-  unit: row.unit,
-  ...unitNamesOf(row.unit),
-  currentStage: row.currentStage,
-  openGates: row.openGates,
-  gateVerdicts: row.gateVerdicts,
-  receiptCount: row.receiptCount,
-  artifacts,
-  lastPosition: String(row.lastPosition),
-  lastRecordedAt: row.lastRecordedAt,
-});
-
-const receiptView = (row: ReceiptRow): LedgerReceiptView => ({
-  receiptId: row.receiptId,
-  unit: row.unit,
-  action: row.action,
-  multipass: row.multipass,
-  producer: row.producer,
-  correlationId: row.correlationId,
-  eventId: row.eventId,
-  position: String(row.position),
-  recordedAt: row.recordedAt,
-  revoked: row.revoked,
-  ...(row.revoked
-    ? {
-        revocation: {
-          reason: row.revokedReason,
-          revokedBy: row.revokedBy,
-          position: row.revokedAt === null ? null : String(row.revokedAt),
-        },
-      }
-    : {}),
-});
-
-const gateUnitView = (row: GateStatusRow): GateUnitView => ({
-  ...row,
-  position: String(row.position),
-});
-
-const stageUnitView = (row: StageStatusRow): StageUnitView => ({
-  ...row,
-  position: String(row.position),
-});
-
-const pipelineView = (row: PipelineEventRow): TraceItem => ({
-  kind: 'pipelineEvent',
-  eventId: row.eventId,
-  position: String(row.position),
-  recordedAt: row.recordedAt,
-  source: row.source,
-  type: row.type,
-  subject: row.subject,
-  time: row.time,
-  stream: row.stream,
-  correlationId: row.correlationId,
-});
 
 /** Traces longer than this are cut (the rest is in the log, by correlation id). */
 const MAX_TRACE = 10_000;
