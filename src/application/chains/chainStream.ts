@@ -36,8 +36,8 @@ export interface ChainEventRef {
  * when it sent a chained event whose unit was not known yet.
  */
 export interface PendingScope {
-  actions: string[];
-  units: string[];
+  readonly actions: readonly string[];
+  readonly units: readonly string[];
 }
 
 export interface ChainEventPendingData {

@@ -137,7 +137,7 @@ export function ingestCloudEvents(deps: IngestDeps) {
         ? undefined
         : {
             principal: actor.principal,
-            scope: { actions: [...actor.scope.actions], units: [...actor.scope.units] },
+            scope: { actions: actor.scope.actions, units: actor.scope.units },
           };
     const result = await recordChainedEvent(store, receipts, command, metadata, producer);
     return 'kind' in result ? result : receiptOutcome(result);
