@@ -29,7 +29,7 @@ export function exportCommand(): Command {
     .description(
       `Writes every event of the unit's stream (events.jsonl, with digests and chain), the gate and stage definition events its verdicts name (definitions.jsonl), each issued attestation (attestations/<id>.intoto.jsonl and .sigstore.json), the public keys that verify them (keys/<keyid>.pub.pem) and manifest.json (the SHA-256 and size of every other file). --out names a folder (created; it must not exist or be empty) or, ending in .tar.gz or .tgz, an archive of the same folder. The export is recorded as UnitExported.v1 in the unit's stream. Check it with 'provenant verify-export'.`,
     )
-    .argument('<unitKey>', 'unit key, NVRPP name/version/release/platform/packageType')
+    .argument('<unitKey>', 'unit key: name/version/release/platform/packageType, or a purl')
     .requiredOption('--out <dir|file.tar.gz>', 'where to write the export')
     .option(
       '--public-key <file>',

@@ -150,7 +150,7 @@ with --export DIR, the export's latest VSA for the stage, which must name it
 from --store or --export: the release gate.`,
     )
     .option('--bundle <file>', 'the Sigstore bundle (JSON) to verify')
-    .option('--unit <key>', 'the unit the attestation must be about (NVRPP key)')
+    .option('--unit <key>', 'the unit the attestation must be about (NVRPP key or purl)')
     .option('--stage <id>', 'the stage a VSA must say the unit passed')
     .addOption(
       new Option('--kind <kind>', 'the kind of attestation expected').choices([
