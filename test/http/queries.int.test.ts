@@ -15,6 +15,7 @@ import { getSQLiteReadModelStore } from '../../src/readModels/sqlite/index.js';
 import type { ProjectionRunner, ReadModelStore } from '../../src/readModels/index.js';
 import {
   A,
+  A_BUILD,
   B,
   C,
   closeQueryFixture,
@@ -136,7 +137,13 @@ describe('query API', () => {
   it('reads one receipt; 404 problem+json when unknown', async () => {
     const res = await fresh(`/v1/receipts/${ids['aBuild']}`);
     assert.equal(res.statusCode, 200, res.body);
-    assert.equal(res.json<{ unit: string }>().unit, A);
+    const receipt = res.json<Record<string, unknown>>();
+    assert.equal(receipt['unit'], A);
+    assert.equal(receipt['producer'], 'ci-a');
+    // What the receipt recorded, not only the ledger's row.
+    assert.deepEqual(receipt['results'], A_BUILD.results);
+    assert.equal(receipt['finishedAt'], A_BUILD.finishedAt);
+    assert.equal('artifacts' in receipt, false, 'a field the receipt did not record is absent');
     assert.ok(res.headers['provenant-position']);
     problem(await get('/v1/receipts/01ARZ3NDEKTSV4RRFFQ69G5FAV'), 404, 'QUERY_RECEIPT_NOT_FOUND');
   });

@@ -81,7 +81,7 @@ export async function openQueryFixture(): Promise<QueryFixture> {
     ids[name] = result.receiptId;
     positions[name] = BigInt(result.position);
   };
-  await record('aBuild', { unit: A, action: 'build', producer: 'ci-a' }, 'trace-1');
+  await record('aBuild', { unit: A, action: 'build', producer: 'ci-a', ...A_BUILD }, 'trace-1');
   await record('aTest', { unit: A, action: 'test', producer: 'ci-a' }, 'trace-1');
   await record('bBuild', { unit: B, action: 'build', producer: 'ci-b' });
   await record('bTest', { unit: B, action: 'test', producer: 'ci-b' });
@@ -91,6 +91,12 @@ export async function openQueryFixture(): Promise<QueryFixture> {
   await runner.start();
   return { store, domain, readModels, runner, app, head, ids, positions };
 }
+
+/** What the receipt aBuild records besides its unit, action and producer. */
+export const A_BUILD = {
+  results: { warnings: 2, log: 'https://ci.example.com/a/build/1' },
+  finishedAt: '2026-01-31T12:00:00Z',
+} as const;
 
 export async function closeQueryFixture(f: QueryFixture): Promise<void> {
   await f.runner.stop();

@@ -224,7 +224,8 @@ export function queryRoutes(app: FastifyInstance, deps: RouteDeps): void {
       config: { permission: 'read' },
       schema: {
         tags: ['receipts'],
-        summary: 'One receipt as the ledger holds it (read model receipts_ledger)',
+        summary:
+          'One receipt (read model receipts_ledger): the ledger row, its revocation, and what it recorded (results, custom, artifacts, evidence, startedAt, finishedAt, origin)',
         params: idParams('id', 'Receipt id'),
         querystring: {
           type: 'object',

@@ -18,6 +18,7 @@ export type {
 export type {
   GateUnitView,
   LedgerReceiptView,
+  ReceiptDetailView,
   StageUnitView,
   TraceItem,
   UnitSummaryView,

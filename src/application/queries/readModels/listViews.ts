@@ -8,7 +8,7 @@ import type {
   UnitArtifact,
   UnitSummaryRow,
 } from '../../../../projections/index.js';
-import type { GateVerdict } from '../../../domain/events.js';
+import type { GateVerdict, ReceiptRecordedData } from '../../../domain/events.js';
 import { unitNamesOf } from '../../../domain/purl.js';
 
 export interface UnitSummaryView {
@@ -39,6 +39,21 @@ export interface LedgerReceiptView {
   revoked: boolean;
   revocation?: { reason: string | null; revokedBy: string | null; position: string | null };
 }
+
+/** The fields of a recorded receipt that only `GET /v1/receipts/{id}` shows in full. */
+const RECORD_FIELDS = [
+  'results',
+  'custom',
+  'artifacts',
+  'evidence',
+  'startedAt',
+  'finishedAt',
+  'origin',
+] as const;
+
+/** One receipt: the ledger's view and what the receipt recorded (results, artifacts, origin…). */
+export type ReceiptDetailView = LedgerReceiptView &
+  Pick<ReceiptRecordedData, (typeof RECORD_FIELDS)[number]>;
 
 export interface GateUnitView {
   unit: string;
@@ -131,3 +146,10 @@ export const pipelineView = (row: PipelineEventRow): TraceItem => ({
   stream: row.stream,
   correlationId: row.correlationId,
 });
+
+export function receiptDetailView(row: ReceiptRow): ReceiptDetailView {
+  const detail: ReceiptDetailView = receiptView(row);
+  for (const field of RECORD_FIELDS)
+    if (row.data[field] !== undefined) Object.assign(detail, { [field]: row.data[field] });
+  return detail;
+}

@@ -27,11 +27,13 @@ import { scan, type Page } from './scan.js';
 import {
   gateUnitView,
   pipelineView,
+  receiptDetailView,
   receiptView,
   stageUnitView,
   unitView,
   type GateUnitView,
   type LedgerReceiptView,
+  type ReceiptDetailView,
   type StageUnitView,
   type TraceItem,
   type UnitSummaryView,
@@ -198,7 +200,7 @@ export function createReadModelQueries(deps: ReadModelQueryDeps) {
     async getReceipt(
       receiptId: string,
       minPosition?: bigint,
-    ): Promise<Answer<{ receipt: LedgerReceiptView }>> {
+    ): Promise<Answer<{ receipt: ReceiptDetailView }>> {
       const position = await at(['receiptsLedger'], minPosition);
       const row = await readModels.get(receipts, { receiptId });
       if (row === undefined)
@@ -207,7 +209,7 @@ export function createReadModelQueries(deps: ReadModelQueryDeps) {
           `no receipt '${receiptId}' in the ledger (as of position ${position})`,
           { details: { receiptId, position: position.toString() } },
         );
-      return { receipt: receiptView(row), position };
+      return { receipt: receiptDetailView(row), position };
     },
 
     /** `GET /v1/gates/{id}/units`: the latest verdict of a gate per unit, in key order. */
