@@ -17,6 +17,9 @@ export interface JUnitFailure {
   readonly name: string;
   readonly classname?: string;
   readonly kind: 'failure' | 'error';
+  /** The `message` and `type` attributes of its first `<failure>` or `<error>`, when given. */
+  readonly message?: string;
+  readonly type?: string;
 }
 
 /** What a JUnit report says, in numbers and names. */
@@ -117,10 +120,15 @@ export function parseJUnitXml(
         failingTotal++;
         if (failing.length < limits.maxFailingTests) {
           const classname = text256(testcase['classname']);
+          const first = nodes(testcase[kind])[0] ?? {};
+          const message = text256(first['message']);
+          const type = text256(first['type']);
           failing.push({
             name: text256(testcase['name']) ?? '(unnamed)',
             ...(classname === undefined ? {} : { classname }),
             kind,
+            ...(message === undefined ? {} : { message }),
+            ...(type === undefined ? {} : { type }),
           });
         }
       }

@@ -35,8 +35,19 @@ describe('parseJUnitXml', () => {
       [4, 2, 0, 0, 2.5],
     );
     assert.deepEqual(summary.failing, [
-      { name: 'rejects trailing commas', classname: 'parser.Json', kind: 'failure' },
-      { name: 'handles <deep> nesting', classname: 'parser.Json', kind: 'failure' },
+      {
+        name: 'rejects trailing commas',
+        classname: 'parser.Json',
+        kind: 'failure',
+        message: 'expected error',
+        type: 'AssertionError',
+      },
+      {
+        name: 'handles <deep> nesting',
+        classname: 'parser.Json',
+        kind: 'failure',
+        message: 'stack overflow',
+      },
     ]);
     assert.equal(receipt('failing').multipass, false);
   });
@@ -45,7 +56,15 @@ describe('parseJUnitXml', () => {
     const summary = parseJUnitXml(fixture('erroring'));
     assert.equal(summary.errors, 1);
     assert.equal(summary.failures, 0);
-    assert.equal(summary.failing[0]?.kind, 'error');
+    assert.deepEqual(summary.failing, [
+      {
+        name: 'applies all',
+        classname: 'db.Migrations',
+        kind: 'error',
+        message: 'connection refused',
+        type: 'ECONNREFUSED',
+      },
+    ]);
     const input = receipt('erroring');
     assert.equal(input.multipass, false);
     assert.equal(input.action, 'unit-test');

@@ -58,8 +58,13 @@ describe('ingest over loopback', () => {
       assert.equal(data.results.junit.failures, 1);
       assert.equal(data.results.junit.errors, 1);
       assert.deepEqual(data.results.junit.failing, [
-        { name: 'rejects trailing commas', classname: 'parser.Json', kind: 'failure' },
-        { name: 'reads <tags>', classname: 'parser.Xml', kind: 'error' },
+        {
+          name: 'rejects trailing commas',
+          classname: 'parser.Json',
+          kind: 'failure',
+          message: 'no',
+        },
+        { name: 'reads <tags>', classname: 'parser.Xml', kind: 'error', message: 'boom' },
       ]);
 
       const head = await store.headPosition();
