@@ -38,6 +38,7 @@ describe('provenant replay', () => {
       multipass: true,
     });
     await domain.revokeReceipt(second.receiptId, 'flaky run', { revokedBy: 'alice' });
+    await domain.recordReceipt({ unit: UNIT, action: 'scan', multipass: false, producer: 'ci-b' });
     await store.close();
   });
 
@@ -45,7 +46,8 @@ describe('provenant replay', () => {
     const res = run(['replay', UNIT]);
     assert.equal(res.status, 0, res.stderr);
     assert.match(res.stdout, new RegExp(`^${UNIT}: \\d+ events`));
-    assert.match(res.stdout, /ReceiptRecorded\.v1 +receipt \S+ \[build\] from ci-a/);
+    assert.match(res.stdout, /ReceiptRecorded\.v1 +receipt \S+ \[build\] passed from ci-a/);
+    assert.match(res.stdout, /ReceiptRecorded\.v1 +receipt \S+ \[scan\] failed from ci-b/);
     assert.match(res.stdout, /gate build: pending -> passed \(receipt-recorded \S+\)/);
     assert.match(res.stdout, /receipt \S+ \[test\] revoked \(by alice\): flaky run/);
     assert.match(res.stdout, /gate build: passed -> pending \(receipt-revoked \S+\)/);
@@ -59,6 +61,10 @@ describe('provenant replay', () => {
     assert.deepEqual(
       body.entries.map((e) => e.type),
       ['ReceiptRecorded.v1'],
+    );
+    assert.match(
+      run(['replay', UNIT, '--as-of', firstPosition]).stdout,
+      new RegExp(`^${UNIT}: 1 event as of ${firstPosition}\n`),
     );
     assert.equal(run(['replay', 'zlib/1/1/noarch/rpm']).status, 1);
     const bad = run(['replay', UNIT, '--as-of', 'yesterday']);

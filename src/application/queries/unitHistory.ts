@@ -31,6 +31,8 @@ export interface HistoryEntry {
   type: string;
   receiptId?: string;
   action?: string;
+  /** A receipt: whether its action passed (`multipass`). */
+  passed?: boolean;
   producer?: string;
   correlationId?: string;
   /** A verdict change: which gate or stage, from what to what. */
@@ -104,6 +106,7 @@ export async function unitHistory(
       const data = event.data as ReceiptRecordedData;
       entry.receiptId = data.receiptId;
       entry.action = data.action;
+      entry.passed = data.multipass;
       if (data.producer !== undefined) entry.producer = data.producer;
     } else if (event.type === EventTypes.ReceiptRevoked) {
       const data = event.data as ReceiptRevokedData;

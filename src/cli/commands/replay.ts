@@ -49,8 +49,11 @@ export function formatEntry(entry: HistoryEntry): string {
     const by = entry.export.exportedBy === undefined ? '' : ` by ${entry.export.exportedBy}`;
     return `${head} exported${by}: ${entry.export.files} files, manifest sha256 ${entry.export.manifestDigest}`;
   }
-  if (entry.receiptId !== undefined)
-    return `${head} receipt ${entry.receiptId} [${entry.action ?? '?'}]${entry.producer === undefined ? '' : ` from ${entry.producer}`}`;
+  if (entry.receiptId !== undefined) {
+    const outcome = entry.passed === undefined ? '' : entry.passed ? ' passed' : ' failed';
+    const from = entry.producer === undefined ? '' : ` from ${entry.producer}`;
+    return `${head} receipt ${entry.receiptId} [${entry.action ?? '?'}]${outcome}${from}`;
+  }
   return head.trimEnd();
 }
 
@@ -65,7 +68,7 @@ export async function replayUnit(unitKey: string, options: ReplayOptions): Promi
     if (options.json) console.log(JSON.stringify(history));
     else {
       console.log(
-        `${history.unit}: ${history.entries.length} events${options.asOf === undefined ? '' : ` as of ${options.asOf}`}`,
+        `${history.unit}: ${history.entries.length} ${history.entries.length === 1 ? 'event' : 'events'}${options.asOf === undefined ? '' : ` as of ${options.asOf}`}`,
       );
       for (const entry of history.entries) console.log(formatEntry(entry));
     }
