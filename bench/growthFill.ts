@@ -108,7 +108,7 @@ export async function prepareStore(
   config: Config,
   fill: (store: EventStore) => Promise<number>,
 ): Promise<number> {
-  const { store, description } = await openEventStore(config);
+  const { store, description } = await openEventStore(config, { create: true });
   const app = await buildApp({ auth: anonymousAuth(), store, storeDescription: description });
   try {
     const define = async (url: string, payload: Record<string, unknown>): Promise<void> => {

@@ -48,11 +48,30 @@ import { parseCosignerKey } from './transparency/witness/cosignature.js';
 import { getSQLiteTreeStore } from './transparency/sqlite/treeStore.js';
 
 /**
+ * Refuses (STORE_NOT_FOUND) a SQLite log that does not exist. A command that
+ * reads the log, run in the wrong folder or with a mistyped path, would
+ * otherwise create an empty log there, and the files beside it, and report on
+ * that (`log verify`: "ok: 0 events verified", exit 0).
+ */
+export function requireLog(config: Config): void {
+  const { path } = config.sqlite;
+  if (config.store !== 'sqlite' || path === ':memory:' || existsSync(path)) return;
+  throw new ProvenantError(
+    'STORE_NOT_FOUND',
+    `no log at ${path}: set PROVENANT_DATA_DIR (or PROVENANT_SQLITE_PATH) to the store's; only 'provenant serve' and 'projections run' create a log`,
+    { details: { path } },
+  );
+}
+
+/**
  * Opens the configured event store and says where it points (no secrets).
- * Asynchronous since the KurrentDB and PostgreSQL adapters load on first use (adapters.ts).
+ * A SQLite log must exist (STORE_NOT_FOUND) unless `create` (serve, projections
+ * run). Asynchronous since the KurrentDB and PostgreSQL adapters load on first
+ * use (adapters.ts).
  */
 export async function openEventStore(
   config: Config,
+  options: { create?: boolean } = {},
 ): Promise<{ store: EventStore; description: string }> {
   if (config.store === 'eventstore') {
     const { getEventStoreDBEventStore } = await loadEsdb();
@@ -73,9 +92,9 @@ export async function openEventStore(
     });
     return { store, description: `postgres ${describePostgres(config)}` };
   }
-  if (config.sqlite.path !== ':memory:')
-    mkdirSync(dirname(config.sqlite.path), { recursive: true });
+  if (options.create !== true) requireLog(config);
   const { path, synchronous, writer } = config.sqlite;
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const store = getSQLiteEventStore({ path, synchronous, writer });
   return { store, description: `sqlite ${path} (synchronous=${synchronous}, ${writer} writer)` };
 }

@@ -27,6 +27,7 @@ export const errorCodes = {
   STORE_BACKEND_UNAVAILABLE: { status: 503, title: 'Event store backend unavailable' },
   STORE_INTEGRITY_VIOLATION: { status: 500, title: 'Stored events fail integrity checks' },
   STORE_CONFIGURATION: { status: 500, title: 'Invalid event store configuration' },
+  STORE_NOT_FOUND: { status: 500, title: 'No event log at the configured path' },
 
   // EventStoreDB / KurrentDB adapter (src/eventStore/esdb)
   ESDB_ACCESS_DENIED: { status: 503, title: 'EventStoreDB/KurrentDB denied access' },

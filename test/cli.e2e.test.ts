@@ -132,7 +132,7 @@ describe('provenant command line', { concurrency: true }, () => {
     const file = join(dir, 'a-file');
     writeFileSync(file, 'not a directory');
     const runs = await Promise.all([
-      run(['log', 'verify'], { PROVENANT_DATA_DIR: join(file, 'data') }),
+      run(['serve', '--port', '0'], { PROVENANT_DATA_DIR: join(file, 'data') }),
       run(['keys', 'generate', '--out', join(file, 'keys')]),
     ]);
     for (const res of runs) {

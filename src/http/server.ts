@@ -64,7 +64,7 @@ export async function startServer(
   // So is an invalid producers file.
   const producers =
     config.producersFile === undefined ? undefined : loadProducersFile(config.producersFile);
-  const { store, description } = await openEventStore(config);
+  const { store, description } = await openEventStore(config, { create: true });
   // The Merkle log of `$all` (docs/transparency.md): read by the /v1/log routes and
   // named by attestations in every mode, kept current here beside the projections
   // (on PostgreSQL by the one elected process among all nodes and workers).

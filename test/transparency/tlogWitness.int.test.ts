@@ -262,7 +262,7 @@ describe('tlog-witness client', () => {
       },
       dir,
     );
-    const { store } = await openEventStore(config);
+    const { store } = await openEventStore(config, { create: true });
     const follower = await createMerkleFollower(config, store, opened);
     try {
       await follower.start();

@@ -53,7 +53,7 @@ if (url !== undefined)
 
     it('keeps the tree in PostgreSQL, signed by one elected follower, served to every node', async () => {
       assert.equal(treeOnPostgres(config), true);
-      const { store } = await openEventStore(config);
+      const { store } = await openEventStore(config, { create: true });
       closing.push(store);
       const open = async (): Promise<OpenedTransparency> => {
         const opened = await openTransparency(config, store);

@@ -8,6 +8,7 @@ import {
   openEventStore,
   openTransparency,
   openTreeStore,
+  requireLog,
   treeStoreExists,
 } from '../../composition.js';
 import { boundedText } from '../../boundedAnswer.js';
@@ -214,6 +215,7 @@ checking it. The Merkle log is kept by the server or 'projections run'.`,
     )
     .action(async (eventId: string, options: { treeSize?: string }) => {
       const config = loadConfig();
+      requireLog(config);
       const { service, tree } = await openTransparency(config);
       try {
         const size = options.treeSize === undefined ? undefined : Number(options.treeSize);

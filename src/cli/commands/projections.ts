@@ -109,7 +109,7 @@ override the environment.`,
           ? {}
           : { PROVENANT_METRICS_HOST: options.metricsHost }),
       });
-      const { store } = await openEventStore(config);
+      const { store } = await openEventStore(config, { create: true });
       const { readModels } = await openReadModels(config, (message) =>
         console.error(`warning: ${message}`),
       );
