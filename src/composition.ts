@@ -33,19 +33,7 @@ import {
   PRIVATE_KEY_FILE,
   writeSigningKeyPair,
 } from './provenance/signing/index.js';
-import {
-  createTransparencyFollower,
-  type FollowerOptions,
-  type TransparencyFollower,
-} from './transparency/follower.js';
-import { loadNoteKey } from './transparency/keyFile.js';
-import { noteSigner, type NoteSigner } from './transparency/note.js';
 import type { TreeStore } from './transparency/port.js';
-import type { PostgresTreeStore } from './transparency/postgres/index.js';
-import { createTransparencyService, type TransparencyService } from './transparency/service.js';
-import { lockedMerkleFollower } from './transparency/sqlite/signerLock.js';
-import { parseCosignerKey } from './transparency/witness/cosignature.js';
-import { getSQLiteTreeStore } from './transparency/sqlite/treeStore.js';
 
 /**
  * Refuses (STORE_NOT_FOUND) a SQLite log that does not exist. A command that
@@ -53,7 +41,7 @@ import { getSQLiteTreeStore } from './transparency/sqlite/treeStore.js';
  * otherwise create an empty log there, and the files beside it, and report on
  * that (`log verify`: "ok: 0 events verified", exit 0).
  */
-export function requireLog(config: Config): void {
+function requireSQLiteLog(config: Config): void {
   const { path } = config.sqlite;
   if (config.store !== 'sqlite' || path === ':memory:' || existsSync(path)) return;
   throw new ProvenantError(
@@ -65,8 +53,8 @@ export function requireLog(config: Config): void {
 
 /**
  * Opens the configured event store and says where it points (no secrets).
- * A SQLite log must exist (STORE_NOT_FOUND) unless `create` (serve, projections
- * run). Asynchronous since the KurrentDB and PostgreSQL adapters load on first
+ * The log must exist (STORE_NOT_FOUND: a SQLite file, a PostgreSQL schema's
+ * tables) unless `create` (serve, projections run). Asynchronous since the KurrentDB and PostgreSQL adapters load on first
  * use (adapters.ts).
  */
 export async function openEventStore(
@@ -89,10 +77,18 @@ export async function openEventStore(
     const store = getPostgresEventStore({
       connectionString: config.postgres.url ?? '',
       schema: config.postgres.schema,
+      existing: options.create !== true,
     });
+    // A command that reads the log learns now, before it opens anything else
+    // (read models, the tree, a key file), that there is none.
+    if (options.create !== true)
+      await store.start().catch(async (error: unknown) => {
+        await store.close();
+        throw error;
+      });
     return { store, description: `postgres ${describePostgres(config)}` };
   }
-  if (options.create !== true) requireLog(config);
+  if (options.create !== true) requireSQLiteLog(config);
   const { path, synchronous, writer } = config.sqlite;
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const store = getSQLiteEventStore({ path, synchronous, writer });
@@ -310,107 +306,14 @@ export function startChainBinding(
     ...(logger === undefined ? {} : { logger }),
   });
 }
-/** The Merkle log: its tree store, the note signer and the read service over them. */
-export interface OpenedTransparency {
-  tree: TreeStore;
-  signer: NoteSigner;
-  service: TransparencyService;
-  /** Set when the default key file was missing and was generated. */
-  generatedKey?: string;
-}
 
-/**
- * Opens the Merkle log's tree store and loads (or generates) its note key. The
- * tree is a projection of the log: with the log or the read models on
- * PostgreSQL, it is in that schema (shared by every node, one elected signer);
- * otherwise in its own SQLite file. `eventStore` is the log, where the service
- * reads the note key rotations.
- */
-export async function openTransparency(
-  config: Config,
-  eventStore?: EventStore,
-): Promise<OpenedTransparency> {
-  const { keyPath, keyExplicit, origin } = config.transparency;
-  const { key, generated } = loadNoteKey(keyPath, !keyExplicit);
-  const tree = await openTreeStore(config);
-  const signer = noteSigner(origin, key);
-  const { witnessQuorum: quorum, witnesses } = config.transparency;
-  const service = createTransparencyService({
-    tree,
-    origin,
-    verifierKey: signer.verifierKey,
-    ...(eventStore === undefined ? {} : { eventStore }),
-    ...(quorum === undefined
-      ? {}
-      : {
-          witnessQuorum: {
-            quorum,
-            keys: witnesses.flatMap((w) =>
-              w.protocol === 'tlog-witness' ? w.keys.map(parseCosignerKey) : [],
-            ),
-          },
-        }),
-  });
-  return { tree, signer, service, ...(generated ? { generatedKey: keyPath } : {}) };
-}
-
-/**
- * Whether the Merkle log's tree is kept in PostgreSQL: with the log there, or
- * with the read models there (a KurrentDB log whose nodes and workers share
- * PostgreSQL read models share the tree and elect its signer there too).
- */
-export const treeOnPostgres = (config: Config): boolean =>
-  config.store === 'postgres' || config.readModelBackend === 'postgres';
-
-/** The configured tree store: PostgreSQL (treeOnPostgres), else the SQLite file (created when missing). */
-export async function openTreeStore(config: Config): Promise<TreeStore> {
-  if (treeOnPostgres(config))
-    return (await loadPostgres()).getPostgresTreeStore({
-      connectionString: config.postgres.url ?? '',
-      schema: config.postgres.schema,
-    });
-  const { path } = config.transparency;
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  return getSQLiteTreeStore({ path });
-}
-
-/** Whether the configured tree store exists already (a tool that only reads does not create a file). */
-export const treeStoreExists = (config: Config): boolean =>
-  treeOnPostgres(config) ||
-  (config.transparency.path !== ':memory:' && existsSync(config.transparency.path));
-
-/**
- * The follower that keeps the Merkle log current and signs checkpoints (run
- * beside the projections). On a PostgreSQL tree store, where several nodes and
- * workers run it, one elected leader does (transparency/postgres/leader.ts); on a SQLite
- * tree store, the one process holding its signer lock (transparency/sqlite/signerLock.ts).
- */
-export const createMerkleFollower = async (
-  config: Config,
-  store: EventStore,
-  opened: OpenedTransparency,
-  log?: FollowerOptions['log'],
-): Promise<TransparencyFollower> => {
-  const options: FollowerOptions = {
-    eventStore: store,
-    tree: opened.tree,
-    signer: opened.signer,
-    origin: config.transparency.origin,
-    every: config.transparency.every,
-    intervalMs: config.transparency.intervalMs,
-    ...(config.transparency.witnessFile === undefined
-      ? {}
-      : { witnessFile: config.transparency.witnessFile }),
-    witnesses: config.transparency.witnesses,
-    ...(log === undefined ? {} : { log }),
-  };
-  const pg = opened.tree as Partial<PostgresTreeStore>;
-  if (typeof pg.pinnedTo === 'function')
-    return (await loadPostgres()).electMerkleFollower({
-      ...options,
-      tree: opened.tree as PostgresTreeStore,
-    });
-  return config.transparency.path === ':memory:'
-    ? createTransparencyFollower(options) // no other process can open it
-    : lockedMerkleFollower({ ...options, treePath: config.transparency.path });
-};
+// The Merkle log's part (hand-picked re-exports: its callers name the root).
+export {
+  createMerkleFollower,
+  openTransparency,
+  openTransparencyReader,
+  openTreeStore,
+  treeOnPostgres,
+  treeStoreExists,
+  type OpenedTransparency,
+} from './compositionTransparency.js';

@@ -9,7 +9,7 @@ import {
   verifyExport,
   type VerifyExportResult,
 } from '../../application/export/index.js';
-import { openEventStore, openTransparency, treeStoreExists } from '../../composition.js';
+import { openEventStore, openTransparencyReader, treeStoreExists } from '../../composition.js';
 import { loadConfig } from '../../config.js';
 import { envHelp, exitCodesHelp } from '../shared.js';
 import { SIGNING_KEY_VARIABLE, signingPublicKeys } from '../signingKey.js';
@@ -56,7 +56,7 @@ ${envHelp()}
       const { store } = await openEventStore(config);
       // The Merkle log's checkpoint and proofs go in when it exists (docs/transparency.md).
       const transparency = treeStoreExists(config)
-        ? await openTransparency(config, store)
+        ? await openTransparencyReader(config, store)
         : undefined;
       try {
         const result = await exportUnit(store, unitKey, {

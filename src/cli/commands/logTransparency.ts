@@ -6,9 +6,8 @@ import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import {
   openEventStore,
-  openTransparency,
+  openTransparencyReader,
   openTreeStore,
-  requireLog,
   treeStoreExists,
 } from '../../composition.js';
 import { boundedText } from '../../boundedAnswer.js';
@@ -215,8 +214,12 @@ checking it. The Merkle log is kept by the server or 'projections run'.`,
     )
     .action(async (eventId: string, options: { treeSize?: string }) => {
       const config = loadConfig();
-      requireLog(config);
-      const { service, tree } = await openTransparency(config);
+      // The log first: where there is none, nothing (a tree, a note key) is created.
+      const { store } = await openEventStore(config);
+      const { service, tree } = await openTransparencyReader(config, store).catch(async (error) => {
+        await store.close();
+        throw error;
+      });
       try {
         const size = options.treeSize === undefined ? undefined : Number(options.treeSize);
         const proof = await service.inclusionByEventId(eventId, size);
@@ -232,6 +235,7 @@ checking it. The Merkle log is kept by the server or 'projections run'.`,
         if (failure !== undefined) console.error(`the proof does not verify: ${failure}`);
       } finally {
         await tree.close();
+        await store.close();
       }
     });
 }
@@ -265,20 +269,17 @@ its size to the latest checkpoint's: the log only grew, nothing was rewritten.`,
       const note = readText(file, 'Checkpoint file');
       // The key that signed it may have been rotated away since: followed through `$log-keys`.
       const { store } = await openEventStore(config);
-      let rotations;
+      let tree: TreeStore | undefined;
       try {
-        rotations = await readRotations(store);
-      } finally {
-        await store.close();
-      }
-      const old = keyChain(verifiers, rotations).openCheckpoint(note);
-      if (old.origin !== config.transparency.origin)
-        throw new ProvenantError(
-          'TLOG_ORIGIN_MISMATCH',
-          `The checkpoint is of '${old.origin}', this log is '${config.transparency.origin}'`,
-        );
-      const { service, tree } = await openTransparency(config);
-      try {
+        const old = keyChain(verifiers, await readRotations(store)).openCheckpoint(note);
+        if (old.origin !== config.transparency.origin)
+          throw new ProvenantError(
+            'TLOG_ORIGIN_MISMATCH',
+            `The checkpoint is of '${old.origin}', this log is '${config.transparency.origin}'`,
+          );
+        const reader = await openTransparencyReader(config, store);
+        tree = reader.tree;
+        const { service } = reader;
         const latest = await service.latestCheckpoint();
         if (old.size > latest.size) {
           console.log(
@@ -304,7 +305,8 @@ its size to the latest checkpoint's: the log only grew, nothing was rewritten.`,
         else console.log(`INCONSISTENT: ${failure}`);
         process.exitCode = failure === undefined ? 0 : 1;
       } finally {
-        await tree.close();
+        await tree?.close();
+        await store.close();
       }
     });
 }

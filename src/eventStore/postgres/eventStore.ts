@@ -31,6 +31,7 @@ import {
   mapConnectionError,
   lockKey,
   migrate,
+  quoteSchema,
   type PostgresOptions,
 } from '../../postgres/index.js';
 import { LOG_MIGRATIONS_TABLE, logMigrations } from './migrations.js';
@@ -52,6 +53,11 @@ export interface PostgresEventStoreOptions extends PostgresOptions {
   maxEventsPerCommit?: number;
   /** Source of recorded times (tests). */
   clock?: () => Date;
+  /**
+   * The log must be there already (commands that only read it): a schema
+   * without it is STORE_NOT_FOUND, and nothing is created in it.
+   */
+  existing?: boolean;
 }
 
 export interface PostgresEventStore extends EventStore {
@@ -86,9 +92,21 @@ export function getPostgresEventStore(options: PostgresEventStoreOptions): Postg
     if (state !== 'open') throw storeClosed();
   };
 
+  const assertLogExists = async (): Promise<void> => {
+    const { rows } = await pool.query<{ found: string | null }>('SELECT to_regclass($1) AS found', [
+      `${quoteSchema(schema)}.${LOG_MIGRATIONS_TABLE}`,
+    ]);
+    if (rows[0]?.found === null)
+      throw new ProvenantError(
+        'STORE_NOT_FOUND',
+        `no log in the PostgreSQL schema ${schema}: set PROVENANT_POSTGRES_SCHEMA (and PROVENANT_POSTGRES_URL) to the store's; only 'provenant serve' and 'projections run' create a log`,
+        { details: { schema } },
+      );
+  };
   let schemaReady: Promise<void> | undefined;
   const ready = (): Promise<void> => {
     schemaReady ??= guarded(async () => {
+      if (options.existing === true) await assertLogExists();
       await migrate(pool, {
         schema,
         table: LOG_MIGRATIONS_TABLE,
