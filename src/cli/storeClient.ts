@@ -77,9 +77,12 @@ export function storeClient(baseUrl: string, token?: string): StoreClient {
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code;
+      // fetch says only "fetch failed": why is in its cause (a system error's
+      // code, or a message such as "bad port" for the ports fetch refuses).
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      const why = cause?.code ?? cause?.message;
       throw new StoreUnreachable(
-        `${base} cannot be reached${cause === undefined ? `: ${String(error)}` : ` (${cause})`}`,
+        `${base} cannot be reached${why === undefined ? `: ${String(error)}` : ` (${why})`}`,
         { cause: error },
       );
     }

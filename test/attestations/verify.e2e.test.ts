@@ -5,6 +5,7 @@
 // tampering and bad input, each with its own code and exit status.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -146,20 +147,26 @@ describe('provenant verify', () => {
     assert.deepEqual(codes(changed), ['VERIFY_POLICY_MISMATCH']);
   });
 
-  it('exits 3 when the store cannot be reached', async () => {
-    const res = await run([
-      '--unit',
-      UNIT,
-      '--stage',
-      'release',
-      '--key',
-      key,
-      '--store',
-      'http://127.0.0.1:9',
-      '--json',
-    ]);
-    assert.equal(res.status, 3, res.stdout + res.stderr);
-    assert.equal((JSON.parse(res.stdout) as JsonReport).result, 'could-not-check');
-    assert.deepEqual(codes(res), ['VERIFY_STORE_UNREACHABLE']);
+  it('exits 3 when the store cannot be reached, and says why', async () => {
+    // A port nobody listens on (taken, then freed), and one fetch refuses to use.
+    const closed = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    for (const [store, why] of [
+      [`http://127.0.0.1:${closed}`, 'ECONNREFUSED'],
+      ['http://127.0.0.1:9', 'bad port'],
+    ] as const) {
+      const res = await run(['--unit', UNIT, '--stage', 'release', '--key', key, '--store', store]);
+      assert.equal(res.status, 3, res.stdout + res.stderr);
+      assert.match(res.stdout, new RegExp(`${store} cannot be reached \\(${why}\\)`));
+      const json = await run([
+        ...['--unit', UNIT, '--stage', 'release', '--key', key, '--store', store, '--json'],
+      ]);
+      assert.equal((JSON.parse(json.stdout) as JsonReport).result, 'could-not-check');
+      assert.deepEqual(codes(json), ['VERIFY_STORE_UNREACHABLE']);
+    }
   });
 });
