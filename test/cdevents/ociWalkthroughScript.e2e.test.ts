@@ -6,13 +6,12 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../../src/config.js';
-import { startServer } from '../../src/http/server.js';
+import { startTokenServer } from '../support/tokenServer.js';
 
 const SCRIPT = fileURLToPath(new URL('../../docs/examples/oci/walkthrough.sh', import.meta.url));
 const curl = spawnSync('curl', ['--version'], { encoding: 'utf8' });
@@ -41,24 +40,10 @@ const runScript = (env: Record<string, string>): Promise<ScriptRun> =>
 describe('docs/examples/oci/walkthrough.sh against a server that requires credentials', () => {
   const dir = mkdtempSync(join(tmpdir(), 'provenant-walkthrough-'));
   const token = `pvt_${randomBytes(32).toString('base64url')}`;
-  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  let server: Awaited<ReturnType<typeof startTokenServer>> | undefined;
   before(async () => {
-    const authFile = join(dir, 'principals.json');
     const sha256 = createHash('sha256').update(token).digest('hex');
-    writeFileSync(
-      authFile,
-      JSON.stringify({ tokens: [{ name: 'walk', sha256, roles: ['admin'] }] }),
-    );
-    server = await startServer(
-      loadConfig({
-        PROVENANT_DATA_DIR: join(dir, 'data'),
-        PROVENANT_PORT: '0',
-        PROVENANT_LOG_LEVEL: 'silent',
-        PROVENANT_AUTH_FILE: authFile,
-        PROVENANT_PROJECTIONS: 'off',
-        PROVENANT_ATTEST_ON_STAGE_PASSED: 'false',
-      }),
-    );
+    server = await startTokenServer(dir, [{ name: 'walk', sha256, roles: ['admin'] }]);
   });
   after(async () => {
     await server?.shutdown();

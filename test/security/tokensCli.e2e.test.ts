@@ -4,13 +4,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { loadConfig } from '../../src/config.js';
-import { startServer } from '../../src/http/server.js';
 import { cliArgs } from '../support/cli.js';
+import { startTokenServer } from '../support/tokenServer.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'provenant-tokens-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,18 +46,7 @@ describe('provenant tokens create', () => {
     assert.deepEqual(entry.roles, ['producer', 'reader']);
     assert.match(created.stderr, /shown only now/);
 
-    const authFile = join(dir, 'principals.json');
-    writeFileSync(authFile, JSON.stringify({ tokens: [entry] }));
-    const server = await startServer(
-      loadConfig({
-        PROVENANT_DATA_DIR: join(dir, 'data'),
-        PROVENANT_PORT: '0',
-        PROVENANT_LOG_LEVEL: 'silent',
-        PROVENANT_AUTH_FILE: authFile,
-        PROVENANT_PROJECTIONS: 'off',
-        PROVENANT_ATTEST_ON_STAGE_PASSED: 'false',
-      }),
-    );
+    const server = await startTokenServer(dir, [entry]);
     try {
       const ready = (await (await fetch(`${server.url}/readyz`)).json()) as Record<string, unknown>;
       assert.deepEqual(ready.auth, ['token']);
