@@ -5,7 +5,8 @@
 // log: a tree file that is no database stops them with TLOG_NOT_AVAILABLE,
 // saying to move it aside; once it is, the next start rebuilds the tree from
 // the log, and `log verify` matches every checkpoint signed before, the witness
-// copy's included. (Read-model files are moved aside and rebuilt on their own:
+// copy's included; so does one whose header is intact but whose pages past it
+// are damaged (PRAGMA quick_check at open). (Read-model files are moved aside and rebuilt on their own:
 // test/readModels/sqlite.int.test.ts.)
 import assert from 'node:assert/strict';
 import {
@@ -125,5 +126,28 @@ describe('files that are not what they should be', () => {
       after.checkpointSizesChecked > before.checkpointSizesChecked,
       `${after.checkpointSizesChecked} checkpoints against ${before.checkpointSizesChecked}`,
     );
+  });
+
+  it('a Merkle log file damaged past its first page stops them too (PRAGMA quick_check)', async () => {
+    const { env, dir } = await filledStore('damaged-tree');
+    const tree = join(dir, 'provenant-merkle.db');
+    // The header stays: the file opens, and only the queries that reach the
+    // damage failed (the signer retried forever, the API said no checkpoint).
+    const damaged = readFileSync(tree);
+    assert.ok(damaged.length >= 3 * 4096, `${damaged.length} bytes`);
+    // Its last page (leaves or nodes, past the schema).
+    damaged.fill(0xab, damaged.length - 4096);
+    writeFileSync(tree, damaged);
+    for (const args of [['serve'], ['log', 'verify']]) {
+      const res = await runCli(args, 60_000, env);
+      assert.equal(res.status, 2, `${args.join(' ')}: ${res.stderr}`);
+      assert.match(
+        res.stderr.trim(),
+        new RegExp(
+          `^provenant: TLOG_NOT_AVAILABLE: The Merkle log file ${tree} is not a readable SQLite database \\((it fails PRAGMA quick_check: .+|database disk image is malformed)\\)\\. It is derived from the log: move it`,
+        ),
+      );
+    }
+    assert.deepEqual(readFileSync(tree), damaged, 'left for the operator to look at');
   });
 });

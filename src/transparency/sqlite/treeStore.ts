@@ -123,20 +123,28 @@ export interface SQLiteTreeStoreOptions {
  */
 function openTreeFile(path: string): Database.Database {
   let db: Database.Database | undefined;
+  const notAvailable = (why: string, cause?: unknown): ProvenantError =>
+    new ProvenantError(
+      'TLOG_NOT_AVAILABLE',
+      `The Merkle log file ${path} is not a readable SQLite database (${why}). It is derived from the log: move it (and its -wal and -shm files) aside, and the next start rebuilds it from the log and signs a checkpoint of the whole log`,
+      { cause, details: { path } },
+    );
   try {
     db = openDatabase(path);
     setPragmas(db, { journal_mode: 'WAL', synchronous: 'NORMAL' });
+    // A file damaged past its first pages opens, and fails only the queries that
+    // reach the damage: the signer retried forever and the API said that no
+    // checkpoint had been signed. Checked whole, as the read-model file is.
+    const check = db.prepare('PRAGMA quick_check').pluck().all() as string[];
+    if (check[0] !== 'ok')
+      throw notAvailable(`it fails PRAGMA quick_check: ${check[0]?.split('\n')[1] ?? check[0]}`);
     db.exec(SCHEMA);
     migrateNodesTable(db);
     return db;
   } catch (error) {
     db?.close();
-    if (!isUnreadableDatabase(error)) throw error;
-    throw new ProvenantError(
-      'TLOG_NOT_AVAILABLE',
-      `The Merkle log file ${path} is not a readable SQLite database (${(error as Error).message}). It is derived from the log: move it (and its -wal and -shm files) aside, and the next start rebuilds it from the log and signs a checkpoint of the whole log`,
-      { cause: error, details: { path } },
-    );
+    if (isUnreadableDatabase(error)) throw notAvailable((error as Error).message, error);
+    throw error;
   }
 }
 
