@@ -80,7 +80,7 @@ export interface SQLiteEventStore extends EventStore {
 }
 
 /** Runs synchronous work and reports its outcome as a promise (throws become rejections). */
-function settle<T>(work: () => T | Promise<T>): Promise<T> {
+function settleWork<T>(work: () => T | Promise<T>): Promise<T> {
   try {
     return Promise.resolve(work());
   } catch (error) {
@@ -94,6 +94,7 @@ function settle<T>(work: () => T | Promise<T>): Promise<T> {
  * database, or is corrupt, stops the store until it is restored.
  */
 function cannotOpen(path: string, error: unknown): ProvenantError {
+  if (error instanceof ProvenantError) return error; // a migration's own refusal
   const reason = error instanceof Error ? error.message : String(error);
   if (isUnreadableDatabase(error))
     return new ProvenantError(
@@ -107,6 +108,17 @@ function cannotOpen(path: string, error: unknown): ProvenantError {
     { cause: error, details: { path } },
   );
 }
+
+/**
+ * The log's file damaged past what opening it reads: a page a query reaches is
+ * corrupt. Nothing is repaired or moved; the store says so from then on.
+ */
+const damagedLog = (path: string, error: unknown): ProvenantError =>
+  new ProvenantError(
+    'STORE_INTEGRITY_VIOLATION',
+    `The log ${path} is damaged (${error instanceof Error ? error.message : String(error)}); it is left as it is: restore it from a backup (docs/backup.md)`,
+    { cause: error, details: { path } },
+  );
 
 /** Opens (creating and migrating if needed) a SQLite event store. */
 export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEventStore {
@@ -135,11 +147,12 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
       synchronous,
       foreign_keys: 'ON',
     });
+    // Its tables are read here: a file damaged past its header can fail here too.
+    migrate(db);
   } catch (error) {
     db?.close();
     throw cannotOpen(options.path, error);
   }
-  migrate(db);
 
   const stmt = prepareStatements(db);
 
@@ -168,6 +181,16 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
       : createInlineWriter(db, notifyCommitted, maxEventsPerCommit);
 
   const submit = createSubmit(writer, clock);
+
+  // Once a query meets a damaged page, every operation that fails on one says
+  // so in one line, and the store is no longer ready (/readyz names why).
+  let damage: ProvenantError | undefined;
+  const settle = <T>(work: () => T | Promise<T>): Promise<T> =>
+    settleWork(work).catch((error: unknown) => {
+      if (!isUnreadableDatabase(error)) throw error;
+      damage ??= damagedLog(options.path, error);
+      throw damage;
+    });
 
   const store: SQLiteEventStore = {
     path: options.path,
@@ -233,12 +256,13 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
       });
     },
 
-    verifyStream: (stream) => verifier.verifyStream(stream),
+    verifyStream: (stream) => settle(() => verifier.verifyStream(stream)),
 
-    verifyAll: (verifyOptions) => verifier.verifyAll(verifyOptions),
+    verifyAll: (verifyOptions) => settle(() => verifier.verifyAll(verifyOptions)),
 
     isReady(): Promise<boolean> {
-      if (state !== 'open' || !writer.healthy()) return Promise.resolve(false);
+      if (state !== 'open' || !writer.healthy() || damage !== undefined)
+        return Promise.resolve(false);
       try {
         stmt.ping.get();
         return Promise.resolve(true);
@@ -258,6 +282,8 @@ export function getSQLiteEventStore(options: SQLiteEventStoreOptions): SQLiteEve
       })();
       return closing;
     },
+
+    problem: () => damage?.message,
 
     stats: () => writer.stats(),
 
