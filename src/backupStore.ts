@@ -7,7 +7,7 @@
 // start. PostgreSQL and KurrentDB have backups of their own.
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { treeOnPostgres } from './composition.js';
+import { requireSQLiteLog, treeOnPostgres } from './composition.js';
 import type { Config } from './configTypes.js';
 import { ProvenantError } from './errors.js';
 import { copySQLiteDatabase } from './eventStore/sqlite/backup.js';
@@ -43,11 +43,7 @@ export async function backupStore(
     );
   if (existsSync(dir) && readdirSync(dir).length > 0)
     throw new ProvenantError('BACKUP_TARGET_EXISTS', `${dir} exists and is not empty`);
-  if (!existsSync(config.sqlite.path))
-    throw new ProvenantError(
-      'CONFIG_INVALID',
-      `there is no log at ${config.sqlite.path} (PROVENANT_DATA_DIR, PROVENANT_SQLITE_PATH)`,
-    );
+  requireSQLiteLog(config);
   mkdirSync(dir, { recursive: true });
   const files: BackedUpFile[] = [];
   const copy = (what: string, source: string): string => {

@@ -41,7 +41,7 @@ import type { TreeStore } from './transparency/port.js';
  * otherwise create an empty log there, and the files beside it, and report on
  * that (`log verify`: "ok: 0 events verified", exit 0).
  */
-function requireSQLiteLog(config: Config): void {
+export function requireSQLiteLog(config: Config): void {
   const { path } = config.sqlite;
   if (config.store !== 'sqlite' || path === ':memory:' || existsSync(path)) return;
   throw new ProvenantError(

@@ -86,7 +86,10 @@ describe('provenant backup', () => {
     assert.equal(exists.status, 2);
     assert.match(exists.stderr, /BACKUP_TARGET_EXISTS: .*taken exists and is not empty/);
     assert.equal(noLog.status, 2);
-    assert.match(noLog.stderr, /CONFIG_INVALID: there is no log at .*refusals\/provenant\.db/);
+    assert.match(
+      noLog.stderr,
+      /STORE_NOT_FOUND: no log at .*refusals\/provenant\.db: set PROVENANT_DATA_DIR/,
+    );
     assert.equal(postgres.status, 2);
     assert.match(
       postgres.stderr,
