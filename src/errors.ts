@@ -269,6 +269,10 @@ export const errorCodes = {
   QUERY_BAD_AS_OF: { status: 400, title: 'asOf is neither an RFC 3339 time nor a position' },
   QUERY_AS_OF_IN_FUTURE: { status: 400, title: 'asOf lies in the future' },
   QUERY_BAD_RANGE: { status: 400, title: 'Range is malformed or from is after to' },
+  QUERY_BAD_SINCE: {
+    status: 400,
+    title: 'updatedSince is neither an RFC 3339 time nor a position',
+  },
 
   // Authentication and authorization (src/security, docs/security.md)
   AUTH_MISSING: { status: 401, title: 'Authentication required' },

@@ -74,7 +74,8 @@ describe('query API', () => {
     assert.deepEqual(await list(`updatedSince=${positions['bTest']}`), [B, C]);
     assert.deepEqual(await list('updatedSince=2000-01-01T00:00:00Z'), [A, B, C]);
     assert.deepEqual(await list('updatedSince=2999-01-01T00:00:00Z'), []);
-    problem(await get('/v1/units?updatedSince=yesterday'), 400, 'HTTP_BAD_REQUEST');
+    problem(await get('/v1/units?updatedSince=yesterday'), 400, 'QUERY_BAD_SINCE');
+    problem(await get('/v1/units?updatedSince=2026-02-30T00:00:00Z'), 400, 'QUERY_BAD_SINCE');
     problem(await get('/v1/units?gate=build'), 400, 'HTTP_BAD_REQUEST');
     problem(await get('/v1/units?gateStatus=maybe'), 400, 'HTTP_VALIDATION');
   });

@@ -106,7 +106,7 @@ export function queryRoutes(app: FastifyInstance, deps: RouteDeps): void {
       const since =
         updatedSince === undefined
           ? undefined
-          : parseLogPoint(updatedSince, 'updatedSince', 'HTTP_BAD_REQUEST');
+          : parseLogPoint(updatedSince, 'updatedSince', 'QUERY_BAD_SINCE');
       return answer(
         reply,
         await q().listUnits(
