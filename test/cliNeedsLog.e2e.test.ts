@@ -43,7 +43,11 @@ describe('commands that read the log, where there is none', () => {
         `${command}: ${run.stderr}`,
       );
     }
-    assert.equal(existsSync(data), false, `created: ${existsSync(data) ? readdirSync(data) : ''}`);
+    assert.equal(
+      existsSync(data),
+      false,
+      `created: ${existsSync(data) ? readdirSync(data).join(', ') : ''}`,
+    );
     assert.deepEqual(readdirSync(dir), ['old-checkpoint.txt']);
   });
 });

@@ -25,8 +25,8 @@ describe('export and log prove without the note key file', () => {
       PROVENANT_AUTH_ANONYMOUS: 'true',
       PROVENANT_CHECKPOINT_EVERY: '1',
     });
-    let eventId = '';
-    let verifierKey = '';
+    let eventId: string;
+    let verifierKey: string;
     try {
       const res = await fetch(`${server.url}/v1/events`, {
         method: 'POST',
