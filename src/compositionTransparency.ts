@@ -8,6 +8,7 @@ import { loadPostgres } from './adapters.js';
 import type { Config } from './config.js';
 import { ProvenantError } from './errors.js';
 import type { EventStore } from './eventStore/types.js';
+import { EventTypes } from './domain/eventTypes.js';
 import { CHECKPOINT_STREAM, type CheckpointSignedData } from './domain/logEvents.js';
 import {
   createTransparencyFollower,
@@ -87,22 +88,37 @@ export async function openTransparencyReader(
       'TLOG_NO_CHECKPOINT',
       `no Merkle log at ${config.transparency.path}: 'provenant serve' or 'projections run' keeps it (PROVENANT_MERKLE_PATH)`,
     );
-  const { events } = await eventStore.readStream(CHECKPOINT_STREAM, {
-    from: 'end',
-    direction: 'backwards',
-    maxCount: 1,
-  });
-  const latest = events[0]?.data as CheckpointSignedData | undefined;
+  const verifierKey = await latestSigningKey(eventStore);
   const tree = await openTreeStore(config);
   const service = createTransparencyService({
     tree,
     origin: config.transparency.origin,
     // Without a checkpoint there is nothing to prove or export, and no key to name.
-    verifierKey: latest?.verifierKey ?? '',
+    verifierKey: verifierKey ?? '',
     eventStore,
     ...witnessQuorumOf(config),
   });
   return { tree, service };
+}
+
+/**
+ * The verifier key of the log's newest `CheckpointSigned`. The stream holds the
+ * witnesses' `CheckpointCosigned` events too, after the checkpoint they cosign:
+ * read backwards, page by page, past them.
+ */
+async function latestSigningKey(eventStore: EventStore): Promise<string | undefined> {
+  for (let from: number | 'end' = 'end'; ;) {
+    const { events } = await eventStore.readStream(CHECKPOINT_STREAM, {
+      from,
+      direction: 'backwards',
+      maxCount: 100,
+    });
+    const signed = events.find((e) => e.type === EventTypes.CheckpointSigned);
+    if (signed !== undefined) return (signed.data as CheckpointSignedData).verifierKey;
+    const last = events.at(-1);
+    if (events.length < 100 || last === undefined || last.revision === 0) return undefined;
+    from = last.revision - 1;
+  }
 }
 
 /**
