@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createDomainService } from '../../src/application/index.js';
+import { readPragma } from '../../src/eventStore/sqlite/database.js';
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import { buildApp } from '../../src/http/app.js';
 import { anonymousAuth } from '../../src/security/index.js';
@@ -38,7 +39,7 @@ async function filledLog(name: string): Promise<string> {
 /** Overwrites the pages that hold `table` (or every page but the first) with 0xAB. */
 function damage(path: string, table?: string): Buffer {
   const { pageSize, pages } = raw(path, (db) => ({
-    pageSize: db.pragma('page_size', { simple: true }) as number,
+    pageSize: readPragma(db, 'page_size') as number,
     pages: (
       db
         .prepare(

@@ -39,6 +39,19 @@ export function setPragmas(db: Database.Database, pragmas: Record<string, string
   for (const [name, value] of Object.entries(pragmas)) db.exec(`PRAGMA ${name} = ${value}`);
 }
 
+/**
+ * What `PRAGMA quick_check` finds wrong with the file, in one line (its first
+ * problem), or undefined when it answers `ok`. It reads every page, so damage
+ * past the header, which opening the file does not reach, shows here.
+ */
+export function quickCheckProblem(db: Database.Database): string | undefined {
+  const check = db.prepare('PRAGMA quick_check').pluck().all() as string[];
+  if (check[0] === 'ok') return undefined;
+  // The first row may be a header line (`*** in database main ***`) before the problems.
+  const lines = check.flatMap((row) => row.split('\n')).filter((line) => !line.startsWith('***'));
+  return lines[0] ?? String(check[0]);
+}
+
 /** Whether SQLite refused a file as no database, or as a corrupt one (not: missing, locked, no permission). */
 export function isUnreadableDatabase(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;

@@ -5,6 +5,7 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import {
   openDatabase,
+  quickCheckProblem,
   readPragma,
   setPragmas,
   type Database,
@@ -34,8 +35,8 @@ function problemWith(path: string): string | undefined {
   let db: Database.Database | undefined;
   try {
     db = openDatabase(path, { fileMustExist: true });
-    const check = db.prepare('PRAGMA quick_check').pluck().all() as string[];
-    if (check[0] !== 'ok') return `it fails PRAGMA quick_check (${check.slice(0, 3).join('; ')})`;
+    const problem = quickCheckProblem(db);
+    if (problem !== undefined) return `it fails PRAGMA quick_check (${problem})`;
     const version = Number(readPragma(db, 'user_version'));
     if (version > READ_MODEL_SCHEMA_VERSION)
       return `its schema version ${version} is newer than this release's (${READ_MODEL_SCHEMA_VERSION})`;

@@ -9,6 +9,7 @@ import { ProvenantError } from '../../errors.js';
 import {
   isUnreadableDatabase,
   openDatabase,
+  quickCheckProblem,
   setPragmas,
   type Database,
 } from '../../eventStore/sqlite/database.js';
@@ -135,9 +136,8 @@ function openTreeFile(path: string): Database.Database {
     // A file damaged past its first pages opens, and fails only the queries that
     // reach the damage: the signer retried forever and the API said that no
     // checkpoint had been signed. Checked whole, as the read-model file is.
-    const check = db.prepare('PRAGMA quick_check').pluck().all() as string[];
-    if (check[0] !== 'ok')
-      throw notAvailable(`it fails PRAGMA quick_check: ${check[0]?.split('\n')[1] ?? check[0]}`);
+    const problem = quickCheckProblem(db);
+    if (problem !== undefined) throw notAvailable(`it fails PRAGMA quick_check: ${problem}`);
     db.exec(SCHEMA);
     migrateNodesTable(db);
     return db;
