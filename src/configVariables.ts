@@ -42,7 +42,7 @@ export const configVariables = [
   [
     'PROVENANT_READ_MODELS_PATH',
     '<log file>-readmodels.db',
-    'SQLite file of the read models, apart from the log (e.g. `data/provenant-readmodels.db` beside `data/provenant.db`). Rebuilt from the log when missing, corrupt or newer, and each read model when it was built from another log or is ahead of this one (docs/projections.md). One process runs the projections on it at a time, holding the lock file `<file>.runner.lock` beside it (others on the file answer queries and stand by; `projections rebuild` refuses while one runs).',
+    'SQLite file of the read models, apart from the log (e.g. `data/provenant-readmodels.db` beside `data/provenant.db`). Rebuilt from the log when missing, corrupt or newer, and each read model when it was built from another log or is ahead of this one (docs/projections.md). One process runs the projections on it at a time, holding the lock file `<file>.runner.lock` beside it (others on the file answer queries and stand by; `projections rebuild` beside it asks it to rebuild).',
   ],
   [
     'PROVENANT_PROJECTIONS',

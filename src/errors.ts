@@ -150,6 +150,10 @@ export const errorCodes = {
     status: 409,
     title: 'A process runs the projections on these read models',
   },
+  READ_MODEL_REBUILD_NOT_TAKEN: {
+    status: 503,
+    title: 'No projection runner has begun the requested rebuild',
+  },
 
   // PostgreSQL adapters (src/postgres, src/eventStore/postgres, src/readModels/postgres)
   POSTGRES_SCHEMA_NEWER: {

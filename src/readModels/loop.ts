@@ -32,6 +32,8 @@ export interface LoopOptions {
   restartDelayMs: number;
   /** Least time between two `projections catching up` lines of a long catch-up. */
   progressIntervalMs: number;
+  /** How often the live loop looks for a rebuild requested by another process (`requestRebuild`). */
+  rebuildPollMs: number;
   log: Log;
 }
 
@@ -167,8 +169,45 @@ async function catchUpProgress(options: LoopOptions, start: bigint) {
   };
 }
 
+/**
+ * While the loop is live: looks every `rebuildPollMs` for a rebuild of a fed
+ * projection (begun by `projections rebuild` in another process) and, when it
+ * finds one, ends the subscription, so that the loop starts again at once and
+ * catches the rebuild up (`routeRebuilds`). `requested()` tells why it ended.
+ */
+function watchRebuildRequests(loop: Loop, options: LoopOptions) {
+  let requested = false;
+  let timer: NodeJS.Timeout | undefined;
+  const look = async (): Promise<void> => {
+    for (const { ctx } of fed(loop)) {
+      const rebuild = await options.readModels.getRebuild(ctx.definition);
+      if (rebuild?.current !== true) continue;
+      requested = true;
+      options.log('info', 'a rebuild was requested: catching it up', {
+        projection: ctx.definition.name,
+      });
+      await loop.subscription?.close();
+      return;
+    }
+    schedule();
+  };
+  const schedule = (): void => {
+    // A failed look is the loop's to see: its next read of the store fails as well.
+    timer = setTimeout(() => void look().catch(schedule), options.rebuildPollMs);
+    timer.unref();
+  };
+  schedule();
+  return {
+    requested: () => requested,
+    stop: () => clearTimeout(timer),
+  };
+}
+
 /** Follows the log until stopped, or until no projection is left to feed. */
-async function followOnce(loop: Loop, options: LoopOptions): Promise<'ended' | 'none-left'> {
+async function followOnce(
+  loop: Loop,
+  options: LoopOptions,
+): Promise<'ended' | 'none-left' | 'rebuild-requested'> {
   loop.catchingUp = true;
   // Read models built from another log, or ahead of this one, are dropped and replay.
   await dropForeignReadModels(
@@ -222,16 +261,18 @@ async function followOnce(loop: Loop, options: LoopOptions): Promise<'ended' | '
   if (loop.stopping) return 'ended';
   // Live: one subscription, small batches.
   loop.subscription = options.eventStore.subscribeToAll({ from: from === 0n ? 'start' : from });
+  const watch = watchRebuildRequests(loop, options);
   try {
     const iterator = loop.subscription[Symbol.asyncIterator]();
     const batches = new Batches(iterator, options.batchSize, options.batchWindowMs);
     for (;;) {
       const batch = await batches.next();
-      if (batch.length === 0) return 'ended';
+      if (batch.length === 0) return watch.requested() ? 'rebuild-requested' : 'ended';
       if (!(await applyAndRecord(loop, batch, batch.length === options.batchSize)))
         return 'none-left';
     }
   } finally {
+    watch.stop();
     await loop.subscription.close();
     loop.subscription = undefined;
   }
@@ -242,8 +283,10 @@ export async function follow(loop: Loop, options: LoopOptions): Promise<void> {
   let delay = options.restartDelayMs;
   while (!loop.stopping) {
     try {
-      if ((await followOnce(loop, options)) === 'none-left') return;
+      const ended = await followOnce(loop, options);
+      if (ended === 'none-left') return;
       if (loop.stopping) break;
+      if (ended === 'rebuild-requested') continue; // at once: not a failure
       throw new Error('the subscription to $all ended');
     } catch (error) {
       if (loop.stopping) break;

@@ -170,6 +170,14 @@ export interface ReadModelStore extends ReadModelTarget {
    * survives a restart (see `getRebuild`).
    */
   beginRebuild(schema: ProjectionSchema): Promise<void>;
+  /**
+   * Begins an out-of-sight rebuild as `beginRebuild` does, unless one of the
+   * projection is under way (whatever its declaration), in one step: true when
+   * it began one. For a process that does not run the projection (`projections
+   * rebuild` beside a server): the runner that does sees it within its
+   * `rebuildPollMs` and replays into it, as it finishes a rebuild cut short.
+   */
+  requestRebuild(schema: ProjectionSchema): Promise<boolean>;
   /** The projection's rebuild under way, if any (`current` against `schema`). */
   getRebuild(schema: ProjectionSchema): Promise<RebuildState | undefined>;
   /**

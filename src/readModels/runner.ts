@@ -81,6 +81,11 @@ export interface ProjectionRunnerOptions {
   onPoison?: PoisonPolicy;
   /** Least time between two progress lines of a long catch-up (default 5 s). */
   progressIntervalMs?: number;
+  /**
+   * How often the live loop looks for a rebuild requested by another process
+   * (`ReadModelStore.requestRebuild`, from `projections rebuild`; default 1 s).
+   */
+  rebuildPollMs?: number;
   log?: Log;
 }
 
@@ -152,6 +157,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     catchUpBatchSize,
     restartDelayMs: options.restartDelayMs ?? 1000,
     progressIntervalMs: options.progressIntervalMs ?? 5000,
+    rebuildPollMs: options.rebuildPollMs ?? 1000,
     log,
   };
 

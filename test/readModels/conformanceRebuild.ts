@@ -143,6 +143,40 @@ export function rebuildConformance(harness: ReadModelHarness): void {
       assert.equal(await store.getCheckpoint(s.name), undefined); // the rebuild committed none
     }));
 
+  it('requestRebuild begins a rebuild only when none of the projection is under way, whatever its declaration', () =>
+    withTable(async (store, { schema: s, things }) => {
+      await store.transaction(async (tx) => {
+        await tx.upsert(things, row('a', 1));
+        await tx.setCheckpoint(s.name, 5n);
+      });
+      // Two at once: one begins it, the other finds it begun.
+      assert.deepEqual(
+        (await Promise.all([store.requestRebuild(s), store.requestRebuild(s)])).sort(),
+        [false, true],
+      );
+      assert.deepEqual(await store.getRebuild(s), {
+        version: 1,
+        current: true,
+        checkpoint: undefined,
+      });
+      await store.rebuildView([s]).transaction(async (tx) => {
+        await tx.upsert(things, row('b', 2));
+        await tx.setCheckpoint(s.name, 3n);
+      });
+      // Under way, it is left as it is: its new tables and checkpoint are not begun again.
+      assert.equal(await store.requestRebuild(s), false);
+      assert.equal(await store.requestRebuild({ ...s, version: 2 }), false);
+      assert.deepEqual(await store.getRebuild(s), { version: 1, current: true, checkpoint: 3n });
+      assert.deepEqual((await store.rebuildView([s]).find(things)).rows, [row('b', 2)]);
+      // The current tables serve throughout.
+      assert.deepEqual((await store.find(things)).rows, [row('a', 1)]);
+      assert.equal(await store.getCheckpoint(s.name), 5n);
+      await store.completeRebuild(s.name);
+      assert.equal(await store.requestRebuild(s), true);
+      assert.deepEqual((await store.rebuildView([s]).find(things)).rows, []);
+      assert.deepEqual((await store.find(things)).rows, [row('b', 2)]);
+    }));
+
   it('keeps a rebuild across a reopen; abort drops it and leaves the current tables', async (t) => {
     if (harness.reopen === undefined) return t.skip('the harness cannot reopen');
     const store = await harness.createStore();

@@ -1,7 +1,8 @@
 // The PostgreSQL read-model adapter against the read-model conformance suite,
 // on the real server named by PROVENANT_TEST_POSTGRES_URL, plus migrations
 // applied once under a lock, a refused newer schema, a server that is gone, and
-// a rebuild refused while a process leads a projection.
+// a rebuild refused while a process leads a projection, and one requested of
+// the leader.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isProvenantError } from '../../src/errors.js';
@@ -13,6 +14,7 @@ import {
   whileNoProjectionLeaders,
   type PostgresReadModelStore,
 } from '../../src/readModels/postgres/index.js';
+import { requestRebuilds } from '../../src/readModels/rebuildRequest.js';
 import { readModelConformance } from './conformance.js';
 import { positionsProjection, row, schema as projectionSchema } from './conformanceSupport.js';
 import { requirePostgres, sql, testSchema } from '../support/postgres.js';
@@ -176,6 +178,59 @@ if (url !== undefined) {
           await late.stop();
         }
       } finally {
+        await store.close();
+        await log.close();
+      }
+    });
+
+    it('a rebuild requested while a process leads the projection is replayed by that leader', async () => {
+      const fresh = testSchema(url, 'rmreq');
+      const store = open(fresh);
+      const elsewhere = open(fresh);
+      const log = getSQLiteEventStore({ path: ':memory:' });
+      const s = projectionSchema();
+      const projection = positionsProjection(s);
+      for (let i = 0; i < 20; i++) await log.append('s', [{ type: 'T.v1', data: {} }]);
+      const leader = electProjectionLeaders({
+        eventStore: log,
+        readModels: store,
+        projections: [projection],
+        pollMs: 50,
+      });
+      try {
+        await store.start();
+        await leader.start();
+        const deadline = Date.now() + 10_000;
+        while ((await store.getCheckpoint(projection.name)) !== 20n) {
+          if (Date.now() > deadline) assert.fail('the leader did not catch up');
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        // A row lost behind the leader's back: only a replay of the log brings it back.
+        await elsewhere.transaction((tx) => tx.delete(s.things, { id: 'e5' }));
+        const result = await requestRebuilds({
+          eventStore: log,
+          readModels: elsewhere,
+          definitions: [projection],
+          pollMs: 20,
+        });
+        assert.deepEqual(result.requested, [projection.name]);
+        assert.equal(result.checkpoints[projection.name], 20n);
+        assert.equal(await store.getRebuild(projection), undefined);
+        const rows = (await store.find(s.things)).rows;
+        assert.equal(rows.length, 20);
+        assert.ok(
+          rows.some((r) => r.id === 'e5'),
+          'the lost row is back',
+        );
+        // The leader is still live.
+        await log.append('s', [{ type: 'T.v1', data: {} }]);
+        while ((await store.getCheckpoint(projection.name)) !== 21n) {
+          if (Date.now() > deadline) assert.fail('the leader did not go on');
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      } finally {
+        await leader.stop();
+        await elsewhere.close();
         await store.close();
         await log.close();
       }

@@ -3,15 +3,16 @@
 // killed with SIGKILL mid-run then restarted: the read models equal a clean
 // rebuild (no event lost, none applied twice); `projections rebuild` killed
 // mid-rebuild leaves the current tables intact, and `projections run` finishes
-// the rebuild; a rebuild is refused while a server runs the projections (the
-// SQLite runner lock), and a second server or `projections run` stands by.
+// the rebuild; while a server runs the projections (it holds the SQLite runner
+// lock) a rebuild is requested of it, and a second server or `projections run`
+// stands by.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { projections } from '../../projections/index.js';
+import { projections, receipts } from '../../projections/index.js';
 import { getSQLiteEventStore } from '../../src/eventStore/sqlite/index.js';
 import type { EventToAppend } from '../../src/eventStore/types.js';
 import { openDatabase } from '../../src/eventStore/sqlite/database.js';
@@ -68,6 +69,17 @@ async function seed(dataDir: string, count: number): Promise<void> {
     await store.append('seed', events);
   }
   await store.close();
+}
+
+/** The snapshot of the read models at `path` once every projection's checkpoint is `head`. */
+async function waitForCheckpoints(path: string, head: bigint): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const state = await snapshot(path);
+    if (projections.every((p) => state[`${p.name}@`] === head)) return state;
+    if (Date.now() > deadline) assert.fail(`the read models did not reach ${head}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 /** Every row of every read model in the file at `path`, plus checkpoints. */
@@ -172,7 +184,7 @@ describe('provenant projections', () => {
     assert.deepEqual(JSON.parse(run(['projections', 'dlq', 'list', '--json'], env).stdout), []);
   });
 
-  it('refuses a rebuild while a server runs the projections, and a second server and a projections run stand by', async () => {
+  it('asks the server that runs the projections to rebuild, and a second server and a projections run stand by', async () => {
     const dataDir = join(dir, 'locked');
     await seed(dataDir, 200);
     const env = {
@@ -180,13 +192,36 @@ describe('provenant projections', () => {
       PROVENANT_PORT: '0',
       PROVENANT_AUTH_ANONYMOUS: 'true',
     };
+    const rmPath = join(dataDir, 'provenant-readmodels.db');
     const first = await serve(env);
     try {
-      const refused = await runCli(['projections', 'rebuild'], 60_000, env);
-      assert.equal(refused.status, 2, refused.stderr);
+      const caughtUp = await waitForCheckpoints(rmPath, 200n);
+      // A row lost behind the server's back: only a replay of the log brings it back.
+      const readModels = getSQLiteReadModelStore({ path: rmPath, onWarning: () => undefined });
+      await readModels.transaction((tx) => tx.delete(receipts, { receiptId: 'r0' }));
+      await readModels.close();
+      assert.notDeepEqual(await snapshot(rmPath), caughtUp);
+
+      const rebuilt = await runCli(['projections', 'rebuild'], 60_000, env);
+      assert.equal(rebuilt.status, 0, rebuilt.stderr);
       assert.match(
-        refused.stderr,
-        /^provenant: READ_MODEL_RUNNER_RUNNING: A process runs the projections on .*provenant-readmodels\.db \(it holds .*provenant-readmodels\.db\.runner\.lock\)/m,
+        rebuilt.stderr,
+        /^all projections: another process runs the projections; the rebuild is requested of it/m,
+      );
+      assert.match(
+        rebuilt.stdout,
+        /^all projections: rebuilt by the process that runs the projections in \d+ ms$/m,
+      );
+      assert.match(first.log(), /a rebuild was requested: catching it up/);
+      assert.match(first.log(), /rebuilt out of sight and swapped in/);
+      assert.deepEqual(await snapshot(rmPath), caughtUp);
+      const one = await runCli(['projections', 'rebuild', 'unitSummary', '--json'], 60_000, env);
+      assert.equal(one.status, 0, one.stderr);
+      const [result, ...others] = JSON.parse(one.stdout) as Record<string, unknown>[];
+      assert.deepEqual(others, []);
+      assert.deepEqual(
+        { ...result, durationMs: typeof result?.durationMs },
+        { name: 'unitSummary', requested: true, position: '200', parked: 0, durationMs: 'number' },
       );
       // A mistyped name is named as such, not answered with the lock.
       const mistyped = await runCli(['projections', 'rebuild', 'unitSumary'], 60_000, env);

@@ -2,7 +2,6 @@
 // see where each read model stands, rebuild read models from the log, and
 // list or retry parked (dead-letter) events.
 import { Command, InvalidArgumentError } from 'commander';
-import cliProgress from 'cli-progress';
 import { projections } from '../../../projections/index.js';
 import {
   createMerkleFollower,
@@ -23,10 +22,11 @@ import {
   createProjectionRunner,
   type ProjectionRunner,
   type ProjectionStatus,
-  type RebuildProgress,
+  type RebuildResult,
 } from '../../readModels/runner.js';
 import { createMetricsListener, type MetricsListener } from '../metricsListener.js';
 import { envHelp, exitCodesHelp } from '../shared.js';
+import { progressReporter, rebuildByRequest } from './projectionsRebuild.js';
 
 interface JsonOption {
   json?: boolean;
@@ -203,42 +203,6 @@ no projection: see the lag instead.`,
     });
 }
 
-/** Reports rebuild progress: a bar with rate and ETA on a terminal, plain lines otherwise. */
-function progressReporter(name: string, quiet: boolean) {
-  if (quiet) return { update: () => undefined, stop: () => undefined };
-  if (process.stderr.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      {
-        stream: process.stderr,
-        format: `${name.padEnd(16)} [{bar}] {percentage}% | {value}/{total} | {rate} ev/s | ETA {eta_formatted}`,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    let begun = false;
-    return {
-      update: (p: RebuildProgress) => {
-        if (!begun) bar.start(Math.max(Number(p.total), 1), 0, { rate: 0 });
-        begun = true;
-        bar.update(Math.min(Number(p.position), Number(p.total)), { rate: Math.round(p.rate) });
-      },
-      stop: () => {
-        if (begun) bar.stop();
-      },
-    };
-  }
-  let last = 0;
-  return {
-    update: (p: RebuildProgress) => {
-      if (Date.now() - last < 1000 && p.position < p.total) return;
-      last = Date.now();
-      console.error(
-        `${name}: ${p.processed} events, position ${p.position} of ${p.total}, ${Math.round(p.rate)} events/s`,
-      );
-    },
-    stop: () => undefined,
-  };
-}
-
 /** A projection's name, checked before any lock is taken or the store opened. */
 const parseName = (value: string): string => {
   const names = projections.map((p) => p.name);
@@ -260,10 +224,16 @@ Meanwhile the current tables keep answering queries with their last state and
 position (they are not updated during the rebuild). Killed midway, the current
 tables stay as they were, and the next 'projections run' (or a server with
 PROVENANT_PROJECTIONS=inline) finishes the rebuild; running this command again
-starts it over. Stop the projections that keep the read model current elsewhere
-first (a server with PROVENANT_PROJECTIONS=inline, or 'projections run'): it
-refuses with READ_MODEL_RUNNER_RUNNING while one runs them (it holds the SQLite
-file's runner lock, or on PostgreSQL the projection's leadership lock).`,
+starts it over.
+
+When another process runs the projections (a server with
+PROVENANT_PROJECTIONS=inline, or 'projections run': it holds the SQLite file's
+runner lock, or on PostgreSQL the projection's leadership lock), nothing needs
+to stop: the rebuild is requested of that process, which begins it within a
+second and swaps it in, and this command shows its progress until then
+(Ctrl-C ends only the wait). A rebuild of the projection already under way is
+waited for, not begun again. If no runner begins it within 30 s it exits 2 with
+READ_MODEL_REBUILD_NOT_TAKEN; the request stays, for the next runner to start.`,
     )
     .argument('[name]', `one projection: ${projections.map((p) => p.name).join(', ')}`, parseName)
     .option('--json', 'print the results as JSON (no progress)')
@@ -273,23 +243,39 @@ file's runner lock, or on PostgreSQL the projection's leadership lock).`,
         [0, 'rebuilt'],
         [
           2,
-          'usage or configuration error, an unknown projection, or projections running elsewhere (READ_MODEL_RUNNER_RUNNING)',
+          'usage or configuration error, an unknown projection, or no runner began a requested rebuild (READ_MODEL_REBUILD_NOT_TAKEN)',
         ],
       ]),
     )
     .action(async (name: string | undefined, options: JsonOption) => {
-      await withRunner(async (runner, readModels) => {
+      await withRunner(async (runner, readModels, eventStore) => {
         // Every read model at once: one read of the log feeds them all.
         const label = name ?? 'all projections';
         const names = name === undefined ? projections.map((p) => p.name) : [name];
-        const result = await whileNoProjectionRunner(readModels, names, async () => {
-          const progress = progressReporter(label, options.json === true);
-          try {
-            return await runner.rebuild(name, { onProgress: progress.update });
-          } finally {
-            progress.stop();
-          }
-        });
+        const rebuildHere = () =>
+          whileNoProjectionRunner(readModels, names, async () => {
+            const progress = progressReporter(label, options.json === true);
+            try {
+              return await runner.rebuild(name, { onProgress: progress.update });
+            } finally {
+              progress.stop();
+            }
+          });
+        let result: RebuildResult;
+        try {
+          result = await rebuildHere();
+        } catch (error) {
+          if (!isProvenantError(error) || error.code !== 'READ_MODEL_RUNNER_RUNNING') throw error;
+          const results = await rebuildByRequest({
+            label,
+            definitions: projections.filter((p) => names.includes(p.name)),
+            json: options.json === true,
+            readModels,
+            eventStore,
+          });
+          if (options.json) console.log(toJson(results));
+          return;
+        }
         const { parkedBy, ...common } = result;
         const results = names.map((one) => ({ name: one, ...common, parked: parkedBy[one] ?? 0 }));
         if (!options.json)

@@ -306,6 +306,15 @@ function buildStore(parts: StoreParts): ReadModelStore & {
         await assertOwnTables(c, schema);
         await beginRebuild(c, schema);
       }),
+    requestRebuild: (schema) =>
+      transact(async (c) => {
+        // The lock every begin takes: no rebuild of it can begin between the look and the begin.
+        await c.query('SELECT pg_advisory_xact_lock($1)', [ddlLock]);
+        if ((await rebuildState(c, schema)) !== undefined) return false;
+        await assertOwnTables(c, schema);
+        await beginRebuild(c, schema);
+        return true;
+      }),
     getRebuild: (schema) => run(() => rebuildState(pool, schema)),
     rebuildView: (schemas): ReadModelTarget => {
       const routing = shadowRouting(schemas);

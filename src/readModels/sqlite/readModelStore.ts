@@ -279,6 +279,15 @@ export function getSQLiteReadModelStore(
           rebuilds.begin(schema);
         }),
       ),
+    requestRebuild: (schema) =>
+      writing(() =>
+        inTransaction(() => {
+          if (rebuilds.state(schema) !== undefined) return false;
+          assertOwnTables(schema);
+          rebuilds.begin(schema);
+          return true;
+        }),
+      ),
     getRebuild: (schema) => exclusive(() => rebuilds.state(schema)),
     rebuildView: (schemas): ReadModelTarget => {
       const routing = shadowRouting(schemas);
