@@ -255,7 +255,7 @@ describe('provenant command line', { concurrency: true }, () => {
     assert.equal(brokenText.status, 1);
     assert.match(
       brokenText.stdout,
-      /^BROKEN after 1 good events: content-digest-mismatch at unit-a@1/,
+      /^BROKEN after 1 good event: content-digest-mismatch at unit-a@1/,
     );
   });
 });

@@ -24,6 +24,10 @@ export const exitCodesHelp = (codes: readonly (readonly [number, string])[]): st
 /** Exit code of a usage or configuration error, for every command. */
 export const USAGE_ERROR = 2;
 
+/** `n` and the word, singular for one: `count(1, 'event')` is '1 event', `count(1200, 'event')` '1,200 events'. */
+export const count = (n: number | bigint, word: string, plural = `${word}s`): string =>
+  `${n.toLocaleString('en-US')} ${n === 1 || n === 1n ? word : plural}`;
+
 /** `provenant log verify`, from a command and its parents. */
 export function commandPath(command: Command): string {
   const names: string[] = [];

@@ -62,7 +62,7 @@ if (url !== undefined) {
       await store.close();
       const verified = await runCli(['log', 'verify'], 60_000, env);
       assert.equal(verified.status, 0, verified.stderr);
-      assert.match(verified.stdout, /^ok: 1 events verified/);
+      assert.match(verified.stdout, /^ok: 1 event verified/);
     });
   });
 }

@@ -164,7 +164,7 @@ describe('provenant projections', () => {
     const plain = run(['projections', 'rebuild', 'unitSummary'], env);
     assert.equal(plain.status, 0, plain.stderr);
     assert.match(plain.stderr, /unitSummary: 1200 events, position 1200 of 1200/);
-    assert.match(plain.stdout, /unitSummary: rebuilt from 1200 events/);
+    assert.match(plain.stdout, /unitSummary: rebuilt from 1,200 events/);
     const json = run(['projections', 'rebuild', '--json'], env);
     assert.equal(json.status, 0, json.stderr);
     const results = JSON.parse(json.stdout) as {

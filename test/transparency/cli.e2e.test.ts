@@ -143,7 +143,7 @@ describe('provenant log verify | prove | consistency', () => {
     assert.equal(res.status, 1, res.stderr);
     assert.match(
       res.stdout,
-      /^BROKEN after 1 good events: leaf-mismatch at unit-1@0 \(position 2, event /,
+      /^BROKEN after 1 good event: leaf-mismatch at unit-1@0 \(position 2, event /,
     );
     assert.match(res.stdout, /checkpoint-root-mismatch \(position 3\)/);
   });

@@ -330,7 +330,7 @@ describe('provenant log rotate-key', () => {
     assert.equal(withNewKey.status, 0, withNewKey.stderr + withNewKey.stdout);
     assert.match(
       withNewKey.stdout,
-      /2 checkpoint\(s\) matched \(4 signed copies\) across 1 note key rotation\(s\)/,
+      /2 checkpoints matched \(4 signed copies\) across 1 note key rotation($|;)/m,
     );
     const consistent = run(['log', 'consistency', oldCheckpoint], newKeyFile);
     assert.equal(consistent.status, 0, consistent.stderr + consistent.stdout);

@@ -11,7 +11,7 @@ import {
 } from '../../application/export/index.js';
 import { openEventStore, openTransparencyReader, treeStoreExists } from '../../composition.js';
 import { loadConfig } from '../../config.js';
-import { envHelp, exitCodesHelp } from '../shared.js';
+import { count, envHelp, exitCodesHelp } from '../shared.js';
 import { SIGNING_KEY_VARIABLE, signingPublicKeys } from '../signingKey.js';
 
 interface ExportOptions {
@@ -103,9 +103,7 @@ export function describeVerification(result: VerifyExportResult): string {
     `INVALID: ${first?.code ?? '?'}: ${first?.message ?? ''}`,
     ...(rest.length === 0
       ? []
-      : [
-          `  and ${rest.length} more problem${rest.length === 1 ? '' : 's'} (--json lists them all)`,
-        ]),
+      : [`  and ${count(rest.length, 'more problem')} (--json lists them all)`]),
   ].join('\n');
 }
 

@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import { openEventStore } from '../../composition.js';
 import { loadConfig } from '../../config.js';
-import { envHelp, exitCodesHelp } from '../shared.js';
+import { count, envHelp, exitCodesHelp } from '../shared.js';
 import { rotateKeyCommand } from './logRotateKey.js';
 import { consistencyCommand, proveCommand, verifyWholeLog } from './logTransparency.js';
 
@@ -89,7 +89,7 @@ export async function verifyLog(options: VerifyOptions): Promise<number> {
             onProgress: (checked) => {
               if (!options.json && Date.now() - lastReport > 1000) {
                 lastReport = Date.now();
-                console.error(`  ${checked.toLocaleString('en-US')} events checked`);
+                console.error(`  ${count(checked, 'event')} checked`);
               }
             },
           });
@@ -98,11 +98,11 @@ export async function verifyLog(options: VerifyOptions): Promise<number> {
         JSON.stringify(result, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
       );
     } else if (result.ok) {
-      console.log(`ok: ${result.checked.toLocaleString('en-US')} events verified`);
+      console.log(`ok: ${count(result.checked, 'event')} verified`);
     } else {
       const p = result.problem;
       console.log(
-        `BROKEN after ${result.checked} good events: ${p?.kind} at ${p?.stream}@${p?.revision} (position ${p?.position}, event ${p?.eventId})\n  ${p?.message}`,
+        `BROKEN after ${count(result.checked, 'good event')}: ${p?.kind} at ${p?.stream}@${p?.revision} (position ${p?.position}, event ${p?.eventId})\n  ${p?.message}`,
       );
     }
     return result.ok ? 0 : 1;

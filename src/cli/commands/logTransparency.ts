@@ -20,7 +20,7 @@ import { noteSigner, parseVerifierKey, type NoteVerifier } from '../../transpare
 import type { TreeStore } from '../../transparency/port.js';
 import { verifyLog, type LogVerifyReport } from '../../transparency/verifyLog.js';
 import { parseCosignerKey, type CosignerKey } from '../../transparency/witness/cosignature.js';
-import { envHelp, exitCodesHelp } from '../shared.js';
+import { count, envHelp, exitCodesHelp } from '../shared.js';
 
 const toJson = (value: unknown): string =>
   JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
@@ -100,7 +100,7 @@ function progress(quiet: boolean) {
     update: (n: number, head: bigint) => {
       if (Date.now() - last < 1000) return;
       last = Date.now();
-      console.error(`  ${n.toLocaleString('en-US')} events checked (head position ${head})`);
+      console.error(`  ${count(n, 'event')} checked (head position ${head})`);
     },
     stop: () => undefined,
   };
@@ -171,10 +171,10 @@ export async function verifyWholeLog(options: WholeLogOptions): Promise<number> 
     );
   } else if (result.ok) {
     console.log(
-      `ok: ${result.events.toLocaleString('en-US')} events verified; Merkle root ${result.root} at size ${result.treeSize}; ${result.checkpointSizesChecked} checkpoint(s) matched (${result.checkpointsChecked} signed copies)${result.keyRotations === 0 ? '' : ` across ${result.keyRotations} note key rotation(s)`}${result.cosignaturesChecked === undefined ? '' : `; ${result.cosignaturesChecked} witness cosignature(s) verified`}`,
+      `ok: ${count(result.events, 'event')} verified; Merkle root ${result.root} at size ${result.treeSize}; ${count(result.checkpointSizesChecked, 'checkpoint')} matched (${count(result.checkpointsChecked, 'signed copy', 'signed copies')})${result.keyRotations === 0 ? '' : ` across ${count(result.keyRotations, 'note key rotation')}`}${result.cosignaturesChecked === undefined ? '' : `; ${count(result.cosignaturesChecked, 'witness cosignature')} verified`}`,
     );
   } else if (quorumOnly) {
-    console.log(`QUORUM NOT MET: ${result.events.toLocaleString('en-US')} events verified, but`);
+    console.log(`QUORUM NOT MET: ${count(result.events, 'event')} verified, but`);
     for (const p of result.problems) console.log(`  ${p.message}`);
   } else {
     for (const [i, p] of result.problems.entries()) {
@@ -184,7 +184,7 @@ export async function verifyWholeLog(options: WholeLogOptions): Promise<number> 
           ? ''
           : ` (position ${p.position}${p.eventId ? `, event ${p.eventId}` : ''})`;
       console.log(
-        `${i === 0 ? `BROKEN after ${checked} good events: ` : ''}${p.kind}${where}${pos}\n  ${p.message}`,
+        `${i === 0 ? `BROKEN after ${count(checked, 'good event')}: ` : ''}${p.kind}${where}${pos}\n  ${p.message}`,
       );
     }
   }

@@ -25,7 +25,7 @@ import {
   type RebuildResult,
 } from '../../readModels/runner.js';
 import { createMetricsListener, type MetricsListener } from '../metricsListener.js';
-import { envHelp, exitCodesHelp } from '../shared.js';
+import { count, envHelp, exitCodesHelp } from '../shared.js';
 import { progressReporter, rebuildByRequest } from './projectionsRebuild.js';
 
 interface JsonOption {
@@ -280,7 +280,7 @@ READ_MODEL_REBUILD_NOT_TAKEN; the request stays, for the next runner to start.`,
         const results = names.map((one) => ({ name: one, ...common, parked: parkedBy[one] ?? 0 }));
         if (!options.json)
           console.log(
-            `${label}: rebuilt from ${result.processed} events in ${result.durationMs} ms${result.parked > 0 ? `, ${result.parked} parked` : ''}`,
+            `${label}: rebuilt from ${count(result.processed, 'event')} in ${result.durationMs} ms${result.parked > 0 ? `, ${result.parked} parked` : ''}`,
           );
         if (options.json) console.log(toJson(results));
       });

@@ -8,7 +8,7 @@ import { unitHistory, type HistoryEntry } from '../../application/queries/unitHi
 import { openEventStore } from '../../composition.js';
 import { loadConfig } from '../../config.js';
 import { isProvenantError } from '../../errors.js';
-import { envHelp, exitCodesHelp } from '../shared.js';
+import { count, envHelp, exitCodesHelp } from '../shared.js';
 
 interface ReplayOptions {
   asOf?: string;
@@ -47,7 +47,7 @@ export function formatEntry(entry: HistoryEntry): string {
   }
   if (entry.export !== undefined) {
     const by = entry.export.exportedBy === undefined ? '' : ` by ${entry.export.exportedBy}`;
-    return `${head} exported${by}: ${entry.export.files} files, manifest sha256 ${entry.export.manifestDigest}`;
+    return `${head} exported${by}: ${count(entry.export.files, 'file')}, manifest sha256 ${entry.export.manifestDigest}`;
   }
   if (entry.receiptId !== undefined) {
     const outcome = entry.passed === undefined ? '' : entry.passed ? ' passed' : ' failed';
@@ -68,7 +68,7 @@ export async function replayUnit(unitKey: string, options: ReplayOptions): Promi
     if (options.json) console.log(JSON.stringify(history));
     else {
       console.log(
-        `${history.unit}: ${history.entries.length} ${history.entries.length === 1 ? 'event' : 'events'}${options.asOf === undefined ? '' : ` as of ${options.asOf}`}`,
+        `${history.unit}: ${count(history.entries.length, 'event')}${options.asOf === undefined ? '' : ` as of ${options.asOf}`}`,
       );
       for (const entry of history.entries) console.log(formatEntry(entry));
     }

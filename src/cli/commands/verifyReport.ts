@@ -5,6 +5,7 @@ import type {
   VerificationReport,
 } from '../../application/attestations/index.js';
 import type { ExportEvidence } from '../../application/export/index.js';
+import { count } from '../shared.js';
 
 /** The note verifier key in a file: its text, or the JSON `GET /v1/log/key` serves. */
 export function logKeyText(bytes: Buffer): string {
@@ -31,7 +32,7 @@ export function withExportCheck(
           name: 'export',
           ok: true,
           outcome: 'passed',
-          message: `${verified.source}: ${verified.checked.files} files, ${verified.checked.events} events verified`,
+          message: `${verified.source}: ${count(verified.checked.files, 'file')}, ${count(verified.checked.events, 'event')} verified`,
         }
       : {
           name: 'export',
