@@ -99,7 +99,10 @@ describe('a SQLite log damaged past its header', () => {
       assert.match(store.problem?.() ?? '', DAMAGED);
       const ready = await app.inject('/readyz');
       assert.equal(ready.statusCode, 503);
-      assert.match(ready.json<{ reason: string }>().reason, /damaged/);
+      assert.match(
+        ready.json<{ reason: string }>().reason,
+        /^event store not ready: The log .* is damaged/,
+      );
     } finally {
       await app.close();
     }

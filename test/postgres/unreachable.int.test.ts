@@ -48,7 +48,7 @@ describe('a node whose PostgreSQL does not answer', () => {
       assert.equal(ready.statusCode, 503);
       assert.match(
         ready.json<{ reason: string }>().reason,
-        /^event store unreachable: PostgreSQL is unavailable: .*ECONNREFUSED/,
+        /^event store not ready: PostgreSQL is unavailable: .*ECONNREFUSED/,
       );
 
       const query = await app.inject({ method: 'GET', url: '/v1/traces/none' });

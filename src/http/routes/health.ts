@@ -57,7 +57,8 @@ export function healthRoutes(app: FastifyInstance, deps: RouteDeps): void {
         return reply.code(503).send({
           status: 'unavailable',
           store: deps.storeDescription,
-          reason: `event store unreachable${describeProblem(deps.store.problem?.())}`,
+          // Unreachable or damaged: the store's own words say which, when it knows.
+          reason: `event store not ready${describeProblem(deps.store.problem?.())}`,
         });
       // How callers authenticate, and the development-mode warning when anyone is admin.
       const { anonymous, methods } = deps.auth.mode;
