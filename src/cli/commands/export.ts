@@ -71,7 +71,7 @@ ${envHelp()}
           );
         } else {
           console.log(
-            `exported ${result.manifest.unit} to ${result.out} (${result.form}): ${result.events} events, ${result.definitions} definition events, ${result.attestations} attestations; the manifest and the ${result.manifest.files.length} files it lists`,
+            `exported ${result.manifest.unit} to ${result.out} (${result.form}): ${count(result.events, 'event')}, ${count(result.definitions, 'definition event')}, ${count(result.attestations, 'attestation')}; the manifest and the ${count(result.manifest.files.length, 'file')} it lists`,
           );
           console.log(
             `manifest sha256 ${result.manifestDigest} (recorded as event ${result.event.id})`,
