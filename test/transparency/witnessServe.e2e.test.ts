@@ -126,7 +126,7 @@ describe('witnesses through provenant serve', () => {
         '2',
       ]);
       assert.equal(served.status, 0, served.stderr + served.stdout);
-      assert.match(served.stdout, /^ok: .* witness cosignature\(s\) verified/m);
+      assert.match(served.stdout, /^ok: .* witness cosignatures verified/m);
 
       // A copy that only w1 cosigned falls short of 2 (exit 3), meets 1.
       const onlyA = join(dir, 'only-a.txt');
