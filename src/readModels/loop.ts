@@ -32,7 +32,7 @@ export interface LoopOptions {
   restartDelayMs: number;
   /** Least time between two `projections catching up` lines of a long catch-up. */
   progressIntervalMs: number;
-  /** How often the live loop looks for a rebuild requested by another process (`requestRebuild`). */
+  /** How often the live loop looks for a rebuild requested by another process (`requestRebuilds`). */
   rebuildPollMs: number;
   log: Log;
 }

@@ -171,13 +171,14 @@ export interface ReadModelStore extends ReadModelTarget {
    */
   beginRebuild(schema: ProjectionSchema): Promise<void>;
   /**
-   * Begins an out-of-sight rebuild as `beginRebuild` does, unless one of the
-   * projection is under way (whatever its declaration), in one step: true when
-   * it began one. For a process that does not run the projection (`projections
-   * rebuild` beside a server): the runner that does sees it within its
-   * `rebuildPollMs` and replays into it, as it finishes a rebuild cut short.
+   * Begins an out-of-sight rebuild of each schema, as `beginRebuild` does,
+   * except of a projection with one under way (whatever its declaration), all
+   * in one transaction; returns the names of the projections it began one of.
+   * For a process that does not run the projections (`projections rebuild`
+   * beside a server): the runner that does sees them within its
+   * `rebuildPollMs` and replays into them, as it finishes a rebuild cut short.
    */
-  requestRebuild(schema: ProjectionSchema): Promise<boolean>;
+  requestRebuilds(schemas: readonly ProjectionSchema[]): Promise<string[]>;
   /** The projection's rebuild under way, if any (`current` against `schema`). */
   getRebuild(schema: ProjectionSchema): Promise<RebuildState | undefined>;
   /**

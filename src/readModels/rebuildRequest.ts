@@ -1,6 +1,6 @@
 // A rebuild asked of the runner of another process (`projections rebuild`
 // while a server with inline projections, or a `projections run`, runs them):
-// this process begins the out-of-sight rebuilds (`requestRebuild`: new empty
+// this process begins the out-of-sight rebuilds (`requestRebuilds`: new empty
 // tables, recorded in the store), the runner that holds the projections sees
 // them within its `rebuildPollMs`, replays the log into them and swaps them
 // in, as it finishes a rebuild cut short. This process only watches the
@@ -64,10 +64,9 @@ export async function requestRebuilds(
   const takeMs = options.takeMs ?? 30_000;
   const pollMs = options.pollMs ?? 500;
   const startedAt = Date.now();
-  const requested: string[] = [];
-  const joined: string[] = [];
-  for (const definition of definitions)
-    ((await readModels.requestRebuild(definition)) ? requested : joined).push(definition.name);
+  // All in one transaction: a runner that sees the first sees them all, and replays the log once.
+  const requested = await readModels.requestRebuilds(definitions);
+  const joined = definitions.map((d) => d.name).filter((name) => !requested.includes(name));
 
   let taken = false;
   let first: bigint | undefined;

@@ -83,7 +83,7 @@ export interface ProjectionRunnerOptions {
   progressIntervalMs?: number;
   /**
    * How often the live loop looks for a rebuild requested by another process
-   * (`ReadModelStore.requestRebuild`, from `projections rebuild`; default 1 s).
+   * (`ReadModelStore.requestRebuilds`, from `projections rebuild`; default 1 s).
    */
   rebuildPollMs?: number;
   log?: Log;

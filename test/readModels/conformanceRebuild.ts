@@ -143,16 +143,18 @@ export function rebuildConformance(harness: ReadModelHarness): void {
       assert.equal(await store.getCheckpoint(s.name), undefined); // the rebuild committed none
     }));
 
-  it('requestRebuild begins a rebuild only when none of the projection is under way, whatever its declaration', () =>
+  it('requestRebuilds begins, at once, the rebuilds of the projections with none under way, whatever its declaration', () =>
     withTable(async (store, { schema: s, things }) => {
+      const other = schema();
+      await store.ensureProjection(other.schema);
       await store.transaction(async (tx) => {
         await tx.upsert(things, row('a', 1));
         await tx.setCheckpoint(s.name, 5n);
       });
       // Two at once: one begins it, the other finds it begun.
       assert.deepEqual(
-        (await Promise.all([store.requestRebuild(s), store.requestRebuild(s)])).sort(),
-        [false, true],
+        (await Promise.all([store.requestRebuilds([s]), store.requestRebuilds([s])])).sort(),
+        [[], [s.name]],
       );
       assert.deepEqual(await store.getRebuild(s), {
         version: 1,
@@ -163,18 +165,28 @@ export function rebuildConformance(harness: ReadModelHarness): void {
         await tx.upsert(things, row('b', 2));
         await tx.setCheckpoint(s.name, 3n);
       });
-      // Under way, it is left as it is: its new tables and checkpoint are not begun again.
-      assert.equal(await store.requestRebuild(s), false);
-      assert.equal(await store.requestRebuild({ ...s, version: 2 }), false);
+      // Under way, it is left as it is (its new tables and checkpoint are not
+      // begun again); the other projection's is begun.
+      assert.deepEqual(await store.requestRebuilds([s, other.schema]), [other.schema.name]);
+      assert.deepEqual(await store.requestRebuilds([{ ...s, version: 2 }]), []);
       assert.deepEqual(await store.getRebuild(s), { version: 1, current: true, checkpoint: 3n });
       assert.deepEqual((await store.rebuildView([s]).find(things)).rows, [row('b', 2)]);
+      assert.equal((await store.getRebuild(other.schema))?.current, true);
       // The current tables serve throughout.
       assert.deepEqual((await store.find(things)).rows, [row('a', 1)]);
       assert.equal(await store.getCheckpoint(s.name), 5n);
       await store.completeRebuild(s.name);
-      assert.equal(await store.requestRebuild(s), true);
+      assert.deepEqual(await store.requestRebuilds([s]), [s.name]);
       assert.deepEqual((await store.rebuildView([s]).find(things)).rows, []);
       assert.deepEqual((await store.find(things)).rows, [row('b', 2)]);
+      // All or nothing: a schema it may not begin (another's tables) begins none.
+      await store.abortRebuild(s.name);
+      await store.abortRebuild(other.schema.name);
+      await assert.rejects(
+        store.requestRebuilds([s, { ...other.schema, tables: [things] }]),
+        hasCode('READ_MODEL_INVALID'),
+      );
+      assert.equal(await store.getRebuild(s), undefined);
     }));
 
   it('keeps a rebuild across a reopen; abort drops it and leaves the current tables', async (t) => {

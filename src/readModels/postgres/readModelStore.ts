@@ -306,14 +306,18 @@ function buildStore(parts: StoreParts): ReadModelStore & {
         await assertOwnTables(c, schema);
         await beginRebuild(c, schema);
       }),
-    requestRebuild: (schema) =>
+    requestRebuilds: (schemas) =>
       transact(async (c) => {
-        // The lock every begin takes: no rebuild of it can begin between the look and the begin.
+        // The lock every begin takes: no rebuild can begin between the look and the begin.
         await c.query('SELECT pg_advisory_xact_lock($1)', [ddlLock]);
-        if ((await rebuildState(c, schema)) !== undefined) return false;
-        await assertOwnTables(c, schema);
-        await beginRebuild(c, schema);
-        return true;
+        const begun: string[] = [];
+        for (const schema of schemas) {
+          if ((await rebuildState(c, schema)) !== undefined) continue;
+          await assertOwnTables(c, schema);
+          await beginRebuild(c, schema);
+          begun.push(schema.name);
+        }
+        return begun;
       }),
     getRebuild: (schema) => run(() => rebuildState(pool, schema)),
     rebuildView: (schemas): ReadModelTarget => {

@@ -279,13 +279,15 @@ export function getSQLiteReadModelStore(
           rebuilds.begin(schema);
         }),
       ),
-    requestRebuild: (schema) =>
+    requestRebuilds: (schemas) =>
       writing(() =>
         inTransaction(() => {
-          if (rebuilds.state(schema) !== undefined) return false;
-          assertOwnTables(schema);
-          rebuilds.begin(schema);
-          return true;
+          const begun = schemas.filter((schema) => rebuilds.state(schema) === undefined);
+          for (const schema of begun) {
+            assertOwnTables(schema);
+            rebuilds.begin(schema);
+          }
+          return begun.map((schema) => schema.name);
         }),
       ),
     getRebuild: (schema) => exclusive(() => rebuilds.state(schema)),
