@@ -37,6 +37,7 @@ export interface RequestRebuildOptions {
   eventStore: EventStore;
   readModels: ReadModelStore;
   definitions: readonly ProjectionDefinition[];
+  /** Called at each look while rebuilds are pending, and once more when every one has swapped in. */
   onProgress?: (p: RequestedRebuildProgress) => void;
   /** A rebuild not moving for this long gets `onStalled` (once per stall; default 5 min). */
   stallMs?: number;
@@ -112,6 +113,19 @@ export async function requestRebuilds(
   for (const { name } of definitions) {
     checkpoints[name] = (await readModels.getCheckpoint(name)) ?? 0n;
     parkedBy[name] = (await readModels.listParked(name)).length;
+  }
+  // A last report where every one swapped in (the lowest of their checkpoints).
+  const swappedAt = Object.values(checkpoints).reduce<bigint | undefined>(
+    (low, c) => (low === undefined || c < low ? c : low),
+    undefined,
+  );
+  if (swappedAt !== undefined) {
+    const seconds = Math.max((Date.now() - startedAt) / 1000, 1e-3);
+    options.onProgress?.({
+      position: swappedAt,
+      total: swappedAt,
+      rate: Number(swappedAt - (first ?? 0n)) / seconds,
+    });
   }
   return { requested, joined, checkpoints, parkedBy, durationMs: Date.now() - startedAt };
 }

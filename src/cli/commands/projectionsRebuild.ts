@@ -33,6 +33,8 @@ export function progressReporter(name: string, quiet: boolean) {
       update: (p: ShownProgress) => {
         if (!begun) bar.start(Math.max(Number(p.total), 1), 0, { rate: 0 });
         begun = true;
+        // Nothing done yet (a requested rebuild not begun): the bar's ETA would be infinite.
+        if (p.position === 0n) return;
         bar.setTotal(Math.max(Number(p.total), 1));
         bar.update(Math.min(Number(p.position), Number(p.total)), { rate: Math.round(p.rate) });
       },
