@@ -54,8 +54,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Requests the rebuilds of `definitions` from the runner of another process
  * and waits until every one has swapped in. READ_MODEL_REBUILD_NOT_TAKEN when
  * no runner has replayed a first page into any of them within `takeMs`: the
- * requests stay recorded, and the next runner to start (or one that takes the
- * lock over) does them.
+ * requests stay recorded, and a runner does them once it is live (a runner
+ * catching up looks for them only then), or the next runner to start (or one
+ * that takes the lock over).
  */
 export async function requestRebuilds(
   options: RequestRebuildOptions,
@@ -92,7 +93,7 @@ export async function requestRebuilds(
     if (!taken && Date.now() - startedAt > takeMs)
       throw new ProvenantError(
         'READ_MODEL_REBUILD_NOT_TAKEN',
-        `no runner has begun the rebuild of ${pending.map((p) => p.name).join(', ')} within ${Math.round(takeMs / 1000)} s: it stays requested, and the next runner to start on these read models does it ('projections status' shows it)`,
+        `no runner has begun the rebuild of ${pending.map((p) => p.name).join(', ')} within ${Math.round(takeMs / 1000)} s: it stays requested, for the runner to begin once it has caught up with the log, or for the next runner to start on these read models ('projections status' shows it)`,
       );
     if (!stalled && Date.now() - movedAt > stallMs) {
       stalled = true;

@@ -232,8 +232,9 @@ runner lock, or on PostgreSQL the projection's leadership lock), nothing needs
 to stop: the rebuild is requested of that process, which begins it within a
 second and swaps it in, and this command shows its progress until then
 (Ctrl-C ends only the wait). A rebuild of the projection already under way is
-waited for, not begun again. If no runner begins it within 30 s it exits 2 with
-READ_MODEL_REBUILD_NOT_TAKEN; the request stays, for the next runner to start.`,
+waited for, not begun again. If no runner begins it within 30 s (one still
+catching up with the log begins it once caught up) it exits 2 with
+READ_MODEL_REBUILD_NOT_TAKEN; the request stays, for that runner or the next.`,
     )
     .argument('[name]', `one projection: ${projections.map((p) => p.name).join(', ')}`, parseName)
     .option('--json', 'print the results as JSON (no progress)')
