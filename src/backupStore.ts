@@ -6,7 +6,7 @@
 // Read models are not copied: they are derived, and rebuild from the log at
 // start. PostgreSQL and KurrentDB have backups of their own.
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { requireSQLiteLog, treeOnPostgres } from './composition.js';
 import type { Config } from './configTypes.js';
 import { ProvenantError } from './errors.js';
@@ -44,7 +44,7 @@ export async function backupStore(
   if (existsSync(dir) && readdirSync(dir).length > 0)
     throw new ProvenantError('BACKUP_TARGET_EXISTS', `${dir} exists and is not empty`);
   requireSQLiteLog(config);
-  mkdirSync(dir, { recursive: true });
+  makeDirectory(dir);
   const files: BackedUpFile[] = [];
   const copy = (what: string, source: string): string => {
     options.onFile?.(what);
@@ -91,4 +91,17 @@ async function checkCopies(
     await tree?.close();
     await log.close();
   }
+}
+
+/**
+ * Creates `dir` and its missing parents one level at a time, from the nearest
+ * one that exists: `mkdirSync(dir, { recursive: true })` loops forever where
+ * the kernel answers ENOENT to a mkdir under an existing folder (`/proc/x` on
+ * Node 20), where this fails at once with the system's error.
+ */
+function makeDirectory(dir: string): void {
+  const missing: string[] = [];
+  for (let path = dir; !existsSync(path) && dirname(path) !== path; path = dirname(path))
+    missing.unshift(path);
+  for (const path of missing) mkdirSync(path);
 }

@@ -3,10 +3,19 @@
 // the log's), verifies with `log verify`, and a server started on it signs on.
 // Refusals: a non-empty target, a store that is not the embedded SQLite one.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { getSQLiteEventStore } from '../src/eventStore/sqlite/index.js';
 import { runCli } from './support/cli.js';
 import { checkpointOf, clients, postEvent, serve } from './support/serveProcess.js';
 
@@ -68,6 +77,26 @@ describe('provenant backup', () => {
       await restored.stop('SIGTERM');
     }
   });
+
+  it(
+    'fails at once on a target folder the system refuses to create (it spun forever)',
+    {
+      skip: existsSync('/proc/self') ? false : 'no /proc on this system',
+    },
+    async () => {
+      const dataDir = join(root, 'refused-folder');
+      mkdirSync(dataDir, { recursive: true });
+      const store = getSQLiteEventStore({ path: join(dataDir, 'provenant.db') });
+      await store.append('s', [{ type: 'T.v1', data: {} }]);
+      await store.close();
+      // Node's recursive mkdir loops forever on ENOENT under /proc.
+      const refused = await runCli(['backup', '/proc/provenant-backup/x'], 30_000, {
+        PROVENANT_DATA_DIR: dataDir,
+      });
+      assert.equal(refused.status, 2, refused.stderr);
+      assert.match(refused.stderr, /^provenant: ENOENT: .*mkdir '\/proc\/provenant-backup'/m);
+    },
+  );
 
   it('refuses a non-empty target and a store that is not the embedded one (exit 2)', async () => {
     const dataDir = join(root, 'refusals');
