@@ -2,6 +2,11 @@
 // reports carries one of these codes; the HTTP edge maps the code to a status and
 // an RFC 9457 problem+json body. A test fails when a code is not documented in
 // the README's error table, so add the row there when you add a code here.
+//
+// One file on purpose, over 400 lines: the catalog is the list of codes itself
+// (one line or three per code, grouped by part), and the docs generator, the
+// README test and the edge read it as one table; split by part, a code could
+// be added twice or a part forgotten by the generator.
 
 /** What the edge needs to know about a code. */
 export interface ErrorCodeInfo {
